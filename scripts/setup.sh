@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what Lifeboat and its lab need, only when missing: Debian's etcd and sshd, npm packages, the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v sudo >/dev/null 2>&1 || need_apt+=(sudo)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages: ${need_apt[*]}; run as root or install them with apt-get" >&2
+    exit 2
+  fi
+  echo "setup: installing ${need_apt[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  # policy-rc.d keeps the packages from starting system-wide services: the lab runs its own.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+  fi
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" </dev/null >/dev/null
+  [ "$own_policy" = 1 ] && mv /usr/sbin/policy-rc.d "/tmp/policy-rc.d.lifeboat.$$" || true
+fi
+
+# npm packages: install when the lock file is newer than what is installed.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund </dev/null >/dev/null
+fi
+
+# Build when any source is newer than the last build.
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find src runbooks tsconfig.json package.json -newer "$stamp" -print -quit)" ]; then
+  echo "setup: building" >&2
+  npx tsc -p tsconfig.json
+  touch "$stamp"
+fi

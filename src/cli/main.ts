@@ -1,0 +1,60 @@
+// Entry point: dispatch through the command table, map errors to one line and an exit code.
+import { readFileSync } from 'node:fs';
+import { COMMANDS } from './commands.js';
+import { LifeboatError } from '../core/errors.js';
+import { exitCodeFor, EXIT } from '../core/exit.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'lifeboat — guided disaster recovery for etcd',
+    '',
+    'Usage: lifeboat <command> [options]   (lifeboat <command> --help for its options)',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Options: --help, --version',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return EXIT.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(version() + '\n');
+    return EXIT.ok;
+  }
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    process.stderr.write(`lifeboat: unknown command '${name}' — run 'lifeboat --help' for the list\n`);
+    return EXIT.badInput;
+  }
+  const mod = await entry.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof LifeboatError) {
+      process.stderr.write(`lifeboat: ${err.oneLine()}\n`);
+      process.exitCode = exitCodeFor(err.code);
+    } else {
+      const e = err as Error;
+      process.stderr.write(`lifeboat: internal error: ${e?.stack ?? String(err)}\n`);
+      process.exitCode = EXIT.failed;
+    }
+  },
+);

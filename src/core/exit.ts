@@ -1,0 +1,27 @@
+// Exit codes, mapped in one place.
+import type { ErrorCode } from './errors.js';
+
+export const EXIT = {
+  ok: 0,
+  failed: 1, // a step failed, or diagnose found the cluster degraded
+  badInput: 2, // bad input or refusal: nothing was changed on any host
+  quorumLost: 3, // diagnose: quorum is lost
+  awaitingApproval: 4, // run stopped safely before an unapproved destructive step
+} as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'usage':
+    case 'input':
+    case 'unreachable':
+    case 'hostkey':
+    case 'refused':
+    case 'environment':
+      return EXIT.badInput;
+    case 'approval':
+      return EXIT.awaitingApproval;
+    case 'step':
+    case 'internal':
+      return EXIT.failed;
+  }
+}

@@ -1,0 +1,35 @@
+// Reads and validates an inventory file; every problem is reported at once, each with its path.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { badInput } from '../core/errors.js';
+import { InventorySchema } from './schema.js';
+import { resolveInventory, type Inventory } from './resolve.js';
+
+export type InventoryResult = { ok: true; inventory: Inventory } | { ok: false; problems: string[] };
+
+export function parseInventory(text: string, file: string): InventoryResult {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    return { ok: false, problems: [`not valid YAML: ${(err as Error).message.split('\n')[0]}`] };
+  }
+  const r = InventorySchema.safeParse(doc);
+  if (!r.success) {
+    return { ok: false, problems: r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`) };
+  }
+  return { ok: true, inventory: resolveInventory(r.data, dirname(resolve(file))) };
+}
+
+export function loadInventory(file: string): Inventory {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw badInput(`inventory ${file}: cannot be read`, 'check the path given to -i');
+  }
+  const r = parseInventory(text, file);
+  if (!r.ok) throw badInput(`inventory ${file}: ${r.problems.join('; ')}`, "fix these fields (see 'lifeboat inventory check')");
+  return r.inventory;
+}

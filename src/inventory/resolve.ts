@@ -1,0 +1,62 @@
+// Resolves an inventory's defaults into one fully specified record per member.
+import type { InventoryInput, Topology } from './schema.js';
+
+export interface ResolvedMember {
+  name: string;
+  address: string;
+  peerURL: string;
+  clientURL: string;
+  ssh: { user: string; port: number; identityFile?: string; knownHosts?: string; jump?: string; sudo: boolean };
+  dataDir: string;
+  manifest: string;
+  apiserverManifest: string;
+  config: string;
+  backupDir: string;
+  tls: { ca: string; cert: string; key: string };
+  tools: { etcdctl?: string; etcdutl?: string };
+}
+
+export interface Inventory {
+  cluster: string;
+  topology: Topology;
+  members: ResolvedMember[];
+  /** Folder of the inventory file: relative identity/known_hosts paths resolve against it. */
+  baseDir: string;
+}
+
+const KUBEADM_TLS = {
+  ca: '/etc/kubernetes/pki/etcd/ca.crt',
+  cert: '/etc/kubernetes/pki/etcd/healthcheck-client.crt',
+  key: '/etc/kubernetes/pki/etcd/healthcheck-client.key',
+};
+const ETCD_CONF_TLS = { ca: '/etc/etcd/ca.crt', cert: '/etc/etcd/peer.crt', key: '/etc/etcd/peer.key' };
+
+export function resolveInventory(inv: InventoryInput, baseDir: string): Inventory {
+  const members = inv.members.map((m): ResolvedMember => {
+    const ssh = { ...inv.ssh, ...m.ssh };
+    const etcd = { ...inv.etcd, ...m.etcd };
+    const tls = etcd.tls ?? (inv.topology === 'systemd' ? ETCD_CONF_TLS : KUBEADM_TLS);
+    return {
+      name: m.name,
+      address: m.address,
+      peerURL: m.peerURL ?? `https://${m.address}:2380`,
+      clientURL: m.clientURL ?? `https://${m.address}:2379`,
+      ssh: {
+        user: ssh.user ?? 'root',
+        port: ssh.port ?? 22,
+        sudo: ssh.sudo ?? false,
+        ...(ssh.identityFile === undefined ? {} : { identityFile: ssh.identityFile }),
+        ...(ssh.knownHosts === undefined ? {} : { knownHosts: ssh.knownHosts }),
+        ...(ssh.jump === undefined ? {} : { jump: ssh.jump }),
+      },
+      dataDir: etcd.dataDir ?? '/var/lib/etcd',
+      manifest: etcd.manifest ?? '/etc/kubernetes/manifests/etcd.yaml',
+      apiserverManifest: etcd.apiserverManifest ?? '/etc/kubernetes/manifests/kube-apiserver.yaml',
+      config: etcd.config ?? '/etc/etcd/etcd.conf',
+      backupDir: etcd.backupDir ?? '/backup',
+      tls,
+      tools: { ...etcd.tools },
+    };
+  });
+  return { cluster: inv.cluster, topology: inv.topology, members, baseDir };
+}
