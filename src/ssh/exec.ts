@@ -1,0 +1,168 @@
+// Runs one command on a session: output capture, stdin, timeout that kills the remote process group, loss detection.
+import { StringDecoder } from 'node:string_decoder';
+import type { ExecOptions, ExecResult } from '../exec/types.js';
+import { LifeboatError } from '../core/errors.js';
+import { openExec, type Session } from './connection.js';
+import { shQuote, wrapCommand } from './quote.js';
+
+const MARK = 'LIFEBOAT-PID:';
+const MARK_RE = /(^|\n)LIFEBOAT-PID:(\d+)\n/;
+/** Grace between TERM and KILL of a timed-out command's process group. */
+const KILL_GRACE_TENTHS = 20;
+
+/**
+ * The remote command line: the login shell reports its pid (sshd made it a session and process-group leader)
+ * on stderr, then execs POSIX sh (through sudo -n when asked), so a timeout can end the whole process group.
+ */
+export function remoteCommandLine(command: string, sudo: boolean): string {
+  return `printf '${MARK}%s\\n' "$$" >&2; exec ${wrapCommand(command, sudo)}`;
+}
+
+/** Ends a process group: TERM, a short grace, then KILL; through sudo when the command ran as root. */
+export function killGroupCommand(pid: number, sudo: boolean): string {
+  const g = `-${pid}`;
+  const script =
+    `kill -TERM -- ${g} 2>/dev/null || exit 0; i=0; ` +
+    `while [ $i -lt ${KILL_GRACE_TENTHS} ] && kill -0 -- ${g} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; ` +
+    `kill -KILL -- ${g} 2>/dev/null; exit 0`;
+  return sudo ? `sudo -n sh -c ${shQuote(script)}` : script;
+}
+
+export interface RunMeta {
+  host: string;
+  sudo: boolean;
+}
+
+export function runCommand(s: Session, command: string, opts: ExecOptions, meta: RunMeta): Promise<ExecResult> {
+  const started = performance.now();
+  return openExec(s, meta.host, remoteCommandLine(command, meta.sudo), command).then(
+    (ch) =>
+      new Promise<ExecResult>((resolve, reject) => {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        const dOut = new StringDecoder('utf8');
+        const dErr = new StringDecoder('utf8');
+        let head = ''; // stderr until the pid marker has been seen and removed
+        let pid: number | undefined;
+        let markerDone = false;
+        let exitCode: number | null = null;
+        let signal: string | null = null;
+        let sawExit = false;
+        let timedOut = false;
+        let settled = false;
+        let timer: NodeJS.Timeout | undefined;
+        let graceTimer: NodeJS.Timeout | undefined;
+
+        const finish = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          clearTimeout(graceTimer);
+          s.watchers.delete(onLost);
+          fn();
+        };
+        const onLost = (cause: Error) =>
+          finish(() =>
+            reject(
+              new LifeboatError('unreachable', `connection to ${meta.host} lost while a command was running`, {
+                host: meta.host,
+                command,
+                cause,
+                hint: 'the command may or may not have completed on the host: check it, then resume',
+              }),
+            ),
+          );
+        s.watchers.add(onLost);
+
+        const emitErr = (text: string, chunk: Buffer) => {
+          err.push(chunk);
+          if (text !== '') opts.onData?.('stderr', text);
+        };
+        ch.on('data', (chunk: Buffer) => {
+          out.push(chunk);
+          const text = dOut.write(chunk);
+          if (text !== '') opts.onData?.('stdout', text);
+        });
+        ch.stderr.on('data', (chunk: Buffer) => {
+          if (markerDone) {
+            emitErr(dErr.write(chunk), chunk);
+            return;
+          }
+          head += chunk.toString('latin1');
+          const m = MARK_RE.exec(head);
+          if (m) {
+            pid = Number(m[2]);
+            markerDone = true;
+            const rest = head.slice(0, m.index + (m[1] ?? '').length) + head.slice(m.index + m[0].length);
+            head = '';
+            if (rest !== '') {
+              const b = Buffer.from(rest, 'latin1');
+              emitErr(dErr.write(b), b);
+            }
+          } else if (head.length > 65536 && !head.includes(MARK)) {
+            // The login shell printed a lot before our marker: stop looking, pass it through.
+            markerDone = true;
+            const b = Buffer.from(head, 'latin1');
+            head = '';
+            emitErr(dErr.write(b), b);
+          }
+        });
+        ch.on('exit', (code: number | null, sig?: string) => {
+          sawExit = true;
+          exitCode = typeof code === 'number' ? code : null;
+          signal = sig ?? null;
+        });
+        ch.on('close', () => {
+          if (!sawExit && !timedOut && s.lost) {
+            onLost(s.lost);
+            return;
+          }
+          finish(() => {
+            if (head !== '') err.push(Buffer.from(head, 'latin1'));
+            resolve({
+              exitCode,
+              signal,
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(err).toString('utf8'),
+              durationMs: Math.round(performance.now() - started),
+              timedOut,
+            });
+          });
+        });
+        ch.on('error', () => undefined);
+
+        if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+          timer = setTimeout(() => {
+            timedOut = true;
+            const closeNow = () => {
+              try {
+                ch.close();
+              } catch {
+                // already closed
+              }
+            };
+            // Past the kill script's own grace, close the channel regardless; 'close' then resolves.
+            graceTimer = setTimeout(closeNow, KILL_GRACE_TENTHS * 100 + 5000);
+            if (pid === undefined) {
+              ch.signal('KILL');
+              closeNow();
+              return;
+            }
+            openExec(s, meta.host, killGroupCommand(pid, meta.sudo), 'kill timed-out command').then(
+              (k) => {
+                k.on('close', closeNow);
+                k.on('error', () => undefined);
+                k.resume();
+                k.stderr.resume();
+                k.end();
+              },
+              closeNow,
+            );
+          }, opts.timeoutMs);
+        }
+
+        if (opts.stdin !== undefined) ch.end(opts.stdin);
+        else ch.end();
+      }),
+  );
+}

@@ -1,0 +1,194 @@
+// Streaming file transfer with sha256 checked on both ends; nothing is held in memory whole.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
+import type { TransferResult } from '../exec/types.js';
+import { LifeboatError } from '../core/errors.js';
+import { openExec, openSftp, type HostConnection, type Session } from './connection.js';
+import { runCommand } from './exec.js';
+import { shQuote, wrapCommand } from './quote.js';
+
+/** Bytes per SFTP write request and how many are in flight: enough to fill a WAN pipe, bounded memory (4 MiB). */
+const CHUNK = 128 * 1024;
+const IN_FLIGHT = 32;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function stepError(host: string, message: string, command: string, hint?: string): LifeboatError {
+  return new LifeboatError('step', message, { host, command, ...(hint === undefined ? {} : { hint }) });
+}
+
+async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  const h = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    h.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: h.digest('hex'), bytes };
+}
+
+function hashingTap(h: ReturnType<typeof createHash>, count: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      h.update(chunk);
+      count.bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+}
+
+const p =
+  <T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void) =>
+  () =>
+    new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+
+/** Pipelined SFTP upload: reads the file once, hashing as it goes, with up to IN_FLIGHT writes outstanding. */
+async function sftpPut(sftp: SFTPWrapper, local: string, remote: string, mode: number): Promise<{ sha256: string; bytes: number }> {
+  const handle = await p<Buffer>((cb) => sftp.open(remote, 'w', { mode }, cb))();
+  const h = createHash('sha256');
+  let pos = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const rs = createReadStream(local, { highWaterMark: CHUNK });
+      let inflight = 0;
+      let ended = false;
+      let failed = false;
+      const fail = (e: Error) => {
+        if (failed) return;
+        failed = true;
+        rs.destroy();
+        reject(e);
+      };
+      rs.on('data', (chunk) => {
+        const buf = chunk as Buffer;
+        h.update(buf);
+        const at = pos;
+        pos += buf.length;
+        inflight++;
+        if (inflight >= IN_FLIGHT) rs.pause();
+        sftp.write(handle, buf, 0, buf.length, at, (err) => {
+          inflight--;
+          if (err) return fail(err);
+          if (rs.isPaused() && inflight < IN_FLIGHT) rs.resume();
+          if (ended && inflight === 0 && !failed) resolve();
+        });
+      });
+      rs.on('end', () => {
+        ended = true;
+        if (inflight === 0 && !failed) resolve();
+      });
+      rs.on('error', fail);
+    });
+  } finally {
+    await p<void>((cb) => sftp.close(handle, (e) => cb(e, undefined)))().catch(() => undefined);
+  }
+  return { sha256: h.digest('hex'), bytes: pos };
+}
+
+/** Streams a local file into `cat > part` on the host (the sudo path: no staging copy, no temp space needed). */
+async function catPut(s: Session, host: string, local: string, part: string, sudo: boolean): Promise<{ sha256: string; bytes: number }> {
+  const cmd = `umask 077 && cat > ${shQuote(part)}`;
+  const ch = await openExec(s, host, wrapCommand(cmd, sudo), cmd);
+  const h = createHash('sha256');
+  const count = { bytes: 0 };
+  const stderr: Buffer[] = [];
+  ch.stderr.on('data', (d: Buffer) => stderr.push(d));
+  ch.resume();
+  const exit = new Promise<number | null>((resolve) => {
+    let code: number | null = null;
+    ch.on('exit', (c: number | null) => (code = c));
+    ch.on('close', () => resolve(code));
+  });
+  await pipeline(createReadStream(local, { highWaterMark: 1 << 20 }), hashingTap(h, count), ch);
+  const code = await exit;
+  if (code !== 0) throw stepError(host, `writing ${part} on ${host} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`, cmd);
+  return { sha256: h.digest('hex'), bytes: count.bytes };
+}
+
+export async function upload(conn: HostConnection, local: string, remote: string, mode: number): Promise<TransferResult> {
+  const host = conn.name;
+  const sudo = conn.target.sudo;
+  const part = `${remote}.part`;
+  const sent = await conn.withSlot(async (s) => {
+    if (sudo) return catPut(s, host, local, part, true);
+    const sftp = await openSftp(s, host);
+    try {
+      return await sftpPut(sftp, local, part, mode);
+    } catch (e) {
+      if (e instanceof LifeboatError) throw e;
+      throw stepError(host, `upload to ${part} on ${host} failed: ${(e as Error).message}`, `sftp put ${part}`);
+    } finally {
+      sftp.end();
+    }
+  });
+  // One round trip: set the mode, hash on the host, and move into place only when the hash matches.
+  const m = mode.toString(8).padStart(4, '0');
+  const finalize =
+    `p=${shQuote(part)}; chmod ${m} "$p" && h=$(sha256sum < "$p") && h=\${h%% *} && printf '%s\\n' "$h" && ` +
+    `if [ "$h" = ${sent.sha256} ]; then mv -f -- "$p" ${shQuote(remote)}; else rm -f -- "$p"; exit 3; fi`;
+  const r = await conn.withSlot((s) => runCommand(s, finalize, {}, { host, sudo }));
+  const remoteSha = r.stdout.trim();
+  if (r.exitCode === 3) {
+    throw stepError(host, `sha256 mismatch after upload to ${remote} on ${host}: local ${sent.sha256}, remote ${remoteSha}`, finalize, 'the copy was corrupted in transit or changed meanwhile; retry');
+  }
+  if (r.exitCode !== 0 || !HEX64.test(remoteSha)) {
+    throw stepError(host, `verifying ${part} on ${host} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, finalize);
+  }
+  return { bytes: sent.bytes, sha256: sent.sha256 };
+}
+
+/** Streams `cat remote` (through sudo) into a local file, hashing as it arrives. */
+async function catGet(s: Session, host: string, remote: string, localPart: string, sudo: boolean): Promise<void> {
+  const cmd = `cat -- ${shQuote(remote)}`;
+  const ch = await openExec(s, host, wrapCommand(cmd, sudo), cmd);
+  const stderr: Buffer[] = [];
+  ch.stderr.on('data', (d: Buffer) => stderr.push(d));
+  let code: number | null = null;
+  ch.on('exit', (c: number | null) => (code = c));
+  ch.end();
+  await pipeline(ch, createWriteStream(localPart, { mode: 0o600 }));
+  if (code !== 0) throw stepError(host, `reading ${remote} on ${host} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`, cmd);
+}
+
+export async function download(conn: HostConnection, remote: string, local: string): Promise<TransferResult> {
+  const host = conn.name;
+  const sudo = conn.target.sudo;
+  const localPart = `${local}.part`;
+  await mkdir(dirname(local), { recursive: true });
+  const hashCmd = `h=$(sha256sum < ${shQuote(remote)}) && printf '%s\\n' "\${h%% *}"`;
+  try {
+    // The remote hash and the copy run side by side on two channels: both only read the file.
+    const [r] = await Promise.all([
+      conn.withSlot((s) => runCommand(s, hashCmd, {}, { host, sudo })),
+      conn.withSlot(async (s) => {
+        if (sudo) return catGet(s, host, remote, localPart, true);
+        const sftp = await openSftp(s, host);
+        try {
+          await p<void>((cb) => sftp.fastGet(remote, localPart, { concurrency: IN_FLIGHT, chunkSize: 32 * 1024 }, (e) => cb(e, undefined)))();
+        } catch (e) {
+          throw stepError(host, `download of ${remote} from ${host} failed: ${(e as Error).message}`, `sftp get ${remote}`);
+        } finally {
+          sftp.end();
+        }
+      }),
+    ]);
+    const remoteSha = r.stdout.trim();
+    if (r.exitCode !== 0 || !HEX64.test(remoteSha)) {
+      throw stepError(host, `hashing ${remote} on ${host} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, hashCmd);
+    }
+    // Hash what actually landed on the local disk, not what passed through memory.
+    const got = await sha256File(localPart);
+    if (got.sha256 !== remoteSha) {
+      throw stepError(host, `sha256 mismatch after download of ${remote} from ${host}: remote ${remoteSha}, local ${got.sha256}`, hashCmd, 'the file changed on the host during the copy, or was corrupted; retry');
+    }
+    await rename(localPart, local);
+    return { bytes: (await stat(local)).size, sha256: got.sha256 };
+  } catch (e) {
+    await unlink(localPart).catch(() => undefined);
+    throw e;
+  }
+}
