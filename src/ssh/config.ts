@@ -8,7 +8,7 @@ export interface SshConfigBlock {
   patterns: string[] | undefined;
   /** `Match` blocks are not evaluated; their options never apply. */
   skip: boolean;
-  options: Array<{ key: string; value: string; line: number }>;
+  options: Array<{ key: string; value: string; args: string[]; line: number }>;
 }
 
 export interface HostConfig {
@@ -55,7 +55,7 @@ export function parseSshConfig(text: string): SshConfigBlock[] {
     const key = kw.toLowerCase();
     if (key === 'host') blocks.push({ patterns: args, skip: false, options: [] });
     else if (key === 'match') blocks.push({ patterns: [], skip: true, options: [] });
-    else blocks[blocks.length - 1]?.options.push({ key, value: args.join(' '), line: i + 1 });
+    else blocks[blocks.length - 1]?.options.push({ key, value: args.join(' '), args, line: i + 1 });
   });
   return blocks;
 }
@@ -92,7 +92,7 @@ export function resolveHostConfig(blocks: readonly SshConfigBlock[], alias: stri
   for (const b of blocks) {
     if (b.skip) continue;
     if (b.patterns !== undefined && !patternListMatch(b.patterns, alias)) continue;
-    for (const { key, value } of b.options) {
+    for (const { key, value, args } of b.options) {
       if (key === 'identityfile') {
         out.identityFiles.push(value);
         continue;
@@ -115,7 +115,7 @@ export function resolveHostConfig(blocks: readonly SshConfigBlock[], alias: stri
           out.proxyJump = value.toLowerCase() === 'none' ? [] : value.split(',').map((s) => s.trim()).filter(Boolean);
           break;
         case 'userknownhostsfile': {
-          const first = value.split(/\s+/)[0];
+          const first = args[0];
           if (first !== undefined && first !== 'none') out.userKnownHostsFile = first;
           break;
         }
