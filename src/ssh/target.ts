@@ -68,14 +68,14 @@ export function resolveTarget(m: ResolvedMember, blocks: readonly SshConfigBlock
     const juser = p.user ?? jc.user ?? user;
     const jport = p.port ?? jc.port ?? 22;
     const own = jc.identityFiles.map((f) => absolute(expandPath(f, ctx(jhost, juser, jport, p.host)), homedir()));
-    // The jump host uses the member's identity unless its own config block names one.
+    // The jump host tries keys its own config names first, then the member's (a `Host *` default must not hide it).
     return {
       alias: p.host,
       host: jhost,
       port: jport,
       user: juser,
-      identityFiles: own.length > 0 ? own : identityFiles,
-      identityExplicit: own.length === 0 && hop.identityExplicit,
+      identityFiles: [...new Set([...own, ...identityFiles])],
+      identityExplicit: hop.identityExplicit,
       knownHostsFile,
     };
   });

@@ -79,15 +79,15 @@ describe('ssh config', () => {
     expect(t.hop.identityFiles).toEqual([join(homedir(), '.ssh/etcd_key'), join(homedir(), '.ssh/id_default')]);
     expect(t.hop.knownHostsFile).toBe(join(homedir(), '.ssh/known hosts'));
     expect(t.jumps).toHaveLength(1);
-    expect(t.jumps[0]).toMatchObject({ host: 'bastion.example.com', user: 'jumper', port: 22, identityFiles: ['/keys/bastion', join(homedir(), '.ssh/id_default')] });
+    expect(t.jumps[0]).toMatchObject({ host: 'bastion.example.com', user: 'jumper', port: 22, identityFiles: ['/keys/bastion', join(homedir(), '.ssh/id_default'), join(homedir(), '.ssh/etcd_key')] });
 
     const u = resolveTarget(member({ user: 'ops', port: 2200, identityFile: 'keys/id', knownHosts: 'kh', jump: 'j@10.9.9.9:2022' }), blocks, {
       baseDir: '/inv',
       knownHostsFile: '/opt/kh',
     });
     expect(u.hop).toMatchObject({ user: 'ops', port: 2200, identityFiles: ['/inv/keys/id'], knownHostsFile: '/inv/kh', identityExplicit: true });
-    // The jump host uses the member's key when its config names none.
-    expect(u.jumps).toEqual([expect.objectContaining({ host: '10.9.9.9', user: 'j', port: 2022, identityFiles: ['/inv/keys/id'], knownHostsFile: '/inv/kh' })]);
+    // The jump host tries its config's keys, then the member's.
+    expect(u.jumps).toEqual([expect.objectContaining({ host: '10.9.9.9', user: 'j', port: 2022, identityFiles: [join(homedir(), '.ssh/id_default'), '/inv/keys/id'], knownHostsFile: '/inv/kh' })]);
 
     const v = resolveTarget(member({}, '192.168.1.1'), [], { baseDir: '/inv', knownHostsFile: '/opt/kh' });
     expect(v.hop).toMatchObject({ host: '192.168.1.1', user: 'root', port: 22, identityFiles: [], knownHostsFile: '/opt/kh' });
