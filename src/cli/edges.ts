@@ -1,0 +1,31 @@
+// The edges of a run: SSH executor, clock, prompter, renderers, redactor — wired from CLI flags.
+import { systemClock } from '../core/clock.js';
+import { Redactor } from '../core/redact.js';
+import type { Listener, RunEvent } from '../engine/events.js';
+import type { EngineDeps } from '../engine/runner.js';
+import { operatorName } from '../engine/session.js';
+import type { Inventory } from '../inventory/resolve.js';
+import { jsonRenderer } from '../render/json.js';
+import { plainRenderer } from '../render/plain.js';
+import { ttyRenderer } from '../render/tty.js';
+import { SshExecutor } from '../ssh/index.js';
+import { makePrompter } from './prompter.js';
+
+export type OutputMode = 'auto' | 'text' | 'json';
+
+export function makeDeps(inv: Inventory, o: { output: OutputMode; acceptNewHostKeys: boolean }): EngineDeps {
+  const accepted: RunEvent[] = [];
+  const listeners: Listener[] = [];
+  let idle = async () => undefined as void;
+  if (o.output === 'json') listeners.push(jsonRenderer());
+  else if (o.output === 'auto' && process.stderr.isTTY && process.env.CI !== 'true') {
+    const t = ttyRenderer();
+    listeners.push(t.listener);
+    idle = t.idle;
+  } else listeners.push(plainRenderer());
+  const executor = new SshExecutor(inv, {
+    acceptNewHostKeys: o.acceptNewHostKeys,
+    onHostKeyAccepted: (host, fingerprint) => accepted.push({ type: 'hostkey.accepted', member: host, fingerprint }),
+  });
+  return { executor, clock: systemClock, prompter: makePrompter(idle), listeners, redactor: new Redactor(), operator: operatorName(), pending: accepted };
+}

@@ -1,0 +1,46 @@
+// `lifeboat resume RUN_DIR`: continue after a crash, a lost connection, a failed step or a missing approval.
+import { parse } from '../args.js';
+import { usage } from '../../core/errors.js';
+import { EXIT } from '../../core/exit.js';
+import { loadInventory } from '../../inventory/load.js';
+import { readRunRecord } from '../../engine/rundir.js';
+import { resumeRun } from '../../engine/session.js';
+import { makeDeps } from '../edges.js';
+import { RUN_FLAGS, approvalsOf, exitFor, outputOf } from '../runflags.js';
+
+const HELP = `Usage: lifeboat resume RUN_DIR [--yes | --approve STEP ...] [--retry | --skip | --abort] [--accept-changed-runbook]
+                       [--output auto|text|json] [--accept-new-host-keys]
+
+Continues a run from its journal. A step interrupted mid-way is re-checked with its "already done?" check
+before it runs again. After a failed step: --retry, --skip (recorded) or --abort (asked on a terminal).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('resume', argv, {
+    ...RUN_FLAGS,
+    retry: { type: 'boolean' },
+    skip: { type: 'boolean' },
+    abort: { type: 'boolean' },
+    'accept-changed-runbook': { type: 'boolean' },
+  });
+  if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
+  const dir = positionals[0];
+  if (!dir) throw usage('resume: which run dir?', 'give the directory printed by lifeboat run');
+  const choices = (['retry', 'skip', 'abort'] as const).filter((c) => values[c]);
+  if (choices.length > 1) throw usage('resume: --retry, --skip and --abort exclude each other', 'choose one');
+  const record = readRunRecord(dir);
+  const inv = loadInventory(record.inventoryPath);
+  const deps = makeDeps(inv, { output: outputOf('resume', values.output), acceptNewHostKeys: values['accept-new-host-keys'] === true });
+  try {
+    const status = await resumeRun({
+      dir,
+      approvals: approvalsOf(values),
+      deps,
+      acceptChangedRunbook: values['accept-changed-runbook'] === true,
+      ...(choices[0] ? { afterFailure: choices[0] } : {}),
+    });
+    process.stderr.write(`run ${status}; report: lifeboat report ${dir}\n`);
+    return exitFor(status);
+  } finally {
+    await deps.executor.close();
+  }
+}

@@ -1,0 +1,47 @@
+// `lifeboat run RUNBOOK -i INVENTORY`: probe, plan, confirm destructive steps, execute, record.
+import { parse, parseSets } from '../args.js';
+import { usage } from '../../core/errors.js';
+import { EXIT } from '../../core/exit.js';
+import { loadInventory } from '../../inventory/load.js';
+import { startRun } from '../../engine/session.js';
+import { makeDeps } from '../edges.js';
+import { RUN_FLAGS, approvalsOf, exitFor, outputOf } from '../runflags.js';
+
+const HELP = `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--yes | --approve STEP ...] [--run-dir DIR]
+                    [--output auto|text|json] [--accept-new-host-keys]
+
+Runs a runbook. Destructive steps ask for confirmation on a terminal; without one, the run stops safely
+before the first unapproved destructive step (exit 4) and says how to approve it.
+Exit: 0 done, 1 a step failed, 2 bad input or refused (nothing changed), 4 waiting for approval.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('run', argv, {
+    inventory: { type: 'string', short: 'i' },
+    set: { type: 'string', multiple: true },
+    'run-dir': { type: 'string' },
+    ...RUN_FLAGS,
+  });
+  if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
+  const runbook = positionals[0];
+  if (!runbook) throw usage('run: which runbook?', "run 'lifeboat runbooks' for the list");
+  if (!values.inventory) throw usage('run: -i INVENTORY is required', 'give the inventory file with -i');
+  if (values.yes && values.approve?.length) throw usage('run: --yes and --approve exclude each other', 'use one of them');
+  const output = outputOf('run', values.output);
+  const inv = loadInventory(values.inventory);
+  const deps = makeDeps(inv, { output, acceptNewHostKeys: values['accept-new-host-keys'] === true });
+  try {
+    const { status, dir } = await startRun({
+      runbook,
+      inventoryPath: values.inventory,
+      params: parseSets('run', values.set),
+      ...(values['run-dir'] ? { runDir: values['run-dir'] } : {}),
+      approvals: approvalsOf(values),
+      deps,
+      onPlan: (_p, dir) => process.stderr.write(`run dir: ${dir}\n`),
+    });
+    process.stderr.write(`run ${status}; audit log: ${dir}/audit.jsonl; report: lifeboat report ${dir}\n`);
+    return exitFor(status);
+  } finally {
+    await deps.executor.close();
+  }
+}

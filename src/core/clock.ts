@@ -1,0 +1,15 @@
+// Time as an injected dependency, so the engine's core is testable without waiting.
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+/** A compact UTC stamp for names of things moved aside: 20261122T210501Z. */
+export function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,80 @@
+// The audit log: append-only JSON lines, one writer, hash-chained (seq, prevHash, hash) and synced per line.
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync, existsSync } from 'node:fs';
+import type { RunEvent } from './events.js';
+
+export const GENESIS = '0'.repeat(64);
+
+export type AuditEntry = RunEvent & { seq: number; ts: string; prevHash: string; hash: string };
+
+const hashOf = (prevHash: string, body: string) => createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+
+/** Serializes an entry without its hash; the same bytes are rebuilt when verifying. */
+function body(e: Omit<AuditEntry, 'hash'>): string {
+  return JSON.stringify(e);
+}
+
+export class AuditLog {
+  private fd: number;
+  private seq: number;
+  private head: string;
+  constructor(readonly path: string) {
+    const entries = existsSync(path) ? readAudit(path) : [];
+    const last = entries[entries.length - 1];
+    this.seq = last ? last.seq : 0;
+    this.head = last ? last.hash : GENESIS;
+    this.fd = openSync(path, 'a', 0o600);
+  }
+  get headHash(): string {
+    return this.head;
+  }
+  append(e: RunEvent, at: Date): AuditEntry {
+    const partial = { seq: this.seq + 1, ts: at.toISOString(), ...e, prevHash: this.head } as Omit<AuditEntry, 'hash'>;
+    const hash = hashOf(this.head, body(partial));
+    const entry = { ...partial, hash } as AuditEntry;
+    writeSync(this.fd, JSON.stringify(entry) + '\n');
+    fsyncSync(this.fd);
+    this.seq = entry.seq;
+    this.head = hash;
+    return entry;
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export function readAudit(path: string): AuditEntry[] {
+  const text = readFileSync(path, 'utf8');
+  // A crash mid-write can leave a torn last line; it was never synced as a whole entry.
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const out: AuditEntry[] = [];
+  for (const [i, l] of lines.entries()) {
+    try {
+      out.push(JSON.parse(l) as AuditEntry);
+    } catch {
+      if (i === lines.length - 1 && !text.endsWith('\n')) break;
+      throw new Error(`line ${i + 1} is not JSON`);
+    }
+  }
+  return out;
+}
+
+export type VerifyResult = { ok: true; entries: number; head: string } | { ok: false; line: number; reason: string };
+
+export function verifyAudit(path: string): VerifyResult {
+  let entries: AuditEntry[];
+  try {
+    entries = readAudit(path);
+  } catch (err) {
+    return { ok: false, line: Number(/line (\d+)/.exec((err as Error).message)?.[1] ?? 0), reason: (err as Error).message };
+  }
+  let prev = GENESIS;
+  for (const [i, e] of entries.entries()) {
+    const { hash, ...rest } = e;
+    if (e.seq !== i + 1) return { ok: false, line: i + 1, reason: `sequence ${e.seq} where ${i + 1} was expected (a line was removed or reordered)` };
+    if (e.prevHash !== prev) return { ok: false, line: i + 1, reason: 'prevHash does not match the previous line (a line was removed, reordered or edited)' };
+    if (hashOf(prev, body(rest as Omit<AuditEntry, 'hash'>)) !== hash) return { ok: false, line: i + 1, reason: 'hash does not match the line (the line was edited)' };
+    prev = hash;
+  }
+  return { ok: true, entries: entries.length, head: prev };
+}

@@ -1,0 +1,47 @@
+// One run at a time per cluster: a lock directory on the first reachable member, naming its holder.
+import { refused } from '../core/errors.js';
+import type { Executor } from '../exec/types.js';
+import type { Inventory } from '../inventory/resolve.js';
+import type { Facts } from './facts.js';
+import { shq } from './tools.js';
+
+export interface LockHolder {
+  runId: string;
+  operator: string;
+  host: string;
+  dir: string;
+}
+
+const lockDir = (backupDir: string) => `${backupDir}/.lifeboat-lock`;
+
+/** Takes (or re-takes, for the same run) the cluster lock; returns where it lives. */
+export async function acquireClusterLock(inv: Inventory, facts: Facts, ex: Executor, me: LockHolder): Promise<{ member: string; path: string }> {
+  const m = inv.members.find((x) => facts.members[x.name]?.reachable !== false);
+  if (!m) throw refused(`no member of ${inv.cluster} is reachable to hold the run lock`, 'check SSH to the members');
+  const dir = lockDir(m.backupDir);
+  const holder = JSON.stringify(me);
+  const script = [
+    `mkdir -p ${shq(m.backupDir)}`,
+    `if mkdir ${shq(dir)} 2>/dev/null; then printf '%s' ${shq(holder)} >${shq(dir + '/holder')}; echo acquired; exit 0; fi`,
+    `cat ${shq(dir + '/holder')} 2>/dev/null; echo; exit 3`,
+  ].join('\n');
+  const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
+  if (r.exitCode === 0) return { member: m.name, path: dir };
+  let other: Partial<LockHolder> = {};
+  try {
+    other = JSON.parse(r.stdout.trim()) as Partial<LockHolder>;
+  } catch {
+    // An unreadable holder file still means the lock is held.
+  }
+  if (other.runId === me.runId) return { member: m.name, path: dir };
+  throw refused(
+    `cluster ${inv.cluster} is locked by run ${other.runId ?? 'unknown'} of ${other.operator ?? 'unknown'} on ${other.host ?? 'unknown'} (${m.name}:${dir})`,
+    `finish it with 'lifeboat resume ${other.dir ?? 'RUN_DIR'}', or if that run is gone move ${dir} aside on ${m.name}`,
+  );
+}
+
+/** Releases the lock by moving it aside (nothing on a host is deleted). */
+export async function releaseClusterLock(ex: Executor, where: { member: string; path: string }, runId: string): Promise<void> {
+  const p = shq(where.path);
+  await ex.exec(where.member, `grep -qF ${shq(runId)} ${p}/holder 2>/dev/null && mv ${p} ${p}.released-${runId} || true`, { timeoutMs: 30_000 });
+}

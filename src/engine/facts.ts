@@ -1,0 +1,178 @@
+// Facts: what a read-only probe learns about each host (tools, versions, etcd user, raft state).
+import type { ResolvedMember } from '../inventory/resolve.js';
+import { shq } from './tools.js';
+
+export interface EtcdStatus {
+  memberId: string; // hex
+  leader: string; // hex
+  raftIndex: number;
+  raftTerm: number;
+  revision: number;
+  dbSize: number;
+  version: string;
+  isLearner: boolean;
+}
+
+export interface MemberFacts {
+  reachable: boolean;
+  error?: string;
+  hostname?: string;
+  etcdVersion?: string;
+  etcdctl?: string;
+  etcdctlVersion?: string;
+  etcdutl?: string;
+  etcdutlVersion?: string;
+  etcdUser?: string;
+  dataDirExists?: boolean;
+  etcdUp?: boolean;
+  healthy?: boolean;
+  status?: EtcdStatus;
+}
+
+export interface ListedMember {
+  id: string; // hex
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+export interface Facts {
+  probed: boolean;
+  collectedAt?: string;
+  members: Record<string, MemberFacts>;
+  memberList?: ListedMember[];
+}
+
+export const NO_FACTS: Facts = { probed: false, members: {} };
+
+/** The read-only probe run on each host; prints key=value lines and JSON blocks between markers. */
+export function probeScript(m: ResolvedMember): string {
+  const tls = `--cacert=${shq(m.tls.ca)} --cert=${shq(m.tls.cert)} --key=${shq(m.tls.key)}`;
+  const ep = `--endpoints=${shq(m.clientURL)}`;
+  const port = new URL(m.clientURL).port || '2379';
+  return [
+    'export ETCDCTL_API=3',
+    'echo "hostname=$(hostname)"',
+    'command -v etcd >/dev/null 2>&1 && echo "etcd_version=$(etcd --version 2>/dev/null | sed -n "s/^etcd Version: //p")"',
+    'ctl=$(command -v etcdctl 2>/dev/null) && echo "etcdctl=$ctl" && echo "etcdctl_version=$(etcdctl version 2>/dev/null | sed -n "s/^etcdctl version: //p")"',
+    'utl=$(command -v etcdutl 2>/dev/null) && echo "etcdutl=$utl" && echo "etcdutl_version=$(etcdutl version 2>/dev/null | sed -n "s/^etcdutl version: //p")"',
+    `[ -d ${shq(m.dataDir + '/member')} ] && echo data_dir_exists=1`,
+    // The user etcd runs as: the owner of the process listening on this member's client port, else the data dir's owner.
+    `pid=$(ss -Hltnp 2>/dev/null | grep -F ${shq(`${m.address}:${port} `)} | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1)`,
+    '[ -n "$pid" ] && echo "etcd_up=1" && echo "etcd_user=$(ps -o user= -p "$pid" | tr -d " ")"',
+    `[ -z "$pid" ] && [ -e ${shq(m.dataDir)} ] && echo "etcd_user=$(stat -c %U ${shq(m.dataDir)})"`,
+    `if [ -n "$ctl" ] && [ -n "$pid" ]; then`,
+    `  timeout 5 etcdctl ${ep} ${tls} --command-timeout=3s endpoint health >/dev/null 2>&1 && echo healthy=1`,
+    `  echo '--status--'; timeout 5 etcdctl ${ep} ${tls} --command-timeout=3s endpoint status -w json 2>/dev/null; echo`,
+    `  echo '--members--'; timeout 5 etcdctl ${ep} ${tls} --command-timeout=3s member list -w json 2>/dev/null; echo`,
+    'fi',
+    'true',
+  ].join('\n');
+}
+
+/** Quotes uint64 numbers so JSON.parse keeps every digit (etcd IDs exceed 2^53). */
+function parseBigJson(text: string): unknown {
+  return JSON.parse(text.replace(/([:[,]\s*)(\d{16,})(?=\s*[,}\]])/g, '$1"$2"'));
+}
+
+export const toHex = (id: string | number): string => BigInt(id).toString(16);
+
+function section(out: string, name: string): string | undefined {
+  const start = out.indexOf(`--${name}--\n`);
+  if (start < 0) return undefined;
+  const rest = out.slice(start + name.length + 5);
+  const end = rest.indexOf('\n--');
+  const body = (end < 0 ? rest : rest.slice(0, end)).trim();
+  return body || undefined;
+}
+
+export function parseProbe(out: string): { facts: MemberFacts; members?: ListedMember[] } {
+  const kv = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const m = /^([a-z_]+)=(.*)$/.exec(line);
+    if (m && m[1] && m[2] !== undefined) kv.set(m[1], m[2]);
+  }
+  const f: MemberFacts = { reachable: true, etcdUp: kv.has('etcd_up'), healthy: kv.has('healthy'), dataDirExists: kv.has('data_dir_exists') };
+  const set = (k: keyof MemberFacts, key: string) => {
+    const v = kv.get(key);
+    if (v) (f as unknown as Record<string, unknown>)[k] = v;
+  };
+  set('hostname', 'hostname');
+  set('etcdVersion', 'etcd_version');
+  set('etcdctl', 'etcdctl');
+  set('etcdctlVersion', 'etcdctl_version');
+  set('etcdutl', 'etcdutl');
+  set('etcdutlVersion', 'etcdutl_version');
+  set('etcdUser', 'etcd_user');
+  const st = section(out, 'status');
+  if (st) {
+    try {
+      const arr = parseBigJson(st) as Array<{ Status: Record<string, unknown> & { header: Record<string, string | number> } }>;
+      const s = arr[0]?.Status;
+      if (s) {
+        f.status = {
+          memberId: toHex(s.header.member_id ?? 0),
+          leader: toHex((s.leader as string | number | undefined) ?? 0),
+          raftIndex: Number(s.raftIndex ?? 0),
+          raftTerm: Number(s.raftTerm ?? 0),
+          revision: Number(s.header.revision ?? 0),
+          dbSize: Number(s.dbSize ?? 0),
+          version: String(s.version ?? ''),
+          isLearner: Boolean(s.isLearner),
+        };
+      }
+    } catch {
+      // A partial answer from a dying member is not a fact; leave status unset.
+    }
+  }
+  let members: ListedMember[] | undefined;
+  const ml = section(out, 'members');
+  if (ml) {
+    try {
+      const doc = parseBigJson(ml) as { members?: Array<Record<string, unknown>> };
+      members = (doc.members ?? []).map((x) => ({
+        id: toHex((x.ID as string | number | undefined) ?? 0),
+        name: String(x.name ?? ''),
+        peerURLs: (x.peerURLs as string[] | undefined) ?? [],
+        clientURLs: (x.clientURLs as string[] | undefined) ?? [],
+        isLearner: Boolean(x.isLearner),
+      }));
+    } catch {
+      members = undefined;
+    }
+  }
+  return members ? { facts: f, members } : { facts: f };
+}
+
+export interface QuorumVerdict {
+  total: number;
+  healthy: number;
+  needed: number;
+  lost: boolean;
+}
+
+export function quorum(facts: Facts, memberNames: string[]): QuorumVerdict {
+  const total = memberNames.length;
+  const healthy = memberNames.filter((n) => facts.members[n]?.healthy).length;
+  const needed = Math.floor(total / 2) + 1;
+  return { total, healthy, needed, lost: healthy < needed };
+}
+
+/** The member to rebuild from: highest raft index among those that answer, else one that still has data. */
+export function chooseSurvivor(facts: Facts, memberNames: string[], preferred?: string): { name: string; why: string } | undefined {
+  if (preferred) return { name: preferred, why: `chosen by the operator (--set survivor=${preferred})` };
+  const answering = memberNames
+    .map((n) => ({ n, s: facts.members[n]?.status }))
+    .filter((x): x is { n: string; s: EtcdStatus } => x.s !== undefined)
+    .sort((a, b) => b.s.raftIndex - a.s.raftIndex || a.n.localeCompare(b.n));
+  const best = answering[0];
+  if (best) {
+    const table = answering.map((x) => `${x.n}=${x.s.raftIndex}`).join(', ');
+    return { name: best.n, why: `highest raft index among members that answer (${table})` };
+  }
+  const withData = memberNames.filter((n) => facts.members[n]?.dataDirExists);
+  const first = withData[0];
+  if (first) return { name: first, why: `no member answers; ${first} is the first whose data dir is intact (${withData.join(', ')})` };
+  return undefined;
+}

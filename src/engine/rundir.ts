@@ -1,0 +1,108 @@
+// The run directory: run.json (what was decided at start), snapshot.json (machine state), audit.jsonl, lock.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { refused, badInput } from '../core/errors.js';
+import type { Facts } from './facts.js';
+import type { Plan } from './plan.js';
+
+export interface RunRecord {
+  version: 1;
+  runId: string;
+  runbook: string;
+  runbookHash: string;
+  inventoryPath: string;
+  inventoryHash: string;
+  params: Record<string, string>;
+  stamp: string;
+  startedAt: string;
+  facts: Facts;
+  files: Record<string, { sha256: string; bytes: number }>;
+  plan: Plan;
+  /** Secrets to mask (kept so a resumed run masks the same values); the run dir is mode 0700. */
+  secretParams: string[];
+}
+
+/** Writes a file so that a crash leaves either the old or the new content, never half. */
+export function writeAtomic(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(join(path, '..'), 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+export const runFiles = (dir: string) => ({
+  record: join(dir, 'run.json'),
+  snapshot: join(dir, 'snapshot.json'),
+  audit: join(dir, 'audit.jsonl'),
+  lock: join(dir, 'lock'),
+});
+
+export function createRunDir(dir: string): void {
+  if (existsSync(runFiles(dir).record)) throw badInput(`run dir ${dir} already holds a run`, `resume it with 'lifeboat resume ${dir}' or choose another --run-dir`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+export function readRunRecord(dir: string): RunRecord {
+  const f = runFiles(dir).record;
+  if (!existsSync(f)) throw badInput(`run dir ${dir} holds no run (no run.json)`, "give the directory printed by 'lifeboat run'");
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as RunRecord;
+  } catch {
+    throw badInput(`run dir ${dir}: run.json is not readable JSON`, 'restore it from a copy; the audit log is intact');
+  }
+}
+
+export function readSnapshot(dir: string): unknown {
+  const f = runFiles(dir).snapshot;
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as unknown) : undefined;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** One run at a time per run dir: the lock names its holder; a dead holder's lock is taken over. */
+export function lockRunDir(dir: string, who: string): () => void {
+  const f = runFiles(dir).lock;
+  const me = JSON.stringify({ pid: process.pid, host: hostname(), who, at: new Date().toISOString() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(f, 'wx', 0o600);
+      writeSync(fd, me);
+      closeSync(fd);
+      return () => {
+        if (existsSync(f) && readFileSync(f, 'utf8') === me) unlinkSync(f);
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder: { pid?: number; host?: string; who?: string } = {};
+      try {
+        holder = JSON.parse(readFileSync(f, 'utf8')) as typeof holder;
+      } catch {
+        // An unreadable lock is a torn write by a crashed holder.
+      }
+      if (holder.host === hostname() && holder.pid !== undefined && alive(holder.pid)) {
+        throw refused(`run dir ${dir} is in use by pid ${holder.pid} (${holder.who ?? 'unknown'})`, 'wait for that run to stop, or stop it first');
+      }
+      renameSync(f, `${f}.stale-${Date.now()}`);
+    }
+  }
+  throw refused(`run dir ${dir}: could not take the lock`, 'try again');
+}

@@ -1,0 +1,211 @@
+// Starting and resuming runs: probe, plan, record, lock, execute. The CLI wires real edges into this.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { badInput, refused, LifeboatError } from '../core/errors.js';
+import { stamp as stampOf } from '../core/clock.js';
+import { Redactor } from '../core/redact.js';
+import { loadInventory } from '../inventory/load.js';
+import type { Inventory } from '../inventory/resolve.js';
+import { readAudit } from './audit.js';
+import { NO_FACTS, type Facts } from './facts.js';
+import { foldJournal } from './journal.js';
+import { compile } from './machine.js';
+import { plan, type Plan } from './plan.js';
+import { gatherFacts, requireReachable } from './probe.js';
+import { loadRunbook } from './registry.js';
+import { acquireClusterLock, releaseClusterLock } from './clusterlock.js';
+import { createRunDir, lockRunDir, readRunRecord, runFiles, writeAtomic, type RunRecord } from './rundir.js';
+import { execute, type Approvals, type EngineDeps } from './runner.js';
+import type { RunStatus } from './events.js';
+import type { PlanCtx, RunbookDef } from './types.js';
+
+export function operatorName(): string {
+  const sudo = process.env.SUDO_USER;
+  return sudo ? `${userInfo().username} (sudo by ${sudo})` : userInfo().username;
+}
+
+export const fileSha256 = (path: string) =>
+  new Promise<{ sha256: string; bytes: number }>((res, rej) => {
+    const h = createHash('sha256');
+    let bytes = 0;
+    createReadStream(path)
+      .on('data', (c) => {
+        h.update(c);
+        bytes += c.length;
+      })
+      .on('error', rej)
+      .on('end', () => res({ sha256: h.digest('hex'), bytes }));
+  });
+
+/** Validates --set values with the runbook's zod schema; every problem in one line. */
+export function parseParams(rb: RunbookDef, raw: Record<string, string>): Record<string, string> {
+  const r = rb.params.safeParse(raw);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
+    throw badInput(`runbook ${rb.id}: bad --set values: ${problems}`, `see 'lifeboat show ${rb.id}' for its parameters`);
+  }
+  return r.data;
+}
+
+export async function localFiles(rb: RunbookDef, params: Record<string, string>): Promise<PlanCtx['files']> {
+  const files: PlanCtx['files'] = {};
+  const p = rb.needs?.snapshotParam;
+  const path = p ? params[p] : undefined;
+  if (path) {
+    if (!existsSync(path) || !statSync(path).isFile()) throw badInput(`snapshot file ${path} does not exist`, `give a snapshot file with --set ${p}=FILE`);
+    files[path] = await fileSha256(path);
+  }
+  return files;
+}
+
+export interface PlanRequest {
+  runbook: string;
+  inventoryPath: string;
+  params: Record<string, string>;
+  facts?: Facts;
+}
+
+export async function makePlan(req: PlanRequest, now: Date) {
+  const { def, hash } = await loadRunbook(req.runbook);
+  const inventory = loadInventory(req.inventoryPath);
+  const params = parseParams(def, req.params);
+  const files = await localFiles(def, params);
+  const runId = `${stampOf(now)}-${def.id}-${randomBytes(3).toString('hex')}`;
+  const ctx: PlanCtx = { inventory, facts: req.facts ?? NO_FACTS, params, runId, stamp: stampOf(now), files };
+  return { def, hash, inventory, params, files, ctx, plan: plan(def, ctx) };
+}
+
+export interface StartOptions {
+  runbook: string;
+  inventoryPath: string;
+  params: Record<string, string>;
+  runDir?: string;
+  approvals: Approvals;
+  deps: EngineDeps;
+  /** Called after probing and planning, before anything changes (e.g. to print the plan). */
+  onPlan?: (p: Plan, dir: string) => void;
+}
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+export async function startRun(o: StartOptions): Promise<{ status: RunStatus; dir: string }> {
+  const now = o.deps.clock.now();
+  const inventory = loadInventory(o.inventoryPath);
+  const { def } = await loadRunbook(o.runbook);
+  parseParams(def, o.params);
+  const facts = await gatherFacts(inventory, o.deps.executor, now);
+  requireReachable(inventory, facts, def.id === 'replace-member' ? [o.params.failed ?? ''] : []);
+  const made = await makePlan({ runbook: o.runbook, inventoryPath: o.inventoryPath, params: o.params, facts }, now);
+  const dir = resolve(o.runDir ?? `.lifeboat/runs/${made.ctx.runId}`);
+  createRunDir(dir);
+  const release = lockRunDir(dir, o.deps.operator);
+  try {
+    const secretParams = Object.entries(made.params).filter(([k]) => /password|secret|key$/i.test(k)).map(([, v]) => v);
+    const record: RunRecord = {
+      version: 1,
+      runId: made.ctx.runId,
+      runbook: def.id,
+      runbookHash: made.hash,
+      inventoryPath: resolve(o.inventoryPath),
+      inventoryHash: sha(readFileSync(o.inventoryPath)),
+      params: made.params,
+      stamp: made.ctx.stamp,
+      startedAt: now.toISOString(),
+      facts,
+      files: made.files,
+      plan: made.plan,
+      secretParams,
+    };
+    writeAtomic(runFiles(dir).record, JSON.stringify(record, null, 2));
+    o.onPlan?.(made.plan, dir);
+    const deps = { ...o.deps, redactor: o.deps.redactor.with(secretParams) };
+    const lock = await acquireClusterLock(inventory, facts, o.deps.executor, { runId: record.runId, operator: o.deps.operator, host: hostname(), dir });
+    (deps.pending ??= []).push({ type: 'lock', action: 'acquired', where: `${lock.member}:${lock.path}`, holder: record.runId });
+    const status = await execute({
+      dir, record, runbook: def, compiled: compile(def), deps, approvals: o.approvals,
+      opening: [
+        {
+          type: 'run.start', runId: record.runId, runbook: def.id, runbookHash: made.hash, inventory: record.inventoryPath, inventoryHash: record.inventoryHash,
+          cluster: inventory.cluster, operator: operatorIdentity(), dryRun: false, params: made.params,
+        },
+        { type: 'facts', summary: factsSummary(inventory, facts) },
+        ...made.plan.warnings.map((message) => ({ type: 'warning' as const, message })),
+      ],
+    });
+    if (status === 'done' || status === 'refused' || status === 'aborted') await releaseClusterLock(o.deps.executor, lock, record.runId);
+    return { status, dir };
+  } finally {
+    release();
+  }
+}
+
+export function operatorIdentity() {
+  const sudo = process.env.SUDO_USER;
+  return { user: userInfo().username, ...(sudo ? { sudoUser: sudo } : {}), host: hostname() };
+}
+
+export function factsSummary(inv: Inventory, facts: Facts): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of inv.members) {
+    const f = facts.members[m.name];
+    if (!f) continue;
+    out[m.name] = f.reachable
+      ? [`etcd ${f.etcdUp ? 'up' : 'down'}`, f.healthy ? 'healthy' : 'unhealthy', f.status ? `raft index ${f.status.raftIndex}` : '', f.etcdVersion ? `v${f.etcdVersion}` : '', f.etcdUser ? `user ${f.etcdUser}` : ''].filter(Boolean).join(', ')
+      : `unreachable: ${f.error ?? ''}`;
+  }
+  return out;
+}
+
+export interface ResumeOptions {
+  dir: string;
+  approvals: Approvals;
+  deps: EngineDeps;
+  acceptChangedRunbook: boolean;
+  afterFailure?: 'retry' | 'skip' | 'abort';
+}
+
+export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
+  const record = readRunRecord(o.dir);
+  const { def, hash } = await loadRunbook(record.runbook);
+  if (hash !== record.runbookHash && !o.acceptChangedRunbook) {
+    throw refused(`runbook ${record.runbook} changed since this run started (hash ${record.runbookHash.slice(0, 12)} -> ${hash.slice(0, 12)})`, 'check the change, then resume with --accept-changed-runbook');
+  }
+  const journal = foldJournal(readAudit(runFiles(o.dir).audit));
+  if (journal.final === 'done' || journal.final === 'aborted' || journal.final === 'refused') {
+    throw refused(`run ${record.runId} already ended (${journal.final})`, 'start a new run');
+  }
+  const release = lockRunDir(o.dir, o.deps.operator);
+  try {
+    let afterFailure: 'retry' | 'skip' | 'abort' | undefined = o.afterFailure;
+    if (journal.lastFailed && !afterFailure) {
+      if (!o.deps.prompter.interactive) {
+        throw new LifeboatError('approval', `step ${journal.lastFailed} failed; choose what to do`, { hint: `resume with --retry, --skip or --abort` });
+      }
+      afterFailure = await o.deps.prompter.choose<'retry' | 'skip' | 'abort'>(`Step ${journal.lastFailed} failed. What now?`, [
+        { value: 'retry', name: 'retry the step' },
+        { value: 'skip', name: 'skip it (recorded)' },
+        { value: 'abort', name: 'abort the run' },
+      ]);
+      if (afterFailure === 'skip' && !(await o.deps.prompter.confirm(`Really skip ${journal.lastFailed}? The runbook continues as if it had succeeded.`, []))) {
+        throw new LifeboatError('approval', 'skip not confirmed', { hint: 'resume again to choose' });
+      }
+    }
+    const deps = { ...o.deps, redactor: o.deps.redactor.with(record.secretParams) };
+    const inventory = loadInventory(record.inventoryPath);
+    const facts = await gatherFacts(inventory, o.deps.executor, o.deps.clock.now());
+    const lock = await acquireClusterLock(inventory, facts, o.deps.executor, { runId: record.runId, operator: o.deps.operator, host: hostname(), dir: o.dir });
+    const status = await execute({
+      dir: o.dir, record, runbook: def, compiled: compile(def), deps, approvals: o.approvals,
+      opening: [{ type: 'run.resume', by: o.deps.operator, acceptedChangedRunbook: hash !== record.runbookHash, from: journal.lastFailed ?? 'interruption' }],
+      ...(afterFailure ? { afterFailure } : {}),
+    });
+    if (status === 'done' || status === 'refused' || status === 'aborted') await releaseClusterLock(o.deps.executor, lock, record.runId);
+    return status;
+  } finally {
+    release();
+  }
+}
+
+export const newRedactor = () => new Redactor();
