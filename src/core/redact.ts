@@ -26,3 +26,13 @@ export class Redactor {
     return out;
   }
 }
+
+/** Redacts every string inside a JSON-like value (keys stay as they are). */
+export function redactDeep<T>(value: T, r: Redactor): T {
+  if (typeof value === 'string') return r.redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, r)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v, r)])) as T;
+  }
+  return value;
+}

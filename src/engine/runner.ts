@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { createActor } from 'xstate';
 import { LifeboatError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import type { Redactor } from '../core/redact.js';
+import { redactDeep, type Redactor } from '../core/redact.js';
 import type { ExecResult, Executor } from '../exec/types.js';
 import { AuditLog, readAudit } from './audit.js';
 import type { Listener, RunEvent, RunStatus } from './events.js';
@@ -73,7 +73,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const ctx: PlanCtx = loadPlanCtx(record);
   const emit = (e: RunEvent) => {
     const at = deps.clock.now();
-    const clean = JSON.parse(deps.redactor.redact(JSON.stringify(e))) as RunEvent;
+    const clean = redactDeep(e, deps.redactor);
     audit.append(clean, at);
     applyEvent(journal, clean);
     for (const l of deps.listeners) l(clean, at);

@@ -2,7 +2,7 @@
 import { oneOf, parse, parseSets } from '../args.js';
 import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
-import { Redactor } from '../../core/redact.js';
+import { Redactor, redactDeep } from '../../core/redact.js';
 import { loadInventory } from '../../inventory/load.js';
 import { gatherFacts, requireReachable } from '../../engine/probe.js';
 import { makePlan } from '../../engine/session.js';
@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const made = await makePlan({ runbook, inventoryPath: values.inventory, params, ...(facts ? { facts } : {}) }, new Date());
   const redactor = new Redactor();
-  if (output === 'json') process.stdout.write(redactor.redact(JSON.stringify({ ...made.plan, facts: facts ?? null }, null, 2)) + '\n');
+  if (output === 'json') process.stdout.write(JSON.stringify(redactDeep({ ...made.plan, facts: facts ?? null }, redactor), null, 2) + '\n');
   else process.stdout.write(planText(made.plan, (s) => redactor.redact(s)) + '\n');
   return made.plan.outcome === 'refused' ? EXIT.badInput : EXIT.ok;
 }

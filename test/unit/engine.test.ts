@@ -1,0 +1,183 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { LifeboatError } from '../../src/core/errors.js';
+import { Redactor } from '../../src/core/redact.js';
+import { readAudit, verifyAudit } from '../../src/engine/audit.js';
+import { decision, defineRunbook, phase } from '../../src/engine/define.js';
+import { NO_FACTS } from '../../src/engine/facts.js';
+import { compile } from '../../src/engine/machine.js';
+import { plan } from '../../src/engine/plan.js';
+import { createRunDir, runFiles, writeAtomic, type RunRecord } from '../../src/engine/rundir.js';
+import { execute, type EngineDeps } from '../../src/engine/runner.js';
+import type { RunEvent } from '../../src/engine/events.js';
+import type { PlanCtx } from '../../src/engine/types.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { FakeExecutor, manualClock, type Answer } from '../helpers/fake-executor.js';
+
+const INV = `apiVersion: lifeboat/v1
+cluster: unit
+topology: static-pod
+members:
+  - { name: a, address: 127.0.0.2 }
+  - { name: b, address: 127.0.0.3 }
+`;
+
+const rb = defineRunbook({
+  id: 'unit',
+  title: 'unit test runbook',
+  summary: 's',
+  when: 'w',
+  params: z.object({ way: z.enum(['x', 'y', 'no']).optional(), password: z.string().optional() }).strict(),
+  nodes: [
+    phase('one', 'One', [
+      { id: 'look', title: 'read', targets: { kind: 'each' }, actions: (c) => [{ kind: 'sh', script: `look ${c.member.name}` }] },
+    ]),
+    decision({
+      id: 'way',
+      title: 'Which way?',
+      decide: (c) => (c.params.way === 'no' ? { branch: 'refuse', why: 'asked to refuse' } : { branch: c.params.way ?? 'x', why: 'param' }),
+      branches: {
+        x: [phase('x', 'X', [{ id: 'cut', title: 'cut', targets: { kind: 'all' }, destructive: true, changes: 'moves data', actions: (c) => [{ kind: 'sh', script: `cut ${c.member.name} --password=${c.params.password ?? 'none'}` }], check: (c) => `cut-done ${c.member.name}` }])],
+        y: [phase('y', 'Y', [{ id: 'other', title: 'other', targets: { kind: 'each' }, actions: () => [{ kind: 'sh', script: 'other' }] }])],
+        refuse: 'refuse',
+      },
+    }),
+    phase('end', 'End', [{ id: 'fin', title: 'fin', targets: { kind: 'pick', members: () => ['a'], describe: 'a' }, actions: () => [{ kind: 'sh', script: 'fin' }], verify: () => ({ script: 'ok?', waitMs: 5000, intervalMs: 1000 }) }]),
+  ],
+});
+
+function setup(params: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'lb-engine-'));
+  const invPath = join(dir, 'inventory.yaml');
+  writeFileSync(invPath, INV);
+  const ctx: PlanCtx = { inventory: loadInventory(invPath), facts: NO_FACTS, params, runId: 'r1', stamp: '20261122T100000Z', files: {} };
+  const p = plan(rb, ctx);
+  const runDir = join(dir, 'run');
+  createRunDir(runDir);
+  const record: RunRecord = { version: 1, runId: 'r1', runbook: 'unit', runbookHash: 'h', inventoryPath: invPath, inventoryHash: 'i', params, stamp: ctx.stamp, startedAt: '', facts: NO_FACTS, files: {}, plan: p, secretParams: params.password ? [params.password] : [] };
+  writeAtomic(runFiles(runDir).record, JSON.stringify(record));
+  return { runDir, record, plan: p };
+}
+
+function deps(ex: FakeExecutor, events: RunEvent[] = [], interactive = false, answers: boolean[] = []): EngineDeps {
+  return {
+    executor: ex,
+    clock: manualClock(),
+    prompter: { interactive, confirm: async () => answers.shift() ?? false, choose: async () => 'retry' as never },
+    listeners: [(e) => events.push(e)],
+    redactor: new Redactor(),
+    operator: 'tester',
+  };
+}
+
+const go = (s: ReturnType<typeof setup>, d: EngineDeps, extra: Partial<Parameters<typeof execute>[0]> = {}) =>
+  execute({ dir: s.runDir, record: s.record, runbook: rb, compiled: compile(rb), deps: d, approvals: { all: false, steps: new Set() }, opening: [], ...extra });
+
+describe('plan', () => {
+  it('resolves decisions and marks destructive steps, without running anything', () => {
+    const s = setup({ way: 'x' });
+    expect(s.plan.items.map((i) => i.stateId)).toEqual(['one/look', 'decide/way', 'x/cut', 'end/fin']);
+    const cut = s.plan.items.find((i) => i.stateId === 'x/cut');
+    expect(cut && cut.kind === 'step' && cut.destructive).toBe(true);
+    expect(setup({ way: 'no' }).plan.outcome).toBe('refused');
+  });
+});
+
+describe('runner', () => {
+  it('stops before an unapproved destructive step without a TTY, and continues once approved', async () => {
+    const s = setup({ way: 'x' });
+    const ex = new FakeExecutor();
+    await expect(go(s, deps(ex))).rejects.toMatchObject({ code: 'approval' });
+    expect(ex.calls.map((c) => c.command)).toEqual(['look a', 'look b']);
+    const st = await go(s, deps(ex), { approvals: { all: false, steps: new Set(['cut']) } });
+    expect(st).toBe('done');
+    expect(ex.calls.map((c) => c.command).slice(2).sort()).toEqual(['cut a --password=none', 'cut b --password=none', 'fin', 'ok?'].sort());
+    const entries = readAudit(runFiles(s.runDir).audit);
+    expect(entries.find((e) => e.type === 'approval')).toMatchObject({ stateId: 'x/cut', how: 'approve-flag', by: 'tester' });
+    expect(verifyAudit(runFiles(s.runDir).audit).ok).toBe(true);
+  });
+
+  it('asks on a terminal and records who approved', async () => {
+    const s = setup({ way: 'x' });
+    const st = await go(s, deps(new FakeExecutor(), [], true, [true]));
+    expect(st).toBe('done');
+    expect(readAudit(runFiles(s.runDir).audit).some((e) => e.type === 'approval' && e.how === 'prompt')).toBe(true);
+  });
+
+  it('a step interrupted mid-way is re-checked before it runs again; completed hosts are not re-run', async () => {
+    const s = setup({ way: 'x' });
+    let cut = 0;
+    const handler = (m: string, c: string): Answer => {
+      if (c.startsWith('cut b') && cut++ === 0) return new LifeboatError('unreachable', 'connection lost', { host: m });
+      if (c.startsWith('cut-done')) return { exitCode: m === 'a' ? 0 : 1 };
+      return {};
+    };
+    const ex = new FakeExecutor(handler);
+    await expect(go(s, deps(ex), { approvals: { all: true, steps: new Set() } })).rejects.toMatchObject({ code: 'unreachable' });
+    const ex2 = new FakeExecutor(handler);
+    expect(await go(s, deps(ex2), { approvals: { all: true, steps: new Set() } })).toBe('done');
+    const cmds = ex2.calls.map((c) => c.command);
+    expect(cmds).not.toContain('look a');
+    expect(cmds).toContain('cut-done b');
+    expect(cmds).toContain('cut b --password=none');
+    expect(cmds.filter((c) => c.startsWith('cut a'))).toEqual([]);
+  });
+
+  it('a failed step stops the run; resume can skip it (recorded) or abort', async () => {
+    const s = setup({ way: 'y' });
+    const ex = new FakeExecutor((_m, c) => (c === 'other' ? { exitCode: 3, stderr: 'boom' } : {}));
+    const err = await go(s, deps(ex)).catch((e: LifeboatError) => e);
+    expect(err).toBeInstanceOf(LifeboatError);
+    expect((err as LifeboatError).oneLine()).toMatch(/y\/other failed on a: exited 3: boom/);
+    expect(await go(s, deps(ex), { afterFailure: 'skip' })).toBe('done');
+    const entries = readAudit(runFiles(s.runDir).audit);
+    expect(entries.some((e) => e.type === 'skip' && e.stateId === 'y/other' && e.by === 'tester')).toBe(true);
+
+    const s2 = setup({ way: 'y' });
+    await go(s2, deps(ex)).catch(() => undefined);
+    expect(await go(s2, deps(ex), { afterFailure: 'abort' })).toBe('aborted');
+  });
+
+  it('verification polls with a deadline and fails the step when it never passes', async () => {
+    const s = setup({ way: 'y' });
+    const ex = new FakeExecutor((_m, c) => (c === 'ok?' ? { exitCode: 1, stderr: 'not yet' } : {}));
+    await expect(go(s, deps(ex))).rejects.toMatchObject({ code: 'step' });
+    expect(ex.calls.filter((c) => c.command === 'ok?').length).toBeGreaterThan(2);
+  });
+
+  it('refuses through the machine without running a single command after the decision', async () => {
+    const s = setup({ way: 'no' });
+    const ex = new FakeExecutor();
+    expect(await go(s, deps(ex))).toBe('refused');
+    expect(ex.calls.map((c) => c.command)).toEqual(['look a', 'look b']);
+  });
+
+  it('secrets never reach the audit log', async () => {
+    const s = setup({ way: 'x', password: 'hunter2-very-secret' });
+    const d = deps(new FakeExecutor());
+    d.redactor = new Redactor(['hunter2-very-secret']);
+    await go(s, d, { approvals: { all: true, steps: new Set() } });
+    const text = readFileSync(runFiles(s.runDir).audit, 'utf8');
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('--password=***');
+  });
+
+  it('audit verify detects an edited, a removed and a reordered line', async () => {
+    const s = setup({ way: 'y' });
+    await go(s, deps(new FakeExecutor()));
+    const f = runFiles(s.runDir).audit;
+    const lines = readFileSync(f, 'utf8').trim().split('\n');
+    expect(verifyAudit(f).ok).toBe(true);
+    writeFileSync(f, lines.map((l, i) => (i === 2 ? l.replace(/"ts":"[^"]*"/, '"ts":"2020-01-01T00:00:00.000Z"') : l)).join('\n') + '\n');
+    expect(verifyAudit(f)).toMatchObject({ ok: false, line: 3 });
+    writeFileSync(f, lines.filter((_, i) => i !== 1).join('\n') + '\n');
+    expect(verifyAudit(f).ok).toBe(false);
+    const swapped = [...lines];
+    [swapped[1], swapped[2]] = [swapped[2]!, swapped[1]!];
+    writeFileSync(f, swapped.join('\n') + '\n');
+    expect(verifyAudit(f).ok).toBe(false);
+  });
+});
