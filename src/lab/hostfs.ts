@@ -1,0 +1,86 @@
+// Builds one host's own filesystem in the lab folder: kubeadm pki and manifests or etcd.conf and unit, sshd config, init script, tool wrappers.
+import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { HOST_MOUNTS, hostDir, hostPath, logDir, stateDir, standinsDir } from './paths.js';
+import { issue, sshKey } from './pki.js';
+import { apiserverManifest, etcdConf, etcdManifest, ETCD_UNIT, initScript, sshdConfig, wrapper } from './render.js';
+import type { LabMember, LabMode } from './types.js';
+
+export interface Cas {
+  etcd: { crt: string; key: string };
+  kube: { crt: string; key: string };
+}
+
+function etcdUser(): { uid: number; gid: number } {
+  return {
+    uid: Number(execFileSync('id', ['-u', 'etcd'], { encoding: 'utf8' }).trim()),
+    gid: Number(execFileSync('id', ['-g', 'etcd'], { encoding: 'utf8' }).trim()),
+  };
+}
+
+/** Writes everything host `m` needs; returns its SSH host public key. */
+export async function buildHost(o: { dir: string; labId: string; mode: LabMode; m: LabMember; members: LabMember[]; cas: Cas; authorizedKeys: string }): Promise<string> {
+  const { dir, m, mode } = o;
+  const H = hostDir(dir, m.name);
+  const p = (path: string) => hostPath(dir, m.name, path);
+  for (const mount of HOST_MOUNTS) mkdirSync(p(mount), { recursive: true });
+  for (const d of [stateDir(dir, m.name), logDir(dir, m.name), join(H, 'ssh')]) mkdirSync(d, { recursive: true });
+  chmodSync(p('/var/lib/etcd'), 0o700);
+
+  const pub = sshKey(join(H, 'ssh', 'ssh_host_ed25519_key'), `root@${m.name}`);
+  const ip = [m.address];
+  // Hosts share one network namespace, so peer connections leave from 127.0.0.1 and etcd checks the peer cert's SAN against it (kubeadm's peer certs carry it too).
+  const peerIps = [m.address, '127.0.0.1'];
+  const certs: Array<Promise<void>> = [];
+  if (mode === 'static-pod') {
+    const pki = p('/etc/kubernetes/pki');
+    mkdirSync(join(pki, 'etcd'), { recursive: true });
+    copyFileSync(o.cas.etcd.crt, join(pki, 'etcd', 'ca.crt'));
+    copyFileSync(o.cas.etcd.key, join(pki, 'etcd', 'ca.key'));
+    copyFileSync(o.cas.kube.crt, join(pki, 'ca.crt'));
+    copyFileSync(o.cas.kube.key, join(pki, 'ca.key'));
+    certs.push(
+      issue(o.cas.etcd, { out: join(pki, 'etcd', 'server'), cn: m.name, ips: ip, dns: [m.name], server: true, client: true }),
+      issue(o.cas.etcd, { out: join(pki, 'etcd', 'peer'), cn: m.name, ips: peerIps, dns: [m.name, 'localhost'], server: true, client: true }),
+      issue(o.cas.etcd, { out: join(pki, 'etcd', 'healthcheck-client'), cn: 'kube-etcd-healthcheck-client', server: false, client: true }),
+      issue(o.cas.etcd, { out: join(pki, 'apiserver-etcd-client'), cn: 'kube-apiserver-etcd-client', server: false, client: true }),
+      issue(o.cas.kube, { out: join(pki, 'apiserver'), cn: 'kube-apiserver', ips: ip, dns: [m.name, 'kubernetes', 'kubernetes.default'], server: true, client: false }),
+    );
+    mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
+    writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members), { mode: 0o600 });
+    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m), { mode: 0o600 });
+  } else {
+    const etc = p('/etc/etcd');
+    copyFileSync(o.cas.etcd.crt, join(etc, 'ca.crt'));
+    certs.push(
+      issue(o.cas.etcd, { out: join(etc, 'server'), cn: m.name, ips: ip, dns: [m.name], server: true, client: true }),
+      issue(o.cas.etcd, { out: join(etc, 'peer'), cn: m.name, ips: peerIps, dns: [m.name, 'localhost'], server: true, client: true }),
+    );
+    writeFileSync(join(etc, 'etcd.conf'), etcdConf(m, o.members));
+    writeFileSync(p('/usr/lib/systemd/system/etcd.service'), ETCD_UNIT);
+    mkdirSync(p('/etc/systemd/system/etcd.service.d'), { recursive: true });
+    mkdirSync(p('/etc/systemd/system/multi-user.target.wants'), { recursive: true });
+    symlinkSync('/usr/lib/systemd/system/etcd.service', p('/etc/systemd/system/multi-user.target.wants/etcd.service'));
+  }
+  await Promise.all([pub, ...certs]);
+  if (mode === 'systemd') {
+    // etcd runs as the etcd user here: it owns its data dir, config and keys (as the RPM sets it up).
+    const { uid, gid } = etcdUser();
+    for (const f of ['', 'ca.crt', 'server.crt', 'server.key', 'peer.crt', 'peer.key', 'etcd.conf']) chownSync(join(p('/etc/etcd'), f), uid, gid);
+    chownSync(p('/var/lib/etcd'), uid, gid);
+  }
+
+  const node = process.execPath;
+  const S = standinsDir();
+  const sbin = p('/usr/local/sbin');
+  const tools: Record<string, string> =
+    mode === 'static-pod'
+      ? { 'kube-apiserver': wrapper(node, join(S, 'apiserver.js')), crictl: wrapper(node, join(S, 'crictl.js'), ['--state', stateDir(dir, m.name)]) }
+      : { systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']) };
+  for (const [name, text] of Object.entries(tools)) writeFileSync(join(sbin, name), text, { mode: 0o755 });
+
+  writeFileSync(join(H, 'sshd_config'), sshdConfig(m, H, o.authorizedKeys));
+  writeFileSync(join(H, 'init.sh'), initScript({ labId: o.labId, member: m, mode, hostDir: H, mounts: HOST_MOUNTS, node, standins: S }), { mode: 0o755 });
+  return await pub;
+}

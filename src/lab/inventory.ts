@@ -1,0 +1,21 @@
+// Writes the lab's inventory.yaml in the schema users write for real clusters (src/inventory/schema.ts); paths relative to it.
+import { writeFileSync } from 'node:fs';
+import { relative, dirname } from 'node:path';
+import { stringify } from 'yaml';
+import type { Lab } from './types.js';
+
+export function inventoryDoc(lab: Lab): Record<string, unknown> {
+  const base = dirname(lab.inventoryPath);
+  return {
+    apiVersion: 'lifeboat/v1',
+    cluster: lab.cluster,
+    topology: lab.mode,
+    ssh: { user: 'root', identityFile: relative(base, lab.ssh.identityFile), knownHosts: relative(base, lab.ssh.knownHosts) },
+    members: lab.members.map((m) => ({ name: m.name, address: m.address, peerURL: m.peerURL, clientURL: m.clientURL })),
+  };
+}
+
+export function writeInventory(lab: Lab): void {
+  const head = `# Lifeboat lab ${lab.id}: ${lab.members.length} members, ${lab.mode}. Written by 'lifeboat lab up'.\n`;
+  writeFileSync(lab.inventoryPath, head + stringify(inventoryDoc(lab)));
+}

@@ -1,0 +1,39 @@
+// The lab folder's layout, the host paths bind-mounted into each host, and where the compiled stand-ins live.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DEFAULT_DIR = '.lifeboat/lab';
+/** Claims of 127.0.N blocks, shared by every lab on this machine. */
+export const CLAIM_DIR = '/run/lifeboat';
+
+/** Paths each host gets its own copy of (source folder under hosts/NAME/root/...). */
+export const HOST_MOUNTS = [
+  '/etc/kubernetes',
+  '/var/lib/etcd',
+  '/backup',
+  '/etc/etcd',
+  '/etc/systemd/system',
+  '/usr/lib/systemd/system',
+  '/usr/local/sbin',
+] as const;
+
+export const labFile = (dir: string) => join(dir, 'lab.json');
+export const hostDir = (dir: string, name: string) => join(dir, 'hosts', name);
+export const hostRoot = (dir: string, name: string) => join(dir, 'hosts', name, 'root');
+/** Host-side source of a path that is bind-mounted at `path` inside the host. */
+export const hostPath = (dir: string, name: string, path: string) => join(hostRoot(dir, name), path);
+/** Global pid of the host's pid-1 (written by the starter). */
+export const initPidFile = (dir: string, name: string) => join(hostDir(dir, name), 'init.pid');
+export const unsharePidFile = (dir: string, name: string) => join(hostDir(dir, name), 'unshare.pid');
+/** State the stand-ins share with the lab (pod and unit status); outside any bind mount so the lab can read it. */
+export const stateDir = (dir: string, name: string) => join(hostDir(dir, name), 'state');
+export const logDir = (dir: string, name: string) => join(hostDir(dir, name), 'log');
+
+/** Folder of the compiled stand-ins (dist/src/lab/standins), wherever this module runs from (dist or vitest on src). */
+export function standinsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'standins'), resolve(here, '../../dist/src/lab/standins'), resolve(here, '../../../dist/src/lab/standins')];
+  for (const c of candidates) if (existsSync(join(c, 'kubelet.js'))) return c;
+  return candidates[1]!;
+}

@@ -1,0 +1,243 @@
+// Text of the files a lab host carries: kubeadm-like manifests, etcd.conf and unit, sshd_config, the host's init script and tool wrappers.
+import type { LabMember, LabMode } from './types.js';
+
+const PKI = '/etc/kubernetes/pki';
+
+export function initialCluster(members: LabMember[]): string {
+  return members.map((m) => `${m.name}=${m.peerURL}`).join(',');
+}
+
+/** /etc/kubernetes/manifests/etcd.yaml as kubeadm writes it, listening on the host's address only (hosts share one network). */
+export function etcdManifest(m: LabMember, members: LabMember[]): string {
+  const flags = [
+    `--advertise-client-urls=${m.clientURL}`,
+    `--cert-file=${PKI}/etcd/server.crt`,
+    '--client-cert-auth=true',
+    '--data-dir=/var/lib/etcd',
+    `--initial-advertise-peer-urls=${m.peerURL}`,
+    `--initial-cluster=${initialCluster(members)}`,
+    '--initial-cluster-state=new',
+    `--key-file=${PKI}/etcd/server.key`,
+    `--listen-client-urls=${m.clientURL}`,
+    `--listen-metrics-urls=http://${m.address}:2381`,
+    `--listen-peer-urls=${m.peerURL}`,
+    `--name=${m.name}`,
+    `--peer-cert-file=${PKI}/etcd/peer.crt`,
+    '--peer-client-cert-auth=true',
+    `--peer-key-file=${PKI}/etcd/peer.key`,
+    `--peer-trusted-ca-file=${PKI}/etcd/ca.crt`,
+    '--snapshot-count=10000',
+    `--trusted-ca-file=${PKI}/etcd/ca.crt`,
+  ];
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    kubeadm.kubernetes.io/etcd.advertise-client-urls: ${m.clientURL}
+  creationTimestamp: null
+  labels:
+    component: etcd
+    tier: control-plane
+  name: etcd
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - etcd
+${flags.map((f) => `    - ${f}`).join('\n')}
+    image: registry.k8s.io/etcd:3.4.23-0
+    imagePullPolicy: IfNotPresent
+    livenessProbe:
+      failureThreshold: 8
+      httpGet:
+        host: ${m.address}
+        path: /health
+        port: 2381
+        scheme: HTTP
+    name: etcd
+    resources:
+      requests:
+        cpu: 100m
+        memory: 100Mi
+    volumeMounts:
+    - mountPath: /var/lib/etcd
+      name: etcd-data
+    - mountPath: ${PKI}/etcd
+      name: etcd-certs
+  hostNetwork: true
+  priority: 2000001000
+  priorityClassName: system-node-critical
+  securityContext:
+    seccompProfile:
+      type: RuntimeDefault
+  volumes:
+  - hostPath:
+      path: ${PKI}/etcd
+      type: DirectoryOrCreate
+    name: etcd-certs
+  - hostPath:
+      path: /var/lib/etcd
+      type: DirectoryOrCreate
+    name: etcd-data
+status: {}
+`;
+}
+
+/** kube-apiserver.yaml: the real flags that matter to etcd recovery; `kube-apiserver` on the host is the lab's stand-in. */
+export function apiserverManifest(m: LabMember): string {
+  const flags = [
+    `--advertise-address=${m.address}`,
+    '--allow-privileged=true',
+    '--authorization-mode=Node,RBAC',
+    `--client-ca-file=${PKI}/ca.crt`,
+    `--etcd-cafile=${PKI}/etcd/ca.crt`,
+    `--etcd-certfile=${PKI}/apiserver-etcd-client.crt`,
+    `--etcd-keyfile=${PKI}/apiserver-etcd-client.key`,
+    `--etcd-servers=${m.clientURL}`,
+    '--secure-port=6443',
+    '--service-cluster-ip-range=10.96.0.0/12',
+    `--tls-cert-file=${PKI}/apiserver.crt`,
+    `--tls-private-key-file=${PKI}/apiserver.key`,
+  ];
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint: ${m.address}:6443
+  creationTimestamp: null
+  labels:
+    component: kube-apiserver
+    tier: control-plane
+  name: kube-apiserver
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - kube-apiserver
+${flags.map((f) => `    - ${f}`).join('\n')}
+    image: registry.k8s.io/kube-apiserver:v1.28.15
+    imagePullPolicy: IfNotPresent
+    name: kube-apiserver
+    resources:
+      requests:
+        cpu: 250m
+    volumeMounts:
+    - mountPath: ${PKI}
+      name: k8s-certs
+      readOnly: true
+  hostNetwork: true
+  priority: 2000001000
+  priorityClassName: system-node-critical
+  volumes:
+  - hostPath:
+      path: ${PKI}
+      type: DirectoryOrCreate
+    name: k8s-certs
+status: {}
+`;
+}
+
+/** /etc/etcd/etcd.conf in the OpenShift 3 layout. */
+export function etcdConf(m: LabMember, members: LabMember[]): string {
+  return `# [member]
+ETCD_NAME=${m.name}
+ETCD_DATA_DIR=/var/lib/etcd
+ETCD_LISTEN_PEER_URLS=${m.peerURL}
+ETCD_LISTEN_CLIENT_URLS=${m.clientURL}
+ETCD_LISTEN_METRICS_URLS=http://${m.address}:2381
+#
+# [cluster]
+ETCD_INITIAL_ADVERTISE_PEER_URLS=${m.peerURL}
+ETCD_INITIAL_CLUSTER=${initialCluster(members)}
+ETCD_INITIAL_CLUSTER_STATE=new
+ETCD_INITIAL_CLUSTER_TOKEN=etcd-cluster-1
+ETCD_ADVERTISE_CLIENT_URLS=${m.clientURL}
+#
+# [security]
+ETCD_CERT_FILE=/etc/etcd/server.crt
+ETCD_KEY_FILE=/etc/etcd/server.key
+ETCD_CLIENT_CERT_AUTH=true
+ETCD_TRUSTED_CA_FILE=/etc/etcd/ca.crt
+ETCD_PEER_CERT_FILE=/etc/etcd/peer.crt
+ETCD_PEER_KEY_FILE=/etc/etcd/peer.key
+ETCD_PEER_CLIENT_CERT_AUTH=true
+ETCD_PEER_TRUSTED_CA_FILE=/etc/etcd/ca.crt
+`;
+}
+
+// etcd 3.4 refuses a flag that shadows an ETCD_* variable, so ExecStart passes none: etcd.conf carries all config.
+export const ETCD_UNIT = `[Unit]
+Description=Etcd Server
+After=network.target
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=notify
+WorkingDirectory=/var/lib/etcd/
+EnvironmentFile=-/etc/etcd/etcd.conf
+User=etcd
+# set GOMAXPROCS to number of processors
+ExecStart=/bin/bash -c "GOMAXPROCS=$(nproc) /usr/bin/etcd"
+Restart=on-failure
+LimitNOFILE=65536
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+export function sshdConfig(m: LabMember, hostDir: string, authorizedKeys: string): string {
+  return `# sshd of lab host ${m.name}: its own address, host key and authorized key; root by key only.
+ListenAddress ${m.address}:22
+HostKey ${hostDir}/ssh/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile ${authorizedKeys}
+StrictModes no
+UsePAM no
+UseDNS no
+PrintMotd no
+AcceptEnv LANG LC_*
+MaxStartups 100:30:200
+MaxSessions 100
+Subsystem sftp /usr/lib/openssh/sftp-server
+`;
+}
+
+export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), bind mounts, sshd and kubelet or systemd stand-in. */
+export function initScript(o: { labId: string; member: LabMember; mode: LabMode; hostDir: string; mounts: readonly string[]; node: string; standins: string }): string {
+  const H = o.hostDir;
+  const daemon =
+    o.mode === 'static-pod'
+      ? `${o.node} ${o.standins}/kubelet.js --manifests /etc/kubernetes/manifests --state ${H}/state --logs ${H}/log --node ${o.member.name} >>${H}/log/kubelet.log 2>&1 &`
+      : `${o.node} ${o.standins}/systemd.js --state ${H}/state --logs ${H}/log --socket /run/systemd/lifeboat.sock >>${H}/log/systemd.log 2>&1 &`;
+  return `#!/bin/bash
+# pid 1 of lab host ${o.member.name} (own mount, UTS and pid namespaces); lifeboat lab down stops it by pid.
+set -eu
+export PATH=${HOST_PATH} HOME=/root LANG=C.UTF-8
+hostname ${o.member.name}
+mount -t tmpfs -o mode=0755 lifeboat-${o.labId}-${o.member.name} /run
+mkdir -p /run/sshd /run/systemd
+${o.mounts.map((p) => `mount --bind ${H}/root${p} ${p}`).join('\n')}
+cd /
+set +e
+/usr/sbin/sshd -D -f ${H}/sshd_config -E ${H}/log/sshd.log &
+echo $! >${H}/state/sshd.pid
+${daemon}
+echo $! >${H}/state/daemon.pid
+# pid 1 of a pid namespace: on TERM, pass it to every process of the host, then leave (the kernel kills the rest).
+trap 'kill -TERM -1 2>/dev/null; sleep 1; exit 0' TERM INT
+echo up >${H}/state/init.ready
+while :; do sleep 3600 & wait $!; done
+`;
+}
+
+/** A wrapper in the host's /usr/local/sbin that runs a stand-in under the name of the real tool. */
+export function wrapper(node: string, script: string, args: string[] = []): string {
+  return `#!/bin/sh\n# lifeboat lab stand-in (see docs/lab.md)\nexec ${node} ${script} ${args.join(' ')} "$@"\n`;
+}

@@ -1,0 +1,82 @@
+// kube-apiserver stand-in: reads /registry through its --etcd-servers with its etcd client cert and says on /healthz whether it can.
+import { createServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { EtcdClient, prefixEnd } from '../grpc.js';
+
+const flags = new Map<string, string>();
+for (const a of process.argv.slice(2)) {
+  const m = /^--([^=]+)=(.*)$/.exec(a);
+  if (m) flags.set(m[1]!, m[2]!);
+}
+const need = (k: string) => {
+  const v = flags.get(k);
+  if (v === undefined) {
+    process.stderr.write(`kube-apiserver (lab stand-in): missing --${k}\n`);
+    process.exit(1);
+  }
+  return v;
+};
+const servers = need('etcd-servers').split(',').filter(Boolean);
+const tls = { ca: need('etcd-cafile'), cert: need('etcd-certfile'), key: need('etcd-keyfile') };
+const address = need('advertise-address');
+const port = Number(flags.get('secure-port') ?? '6443');
+
+interface Report {
+  ok: boolean;
+  server: string | null;
+  keys: number | null;
+  revision: number | null;
+  error: string | null;
+  checkedAt: string;
+  etcdServers: string[];
+}
+let report: Report = { ok: false, server: null, keys: null, revision: null, error: 'not checked yet', checkedAt: new Date().toISOString(), etcdServers: servers };
+const log = (m: string) => process.stdout.write(`${new Date().toISOString()} kube-apiserver ${m}\n`);
+
+async function check(): Promise<void> {
+  const errors: string[] = [];
+  for (const s of servers) {
+    const c = new EtcdClient(s, tls);
+    try {
+      const r = await c.range('/registry/', prefixEnd('/registry/'), { countOnly: true, timeoutMs: 2000 });
+      const was = report.ok;
+      report = { ok: true, server: s, keys: r.count, revision: r.revision, error: null, checkedAt: new Date().toISOString(), etcdServers: servers };
+      if (!was) log(`etcd ${s} reachable: ${r.count} keys under /registry at revision ${r.revision}`);
+      return;
+    } catch (err) {
+      errors.push(`${s}: ${(err as Error).message}`);
+    } finally {
+      c.close();
+    }
+  }
+  if (report.ok) log(`etcd unreachable: ${errors.join('; ')}`);
+  report = { ok: false, server: null, keys: null, revision: null, error: errors.join('; '), checkedAt: new Date().toISOString(), etcdServers: servers };
+}
+
+const server = createServer({ cert: readFileSync(need('tls-cert-file')), key: readFileSync(need('tls-private-key-file')) }, (req, res) => {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+    res.writeHead(report.ok ? 200 : 500, { 'content-type': 'text/plain' });
+    res.end(report.ok ? 'ok' : `[-]etcd failed: ${report.error}\nhealthz check failed\n`);
+  } else if (path === '/lab/status') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(report));
+  } else {
+    res.writeHead(404);
+    res.end();
+  }
+});
+server.listen(port, address, () => log(`serving https://${address}:${port} (stand-in), etcd servers ${servers.join(',')}`));
+server.on('error', (err) => {
+  log(`cannot serve: ${err.message}`);
+  process.exit(1);
+});
+
+let running = false;
+setInterval(() => {
+  if (running) return;
+  running = true;
+  void check().finally(() => (running = false));
+}, 1000);
+void check();
+process.on('SIGTERM', () => process.exit(0));

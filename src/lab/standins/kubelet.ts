@@ -1,0 +1,179 @@
+// kubelet stand-in: polls the static pod folder and runs each manifest's containers as processes of this host, as kubelet does.
+// A container that exits stays exited (no restart) until its manifest changes or reappears: lab breaks stay broken.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { writePod, type PodState, type ContainerState } from './podstate.js';
+
+const { values: opt } = parseArgs({
+  options: { manifests: { type: 'string' }, state: { type: 'string' }, logs: { type: 'string' }, node: { type: 'string' }, 'poll-ms': { type: 'string', default: '200' } },
+});
+const manifestDir = opt.manifests ?? '/etc/kubernetes/manifests';
+const stateDir = opt.state ?? '/run/kubelet';
+const logDir = opt.logs ?? '/var/log/pods';
+const nodeName = opt.node ?? 'node';
+const pollMs = Number(opt['poll-ms']);
+mkdirSync(join(stateDir, 'pods'), { recursive: true });
+rmSync(join(stateDir, 'pods'), { recursive: true, force: true });
+mkdirSync(join(stateDir, 'pods'), { recursive: true });
+
+interface Running {
+  pod: PodState;
+  procs: Map<string, ChildProcess>;
+  grace: number;
+  stopping: boolean;
+}
+const pods = new Map<string, Running>();
+const badManifests = new Map<string, string>(); // file -> hash already reported as unparseable
+const log = (m: string) => process.stdout.write(`${new Date().toISOString()} kubelet[${nodeName}] ${m}\n`);
+
+interface ContainerSpec {
+  name?: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string; value?: string }>;
+  workingDir?: string;
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+}
+interface PodSpec {
+  metadata?: { name?: string; namespace?: string };
+  spec?: { containers?: ContainerSpec[]; volumes?: Array<{ name: string; hostPath?: { path: string } }>; terminationGracePeriodSeconds?: number };
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function startContainer(run: Running, c: ContainerSpec, spec: PodSpec, attempt: number): void {
+  const argv = [...(c.command ?? []), ...(c.args ?? [])];
+  const name = c.name ?? 'main';
+  if (argv.length === 0) {
+    log(`pod ${run.pod.name}: container ${name} has no command; skipped`);
+    return;
+  }
+  // A hostPath mounted at another path (e.g. a restored data dir) gets its own mount namespace with that bind mount, as a container would.
+  const binds: string[] = [];
+  for (const vm of c.volumeMounts ?? []) {
+    const hp = spec.spec?.volumes?.find((v) => v.name === vm.name)?.hostPath?.path;
+    if (hp && hp !== vm.mountPath) binds.push(`mkdir -p ${q(hp)} ${q(vm.mountPath)} && mount --bind ${q(hp)} ${q(vm.mountPath)} && `);
+  }
+  const [file, args] = binds.length
+    ? ['unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', `${binds.join('')}exec "$0" "$@"`, ...argv]]
+    : [argv[0]!, argv.slice(1)];
+  const logPath = join(logDir, `${run.pod.name}_${name}.log`);
+  const fd = openSync(logPath, 'a');
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/root', LANG: 'C.UTF-8' };
+  for (const e of c.env ?? []) env[e.name] = e.value ?? '';
+  const child = spawn(file, args as string[], { cwd: c.workingDir ?? '/', env, stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  const st: ContainerState = {
+    name,
+    id: createHash('sha256').update(`${run.pod.hash}/${name}/${attempt}/${Date.now()}`).digest('hex').slice(0, 13),
+    image: c.image ?? '',
+    pid: child.pid ?? null,
+    state: 'running',
+    exitCode: null,
+    signal: null,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    attempt,
+    log: logPath,
+  };
+  run.pod.containers.push(st);
+  run.procs.set(name, child);
+  child.on('error', (err) => log(`pod ${run.pod.name}: container ${name}: ${err.message}`));
+  child.on('exit', (code, sig) => {
+    st.state = 'exited';
+    st.exitCode = code;
+    st.signal = sig;
+    st.finishedAt = new Date().toISOString();
+    run.procs.delete(name);
+    log(`pod ${run.pod.name}: container ${name} (pid ${st.pid}) exited code=${code} signal=${sig}`);
+    writePod(stateDir, run.pod);
+  });
+  log(`pod ${run.pod.name}: started container ${name} pid ${child.pid}: ${argv.join(' ')}`);
+}
+
+function startPod(file: string, hash: string, spec: PodSpec): void {
+  const name = `${spec.metadata?.name ?? file}-${nodeName}`;
+  const run: Running = {
+    pod: { name, namespace: spec.metadata?.namespace ?? 'default', file, hash, containers: [] },
+    procs: new Map(),
+    grace: Math.min(spec.spec?.terminationGracePeriodSeconds ?? 5, 10) * 1000,
+    stopping: false,
+  };
+  pods.set(file, run);
+  for (const c of spec.spec?.containers ?? []) startContainer(run, c, spec, 0);
+  writePod(stateDir, run.pod);
+}
+
+async function stopPod(file: string): Promise<void> {
+  const run = pods.get(file);
+  if (!run || run.stopping) return;
+  run.stopping = true;
+  const procs = [...run.procs.values()];
+  const exited = Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', r)))));
+  for (const p of procs) if (p.pid) kill(-p.pid, 'SIGTERM');
+  const timer = setTimeout(() => procs.forEach((p) => p.pid && kill(-p.pid, 'SIGKILL')), run.grace);
+  await exited;
+  clearTimeout(timer);
+  pods.delete(file);
+  rmSync(join(stateDir, 'pods', `${file}.json`), { force: true });
+  log(`pod ${run.pod.name}: stopped (manifest ${file} changed or removed)`);
+}
+
+function kill(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+let busy = false;
+async function sync(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  try {
+    let files: string[] = [];
+    try {
+      files = readdirSync(manifestDir).filter((f) => !f.startsWith('.') && /\.(ya?ml|json)$/.test(f));
+    } catch {
+      files = [];
+    }
+    const seen = new Set<string>();
+    for (const f of files) {
+      let text: string;
+      try {
+        text = readFileSync(join(manifestDir, f), 'utf8');
+      } catch {
+        continue;
+      }
+      seen.add(f);
+      const hash = createHash('sha256').update(text).digest('hex');
+      const cur = pods.get(f);
+      if (cur && cur.pod.hash === hash) continue;
+      let spec: PodSpec;
+      try {
+        spec = parseYaml(text) as PodSpec;
+        if (!spec || typeof spec !== 'object') throw new Error('not a pod');
+      } catch (err) {
+        if (badManifests.get(f) !== hash) log(`manifest ${f}: cannot parse: ${(err as Error).message.split('\n')[0]}`);
+        badManifests.set(f, hash);
+        continue;
+      }
+      if (cur) await stopPod(f);
+      startPod(f, hash, spec);
+    }
+    for (const f of [...pods.keys()]) if (!seen.has(f)) await stopPod(f);
+  } finally {
+    busy = false;
+  }
+}
+
+log(`watching ${manifestDir} every ${pollMs} ms`);
+setInterval(() => void sync(), pollMs);
+void sync();
+process.on('SIGTERM', () => process.exit(0));

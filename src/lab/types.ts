@@ -1,0 +1,100 @@
+// Shapes shared by the lab modules: options, the state file, status rows and break scenarios.
+export const LAB_MODES = ['static-pod', 'systemd'] as const;
+export type LabMode = (typeof LAB_MODES)[number];
+
+export const LAB_SIZES = [1, 3, 5, 7] as const;
+
+export const SCENARIOS = ['kill-member', 'lose-quorum', 'wipe-member', 'delete-objects', 'corrupt-member', 'stop-all', 'ssh-down'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface LabUpOptions {
+  /** 3, 5 or 7 (1 is allowed for quick experiments). Default 3. */
+  members?: number;
+  mode?: LabMode;
+  /** Lab folder; default ./.lifeboat/lab. Made absolute. */
+  dir?: string;
+  /** `127.0.N` block; default: the first free one, claimed atomically. */
+  subnet?: string;
+  seedData?: boolean;
+  /** Progress lines (the CLI prints them). */
+  log?: (line: string) => void;
+}
+
+export interface LabMember {
+  name: string;
+  /** 127.0.N.(10+i) */
+  address: string;
+  clientURL: string;
+  peerURL: string;
+  /** This host's own folder in the lab dir (its bind-mounted /etc/kubernetes etc. live under root/). */
+  hostDir: string;
+}
+
+/** The lab's state file, `lab.json`: written before anything starts so `lab down` works after a crash. */
+export interface Lab {
+  id: string;
+  dir: string;
+  mode: LabMode;
+  subnet: string;
+  cluster: string;
+  members: LabMember[];
+  inventoryPath: string;
+  /** Data manifest (key -> sha256 of value), written by --seed-data. */
+  manifestPath: string;
+  /** Lab-side TLS for clients outside the hosts (status, seeding, tests). */
+  client: { ca: string; cert: string; key: string };
+  /** Kubernetes CA that signs the apiserver stand-in's serving cert. */
+  kubeCa: string;
+  ssh: { identityFile: string; knownHosts: string; user: 'root' };
+  seeded: boolean;
+  createdAt: string;
+  starterPid: number;
+}
+
+export interface MemberStatus {
+  name: string;
+  address: string;
+  hostUp: boolean;
+  sshdUp: boolean;
+  etcdUp: boolean;
+  /** A linearizable read through this member succeeded (it is part of a quorum). */
+  healthy: boolean;
+  isLeader: boolean;
+  leader: string | null;
+  raftIndex: number | null;
+  revision: number | null;
+  dbSize: number | null;
+  version: string | null;
+  error: string | null;
+  /** static-pod: the kube-apiserver stand-in's last report. */
+  apiserver?: { running: boolean; ok: boolean; error: string | null };
+}
+
+export interface LabStatus {
+  dir: string;
+  mode: LabMode;
+  subnet: string;
+  members: MemberStatus[];
+}
+
+export interface ExecOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface BreakResult {
+  scenario: Scenario;
+  members: string[];
+  /** What was done, one line each. */
+  actions: string[];
+  /** delete-objects: the keys deleted. */
+  deletedKeys?: string[];
+}
+
+/** A data manifest: every key under / and the sha256 (hex) of its value. */
+export interface DataManifest {
+  revision: number;
+  count: number;
+  keys: Record<string, string>;
+}

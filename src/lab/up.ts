@@ -1,0 +1,138 @@
+// lab up: claim addresses, make PKI and host filesystems, start every host, wait until etcd is healthy, seed, write the inventory.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { refused, usage } from '../core/errors.js';
+import { claimSubnet, parseSubnet, releaseSubnet } from './claim.js';
+import { labDown } from './down.js';
+import { buildHost } from './hostfs.js';
+import { hostPids, hostReady, initPid, startHost } from './hosts.js';
+import { HOST_MOUNTS, hostDir, labFile, logDir } from './paths.js';
+import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
+import { preflight } from './preflight.js';
+import { alive } from './proc.js';
+import { labDirOf, readLab, writeLab } from './state.js';
+import { labStatus } from './status.js';
+import { writeInventory } from './inventory.js';
+import { seedLab } from './seed.js';
+import { waitFor } from './wait.js';
+import { LAB_MODES, LAB_SIZES, type Lab, type LabMember, type LabUpOptions } from './types.js';
+
+function tail(file: string, n = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Empties `dir` for a new lab: only a folder that is empty or holds a lab that is not running. */
+function prepareDir(dir: string): void {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    return;
+  }
+  if (existsSync(labFile(dir))) {
+    const old = readLab(dir);
+    if (hostPids(old).length > 0) throw refused(`lab: a lab is already running in ${dir}`, `run 'lifeboat lab down --dir ${dir}' first, or pick another --dir`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return;
+  }
+  if (readdirSync(dir).length > 0) throw refused(`lab: ${dir} is not empty and holds no lab`, 'pass an empty or new folder with --dir');
+}
+
+export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
+  const log = opts.log ?? (() => undefined);
+  const size = opts.members ?? 3;
+  if (!(LAB_SIZES as readonly number[]).includes(size)) throw usage(`lab: --members ${size} is not one of 3, 5, 7`, 'use --members 3|5|7');
+  const mode = opts.mode ?? 'static-pod';
+  if (!LAB_MODES.includes(mode)) throw usage(`lab: --mode ${String(mode)} is not static-pod or systemd`, 'use --mode static-pod|systemd');
+  const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
+  const dir = labDirOf(opts.dir);
+  const t0 = Date.now();
+  await preflight(mode);
+  prepareDir(dir);
+
+  const id = randomBytes(4).toString('hex');
+  const subnet = await claimSubnet(dir, id, wanted);
+  const members: LabMember[] = Array.from({ length: size }, (_, i) => {
+    const address = `${subnet}.${11 + i}`;
+    const name = `cp-${i + 1}`;
+    return { name, address, clientURL: `https://${address}:2379`, peerURL: `https://${address}:2380`, hostDir: hostDir(dir, name) };
+  });
+  const lab: Lab = {
+    id,
+    dir,
+    mode,
+    subnet,
+    cluster: `lab-${subnet.replace(/\./g, '-')}`,
+    members,
+    inventoryPath: join(dir, 'inventory.yaml'),
+    manifestPath: join(dir, 'data-manifest.json'),
+    client: { ca: join(dir, 'pki', 'etcd-ca.crt'), cert: join(dir, 'pki', 'admin-client.crt'), key: join(dir, 'pki', 'admin-client.key') },
+    kubeCa: join(dir, 'pki', 'kubernetes-ca.crt'),
+    ssh: { identityFile: join(dir, 'ssh', 'id_ed25519'), knownHosts: join(dir, 'ssh', 'known_hosts'), user: 'root' },
+    seeded: false,
+    createdAt: new Date().toISOString(),
+    starterPid: process.pid,
+  };
+  writeLab(lab); // first, so that `lab down` finds whatever starts from here on
+  log(`lab ${dir}: ${size} members, ${mode}, ${subnet}.0/24`);
+  try {
+    for (const p of HOST_MOUNTS) mkdirSync(p, { recursive: true }); // empty mount points on the real root
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    const [etcdCa, kubeCa] = await Promise.all([makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'), makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes')]);
+    const [, clientPub] = await Promise.all([
+      issue(etcdCa, { out: join(dir, 'pki', 'admin-client'), cn: 'lifeboat-lab-admin', org: 'system:masters', server: false, client: true }),
+      sshKey(lab.ssh.identityFile, `lifeboat-lab-${id}`),
+    ]);
+    const authorizedKeys = join(dir, 'ssh', 'authorized_keys');
+    writeFileSync(authorizedKeys, clientPub + '\n', { mode: 0o600 });
+    const hostKeys = await Promise.all(members.map((m) => buildHost({ dir, labId: id, mode, m, members, cas: { etcd: etcdCa, kube: kubeCa }, authorizedKeys })));
+    writeKnownHosts(lab.ssh.knownHosts, members.map((m, i) => ({ address: m.address, pub: hostKeys[i]! })));
+    log(`pki and host files ready (${Date.now() - t0} ms)`);
+
+    const starters = members.map((m) => ({ m, pid: startHost(dir, m.name) }));
+    await waitFor(
+      () => {
+        for (const s of starters) {
+          if (!hostReady(dir, s.m.name) && !alive(s.pid)) throw new Error(`host ${s.m.name} exited during boot: ${tail(join(logDir(dir, s.m.name), 'init.log'))}`);
+        }
+        return starters.every((s) => hostReady(dir, s.m.name) && initPid(lab, s.m.name) !== null);
+      },
+      { timeoutMs: 15_000, intervalMs: 50, what: 'hosts to boot' },
+    ).catch((err: Error) => {
+      throw new Error(`lab: ${err.message}`);
+    });
+    log(`hosts up (${Date.now() - t0} ms)`);
+
+    await waitFor(
+      async () => {
+        const st = await labStatus(lab);
+        const bad = st.members.filter((m) => !m.healthy || !m.sshdUp || (mode === 'static-pod' && !m.apiserver?.ok));
+        if (bad.length) throw new Error(bad.map((m) => `${m.name}: ${!m.sshdUp ? 'sshd down' : !m.healthy ? (m.error ?? 'etcd not healthy') : 'apiserver not ready'}`).join('; '));
+        return st.members.some((m) => m.isLeader);
+      },
+      { timeoutMs: 45_000, intervalMs: 150, what: 'etcd healthy, sshd and apiserver up on every member' },
+    ).catch((err: Error) => {
+      const logs = members.map((m) => `${m.name}: ${tail(join(logDir(dir, m.name), mode === 'static-pod' ? 'etcd-' + m.name + '_etcd.log' : 'etcd.service.log'), 2)}`).join(' || ');
+      throw new Error(`lab: ${err.message} — etcd logs: ${logs}`);
+    });
+    log(`etcd healthy on all ${size} members (${Date.now() - t0} ms)`);
+
+    if (opts.seedData) {
+      const n = await seedLab(lab);
+      lab.seeded = true;
+      log(`seeded ${n} keys; data manifest ${lab.manifestPath} (${Date.now() - t0} ms)`);
+    }
+    writeInventory(lab);
+    writeLab(lab);
+    log(`inventory ${lab.inventoryPath}`);
+    return lab;
+  } catch (err) {
+    await labDown(dir).catch(() => undefined);
+    releaseSubnet(subnet, id);
+    throw err;
+  }
+}
