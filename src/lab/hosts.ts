@@ -111,3 +111,17 @@ export async function execInHost(lab: Lab, name: string, command: string, opts: 
   });
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Runs a command inside a host with the caller's stdin/stdout/stderr (for `lifeboat lab exec`); resolves with its exit code. */
+export function execInHostAttached(lab: Lab, name: string, command: string): Promise<number> {
+  const pid = initPid(lab, name);
+  if (pid === null) return Promise.resolve(255);
+  return new Promise((resolve) => {
+    const child = spawn('nsenter', ['--target', String(pid), '--mount', '--uts', '--pid', '--wd=/', '--', '/bin/bash', '-c', command], {
+      stdio: 'inherit',
+      env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8', TERM: process.env.TERM ?? 'dumb' },
+    });
+    child.on('error', () => resolve(255));
+    child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+  });
+}

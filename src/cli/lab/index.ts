@@ -1,5 +1,93 @@
-// `lifeboat lab ...` — placeholder until the lab lands.
+// `lifeboat lab up|status|break|exec|down`: the local DR lab (see docs/lab.md).
+import { parse, oneOf } from '../args.js';
 import { usage } from '../../core/errors.js';
-export async function run(_argv: string[]): Promise<number> {
-  throw usage('lab: not implemented yet');
+import { EXIT } from '../../core/exit.js';
+import { formatStatus, labBreak, labDown, labStatus, labUp, readLab, shellQuote, LAB_MODES, SCENARIOS } from '../../lab/index.js';
+import { execInHostAttached } from '../../lab/hosts.js';
+
+const HELP = `Usage: lifeboat lab <command> [options]
+
+  up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
+        bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block)
+  status [--dir DIR] [--output json]
+        member, address, sshd, etcd, healthy, leader, raft index, revision
+  break SCENARIO [--member NAME] [--dir DIR]
+        ${SCENARIOS.join(', ')}
+  exec MEMBER [--dir DIR] -- COMMAND...
+        run a command inside a host, as root
+  down [--dir DIR]
+        stop every process of the lab by pid; works after a crashed 'lab up'
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const out = (s: string) => process.stdout.write(s + '\n');
+  const err = (s: string) => process.stderr.write(s + '\n');
+  switch (sub) {
+    case 'up': {
+      const { values: v } = parse('lab up', rest, { members: { type: 'string' }, mode: { type: 'string' }, dir: { type: 'string' }, subnet: { type: 'string' }, 'seed-data': { type: 'boolean' } }, false);
+      if (v.help) return help();
+      const members = v.members === undefined ? 3 : Number(v.members);
+      if (![3, 5, 7].includes(members)) throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
+      const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
+      const lab = await labUp({ members, mode, ...(v.dir ? { dir: v.dir } : {}), ...(v.subnet ? { subnet: v.subnet } : {}), seedData: v['seed-data'] === true, log: (l) => err(`lab: ${l}`) });
+      out(formatStatus(await labStatus(lab)));
+      out(lab.inventoryPath);
+      return EXIT.ok;
+    }
+    case 'status': {
+      const { values: v } = parse('lab status', rest, { dir: { type: 'string' }, output: { type: 'string' } }, false);
+      if (v.help) return help();
+      const fmt = oneOf('lab status', 'output', v.output, ['table', 'json'] as const, 'table');
+      const st = await labStatus(readLab(v.dir));
+      out(fmt === 'json' ? JSON.stringify(st, null, 2) : formatStatus(st));
+      return st.members.every((m) => m.healthy) ? EXIT.ok : EXIT.failed;
+    }
+    case 'break': {
+      const { values: v, positionals } = parse('lab break', rest, { dir: { type: 'string' }, member: { type: 'string' } });
+      if (v.help) return help();
+      const scenario = positionals[0];
+      if (!scenario || positionals.length > 1) throw usage('lab break: give one SCENARIO', `one of ${SCENARIOS.join(', ')}`);
+      const r = await labBreak(readLab(v.dir), scenario, v.member);
+      for (const a of r.actions) out(`${r.scenario}: ${a}`);
+      return EXIT.ok;
+    }
+    case 'exec': {
+      const dd = rest.indexOf('--');
+      if (dd < 0) throw usage('lab exec: put the command after --', 'lifeboat lab exec MEMBER -- COMMAND...');
+      const { values: v, positionals } = parse('lab exec', rest.slice(0, dd), { dir: { type: 'string' } });
+      if (v.help) return help();
+      const name = positionals[0];
+      if (!name || positionals.length > 1) throw usage('lab exec: give one MEMBER before --', 'lifeboat lab exec cp-1 -- hostname');
+      const lab = readLab(v.dir);
+      const args = rest.slice(dd + 1);
+      if (!args.length) throw usage('lab exec: no command after --', 'lifeboat lab exec cp-1 -- hostname');
+      if (!lab.members.some((m) => m.name === name)) throw usage(`lab exec: no member '${name}'`, `members are ${lab.members.map((m) => m.name).join(', ')}`);
+      const code = await execInHostAttached(lab, name, args.length === 1 ? args[0]! : args.map(shellQuote).join(' '));
+      if (code === 255) err(`lab exec: host ${name} is not running (or the command exited 255)`);
+      return code;
+    }
+    case 'down': {
+      const { values: v } = parse('lab down', rest, { dir: { type: 'string' } }, false);
+      if (v.help) return help();
+      const r = await labDown(v.dir);
+      if (r.remaining.length) {
+        err(`lab down: ${r.remaining.length} processes did not stop: ${r.remaining.join(' ')}`);
+        return EXIT.failed;
+      }
+      out(`lab ${r.dir}: down (${r.stopped} processes stopped)`);
+      return EXIT.ok;
+    }
+    default:
+      throw usage(`lab: unknown command '${sub}'`, "run 'lifeboat lab --help'");
+  }
+}
+
+function help(): number {
+  process.stdout.write(HELP);
+  return EXIT.ok;
 }
