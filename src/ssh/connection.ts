@@ -178,6 +178,8 @@ export class HostConnection {
       client.on('error', fail);
       client.on('close', () => fail(new Error(`connection closed during the handshake${isJump ? ' (jump host)' : ''}`)));
       client.connect(config);
+      // Small request/response packets: without this, Nagle plus delayed ACKs adds ~40 ms per command.
+      client.setNoDelay(true);
     });
   }
 

@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ExecOptions, ExecResult } from '../exec/types.js';
 import { LifeboatError } from '../core/errors.js';
 import { openExec, type Session } from './connection.js';
-import { shQuote, wrapCommand } from './quote.js';
+import { wrapCommand } from './quote.js';
 
 const MARK = 'LIFEBOAT-PID:';
 const MARK_RE = /(^|\n)LIFEBOAT-PID:(\d+)\n/;
@@ -20,12 +20,13 @@ export function remoteCommandLine(command: string, sudo: boolean): string {
 
 /** Ends a process group: TERM, a short grace, then KILL; through sudo when the command ran as root. */
 export function killGroupCommand(pid: number, sudo: boolean): string {
+  // No `--`: dash's kill builtin rejects it, and `-N` after the signal already means a process group.
   const g = `-${pid}`;
   const script =
-    `kill -TERM -- ${g} 2>/dev/null || exit 0; i=0; ` +
-    `while [ $i -lt ${KILL_GRACE_TENTHS} ] && kill -0 -- ${g} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; ` +
-    `kill -KILL -- ${g} 2>/dev/null; exit 0`;
-  return sudo ? `sudo -n sh -c ${shQuote(script)}` : script;
+    `kill -TERM ${g} 2>/dev/null || exit 0; i=0; ` +
+    `while [ $i -lt ${KILL_GRACE_TENTHS} ] && kill -0 ${g} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; ` +
+    `kill -KILL ${g} 2>/dev/null; exit 0`;
+  return wrapCommand(script, sudo);
 }
 
 export interface RunMeta {

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { remoteCommandLine, killGroupCommand } from '../../src/ssh/exec.js';
 import { isSudoRefusal, shQuote, wrapCommand } from '../../src/ssh/quote.js';
@@ -36,6 +37,25 @@ describe('shell quoting', () => {
     const out = execFileSync('sh', ['-c', `(${remoteCommandLine("echo out; echo err >&2; exit 7", false)}) 2>&1; echo rc=$?`], { encoding: 'utf8' });
     expect(out).toMatch(/^LIFEBOAT-PID:\d+\nout\nerr\nrc=7\n$/);
     expect(killGroupCommand(123, true)).toMatch(/^sudo -n sh -c '/);
+  });
+
+  it('ends a whole process group with the kill script, under dash', async () => {
+    // detached: its own session and process group, like sshd gives a session's login shell.
+    const p = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = await new Promise<number>((resolve) => p.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const exited = new Promise((r) => p.once('exit', r));
+    execFileSync('sh', ['-c', killGroupCommand(p.pid as number, false)]);
+    await exited;
+    const gone = () => {
+      try {
+        return / Z /.test(readFileSync(`/proc/${child}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    const end = Date.now() + 5000;
+    while (!gone() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(gone()).toBe(true);
   });
 
   it('recognises sudo refusals', () => {
