@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { refused, badInput } from '../core/errors.js';
 import type { Facts } from './facts.js';
 import type { Plan } from './plan.js';
+import type { LocalFile } from './types.js';
 
 export interface RunRecord {
   version: 1;
@@ -17,7 +18,7 @@ export interface RunRecord {
   stamp: string;
   startedAt: string;
   facts: Facts;
-  files: Record<string, { sha256: string; bytes: number }>;
+  files: Record<string, LocalFile>;
   plan: Plan;
   /** Secrets to mask (kept so a resumed run masks the same values); the run dir is mode 0700. */
   secretParams: string[];

@@ -7,6 +7,17 @@ import type { Tools } from './tools.js';
 
 export type Params = Record<string, string>;
 
+/** A local input file (e.g. the snapshot), read and verified at plan time. */
+export interface LocalFile {
+  sha256: string;
+  bytes: number;
+  /** Live keys at the snapshot's revision, when the file is an etcd snapshot. */
+  keys?: number;
+  revision?: number;
+  /** The file has no appended hash (a raw member/snap/db copy): restore needs --skip-hash-check. */
+  raw?: boolean;
+}
+
 /** What a plan or a command can see: pure data, fixed at run start and stored with the run. */
 export interface PlanCtx {
   inventory: Inventory;
@@ -16,7 +27,7 @@ export interface PlanCtx {
   /** Run start as a compact UTC stamp: names of things moved aside stay stable across resume. */
   stamp: string;
   /** Local files known at plan time (e.g. the snapshot): path -> sha256. */
-  files: Record<string, { sha256: string; bytes: number }>;
+  files: Record<string, LocalFile>;
 }
 
 export interface HostCtx extends PlanCtx {

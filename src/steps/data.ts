@@ -1,0 +1,159 @@
+// Steps that stop, move aside, restore and start etcd: shared by the restore and quorum runbooks.
+import type { ResolvedMember } from '../inventory/resolve.js';
+import { shq } from '../engine/tools.js';
+import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
+import { healthy } from './cluster.js';
+
+export const aside = (c: HostCtx) => `${c.member.dataDir}.before-${c.stamp}`;
+export const remoteSnapshot = (c: HostCtx, name = 'restore') => `${c.member.backupDir}/lifeboat-${name}-${c.stamp}.db`;
+export const initialCluster = (members: ResolvedMember[]) => members.map((m) => `${m.name}=${m.peerURL}`).join(',');
+export const newToken = (c: PlanCtx) => c.params.token ?? `lifeboat-${c.stamp.toLowerCase()}`;
+
+/** The user etcd runs as: detected on the host, else what the platform runs it as by default. */
+export function etcdUser(c: HostCtx): string {
+  const seen = c.facts.members[c.member.name]?.etcdUser;
+  if (seen) return seen;
+  const guess = c.inventory.topology === 'systemd' ? 'etcd' : 'root';
+  c.warn(`the user etcd runs as on ${c.member.name} was not detected (plan without --probe?); assuming ${guess}`);
+  return guess;
+}
+
+export function uploadSnapshot(targets: Targets, local: (c: PlanCtx) => string, name = 'restore'): StepDef {
+  return {
+    id: 'distribute',
+    title: 'Copy the one verified snapshot to every host; sha256 checked on each',
+    targets,
+    actions: (c) => [{ kind: 'upload', from: local(c), to: remoteSnapshot(c, name), mode: 0o600 }],
+    check: (c) => `echo ${shq(`${c.files[local(c)]?.sha256 ?? 'unknown'}  ${remoteSnapshot(c, name)}`)} | sha256sum -c --status`,
+    timeoutMs: 1_800_000,
+    retries: 1,
+    hint: 'check free space in the backup dir on the host',
+  };
+}
+
+export const stopApiservers = (targets: Targets): StepDef => ({
+  id: 'stop-apiservers',
+  title: 'Stop kube-apiserver (so nothing writes while etcd is rebuilt)',
+  targets,
+  destructive: true,
+  changes: 'the Kubernetes API goes down on these hosts until the runbook starts it again',
+  actions: (c) => [{ kind: 'sh', script: c.platform.stopApiserver(c.member, c.stamp) }],
+  check: (c) => c.platform.apiserverStopped(c.member, c.stamp),
+  timeoutMs: 120_000,
+});
+
+export const stopEtcd = (targets: Targets): StepDef => ({
+  id: 'stop-etcd',
+  title: 'Stop etcd',
+  targets,
+  destructive: true,
+  changes: 'etcd stops on these hosts',
+  actions: (c) => [{ kind: 'sh', script: c.platform.stopEtcd(c.member, c.stamp) }],
+  check: (c) => c.platform.etcdStopped(c.member, c.stamp),
+  timeoutMs: 120_000,
+  hint: 'etcd did not stop; look at the process on the host',
+});
+
+export const moveAside = (targets: Targets): StepDef => ({
+  id: 'move-aside',
+  title: 'Move the data dir aside with a timestamp (never deleted)',
+  targets,
+  destructive: true,
+  changes: 'the data dir is renamed to DATA_DIR.before-STAMP; etcd on this host starts from the restored copy',
+  actions: (c) => [{
+    kind: 'sh',
+    // A host with no data dir still gets the aside dir, so the already-done check means one thing.
+    script: `d=${shq(c.member.dataDir)}; a=${shq(aside(c))}\nif [ -e "$a" ]; then echo "already moved aside: $a"; elif [ -e "$d" ]; then mv "$d" "$a"; else mkdir -p "$a"; fi\necho "data dir now at $a"`,
+  }],
+  check: (c) => `[ -e ${shq(aside(c))} ]`,
+});
+
+/** Restores into a fresh dir, then moves it into place: a crash leaves either nothing or a whole data dir. */
+export function restoreStep(o: { targets: Targets; snapshot: (c: HostCtx) => string; cluster: (c: HostCtx) => ResolvedMember[]; bump: boolean; skipHashCheck: (c: HostCtx) => boolean | 'detect' }): StepDef {
+  return {
+    id: 'restore',
+    title: 'Restore the snapshot with this member\'s name, the full initial cluster, a NEW token and its peer URL',
+    targets: o.targets,
+    destructive: true,
+    changes: 'writes a new data dir from the snapshot; the cluster gets a new identity (token)',
+    actions: (c) => {
+      const tmp = `${c.member.dataDir}.restoring-${c.stamp}`;
+      const snap = o.snapshot(c);
+      const skip = o.skipHashCheck(c);
+      const base = {
+        snapshot: snap,
+        dataDir: tmp,
+        name: c.member.name,
+        initialCluster: initialCluster(o.cluster(c)),
+        token: newToken(c),
+        peerURL: c.member.peerURL,
+        ...(o.bump ? { bumpRevision: Number(c.params.bumpRevision ?? 1_000_000_000) } : {}),
+      };
+      const withHash = c.tools.restore({ ...base, skipHashCheck: skip === true });
+      for (const w of withHash.warnings) c.warn(w);
+      const restore = skip === 'detect'
+        // A raw copy of member/snap/db has no appended hash: restore it with --skip-hash-check (recorded in the output).
+        ? `if [ -e ${shq(`${snap}.raw`)} ]; then echo "raw db copy: restoring with --skip-hash-check"; ${c.tools.restore({ ...base, skipHashCheck: true }).script}; else ${withHash.script}; fi`
+        : withHash.script;
+      return [{
+        kind: 'sh',
+        script: [
+          'set -e',
+          `d=${shq(c.member.dataDir)}; t=${shq(tmp)}`,
+          `if [ -d "$d/member" ]; then echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
+          `if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi`,
+          restore,
+          'mv "$t" "$d"',
+        ].join('\n'),
+      }];
+    },
+    check: (c) => `[ -d ${shq(`${c.member.dataDir}/member/snap`)} ] && [ -e ${shq(aside(c))} ]`,
+    timeoutMs: 600_000,
+    hint: 'read the restore error; the data dir was moved aside and can be moved back',
+  };
+}
+
+export const fixOwnership = (targets: Targets): StepDef => ({
+  id: 'ownership',
+  title: 'Data dir owned by the user etcd runs as (detected), mode 0700',
+  targets,
+  actions: (c) => {
+    const u = etcdUser(c);
+    return [{ kind: 'sh', script: `chown -R ${shq(u)}:"$(id -gn ${shq(u)})" ${shq(c.member.dataDir)} && chmod 700 ${shq(c.member.dataDir)} && stat -c '%U %a %n' ${shq(c.member.dataDir)}` }];
+  },
+});
+
+export const startEtcd = (targets: Targets, id = 'start-etcd'): StepDef => ({
+  id,
+  title: 'Start etcd and wait for it to answer',
+  targets,
+  actions: (c) => [{ kind: 'sh', script: c.platform.startEtcd(c.member, c.stamp) }],
+  verify: (c) => healthy(c, 120_000),
+  timeoutMs: 180_000,
+  hint: "etcd did not become healthy: read its log on the host ('lifeboat lab exec' in the lab)",
+});
+
+export const startApiservers = (targets: Targets): StepDef => ({
+  id: 'start-apiservers',
+  title: 'Start kube-apiserver again (fresh watch caches)',
+  targets,
+  actions: (c) => [{ kind: 'sh', script: c.platform.startApiserver(c.member, c.stamp) }],
+  timeoutMs: 120_000,
+});
+
+/** Live key count through this member equals the snapshot's (read at plan time from the file itself). */
+export function keyCountStep(expected: (c: PlanCtx) => number | undefined): StepDef {
+  return {
+    id: 'key-count',
+    title: "Key count equals the snapshot's",
+    targets: { kind: 'each' },
+    actions: (c) => {
+      const want = expected(c);
+      // --limit=1 keeps the answer small; etcd still reports the total count of matching keys.
+      const count = `${c.tools.etcdctl('get "" --prefix --keys-only --limit=1 --consistency=s -w json')} | grep -o '"count":[0-9]*' | cut -d: -f2`;
+      return [{ kind: 'sh', script: want === undefined ? `echo "keys: $(${count})"` : `n=$(${count}); echo "keys: $n (snapshot: ${want})"; [ "$n" = ${want} ]` }];
+    },
+    retries: 3,
+    hint: 'the member does not hold what the snapshot holds; compare with lifeboat diagnose',
+  };
+}

@@ -1,0 +1,85 @@
+// Adding members back one at a time (as learner, then promoted) and removing a failed one by ID.
+import type { ResolvedMember } from '../inventory/resolve.js';
+import { shq } from '../engine/tools.js';
+import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
+import { healthy } from './cluster.js';
+import { aside, etcdUser, initialCluster } from './data.js';
+
+const byName = (c: PlanCtx, names: string[]) => names.map((n) => c.inventory.members.find((m) => m.name === n)!).filter(Boolean);
+
+/** `member list -w simple` columns: ID, status, name, peer URLs, client URLs, is learner. */
+const idOf = (c: HostCtx, eps: string, name: string) => `${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(name)} '$3==n{print $1}'`;
+
+export interface RejoinOpts {
+  targets: Targets;
+  /** Members already in the cluster when `self` joins, in join order (self excluded). */
+  before: (c: HostCtx) => ResolvedMember[];
+}
+
+/** One member at a time: stop, move old data aside, add as learner, configure as existing, start, promote, check health. */
+export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
+  return {
+    id,
+    title: 'Re-add members one at a time: old data aside, member add --learner, start as existing, promote, healthy before the next',
+    targets: o.targets,
+    destructive: true,
+    changes: "this member's old data dir is moved aside; it joins the cluster again empty and catches up from the leader",
+    actions: (c) => {
+      const inCluster = o.before(c);
+      const eps = inCluster.map((m) => m.clientURL).join(',');
+      const me = c.member;
+      const u = etcdUser(c);
+      return [
+        { kind: 'sh', script: c.platform.stopEtcd(me, c.stamp) },
+        { kind: 'sh', script: `d=${shq(me.dataDir)}; a=${shq(aside(c))}\nif [ -e "$d/member" ] && [ ! -e "$a" ]; then mv "$d" "$a"; elif [ -e "$d/member" ]; then mv "$d" "$a.again-$(date +%s)"; fi\nmkdir -p "$d" && chown ${shq(u)}:"$(id -gn ${shq(u)})" "$d" && chmod 700 "$d"` },
+        {
+          kind: 'sh',
+          script: `if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo "${me.name} is already a member"; else ${c.tools.etcdctl(`member add ${shq(me.name)} --peer-urls=${shq(me.peerURL)} --learner`, eps)}; fi`,
+        },
+        { kind: 'sh', script: c.platform.setEtcdFlags(me, c.stamp, { name: me.name, 'initial-cluster': initialCluster([...inCluster, me]), 'initial-cluster-state': 'existing', 'force-new-cluster': null }) },
+        { kind: 'sh', script: c.platform.startEtcd(me, c.stamp) },
+        {
+          kind: 'sh',
+          // A learner can be promoted only once it has caught up: retry until then, with a deadline.
+          script: [
+            `id=$(${idOf(c, eps, me.name)})`,
+            '[ -n "$id" ] || { echo "member not in the member list" >&2; exit 1; }',
+            'i=0',
+            `until ${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(me.name)} '$3==n && $6=="false"' | grep -q .; do`,
+            `  ${c.tools.etcdctl('member promote "$id"', eps)} 2>&1 | tail -n1`,
+            '  i=$((i+1)); [ $i -ge 120 ] && { echo "learner not promoted after 120 attempts" >&2; exit 1; }; sleep 0.5',
+            'done',
+            `echo "${me.name} is a voting member"`,
+          ].join('\n'),
+        },
+      ];
+    },
+    check: (c) => {
+      const eps = [...o.before(c), c.member].map((m) => m.clientURL).join(',');
+      return `${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(c.member.name)} '$3==n && $2=="started" && $6=="false"' | grep -q . && ${c.tools.etcdctl('--command-timeout=3s endpoint health')}`;
+    },
+    verify: (c) => healthy(c, 120_000),
+    timeoutMs: 240_000,
+    hint: "the member did not join; see its etcd log, and 'member list' on the cluster",
+  };
+}
+
+export function removeMemberStep(failed: (c: PlanCtx) => string, through: (c: PlanCtx) => string[]): StepDef {
+  return {
+    id: 'remove',
+    title: 'Remove the failed member by ID (not by name)',
+    targets: { kind: 'pick', members: (c) => through(c).slice(0, 1), describe: 'a healthy member' },
+    destructive: true,
+    changes: 'the failed member leaves the cluster membership',
+    actions: (c) => {
+      const eps = byName(c, through(c)).map((m) => m.clientURL).join(',');
+      return [{ kind: 'sh', script: `id=$(${idOf(c, eps, failed(c))})\nif [ -z "$id" ]; then echo "${failed(c)} is not a member"; else ${c.tools.etcdctl('member remove "$id"', eps)}; fi` }];
+    },
+    check: (c) => {
+      const eps = byName(c, through(c)).map((m) => m.clientURL).join(',');
+      return `[ -z "$(${idOf(c, eps, failed(c))})" ]`;
+    },
+  };
+}
+
+export { byName };
