@@ -49,7 +49,11 @@ export class SshExecutor implements Executor {
     const m = this.inventory.members.find((x) => x.name === member);
     if (!m) throw new LifeboatError('input', `no member named ${member} in the inventory of ${this.inventory.cluster}`);
     const file = this.options.sshConfigFile ?? join(homedir(), '.ssh', 'config');
-    this.config ??= file === false ? Promise.resolve([]) : loadSshConfig(file);
+    this.config ??= file === false
+      ? Promise.resolve([])
+      : loadSshConfig(file).catch((e: unknown) => {
+          throw new LifeboatError('input', `cannot read SSH config ${file}: ${(e as Error).message}`, { cause: e });
+        });
     const target = resolveTarget(m, await this.config, { baseDir: this.inventory.baseDir, knownHostsFile: this.options.knownHostsFile });
     // Another caller may have created it while the config was loading.
     const again = this.conns.get(member);

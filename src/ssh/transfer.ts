@@ -147,10 +147,15 @@ async function catGet(s: Session, host: string, remote: string, localPart: strin
   const ch = await openExec(s, host, wrapCommand(cmd, sudo), cmd);
   const stderr: Buffer[] = [];
   ch.stderr.on('data', (d: Buffer) => stderr.push(d));
-  let code: number | null = null;
-  ch.on('exit', (c: number | null) => (code = c));
+  // exit-status and EOF may arrive in either order: the status is final only at 'close'.
+  const exit = new Promise<number | null>((resolve) => {
+    let c: number | null = null;
+    ch.on('exit', (v: number | null) => (c = v));
+    ch.on('close', () => resolve(c));
+  });
   ch.end();
   await pipeline(ch, createWriteStream(localPart, { mode: 0o600 }));
+  const code = await exit;
   if (code !== 0) throw stepError(host, `reading ${remote} on ${host} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`, cmd);
 }
 

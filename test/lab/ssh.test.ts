@@ -1,5 +1,6 @@
 // Real sshd tests for the SSH executor: throwaway servers on 127.0.83.x, random ports, stopped by pid.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -351,5 +352,38 @@ describe('SshExecutor on a real sshd', () => {
     const denied = await rejection(x.exec('denied', 'true'));
     expect([denied.code, denied.message]).toEqual(['input', expect.stringMatching(/authentication failed/)]);
     expect((await rejection(x.exec('ghost', 'true'))).code).toBe('input');
+  });
+
+  it('times out connecting to a server that never speaks SSH', async () => {
+    const silent: Server = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, HOST, r));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const x = executor({ connectTimeoutMs: 400 }, { ...inventory, members: [member('a', { port })] });
+      const t0 = Date.now();
+      const r = await x.probe('a');
+      expect(r.ok ? '' : r.error.message).toMatch(/timed out after 400 ms/);
+      expect(r.ok ? '' : r.error.code).toBe('unreachable');
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('authenticates through ssh-agent, also when the identity file is passphrase-protected', async () => {
+    const sock = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      await until(() => existsSync(sock), 5000, 'ssh-agent socket');
+      execFileSync('ssh-add', ['-q', join(dir, 'id_ed25519')], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const viaAgent = member('viaagent', {});
+      delete viaAgent.ssh.identityFile;
+      const inv = { ...inventory, members: [viaAgent, member('locked', { identityFile: 'id_locked' })] };
+      const x = executor({ agentSocket: sock }, inv);
+      expect((await x.exec('viaagent', 'echo agent')).stdout).toBe('agent\n');
+      expect((await x.exec('locked', 'echo agent2')).stdout).toBe('agent2\n');
+    } finally {
+      agent.kill('SIGTERM');
+    }
   });
 });
