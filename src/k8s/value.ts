@@ -58,7 +58,7 @@ function protobuf(b: Uint8Array, opts: DecodeOptions): StoredValue {
       return { ...head, object: rawObject(u.apiVersion, u.kind, u.raw), typed: false, note: `does not match the ${u.kind} schema (${(err as Error).message}): raw fields shown` };
     }
   }
-  return { ...head, object: rawObject(u.apiVersion, u.kind, u.raw), typed: false, note: `no schema for ${u.apiVersion} ${u.kind}: raw protobuf fields shown` };
+  return { ...head, object: rawObject(u.apiVersion, u.kind, u.raw), typed: false, note: u.kind === '' ? 'k8s protobuf envelope without apiVersion/kind: raw fields shown' : `no schema for ${u.apiVersion} ${u.kind}: raw protobuf fields shown` };
 }
 
 function rawObject(apiVersion: string, kind: string, rawBytes: Uint8Array): Obj {

@@ -1,0 +1,43 @@
+// `lifeboat snapshot verify|inspect|ls|get|diff|extract`: read etcd snapshot files offline (see docs/snapshots.md).
+import { usage } from '../../core/errors.js';
+import { EXIT } from '../../core/exit.js';
+
+const HELP = `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see docs/snapshots.md)
+
+  verify FILE [-o text|json]
+        sha256 appended by 'etcdctl snapshot save', bbolt structure, every MVCC record
+  inspect FILE [-o text|json] [--no-hash]
+        revision, compacted revision, total keys and hash (as etcdctl snapshot status), counts per resource and namespace
+  ls FILE [PREFIX] [--rev N] [-o text|json]
+        live keys with create/mod revision and version
+  get FILE KEY [--rev N] [-o yaml|json|raw] [--encryption-config F] [--show-managed-fields]
+        one value, decoded (protobuf, JSON, encrypted)
+  diff BEFORE AFTER [--prefix P] [--exclude RESOURCE]... [-o text|json]
+        objects added, removed and changed, by resource, namespace and name
+  extract FILE --kind KIND [--namespace NS] [--name NAME] [--clean] [-o yaml|json] [--rev N] [--encryption-config F]
+        manifests ready for 'kubectl apply -f' (--clean drops resourceVersion, uid, managedFields, creationTimestamp, status)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  switch (sub) {
+    case 'verify':
+      return (await import('./verify.js')).runVerify(rest);
+    case 'inspect':
+      return (await import('./inspect.js')).runInspect(rest);
+    case 'ls':
+      return (await import('./ls.js')).runLs(rest);
+    case 'get':
+      return (await import('./get.js')).runGet(rest);
+    case 'diff':
+      return (await import('./diff.js')).runDiff(rest);
+    case 'extract':
+      return (await import('./extract.js')).runExtract(rest);
+    default:
+      throw usage(`snapshot: unknown command '${sub}'`, "run 'lifeboat snapshot --help'");
+  }
+}
