@@ -19,6 +19,9 @@ import { acquireClusterLock, releaseClusterLock } from './clusterlock.js';
 import { createRunDir, lockRunDir, readRunRecord, runFiles, writeAtomic, type RunRecord } from './rundir.js';
 import { execute, type Approvals, type EngineDeps } from './runner.js';
 import type { RunStatus } from './events.js';
+import { Snapshot } from '../snapshot/snapshot.js';
+import { verify as verifySnapshot } from '../snapshot/verify.js';
+import { inspect } from '../snapshot/inspect.js';
 import type { PlanCtx, RunbookDef } from './types.js';
 
 export function operatorName(): string {
@@ -49,13 +52,27 @@ export function parseParams(rb: RunbookDef, raw: Record<string, string>): Record
   return r.data;
 }
 
+/** Verifies a snapshot before anything runs: a wrong hash or a damaged file stops here, with exit 2. */
+function checkSnapshot(path: string): { keys: number; revision: number; raw: boolean } {
+  const snap = Snapshot.open(path);
+  try {
+    const v = verifySnapshot(snap);
+    if (v.sha256 === 'mismatch') throw badInput(`snapshot ${path}: its sha256 does not match the hash etcd appended (truncated or altered)`, 'use another snapshot; nothing was changed on any host');
+    if (!v.ok) throw badInput(`snapshot ${path} is damaged: ${v.problems.slice(0, 3).join('; ')}`, 'use another snapshot; nothing was changed on any host');
+    const r = inspect(snap, { hash: false });
+    return { keys: r.liveKeys, revision: r.revision, raw: v.sha256 === 'absent' };
+  } finally {
+    snap.close();
+  }
+}
+
 export async function localFiles(rb: RunbookDef, params: Record<string, string>): Promise<PlanCtx['files']> {
   const files: PlanCtx['files'] = {};
   const p = rb.needs?.snapshotParam;
   const path = p ? params[p] : undefined;
   if (path) {
     if (!existsSync(path) || !statSync(path).isFile()) throw badInput(`snapshot file ${path} does not exist`, `give a snapshot file with --set ${p}=FILE`);
-    files[path] = await fileSha256(path);
+    files[path] = { ...(await fileSha256(path)), ...checkSnapshot(path) };
   }
   return files;
 }

@@ -17,6 +17,8 @@ export interface RestoreOpts {
   /** Revisions to add on a full restore (3.5+ only), so watchers never see revisions go back. */
   bumpRevision?: number;
   skipHashCheck?: boolean;
+  /** dataDir is a shell expression (e.g. "$t") to pass unquoted. */
+  dataDirIsShell?: boolean;
 }
 
 export interface Tools {
@@ -59,7 +61,7 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
       const parts = [
         useUtl ? `${offline} snapshot restore` : `ETCDCTL_API=3 ${offline} snapshot restore`,
         shq(o.snapshot),
-        `--data-dir=${shq(o.dataDir)}`,
+        o.dataDirIsShell ? `--data-dir=${o.dataDir}` : `--data-dir=${shq(o.dataDir)}`,
         `--name=${shq(o.name)}`,
         `--initial-cluster=${shq(o.initialCluster)}`,
         `--initial-cluster-token=${shq(o.token)}`,
@@ -68,7 +70,7 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
       if (o.skipHashCheck) parts.push('--skip-hash-check');
       if (o.bumpRevision !== undefined) {
         if (useUtl) parts.push(`--bump-revision=${o.bumpRevision}`, '--mark-compacted');
-        else warnings.push(`revision not bumped on ${m.name}: etcdutl 3.5+ not found (etcdctl ${f?.etcdctlVersion ?? 'unknown'}); restart every kube-apiserver so caches drop revisions newer than the snapshot`);
+        else warnings.push(`revision not bumped: etcdutl 3.5+ not found on the hosts (etcdctl ${f?.etcdctlVersion ?? 'unknown'}); restart every kube-apiserver so caches drop revisions newer than the snapshot`);
       }
       return { script: parts.join(' '), warnings };
     },

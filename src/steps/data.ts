@@ -54,18 +54,30 @@ export const stopEtcd = (targets: Targets): StepDef => ({
   hint: 'etcd did not stop; look at the process on the host',
 });
 
+/** Where the old data goes: DATA.before-STAMP, or DATA/member.before-STAMP when DATA is a mount point (a disk or bind mount). */
+export const asideInside = (c: HostCtx) => `${c.member.dataDir}/member.before-${c.stamp}`;
+export const asideCheck = (c: HostCtx) => `{ [ -e ${shq(aside(c))} ] || [ -e ${shq(asideInside(c))} ]; }`;
+
+/** Moves old data aside, never deletes it; a host with no data still gets the aside dir, so the check means one thing. */
+export function moveAsideScript(c: HostCtx): string {
+  return [
+    'set -e',
+    `d=${shq(c.member.dataDir)}; a=${shq(aside(c))}; am=${shq(asideInside(c))}`,
+    'if [ -e "$a" ] || [ -e "$am" ]; then echo "already moved aside"',
+    'elif mountpoint -q "$d"; then if [ -e "$d/member" ]; then mv "$d/member" "$am"; else mkdir -p "$am"; fi; echo "old data at $am"',
+    'elif [ -e "$d" ]; then mv "$d" "$a"; echo "old data at $a"',
+    'else mkdir -p "$a"; echo "no data dir; marked $a"; fi',
+  ].join('\n');
+}
+
 export const moveAside = (targets: Targets): StepDef => ({
   id: 'move-aside',
   title: 'Move the data dir aside with a timestamp (never deleted)',
   targets,
   destructive: true,
-  changes: 'the data dir is renamed to DATA_DIR.before-STAMP; etcd on this host starts from the restored copy',
-  actions: (c) => [{
-    kind: 'sh',
-    // A host with no data dir still gets the aside dir, so the already-done check means one thing.
-    script: `d=${shq(c.member.dataDir)}; a=${shq(aside(c))}\nif [ -e "$a" ]; then echo "already moved aside: $a"; elif [ -e "$d" ]; then mv "$d" "$a"; else mkdir -p "$a"; fi\necho "data dir now at $a"`,
-  }],
-  check: (c) => `[ -e ${shq(aside(c))} ]`,
+  changes: 'the data dir is renamed to DATA_DIR.before-STAMP (or member/ to member.before-STAMP on a mount point)',
+  actions: (c) => [{ kind: 'sh', script: moveAsideScript(c) }],
+  check: asideCheck,
 });
 
 /** Restores into a fresh dir, then moves it into place: a crash leaves either nothing or a whole data dir. */
@@ -77,12 +89,12 @@ export function restoreStep(o: { targets: Targets; snapshot: (c: HostCtx) => str
     destructive: true,
     changes: 'writes a new data dir from the snapshot; the cluster gets a new identity (token)',
     actions: (c) => {
-      const tmp = `${c.member.dataDir}.restoring-${c.stamp}`;
       const snap = o.snapshot(c);
       const skip = o.skipHashCheck(c);
       const base = {
         snapshot: snap,
-        dataDir: tmp,
+        dataDir: '"$t"',
+        dataDirIsShell: true,
         name: c.member.name,
         initialCluster: initialCluster(o.cluster(c)),
         token: newToken(c),
@@ -92,24 +104,27 @@ export function restoreStep(o: { targets: Targets; snapshot: (c: HostCtx) => str
       const withHash = c.tools.restore({ ...base, skipHashCheck: skip === true });
       for (const w of withHash.warnings) c.warn(w);
       const restore = skip === 'detect'
-        // A raw copy of member/snap/db has no appended hash: restore it with --skip-hash-check (recorded in the output).
+        // A raw copy of member/snap/db has no appended hash: restore it with --skip-hash-check (said in the output).
         ? `if [ -e ${shq(`${snap}.raw`)} ]; then echo "raw db copy: restoring with --skip-hash-check"; ${c.tools.restore({ ...base, skipHashCheck: true }).script}; else ${withHash.script}; fi`
         : withHash.script;
       return [{
         kind: 'sh',
         script: [
           'set -e',
-          `d=${shq(c.member.dataDir)}; t=${shq(tmp)}`,
-          `if [ -d "$d/member" ]; then echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
-          `if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi`,
+          `d=${shq(c.member.dataDir)}`,
+          'if [ -d "$d/member" ]; then echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi',
+          // On a mount point, restore inside it so the final move stays on one filesystem.
+          `if mountpoint -q "$d"; then t="$d/lifeboat-restoring-${c.stamp}"; else t="$d.restoring-${c.stamp}"; fi`,
+          'if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi',
           restore,
-          'mv "$t" "$d"',
+          'if mountpoint -q "$d"; then mv "$t/member" "$d/member" && rmdir "$t"; else mv "$t" "$d"; fi',
+          'echo "restored into $d"',
         ].join('\n'),
       }];
     },
-    check: (c) => `[ -d ${shq(`${c.member.dataDir}/member/snap`)} ] && [ -e ${shq(aside(c))} ]`,
+    check: (c) => `[ -d ${shq(`${c.member.dataDir}/member/snap`)} ] && ${asideCheck(c)}`,
     timeoutMs: 600_000,
-    hint: 'read the restore error; the data dir was moved aside and can be moved back',
+    hint: 'read the restore error; the old data dir was moved aside and can be moved back',
   };
 }
 
@@ -151,7 +166,7 @@ export function keyCountStep(expected: (c: PlanCtx) => number | undefined): Step
       const want = expected(c);
       // --limit=1 keeps the answer small; etcd still reports the total count of matching keys.
       const count = `${c.tools.etcdctl('get "" --prefix --keys-only --limit=1 --consistency=s -w json')} | grep -o '"count":[0-9]*' | cut -d: -f2`;
-      return [{ kind: 'sh', script: want === undefined ? `echo "keys: $(${count})"` : `n=$(${count}); echo "keys: $n (snapshot: ${want})"; [ "$n" = ${want} ]` }];
+      return [{ kind: 'sh', script: want === undefined ? `n=$(${count}); echo "keys: \${n:-0}"` : `n=$(${count}); n=\${n:-0}; echo "keys: $n (snapshot: ${want})"; [ "$n" = ${want} ]` }];
     },
     retries: 3,
     hint: 'the member does not hold what the snapshot holds; compare with lifeboat diagnose',

@@ -3,7 +3,7 @@ import type { ResolvedMember } from '../inventory/resolve.js';
 import { shq } from '../engine/tools.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
-import { aside, etcdUser, initialCluster } from './data.js';
+import { etcdUser, initialCluster, moveAsideScript } from './data.js';
 
 const byName = (c: PlanCtx, names: string[]) => names.map((n) => c.inventory.members.find((m) => m.name === n)!).filter(Boolean);
 
@@ -31,7 +31,7 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
       const u = etcdUser(c);
       return [
         { kind: 'sh', script: c.platform.stopEtcd(me, c.stamp) },
-        { kind: 'sh', script: `d=${shq(me.dataDir)}; a=${shq(aside(c))}\nif [ -e "$d/member" ] && [ ! -e "$a" ]; then mv "$d" "$a"; elif [ -e "$d/member" ]; then mv "$d" "$a.again-$(date +%s)"; fi\nmkdir -p "$d" && chown ${shq(u)}:"$(id -gn ${shq(u)})" "$d" && chmod 700 "$d"` },
+        { kind: 'sh', script: `${moveAsideScript(c)}\nd=${shq(me.dataDir)}; mkdir -p "$d" && chown ${shq(u)}:"$(id -gn ${shq(u)})" "$d" && chmod 700 "$d"` },
         {
           kind: 'sh',
           script: `if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo "${me.name} is already a member"; else ${c.tools.etcdctl(`member add ${shq(me.name)} --peer-urls=${shq(me.peerURL)} --learner`, eps)}; fi`,
