@@ -17,6 +17,13 @@ const CHUNK = 128 * 1024;
 const IN_FLIGHT = 32;
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** A transfer that failed because the connection dropped is 'unreachable' (resumable), otherwise a failed step. */
+function transferError(s: Session, host: string, e: unknown, what: string): LifeboatError {
+  if (e instanceof LifeboatError) return e;
+  if (s.lost) return new LifeboatError('unreachable', `connection to ${host} lost during ${what}`, { host, command: what, cause: e });
+  return stepError(host, `${what} on ${host} failed: ${(e as Error).message}`, what);
+}
+
 function stepError(host: string, message: string, command: string, hint?: string): LifeboatError {
   return new LifeboatError('step', message, { host, command, ...(hint === undefined ? {} : { hint }) });
 }
@@ -114,15 +121,16 @@ export async function upload(conn: HostConnection, local: string, remote: string
   const sudo = conn.target.sudo;
   const part = `${remote}.part`;
   const sent = await conn.withSlot(async (s) => {
-    if (sudo) return catPut(s, host, local, part, true);
-    const sftp = await openSftp(s, host);
     try {
-      return await sftpPut(sftp, local, part, mode);
+      if (sudo) return await catPut(s, host, local, part, true);
+      const sftp = await openSftp(s, host);
+      try {
+        return await sftpPut(sftp, local, part, mode);
+      } finally {
+        sftp.end();
+      }
     } catch (e) {
-      if (e instanceof LifeboatError) throw e;
-      throw stepError(host, `upload to ${part} on ${host} failed: ${(e as Error).message}`, `sftp put ${part}`);
-    } finally {
-      sftp.end();
+      throw transferError(s, host, e, `upload to ${part}`);
     }
   });
   // One round trip: set the mode, hash on the host, and move into place only when the hash matches.
@@ -170,14 +178,16 @@ export async function download(conn: HostConnection, remote: string, local: stri
     const [r] = await Promise.all([
       conn.withSlot((s) => runCommand(s, hashCmd, {}, { host, sudo })),
       conn.withSlot(async (s) => {
-        if (sudo) return catGet(s, host, remote, localPart, true);
-        const sftp = await openSftp(s, host);
         try {
-          await p<void>((cb) => sftp.fastGet(remote, localPart, { concurrency: IN_FLIGHT, chunkSize: 32 * 1024 }, (e) => cb(e, undefined)))();
+          if (sudo) return await catGet(s, host, remote, localPart, true);
+          const sftp = await openSftp(s, host);
+          try {
+            await p<void>((cb) => sftp.fastGet(remote, localPart, { concurrency: IN_FLIGHT, chunkSize: 32 * 1024 }, (e) => cb(e, undefined)))();
+          } finally {
+            sftp.end();
+          }
         } catch (e) {
-          throw stepError(host, `download of ${remote} from ${host} failed: ${(e as Error).message}`, `sftp get ${remote}`);
-        } finally {
-          sftp.end();
+          throw transferError(s, host, e, `download of ${remote}`);
         }
       }),
     ]);
