@@ -26,7 +26,7 @@ export interface InspectReport {
 }
 
 export function inspect(s: Snapshot, opts: { hash?: boolean; prefix?: string } = {}): InspectReport {
-  const crc = opts.hash === false ? undefined : new Crc32c();
+  const crc = opts.hash === true ? new Crc32c() : undefined;
   const buckets: Record<string, number> = {};
   let totalKeys = 0;
   let revision = 0;

@@ -6,8 +6,9 @@ const HELP = `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see d
 
   verify FILE [-o text|json]
         sha256 appended by 'etcdctl snapshot save', bbolt structure, every MVCC record
-  inspect FILE [-o text|json] [--no-hash]
-        revision, compacted revision, total keys and hash (as etcdctl snapshot status), counts per resource and namespace
+  inspect FILE [-o text|json] [--hash]
+        revision, compacted revision, total keys (as etcdctl snapshot status), counts per resource and namespace;
+        --hash adds etcdctl's CRC-32C hash (slower: it reads every byte through a JS CRC)
   ls FILE [PREFIX] [--rev N] [-o text|json]
         live keys with create/mod revision and version
   get FILE KEY [--rev N] [-o yaml|json|raw] [--encryption-config F] [--show-managed-fields]

@@ -14,7 +14,7 @@ export function formatInspect(r: InspectReport): string {
     `Compacted revision: ${r.compactedRevision ?? 'none'}${r.scheduledCompactRevision !== null && r.scheduledCompactRevision !== r.compactedRevision ? ` (scheduled ${r.scheduledCompactRevision})` : ''}`,
     `Consistent index:   ${r.consistentIndex ?? 'unknown'}`,
     `Total keys:         ${r.totalKeys} (bbolt entries in all buckets, as etcdctl snapshot status counts)`,
-    `Hash:               ${r.hash ?? 'not computed'}${r.hash !== null ? ' (same as etcdctl snapshot status)' : ''}`,
+    `Hash:               ${r.hash ?? 'not computed (--hash computes the CRC-32C etcdctl snapshot status shows)'}${r.hash !== null ? ' (CRC-32C, as etcdctl snapshot status)' : ''}`,
     `Key revisions:      ${r.revisions} (${r.tombstones} deletions)`,
     `Live keys:          ${r.liveKeys}${r.otherKeys ? ` (${r.otherKeys} outside /registry/<resource>/)` : ''}`,
     '',
@@ -25,12 +25,12 @@ export function formatInspect(r: InspectReport): string {
 }
 
 export function runInspect(argv: string[]): number {
-  const { values: v, positionals: p } = parse('snapshot inspect', argv, { output: { type: 'string', short: 'o' }, 'no-hash': { type: 'boolean' }, prefix: { type: 'string' } });
-  if (p.length !== 1) throw usage('snapshot inspect: give one FILE', 'lifeboat snapshot inspect FILE [--output json]');
+  const { values: v, positionals: p } = parse('snapshot inspect', argv, { output: { type: 'string', short: 'o' }, hash: { type: 'boolean' }, prefix: { type: 'string' } });
+  if (p.length !== 1) throw usage('snapshot inspect: give one FILE', 'lifeboat snapshot inspect FILE [--output json] [--hash]');
   const fmt = oneOf('snapshot inspect', 'output', v.output, ['text', 'json'] as const, 'text');
   const s = Snapshot.open(p[0]!);
   try {
-    const r = inspect(s, { hash: v['no-hash'] !== true, ...(v.prefix ? { prefix: v.prefix } : {}) });
+    const r = inspect(s, { hash: v.hash === true, ...(v.prefix ? { prefix: v.prefix } : {}) });
     out(fmt === 'json' ? JSON.stringify(r, null, 2) : formatInspect(r));
     return EXIT.ok;
   } finally {
