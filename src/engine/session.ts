@@ -116,7 +116,14 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
   requireReachable(inventory, facts, def.id === 'replace-member' ? [o.params.failed ?? ''] : []);
   const made = await makePlan({ runbook: o.runbook, inventoryPath: o.inventoryPath, params: o.params, facts }, now);
   const dir = resolve(o.runDir ?? `.lifeboat/runs/${made.ctx.runId}`);
-  createRunDir(dir);
+  // The cluster lock comes first: a refused run leaves no run dir behind.
+  const lock = await acquireClusterLock(inventory, facts, o.deps.executor, { runId: made.ctx.runId, operator: o.deps.operator, host: hostname(), dir });
+  try {
+    createRunDir(dir);
+  } catch (err) {
+    await releaseClusterLock(o.deps.executor, lock, made.ctx.runId);
+    throw err;
+  }
   const release = lockRunDir(dir, o.deps.operator);
   try {
     const secretParams = Object.entries(made.params).filter(([k]) => /password|secret|key$/i.test(k)).map(([, v]) => v);
@@ -138,7 +145,6 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
     writeAtomic(runFiles(dir).record, JSON.stringify(record, null, 2));
     o.onPlan?.(made.plan, dir);
     const deps = { ...o.deps, redactor: o.deps.redactor.with(secretParams) };
-    const lock = await acquireClusterLock(inventory, facts, o.deps.executor, { runId: record.runId, operator: o.deps.operator, host: hostname(), dir });
     (deps.pending ??= []).push({ type: 'lock', action: 'acquired', where: `${lock.member}:${lock.path}`, holder: record.runId });
     const status = await execute({
       dir, record, runbook: def, compiled: compile(def), deps, approvals: o.approvals,

@@ -1,0 +1,93 @@
+// Diagnosis (PROCEDURES §2): member list, status table, quorum verdict, alarms, and the per-member consistency check of source 000 §3.
+import type { Executor } from '../exec/types.js';
+import type { Inventory } from '../inventory/resolve.js';
+import { quorum, type Facts, type QuorumVerdict } from './facts.js';
+import { makeTools } from './tools.js';
+
+export interface MemberConsistency {
+  member: string;
+  keys?: number;
+  hash?: string;
+  alarms: string[];
+  error?: string;
+}
+
+export interface Diagnosis {
+  cluster: string;
+  verdict: 'healthy' | 'degraded' | 'quorum-lost';
+  reasons: string[];
+  quorum: QuorumVerdict;
+  revision?: number;
+  facts: Facts;
+  consistency: MemberConsistency[];
+  disagreeing: string[];
+}
+
+const num = (out: string, key: string) => {
+  const m = new RegExp(`"${key}":(\\d+)`).exec(out);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+};
+
+/** Per member: serializable key count, hashkv at one revision, alarms; each member answers for itself. */
+export async function consistency(inv: Inventory, facts: Facts, ex: Executor, revision: number): Promise<MemberConsistency[]> {
+  return Promise.all(
+    inv.members.map(async (m): Promise<MemberConsistency> => {
+      const f = facts.members[m.name];
+      if (!f?.etcdUp || !f.status) return { member: m.name, alarms: [], error: f?.reachable === false ? 'unreachable' : 'etcd does not answer' };
+      const t = makeTools(m, f);
+      const script = [
+        `echo "--count--"; ${t.etcdctl(`get "" --prefix --keys-only --limit=1 --consistency=s -w json --command-timeout=5s`)} 2>&1`,
+        `echo; echo "--hash--"; ${t.etcdctl(`endpoint hashkv --rev=${revision} -w json --command-timeout=5s`)} 2>&1`,
+        `echo; echo "--alarms--"; ${t.etcdctl('alarm list --command-timeout=5s')} 2>&1`,
+      ].join('\n');
+      try {
+        const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
+        const [, count = '', rest = ''] = r.stdout.split(/--count--|--hash--/);
+        const [hashPart = '', alarmPart = ''] = rest.split('--alarms--');
+        const hash = /"hash":(\d+)/.exec(hashPart)?.[1];
+        const out: MemberConsistency = { member: m.name, keys: num(count, 'count') ?? (/"header"/.test(count) ? 0 : undefined), alarms: alarmPart.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('memberID')) };
+        if (hash) out.hash = hash;
+        else out.error = hashPart.trim().split('\n').pop() ?? 'no hash';
+        return out;
+      } catch (err) {
+        return { member: m.name, alarms: [], error: (err as Error).message };
+      }
+    }),
+  );
+}
+
+/** The value most members agree on, and who differs from it. */
+function outliers<T>(rows: Array<{ member: string; v: T | undefined }>): string[] {
+  const counts = new Map<T, number>();
+  for (const r of rows) if (r.v !== undefined) counts.set(r.v, (counts.get(r.v) ?? 0) + 1);
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  return rows.filter((r) => r.v !== undefined && r.v !== top).map((r) => r.member);
+}
+
+export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Promise<Diagnosis> {
+  const names = inv.members.map((m) => m.name);
+  const q = quorum(facts, names);
+  const reasons: string[] = [];
+  const answering = names.map((n) => facts.members[n]?.status?.revision).filter((r): r is number => r !== undefined && r > 0);
+  // The lowest revision every answering member has reached: hashkv compares like with like.
+  const revision = answering.length ? Math.min(...answering) : undefined;
+  const cons = revision === undefined ? [] : await consistency(inv, facts, ex, revision);
+  const disagreeing = [...new Set([...outliers(cons.map((c) => ({ member: c.member, v: c.hash }))), ...outliers(cons.map((c) => ({ member: c.member, v: c.keys })))])];
+  for (const n of names) {
+    const f = facts.members[n];
+    if (!f?.reachable) reasons.push(`${n}: unreachable over SSH`);
+    else if (!f.etcdUp) reasons.push(`${n}: etcd is not running`);
+    else if (!f.healthy) reasons.push(`${n}: etcd runs but is not healthy`);
+  }
+  const listed = facts.memberList?.map((m) => m.name).sort().join(',');
+  if (listed !== undefined && listed !== [...names].sort().join(',')) reasons.push(`member list (${listed}) differs from the inventory (${[...names].sort().join(',')})`);
+  for (const c of cons) for (const a of c.alarms) reasons.push(`${c.member}: alarm ${a}`);
+  for (const d of disagreeing) {
+    const c = cons.find((x) => x.member === d);
+    reasons.push(`${d}: disagrees with the majority at revision ${revision} (keys ${c?.keys ?? '?'}, hashkv ${c?.hash ?? '?'})`);
+  }
+  const verdict = q.lost ? 'quorum-lost' : reasons.length ? 'degraded' : 'healthy';
+  const out: Diagnosis = { cluster: inv.cluster, verdict, reasons, quorum: q, facts, consistency: cons, disagreeing };
+  if (revision !== undefined) out.revision = revision;
+  return out;
+}
