@@ -2,7 +2,8 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { run as decodeCli } from '../../src/cli/decode/index.js';
 import { encodeStoredObject, wrapUnknown } from '../../src/k8s/encode.js';
 import { loadEncryptionConfig } from '../../src/k8s/encryption.js';
 import { present, toYaml } from '../../src/k8s/present.js';
@@ -111,5 +112,41 @@ describe('decodeStoredValue', () => {
     }
     expect(decodeStoredValue(new Uint8Array(0)).format).toBe('raw');
     expect(decodeStoredValue(Buffer.from('k8s\0')).format).toBe('protobuf');
+  });
+});
+
+describe('lifeboat decode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lb-decode-'));
+  async function cli(args: string[]): Promise<string> {
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+    try {
+      expect(await decodeCli(args)).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    return out;
+  }
+
+  it('decodes `etcdctl get -w json` output as in source 000 (resourceVersion from mod_revision)', async () => {
+    const f = join(dir, 'get.json');
+    writeFileSync(f, JSON.stringify({ header: { revision: 30240109 }, kvs: [{ key: Buffer.from('/registry/namespaces/default').toString('base64'), create_revision: 192, mod_revision: 192, version: 1, value: SOURCE_000 }], count: 1 }));
+    expect(await cli([f])).toBe(`# /registry/namespaces/default\n${SOURCE_000_YAML}`);
+  });
+
+  it('decodes a base64 value and a raw value file', async () => {
+    const b64 = join(dir, 'v.b64');
+    writeFileSync(b64, SOURCE_000 + '\n');
+    expect(await cli([b64, '--base64', '--mod-revision', '192'])).toBe(SOURCE_000_YAML);
+    const raw = join(dir, 'v.bin');
+    writeFileSync(raw, readFileSync(DIR + 'core.v1.ConfigMap.pb'));
+    expect(JSON.parse(await cli([raw, '-o', 'json']))).toEqual({ ...JSON.parse(readFileSync(DIR + 'core.v1.ConfigMap.json', 'utf8')), metadata: expect.not.objectContaining({ managedFields: expect.anything() }) });
+  });
+
+  it('bad input is a one-line error', async () => {
+    await expect(decodeCli([join(dir, 'missing')])).rejects.toThrow(/cannot read/);
+    const notB64 = join(dir, 'x');
+    writeFileSync(notB64, '%%%');
+    await expect(decodeCli([notB64, '--base64'])).rejects.toThrow(/not base64/);
   });
 });
