@@ -7,7 +7,7 @@ import { claimSubnet, parseSubnet, releaseSubnet } from './claim.js';
 import { labDown } from './down.js';
 import { buildHost } from './hostfs.js';
 import { hostPids, hostReady, initPid, startHost } from './hosts.js';
-import { HOST_MOUNTS, hostDir, labFile, logDir } from './paths.js';
+import { HOST_MOUNTS, hostDir, labFile, logDir, stateDir } from './paths.js';
 import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
 import { preflight } from './preflight.js';
 import { alive } from './proc.js';
@@ -23,6 +23,15 @@ function tail(file: string, n = 5): string {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
   } catch {
     return '(no log)';
+  }
+}
+
+/** systemd mode: the etcd unit's state as the systemd stand-in recorded it. */
+function unitState(dir: string, name: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(join(stateDir(dir, name), 'units', 'etcd.service.json'), 'utf8')) as { activeState: string }).activeState;
+  } catch {
+    return null;
   }
 }
 
@@ -110,8 +119,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     await waitFor(
       async () => {
         const st = await labStatus(lab);
-        const bad = st.members.filter((m) => !m.healthy || !m.sshdUp || (mode === 'static-pod' && !m.apiserver?.ok));
-        if (bad.length) throw new Error(bad.map((m) => `${m.name}: ${!m.sshdUp ? 'sshd down' : !m.healthy ? (m.error ?? 'etcd not healthy') : 'apiserver not ready'}`).join('; '));
+        const bad = st.members.filter((m) => !m.healthy || !m.sshdUp || (mode === 'static-pod' ? !m.apiserver?.ok : unitState(dir, m.name) !== 'active'));
+        if (bad.length) throw new Error(bad.map((m) => `${m.name}: ${!m.sshdUp ? 'sshd down' : !m.healthy ? (m.error ?? 'etcd not healthy') : mode === 'static-pod' ? 'apiserver not ready' : 'etcd.service not active yet'}`).join('; '));
         return st.members.some((m) => m.isLeader);
       },
       { timeoutMs: 45_000, intervalMs: 150, what: 'etcd healthy, sshd and apiserver up on every member' },

@@ -166,7 +166,11 @@ describe('lab, static-pod mode, 3 members', () => {
   it('kill-member takes etcd down on one member; the other two keep quorum', async () => {
     const r = await labBreak(lab, 'kill-member', 'cp-3');
     expect(r.members).toEqual(['cp-3']);
-    const st = await labStatus(lab);
+    // If cp-3 led, the other two elect a new leader first.
+    const st = await waitFor(async () => {
+      const s = await labStatus(lab);
+      return s.members[0]!.healthy && s.members[1]!.healthy ? s : null;
+    }, { timeoutMs: 10_000, what: 'cp-1 and cp-2 to keep quorum' });
     expect(st.members.map((m) => [m.name, m.etcdUp, m.healthy])).toEqual([['cp-1', true, true], ['cp-2', true, true], ['cp-3', false, false]]);
     const health = await labExec(lab, 'cp-1', `etcdctl --endpoints ${lab.members[2]!.clientURL} --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key --command-timeout=2s endpoint health`);
     expect(health.code).not.toBe(0);
