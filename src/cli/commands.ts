@@ -20,6 +20,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'status', summary: 'where a run stands', load: () => import('./status/index.js') },
   { name: 'audit', summary: 'audit verify RUN_DIR: check the hash chain of a run', load: () => import('./audit/index.js') },
   { name: 'report', summary: 'write the postmortem timeline of a run (md|html)', load: () => import('./report/index.js') },
+  { name: 'demo', summary: 'the main job on the local lab: backup, lose quorum, recover, verify, report', load: () => import('./demo/index.js') },
   { name: 'lab', summary: 'local DR lab: up, status, break, exec, down', load: () => import('./lab/index.js') },
   { name: 'snapshot', summary: 'read etcd snapshot files offline: verify, inspect, ls, get, diff, extract', load: () => import('./snapshot/index.js') },
   { name: 'decode', summary: 'decode one value Kubernetes stored in etcd to YAML/JSON', load: () => import('./decode/index.js') },
