@@ -90,7 +90,6 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   log(`lab ${dir}: ${size} members, ${mode}, ${subnet}.0/24`);
   try {
     for (const p of HOST_MOUNTS) mkdirSync(p, { recursive: true }); // empty mount points on the real root
-    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     const [etcdCa, kubeCa] = await Promise.all([makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'), makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes')]);
     const [, clientPub] = await Promise.all([
       issue(etcdCa, { out: join(dir, 'pki', 'admin-client'), cn: 'lifeboat-lab-admin', org: 'system:masters', server: false, client: true }),
