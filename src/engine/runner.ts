@@ -11,7 +11,7 @@ import { AuditLog, readAudit } from './audit.js';
 import type { Listener, RunEvent, RunStatus } from './events.js';
 import { applyEvent, cmdKey, foldJournal, hostKey, type JournalState } from './journal.js';
 import { FINAL, type Compiled } from './machine.js';
-import { hostCtx, type PlannedHost, type PlannedStep } from './plan.js';
+import { hostCtx, plan, type PlannedHost, type PlannedStep } from './plan.js';
 import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './rundir.js';
 import type { Action, PlanCtx, RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
@@ -71,6 +71,8 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const audit = new AuditLog(files.audit);
   const journal: JournalState = foldJournal(readAudit(files.audit));
   const ctx: PlanCtx = loadPlanCtx(record);
+  // The plan is pure: recomputed from the stored context, so the stored copy can stay redacted.
+  const thePlan = plan(a.runbook, ctx, compiled);
   const emit = (e: RunEvent) => {
     const at = deps.clock.now();
     const clean = redactDeep(e, deps.redactor);
@@ -108,11 +110,11 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       const value = String(s.value);
       if (s.status === 'done') {
         const status: RunStatus = value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
-        const refusal = record.plan.refusal;
+        const refusal = thePlan.refusal;
         emit({ type: 'run.end', status, ...(status === 'refused' && refusal ? { message: refusal } : {}) });
         return status;
       }
-      const item = record.plan.items.find((i) => i.stateId === value);
+      const item = thePlan.items.find((i) => i.stateId === value);
       if (!item) throw new LifeboatError('internal', `the stored plan has no item for state ${value}`, { hint: 'the runbook changed under this run; start a new run' });
       if (item.kind === 'decision') {
         if (!journal.decisions.has(value)) emit({ type: 'decision', stateId: value, branch: item.branch, why: item.why });
@@ -155,6 +157,8 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         for (const h of s.hosts) await runHost(s, h);
       }
     } catch (err) {
+      // A lost connection interrupts the step rather than failing it: resume re-checks it and goes on.
+      if (err instanceof LifeboatError && err.code === 'unreachable') throw err;
       const e = err instanceof LifeboatError ? err : new LifeboatError('step', `step ${s.stateId} failed: ${(err as Error).message}`, s.hint ? { hint: s.hint } : {});
       emit({ type: 'step.end', stateId: s.stateId, status: 'failed', durationMs: deps.clock.now().getTime() - started, error: e.oneLine() });
       throw e;

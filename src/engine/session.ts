@@ -5,7 +5,7 @@ import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { badInput, refused, LifeboatError } from '../core/errors.js';
 import { stamp as stampOf } from '../core/clock.js';
-import { Redactor } from '../core/redact.js';
+import { Redactor, redactDeep } from '../core/redact.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { readAudit } from './audit.js';
@@ -139,7 +139,7 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
       startedAt: now.toISOString(),
       facts,
       files: made.files,
-      plan: made.plan,
+      plan: redactDeep(made.plan, o.deps.redactor.with(secretParams)),
       secretParams,
     };
     writeAtomic(runFiles(dir).record, JSON.stringify(record, null, 2));
@@ -194,6 +194,10 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
   const { def, hash } = await loadRunbook(record.runbook);
   if (hash !== record.runbookHash && !o.acceptChangedRunbook) {
     throw refused(`runbook ${record.runbook} changed since this run started (hash ${record.runbookHash.slice(0, 12)} -> ${hash.slice(0, 12)})`, 'check the change, then resume with --accept-changed-runbook');
+  }
+  const inventoryHash = existsSync(record.inventoryPath) ? sha(readFileSync(record.inventoryPath)) : 'missing';
+  if (inventoryHash !== record.inventoryHash) {
+    throw refused(`inventory ${record.inventoryPath} changed (or is gone) since this run started`, 'put back the inventory the run started with; the plan depends on it');
   }
   const journal = foldJournal(readAudit(runFiles(o.dir).audit));
   if (journal.final === 'done' || journal.final === 'aborted' || journal.final === 'refused') {
