@@ -58,7 +58,8 @@ const approved = (a: Approvals, s: PlannedStep) => a.all || a.steps.has(s.id) ||
 export function stepFailure(s: PlannedStep, member: string, command: string, r: ExecResult): LifeboatError {
   const why = r.timedOut ? `timed out after ${s.timeoutMs} ms` : r.exitCode !== null ? `exited ${r.exitCode}` : `ended by signal ${r.signal ?? '?'}`;
   const err = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
-  return new LifeboatError('step', `step ${s.stateId} failed on ${member}: ${why}${err ? `: ${err}` : ''}`, {
+  const cmd = command.split('\n')[0] ?? '';
+  return new LifeboatError('step', `step ${s.stateId} failed on ${member}: \`${cmd.length > 120 ? `${cmd.slice(0, 120)}…` : cmd}\` ${why}${err ? `: ${err}` : ''}`, {
     host: member,
     command,
     hint: `${s.hint ?? 'fix the cause'}; then 'lifeboat resume RUN_DIR' to retry, skip or abort`,
@@ -96,10 +97,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     for (const e of a.opening) emit(e);
     for (const e of deps.pending?.splice(0) ?? []) emit(e);
     if (snapshot === undefined) persist();
-    if (journal.lastFailed && a.afterFailure) {
+    if (a.afterFailure === 'abort' && actor.getSnapshot().status !== 'done') send('ABORT');
+    else if (journal.lastFailed && a.afterFailure) {
       const failed = journal.lastFailed;
-      if (a.afterFailure === 'abort') send('ABORT');
-      else if (a.afterFailure === 'skip') {
+      if (a.afterFailure === 'skip') {
         emit({ type: 'skip', stateId: failed, by: deps.operator });
         emit({ type: 'step.end', stateId: failed, status: 'skipped', durationMs: 0 });
       } else emit({ type: 'retry', stateId: failed, by: deps.operator });
@@ -125,7 +126,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       send(outcome === 'skipped' ? 'SKIP' : 'DONE');
     }
   } catch (err) {
-    const e = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
+    const raw = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
+    // What leaves the engine is redacted like everything it records.
+    const r = (t: string | undefined) => (t === undefined ? undefined : deps.redactor.redact(t));
+    const e = new LifeboatError(raw.code, r(raw.message)!, { ...(raw.hint ? { hint: r(raw.hint)! } : {}), ...(raw.host ? { host: raw.host } : {}), ...(raw.command ? { command: r(raw.command)! } : {}) });
     const status: RunStatus = e.code === 'approval' ? 'awaiting-approval' : 'failed';
     emit({ type: 'run.end', status, message: e.oneLine() });
     throw e;

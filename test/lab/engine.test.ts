@@ -123,6 +123,32 @@ describe('engine on the lab', () => {
     expect(auditOf(runDir).some((e) => e.type === 'host.check' && e.alreadyDone)).toBe(true);
   });
 
+  it('one run at a time per cluster: a second run is refused naming the holder; a new host key is accepted only when asked, and recorded', () => {
+    const dir = join(work, 'lock');
+    const first = cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${join(work, 'backups', readdirSync(join(work, 'backups'))[0]!, 'etcd-cp-1.db')}`, '--run-dir', join(dir, 'a')]);
+    expect(first.status, first.stderr).toBe(4);
+    expect(first.stderr).toMatch(/--approve stop-apiservers/);
+    const second = cli(['run', 'backup', '-i', lab.inventoryPath, '--run-dir', join(dir, 'b')]);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toMatch(/locked by run .*restore-multi-master/);
+    expect(cli(['status', join(dir, 'a')]).stdout).toMatch(/approve: lifeboat resume/);
+    expect(cli(['resume', join(dir, 'a'), '--abort']).status).toBe(1);
+    expect(auditOf(join(dir, 'a')).at(-1)).toMatchObject({ type: 'run.end', status: 'aborted' });
+    expect(auditOf(join(dir, 'a')).some((e) => e.type === 'cmd.start' && e.stateId.startsWith('stop/'))).toBe(false);
+
+    const kh = join(dir, 'known_hosts');
+    writeFileSync(kh, readFileSync(join(lab.dir, 'ssh', 'known_hosts'), 'utf8').split('\n').filter((l) => !l.startsWith(lab.members[2]!.address)).join('\n'));
+    const inv = join(lab.dir, 'inventory-newkey.yaml');
+    writeFileSync(inv, readFileSync(lab.inventoryPath, 'utf8').replace('knownHosts: ssh/known_hosts', `knownHosts: ${kh}`));
+    const refusedRun = cli(['diagnose', '-i', inv]);
+    expect(refusedRun.status).toBe(2);
+    expect(refusedRun.stderr).toMatch(/not in/);
+    const accepted = cli(['run', 'backup', '-i', inv, '--set', `to=${join(dir, 'bk')}`, '--yes', '--accept-new-host-keys', '--run-dir', join(dir, 'c')]);
+    expect(accepted.status, accepted.stderr).toBe(0);
+    expect(auditOf(join(dir, 'c')).find((e) => e.type === 'hostkey.accepted')).toMatchObject({ fingerprint: expect.stringMatching(/^SHA256:/) });
+    expect(readFileSync(kh, 'utf8')).toContain(lab.members[2]!.address);
+  });
+
   it('editing one audit line makes audit verify fail; a secret never reaches the audit, the plan record or the report', () => {
     const dir = join(work, 'secret');
     spawnSync('mkdir', ['-p', dir]);

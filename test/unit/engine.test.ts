@@ -131,7 +131,7 @@ describe('runner', () => {
     const ex = new FakeExecutor((_m, c) => (c === 'other' ? { exitCode: 3, stderr: 'boom' } : {}));
     const err = await go(s, deps(ex)).catch((e: LifeboatError) => e);
     expect(err).toBeInstanceOf(LifeboatError);
-    expect((err as LifeboatError).oneLine()).toMatch(/y\/other failed on a: exited 3: boom/);
+    expect((err as LifeboatError).oneLine()).toMatch(/y\/other failed on a: `other` exited 3: boom/);
     expect(await go(s, deps(ex), { afterFailure: 'skip' })).toBe('done');
     const entries = readAudit(runFiles(s.runDir).audit);
     expect(entries.some((e) => e.type === 'skip' && e.stateId === 'y/other' && e.by === 'tester')).toBe(true);
