@@ -59,7 +59,7 @@ if (!existsSync(file)) {
 process.stderr.write(`bench: ${file} is ${(statSync(file).size / 2 ** 30).toFixed(2)} GiB\n`);
 execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 0 }); // warm the page cache equally for both
 const runs = { etcdctl: [], lifeboat: [] };
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < 3; round++) {
   runs.etcdctl.push(measure(ETCDCTL, ['snapshot', 'status', file, '-w', 'json']));
   runs.lifeboat.push(measure(process.execPath, [LIFEBOAT, 'snapshot', 'inspect', file, '--output', 'json']));
 }

@@ -121,6 +121,70 @@ export class Bolt {
     }
   }
 
+  /**
+   * Like walk, but the visitor gets only the first `headLen` bytes of each value (and its full size):
+   * large values are never read, which is what makes inspect fast on big snapshots.
+   */
+  walkHeads(ref: BucketRef, visit: (key: Buffer, head: Buffer, vsize: number, flags: number) => void, headLen = 512, roots?: number[]): void {
+    if (ref.inline) return this.leaf(ref.inline, 'inline bucket', (k, v, f) => visit(k, v.subarray(0, headLen), v.length, f));
+    const ps = this.meta.pageSize;
+    const first = Buffer.allocUnsafe(ps);
+    let extra = Buffer.allocUnsafe(ps);
+    const seen = new Set<number>();
+    const stack: { id: number; depth: number }[] = roots ? [...roots].reverse().map((id) => ({ id, depth: 1 })) : [{ id: ref.root, depth: 0 }];
+    while (stack.length > 0) {
+      const { id, depth } = stack.pop()!;
+      if (seen.has(id)) throw new SnapshotError(`page ${id} is referenced twice: corrupt tree`);
+      if (depth > MAX_DEPTH) throw new SnapshotError('page tree is deeper than any real database: corrupt');
+      seen.add(id);
+      if (!Number.isInteger(id) || id < 2 || id >= this.meta.hwm) throw new SnapshotError(`page id ${id} is outside the database (2..${this.meta.hwm - 1})`);
+      // 1 KiB holds the header, a small element table and the first value's head: less to copy than a page.
+      let head = this.file.readInto(id * ps, Math.min(1024, ps), first);
+      const flags = head.readUInt16LE(8);
+      const overflow = head.readUInt32LE(12);
+      if (flags === F_LEAF && overflow > 0 && HEADER + head.readUInt16LE(10) * ELEMENT > head.length) head = this.file.readInto(id * ps, ps, first);
+      if (flags !== F_LEAF || overflow === 0 || HEADER + head.readUInt16LE(10) * ELEMENT > ps) {
+        // Branch pages, leaves that fit one page, and leaves whose element table spills: the plain path.
+        const p = this.page(id, F_BRANCH | F_LEAF);
+        if (p.flags === F_LEAF) this.leaf(p.buf, `page ${id}`, (k, v, f) => visit(k, v.subarray(0, headLen), v.length, f));
+        else if (p.flags === F_BRANCH) {
+          if (HEADER + p.count * ELEMENT > p.buf.length) throw new SnapshotError(`page ${id}: ${p.count} elements do not fit`);
+          for (let i = p.count - 1; i >= 0; i--) stack.push({ id: u64(p.buf, HEADER + i * ELEMENT + 8), depth: depth + 1 });
+        } else throw new SnapshotError(`page ${id} has flags 0x${p.flags.toString(16)}: corrupt`);
+        continue;
+      }
+      if (head.readBigUInt64LE(0) !== BigInt(id)) throw new SnapshotError(`page ${id} has id ${head.readBigUInt64LE(0)} in its header: corrupt`);
+      if (id + overflow >= this.meta.hwm) throw new SnapshotError(`page ${id} overflows past the end of the database`);
+      const span = (overflow + 1) * ps;
+      const count = head.readUInt16LE(10);
+      for (let i = 0; i < count; i++) {
+        const e = HEADER + i * ELEMENT;
+        const eflags = head.readUInt32LE(e);
+        const kstart = e + head.readUInt32LE(e + 4);
+        const ksize = head.readUInt32LE(e + 8);
+        const vsize = head.readUInt32LE(e + 12);
+        if (kstart + ksize + vsize > span) throw new SnapshotError(`page ${id}: element ${i} runs past the page`);
+        const need = ksize + Math.min(vsize, headLen);
+        let b: Buffer;
+        let at: number;
+        if (kstart + need <= head.length) [b, at] = [head, kstart];
+        else {
+          if (extra.length < need) extra = Buffer.allocUnsafe(need);
+          [b, at] = [this.file.readInto(id * ps + kstart, need, extra), 0];
+        }
+        visit(b.subarray(at, at + ksize), b.subarray(at + ksize, at + need), vsize, eflags);
+      }
+    }
+  }
+
+  /** Child page ids of a bucket's root when it is a branch page (to split a scan), else []. */
+  rootChildren(ref: BucketRef): number[] {
+    if (ref.inline) return [];
+    const p = this.page(ref.root, F_BRANCH | F_LEAF);
+    if (p.flags !== F_BRANCH || HEADER + p.count * ELEMENT > p.buf.length) return [];
+    return Array.from({ length: p.count }, (_, i) => u64(p.buf, HEADER + i * ELEMENT + 8));
+  }
+
   private leaf(buf: Buffer, where: string, visit: LeafVisitor): void {
     if (buf.length < HEADER) throw new SnapshotError(`${where}: too short`);
     const flags = buf.readUInt16LE(8);

@@ -1,8 +1,11 @@
-// One pass over every bucket: etcdctl's totals and hash, plus MVCC revisions and live keys per resource/namespace.
+// One pass over every bucket: etcdctl's totals (and hash with --hash), plus MVCC revisions and live keys per resource/namespace.
+import { Worker } from 'node:worker_threads';
 import { Crc32c } from './crc32c.js';
+import { mergeScans, scanKeys, type KeyScan } from './keyscan.js';
 import { parseRegistryKey } from './keys.js';
 import { parseKeyValue, parseRevision } from './mvcc.js';
-import type { Snapshot } from './snapshot.js';
+import { SnapshotError } from './pagefile.js';
+import { wrap, type Snapshot } from './snapshot.js';
 
 export interface InspectReport {
   file: string;
@@ -15,7 +18,7 @@ export interface InspectReport {
   scheduledCompactRevision: number | null;
   consistentIndex: number | null;
   totalKeys: number; // etcdctl's TOTAL KEYS: entries in all buckets
-  hash: number | null; // etcdctl's HASH (CRC-32C of every bucket entry)
+  hash: number | null; // etcdctl's HASH (CRC-32C of every bucket entry), with --hash
   buckets: Record<string, number>;
   revisions: number; // entries in the key bucket
   tombstones: number;
@@ -25,40 +28,59 @@ export interface InspectReport {
   otherKeys: number; // live keys outside /registry/<resource>/...
 }
 
-export function inspect(s: Snapshot, opts: { hash?: boolean; prefix?: string } = {}): InspectReport {
+export interface InspectOptions {
+  hash?: boolean;
+  prefix?: string;
+}
+
+/** Full read of the key bucket (needed for the hash, and when a key did not fit a value head). */
+function fullScan(s: Snapshot, crc: Crc32c | undefined): KeyScan {
+  const r: KeyScan = { entries: 0, revision: 0, tombstones: 0, final: new Map(), unresolved: false };
+  s.guard(() =>
+    s.bolt.walk(s.bucketRef('key')!, (k, v) => {
+      r.entries++;
+      if (crc) crc.update(k).update(v);
+      const rev = parseRevision(k);
+      r.revision = rev.main;
+      if (rev.tombstone) r.tombstones++;
+      const key = parseKeyValue(v).key.toString('latin1');
+      r.final.delete(key);
+      r.final.set(key, !rev.tombstone);
+    }),
+  );
+  return r;
+}
+
+/** Counts the other buckets (small) and feeds the hash in bucket order; `key` gets the given scan. */
+function report(s: Snapshot, opts: InspectOptions, keyScan: (crc: Crc32c | undefined) => KeyScan): InspectReport {
   const crc = opts.hash === true ? new Crc32c() : undefined;
   const buckets: Record<string, number> = {};
-  let totalKeys = 0;
-  let revision = 0;
-  let tombstones = 0;
-  const live = new Map<string, boolean>();
-  const refs = s.bucketNames();
-  for (const name of refs) {
-    let n = 0;
+  let scan: KeyScan | undefined;
+  for (const name of s.bucketNames()) {
     crc?.update(Buffer.from(name, 'latin1'));
-    const isKey = name === 'key';
+    if (name === 'key') {
+      scan = keyScan(crc);
+      if (scan.unresolved) scan = fullScan(s, undefined);
+      buckets[name] = scan.entries;
+      continue;
+    }
+    let n = 0;
     s.guard(() =>
       s.bolt.walk(s.bucketRef(name)!, (k, v) => {
         n++;
-        if (crc) crc.update(k).update(v);
-        if (!isKey) return;
-        const rev = parseRevision(k);
-        revision = rev.main;
-        const kv = parseKeyValue(v);
-        const key = kv.key.toString('utf8');
-        if (rev.tombstone) {
-          tombstones++;
-          live.delete(key);
-        } else live.set(key, true);
+        crc?.update(k).update(v);
       }),
     );
     buckets[name] = n;
-    totalKeys += n;
   }
+  if (!scan) throw new SnapshotError('no key bucket');
   const perResource: Record<string, number> = {};
   const perNamespace: Record<string, number> = {};
   let otherKeys = 0;
-  for (const key of live.keys()) {
+  let liveKeys = 0;
+  for (const [key, live] of scan.final) {
+    if (!live) continue;
+    liveKeys++;
     const k = parseRegistryKey(key, opts.prefix);
     if (!k) {
       otherKeys++;
@@ -74,20 +96,50 @@ export function inspect(s: Snapshot, opts: { hash?: boolean; prefix?: string } =
     dbSize: s.dbSize,
     pageSize: s.bolt.meta.pageSize,
     hasHash: s.hasHash,
-    revision,
+    revision: scan.revision,
     compactedRevision: meta.finishedCompactRev ?? null,
     scheduledCompactRevision: meta.scheduledCompactRev ?? null,
     consistentIndex: meta.consistentIndex ?? null,
-    totalKeys,
+    totalKeys: Object.values(buckets).reduce((a, b) => a + b, 0),
     hash: crc ? crc.value : null,
     buckets,
-    revisions: buckets.key ?? 0,
-    tombstones,
-    liveKeys: live.size,
+    revisions: scan.entries,
+    tombstones: scan.tombstones,
+    liveKeys,
     perResource: sortByCount(perResource),
     perNamespace: sortByCount(perNamespace),
     otherKeys,
   };
+}
+
+export function inspect(s: Snapshot, opts: InspectOptions = {}): InspectReport {
+  return report(s, opts, (crc) => (crc ? fullScan(s, crc) : s.guard(() => scanKeys(s.bolt, s.bucketRef('key')!))));
+}
+
+const PARALLEL_MIN_PAGES = 65_536; // 256 MiB at 4 KiB pages: below that a worker's start-up costs more than it saves
+
+/** inspect, with the key bucket split between this thread and a worker on large snapshots (compiled build only). */
+export async function inspectParallel(s: Snapshot, opts: InspectOptions = {}): Promise<InspectReport> {
+  const workerUrl = new URL('./keyscan-worker.js', import.meta.url);
+  const ref = s.bucketRef('key');
+  if (opts.hash || !ref || ref.inline || s.bolt.meta.hwm < PARALLEL_MIN_PAGES || !import.meta.url.endsWith('.js')) return inspect(s, opts);
+  const children = s.guard(() => s.bolt.rootChildren(ref));
+  if (children.length < 2) return inspect(s, opts);
+  const mid = Math.floor(children.length / 2);
+  const worker = new Worker(workerUrl, { workerData: { path: s.path, root: ref.root, roots: children.slice(mid) } });
+  const later = new Promise<KeyScan>((resolve, reject) => {
+    worker.once('message', (m: { ok: boolean; scan?: KeyScan; message?: string }) => (m.ok ? resolve(m.scan!) : reject(new SnapshotError(m.message ?? 'worker failed'))));
+    worker.once('error', reject);
+  });
+  try {
+    const first = s.guard(() => scanKeys(s.bolt, ref, children.slice(0, mid)));
+    const second = await later.catch((err: unknown) => {
+      throw wrap(s.path, err);
+    });
+    return report(s, opts, () => mergeScans(first, second));
+  } finally {
+    void worker.terminate();
+  }
 }
 
 const sortByCount = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));

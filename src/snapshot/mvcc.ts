@@ -15,6 +15,24 @@ export function parseRevision(k: Buffer): Revision {
   return { main: Number(k.readBigUInt64BE(0)), sub: Number(k.readBigUInt64BE(9)), tombstone: k.length === 18 };
 }
 
+/** Fast path for counting: main revision without BigInt. */
+export const revisionMain = (k: Buffer): number => k.readUInt32BE(0) * 4294967296 + k.readUInt32BE(4);
+
+/** The key field of an mvccpb.KeyValue from the start of its bytes (etcd writes key first); undefined if not there. */
+export function keyOfKeyValue(b: Buffer): Buffer | undefined {
+  if (b.length < 2 || b[0] !== 0x0a) return undefined;
+  let len = 0;
+  let shift = 0;
+  let i = 1;
+  for (; i < b.length && i < 6; i++) {
+    len += (b[i]! & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((b[i]! & 0x80) === 0) break;
+  }
+  i++;
+  return i + len <= b.length ? b.subarray(i, i + len) : undefined;
+}
+
 export interface KeyValue {
   key: Buffer;
   createRevision: number;

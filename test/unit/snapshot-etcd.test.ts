@@ -9,6 +9,7 @@ import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
 import { diffStates } from '../../src/snapshot/diff.js';
 import { startLocalEtcd, type LocalEtcd } from '../../src/snapshot/etcd-local.js';
 import { inspect } from '../../src/snapshot/inspect.js';
+import { mergeScans, scanKeys } from '../../src/snapshot/keyscan.js';
 import { Snapshot } from '../../src/snapshot/snapshot.js';
 import { verify } from '../../src/snapshot/verify.js';
 import { run as snapshotCli } from '../../src/cli/snapshot/index.js';
@@ -113,6 +114,19 @@ describe('snapshot reader against etcd 3.4', () => {
     expect(r.perResource.configmaps).toBe(601); // 600 seeded + the fixture
     expect(r.perNamespace['team-a']).toBe(303);
     expect(r.compactedRevision).toBeGreaterThan(0);
+  });
+
+  it('a key scan split at the root (as inspect does with a worker on large files) merges to the whole scan', () => {
+    const s = Snapshot.open(A);
+    const ref = s.bucketRef('key')!;
+    const kids = s.bolt.rootChildren(ref);
+    expect(kids.length).toBeGreaterThanOrEqual(2);
+    const whole = scanKeys(s.bolt, ref);
+    const mid = Math.floor(kids.length / 2);
+    const merged = mergeScans(scanKeys(s.bolt, ref, kids.slice(0, mid)), scanKeys(s.bolt, ref, kids.slice(mid)));
+    s.close();
+    expect({ ...merged, final: [...merged.final].sort() }).toEqual({ ...whole, final: [...whole.final].sort() });
+    expect(whole.revision).toBe(statusA.revision);
   });
 
   it('live keys and values equal etcdctl get --prefix, latest and at an older --rev', () => {

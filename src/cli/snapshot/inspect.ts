@@ -2,7 +2,7 @@
 import { parse, oneOf } from '../args.js';
 import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
-import { inspect, type InspectReport } from '../../snapshot/inspect.js';
+import { inspectParallel, type InspectReport } from '../../snapshot/inspect.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { human, out, table } from './common.js';
 
@@ -24,13 +24,13 @@ export function formatInspect(r: InspectReport): string {
   return lines.join('\n');
 }
 
-export function runInspect(argv: string[]): number {
+export async function runInspect(argv: string[]): Promise<number> {
   const { values: v, positionals: p } = parse('snapshot inspect', argv, { output: { type: 'string', short: 'o' }, hash: { type: 'boolean' }, prefix: { type: 'string' } });
   if (p.length !== 1) throw usage('snapshot inspect: give one FILE', 'lifeboat snapshot inspect FILE [--output json] [--hash]');
   const fmt = oneOf('snapshot inspect', 'output', v.output, ['text', 'json'] as const, 'text');
   const s = Snapshot.open(p[0]!);
   try {
-    const r = inspect(s, { hash: v.hash === true, ...(v.prefix ? { prefix: v.prefix } : {}) });
+    const r = await inspectParallel(s, { hash: v.hash === true, ...(v.prefix ? { prefix: v.prefix } : {}) });
     out(fmt === 'json' ? JSON.stringify(r, null, 2) : formatInspect(r));
     return EXIT.ok;
   } finally {
