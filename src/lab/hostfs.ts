@@ -2,7 +2,7 @@
 import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { HOST_MOUNTS, hostDir, hostPath, logDir, stateDir, standinsDir } from './paths.js';
+import { FALLBACK_BINDS, HOST_BINDS, HOST_OVERLAYS, hostDir, hostPath, logDir, stateDir, standinsDir } from './paths.js';
 import { issue, sshKey } from './pki.js';
 import { apiserverManifest, etcdConf, etcdManifest, ETCD_UNIT, initScript, sshdConfig, wrapper } from './render.js';
 import type { LabMember, LabMode } from './types.js';
@@ -24,7 +24,8 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
   const p = (path: string) => hostPath(dir, m.name, path);
-  for (const mount of HOST_MOUNTS) mkdirSync(p(mount), { recursive: true });
+  for (const d of [...HOST_OVERLAYS, ...HOST_BINDS, ...FALLBACK_BINDS]) mkdirSync(p(d), { recursive: true });
+  for (const d of HOST_OVERLAYS) mkdirSync(join(H, 'work', d), { recursive: true });
   for (const d of [stateDir(dir, m.name), logDir(dir, m.name), join(H, 'ssh')]) mkdirSync(d, { recursive: true });
   chmodSync(p('/var/lib/etcd'), 0o700);
 
@@ -81,6 +82,6 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
   for (const [name, text] of Object.entries(tools)) writeFileSync(join(sbin, name), text, { mode: 0o755 });
 
   writeFileSync(join(H, 'sshd_config'), sshdConfig(m, H, o.authorizedKeys));
-  writeFileSync(join(H, 'init.sh'), initScript({ labId: o.labId, member: m, mode, hostDir: H, mounts: HOST_MOUNTS, node, standins: S }), { mode: 0o755 });
+  writeFileSync(join(H, 'init.sh'), initScript({ labId: o.labId, member: m, mode, hostDir: H, node, standins: S, etcdOwner: mode === 'systemd' ? 'etcd:etcd' : 'root:root' }), { mode: 0o755 });
   return await pub;
 }

@@ -7,22 +7,21 @@ export const DEFAULT_DIR = '.lifeboat/lab';
 /** Claims of 127.0.N blocks, shared by every lab on this machine. */
 export const CLAIM_DIR = '/run/lifeboat';
 
-/** Paths each host gets its own copy of (source folder under hosts/NAME/root/...). */
-export const HOST_MOUNTS = [
-  '/etc/kubernetes',
-  '/var/lib/etcd',
-  '/backup',
-  '/etc/etcd',
-  '/etc/systemd/system',
-  '/usr/lib/systemd/system',
-  '/usr/local/sbin',
-] as const;
+/** Copy-on-write layers over the machine's folders: each host writes its own /etc and /var/lib (so `mv /var/lib/etcd ...` works as on a node). */
+export const HOST_OVERLAYS = ['/etc', '/var/lib'] as const;
+/** Folders each host has entirely to itself (bind mounts; the unit folders hide the machine's own units). */
+export const HOST_BINDS = ['/etc/systemd/system', '/usr/lib/systemd/system', '/usr/local/sbin', '/backup'] as const;
+/** If overlayfs is unavailable (e.g. the lab folder is itself on overlayfs), these are bind-mounted instead. */
+export const FALLBACK_BINDS = ['/etc/kubernetes', '/etc/etcd', '/var/lib/etcd'] as const;
 
 export const labFile = (dir: string) => join(dir, 'lab.json');
 export const hostDir = (dir: string, name: string) => join(dir, 'hosts', name);
 export const hostRoot = (dir: string, name: string) => join(dir, 'hosts', name, 'root');
-/** Host-side source of a path that is bind-mounted at `path` inside the host. */
-export const hostPath = (dir: string, name: string, path: string) => join(hostRoot(dir, name), path);
+/** Where a path inside the host lives in the lab folder (before boot: write files here). */
+export function hostPath(dir: string, name: string, path: string): string {
+  const bind = HOST_BINDS.find((b) => path === b || path.startsWith(`${b}/`));
+  return bind ? join(dir, 'hosts', name, 'bind', path) : join(hostRoot(dir, name), path);
+}
 /** Global pid of the host's pid-1 (written by the starter). */
 export const initPidFile = (dir: string, name: string) => join(hostDir(dir, name), 'init.pid');
 export const unsharePidFile = (dir: string, name: string) => join(hostDir(dir, name), 'unshare.pid');

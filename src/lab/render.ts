@@ -1,4 +1,5 @@
 // Text of the files a lab host carries: kubeadm-like manifests, etcd.conf and unit, sshd_config, the host's init script and tool wrappers.
+import { FALLBACK_BINDS, HOST_BINDS } from './paths.js';
 import type { LabMember, LabMode } from './types.js';
 
 const PKI = '/etc/kubernetes/pki';
@@ -209,9 +210,10 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 
 export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), bind mounts, sshd and kubelet or systemd stand-in. */
-export function initScript(o: { labId: string; member: LabMember; mode: LabMode; hostDir: string; mounts: readonly string[]; node: string; standins: string }): string {
+/** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), its own /etc and /var/lib layers and folders, sshd and kubelet or systemd stand-in. */
+export function initScript(o: { labId: string; member: LabMember; mode: LabMode; hostDir: string; node: string; standins: string; etcdOwner: string }): string {
   const H = o.hostDir;
+  const tag = `${o.labId}-${o.member.name}`;
   const daemon =
     o.mode === 'static-pod'
       ? `${o.node} ${o.standins}/kubelet.js --manifests /etc/kubernetes/manifests --state ${H}/state --logs ${H}/log --node ${o.member.name} >>${H}/log/kubelet.log 2>&1 &`
@@ -221,9 +223,20 @@ export function initScript(o: { labId: string; member: LabMember; mode: LabMode;
 set -eu
 export PATH=${HOST_PATH} HOME=/root LANG=C.UTF-8
 hostname ${o.member.name}
-mount -t tmpfs -o mode=0755 lifeboat-${o.labId}-${o.member.name} /run
+mount -t tmpfs -o mode=0755 lifeboat-${tag} /run
 mkdir -p /run/sshd /run/systemd
-${o.mounts.map((p) => `mount --bind ${H}/root${p} ${p}`).join('\n')}
+# /etc and /var/lib: the machine's, with this host's own changes on top.
+if mount -t overlay lbovl-${tag}-etc -o lowerdir=/etc,upperdir=${H}/root/etc,workdir=${H}/work/etc /etc 2>/dev/null &&
+   mount -t overlay lbovl-${tag}-varlib -o lowerdir=/var/lib,upperdir=${H}/root/var/lib,workdir=${H}/work/var/lib /var/lib 2>/dev/null; then
+  # A plain directory of this host (not merged with the machine's), so it can be moved aside like on a node.
+  rm -rf /var/lib/etcd && mkdir -m 0700 /var/lib/etcd && chown ${o.etcdOwner} /var/lib/etcd
+  echo overlay >${H}/state/fs-mode
+else
+  mountpoint -q /etc && umount /etc
+${FALLBACK_BINDS.map((p) => `  mkdir -p ${p} && mount --bind ${H}/root${p} ${p}`).join('\n')}
+  echo bind >${H}/state/fs-mode
+fi
+${HOST_BINDS.map((p) => `mount --bind ${H}/bind${p} ${p}`).join('\n')}
 cd /
 set +e
 /usr/sbin/sshd -D -f ${H}/sshd_config -E ${H}/log/sshd.log &

@@ -7,7 +7,7 @@ import { claimSubnet, parseSubnet, releaseSubnet } from './claim.js';
 import { labDown } from './down.js';
 import { buildHost } from './hostfs.js';
 import { hostPids, hostReady, initPid, startHost } from './hosts.js';
-import { HOST_MOUNTS, hostDir, labFile, logDir, stateDir } from './paths.js';
+import { HOST_BINDS, hostDir, labFile, logDir, stateDir } from './paths.js';
 import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
 import { preflight } from './preflight.js';
 import { alive } from './proc.js';
@@ -89,7 +89,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   writeLab(lab); // first, so that `lab down` finds whatever starts from here on
   log(`lab ${dir}: ${size} members, ${mode}, ${subnet}.0/24`);
   try {
-    for (const p of HOST_MOUNTS) mkdirSync(p, { recursive: true }); // empty mount points on the real root
+    for (const p of HOST_BINDS) mkdirSync(p, { recursive: true }); // empty mount points on the real root (/backup, /usr/local/sbin)
     const [etcdCa, kubeCa] = await Promise.all([makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'), makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes')]);
     const [, clientPub] = await Promise.all([
       issue(etcdCa, { out: join(dir, 'pki', 'admin-client'), cn: 'lifeboat-lab-admin', org: 'system:masters', server: false, client: true }),

@@ -1,5 +1,5 @@
 // The lab in systemd mode (OpenShift 3 / external etcd layout): etcd.conf, the systemctl stand-in, drop-ins, and the breaks that need no seed data.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,12 +33,17 @@ describe('lab, systemd mode, 3 members', () => {
     }
   });
 
-  it('systemctl stop etcd stops it, start starts it', async () => {
+  it('systemctl stop etcd stops it, start starts it; the data dir can be moved aside meanwhile', async () => {
     const stop = await x('cp-1', 'systemctl stop etcd; systemctl is-active etcd');
     expect(stop.code).toBe(3);
     expect(stop.stdout.trim()).toBe('inactive');
     expect(etcdPid(lab, 'cp-1')).toBeNull();
     expect((await labStatus(lab)).members[0]!.etcdUp).toBe(false);
+    // The data dir moves aside as on a node (runbooks do this); the machine's own /var/lib does not change.
+    const aside = `/var/lib/etcd.lab-test-${lab.id}`;
+    const mv = await x('cp-1', `mv /var/lib/etcd ${aside} && install -d -m 0700 -o etcd -g etcd /var/lib/etcd && mv ${aside}/member /var/lib/etcd/ && rmdir ${aside}`);
+    expect(mv.code, mv.stderr).toBe(0);
+    expect(existsSync(aside)).toBe(false);
     const start = await x('cp-1', 'systemctl start etcd && systemctl is-active etcd');
     expect(start.code, start.stderr).toBe(0);
     await waitFor(async () => (await labStatus(lab)).members[0]!.healthy, { timeoutMs: 15_000, what: 'cp-1 healthy again' });
