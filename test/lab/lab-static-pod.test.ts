@@ -142,6 +142,23 @@ describe('lab, static-pod mode, 3 members', () => {
     await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.ok === true, { timeoutMs: 10_000, what: 'apiserver on cp-1 back' });
   });
 
+  it('static pods: a data dir moved aside and named in the manifest hostPath is what etcd gets at /var/lib/etcd', async () => {
+    const name = 'cp-1';
+    const steps = [
+      'mkdir -p /tmp/lifeboat-test-manifests && mv /etc/kubernetes/manifests/etcd.yaml /tmp/lifeboat-test-manifests/',
+      'while pidof etcd >/dev/null; do sleep 0.1; done',
+      'mv /var/lib/etcd /var/lib/etcd-moved',
+      "sed -i 's#path: /var/lib/etcd$#path: /var/lib/etcd-moved#' /tmp/lifeboat-test-manifests/etcd.yaml",
+      'mv /tmp/lifeboat-test-manifests/etcd.yaml /etc/kubernetes/manifests/',
+    ];
+    const r = await labExec(lab, name, steps.join(' && '), { timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    await waitFor(async () => (await labStatus(lab)).members[0]!.healthy, { timeoutMs: 15_000, what: 'cp-1 healthy on the moved data dir' });
+    expect(await compareWithManifest(lab, { member: name, serializable: true })).toEqual({ missing: [], changed: [], extra: [] });
+    const inside = await labExec(lab, name, 'ls /var/lib/etcd-moved; test ! -e /var/lib/etcd/member && echo empty-at-old-path');
+    expect(inside.stdout.split('\n')).toEqual(['member', 'empty-at-old-path', '']);
+  });
+
   it('delete-objects deletes some seeded objects and nothing else', async () => {
     const before = await readAllKeys(lab);
     const r = await labBreak(lab, 'delete-objects');
