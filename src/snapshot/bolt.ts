@@ -25,6 +25,10 @@ export interface BoltMeta {
 export type BucketRef = { root: number; inline?: Buffer };
 
 export type LeafVisitor = (key: Buffer, value: Buffer, flags: number) => void;
+/** Offsets instead of views: no Buffer objects per entry on hot paths. */
+type OffsetVisitor = (buf: Buffer, kOff: number, kLen: number, vLen: number, flags: number) => void;
+/** The value head starts at kOff + kLen and is headLen bytes long; vsize is the whole value's size. */
+export type HeadVisitor = (buf: Buffer, kOff: number, kLen: number, headLen: number, vsize: number) => void;
 
 const u64 = (b: Buffer, o: number): number => {
   const v = b.readBigUInt64LE(o);
@@ -125,8 +129,9 @@ export class Bolt {
    * Like walk, but the visitor gets only the first `headLen` bytes of each value (and its full size):
    * large values are never read, which is what makes inspect fast on big snapshots.
    */
-  walkHeads(ref: BucketRef, visit: (key: Buffer, head: Buffer, vsize: number, flags: number) => void, headLen = 512, roots?: number[]): void {
-    if (ref.inline) return this.leaf(ref.inline, 'inline bucket', (k, v, f) => visit(k, v.subarray(0, headLen), v.length, f));
+  walkHeads(ref: BucketRef, visit: HeadVisitor, headLen = 512, roots?: number[]): void {
+    const clip: OffsetVisitor = (b, ko, kl, vs) => visit(b, ko, kl, Math.min(vs, headLen), vs);
+    if (ref.inline) return this.leafOffsets(ref.inline, 'inline bucket', clip);
     const ps = this.meta.pageSize;
     const first = Buffer.allocUnsafe(ps);
     let extra = Buffer.allocUnsafe(ps);
@@ -146,7 +151,7 @@ export class Bolt {
       if (flags !== F_LEAF || overflow === 0 || HEADER + head.readUInt16LE(10) * ELEMENT > ps) {
         // Branch pages, leaves that fit one page, and leaves whose element table spills: the plain path.
         const p = this.page(id, F_BRANCH | F_LEAF);
-        if (p.flags === F_LEAF) this.leaf(p.buf, `page ${id}`, (k, v, f) => visit(k, v.subarray(0, headLen), v.length, f));
+        if (p.flags === F_LEAF) this.leafOffsets(p.buf, `page ${id}`, clip);
         else if (p.flags === F_BRANCH) {
           if (HEADER + p.count * ELEMENT > p.buf.length) throw new SnapshotError(`page ${id}: ${p.count} elements do not fit`);
           for (let i = p.count - 1; i >= 0; i--) stack.push({ id: u64(p.buf, HEADER + i * ELEMENT + 8), depth: depth + 1 });
@@ -172,7 +177,8 @@ export class Bolt {
           if (extra.length < need) extra = Buffer.allocUnsafe(need);
           [b, at] = [this.file.readInto(id * ps + kstart, need, extra), 0];
         }
-        visit(b.subarray(at, at + ksize), b.subarray(at + ksize, at + need), vsize, eflags);
+        visit(b, at, ksize, need - ksize, vsize);
+        void eflags;
       }
     }
   }
@@ -186,6 +192,10 @@ export class Bolt {
   }
 
   private leaf(buf: Buffer, where: string, visit: LeafVisitor): void {
+    this.leafOffsets(buf, where, (b, ko, kl, vs, f) => visit(b.subarray(ko, ko + kl), b.subarray(ko + kl, ko + kl + vs), f));
+  }
+
+  private leafOffsets(buf: Buffer, where: string, visit: OffsetVisitor): void {
     if (buf.length < HEADER) throw new SnapshotError(`${where}: too short`);
     const flags = buf.readUInt16LE(8);
     const count = buf.readUInt16LE(10);
@@ -198,7 +208,7 @@ export class Bolt {
       const ksize = buf.readUInt32LE(e + 8);
       const vsize = buf.readUInt32LE(e + 12);
       if (kstart + ksize + vsize > buf.length) throw new SnapshotError(`${where}: element ${i} runs past the page`);
-      visit(buf.subarray(kstart, kstart + ksize), buf.subarray(kstart + ksize, kstart + ksize + vsize), eflags);
+      visit(buf, kstart, ksize, vsize, eflags);
     }
   }
 

@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { Crc32c } from './crc32c.js';
 import { mergeScans, scanKeys, type KeyScan } from './keyscan.js';
-import { parseRegistryKey } from './keys.js';
+import { splitRegistryKey } from './keys.js';
 import { parseKeyValue, parseRevision } from './mvcc.js';
 import { SnapshotError } from './pagefile.js';
 import { wrap, type Snapshot } from './snapshot.js';
@@ -43,9 +43,7 @@ function fullScan(s: Snapshot, crc: Crc32c | undefined): KeyScan {
       const rev = parseRevision(k);
       r.revision = rev.main;
       if (rev.tombstone) r.tombstones++;
-      const key = parseKeyValue(v).key.toString('latin1');
-      r.final.delete(key);
-      r.final.set(key, !rev.tombstone);
+      r.final.set(parseKeyValue(v).key.toString('latin1'), !rev.tombstone);
     }),
   );
   return r;
@@ -74,20 +72,20 @@ function report(s: Snapshot, opts: InspectOptions, keyScan: (crc: Crc32c | undef
     buckets[name] = n;
   }
   if (!scan) throw new SnapshotError('no key bucket');
-  const perResource: Record<string, number> = {};
-  const perNamespace: Record<string, number> = {};
+  const perResource = new Map<string, number>();
+  const perNamespace = new Map<string, number>();
   let otherKeys = 0;
   let liveKeys = 0;
   for (const [key, live] of scan.final) {
     if (!live) continue;
     liveKeys++;
-    const k = parseRegistryKey(key, opts.prefix);
+    const k = splitRegistryKey(key, opts.prefix ?? '/registry/');
     if (!k) {
       otherKeys++;
       continue;
     }
-    perResource[k.resource] = (perResource[k.resource] ?? 0) + 1;
-    if (k.namespace !== undefined) perNamespace[k.namespace] = (perNamespace[k.namespace] ?? 0) + 1;
+    perResource.set(k[0], (perResource.get(k[0]) ?? 0) + 1);
+    if (k[1] !== undefined) perNamespace.set(k[1], (perNamespace.get(k[1]) ?? 0) + 1);
   }
   const meta = s.etcdMeta();
   return {
@@ -142,4 +140,4 @@ export async function inspectParallel(s: Snapshot, opts: InspectOptions = {}): P
   }
 }
 
-const sortByCount = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+const sortByCount = (r: Map<string, number>) => Object.fromEntries([...r].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));

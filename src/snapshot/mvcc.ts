@@ -16,21 +16,21 @@ export function parseRevision(k: Buffer): Revision {
 }
 
 /** Fast path for counting: main revision without BigInt. */
-export const revisionMain = (k: Buffer): number => k.readUInt32BE(0) * 4294967296 + k.readUInt32BE(4);
+export const revisionMain = (b: Buffer, off = 0): number => b.readUInt32BE(off) * 4294967296 + b.readUInt32BE(off + 4);
 
-/** The key field of an mvccpb.KeyValue from the start of its bytes (etcd writes key first); undefined if not there. */
-export function keyOfKeyValue(b: Buffer): Buffer | undefined {
-  if (b.length < 2 || b[0] !== 0x0a) return undefined;
+/** Start of the key field of an mvccpb.KeyValue at b[off..end) (etcd writes key first): [start, end], or undefined. */
+export function keyFieldOf(b: Buffer, off: number, end: number): [number, number] | undefined {
+  if (end - off < 2 || b[off] !== 0x0a) return undefined;
   let len = 0;
   let shift = 0;
-  let i = 1;
-  for (; i < b.length && i < 6; i++) {
+  let i = off + 1;
+  for (; i < end && i < off + 6; i++) {
     len += (b[i]! & 0x7f) * 2 ** shift;
     shift += 7;
     if ((b[i]! & 0x80) === 0) break;
   }
   i++;
-  return i + len <= b.length ? b.subarray(i, i + len) : undefined;
+  return i + len <= end ? [i, i + len] : undefined;
 }
 
 export interface KeyValue {
