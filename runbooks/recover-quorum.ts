@@ -5,8 +5,8 @@ import { chooseSurvivor, quorum } from '../src/engine/facts.js';
 import { shq } from '../src/engine/tools.js';
 import type { HostCtx, PlanCtx, Targets } from '../src/engine/types.js';
 import { healthy, verifyClusterStep } from '../src/steps/cluster.js';
-import { aside, fixOwnership, moveAside, newToken, remoteSnapshot, restoreStep, startApiservers, startEtcd, stopApiservers, stopEtcd } from '../src/steps/data.js';
-import { byName, rejoinStep } from '../src/steps/members.js';
+import { aside, serial, fixOwnership, moveAside, newToken, remoteSnapshot, restoreStep, startApiservers, startEtcd, stopApiservers, stopEtcd } from '../src/steps/data.js';
+import { byName, initialClusterStep, rejoinStep } from '../src/steps/members.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const survivorOf = (c: PlanCtx) => chooseSurvivor(c.facts, names(c), c.params.survivor)?.name ?? c.params.survivor ?? names(c)[0]!;
@@ -60,9 +60,12 @@ export default defineRunbook({
               actions: (c) => [{
                 kind: 'sh',
                 script: [
-                  `s=${shq(snap(c))}; mkdir -p ${shq(c.member.backupDir)}`,
+                  serial(c),
+                  `s=${shq(snap(c))}; mkdir -p ${shq(c.member.backupDir)}; umask 077`,
+                  'if [ -s "$s" ]; then echo "already saved: $s"; exit 0; fi',
+                  // etcdctl writes FILE.part and renames it; the db copy goes the same way, so FILE exists only when whole.
                   `if ${c.tools.etcdctl('--command-timeout=10s snapshot save "$s"')}; then echo "snapshot saved from the running member"`,
-                  `else cp ${shq(`${c.member.dataDir}/member/snap/db`)} "$s" && touch "$s.raw" && echo "etcd does not answer: copied member/snap/db (no hash: restore skips the hash check)"; fi`,
+                  `else touch "$s.raw" && cp ${shq(`${c.member.dataDir}/member/snap/db`)} "$s.copying" && mv "$s.copying" "$s" && echo "etcd does not answer: copied member/snap/db (no hash: restore skips the hash check)"; fi`,
                   'chmod 600 "$s"',
                 ].join('\n'),
               }],
@@ -99,7 +102,8 @@ export default defineRunbook({
                     id: 'copy-aside',
                     title: "Copy the survivor's data dir aside first (kept, never deleted)",
                     targets: survivor,
-                    actions: (c) => [{ kind: 'sh', script: `[ -e ${shq(aside(c))} ] || cp -a ${shq(c.member.dataDir)} ${shq(aside(c))}` }],
+                    // Copied to a temporary name and renamed: the aside dir exists only when the copy is whole.
+                    actions: (c) => [{ kind: 'sh', script: `${serial(c)}\na=${shq(aside(c))}; if [ -e "$a" ]; then echo "already copied to $a"; else if [ -e "$a.copying" ]; then mv "$a.copying" "$a.copying-partial-$(date +%s)"; fi; cp -a ${shq(c.member.dataDir)} "$a.copying" && mv "$a.copying" "$a" && echo "copied to $a"; fi` }],
                     check: (c) => `[ -e ${shq(aside(c))} ]`,
                   },
                   {
@@ -154,6 +158,14 @@ export default defineRunbook({
               title: "Set every API server's --etcd-servers back to all members",
               targets: all,
               actions: (c) => [{ kind: 'sh', script: c.platform.setEtcdServers(c.member, c.stamp, c.inventory.members.map((m) => m.clientURL)) }],
+            },
+            initialClusterStep({ kind: 'each' }),
+            {
+              id: 'no-force-flag',
+              title: 'No --force-new-cluster flag or drop-in left on any member',
+              targets: all,
+              actions: (c) => [{ kind: 'sh', script: c.platform.noForceNewCluster(c.member) }],
+              hint: 'remove the temporary flag by hand (move the drop-in aside), or resume to retry',
             },
             verifyClusterStep(),
           ]),

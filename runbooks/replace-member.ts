@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { quorum } from '../src/engine/facts.js';
 import type { PlanCtx } from '../src/engine/types.js';
-import { healthy, verifyClusterStep } from '../src/steps/cluster.js';
-import { initialCluster } from '../src/steps/data.js';
-import { byName, rejoinStep, removeMemberStep } from '../src/steps/members.js';
+import { verifyClusterStep } from '../src/steps/cluster.js';
+import { byName, initialClusterStep, rejoinStep, removeMemberStep } from '../src/steps/members.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const failed = (c: PlanCtx) => c.params.failed ?? '';
@@ -42,14 +41,7 @@ export default defineRunbook({
             rejoinStep({ targets: { kind: 'pick', members: (c) => [replacement(c)], describe: 'the replacement' }, before: (c) => byName(c, remaining(c)) }, 'add-replacement'),
           ]),
           phase('config', 'Update the remaining members\' configuration', [
-            {
-              id: 'initial-cluster',
-              title: 'Update ETCD_INITIAL_CLUSTER / --initial-cluster on each remaining member, one at a time, healthy before the next',
-              targets: { kind: 'pick', members: remaining, describe: 'each remaining member in turn' },
-              actions: (c) => [{ kind: 'sh', script: c.platform.setEtcdFlags(c.member, c.stamp, { 'initial-cluster': initialCluster(c.inventory.members) }) }],
-              verify: (c) => healthy(c, 120_000),
-              timeoutMs: 180_000,
-            },
+            initialClusterStep({ kind: 'pick', members: remaining, describe: 'each remaining member in turn' }),
           ]),
           phase('verify', 'Verify', [verifyClusterStep()]),
         ],

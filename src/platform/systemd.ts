@@ -51,6 +51,8 @@ export const systemd: Platform = {
     return out.join('\n');
   },
   setEtcdServers: () => ifApi(`echo "repoint ${apiUnit} by hand: its unit is not managed by lifeboat"`),
+  noForceNewCluster: (m) =>
+    `if [ -e ${FORCE_DROPIN} ]; then echo "${FORCE_DROPIN} is still there" >&2; exit 1; fi; if grep -q '^ETCD_FORCE_NEW_CLUSTER=' ${shq(m.config)}; then echo "${m.config} still sets ETCD_FORCE_NEW_CLUSTER" >&2; exit 1; fi; echo "no force-new-cluster drop-in or variable"`,
   backupConfig: (m, dir) =>
     `mkdir -p ${shq(dir)} && cp -a ${shq(dirname(m.config))} ${shq(`${dir}/etc-etcd`)} && { [ -d ${DROPIN_DIR} ] && cp -a ${DROPIN_DIR} ${shq(`${dir}/etcd.service.d`)} || true; } && chmod -R go-rwx ${shq(dir)}`,
 };

@@ -15,6 +15,8 @@ export interface Platform {
   setEtcdFlags(m: ResolvedMember, stamp: string, flags: Record<string, string | null>): string;
   /** Point the API server (or k3s) at these etcd client URLs. */
   setEtcdServers(m: ResolvedMember, stamp: string, urls: string[]): string;
+  /** Exit 0 when no --force-new-cluster flag (manifest flag, drop-in, variable) is left for the next start. */
+  noForceNewCluster(m: ResolvedMember): string;
   /** Back up what a restore depends on (certs, manifests or etcd.conf) into dir on the host. */
   backupConfig(m: ResolvedMember, dir: string): string;
 }

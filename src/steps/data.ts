@@ -9,6 +9,14 @@ export const remoteSnapshot = (c: HostCtx, name = 'restore') => `${c.member.back
 export const initialCluster = (members: ResolvedMember[]) => members.map((m) => `${m.name}=${m.peerURL}`).join(',');
 export const newToken = (c: PlanCtx) => c.params.token ?? `lifeboat-${c.stamp.toLowerCase()}`;
 
+/**
+ * Serialises this run's scripts on one host: after a crash of the operator machine, a command may still be
+ * running on the host when the resumed run starts it again; the second waits for the first, then sees its result.
+ * Only for scripts that start no daemon (a daemon would inherit the lock).
+ */
+export const serial = (c: PlanCtx & { member: ResolvedMember }) =>
+  `exec 9>>${shq(`/tmp/lifeboat-${c.runId}-${c.member.name}.lock`)}; if command -v flock >/dev/null 2>&1; then flock -w 900 9 || { echo "another lifeboat command of this run still holds the host lock" >&2; exit 1; }; fi`;
+
 /** The user etcd runs as: detected on the host, else what the platform runs it as by default. */
 export function etcdUser(c: HostCtx): string {
   const seen = c.facts.members[c.member.name]?.etcdUser;
@@ -62,6 +70,7 @@ export const asideCheck = (c: HostCtx) => `{ [ -e ${shq(aside(c))} ] || [ -e ${s
 export function moveAsideScript(c: HostCtx): string {
   return [
     'set -e',
+    serial(c),
     `d=${shq(c.member.dataDir)}; a=${shq(aside(c))}; am=${shq(asideInside(c))}`,
     'if [ -e "$a" ] || [ -e "$am" ]; then echo "already moved aside"',
     'elif mountpoint -q "$d"; then if [ -e "$d/member" ]; then mv "$d/member" "$am"; else mkdir -p "$am"; fi; echo "old data at $am"',
@@ -111,8 +120,11 @@ export function restoreStep(o: { targets: Targets; snapshot: (c: HostCtx) => str
         kind: 'sh',
         script: [
           'set -e',
+          serial(c),
           `d=${shq(c.member.dataDir)}`,
-          'if [ -d "$d/member" ]; then echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi',
+          // The old data was moved aside earlier in this run, so a member/ here is this run's restore (finished by a
+          // command that outlived a crashed operator machine); without the aside dir it is someone else's data.
+          `if [ -d "$d/member" ]; then if ${asideCheck(c)}; then echo "$d/member already restored by this run"; exit 0; fi; echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
           // On a mount point, restore inside it so the final move stays on one filesystem.
           `if mountpoint -q "$d"; then t="$d/lifeboat-restoring-${c.stamp}"; else t="$d.restoring-${c.stamp}"; fi`,
           'if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi',

@@ -3,7 +3,7 @@ import type { ResolvedMember } from '../inventory/resolve.js';
 import { shq } from '../engine/tools.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
-import { etcdUser, initialCluster, moveAsideScript } from './data.js';
+import { etcdUser, initialCluster, moveAsideScript, serial } from './data.js';
 
 const byName = (c: PlanCtx, names: string[]) => names.map((n) => c.inventory.members.find((m) => m.name === n)!).filter(Boolean);
 
@@ -34,7 +34,7 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
         { kind: 'sh', script: `${moveAsideScript(c)}\nd=${shq(me.dataDir)}; mkdir -p "$d" && chown ${shq(u)}:"$(id -gn ${shq(u)})" "$d" && chmod 700 "$d"` },
         {
           kind: 'sh',
-          script: `if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo "${me.name} is already a member"; else ${c.tools.etcdctl(`member add ${shq(me.name)} --peer-urls=${shq(me.peerURL)} --learner`, eps)}; fi`,
+          script: `${serial(c)}\nif [ -n "$(${idOf(c, eps, me.name)})" ]; then echo "${me.name} is already a member"; else ${c.tools.etcdctl(`member add ${shq(me.name)} --peer-urls=${shq(me.peerURL)} --learner`, eps)}; fi`,
         },
         { kind: 'sh', script: c.platform.setEtcdFlags(me, c.stamp, { name: me.name, 'initial-cluster': initialCluster([...inCluster, me]), 'initial-cluster-state': 'existing', 'force-new-cluster': null }) },
         { kind: 'sh', script: c.platform.startEtcd(me, c.stamp) },
@@ -83,3 +83,21 @@ export function removeMemberStep(failed: (c: PlanCtx) => string, through: (c: Pl
 }
 
 export { byName };
+
+/**
+ * Every member's configuration names the whole cluster (initial cluster = the inventory, state existing), one member
+ * at a time, healthy before the next. etcd reads these only when it bootstraps; a member left with a one-member
+ * initial cluster and state new would, after losing its data dir, silently start a second cluster of its own.
+ * Static pods restart when their manifest changes; the adapter waits for that restart.
+ */
+export function initialClusterStep(targets: Targets, id = 'initial-cluster'): StepDef {
+  return {
+    id,
+    title: 'Set --initial-cluster to all members and --initial-cluster-state=existing, one member at a time, healthy before the next',
+    targets,
+    actions: (c) => [{ kind: 'sh', script: c.platform.setEtcdFlags(c.member, c.stamp, { 'initial-cluster': initialCluster(c.inventory.members), 'initial-cluster-state': 'existing' }) }],
+    verify: (c) => healthy(c, 120_000),
+    timeoutMs: 180_000,
+    hint: 'the member did not come back after its configuration changed; see its etcd log',
+  };
+}

@@ -1,0 +1,204 @@
+// Shared by the runbook lab tests: run the built CLI, kill it mid-run, read snapshots, and check a cluster after a runbook.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import { labExec, labStatus, readAllValues, waitFor, type Lab } from '../../src/lab/index.js';
+import { Snapshot } from '../../src/snapshot/snapshot.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/lifeboat');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `lifeboat ARGS` (the built dist/) to its end; never throws on a non-zero exit. */
+export function cli(args: string[], timeoutMs = 170_000): Promise<CliResult> {
+  const t0 = Date.now();
+  return new Promise((res) => {
+    execFile('node', [BIN, ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      res({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** Asserts a CLI run ended with the given code, showing the tail of its output when not. */
+export function expectCode(r: CliResult, code: number): void {
+  expect(r.code, `exit ${r.code}\n${(r.stdout + r.stderr).split('\n').slice(-40).join('\n')}`).toBe(code);
+}
+
+export interface AuditEvent {
+  seq: number;
+  type: string;
+  stateId?: string;
+  member?: string;
+  status?: string;
+  [k: string]: unknown;
+}
+
+export function readAuditEvents(runDir: string): AuditEvent[] {
+  const f = join(runDir, 'audit.jsonl');
+  if (!existsSync(f)) return [];
+  const out: AuditEvent[] = [];
+  for (const line of readFileSync(f, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as AuditEvent);
+    } catch {
+      // A line being written right now: not an event yet.
+    }
+  }
+  return out;
+}
+
+/**
+ * Starts `lifeboat run ... --run-dir DIR`, waits (condition with a deadline) until the audit log shows the given
+ * event, then kills the CLI with SIGKILL and waits for it to be gone. Returns the events seen at the kill.
+ */
+export async function runAndKill(args: string[], runDir: string, at: (e: AuditEvent) => boolean, timeoutMs = 120_000): Promise<AuditEvent[]> {
+  const child: ChildProcess = spawn('node', [BIN, ...args, '--run-dir', runDir], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  let endedEarly: number | null | undefined;
+  void exited.then((c) => (endedEarly = c));
+  try {
+    await waitFor(
+      () => {
+        if (endedEarly !== undefined) throw new Error(`the run ended (exit ${endedEarly}) before the kill point`);
+        return readAuditEvents(runDir).some(at);
+      },
+      { timeoutMs, intervalMs: 20, what: 'the kill point in the audit log' },
+    );
+  } finally {
+    if (child.pid !== undefined && endedEarly === undefined) process.kill(child.pid, 'SIGKILL');
+  }
+  await exited;
+  return readAuditEvents(runDir);
+}
+
+export const stepStarted = (stateId: string) => (e: AuditEvent) => (e.type === 'cmd.start' || e.type === 'step.start') && e.stateId === stateId;
+
+/** Every live key and value in a snapshot file (what a full restore must serve afterwards). */
+export function snapshotValues(file: string): Map<string, Buffer> {
+  const s = Snapshot.open(file);
+  try {
+    return new Map([...s.state({ values: true })].map(([k, v]) => [k, v.value ?? Buffer.alloc(0)]));
+  } finally {
+    s.close();
+  }
+}
+
+/** Every key and value the cluster serves now (linearizable read through the given member, else any). */
+export async function clusterValues(lab: Lab, member?: string): Promise<Map<string, Buffer>> {
+  return (await readAllValues(lab, member ? { member } : {})).values;
+}
+
+/** Keys and values equal; on a difference, names the first few keys that differ. */
+export function expectSameData(got: Map<string, Buffer>, want: Map<string, Buffer>): void {
+  const missing = [...want.keys()].filter((k) => !got.has(k));
+  const extra = [...got.keys()].filter((k) => !want.has(k));
+  const changed = [...want.keys()].filter((k) => got.has(k) && !got.get(k)!.equals(want.get(k)!));
+  expect({ missing: missing.slice(0, 5), extra: extra.slice(0, 5), changed: changed.slice(0, 5), sizes: [got.size, want.size] }).toEqual({ missing: [], extra: [], changed: [], sizes: [want.size, want.size] });
+}
+
+const etcdctlIn = (lab: Lab, eps: string) =>
+  lab.mode === 'systemd'
+    ? `ETCDCTL_API=3 etcdctl --endpoints=${eps} --cacert=/etc/etcd/ca.crt --cert=/etc/etcd/peer.crt --key=/etc/etcd/peer.key`
+    : `ETCDCTL_API=3 etcdctl --endpoints=${eps} --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key`;
+
+/** Runs etcdctl inside the first host against the given endpoints (default all). */
+export async function etcdctl(lab: Lab, args: string, eps = lab.members.map((m) => m.clientURL).join(',')): Promise<string> {
+  const r = await labExec(lab, lab.members[0]!.name, `${etcdctlIn(lab, eps)} ${args}`);
+  if (r.code !== 0) throw new Error(`etcdctl ${args}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** A file inside a host, read through the host itself (the lab may layer host folders; never read them from outside). */
+export async function hostRead(lab: Lab, member: string, path: string): Promise<string> {
+  const r = await labExec(lab, member, `cat '${path}'`);
+  if (r.code !== 0) throw new Error(`${member}: cat ${path}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+export async function hostExists(lab: Lab, member: string, path: string): Promise<boolean> {
+  return (await labExec(lab, member, `test -e '${path}'`)).code === 0;
+}
+
+/** Copies a (binary) file out of a host. */
+export async function hostCopyOut(lab: Lab, member: string, path: string, to: string): Promise<string> {
+  const r = await labExec(lab, member, `base64 -w0 '${path}'`);
+  if (r.code !== 0) throw new Error(`${member}: base64 ${path}: ${r.stderr.trim()}`);
+  writeFileSync(to, Buffer.from(r.stdout.trim(), 'base64'));
+  return to;
+}
+
+export interface ClusterCheck {
+  /** Members whose data dir must hold an aside copy (DATA.before-* or DATA/member.before-*). */
+  asideOn?: string[];
+  /** static-pod: 'all' = every apiserver's --etcd-servers names every member (after recover-quorum repointed them);
+   *  'members' (default) = each names only current members (kubeadm points each apiserver at its local member). */
+  etcdServers?: 'all' | 'members';
+}
+
+/**
+ * After a runbook: every member healthy and voting, member list equal to the inventory, hashkv equal at one revision,
+ * no --force-new-cluster flag or drop-in anywhere, each apiserver pointing at all members (static-pod), the API servers
+ * up again, old data moved aside (never deleted).
+ */
+export async function expectHealthyCluster(lab: Lab, check: ClusterCheck = {}): Promise<void> {
+  const names = lab.members.map((m) => m.name).sort();
+  // Health of every endpoint, through etcdctl as an operator would run it.
+  const health = await labExec(lab, lab.members[0]!.name, `${etcdctlIn(lab, lab.members.map((m) => m.clientURL).join(','))} --command-timeout=5s endpoint health`);
+  expect(health.code, health.stdout + health.stderr).toBe(0);
+  const list = JSON.parse((await etcdctl(lab, 'member list -w json')).replace(/"ID":(\d+)/g, '"ID":"$1"')) as { members: Array<{ name: string; isLearner?: boolean; peerURLs: string[]; clientURLs: string[] }> };
+  expect(list.members.map((m) => m.name).sort()).toEqual(names);
+  expect(list.members.filter((m) => m.isLearner).map((m) => m.name)).toEqual([]);
+  expect(list.members.map((m) => [m.name, m.peerURLs.join(','), m.clientURLs.join(',')]).sort()).toEqual(lab.members.map((m) => [m.name, m.peerURL, m.clientURL]).sort());
+  const rev = Number(/"revision":(\d+)/.exec(await etcdctl(lab, 'endpoint status -w json', lab.members[0]!.clientURL))?.[1]);
+  const hashes = [...(await etcdctl(lab, `endpoint hashkv --rev=${rev} -w json`)).matchAll(/"hash":(\d+)/g)].map((m) => m[1]);
+  expect(hashes).toHaveLength(lab.members.length);
+  expect(new Set(hashes).size, `hashkv at revision ${rev}: ${hashes.join(', ')}`).toBe(1);
+  const st = await labStatus(lab);
+  expect(st.members.map((m) => [m.name, m.etcdUp, m.healthy])).toEqual(lab.members.map((m) => [m.name, true, true]));
+
+  for (const m of lab.members) {
+    if (lab.mode === 'static-pod') {
+      const etcdYaml = await hostRead(lab, m.name, '/etc/kubernetes/manifests/etcd.yaml');
+      expect(etcdYaml, `${m.name} etcd.yaml`).not.toMatch(/force-new-cluster/);
+      const api = await hostRead(lab, m.name, '/etc/kubernetes/manifests/kube-apiserver.yaml');
+      const servers = /--etcd-servers=(\S+)/.exec(api)?.[1]?.split(',').sort() ?? [];
+      const urls = lab.members.map((x) => x.clientURL).sort();
+      if (check.etcdServers === 'all') expect(servers, `${m.name} --etcd-servers`).toEqual(urls);
+      else expect(servers.length > 0 && servers.every((u) => urls.includes(u) || /127\.0\.0\.1|localhost/.test(u)), `${m.name} --etcd-servers=${servers.join(',')}`).toBe(true);
+      expect(await hostExists(lab, m.name, '/etc/kubernetes/manifests-stopped-by-lifeboat/etcd.yaml'), `${m.name}: etcd manifest still parked`).toBe(false);
+      expect(await hostExists(lab, m.name, '/etc/kubernetes/manifests-stopped-by-lifeboat/kube-apiserver.yaml'), `${m.name}: apiserver manifest still parked`).toBe(false);
+    } else {
+      const dropins = await labExec(lab, m.name, 'ls /etc/systemd/system/etcd.service.d/ 2>/dev/null | grep "\\.conf$" || true');
+      expect(dropins.stdout.trim(), `${m.name} etcd.service.d`).toBe('');
+      expect(await hostRead(lab, m.name, '/etc/etcd/etcd.conf'), `${m.name} etcd.conf`).not.toMatch(/FORCE_NEW_CLUSTER/);
+    }
+  }
+  if (lab.mode === 'static-pod') {
+    await waitFor(async () => (await labStatus(lab)).members.every((m) => m.apiserver?.running && m.apiserver.ok), { timeoutMs: 30_000, intervalMs: 250, what: 'every kube-apiserver stand-in up and reaching etcd' });
+  }
+  for (const name of check.asideOn ?? []) {
+    const r = await labExec(lab, name, 'ls -d /var/lib/etcd.before-* /var/lib/etcd/member.before-* 2>/dev/null');
+    expect(r.stdout.trim(), `${name}: old data moved aside`).not.toBe('');
+  }
+}
+
+/** Data dir owner and mode as the runbooks must leave them: the user etcd runs as, 0700. */
+export async function expectDataDirOwnership(lab: Lab): Promise<void> {
+  const user = lab.mode === 'systemd' ? 'etcd' : 'root';
+  for (const m of lab.members) {
+    const r = await labExec(lab, m.name, 'stat -c "%U %a" /var/lib/etcd');
+    expect(r.stdout.trim(), m.name).toBe(`${user} 700`);
+  }
+}
+
+/** Steps that ran in a run dir (step.start events), in order. */
+export const stepsRun = (runDir: string) => readAuditEvents(runDir).filter((e) => e.type === 'step.start').map((e) => e.stateId);
