@@ -22,14 +22,19 @@ export function parseInventory(text: string, file: string): InventoryResult {
   return { ok: true, inventory: resolveInventory(r.data, dirname(resolve(file))) };
 }
 
-export function loadInventory(file: string): Inventory {
+/** Reads and checks an inventory file; an unreadable file is an error, invalid content a result. */
+export function readInventory(file: string): InventoryResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw badInput(`inventory ${file}: cannot be read`, 'check the path given to -i');
   }
-  const r = parseInventory(text, file);
+  return parseInventory(text, file);
+}
+
+export function loadInventory(file: string): Inventory {
+  const r = readInventory(file);
   if (!r.ok) throw badInput(`inventory ${file}: ${r.problems.join('; ')}`, "fix these fields (see 'lifeboat inventory check')");
   return r.inventory;
 }

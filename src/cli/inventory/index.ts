@@ -1,9 +1,8 @@
 // `lifeboat inventory check FILE`: every problem at once, each with its path in the file.
-import { readFileSync } from 'node:fs';
 import { parse } from '../args.js';
 import { badInput, usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
-import { parseInventory } from '../../inventory/load.js';
+import { readInventory } from '../../inventory/load.js';
 
 const HELP = `Usage: lifeboat inventory check FILE
 
@@ -14,13 +13,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
   const [sub, file] = positionals;
   if (sub !== 'check' || !file) throw usage('inventory: expected `inventory check FILE`', "run 'lifeboat inventory --help'");
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw badInput(`inventory ${file}: cannot be read`, 'check the path');
-  }
-  const r = parseInventory(text, file);
+  const r = readInventory(file);
   if (!r.ok) {
     for (const p of r.problems) process.stderr.write(`${file}: ${p}\n`);
     throw badInput(`inventory ${file}: ${r.problems.length} problem(s)`, 'fix the fields listed above');
