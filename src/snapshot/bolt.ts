@@ -133,52 +133,59 @@ export class Bolt {
     const clip: OffsetVisitor = (b, ko, kl, vs) => visit(b, ko, kl, Math.min(vs, headLen), vs);
     if (ref.inline) return this.leafOffsets(ref.inline, 'inline bucket', clip);
     const ps = this.meta.pageSize;
+    const hwm = this.meta.hwm;
+    const firstLen = Math.min(1024, ps); // header, a small element table and the first value's head
     const first = Buffer.allocUnsafe(ps);
     let extra = Buffer.allocUnsafe(ps);
     const seen = new Set<number>();
-    const stack: { id: number; depth: number }[] = roots ? [...roots].reverse().map((id) => ({ id, depth: 1 })) : [{ id: ref.root, depth: 0 }];
-    while (stack.length > 0) {
-      const { id, depth } = stack.pop()!;
+    // Parallel stacks of page id and depth: no object per page on this hot path.
+    const ids: number[] = roots ? [...roots].reverse() : [ref.root];
+    const depths: number[] = ids.map(() => (roots ? 1 : 0));
+    while (ids.length > 0) {
+      const id = ids.pop()!;
+      const depth = depths.pop()!;
       if (seen.has(id)) throw new SnapshotError(`page ${id} is referenced twice: corrupt tree`);
       if (depth > MAX_DEPTH) throw new SnapshotError('page tree is deeper than any real database: corrupt');
       seen.add(id);
-      if (!Number.isInteger(id) || id < 2 || id >= this.meta.hwm) throw new SnapshotError(`page id ${id} is outside the database (2..${this.meta.hwm - 1})`);
-      // 1 KiB holds the header, a small element table and the first value's head: less to copy than a page.
-      let head = this.file.readInto(id * ps, Math.min(1024, ps), first);
-      const flags = head.readUInt16LE(8);
-      const overflow = head.readUInt32LE(12);
-      if (flags === F_LEAF && overflow > 0 && HEADER + head.readUInt16LE(10) * ELEMENT > head.length) head = this.file.readInto(id * ps, ps, first);
-      if (flags !== F_LEAF || overflow === 0 || HEADER + head.readUInt16LE(10) * ELEMENT > ps) {
+      if (!Number.isInteger(id) || id < 2 || id >= hwm) throw new SnapshotError(`page id ${id} is outside the database (2..${hwm - 1})`);
+      this.file.readInto(id * ps, firstLen, first);
+      let have = firstLen;
+      const flags = first.readUInt16LE(8);
+      const count = first.readUInt16LE(10);
+      const overflow = first.readUInt32LE(12);
+      if (flags === F_LEAF && overflow > 0 && HEADER + count * ELEMENT > have && HEADER + count * ELEMENT <= ps) {
+        this.file.readInto(id * ps, ps, first);
+        have = ps;
+      }
+      if (flags !== F_LEAF || overflow === 0 || HEADER + count * ELEMENT > have) {
         // Branch pages, leaves that fit one page, and leaves whose element table spills: the plain path.
         const p = this.page(id, F_BRANCH | F_LEAF);
         if (p.flags === F_LEAF) this.leafOffsets(p.buf, `page ${id}`, clip);
         else if (p.flags === F_BRANCH) {
           if (HEADER + p.count * ELEMENT > p.buf.length) throw new SnapshotError(`page ${id}: ${p.count} elements do not fit`);
-          for (let i = p.count - 1; i >= 0; i--) stack.push({ id: u64(p.buf, HEADER + i * ELEMENT + 8), depth: depth + 1 });
+          for (let i = p.count - 1; i >= 0; i--) {
+            ids.push(u64(p.buf, HEADER + i * ELEMENT + 8));
+            depths.push(depth + 1);
+          }
         } else throw new SnapshotError(`page ${id} has flags 0x${p.flags.toString(16)}: corrupt`);
         continue;
       }
-      if (head.readBigUInt64LE(0) !== BigInt(id)) throw new SnapshotError(`page ${id} has id ${head.readBigUInt64LE(0)} in its header: corrupt`);
-      if (id + overflow >= this.meta.hwm) throw new SnapshotError(`page ${id} overflows past the end of the database`);
+      if (first.readUInt32LE(0) !== id % 4294967296 || first.readUInt32LE(4) !== Math.floor(id / 4294967296)) throw new SnapshotError(`page ${id} has another id in its header: corrupt`);
+      if (id + overflow >= hwm) throw new SnapshotError(`page ${id} overflows past the end of the database`);
       const span = (overflow + 1) * ps;
-      const count = head.readUInt16LE(10);
       for (let i = 0; i < count; i++) {
         const e = HEADER + i * ELEMENT;
-        const eflags = head.readUInt32LE(e);
-        const kstart = e + head.readUInt32LE(e + 4);
-        const ksize = head.readUInt32LE(e + 8);
-        const vsize = head.readUInt32LE(e + 12);
+        const kstart = e + first.readUInt32LE(e + 4);
+        const ksize = first.readUInt32LE(e + 8);
+        const vsize = first.readUInt32LE(e + 12);
         if (kstart + ksize + vsize > span) throw new SnapshotError(`page ${id}: element ${i} runs past the page`);
-        const need = ksize + Math.min(vsize, headLen);
-        let b: Buffer;
-        let at: number;
-        if (kstart + need <= head.length) [b, at] = [head, kstart];
+        const hl = vsize < headLen ? vsize : headLen;
+        if (kstart + ksize + hl <= have) visit(first, kstart, ksize, hl, vsize);
         else {
-          if (extra.length < need) extra = Buffer.allocUnsafe(need);
-          [b, at] = [this.file.readInto(id * ps + kstart, need, extra), 0];
+          if (extra.length < ksize + hl) extra = Buffer.allocUnsafe(ksize + hl);
+          this.file.readInto(id * ps + kstart, ksize + hl, extra);
+          visit(extra, 0, ksize, hl, vsize);
         }
-        visit(b, at, ksize, need - ksize, vsize);
-        void eflags;
       }
     }
   }

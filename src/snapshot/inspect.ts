@@ -1,7 +1,7 @@
 // One pass over every bucket: etcdctl's totals (and hash with --hash), plus MVCC revisions and live keys per resource/namespace.
 import { Worker } from 'node:worker_threads';
 import { Crc32c } from './crc32c.js';
-import { mergeScans, scanKeys, type KeyScan } from './keyscan.js';
+import { claimScans, mergeScans, scanKeys, type KeyScan } from './keyscan.js';
 import { splitRegistryKey } from './keys.js';
 import { parseKeyValue, parseRevision } from './mvcc.js';
 import { SnapshotError } from './pagefile.js';
@@ -123,18 +123,20 @@ export async function inspectParallel(s: Snapshot, opts: InspectOptions = {}): P
   if (opts.hash || !ref || ref.inline || s.bolt.meta.hwm < PARALLEL_MIN_PAGES || !import.meta.url.endsWith('.js')) return inspect(s, opts);
   const children = s.guard(() => s.bolt.rootChildren(ref));
   if (children.length < 2) return inspect(s, opts);
-  const mid = Math.floor(children.length / 2);
-  const worker = new Worker(workerUrl, { workerData: { path: s.path, root: ref.root, roots: children.slice(mid) } });
-  const later = new Promise<KeyScan>((resolve, reject) => {
-    worker.once('message', (m: { ok: boolean; scan?: KeyScan; message?: string }) => (m.ok ? resolve(m.scan!) : reject(new SnapshotError(m.message ?? 'worker failed'))));
+  // Subtree groups claimed from a shared counter by this thread and a worker: neither waits for the other.
+  const n = Math.min(children.length, 32);
+  const groups = Array.from({ length: n }, (_, g) => children.slice(Math.floor((g * children.length) / n), Math.floor(((g + 1) * children.length) / n)));
+  const counter = new SharedArrayBuffer(4);
+  const worker = new Worker(workerUrl, { workerData: { path: s.path, root: ref.root, groups, counter } });
+  const theirs = new Promise<[number, KeyScan][]>((resolve, reject) => {
+    worker.once('message', (m: { ok: boolean; scans?: [number, KeyScan][]; message?: string }) => (m.ok ? resolve(m.scans!) : reject(new SnapshotError(m.message ?? 'worker failed'))));
     worker.once('error', reject);
   });
   try {
-    const first = s.guard(() => scanKeys(s.bolt, ref, children.slice(0, mid)));
-    const second = await later.catch((err: unknown) => {
-      throw wrap(s.path, err);
-    });
-    return report(s, opts, () => mergeScans(first, second));
+    const mine = s.guard(() => claimScans(s.bolt, ref, groups, new Int32Array(counter)));
+    const all = [...mine, ...(await theirs.catch((err: unknown) => Promise.reject(wrap(s.path, err))))].sort((a, b) => a[0] - b[0]);
+    if (all.length !== n) throw wrap(s.path, new SnapshotError('parallel scan lost a part'));
+    return report(s, opts, () => all.map(([, scan]) => scan).reduce((a, b) => mergeScans(a, b)));
   } finally {
     void worker.terminate();
   }

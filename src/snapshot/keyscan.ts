@@ -1,6 +1,6 @@
 // The key-bucket scan behind inspect: revisions, tombstones and each key's final state, from value heads only.
 import type { Bolt, BucketRef } from './bolt.js';
-import { keyFieldOf, parseKeyValue, revisionMain } from './mvcc.js';
+import { keyFieldEnd, keyFieldStart, parseKeyValue, revisionMain } from './mvcc.js';
 import { SnapshotError } from './pagefile.js';
 
 export interface KeyScan {
@@ -22,18 +22,17 @@ export function scanKeys(bolt: Bolt, ref: BucketRef, roots?: number[]): KeyScan 
       if ((kl !== 17 && kl !== 18) || b[ko + 8] !== 0x5f) throw new SnapshotError(`key bucket entry with a ${kl}-byte key is not a revision`);
       r.revision = revisionMain(b, ko);
       const vo = ko + kl;
-      let at = keyFieldOf(b, vo, vo + hl);
-      if (!at && vsize === hl) {
-        const k = parseKeyValue(b.subarray(vo, vo + hl)).key;
-        at = [k.byteOffset - b.byteOffset, k.byteOffset - b.byteOffset + k.length];
-      }
-      if (!at) {
+      let key: string;
+      const end = keyFieldEnd(b, vo, vo + hl);
+      if (end >= 0) key = b.toString('latin1', keyFieldStart, end);
+      else if (vsize === hl) key = parseKeyValue(b.subarray(vo, vo + hl)).key.toString('latin1');
+      else {
         r.unresolved = true;
         return;
       }
       const tomb = kl === 18;
       if (tomb) r.tombstones++;
-      r.final.set(b.toString('latin1', at[0], at[1]), !tomb); // only the final state per key matters, not order
+      r.final.set(key, !tomb); // only the final state per key matters, not order
     },
     512,
     roots,
@@ -45,4 +44,11 @@ export function scanKeys(bolt: Bolt, ref: BucketRef, roots?: number[]): KeyScan 
 export function mergeScans(a: KeyScan, b: KeyScan): KeyScan {
   for (const [k, live] of b.final) a.final.set(k, live);
   return { entries: a.entries + b.entries, revision: b.entries > 0 ? b.revision : a.revision, tombstones: a.tombstones + b.tombstones, final: a.final, unresolved: a.unresolved || b.unresolved };
+}
+
+/** Scans groups of subtrees, claiming each from a shared counter (work sharing with another thread). */
+export function claimScans(bolt: Bolt, ref: BucketRef, groups: number[][], counter: Int32Array): [number, KeyScan][] {
+  const out: [number, KeyScan][] = [];
+  for (let i = Atomics.add(counter, 0, 1); i < groups.length; i = Atomics.add(counter, 0, 1)) out.push([i, scanKeys(bolt, ref, groups[i])]);
+  return out;
 }

@@ -18,9 +18,9 @@ export function parseRevision(k: Buffer): Revision {
 /** Fast path for counting: main revision without BigInt. */
 export const revisionMain = (b: Buffer, off = 0): number => b.readUInt32BE(off) * 4294967296 + b.readUInt32BE(off + 4);
 
-/** Start of the key field of an mvccpb.KeyValue at b[off..end) (etcd writes key first): [start, end], or undefined. */
-export function keyFieldOf(b: Buffer, off: number, end: number): [number, number] | undefined {
-  if (end - off < 2 || b[off] !== 0x0a) return undefined;
+/** Where the key field of an mvccpb.KeyValue at b[off..end) ends (etcd writes key first); its start is keyFieldStart. -1 if not there. */
+export function keyFieldEnd(b: Buffer, off: number, end: number): number {
+  if (end - off < 2 || b[off] !== 0x0a) return -1;
   let len = 0;
   let shift = 0;
   let i = off + 1;
@@ -30,8 +30,11 @@ export function keyFieldOf(b: Buffer, off: number, end: number): [number, number
     if ((b[i]! & 0x80) === 0) break;
   }
   i++;
-  return i + len <= end ? [i, i + len] : undefined;
+  keyFieldStart = i;
+  return i + len <= end ? i + len : -1;
 }
+/** Set by keyFieldEnd: a module variable instead of a tuple, so the hot loop allocates nothing. */
+export let keyFieldStart = 0;
 
 export interface KeyValue {
   key: Buffer;

@@ -40,8 +40,8 @@ export class PageFile {
     return b;
   }
 
-  /** Reads straight into `into` (no cache): for scattered small reads that should not pull whole chunks in. */
-  readInto(off: number, len: number, into: Buffer): Buffer {
+  /** Reads straight into the start of `into` (no cache, no allocation): for scattered small reads. */
+  readInto(off: number, len: number, into: Buffer): void {
     if (off < 0 || len < 0 || off + len > this.size) throw new SnapshotError(`read of ${len} bytes at offset ${off} runs past the end of the file (${this.size} bytes): truncated`);
     let done = 0;
     while (done < len) {
@@ -49,7 +49,6 @@ export class PageFile {
       if (n === 0) throw new SnapshotError(`unexpected end of file at offset ${off + done}`);
       done += n;
     }
-    return into.subarray(0, len);
   }
 
   private chunk(i: number): Buffer {
