@@ -171,4 +171,22 @@ describe('engine on the lab', () => {
     expect(v.status).toBe(1);
     expect(v.stderr).toMatch(/line 6/);
   });
+
+  it('bad input gets one line and exit 2 with nothing changed: unreachable host, bad flag, bad --set, bad snapshot', async () => {
+    const runDir = join(work, 'bad', 'run');
+    const flag = cli(['run', 'backup', '-i', lab.inventoryPath, '--bogus']);
+    expect([flag.status, flag.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    const set = cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', 'snapshott=/x', '--yes']);
+    expect(set.status).toBe(2);
+    expect(set.stderr).toMatch(/snapshot/);
+    const junk = join(work, 'junk.db');
+    writeFileSync(junk, Buffer.alloc(8192, 7));
+    const snap = cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${junk}`, '--yes', '--run-dir', runDir]);
+    expect([snap.status, snap.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    await labBreak(lab, 'ssh-down', 'cp-3');
+    const down = cli(['run', 'backup', '-i', lab.inventoryPath, '--yes', '--run-dir', runDir]);
+    expect(down.status).toBe(2);
+    expect(down.stderr).toMatch(/cp-3 .*unreachable/);
+    expect(existsSync(runDir)).toBe(false);
+  });
 });
