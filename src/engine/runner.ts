@@ -215,8 +215,12 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       }
     }
     let lastStdout = '';
+    const info = compiled.states.get(s.stateId);
+    const capture = info?.kind === 'step' ? info.step.capture : undefined;
+    const last = h.actions.length - 1;
     for (const [index, action] of h.actions.entries()) {
-      if (journal.cmds.get(cmdKey(s.stateId, h.member, index))?.exitCode === 0) continue;
+      // Done commands are not repeated; a capturing step's last (read-only) command runs again so its output can be read.
+      if (journal.cmds.get(cmdKey(s.stateId, h.member, index))?.exitCode === 0 && !(capture && index === last)) continue;
       let result: ExecResult | undefined;
       for (let attempt = 1; attempt <= s.retries + 1; attempt++) {
         const command = describeAction(action);
@@ -244,11 +248,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       }
       lastStdout = result.stdout;
     }
-    const info = compiled.states.get(s.stateId);
-    if (info?.kind === 'step' && info.step.capture && h.actions.length > 0) {
-      const hc = hostCtx(ctx, h.member, () => undefined);
-      emit({ type: 'capture', stateId: s.stateId, member: h.member, data: info.step.capture(lastStdout, hc) });
-    }
+    if (capture && h.actions.length > 0) emit({ type: 'capture', stateId: s.stateId, member: h.member, data: capture(lastStdout, hostCtx(ctx, h.member, () => undefined)) });
     if (h.verify) await verify(s, h);
     emit({ type: 'host.end', stateId: s.stateId, member: h.member, status: 'done', durationMs: deps.clock.now().getTime() - t0 });
   }

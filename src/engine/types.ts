@@ -76,7 +76,7 @@ export interface StepDef {
   timeoutMs?: number;
   retries?: number;
   hint?: string;
-  /** Parse a host's stdout into facts for the record and later local steps. */
+  /** Parse the last command's stdout into facts for the record and later local steps; that command must be read-only (it runs again on resume). */
   capture?: (stdout: string, c: HostCtx) => Record<string, unknown>;
 }
 

@@ -52,10 +52,3 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
   out.push('## Path taken', '', 'Green: states this run went through. Red border: destructive steps.', '', '```mermaid', diagram, '```', '');
   return out.join('\n');
 }
-
-export function reportHtml(md: string, title: string): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;max-width:1100px;margin:2em auto}pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head>
-<body><pre>${esc(md)}</pre></body></html>\n`;
-}

@@ -6,6 +6,10 @@ import { z } from 'zod';
 import { LifeboatError } from '../../src/core/errors.js';
 import { Redactor } from '../../src/core/redact.js';
 import { readAudit, verifyAudit } from '../../src/engine/audit.js';
+import { timeline } from '../../src/engine/timeline.js';
+import { mermaid } from '../../src/engine/diagram.js';
+import { reportMarkdown } from '../../src/render/report.js';
+import { markdownToHtml } from '../../src/render/html.js';
 import { decision, defineRunbook, phase } from '../../src/engine/define.js';
 import { NO_FACTS } from '../../src/engine/facts.js';
 import { compile } from '../../src/engine/machine.js';
@@ -179,5 +183,24 @@ describe('runner', () => {
     [swapped[1], swapped[2]] = [swapped[2]!, swapped[1]!];
     writeFileSync(f, swapped.join('\n') + '\n');
     expect(verifyAudit(f).ok).toBe(false);
+  });
+
+  it('the report folds the audit into a timeline: decisions, approvals, skips, the path on the diagram', async () => {
+    const s = setup({ way: 'x' });
+    await go(s, deps(new FakeExecutor(), [], true, [true]));
+    const f = runFiles(s.runDir).audit;
+    const t = timeline(readAudit(f));
+    expect(t.status).toBe('done');
+    expect(t.steps.map((x) => [x.stateId, x.status])).toEqual([['one/look', 'done'], ['x/cut', 'done'], ['end/fin', 'done']]);
+    expect(t.steps[1]!.approvals[0]).toMatch(/^tester \(prompt\)/);
+    const diagram = mermaid(compile(rb), t.visited);
+    expect(diagram).toMatch(/class .* taken/);
+    expect(diagram).toMatch(/class .* destructive/);
+    const md = reportMarkdown(s.record, t, verifyAudit(f), diagram);
+    expect(md).toContain('**decide/way** → `x`: param');
+    expect(md).toContain('verified,');
+    const html = markdownToHtml(md, 'r');
+    expect(html).toContain('<table>');
+    expect(html).not.toContain('<script');
   });
 });

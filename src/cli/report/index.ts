@@ -10,7 +10,8 @@ import { compile } from '../../engine/machine.js';
 import { loadRunbook } from '../../engine/registry.js';
 import { readRunRecord, runFiles } from '../../engine/rundir.js';
 import { timeline } from '../../engine/timeline.js';
-import { reportHtml, reportMarkdown } from '../../render/report.js';
+import { reportMarkdown } from '../../render/report.js';
+import { markdownToHtml } from '../../render/html.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('report', argv, { format: { type: 'string' }, out: { type: 'string' } });
@@ -24,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const { def } = await loadRunbook(record.runbook);
   const md = reportMarkdown(record, t, verifyAudit(f), mermaid(compile(def), t.visited));
   const out = values.out ?? join(dir, `report.${format}`);
-  writeFileSync(out, format === 'md' ? md : reportHtml(md, `Lifeboat run ${record.runId}`));
+  writeFileSync(out, format === 'md' ? md : markdownToHtml(md, `Lifeboat run ${record.runId}`));
   process.stdout.write(`report written: ${out}\n`);
   return EXIT.ok;
 }
