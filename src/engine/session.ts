@@ -115,6 +115,8 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
   const facts = await gatherFacts(inventory, o.deps.executor, now);
   requireReachable(inventory, facts, def.id === 'replace-member' ? [o.params.failed ?? ''] : []);
   const made = await makePlan({ runbook: o.runbook, inventoryPath: o.inventoryPath, params: o.params, facts }, now);
+  // A refusal is decided from facts alone: nothing is written anywhere, not even the lock.
+  if (made.plan.outcome === 'refused') throw refused(`${def.id} refused: ${made.plan.refusal ?? 'see the plan'}`, `'lifeboat plan ${def.id} --probe' shows the facts behind it; nothing was changed`);
   const dir = resolve(o.runDir ?? `.lifeboat/runs/${made.ctx.runId}`);
   // The cluster lock comes first: a refused run leaves no run dir behind.
   const lock = await acquireClusterLock(inventory, facts, o.deps.executor, { runId: made.ctx.runId, operator: o.deps.operator, host: hostname(), dir });
