@@ -6,7 +6,7 @@ import { EtcdClient, prefixEnd } from './grpc.js';
 import { execInHost } from './hosts.js';
 import { stateDir } from './paths.js';
 import { asLab, member } from './state.js';
-import { sshBanner } from './status.js';
+import { sshBannerInLab } from './status.js';
 import { waitFor } from './wait.js';
 import { readPods } from './standins/podstate.js';
 import { SCENARIOS, type BreakResult, type Lab, type Scenario } from './types.js';
@@ -104,7 +104,7 @@ export async function labBreak(labOrDir: Lab | string, scenario: Scenario | stri
       const pid = readFileSync(join(stateDir(lab.dir, one), 'sshd.pid'), 'utf8').trim();
       await sh(lab, one, `kill -s TERM ${pid} 2>/dev/null || true`);
       actions.push(`${one}: kill -s TERM ${pid} (sshd)`);
-      await waitFor(async () => !(await sshBanner(member(lab, one).address, 500)), { timeoutMs: 10_000, intervalMs: 50, what: `sshd on ${one} to stop` });
+      await waitFor(async () => !(await sshBannerInLab(lab, member(lab, one).address, 500)), { timeoutMs: 10_000, intervalMs: 50, what: `sshd on ${one} to stop` });
       return result([one]);
     }
 

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { FALLBACK_BINDS, HOST_BINDS, HOST_OVERLAYS, hostDir, hostPath, logDir, stateDir, standinsDir } from './paths.js';
 import { issue, sshKey } from './pki.js';
 import { apiserverManifest, etcdConf, etcdManifest, ETCD_UNIT, initScript, sshdConfig, wrapper } from './render.js';
-import type { LabMember, LabMode } from './types.js';
+import type { LabAccess, LabMember, LabMode } from './types.js';
 
 export interface Cas {
   etcd: { crt: string; key: string };
@@ -20,7 +20,7 @@ function etcdUser(): { uid: number; gid: number } {
 }
 
 /** Writes everything host `m` needs; returns its SSH host public key. */
-export async function buildHost(o: { dir: string; labId: string; mode: LabMode; m: LabMember; members: LabMember[]; cas: Cas; authorizedKeys: string }): Promise<string> {
+export async function buildHost(o: { dir: string; labId: string; mode: LabMode; m: LabMember; members: LabMember[]; cas: Cas; authorizedKeys: string; access?: LabAccess; noEtcdctl?: boolean }): Promise<string> {
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
   const p = (path: string) => hostPath(dir, m.name, path);
@@ -81,7 +81,7 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
       : { systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']) };
   for (const [name, text] of Object.entries(tools)) writeFileSync(join(sbin, name), text, { mode: 0o755 });
 
-  writeFileSync(join(H, 'sshd_config'), sshdConfig(m, H, o.authorizedKeys));
-  writeFileSync(join(H, 'init.sh'), initScript({ labId: o.labId, member: m, mode, hostDir: H, node, standins: S, etcdOwner: mode === 'systemd' ? 'etcd:etcd' : 'root:root' }), { mode: 0o755 });
+  writeFileSync(join(H, 'sshd_config'), sshdConfig(m, H, o.authorizedKeys, o.access));
+  writeFileSync(join(H, 'init.sh'), initScript({ labId: o.labId, member: m, mode, hostDir: H, node, standins: S, etcdOwner: mode === 'systemd' ? 'etcd:etcd' : 'root:root', authorizedKeys: o.authorizedKeys, ...(o.access ? { access: o.access } : {}), noEtcdctl: o.noEtcdctl === true }), { mode: 0o755 });
   return await pub;
 }

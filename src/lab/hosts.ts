@@ -10,13 +10,13 @@ import type { ExecOutput, Lab } from './types.js';
 export const marker = (labId: string, member?: string) => `lifeboat-${labId}-${member ?? ''}`;
 
 /** Starts host `name`: `unshare` runs the host's init.sh as pid 1 of a new pid namespace. Returns the unshare pid. */
-export function startHost(dir: string, name: string): number {
+export function startHost(dir: string, name: string, opts: { ownNetwork?: boolean; fd3?: number } = {}): number {
   const H = hostDir(dir, name);
   const fd = openSync(join(logDir(dir, name), 'init.log'), 'a');
   const child = spawn(
     'unshare',
-    ['--mount', '--uts', '--pid', '--fork', '--mount-proc', '--kill-child', '--propagation', 'private', '--', '/bin/bash', join(H, 'init.sh')],
-    { detached: true, stdio: ['ignore', fd, fd], env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8' }, cwd: '/' },
+    ['--mount', '--uts', '--pid', ...(opts.ownNetwork ? ['--net'] : []), '--fork', '--mount-proc', '--kill-child', '--propagation', 'private', '--', '/bin/bash', join(H, 'init.sh')],
+    { detached: true, stdio: ['ignore', fd, fd, ...(opts.fd3 === undefined ? [] : [opts.fd3])], env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8' }, cwd: '/' },
   );
   closeSync(fd);
   child.unref();
@@ -50,7 +50,7 @@ function recordedUnshare(lab: Lab, name: string): number | null {
 export function hostPids(lab: Lab): number[] {
   const found = pidsInMarkedNamespaces(marker(lab.id));
   const pids = new Set<number>([...found.values()].flat());
-  for (const m of lab.members) {
+  for (const m of [...lab.members, ...(lab.bastion ? [lab.bastion] : [])]) {
     const u = recordedUnshare(lab, m.name);
     if (u !== null) pids.add(u);
   }

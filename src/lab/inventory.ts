@@ -10,7 +10,13 @@ export function inventoryDoc(lab: Lab): Record<string, unknown> {
     apiVersion: 'lifeboat/v1',
     cluster: lab.cluster,
     topology: lab.mode,
-    ssh: { user: 'root', identityFile: relative(base, lab.ssh.identityFile), knownHosts: relative(base, lab.ssh.knownHosts) },
+    ssh: {
+      user: lab.ssh.user,
+      ...(lab.access?.sudo ? { sudo: true } : {}),
+      ...(lab.bastion ? { jump: `${lab.bastion.user}@${lab.bastion.address}` } : {}),
+      identityFile: relative(base, lab.ssh.identityFile),
+      knownHosts: relative(base, lab.ssh.knownHosts),
+    },
     members: lab.members.map((m) => ({ name: m.name, address: m.address, peerURL: m.peerURL, clientURL: m.clientURL })),
   };
 }

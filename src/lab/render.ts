@@ -1,6 +1,7 @@
 // Text of the files a lab host carries: kubeadm-like manifests, etcd.conf and unit, sshd_config, the host's init script and tool wrappers.
 import { FALLBACK_BINDS, HOST_BINDS } from './paths.js';
-import type { LabMember, LabMode } from './types.js';
+import { inetdCommand, memberSshdExtra, opsUserScript } from './access.js';
+import { ROOT_ACCESS, type LabAccess, type LabMember, type LabMode } from './types.js';
 
 const PKI = '/etc/kubernetes/pki';
 
@@ -187,12 +188,12 @@ LimitNOFILE=65536
 WantedBy=multi-user.target
 `;
 
-export function sshdConfig(m: LabMember, hostDir: string, authorizedKeys: string): string {
+export function sshdConfig(m: LabMember, hostDir: string, authorizedKeys: string, access: LabAccess = ROOT_ACCESS): string {
   return `# sshd of lab host ${m.name}: its own address, host key and authorized key; root by key only.
 ListenAddress ${m.address}:22
 HostKey ${hostDir}/ssh/ssh_host_ed25519_key
 PidFile /run/sshd.pid
-PermitRootLogin prohibit-password
+${memberSshdExtra(access)}PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -211,8 +212,18 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), its own /etc and /var/lib layers and folders, sshd and kubelet or systemd stand-in. */
-export function initScript(o: { labId: string; member: LabMember; mode: LabMode; hostDir: string; node: string; standins: string; etcdOwner: string }): string {
+export function initScript(o: { labId: string; member: LabMember; mode: LabMode; hostDir: string; node: string; standins: string; etcdOwner: string; authorizedKeys: string; access?: LabAccess; noEtcdctl?: boolean }): string {
   const H = o.hostDir;
+  const access = o.access ?? ROOT_ACCESS;
+  // jump: sshd answers only in the bastion's private network (fd 3); its sessions run here, in the machine's network.
+  const sshd = access.jump
+    ? `nsenter --net=/proc/self/fd/3 ${inetdCommand({ node: o.node, standins: o.standins, listen: `${o.member.address}:22`, execNet: '/proc/1/ns/net', log: `${H}/log/sshd.log`, sshdConfig: `${H}/sshd_config` })} &`
+    : `/usr/sbin/sshd -D -f ${H}/sshd_config -E ${H}/log/sshd.log &`;
+  const extra = [
+    access.sudo ? opsUserScript(H, o.member.address, o.member.name, o.authorizedKeys) : '',
+    // No etcdctl on this host (as on kubeadm nodes where only the etcd image has it): its PATH entry is an empty, non-executable file.
+    o.noEtcdctl ? `printf '# hidden by lifeboat lab: no etcdctl on this host\n' >${H}/state/no-etcdctl && chmod 0644 ${H}/state/no-etcdctl && mount --bind ${H}/state/no-etcdctl /usr/bin/etcdctl` : '',
+  ].filter(Boolean).join('\n');
   const tag = `${o.labId}-${o.member.name}`;
   const daemon =
     o.mode === 'static-pod'
@@ -237,10 +248,12 @@ ${FALLBACK_BINDS.map((p) => `  mkdir -p ${p} && mount --bind ${H}/root${p} ${p}`
   echo bind >${H}/state/fs-mode
 fi
 ${HOST_BINDS.map((p) => `mount --bind ${H}/bind${p} ${p}`).join('\n')}
+${extra}
 cd /
 set +e
-/usr/sbin/sshd -D -f ${H}/sshd_config -E ${H}/log/sshd.log &
+${sshd}
 echo $! >${H}/state/sshd.pid
+exec 3<&-
 ${daemon}
 echo $! >${H}/state/daemon.pid
 # pid 1 of a pid namespace: on TERM, pass it to every process of the host, then leave (the kernel kills the rest).

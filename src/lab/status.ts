@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { EtcdClient } from './grpc.js';
 import { initPid } from './hosts.js';
+import { run } from './proc.js';
 import { asLab } from './state.js';
 import type { Lab, LabMember, LabStatus, MemberStatus } from './types.js';
 
@@ -20,6 +21,16 @@ export function sshBanner(address: string, timeoutMs = 1500): Promise<boolean> {
     s.on('data', (d) => done(d.toString().startsWith('SSH-')));
     s.on('error', () => done(false));
   });
+}
+
+/** jump mode: the members' sshd answer only in the bastion's network; look for the banner from inside it. */
+export async function sshBannerInLab(lab: Lab, address: string, timeoutMs = 1500): Promise<boolean> {
+  if (!lab.bastion) return sshBanner(address, timeoutMs);
+  const pid = initPid(lab, lab.bastion.name);
+  if (pid === null) return false;
+  const secs = (timeoutMs / 1000).toFixed(1);
+  const r = await run('nsenter', ['--target', String(pid), '--net', '--', 'timeout', secs, 'bash', '-c', `exec 3<>/dev/tcp/${address}/22 && head -c 4 <&3`], { timeoutMs: timeoutMs + 2000 });
+  return r.stdout.startsWith('SSH-');
 }
 
 function apiserverReport(lab: Lab, m: LabMember): Promise<{ running: boolean; ok: boolean; error: string | null }> {
@@ -66,7 +77,7 @@ async function memberStatus(lab: Lab, m: LabMember): Promise<MemberStatus & { me
   };
   const c = new EtcdClient(m.clientURL, lab.client);
   try {
-    const [ssh, st] = await Promise.all([sshBanner(m.address), c.status(1500).catch((e: Error) => e)]);
+    const [ssh, st] = await Promise.all([sshBannerInLab(lab, m.address), c.status(1500).catch((e: Error) => e)]);
     out.sshdUp = ssh;
     if (st instanceof Error) out.error = st.message;
     else {

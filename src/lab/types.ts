@@ -4,6 +4,14 @@ export type LabMode = (typeof LAB_MODES)[number];
 
 export const LAB_SIZES = [1, 3, 5, 7] as const;
 
+/** How the inventory reaches the hosts: `sudo` = a non-root user with passwordless `sudo -n` (root login refused);
+ *  `jump` = only a bastion host is reachable, the members only through it. Both may be combined. */
+export interface LabAccess {
+  sudo: boolean;
+  jump: boolean;
+}
+export const ROOT_ACCESS: LabAccess = { sudo: false, jump: false };
+
 export const SCENARIOS = ['kill-member', 'lose-quorum', 'wipe-member', 'delete-objects', 'corrupt-member', 'stop-all', 'ssh-down'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -16,6 +24,10 @@ export interface LabUpOptions {
   /** `127.0.N` block; default: the first free one, claimed atomically. */
   subnet?: string;
   seedData?: boolean;
+  /** Default root over direct SSH. */
+  access?: LabAccess;
+  /** Hosts where etcdctl is hidden (not on PATH): the tools must come from the etcd container. */
+  noEtcdctl?: string[];
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -45,7 +57,12 @@ export interface Lab {
   client: { ca: string; cert: string; key: string };
   /** Kubernetes CA that signs the apiserver stand-in's serving cert. */
   kubeCa: string;
-  ssh: { identityFile: string; knownHosts: string; user: 'root' };
+  ssh: { identityFile: string; knownHosts: string; user: string };
+  /** Absent in labs made before access modes: root, direct. */
+  access?: LabAccess;
+  /** jump access: the bastion host (the only address reachable directly; the members sit on its private network). */
+  bastion?: { name: string; address: string; hostDir: string; user: string };
+  noEtcdctl?: string[];
   seeded: boolean;
   createdAt: string;
   starterPid: number;

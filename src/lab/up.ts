@@ -1,6 +1,6 @@
 // lab up: claim addresses, make PKI and host filesystems, start every host, wait until etcd is healthy, seed, write the inventory.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refused, usage } from '../core/errors.js';
 import { claimSubnet, parseSubnet, releaseSubnet } from './claim.js';
@@ -16,7 +16,9 @@ import { labStatus } from './status.js';
 import { writeInventory } from './inventory.js';
 import { seedLab } from './seed.js';
 import { waitFor } from './wait.js';
-import { LAB_MODES, LAB_SIZES, type Lab, type LabMember, type LabUpOptions } from './types.js';
+import { LAB_MODES, LAB_SIZES, ROOT_ACCESS, type Lab, type LabMember, type LabUpOptions } from './types.js';
+import { BASTION, OPS_USER, accessLabel } from './access.js';
+import { buildBastion } from './bastion.js';
 
 function tail(file: string, n = 5): string {
   try {
@@ -70,6 +72,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     const name = `cp-${i + 1}`;
     return { name, address, clientURL: `https://${address}:2379`, peerURL: `https://${address}:2380`, hostDir: hostDir(dir, name) };
   });
+  const access = opts.access ?? ROOT_ACCESS;
+  const noEtcdctl = opts.noEtcdctl ?? [];
+  for (const n of noEtcdctl) {
+    if (!members.some((m) => m.name === n)) {
+      releaseSubnet(subnet, id);
+      throw usage(`lab: --no-etcdctl ${n} is not a member`, `members are ${members.map((m) => m.name).join(', ')}`);
+    }
+  }
   const lab: Lab = {
     id,
     dir,
@@ -81,13 +91,16 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     manifestPath: join(dir, 'data-manifest.json'),
     client: { ca: join(dir, 'pki', 'etcd-ca.crt'), cert: join(dir, 'pki', 'admin-client.crt'), key: join(dir, 'pki', 'admin-client.key') },
     kubeCa: join(dir, 'pki', 'kubernetes-ca.crt'),
-    ssh: { identityFile: join(dir, 'ssh', 'id_ed25519'), knownHosts: join(dir, 'ssh', 'known_hosts'), user: 'root' },
+    ssh: { identityFile: join(dir, 'ssh', 'id_ed25519'), knownHosts: join(dir, 'ssh', 'known_hosts'), user: access.sudo ? OPS_USER : 'root' },
+    access,
+    ...(access.jump ? { bastion: { name: BASTION, address: `${subnet}.10`, hostDir: hostDir(dir, BASTION), user: OPS_USER } } : {}),
+    ...(noEtcdctl.length ? { noEtcdctl } : {}),
     seeded: false,
     createdAt: new Date().toISOString(),
     starterPid: process.pid,
   };
   writeLab(lab); // first, so that `lab down` finds whatever starts from here on
-  log(`lab ${dir}: ${size} members, ${mode}, ${subnet}.0/24`);
+  log(`lab ${dir}: ${size} members, ${mode}, ${subnet}.0/24, access ${accessLabel(access)}${noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : ''}`);
   try {
     for (const p of HOST_BINDS) mkdirSync(p, { recursive: true }); // empty mount points on the real root (/backup, /usr/local/sbin)
     const [etcdCa, kubeCa] = await Promise.all([makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'), makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes')]);
@@ -97,11 +110,29 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     ]);
     const authorizedKeys = join(dir, 'ssh', 'authorized_keys');
     writeFileSync(authorizedKeys, clientPub + '\n', { mode: 0o600 });
-    const hostKeys = await Promise.all(members.map((m) => buildHost({ dir, labId: id, mode, m, members, cas: { etcd: etcdCa, kube: kubeCa }, authorizedKeys })));
-    writeKnownHosts(lab.ssh.knownHosts, members.map((m, i) => ({ address: m.address, pub: hostKeys[i]! })));
+    const hostKeys = await Promise.all(members.map((m) => buildHost({ dir, labId: id, mode, m, members, cas: { etcd: etcdCa, kube: kubeCa }, authorizedKeys, access, noEtcdctl: noEtcdctl.includes(m.name) })));
+    const bastionKey = lab.bastion ? await buildBastion({ dir, labId: id, address: lab.bastion.address, members, authorizedKeys }) : undefined;
+    writeKnownHosts(lab.ssh.knownHosts, [...members.map((m, i) => ({ address: m.address, pub: hostKeys[i]! })), ...(lab.bastion && bastionKey ? [{ address: lab.bastion.address, pub: bastionKey }] : [])]);
     log(`pki and host files ready (${Date.now() - t0} ms)`);
 
-    const starters = members.map((m) => ({ m, pid: startHost(dir, m.name) }));
+    // jump: the bastion first, in its own network namespace; the members' sshd then listen in that namespace only.
+    let privateNet: number | undefined;
+    if (lab.bastion) {
+      const b = lab.bastion;
+      const mainNet = openSync('/proc/self/ns/net', 'r');
+      const pid = startHost(dir, b.name, { ownNetwork: true, fd3: mainNet });
+      closeSync(mainNet);
+      const init = await waitFor(
+        () => {
+          if (!hostReady(dir, b.name) && !alive(pid)) throw new Error(`bastion exited during boot: ${tail(join(logDir(dir, b.name), 'init.log'))}`);
+          return hostReady(dir, b.name) ? initPid(lab, b.name) : null;
+        },
+        { timeoutMs: 15_000, intervalMs: 50, what: 'the bastion to boot' },
+      );
+      privateNet = openSync(`/proc/${init}/ns/net`, 'r');
+    }
+    const starters = members.map((m) => ({ m, pid: startHost(dir, m.name, privateNet === undefined ? {} : { fd3: privateNet }) }));
+    if (privateNet !== undefined) closeSync(privateNet);
     await waitFor(
       () => {
         for (const s of starters) {

@@ -4,11 +4,15 @@ import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
 import { formatStatus, labBreak, labDown, labStatus, labUp, readLab, shellQuote, LAB_MODES, SCENARIOS } from '../../lab/index.js';
 import { execInHostAttached } from '../../lab/hosts.js';
+import { parseAccess } from '../../lab/access.js';
 
 const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
-        bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block)
+     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]]
+        bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
+        sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
+        jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
   status [--dir DIR] [--output json]
         member, address, sshd, etcd, healthy, leader, raft index, revision
   break SCENARIO [--member NAME] [--dir DIR]
@@ -29,12 +33,15 @@ export async function run(argv: string[]): Promise<number> {
   const err = (s: string) => process.stderr.write(s + '\n');
   switch (sub) {
     case 'up': {
-      const { values: v } = parse('lab up', rest, { members: { type: 'string' }, mode: { type: 'string' }, dir: { type: 'string' }, subnet: { type: 'string' }, 'seed-data': { type: 'boolean' } }, false);
+      const { values: v } = parse('lab up', rest, { members: { type: 'string' }, mode: { type: 'string' }, dir: { type: 'string' }, subnet: { type: 'string' }, 'seed-data': { type: 'boolean' }, access: { type: 'string' }, 'no-etcdctl': { type: 'string' } }, false);
       if (v.help) return help();
       const members = v.members === undefined ? 3 : Number(v.members);
       if (![3, 5, 7].includes(members)) throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
       const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
-      const lab = await labUp({ members, mode, ...(v.dir ? { dir: v.dir } : {}), ...(v.subnet ? { subnet: v.subnet } : {}), seedData: v['seed-data'] === true, log: (l) => err(`lab: ${l}`) });
+      const access = v.access === undefined ? undefined : parseAccess(v.access);
+      if (v.access !== undefined && !access) throw usage(`lab up: --access '${v.access}' is not root, sudo, jump or sudo,jump`, 'use --access sudo, --access jump or --access sudo,jump');
+      const noEtcdctl = v['no-etcdctl'] === undefined ? [] : v['no-etcdctl'].split(',').map((x) => x.trim()).filter(Boolean);
+      const lab = await labUp({ members, mode, ...(access ? { access } : {}), noEtcdctl, ...(v.dir ? { dir: v.dir } : {}), ...(v.subnet ? { subnet: v.subnet } : {}), seedData: v['seed-data'] === true, log: (l) => err(`lab: ${l}`) });
       out(formatStatus(await labStatus(lab)));
       out(lab.inventoryPath);
       return EXIT.ok;
