@@ -1,6 +1,7 @@
 // Facts: what a read-only probe learns about each host (tools, versions, etcd user, raft state).
 import type { ResolvedMember } from '../inventory/resolve.js';
 import { shq } from './tools.js';
+import { containerProbe, parseContainerFacts, type ContainerFacts } from '../platform/containers.js';
 
 export interface EtcdStatus {
   memberId: string; // hex
@@ -22,6 +23,8 @@ export interface MemberFacts {
   etcdctlVersion?: string;
   etcdutl?: string;
   etcdutlVersion?: string;
+  /** Only when etcdctl is not on the host: the etcd container or image to run the tools from. */
+  containers?: ContainerFacts;
   etcdUser?: string;
   dataDirExists?: boolean;
   etcdUp?: boolean;
@@ -57,15 +60,16 @@ export function probeScript(m: ResolvedMember): string {
     'command -v etcd >/dev/null 2>&1 && echo "etcd_version=$(etcd --version 2>/dev/null | sed -n "s/^etcd Version: //p")"',
     'ctl=$(command -v etcdctl 2>/dev/null) && echo "etcdctl=$ctl" && echo "etcdctl_version=$(etcdctl version 2>/dev/null | sed -n "s/^etcdctl version: //p")"',
     'utl=$(command -v etcdutl 2>/dev/null) && echo "etcdutl=$utl" && echo "etcdutl_version=$(etcdutl version 2>/dev/null | sed -n "s/^etcdutl version: //p")"',
+    containerProbe(m),
     `[ -d ${shq(m.dataDir + '/member')} ] && echo data_dir_exists=1`,
     // The user etcd runs as: the owner of the process listening on this member's client port, else the data dir's owner.
     `pid=$(ss -Hltnp 2>/dev/null | grep -F ${shq(`${m.address}:${port} `)} | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1)`,
     '[ -n "$pid" ] && echo "etcd_up=1" && echo "etcd_user=$(ps -o user= -p "$pid" | tr -d " ")"',
     `[ -z "$pid" ] && [ -e ${shq(m.dataDir)} ] && echo "etcd_user=$(stat -c %U ${shq(m.dataDir)})"`,
-    `if [ -n "$ctl" ] && [ -n "$pid" ]; then`,
-    `  timeout 5 etcdctl ${ep} ${tls} --command-timeout=3s endpoint health >/dev/null 2>&1 && echo healthy=1`,
-    `  echo '--status--'; timeout 5 etcdctl ${ep} ${tls} --command-timeout=3s endpoint status -w json 2>/dev/null; echo`,
-    `  echo '--members--'; timeout 5 etcdctl ${ep} ${tls} --command-timeout=3s member list -w json 2>/dev/null; echo`,
+    `if [ -n "$E" ] && [ -n "$pid" ]; then`,
+    `  timeout 5 $E ${ep} ${tls} --command-timeout=3s endpoint health >/dev/null 2>&1 && echo healthy=1`,
+    `  echo '--status--'; timeout 5 $E ${ep} ${tls} --command-timeout=3s endpoint status -w json 2>/dev/null; echo`,
+    `  echo '--members--'; timeout 5 $E ${ep} ${tls} --command-timeout=3s member list -w json 2>/dev/null; echo`,
     'fi',
     'true',
   ].join('\n');
@@ -105,6 +109,8 @@ export function parseProbe(out: string): { facts: MemberFacts; members?: ListedM
   set('etcdutl', 'etcdutl');
   set('etcdutlVersion', 'etcdutl_version');
   set('etcdUser', 'etcd_user');
+  const ctr = parseContainerFacts(kv);
+  if (ctr) f.containers = ctr;
   const st = section(out, 'status');
   if (st) {
     try {

@@ -2,7 +2,7 @@
 import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { FALLBACK_BINDS, HOST_BINDS, HOST_OVERLAYS, hostDir, hostPath, logDir, stateDir, standinsDir } from './paths.js';
+import { FALLBACK_BINDS, HOST_BINDS, HOST_OVERLAYS, hostDir, hostPath, imagesDir, logDir, stateDir, standinsDir } from './paths.js';
 import { issue, sshKey } from './pki.js';
 import { apiserverManifest, etcdConf, etcdManifest, ETCD_UNIT, initScript, sshdConfig, wrapper } from './render.js';
 import type { LabAccess, LabMember, LabMode } from './types.js';
@@ -77,8 +77,10 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
   const sbin = p('/usr/local/sbin');
   const tools: Record<string, string> =
     mode === 'static-pod'
-      ? { 'kube-apiserver': wrapper(node, join(S, 'apiserver.js')), crictl: wrapper(node, join(S, 'crictl.js'), ['--state', stateDir(dir, m.name)]) }
+      ? { 'kube-apiserver': wrapper(node, join(S, 'apiserver.js')), crictl: wrapper(node, join(S, 'crictl.js'), ['--state', stateDir(dir, m.name), '--images', imagesDir(dir)]) }
       : { systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']) };
+  // docker: a host without etcdctl runs it from the etcd image (source 000), so it has docker (the stand-in).
+  if (o.noEtcdctl) tools.docker = wrapper(node, join(S, 'docker.js'), ['--images', imagesDir(dir), '--logs', logDir(dir, m.name)]);
   for (const [name, text] of Object.entries(tools)) writeFileSync(join(sbin, name), text, { mode: 0o755 });
 
   writeFileSync(join(H, 'sshd_config'), sshdConfig(m, H, o.authorizedKeys, o.access));

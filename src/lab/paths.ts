@@ -28,6 +28,8 @@ export const unsharePidFile = (dir: string, name: string) => join(hostDir(dir, n
 /** State the stand-ins share with the lab (pod and unit status); outside any bind mount so the lab can read it. */
 export const stateDir = (dir: string, name: string) => join(hostDir(dir, name), 'state');
 export const logDir = (dir: string, name: string) => join(hostDir(dir, name), 'log');
+/** Files of the container images the stand-ins run from (IMAGES/etcd/usr/local/bin/{etcd,etcdctl}), shared by every host. */
+export const imagesDir = (dir: string) => join(dir, 'images');
 
 /** Folder of the compiled stand-ins (dist/src/lab/standins), wherever this module runs from (dist or vitest on src). */
 export function standinsDir(): string {

@@ -1,13 +1,13 @@
 // lab up: claim addresses, make PKI and host filesystems, start every host, wait until etcd is healthy, seed, write the inventory.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refused, usage } from '../core/errors.js';
 import { claimSubnet, parseSubnet, releaseSubnet } from './claim.js';
 import { labDown } from './down.js';
 import { buildHost } from './hostfs.js';
 import { hostPids, hostReady, initPid, startHost } from './hosts.js';
-import { HOST_BINDS, hostDir, labFile, logDir, stateDir } from './paths.js';
+import { HOST_BINDS, hostDir, imagesDir, labFile, logDir, stateDir } from './paths.js';
 import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
 import { preflight } from './preflight.js';
 import { alive } from './proc.js';
@@ -34,6 +34,21 @@ function unitState(dir: string, name: string): string | null {
     return (JSON.parse(readFileSync(join(stateDir(dir, name), 'units', 'etcd.service.json'), 'utf8')) as { activeState: string }).activeState;
   } catch {
     return null;
+  }
+}
+
+/** The etcd "image": its binaries where `crictl exec` and `docker run` stand-ins find them (a hard link, else a copy). */
+function makeEtcdImage(dir: string): void {
+  const bin = join(imagesDir(dir), 'etcd', 'usr', 'local', 'bin');
+  mkdirSync(bin, { recursive: true });
+  for (const tool of ['etcd', 'etcdctl']) {
+    const to = join(bin, tool);
+    try {
+      linkSync(`/usr/bin/${tool}`, to);
+    } catch {
+      copyFileSync(`/usr/bin/${tool}`, to);
+      chmodSync(to, 0o755);
+    }
   }
 }
 
@@ -108,6 +123,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       issue(etcdCa, { out: join(dir, 'pki', 'admin-client'), cn: 'lifeboat-lab-admin', org: 'system:masters', server: false, client: true }),
       sshKey(lab.ssh.identityFile, `lifeboat-lab-${id}`),
     ]);
+    makeEtcdImage(dir);
     const authorizedKeys = join(dir, 'ssh', 'authorized_keys');
     writeFileSync(authorizedKeys, clientPub + '\n', { mode: 0o600 });
     const hostKeys = await Promise.all(members.map((m) => buildHost({ dir, labId: id, mode, m, members, cas: { etcd: etcdCa, kube: kubeCa }, authorizedKeys, access, noEtcdctl: noEtcdctl.includes(m.name) })));

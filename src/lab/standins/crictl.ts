@@ -1,11 +1,17 @@
-// crictl stand-in: `crictl ps [-a] [--name RE] [-q]`, `crictl pods`, `crictl logs ID` from the kubelet stand-in's pod records.
-import { readFileSync } from 'node:fs';
+// crictl stand-in: `crictl ps [-a] [--name RE] [-q]`, `crictl pods`, `crictl logs ID`, `crictl exec [-i] [-t] ID CMD...`
+// from the kubelet stand-in's pod records. exec runs CMD in the container's mount namespace with the image's files:
+// a program name is looked up in the image only (IMAGES/etcd/usr/local/bin for an etcd image), as in a distroless image.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readPods } from './podstate.js';
 
 const args = process.argv.slice(2);
 let stateDir = '/run/kubelet';
-if (args[0] === '--state') {
-  stateDir = args[1] ?? stateDir;
+let imagesDir = '/var/lib/lifeboat-images';
+while (args[0] === '--state' || args[0] === '--images') {
+  if (args[0] === '--state') stateDir = args[1] ?? stateDir;
+  else imagesDir = args[1] ?? imagesDir;
   args.splice(0, 2);
 }
 const verb = args[0];
@@ -34,7 +40,29 @@ if (verb === 'ps') {
     process.stderr.write(`crictl: container ${args[args.length - 1]} not found\n`);
     process.exitCode = 1;
   } else process.stdout.write(readFileSync(c.log, 'utf8'));
+} else if (verb === 'exec') {
+  const rest = args.slice(1);
+  while (rest[0]?.startsWith('-')) rest.shift(); // -i, -t, -it, --sync
+  const [id, cmd, ...cargs] = rest;
+  const c = pods.flatMap((p) => p.containers).find((x) => id !== undefined && x.id.startsWith(id) && x.state === 'running');
+  if (!id || !cmd) {
+    process.stderr.write('crictl exec: usage: crictl exec [-i] [-t] CONTAINER-ID COMMAND [ARG...]\n');
+    process.exitCode = 1;
+  } else if (!c || c.pid === null) {
+    process.stderr.write(`crictl: rpc error: code = NotFound desc = could not find container "${id}": container is not running\n`);
+    process.exitCode = 1;
+  } else {
+    const root = join(imagesDir, /etcd/.test(c.image) ? 'etcd' : 'none');
+    const prog = cmd.includes('/') ? join(root, cmd) : ['usr/local/bin', 'usr/bin', 'bin'].map((d) => join(root, d, cmd)).find((f) => existsSync(f));
+    if (!prog || !existsSync(prog)) {
+      process.stderr.write(`crictl: exec failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH\n`);
+      process.exitCode = 126;
+    } else {
+      const r = spawnSync('nsenter', ['--target', String(c.pid), '--mount', '--', prog, ...cargs], { stdio: 'inherit' });
+      process.exitCode = r.status ?? 1;
+    }
+  }
 } else {
-  process.stderr.write('crictl (lab stand-in): supports ps [-a] [--name RE] [-q], pods, logs ID\n');
+  process.stderr.write('crictl (lab stand-in): supports ps [-a] [--name RE] [-q], pods, logs ID, exec [-i] [-t] ID CMD...\n');
   process.exitCode = 1;
 }
