@@ -34,7 +34,18 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
         { kind: 'sh', script: `${moveAsideScript(c)}\nd=${shq(me.dataDir)}; mkdir -p "$d" && chown ${shq(u)}:"$(id -gn ${shq(u)})" "$d" && chmod 700 "$d"` },
         {
           kind: 'sh',
-          script: `${serial(c)}\nif [ -n "$(${idOf(c, eps, me.name)})" ]; then echo "${me.name} is already a member"; else ${c.tools.etcdctl(`member add ${shq(me.name)} --peer-urls=${shq(me.peerURL)} --learner`, eps)}; fi`,
+          // etcd refuses a member add ("unhealthy cluster") until the leader has been connected to every voting member
+          // for 5 s, e.g. just after the previous member was promoted: retry that one error, with a deadline.
+          script: [
+            serial(c),
+            'i=0',
+            'while :; do',
+            `  if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo "${me.name} is a member"; break; fi`,
+            `  if out=$(${c.tools.etcdctl(`member add ${shq(me.name)} --peer-urls=${shq(me.peerURL)} --learner`, eps)} 2>&1); then echo "$out"; break; fi`,
+            '  case "$out" in *"unhealthy cluster"*) ;; *) echo "$out" >&2; exit 1;; esac',
+            '  i=$((i+1)); [ $i -ge 120 ] && { echo "member add still refused after 60 s: $out" >&2; exit 1; }; sleep 0.5',
+            'done',
+          ].join('\n'),
         },
         { kind: 'sh', script: c.platform.setEtcdFlags(me, c.stamp, { name: me.name, 'initial-cluster': initialCluster([...inCluster, me]), 'initial-cluster-state': 'existing', 'force-new-cluster': null }) },
         { kind: 'sh', script: c.platform.startEtcd(me, c.stamp) },
@@ -75,6 +86,8 @@ export function removeMemberStep(failed: (c: PlanCtx) => string, through: (c: Pl
       const eps = byName(c, through(c)).map((m) => m.clientURL).join(',');
       return [{ kind: 'sh', script: `id=$(${idOf(c, eps, failed(c))})\nif [ -z "$id" ]; then echo "${failed(c)} is not a member"; else ${c.tools.etcdctl('member remove "$id"', eps)}; fi` }];
     },
+    // A failed leader leaves the others electing a new one for a moment: the remove times out then; it is safe to repeat.
+    retries: 5,
     check: (c) => {
       const eps = byName(c, through(c)).map((m) => m.clientURL).join(',');
       return `[ -z "$(${idOf(c, eps, failed(c))})" ]`;
