@@ -24,8 +24,8 @@ export default defineRunbook({
         id: 'health',
         title: 'Each chosen member answers endpoint health',
         targets: pick,
-        actions: (c) => [{ kind: 'sh', script: c.tools.etcdctl('--command-timeout=5s endpoint health') }],
-        retries: 2,
+        actions: (c) => [{ kind: 'sh', script: c.tools.etcdctl('--dial-timeout=2s --command-timeout=3s endpoint health') }],
+        retries: 1,
         hint: 'a member that does not answer cannot be snapshotted; choose others with --set members=...',
       },
     ]),
@@ -57,7 +57,20 @@ export default defineRunbook({
         targets: pick,
         actions: (c) => {
           const dir = `${c.member.backupDir}/lifeboat-config-${c.stamp}`;
-          return [{ kind: 'sh', script: `${c.platform.backupConfig(c.member, dir)} && tar czf ${shq(confFile(c))} -C ${shq(dir)} . && chmod 600 ${shq(confFile(c))}` }];
+          // Written under a temporary name and renamed, so the check (archive exists) never accepts a half-written one;
+          // a copy left by an interrupted attempt is moved aside first (never deleted).
+          return [{
+            kind: 'sh',
+            script: [
+              'set -e',
+              `d=${shq(dir)}; t=${shq(confFile(c))}`,
+              'if [ -s "$t" ]; then echo "already archived: $t"; exit 0; fi',
+              'if [ -e "$d" ]; then mv "$d" "$d.partial-$(date +%s)"; fi',
+              c.platform.backupConfig(c.member, dir),
+              'umask 077; tar czf "$t.part" -C "$d" . && mv "$t.part" "$t"',
+              'tar tzf "$t" | sed -n "s#^\\./##p" | grep -v / | sort | tr "\\n" " "; echo',
+            ].join('\n'),
+          }];
         },
         check: (c) => `[ -s ${shq(confFile(c))} ]`,
       },
