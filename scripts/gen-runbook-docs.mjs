@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// Writes docs/runbooks/<id>.md for every runbook from what the built CLI says about it (`lifeboat show ID --format text`
+// and `--format mermaid`), so the steps, the diagram, the verifications and the confirmations stay true to the code.
+// Only the short prose below (how to choose, how it was proven on the lab) is written by hand.
+// Usage: npx tsc -p . && node scripts/gen-runbook-docs.mjs [--check]   (--check: exit 1 if a doc is out of date)
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(root, 'docs/runbooks');
+const check = process.argv.includes('--check');
+const lifeboat = (...args) => execFileSync('node', [join(root, 'bin/lifeboat'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+const CHOOSE = `| Situation | Runbook |
+|---|---|
+| Routine, before any change, first thing in an incident while a member still answers | [backup](backup.md) |
+| One member broken (disk lost, data corrupt, host rebuilt), the others keep quorum | [replace-member](replace-member.md) |
+| A majority lost (no leader), at least one member still has its data | [recover-quorum](recover-quorum.md) |
+| Data lost or wrong on the whole cluster, or no member has usable data; a good snapshot exists; several control-plane members | [restore-multi-master](restore-multi-master.md) |
+| The same with one control-plane member | [restore-single-master](restore-single-master.md) |`;
+
+/** Hand-written notes per runbook: parameters explained, how it was proven on the lab (test file), known limits. */
+const NOTES = {
+  backup: {
+    usage: 'lifeboat run backup -i INVENTORY --set to=DIR [--set members=cp-1,cp-2] --yes',
+    notes: [
+      'Every chosen member must answer `endpoint health`; with a member down, name the healthy ones with `--set members=...` (a failed run keeps the cluster lock until it is resumed or aborted: `lifeboat resume RUN_DIR --abort`).',
+      'Snapshots are written with mode 0600 in the member\'s backup dir, then downloaded to `DIR/<cluster>-<stamp>/etcd-<member>.db` with the sha256 checked on both ends; `backup-manifest.json` records cluster, member, revision, hash, total keys, sha256, time and etcd version.',
+      'The config archive holds `pki/` and `manifests/` (static pods) or `/etc/etcd` and the etcd unit drop-ins (systemd).',
+    ],
+    lab: 'test/lab/runbook-backup.test.ts: static-pod 3 members (each downloaded snapshot holds exactly the keys and values the cluster served), kill -9 during the download then resume, systemd 5 members with one member killed.',
+  },
+  'restore-single-master': {
+    usage: 'lifeboat run restore-single-master -i INVENTORY --set snapshot=FILE --yes',
+    notes: [
+      'Refuses an inventory with more than one member (use restore-multi-master), and a snapshot that is damaged or whose appended sha256 is wrong (exit 2, before any host is contacted for a change).',
+      'A raw `member/snap/db` copy has no appended hash: it is refused unless `--set skipHashCheck=true`.',
+      'On etcd 3.5+ (etcdutl found) the restore adds `--bump-revision` (`--set bumpRevision=N`, default 1e9) and `--mark-compacted`; on 3.4 a warning is recorded instead and the API server is restarted so its cache drops newer revisions.',
+    ],
+    lab: 'test/lab/runbook-restore-single-master.test.ts: one-member static-pod and systemd labs; after deletes and changes the data equals the snapshot key for key, value for value; kill -9 after the stop then resume; wrong-hash and three-member refusals.',
+  },
+  'restore-multi-master': {
+    usage: 'lifeboat run restore-multi-master -i INVENTORY --set snapshot=FILE [--set token=NEW_TOKEN] --yes',
+    notes: [
+      'ONE snapshot for every member (never per-member snapshots), verified on the operator machine (sha256 appended by etcd, pages, live key count) before anything runs, and its sha256 checked again on every host after the copy.',
+      'Every kube-apiserver and every etcd is stopped before the first restore; each data dir is moved aside to `DATA_DIR.before-STAMP` (or `member/` to `member.before-STAMP` when the data dir is a mount point) and never deleted.',
+      'Each member is restored with its own name and peer URL, the full initial cluster and a NEW cluster token (`lifeboat-STAMP` unless `--set token=`).',
+      'Afterwards: all members healthy, member list equals the inventory, `hashkv` equal on all members, live key count on every member equals the snapshot\'s.',
+    ],
+    lab: 'test/lab/runbook-restore-multi-master.test.ts: static-pod 3 members (wrong-hash refusal with no host touched, restore after deletes and changes, kill -9 during the restore step then resume) and systemd 5 members; data compared key for key and value for value with the snapshot file itself.',
+  },
+  'recover-quorum': {
+    usage: 'lifeboat run recover-quorum -i INVENTORY [--set strategy=snapshot|force-new-cluster] [--set survivor=NAME] --yes',
+    notes: [
+      'Refuses a healthy cluster (exit 2) unless `--set force=true`. The survivor is the member with the highest raft index among those that answer (the plan and the audit log show the table), or `--set survivor=`.',
+      '`strategy=snapshot` (default): snapshot of the survivor (or a copy of its db file when it does not answer, restored with `--skip-hash-check`), restored as a new one-member cluster. `strategy=force-new-cluster`: the survivor\'s data dir is copied aside, the flag is added the platform\'s way (manifest flag, or the systemd drop-in `90-lifeboat-force-new-cluster.conf`), etcd started, the member list checked to hold one member, then the flag removed (the drop-in is moved aside, not deleted) and etcd restarted.',
+      'The API servers are pointed at the survivor, then every other member rejoins one at a time: old data dir moved aside, `member add --learner`, started with state `existing`, promoted once caught up, healthy before the next. Finally the API servers point at all members and every member\'s configuration names the whole cluster with state `existing`, so no member can bootstrap a cluster of its own later.',
+      'etcd 3.4 note: a learner that just joined serves clients only ~7 s later (its first publish times out), and a member add is refused for 5 s after the previous promotion ("unhealthy cluster"): the runbook waits for both with deadlines.',
+    ],
+    lab: 'test/lab/runbook-recover-quorum.test.ts: static-pod 3 members (refusal on a healthy cluster, strategy snapshot, strategy force-new-cluster killed with kill -9 right after `member add` and resumed) and, side by side, systemd 5 members with 3 lost (strategy force-new-cluster through the drop-in); every key and value as before the loss.',
+  },
+  'replace-member': {
+    usage: 'lifeboat run replace-member -i INVENTORY --set failed=NAME [--set new=NAME] --yes',
+    notes: [
+      'Refuses when the members other than the failed one do not have quorum (use recover-quorum).',
+      'The failed member is removed by ID (looked up by name in the member list), its host\'s old data dir moved aside, then it is added back as a learner with its peer URL, started with state `existing` and the printed initial cluster, promoted and checked healthy; then the remaining members\' initial-cluster configuration is updated one at a time (a static pod restarts when its manifest changes: the adapter waits for the restart before the health check).',
+      '`--set new=NAME` replaces the failed member with another inventory member (same procedure); by default the failed host itself is rebuilt.',
+    ],
+    lab: 'test/lab/runbook-replace-member.test.ts: static-pod 3 members (wiped member, corrupted member killed with kill -9 after `member add` and resumed, refusal without quorum) and systemd 5 members (killed member); every key and value intact.',
+  },
+};
+
+/** Pulls the destructive steps (with what they change) and the verifications out of `show --format text`. */
+function parseText(text) {
+  const lines = text.split('\n');
+  const confirm = [];
+  const verify = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*- (\S+): (.*?)(\s+\[DESTRUCTIVE: confirmation required\])?$/.exec(lines[i]);
+    if (!m) continue;
+    const [, id, title, destructive] = m;
+    const detail = [];
+    for (let j = i + 1; j < lines.length && !/^\s*- |^\s*(Phase|Decision|when) /.test(lines[j]); j++) detail.push(lines[j].trim());
+    const changes = detail.find((d) => d.startsWith('changes: '))?.slice(9);
+    if (destructive) confirm.push(`- \`${id}\`: ${title}${changes ? ` — changes: ${changes}` : ''}`);
+    if (detail.some((d) => d.includes('verified after'))) verify.push(`- \`${id}\`: ${title} (checked with a deadline after its commands)`);
+    else if (/^Verify|Key count|No --force-new-cluster/.test(title)) verify.push(`- \`${id}\`: ${title}`);
+  }
+  return { confirm, verify };
+}
+
+function doc(id) {
+  const text = lifeboat('show', id, '--format', 'text').trimEnd();
+  const mermaid = lifeboat('show', id, '--format', 'mermaid').trimEnd();
+  const [title, , summary, , when] = text.split('\n');
+  const n = NOTES[id] ?? { usage: `lifeboat run ${id} -i INVENTORY --yes`, notes: [], lab: '' };
+  const { confirm, verify } = parseText(text);
+  return `<!-- Generated by scripts/gen-runbook-docs.mjs from 'lifeboat show ${id}'; edit the runbook or the script, not this file. -->
+# ${title.replace(/^[^:]+: /, '')} (\`${id}\`)
+
+## Purpose
+${summary}
+
+${when}
+
+\`\`\`
+${n.usage}
+\`\`\`
+
+## When to use which runbook
+${CHOOSE}
+
+## Diagram
+Generated from the compiled state machine (\`lifeboat show ${id} --format mermaid\`); destructive steps have a red border.
+
+\`\`\`mermaid
+${mermaid}
+\`\`\`
+
+## Steps
+Every command per host, in order, for a given inventory: \`lifeboat plan ${id} -i INVENTORY ...\` (add \`--probe\` to read the hosts first).
+
+\`\`\`
+${text.split('\n').slice(5).join('\n').trim()}
+\`\`\`
+
+## Verifications
+${verify.join('\n') || '- (none)'}
+
+## What the operator is asked to confirm
+Each destructive step asks before it starts (on a terminal), or needs \`--yes\` / \`--approve STEP\`; without either, the run stops safely before the first one (exit 4) and \`lifeboat resume RUN_DIR --approve STEP\` continues. Approvals are recorded in the audit log.
+
+${confirm.join('\n') || '- (none: this runbook changes nothing that needs a confirmation)'}
+
+After a crash (even \`kill -9\` of Lifeboat), \`lifeboat resume RUN_DIR\` continues where it stopped: a step that was interrupted asks the host whether it already happened (its check) before running again; commands that outlived the crash on a host are waited for, not raced.
+
+## Notes
+${n.notes.map((x) => `- ${x}`).join('\n')}
+
+## Proven on the lab
+${n.lab}
+`;
+}
+
+const ids = lifeboat('runbooks').split('\n').map((l) => /^(\S+)\s{2,}/.exec(l)?.[1]).filter(Boolean);
+mkdirSync(outDir, { recursive: true });
+let stale = 0;
+for (const id of ids) {
+  const file = join(outDir, `${id}.md`);
+  const body = doc(id);
+  if (check) {
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== body) {
+      stale++;
+      process.stderr.write(`out of date: ${file}\n`);
+    }
+  } else {
+    writeFileSync(file, body);
+    process.stdout.write(`wrote ${file}\n`);
+  }
+}
+if (check && stale) process.exit(1);
