@@ -1,0 +1,56 @@
+// k3s-external: k3s servers whose datastore is an external etcd cluster (source 001). etcd itself runs as a systemd
+// service with /etc/etcd/etcd.conf (everything the systemd adapter does); the "API server" is the k3s unit, whose
+// `--datastore-endpoint` names the etcd client URLs: repointing it edits the unit file (a copy of the original kept),
+// then `systemctl daemon-reload` and a restart of k3s, exactly as 001 does after its restore.
+import { dirname } from 'node:path';
+import type { ResolvedMember } from '../inventory/resolve.js';
+import { shq } from '../engine/tools.js';
+import type { Platform } from './types.js';
+import { keepOriginal } from './edit.js';
+import { systemd } from './systemd.js';
+
+export const K3S_UNIT = 'k3s';
+const saved = (m: ResolvedMember) => `${dirname(m.config)}/lifeboat-backup`;
+const ifK3s = (cmd: string) => `if systemctl cat ${K3S_UNIT} >/dev/null 2>&1; then ${cmd}; else echo "no ${K3S_UNIT} unit on this host"; fi`;
+/** The unit file systemd loaded k3s from (001: /etc/systemd/system/k3s.service). */
+export const k3sUnitFile = `systemctl show -p FragmentPath --value ${K3S_UNIT}`;
+
+/**
+ * awk that sets the value of --datastore-endpoint in a unit file, in each form k3s units carry it:
+ * `--datastore-endpoint=URL`, `--datastore-endpoint URL`, and (001, k3s's installer) `'--datastore-endpoint' \`
+ * with `'URL' \` on the next line. Quotes around the value are kept.
+ */
+export function setDatastoreEndpoint(value: string): string {
+  const prog = [
+    'function setv(s, start, len,   tok, q) { tok = substr(s, start, len); q = ""; if (substr(tok, 1, 1) == sq) q = sq; else if (substr(tok, 1, 1) == dq) q = dq; return substr(s, 1, start - 1) q v q substr(s, start + len) }',
+    'BEGIN { sq = sprintf("%c", 39); dq = sprintf("%c", 34) }',
+    '{ line = $0',
+    '  if (want && match(line, /[^ \\t\\\\]+/)) { line = setv(line, RSTART, RLENGTH); want = 0 }',
+    '  else if (match(line, /--datastore-endpoint=[^ \\t\\\\"\']*/)) { line = substr(line, 1, RSTART - 1) "--datastore-endpoint=" v substr(line, RSTART + RLENGTH) }',
+    '  else if (match(line, /--datastore-endpoint[\'"]?[ \\t]+[^ \\t\\\\]+/)) { pre = substr(line, 1, RSTART - 1); m = substr(line, RSTART, RLENGTH); rest = substr(line, RSTART + RLENGTH); match(m, /[ \\t]+/); f = substr(m, 1, RSTART + RLENGTH - 1); val = substr(m, RSTART + RLENGTH); line = pre f setv(val, 1, length(val)) rest }',
+    '  else if (line ~ /--datastore-endpoint[\'"]?[ \\t]*\\\\?[ \\t]*$/) want = 1',
+    '  print line }',
+  ].join('\n');
+  return `awk -v v=${shq(value)} '${prog.replace(/'/g, `'\\''`)}'`;
+}
+
+export const k3sExternal: Platform = {
+  ...systemd,
+  topology: 'k3s-external',
+  stopApiserver: () => ifK3s(`systemctl stop ${K3S_UNIT}`),
+  startApiserver: () => ifK3s(`systemctl start ${K3S_UNIT}`),
+  apiserverStopped: () => `! systemctl is-active --quiet ${K3S_UNIT}`,
+  setEtcdServers: (m, stamp, urls) =>
+    ifK3s(
+      [
+        `f=$(${k3sUnitFile}); [ -n "$f" ] && [ -f "$f" ] || { echo "k3s unit file not found" >&2; exit 1; }`,
+        keepOriginal(saved(m), stamp),
+        `grep -q -- '--datastore-endpoint' "$f" || { echo "$f has no --datastore-endpoint: k3s does not use an external etcd here" >&2; exit 1; }`,
+        `t="$f.lifeboat-new"; ${setDatastoreEndpoint(urls.join(','))} "$f" >"$t"`,
+        `if cmp -s "$f" "$t"; then rm -f "$t"; echo "k3s already points at ${urls.join(',')}"; else cat "$t" >"$f" && rm -f "$t" && echo "k3s --datastore-endpoint=${urls.join(',')}"; fi`,
+        'systemctl daemon-reload',
+        `if systemctl is-active --quiet ${K3S_UNIT}; then systemctl restart ${K3S_UNIT}; fi`,
+      ].join('\n'),
+    ),
+  backupConfig: (m, dir) => `${systemd.backupConfig(m, dir)} && { f=$(${k3sUnitFile} 2>/dev/null); [ -n "$f" ] && [ -f "$f" ] && cp -a "$f" ${shq(`${dir}/`)} || true; }`,
+};
