@@ -215,6 +215,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       }
     }
     let lastStdout = '';
+    let reconnected = false;
     const info = compiled.states.get(s.stateId);
     const capture = info?.kind === 'step' ? info.step.capture : undefined;
     const last = h.actions.length - 1;
@@ -229,7 +230,18 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
           result = await perform(h.member, action, s.timeoutMs);
         } catch (err) {
           emit({ type: 'cmd.end', stateId: s.stateId, member: h.member, index, attempt, exitCode: null, signal: null, timedOut: false, durationMs: 0, stdoutSha256: sha(''), stderrSha256: sha(''), tail: tail((err as Error).message) });
-          throw err;
+          // One lost connection per host is mended in place, as resume would: reconnect, ask the check, go on.
+          if (reconnected || !(err instanceof LifeboatError && err.code === 'unreachable') || !h.check) throw err;
+          reconnected = true;
+          emit({ type: 'warning', message: `${h.member}: ${err.message}; reconnecting to re-check ${s.stateId}` });
+          const r = await deps.executor.exec(h.member, h.check, { timeoutMs: 30_000 });
+          emit({ type: 'host.check', stateId: s.stateId, member: h.member, alreadyDone: r.exitCode === 0, exitCode: r.exitCode });
+          if (r.exitCode === 0) {
+            emit({ type: 'host.end', stateId: s.stateId, member: h.member, status: 'already-done', durationMs: deps.clock.now().getTime() - t0 });
+            return;
+          }
+          attempt--;
+          continue;
         }
         emit({
           type: 'cmd.end', stateId: s.stateId, member: h.member, index, attempt,

@@ -194,15 +194,20 @@ export class HostConnection {
 }
 
 /** Opens an exec channel or fails as unreachable (the connection is the only thing that can refuse it here). */
-export function openExec(s: Session, host: string, command: string, displayCommand: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
+/** Opens an exec channel; a refused open (the command never started) is tried again, since sshd frees session slots late. */
+export function openExec(s: Session, host: string, command: string, displayCommand: string, attempt = 0): Promise<ClientChannel> {
+  return new Promise<ClientChannel>((resolve, reject) => {
     if (s.lost) {
       reject(new LifeboatError('unreachable', `connection to ${host} lost before a command could start`, { host, command: displayCommand, cause: s.lost }));
       return;
     }
     s.client.exec(command, (err, ch) => {
-      if (err) reject(new LifeboatError('unreachable', `cannot start a command on ${host}: ${err.message}`, { host, command: displayCommand, cause: err }));
-      else resolve(ch);
+      if (!err) return resolve(ch);
+      if (attempt < 5 && !s.lost && /open failure|CHANNEL_OPEN/i.test(`${err.message} ${(err as { reason?: unknown }).reason ?? ''}`)) {
+        setTimeout(() => openExec(s, host, command, displayCommand, attempt + 1).then(resolve, reject), 50 << attempt);
+        return;
+      }
+      reject(new LifeboatError('unreachable', `cannot start a command on ${host}: ${err.message}`, { host, command: displayCommand, cause: err }));
     });
   });
 }

@@ -113,9 +113,19 @@ export function runCommand(s: Session, command: string, opts: ExecOptions, meta:
           exitCode = typeof code === 'number' ? code : null;
           signal = sig ?? null;
         });
-        ch.on('close', () => {
-          if (!sawExit && !timedOut && s.lost) {
-            onLost(s.lost);
+        const closed = () => {
+          if (!sawExit && !timedOut) {
+            // ssh2 closes the channels of a dropped connection before it reports the drop: no exit status is never a result.
+            finish(() =>
+              reject(
+                new LifeboatError('unreachable', `the channel to ${meta.host} closed without an exit status${s.lost ? ' (connection lost)' : ''}`, {
+                  host: meta.host,
+                  command,
+                  ...(s.lost ? { cause: s.lost } : {}),
+                  hint: 'the command may or may not have completed on the host: check it, then resume',
+                }),
+              ),
+            );
             return;
           }
           finish(() => {
@@ -129,7 +139,8 @@ export function runCommand(s: Session, command: string, opts: ExecOptions, meta:
               timedOut,
             });
           });
-        });
+        };
+        ch.on('close', closed);
         ch.on('error', () => undefined);
 
         if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {

@@ -115,7 +115,7 @@ describe('runner', () => {
     const s = setup({ way: 'x' });
     let cut = 0;
     const handler = (m: string, c: string): Answer => {
-      if (c.startsWith('cut b') && cut++ === 0) return new LifeboatError('unreachable', 'connection lost', { host: m });
+      if (c.startsWith('cut b') && cut++ < 2) return new LifeboatError('unreachable', 'connection lost', { host: m });
       if (c.startsWith('cut-done')) return { exitCode: m === 'a' ? 0 : 1 };
       return {};
     };
@@ -202,5 +202,18 @@ describe('runner', () => {
     const html = markdownToHtml(md, 'r');
     expect(html).toContain('<table>');
     expect(html).not.toContain('<script');
+  });
+
+  it('one lost connection on a step with a check is mended in place: reconnect, re-check, go on', async () => {
+    const s = setup({ way: 'x' });
+    let cuts = 0;
+    const ex = new FakeExecutor((m, c) => {
+      if (c.startsWith('cut a') && cuts++ === 0) return new LifeboatError('unreachable', 'channel closed without an exit status', { host: m });
+      if (c.startsWith('cut-done')) return { exitCode: 1 };
+      return {};
+    });
+    expect(await go(s, deps(ex), { approvals: { all: true, steps: new Set() } })).toBe('done');
+    expect(ex.calls.map((c) => c.command).filter((c) => c.startsWith('cut'))).toEqual(expect.arrayContaining(['cut a --password=none', 'cut-done a', 'cut a --password=none']));
+    expect(readAudit(runFiles(s.runDir).audit).some((e) => e.type === 'warning' && /reconnecting/.test(e.message))).toBe(true);
   });
 });
