@@ -5,7 +5,7 @@ import { chooseSurvivor, quorum } from '../src/engine/facts.js';
 import { shq } from '../src/engine/tools.js';
 import type { HostCtx, PlanCtx, Targets } from '../src/engine/types.js';
 import { healthy, verifyClusterStep } from '../src/steps/cluster.js';
-import { aside, serial, fixOwnership, moveAside, newToken, remoteSnapshot, restoreStep, startApiservers, startEtcd, stopApiservers, stopEtcd } from '../src/steps/data.js';
+import { aside, serial, fixOwnership, followersThenLeader, moveAside, newToken, remoteSnapshot, restoreStep, startApiservers, startEtcd, stopApiservers, stopEtcd } from '../src/steps/data.js';
 import { byName, initialClusterStep, rejoinStep } from '../src/steps/members.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
@@ -73,7 +73,7 @@ export default defineRunbook({
               timeoutMs: 600_000,
             },
           ]),
-          phase('stop', 'Stop the API servers and etcd everywhere', [stopApiservers(all), stopEtcd(all)]),
+          phase('stop', 'Stop the API servers and etcd everywhere', [stopApiservers(all), stopEtcd(followersThenLeader)]),
           decision({
             id: 'strategy',
             title: 'How to make the survivor a one-member cluster?',

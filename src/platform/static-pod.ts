@@ -8,6 +8,8 @@ import { editManifestFlags, keepOriginal, waitPort } from './edit.js';
 const parked = (m: ResolvedMember) => `${dirname(dirname(m.manifest))}/manifests-stopped-by-lifeboat`;
 const saved = (m: ResolvedMember) => `${dirname(dirname(m.manifest))}/lifeboat-backup`;
 const clientHostPort = (m: ResolvedMember) => new URL(m.clientURL).host;
+/** etcd closes its peer port last: both closed means the process is gone, not just its client listener. */
+const peerHostPort = (m: ResolvedMember) => new URL(m.peerURL).host;
 const apiHostPort = (m: ResolvedMember) => `${m.address}:6443`;
 
 function stop(manifest: string, park: string, waitDown: string): string {
@@ -50,9 +52,9 @@ function editLive(m: ResolvedMember, edit: string): string {
 
 export const staticPod: Platform = {
   topology: 'static-pod',
-  stopEtcd: (m) => stop(m.manifest, parked(m), waitPort(clientHostPort(m), 'down')),
+  stopEtcd: (m) => stop(m.manifest, parked(m), `${waitPort(clientHostPort(m), 'down')}\n${waitPort(peerHostPort(m), 'down')}`),
   startEtcd: (m) => start(m.manifest, parked(m), waitPort(clientHostPort(m), 'up')),
-  etcdStopped: (m) => `[ ! -f ${shq(m.manifest)} ] && ! ss -Hltn | awk '{print $4}' | grep -qxF ${shq(clientHostPort(m))}`,
+  etcdStopped: (m) => `[ ! -f ${shq(m.manifest)} ] && ! ss -Hltn | awk '{print $4}' | grep -qxF -e ${shq(clientHostPort(m))} -e ${shq(peerHostPort(m))}`,
   stopApiserver: (m) => stop(m.apiserverManifest, parked(m), waitPort(apiHostPort(m), 'down')),
   startApiserver: (m) => start(m.apiserverManifest, parked(m), 'true'),
   apiserverStopped: (m) => `[ ! -f ${shq(m.apiserverManifest)} ]`,

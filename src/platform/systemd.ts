@@ -8,6 +8,8 @@ import { editEnvFile, keepOriginal, waitPort } from './edit.js';
 const DROPIN_DIR = '/etc/systemd/system/etcd.service.d';
 const FORCE_DROPIN = `${DROPIN_DIR}/90-lifeboat-force-new-cluster.conf`;
 const clientHostPort = (m: ResolvedMember) => new URL(m.clientURL).host;
+/** etcd closes its peer port last: both closed means the process is gone, not just its client listener. */
+const peerHostPort = (m: ResolvedMember) => new URL(m.peerURL).host;
 const saved = (m: ResolvedMember) => `${dirname(m.config)}/lifeboat-backup`;
 /** The API server, when the host runs one as a unit; hosts without it skip those steps. */
 const apiUnit = 'kube-apiserver';
@@ -24,7 +26,7 @@ const FLAG_VARS: Record<string, string> = {
 
 export const systemd: Platform = {
   topology: 'systemd',
-  stopEtcd: (m) => [`systemctl stop etcd`, waitPort(clientHostPort(m), 'down')].join('\n'),
+  stopEtcd: (m) => [`systemctl stop etcd`, waitPort(clientHostPort(m), 'down'), waitPort(peerHostPort(m), 'down')].join('\n'),
   startEtcd: (m) => [`systemctl daemon-reload`, `systemctl start etcd`, waitPort(clientHostPort(m), 'up')].join('\n'),
   etcdStopped: () => `! systemctl is-active --quiet etcd`,
   stopApiserver: () => ifApi(`systemctl stop ${apiUnit}`),

@@ -50,6 +50,16 @@ export const stopApiservers = (targets: Targets): StepDef => ({
   timeoutMs: 120_000,
 });
 
+/** Members with the leader last: a leader stopped after its followers has nobody to hand over to, so it exits at once. */
+export function leaderLast(c: PlanCtx): string[] {
+  const names = c.inventory.members.map((m) => m.name);
+  const ids = new Map(Object.entries(c.facts.members).flatMap(([n, f]) => (f.status ? [[f.status.memberId, n] as const] : [])));
+  const leaders = new Set(Object.values(c.facts.members).flatMap((f) => (f.status && f.status.leader !== '0' ? [ids.get(f.status.leader)] : [])));
+  return [...names.filter((n) => !leaders.has(n)), ...names.filter((n) => leaders.has(n))];
+}
+
+export const followersThenLeader: Targets = { kind: 'pick', members: leaderLast, describe: 'each member in turn, the leader last' };
+
 export const stopEtcd = (targets: Targets): StepDef => ({
   id: 'stop-etcd',
   title: 'Stop etcd',
@@ -173,7 +183,8 @@ export function keyCountStep(expected: (c: PlanCtx) => number | undefined): Step
   return {
     id: 'key-count',
     title: "Key count equals the snapshot's",
-    targets: { kind: 'each' },
+    // Read-only, so every member answers at once.
+    targets: { kind: 'all' },
     actions: (c) => {
       const want = expected(c);
       // --limit=1 keeps the answer small; etcd still reports the total count of matching keys.

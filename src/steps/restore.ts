@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { decision, phase } from '../engine/define.js';
 import type { Node, PlanCtx } from '../engine/types.js';
 import { verifyClusterStep } from './cluster.js';
-import { fixOwnership, keyCountStep, moveAside, remoteSnapshot, restoreStep, startApiservers, startEtcd, stopApiservers, stopEtcd, uploadSnapshot } from './data.js';
+import { fixOwnership, followersThenLeader, keyCountStep, moveAside, remoteSnapshot, restoreStep, startApiservers, startEtcd, stopApiservers, stopEtcd, uploadSnapshot } from './data.js';
 
 export const restoreParams = z
   .object({
@@ -44,7 +44,7 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
             },
           ]),
           phase('distribute', 'Distribute the snapshot', [uploadSnapshot(all, snapshotOf)]),
-          phase('stop', 'Stop the API servers and etcd everywhere before any restore', [stopApiservers(all), stopEtcd(all)]),
+          phase('stop', 'Stop the API servers and etcd everywhere before any restore', [stopApiservers(all), stopEtcd(followersThenLeader)]),
           phase('restore', 'Restore every member from the same snapshot', [
             moveAside(all),
             restoreStep({ targets: all, snapshot: (c) => remoteSnapshot(c), cluster: (c) => c.inventory.members, bump: true, skipHashCheck: (c) => c.params.skipHashCheck === 'true' }),
