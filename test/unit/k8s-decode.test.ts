@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { present, toYaml } from '../../src/k8s/present.js';
 import { secretboxOpen } from '../../src/k8s/secretbox.js';
 import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
 
-const DIR = '/work/shared/testdata/k8s-protobuf/';
+const DIR = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
 const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.pb'));
 
 // The `default` Namespace value from source 000 (etcdctl get -w json), and the YAML kubectl shows for it.

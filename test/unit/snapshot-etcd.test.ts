@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 // Real snapshots from a throwaway etcd 3.4 on 127.0.0.1: our reader must agree with etcd and etcdctl.
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { Snapshot } from '../../src/snapshot/snapshot.js';
 import { verify } from '../../src/snapshot/verify.js';
 import { run as snapshotCli } from '../../src/cli/snapshot/index.js';
 
-const FIX = '/work/shared/testdata/k8s-protobuf/';
+const FIX = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
 const RESOURCE: Record<string, string> = { Namespace: 'namespaces', ConfigMap: 'configmaps', Secret: 'secrets', Service: 'services/specs', Endpoints: 'services/endpoints', ServiceAccount: 'serviceaccounts', Pod: 'pods', Node: 'minions', PersistentVolume: 'persistentvolumes', PersistentVolumeClaim: 'persistentvolumeclaims', Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', CronJob: 'cronjobs', Role: 'roles', RoleBinding: 'rolebindings', ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', Ingress: 'ingress', Lease: 'leases' };
 const CLUSTER = new Set(['Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding']);
 
