@@ -3,8 +3,10 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { refused, usage } from '../core/errors.js';
 import { EtcdClient, prefixEnd } from './grpc.js';
-import { execInHost } from './hosts.js';
-import { stateDir } from './paths.js';
+import { execInHost, pidsOfHost } from './hosts.js';
+import { alive } from './proc.js';
+import { DOCKER_DATA } from './modes.js';
+import { imagesDir, stateDir } from './paths.js';
 import { asLab, member } from './state.js';
 import { sshBannerInLab } from './status.js';
 import { waitFor } from './wait.js';
@@ -13,6 +15,7 @@ import { SCENARIOS, type BreakResult, type Lab, type Scenario } from './types.js
 
 /** Pid (inside the host's pid namespace) of the running etcd, from the kubelet or systemd stand-in's records. */
 export function etcdPid(lab: Lab, name: string): number | null {
+  if (lab.mode === 'docker') return containerEtcdPid(lab, name);
   if (lab.mode === 'static-pod') {
     for (const p of readPods(stateDir(lab.dir, name))) {
       const c = p.containers.find((x) => x.name === 'etcd' && x.state === 'running');
@@ -27,6 +30,26 @@ export function etcdPid(lab: Lab, name: string): number | null {
     return null;
   }
 }
+
+/** docker mode: the host's process running the etcd image's binary (its pid inside the host), found by pid, not name. */
+function containerEtcdPid(lab: Lab, name: string): number | null {
+  const bin = join(imagesDir(lab.dir), 'etcd', 'usr', 'local', 'bin', 'etcd');
+  for (const pid of pidsOfHost(lab, name)) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmd[0] !== bin) continue;
+      const ns = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+      const inHost = ns?.[ns.length - 1];
+      if (inHost && alive(pid)) return Number(inHost);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/** The data dir inside a host: docker keeps it in the etcd-data volume. */
+export const labDataDir = (lab: Lab) => (lab.mode === 'docker' ? DOCKER_DATA : '/var/lib/etcd');
 
 async function etcdAnswers(lab: Lab, name: string): Promise<boolean> {
   const c = new EtcdClient(member(lab, name).clientURL, lab.client);
@@ -72,8 +95,8 @@ export async function labBreak(labOrDir: Lab | string, scenario: Scenario | stri
 
     case 'wipe-member':
       await killEtcd(lab, one, 'KILL', actions);
-      await sh(lab, one, 'rm -rf /var/lib/etcd/member');
-      actions.push(`${one}: rm -rf /var/lib/etcd/member`);
+      await sh(lab, one, `rm -rf ${labDataDir(lab)}/member`);
+      actions.push(`${one}: rm -rf ${labDataDir(lab)}/member`);
       return result([one]);
 
     case 'lose-quorum': {
@@ -82,8 +105,8 @@ export async function labBreak(labOrDir: Lab | string, scenario: Scenario | stri
       const victims = lab.members.map((m) => m.name).filter((n) => n !== memberName).reverse().slice(0, need);
       for (const n of victims) {
         await killEtcd(lab, n, 'KILL', actions);
-        await sh(lab, n, 'rm -rf /var/lib/etcd/member');
-        actions.push(`${n}: rm -rf /var/lib/etcd/member`);
+        await sh(lab, n, `rm -rf ${labDataDir(lab)}/member`);
+        actions.push(`${n}: rm -rf ${labDataDir(lab)}/member`);
       }
       return result(victims);
     }
@@ -91,8 +114,8 @@ export async function labBreak(labOrDir: Lab | string, scenario: Scenario | stri
     case 'corrupt-member': {
       // Both bbolt meta pages overwritten: etcd refuses to open the db on its next start.
       await killEtcd(lab, one, 'KILL', actions);
-      await sh(lab, one, 'test -s /var/lib/etcd/member/snap/db && dd if=/dev/urandom of=/var/lib/etcd/member/snap/db bs=4096 count=2 conv=notrunc status=none');
-      actions.push(`${one}: dd if=/dev/urandom of=/var/lib/etcd/member/snap/db bs=4096 count=2 conv=notrunc`);
+      await sh(lab, one, `test -s ${labDataDir(lab)}/member/snap/db && dd if=/dev/urandom of=${labDataDir(lab)}/member/snap/db bs=4096 count=2 conv=notrunc status=none`);
+      actions.push(`${one}: dd if=/dev/urandom of=${labDataDir(lab)}/member/snap/db bs=4096 count=2 conv=notrunc`);
       return result([one]);
     }
 

@@ -1,5 +1,6 @@
 // Builds one host's own filesystem in the lab folder: kubeadm pki and manifests or etcd.conf and unit, sshd config, init script, tool wrappers.
-import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { dockerHostFiles, k3sHostFiles } from './modes.js';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { FALLBACK_BINDS, HOST_BINDS, HOST_OVERLAYS, hostDir, hostPath, imagesDir, logDir, stateDir, standinsDir } from './paths.js';
@@ -51,7 +52,10 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
     writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members), { mode: 0o600 });
     writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m), { mode: 0o600 });
+  } else if (mode === 'docker') {
+    certs.push(dockerHostFiles(p, m, o.cas, readFileSync(o.cas.etcd.crt, 'utf8')));
   } else {
+    if (mode === 'k3s-external') certs.push(k3sHostFiles(p, m, o.members, o.cas));
     const etc = p('/etc/etcd');
     copyFileSync(o.cas.etcd.crt, join(etc, 'ca.crt'));
     certs.push(
@@ -65,7 +69,7 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
     symlinkSync('/usr/lib/systemd/system/etcd.service', p('/etc/systemd/system/multi-user.target.wants/etcd.service'));
   }
   await Promise.all([pub, ...certs]);
-  if (mode === 'systemd') {
+  if (mode === 'systemd' || mode === 'k3s-external') {
     // etcd runs as the etcd user here: it owns its data dir, config and keys (as the RPM sets it up).
     const { uid, gid } = etcdUser();
     for (const f of ['', 'ca.crt', 'server.crt', 'server.key', 'peer.crt', 'peer.key', 'etcd.conf']) chownSync(join(p('/etc/etcd'), f), uid, gid);
@@ -78,12 +82,15 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
   const tools: Record<string, string> =
     mode === 'static-pod'
       ? { 'kube-apiserver': wrapper(node, join(S, 'apiserver.js')), crictl: wrapper(node, join(S, 'crictl.js'), ['--state', stateDir(dir, m.name), '--images', imagesDir(dir)]) }
-      : { systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']) };
+      : mode === 'docker'
+        ? {}
+        : { systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']) };
+  if (mode === 'k3s-external') tools.k3s = wrapper(node, join(S, 'k3s.js'));
   // docker: a host without etcdctl runs it from the etcd image (source 000), so it has docker (the stand-in).
-  if (o.noEtcdctl) tools.docker = wrapper(node, join(S, 'docker.js'), ['--images', imagesDir(dir), '--logs', logDir(dir, m.name)]);
+  if (o.noEtcdctl || mode === 'docker') tools.docker = wrapper(node, join(S, 'docker.js'), ['--images', imagesDir(dir), '--logs', logDir(dir, m.name)]);
   for (const [name, text] of Object.entries(tools)) writeFileSync(join(sbin, name), text, { mode: 0o755 });
 
   writeFileSync(join(H, 'sshd_config'), sshdConfig(m, H, o.authorizedKeys, o.access));
-  writeFileSync(join(H, 'init.sh'), initScript({ labId: o.labId, member: m, mode, hostDir: H, node, standins: S, etcdOwner: mode === 'systemd' ? 'etcd:etcd' : 'root:root', authorizedKeys: o.authorizedKeys, ...(o.access ? { access: o.access } : {}), noEtcdctl: o.noEtcdctl === true }), { mode: 0o755 });
+  writeFileSync(join(H, 'init.sh'), initScript({ labId: o.labId, member: m, mode, hostDir: H, node, standins: S, etcdOwner: mode === 'systemd' || mode === 'k3s-external' ? 'etcd:etcd' : 'root:root', authorizedKeys: o.authorizedKeys, members: o.members, ...(o.access ? { access: o.access } : {}), noEtcdctl: o.noEtcdctl === true }), { mode: 0o755 });
   return await pub;
 }

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { relative, dirname } from 'node:path';
 import { stringify } from 'yaml';
 import type { Lab } from './types.js';
+import { DOCKER_DATA, dockerTls } from './modes.js';
 
 export function inventoryDoc(lab: Lab): Record<string, unknown> {
   const base = dirname(lab.inventoryPath);
@@ -17,7 +18,10 @@ export function inventoryDoc(lab: Lab): Record<string, unknown> {
       identityFile: relative(base, lab.ssh.identityFile),
       knownHosts: relative(base, lab.ssh.knownHosts),
     },
-    members: lab.members.map((m) => ({ name: m.name, address: m.address, peerURL: m.peerURL, clientURL: m.clientURL })),
+    // docker: data in the etcd-data volume, RKE's per-node certs; k3s-external: etcd.conf's certs (the systemd layout).
+    ...(lab.mode === 'docker' ? { etcd: { dataDir: DOCKER_DATA } } : {}),
+    ...(lab.mode === 'k3s-external' ? { etcd: { tls: { ca: '/etc/etcd/ca.crt', cert: '/etc/etcd/peer.crt', key: '/etc/etcd/peer.key' } } } : {}),
+    members: lab.members.map((m) => ({ name: m.name, address: m.address, peerURL: m.peerURL, clientURL: m.clientURL, ...(lab.mode === 'docker' ? { etcd: { tls: dockerTls(m) } } : {}) })),
   };
 }
 

@@ -34,7 +34,7 @@ export async function preflight(mode: LabMode): Promise<void> {
   const missing: string[] = [];
   for (const [bin, pkg] of BINARIES) if (!(await which(bin))) missing.push(`${bin} (${pkg})`);
   if (missing.length) throw environment(`lab: missing ${missing.join(', ')}`, 'run `npm run setup` (scripts/setup.sh installs them) or apt-get install the packages named');
-  if (mode === 'systemd' && (await run('id', ['-u', 'etcd'])).code !== 0) {
+  if ((mode === 'systemd' || mode === 'k3s-external') && (await run('id', ['-u', 'etcd'])).code !== 0) {
     throw environment('lab: systemd mode runs etcd as the `etcd` user, which does not exist', 'install etcd-server (it creates the user) or `useradd --system etcd`');
   }
   if (!existsSync(join(standinsDir(), 'kubelet.js'))) throw environment('lab: the lab stand-ins are not built', 'run `npm run build` in the project folder');

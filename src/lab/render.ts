@@ -1,6 +1,7 @@
 // Text of the files a lab host carries: kubeadm-like manifests, etcd.conf and unit, sshd_config, the host's init script and tool wrappers.
 import { FALLBACK_BINDS, HOST_BINDS } from './paths.js';
 import { inetdCommand, memberSshdExtra, opsUserScript } from './access.js';
+import { dockerBoot } from './modes.js';
 import { ROOT_ACCESS, type LabAccess, type LabMember, type LabMode } from './types.js';
 
 const PKI = '/etc/kubernetes/pki';
@@ -212,7 +213,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), its own /etc and /var/lib layers and folders, sshd and kubelet or systemd stand-in. */
-export function initScript(o: { labId: string; member: LabMember; mode: LabMode; hostDir: string; node: string; standins: string; etcdOwner: string; authorizedKeys: string; access?: LabAccess; noEtcdctl?: boolean }): string {
+export function initScript(o: { labId: string; member: LabMember; mode: LabMode; hostDir: string; node: string; standins: string; etcdOwner: string; authorizedKeys: string; members?: LabMember[]; access?: LabAccess; noEtcdctl?: boolean }): string {
   const H = o.hostDir;
   const access = o.access ?? ROOT_ACCESS;
   // jump: sshd answers only in the bastion's private network (fd 3); its sessions run here, in the machine's network.
@@ -228,7 +229,9 @@ export function initScript(o: { labId: string; member: LabMember; mode: LabMode;
   const daemon =
     o.mode === 'static-pod'
       ? `${o.node} ${o.standins}/kubelet.js --manifests /etc/kubernetes/manifests --state ${H}/state --logs ${H}/log --node ${o.member.name} >>${H}/log/kubelet.log 2>&1 &`
-      : `${o.node} ${o.standins}/systemd.js --state ${H}/state --logs ${H}/log --socket /run/systemd/lifeboat.sock >>${H}/log/systemd.log 2>&1 &`;
+      : o.mode === 'docker'
+        ? `${dockerBoot(o.member, o.members ?? [o.member])} >>${H}/log/docker-boot.log 2>&1\nsleep infinity &`
+        : `${o.node} ${o.standins}/systemd.js --state ${H}/state --logs ${H}/log --socket /run/systemd/lifeboat.sock >>${H}/log/systemd.log 2>&1 &`;
   return `#!/bin/bash
 # pid 1 of lab host ${o.member.name} (own mount, UTS and pid namespaces); lifeboat lab down stops it by pid.
 set -eu

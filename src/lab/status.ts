@@ -107,7 +107,7 @@ export async function labStatus(labOrDir: Lab | string): Promise<LabStatus> {
   const lab = asLab(labOrDir);
   const rows = await Promise.all(lab.members.map((m) => memberStatus(lab, m)));
   const names = new Map(rows.filter((r) => r.memberId !== null).map((r) => [r.memberId!, r.name]));
-  const apis = lab.mode === 'static-pod' ? await Promise.all(lab.members.map((m) => apiserverReport(lab, m))) : [];
+  const apis = lab.mode !== 'systemd' ? await Promise.all(lab.members.map((m) => apiserverReport(lab, m))) : [];
   const members: MemberStatus[] = rows.map(({ memberId: _id, leaderId, ...r }, i) => ({
     ...r,
     leader: leaderId === null ? null : (names.get(leaderId) ?? leaderId.toString(16)),
@@ -117,7 +117,7 @@ export async function labStatus(labOrDir: Lab | string): Promise<LabStatus> {
 }
 
 export function formatStatus(s: LabStatus): string {
-  const head = ['MEMBER', 'ADDRESS', 'HOST', 'SSHD', 'ETCD', 'HEALTHY', 'LEADER', 'RAFT INDEX', 'REVISION', ...(s.mode === 'static-pod' ? ['APISERVER'] : [])];
+  const head = ['MEMBER', 'ADDRESS', 'HOST', 'SSHD', 'ETCD', 'HEALTHY', 'LEADER', 'RAFT INDEX', 'REVISION', ...(s.mode !== 'systemd' ? ['APISERVER'] : [])];
   const yn = (b: boolean) => (b ? 'up' : 'down');
   const rows = s.members.map((m) => [
     m.name,
@@ -129,7 +129,7 @@ export function formatStatus(s: LabStatus): string {
     m.isLeader ? `${m.leader} *` : (m.leader ?? '-'),
     m.raftIndex === null ? '-' : String(m.raftIndex),
     m.revision === null ? '-' : String(m.revision),
-    ...(s.mode === 'static-pod' ? [m.apiserver ? (m.apiserver.ok ? 'ok' : m.apiserver.running ? 'no etcd' : 'down') : '-'] : []),
+    ...(s.mode !== 'systemd' ? [m.apiserver ? (m.apiserver.ok ? 'ok' : m.apiserver.running ? 'no etcd' : 'down') : '-'] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

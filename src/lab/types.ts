@@ -1,5 +1,5 @@
 // Shapes shared by the lab modules: options, the state file, status rows and break scenarios.
-export const LAB_MODES = ['static-pod', 'systemd'] as const;
+export const LAB_MODES = ['static-pod', 'systemd', 'docker', 'k3s-external'] as const;
 export type LabMode = (typeof LAB_MODES)[number];
 
 export const LAB_SIZES = [1, 3, 5, 7] as const;

@@ -7,7 +7,8 @@ import { claimSubnet, parseSubnet, releaseSubnet } from './claim.js';
 import { labDown } from './down.js';
 import { buildHost } from './hostfs.js';
 import { hostPids, hostReady, initPid, startHost } from './hosts.js';
-import { HOST_BINDS, hostDir, imagesDir, labFile, logDir, stateDir } from './paths.js';
+import { HOST_BINDS, hostDir, imagesDir, labFile, logDir, stateDir, standinsDir } from './paths.js';
+import { apiserverImage } from './modes.js';
 import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
 import { preflight } from './preflight.js';
 import { alive } from './proc.js';
@@ -73,7 +74,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const size = opts.members ?? 3;
   if (!(LAB_SIZES as readonly number[]).includes(size)) throw usage(`lab: --members ${size} is not one of 3, 5, 7`, 'use --members 3|5|7');
   const mode = opts.mode ?? 'static-pod';
-  if (!LAB_MODES.includes(mode)) throw usage(`lab: --mode ${String(mode)} is not static-pod or systemd`, 'use --mode static-pod|systemd');
+  if (!LAB_MODES.includes(mode)) throw usage(`lab: --mode ${String(mode)} is not one of ${LAB_MODES.join(', ')}`, `use --mode ${LAB_MODES.join('|')}`);
   const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
   const dir = labDirOf(opts.dir);
   const t0 = Date.now();
@@ -124,6 +125,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       sshKey(lab.ssh.identityFile, `lifeboat-lab-${id}`),
     ]);
     makeEtcdImage(dir);
+    if (mode === 'docker') apiserverImage(imagesDir(dir), process.execPath, standinsDir());
     const authorizedKeys = join(dir, 'ssh', 'authorized_keys');
     writeFileSync(authorizedKeys, clientPub + '\n', { mode: 0o600 });
     const hostKeys = await Promise.all(members.map((m) => buildHost({ dir, labId: id, mode, m, members, cas: { etcd: etcdCa, kube: kubeCa }, authorizedKeys, access, noEtcdctl: noEtcdctl.includes(m.name) })));
@@ -165,13 +167,15 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     await waitFor(
       async () => {
         const st = await labStatus(lab);
-        const bad = st.members.filter((m) => !m.healthy || !m.sshdUp || (mode === 'static-pod' ? !m.apiserver?.ok : unitState(dir, m.name) !== 'active'));
-        if (bad.length) throw new Error(bad.map((m) => `${m.name}: ${!m.sshdUp ? 'sshd down' : !m.healthy ? (m.error ?? 'etcd not healthy') : mode === 'static-pod' ? 'apiserver not ready' : 'etcd.service not active yet'}`).join('; '));
+        const units = mode === 'systemd' || mode === 'k3s-external';
+        const apis = mode !== 'systemd';
+        const bad = st.members.filter((m) => !m.healthy || !m.sshdUp || (apis && !m.apiserver?.ok) || (units && unitState(dir, m.name) !== 'active'));
+        if (bad.length) throw new Error(bad.map((m) => `${m.name}: ${!m.sshdUp ? 'sshd down' : !m.healthy ? (m.error ?? 'etcd not healthy') : apis && !m.apiserver?.ok ? 'apiserver not ready' : 'etcd.service not active yet'}`).join('; '));
         return st.members.some((m) => m.isLeader);
       },
       { timeoutMs: 45_000, intervalMs: 150, what: 'etcd healthy, sshd and apiserver up on every member' },
     ).catch((err: Error) => {
-      const logs = members.map((m) => `${m.name}: ${tail(join(logDir(dir, m.name), mode === 'static-pod' ? 'etcd-' + m.name + '_etcd.log' : 'etcd.service.log'), 2)}`).join(' || ');
+      const logs = members.map((m) => `${m.name}: ${tail(join(logDir(dir, m.name), mode === 'static-pod' ? 'etcd-' + m.name + '_etcd.log' : mode === 'docker' ? 'docker-etcd.log' : 'etcd.service.log'), 2)}`).join(' || ');
       throw new Error(`lab: ${err.message} — etcd logs: ${logs}`);
     });
     log(`etcd healthy on all ${size} members (${Date.now() - t0} ms)`);

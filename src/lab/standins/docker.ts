@@ -116,7 +116,7 @@ function parseMount(spec: string): Mount {
 
 /** A program of the image: looked up in the image's folders only. */
 function imageProgram(image: string, prog: string): string | null {
-  const root = join(imagesDir, /etcd/.test(image) ? 'etcd' : 'none');
+  const root = join(imagesDir, /etcd/.test(image) ? 'etcd' : /apiserver|hyperkube/.test(image) ? 'kube-apiserver' : 'none');
   if (prog.includes('/')) return existsSync(join(root, prog)) ? join(root, prog) : null;
   for (const d of ['usr/local/bin', 'usr/bin', 'bin']) if (existsSync(join(root, d, prog))) return join(root, d, prog);
   return null;
