@@ -14,6 +14,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'show', summary: 'a runbook: its steps and its diagram (text|mermaid)', load: () => import('./show/index.js') },
   { name: 'inventory', summary: 'inventory check FILE: validate an inventory', load: () => import('./inventory/index.js') },
   { name: 'backup', summary: 'backup schedule --emit cronjob: scheduled snapshots on the control plane', load: () => import('./backup/index.js') },
+  { name: 'discover', summary: 'read how etcd runs on each host (ssh) and write the inventory, with findings', load: () => import('./discover/index.js') },
   { name: 'diagnose', summary: 'read-only health, quorum and consistency check (exit 0/1/3)', load: () => import('./diagnose/index.js') },
   { name: 'plan', summary: 'dry run: every command per host, in order; changes nothing', load: () => import('./plan/index.js') },
   { name: 'run', summary: 'run a runbook (confirmations before destructive steps)', load: () => import('./run/index.js') },
