@@ -153,6 +153,6 @@ describe('discover: bad input', () => {
     r = await cli(['discover', '--ssh', 'root@127.0.0.9:1', '--identity', key, '--known-hosts', '/dev/null']);
     expectCode(r, 2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/cannot connect to root@127\.0\.0\.9:1/);
+    expect(r.stderr).toMatch(/cannot connect to root@\[127\.0\.0\.9\]:1: connect ECONNREFUSED/);
   });
 });
