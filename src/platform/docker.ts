@@ -12,6 +12,8 @@ import { waitPort } from './edit.js';
 export const ETCD_CONTAINER = 'etcd';
 export const APISERVER_CONTAINER = 'kube-apiserver';
 const clientHostPort = (m: ResolvedMember) => new URL(m.clientURL).host;
+/** etcd closes its peer port last: both closed means the process is gone. */
+const peerHostPort = (m: ResolvedMember) => new URL(m.peerURL).host;
 const saved = (m: ResolvedMember) => `${m.backupDir}/lifeboat-docker`;
 
 const running = (c: string) => `[ "$(docker inspect -f '{{.State.Running}}' ${c} 2>/dev/null)" = true ]`;
@@ -71,7 +73,7 @@ function recreate(c: string, flags: Record<string, string | null>, stamp: string
 
 export const docker: Platform = {
   topology: 'docker',
-  stopEtcd: (m) => [`if ${running(ETCD_CONTAINER)}; then docker stop ${ETCD_CONTAINER} >/dev/null; fi`, waitPort(clientHostPort(m), 'down')].join('\n'),
+  stopEtcd: (m) => [`if ${running(ETCD_CONTAINER)}; then docker stop ${ETCD_CONTAINER} >/dev/null; fi`, waitPort(clientHostPort(m), 'down'), waitPort(peerHostPort(m), 'down')].join('\n'),
   startEtcd: (m) => [`${exists(ETCD_CONTAINER)} || { echo "no container ${ETCD_CONTAINER} on this host" >&2; exit 1; }`, `${running(ETCD_CONTAINER)} || docker start ${ETCD_CONTAINER} >/dev/null`, waitPort(clientHostPort(m), 'up')].join('\n'),
   etcdStopped: () => `! ${running(ETCD_CONTAINER)}`,
   stopApiserver: () => ifApi(`if ${running(APISERVER_CONTAINER)}; then docker stop ${APISERVER_CONTAINER}; fi`),
