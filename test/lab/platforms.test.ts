@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
 import type { Inventory } from '../../src/inventory/resolve.js';
-import { labBreak, labDown, labExec, labStatus, labUp, type Lab, type LabMode } from '../../src/lab/index.js';
+import { labBreak, labDown, labExec, labStatus, labUp, waitFor, type Lab, type LabMode } from '../../src/lab/index.js';
 import { cli, clusterValues, expectCode, expectSameData } from './runbook-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lifeboat-platforms-'));
@@ -64,22 +64,25 @@ async function discoverEqualsLab(lab: Lab, extra: string[] = []): Promise<string
   return text;
 }
 
-/** restore-multi-master from a fresh backup, then lose quorum and recover it: every key and value as before. */
-async function adapterRunbooks(lab: Lab): Promise<void> {
+/** restore-multi-master from a fresh backup (unless only the recovery is asked), then lose quorum and recover it: every key and value as before. */
+async function adapterRunbooks(lab: Lab, withRestore = true): Promise<void> {
   const dir = join(lab.dir, '..');
   const want = await clusterValues(lab);
   expect(want.size).toBeGreaterThan(1000);
-  let r = await cli(['run', 'backup', '-i', lab.inventoryPath, '--set', `to=${join(dir, 'backups')}`, '--yes', '--run-dir', join(dir, 'run-backup')]);
-  expectCode(r, 0);
-  const snap = join(dir, 'backups', readdirSync(join(dir, 'backups'))[0]!, 'etcd-cp-1.db');
-  r = await cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${snap}`, '--yes', '--run-dir', join(dir, 'run-restore')]);
-  expectCode(r, 0);
-  expectSameData(await clusterValues(lab), want);
+  let r: Awaited<ReturnType<typeof cli>>;
+  if (withRestore) {
+    r = await cli(['run', 'backup', '-i', lab.inventoryPath, '--set', `to=${join(dir, 'backups')}`, '--yes', '--run-dir', join(dir, 'run-backup')]);
+    expectCode(r, 0);
+    const snap = join(dir, 'backups', readdirSync(join(dir, 'backups'))[0]!, 'etcd-cp-1.db');
+    r = await cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${snap}`, '--yes', '--run-dir', join(dir, 'run-restore')]);
+    expectCode(r, 0);
+    expectSameData(await clusterValues(lab), want);
+  }
   await labBreak(lab, 'lose-quorum');
   r = await cli(['run', 'recover-quorum', '-i', lab.inventoryPath, '--set', 'strategy=force-new-cluster', '--yes', '--run-dir', join(dir, 'run-recover')]);
   expectCode(r, 0);
-  const st = await labStatus(lab);
-  expect(st.members.map((m) => [m.name, m.healthy, m.apiserver?.ok])).toEqual(lab.members.map((m) => [m.name, true, true]));
+  // The API servers (containers or k3s) report etcd reachable again; they poll every second.
+  await waitFor(async () => (await labStatus(lab)).members.every((m) => m.healthy && m.apiserver?.ok), { timeoutMs: 30_000, intervalMs: 250, what: 'every member healthy and its API server reaching etcd' });
   for (const m of lab.members) expectSameData(await clusterValues(lab, m.name), want);
 }
 
@@ -130,8 +133,10 @@ describe('k3s-external (source 001)', () => {
     const text = await discoverEqualsLab(lab);
     expect(text).toMatch(/# k3s --datastore-endpoint=https:.* \(--datastore-endpoint in \/etc\/systemd\/system\/k3s\.service\)/);
   });
-  it('the k3s adapter: restore-multi-master and recover-quorum; k3s repointed through its unit (original kept), daemon-reload, restart', async () => {
-    await adapterRunbooks(lab);
+  // etcd here is the systemd adapter's (tested with every runbook in the systemd runbook tests); what is k3s's own is
+  // the repointing of --datastore-endpoint, which recover-quorum does twice (to the survivor, then to all).
+  it('the k3s adapter: recover-quorum; k3s repointed through its unit (original kept), daemon-reload, restart', async () => {
+    await adapterRunbooks(lab, false);
     const unit = await labExec(lab, 'cp-2', 'cat /etc/systemd/system/k3s.service; ls /etc/etcd/lifeboat-backup/');
     expect(unit.stdout).toContain(`'${lab.members.map((m) => m.clientURL).join(',')}'`);
     expect(unit.stdout).toMatch(/k3s\.service\.before-/);
