@@ -251,6 +251,8 @@ ${FALLBACK_BINDS.map((p) => `  mkdir -p ${p} && mount --bind ${H}/root${p} ${p}`
   echo bind >${H}/state/fs-mode
 fi
 ${HOST_BINDS.map((p) => `mount --bind ${H}/bind${p} ${p}`).join('\n')}
+# Root's home of this host, as on a fresh node: not the machine's (whose shell start-up files are not a node's).
+mkdir -p ${H}/home-root && chmod 0700 ${H}/home-root && mount --bind ${H}/home-root /root
 ${extra}
 cd /
 set +e

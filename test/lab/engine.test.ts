@@ -82,45 +82,57 @@ describe('engine on the lab', () => {
     expect(cli(['audit', 'verify', runDir]).status).toBe(0);
   });
 
-  it('a cut SSH connection mid-command is detected; the run resumes and re-checks the step', async () => {
+  it('a cut SSH connection mid-command is detected: mended once in place, and a second cut stops the run for resume', async () => {
     const dir = join(work, 'cut');
     spawnSync('mkdir', ['-p', dir]);
     const inventory = loadInventory(lab.inventoryPath);
+    const stamp = `T${Date.now()}`;
+    const f = (ext: string) => `/backup/cut-${stamp}.${ext}`;
     const rb = defineRunbook({
       id: 'cut', title: 't', summary: 's', when: 'w', params: z.object({}).strict(),
       nodes: [phase('p', 'P', [{
         id: 'slow',
         title: 'a long command',
         targets: { kind: 'pick', members: () => ['cp-1'], describe: 'cp-1' },
-        actions: (c) => [{
+        actions: () => [{
           kind: 'sh',
-          // Record the pid of this connection's sshd process, then take long enough to be cut.
-          script: `p=$$; m=$(cat /run/sshd.pid); while [ "$(awk '/^PPid/{print $2}' /proc/$p/status)" != "$m" ]; do p=$(awk '/^PPid/{print $2}' /proc/$p/status); done; echo $p >/backup/cut-${c.stamp}.pid; sleep 20; touch /backup/cut-${c.stamp}.done`,
+          // Record the pid of this connection's sshd process, then take long enough to be cut (unless told to be fast).
+          script: `p=$$; m=$(cat /run/sshd.pid); while [ "$(awk '/^PPid/{print $2}' /proc/$p/status)" != "$m" ]; do p=$(awk '/^PPid/{print $2}' /proc/$p/status); done; echo $p >${f('pid')}.tmp; mv ${f('pid')}.tmp ${f('pid')}; [ -e ${f('fast')} ] || sleep 20; touch ${f('done')}`,
         }],
-        check: (c) => `[ -e /backup/cut-${c.stamp}.pid ]`,
+        check: () => `[ -e ${f('done')} ]`,
       }])],
     });
-    const ctx = { inventory, facts: NO_FACTS, params: {}, runId: 'cut', stamp: `T${Date.now()}`, files: {} };
+    const ctx = { inventory, facts: NO_FACTS, params: {}, runId: 'cut', stamp, files: {} };
     const runDir = join(dir, 'run');
     createRunDir(runDir);
-    const record: RunRecord = { version: 1, runId: 'cut', runbook: 'cut', runbookHash: 'h', inventoryPath: lab.inventoryPath, inventoryHash: 'i', params: {}, stamp: ctx.stamp, startedAt: '', facts: NO_FACTS, files: {}, plan: plan(rb, ctx), secretParams: [] };
+    const record: RunRecord = { version: 1, runId: 'cut', runbook: 'cut', runbookHash: 'h', inventoryPath: lab.inventoryPath, inventoryHash: 'i', params: {}, stamp, startedAt: '', facts: NO_FACTS, files: {}, plan: plan(rb, ctx), secretParams: [] };
     writeAtomic(runFiles(runDir).record, JSON.stringify(record));
     const deps = (): EngineDeps => ({ executor: new SshExecutor(inventory, { sshConfigFile: false, agentSocket: false }), clock: systemClock, prompter: { interactive: false, confirm: async () => false, choose: async () => 'retry' as never }, listeners: [], redactor: new Redactor(), operator: 'test' });
+    const cutConnection = async (notPid?: string) => {
+      const pid = await waitFor(async () => {
+        const v = (await labExec(lab, 'cp-1', `cat ${f('pid')} 2>/dev/null`)).stdout.trim();
+        return v && v !== notPid ? v : undefined;
+      }, { timeoutMs: 20_000, what: 'the pid file of the command' });
+      await labExec(lab, 'cp-1', `kill -9 ${pid}`);
+      return pid;
+    };
     const first = deps();
     // Settled into a value at once, so the expected rejection is never unhandled while the test waits.
     const running = execute({ dir: runDir, record, runbook: rb, compiled: compile(rb), deps: first, approvals: { all: false, steps: new Set() }, opening: [] }).then((s) => s, (e: unknown) => e);
-    const pid = await waitFor(async () => {
-      const r = await labExec(lab, 'cp-1', `cat /backup/cut-${ctx.stamp}.pid 2>/dev/null`);
-      return r.stdout.trim() || undefined;
-    }, { timeoutMs: 20_000, what: 'the pid file of the command' });
-    await labExec(lab, 'cp-1', `kill -9 ${pid}`);
+    const pid1 = await cutConnection();
+    await cutConnection(pid1);
     expect(await running).toMatchObject({ code: 'unreachable' });
     await first.executor.close();
+    const events = auditOf(runDir);
+    expect(events.some((e) => e.type === 'warning' && /reconnecting/.test(e.message))).toBe(true);
+    expect(events.filter((e) => e.type === 'host.check' && !e.alreadyDone)).toHaveLength(1);
+    await labExec(lab, 'cp-1', `touch ${f('fast')}`);
     const second = deps();
     const status = await execute({ dir: runDir, record, runbook: rb, compiled: compile(rb), deps: second, approvals: { all: false, steps: new Set() }, opening: [] });
     await second.executor.close();
     expect(status).toBe('done');
-    expect(auditOf(runDir).some((e) => e.type === 'host.check' && e.alreadyDone)).toBe(true);
+    expect(auditOf(runDir).filter((e) => e.type === 'host.check')).toHaveLength(2);
+    expect((await labExec(lab, 'cp-1', `[ -e ${f('done')} ] && echo yes`)).stdout.trim()).toBe('yes');
   });
 
   it('one run at a time per cluster: a second run is refused naming the holder; a new host key is accepted only when asked, and recorded', () => {
