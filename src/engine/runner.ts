@@ -228,6 +228,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         emit({ type: 'cmd.start', stateId: s.stateId, member: h.member, index, attempt, command });
         try {
           result = await perform(h.member, action, s.timeoutMs);
+          // No exit status and no signal: the command's outcome is unknown, which is an interruption, not a failure.
+          if (result.exitCode === null && result.signal === null && !result.timedOut) {
+            throw new LifeboatError('unreachable', `${h.member}: the command ended without an exit status`, { host: h.member, hint: 'check the host, then resume: the step is re-checked first' });
+          }
         } catch (err) {
           emit({ type: 'cmd.end', stateId: s.stateId, member: h.member, index, attempt, exitCode: null, signal: null, timedOut: false, durationMs: 0, stdoutSha256: sha(''), stderrSha256: sha(''), tail: tail((err as Error).message) });
           // One lost connection per host is mended in place, as resume would: reconnect, ask the check, go on.

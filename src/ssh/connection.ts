@@ -194,6 +194,9 @@ export class HostConnection {
 }
 
 /** Opens an exec channel or fails as unreachable (the connection is the only thing that can refuse it here). */
+/** Exit statuses seen on a channel from the moment it opened. */
+export const earlyExit = new WeakMap<ClientChannel, { code: number | null; signal: string | undefined }>();
+
 /** Opens an exec channel; a refused open (the command never started) is tried again, since sshd frees session slots late. */
 export function openExec(s: Session, host: string, command: string, displayCommand: string, attempt = 0): Promise<ClientChannel> {
   return new Promise<ClientChannel>((resolve, reject) => {
@@ -202,7 +205,11 @@ export function openExec(s: Session, host: string, command: string, displayComma
       return;
     }
     s.client.exec(command, (err, ch) => {
-      if (!err) return resolve(ch);
+      if (!err) {
+        // The exit status can arrive in the same read as the exec reply, before the caller has listened: keep it.
+        ch.on('exit', (code: number | null, signal?: string) => earlyExit.set(ch, { code, signal }));
+        return resolve(ch);
+      }
       if (attempt < 5 && !s.lost && /open failure|CHANNEL_OPEN/i.test(`${err.message} ${(err as { reason?: unknown }).reason ?? ''}`)) {
         setTimeout(() => openExec(s, host, command, displayCommand, attempt + 1).then(resolve, reject), 50 << attempt);
         return;

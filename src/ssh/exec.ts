@@ -2,7 +2,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ExecOptions, ExecResult } from '../exec/types.js';
 import { LifeboatError } from '../core/errors.js';
-import { openExec, type Session } from './connection.js';
+import { earlyExit, openExec, type Session } from './connection.js';
 import { wrapCommand } from './quote.js';
 
 const MARK = 'LIFEBOAT-PID:';
@@ -108,24 +108,25 @@ export function runCommand(s: Session, command: string, opts: ExecOptions, meta:
             emitErr(dErr.write(b), b);
           }
         });
-        ch.on('exit', (code: number | null, sig?: string) => {
+        const onExit = (code: number | null, sig?: string) => {
           sawExit = true;
           exitCode = typeof code === 'number' ? code : null;
           signal = sig ?? null;
-        });
+        };
+        const early = earlyExit.get(ch);
+        if (early) onExit(early.code, early.signal);
+        ch.on('exit', onExit);
         const closed = () => {
-          if (!sawExit && !timedOut) {
-            // ssh2 closes the channels of a dropped connection before it reports the drop: no exit status is never a result.
-            finish(() =>
-              reject(
-                new LifeboatError('unreachable', `the channel to ${meta.host} closed without an exit status${s.lost ? ' (connection lost)' : ''}`, {
-                  host: meta.host,
-                  command,
-                  ...(s.lost ? { cause: s.lost } : {}),
-                  hint: 'the command may or may not have completed on the host: check it, then resume',
-                }),
-              ),
-            );
+          if (!sawExit && !timedOut && !s.lost) {
+            // ssh2 closes a dropped connection's channels before it reports the drop: give the drop a moment to show.
+            setTimeout(closed2, 200);
+            return;
+          }
+          closed2();
+        };
+        const closed2 = () => {
+          if (!sawExit && !timedOut && s.lost) {
+            onLost(s.lost);
             return;
           }
           finish(() => {

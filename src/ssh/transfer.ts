@@ -8,7 +8,7 @@ import { Transform } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import type { TransferResult } from '../exec/types.js';
 import { LifeboatError } from '../core/errors.js';
-import { openExec, openSftp, type HostConnection, type Session } from './connection.js';
+import { earlyExit, openExec, openSftp, type HostConnection, type Session } from './connection.js';
 import { runCommand } from './exec.js';
 import { shQuote, wrapCommand } from './quote.js';
 
@@ -106,7 +106,7 @@ async function catPut(s: Session, host: string, local: string, part: string, sud
   ch.stderr.on('data', (d: Buffer) => stderr.push(d));
   ch.resume();
   const exit = new Promise<number | null>((resolve) => {
-    let code: number | null = null;
+    let code: number | null = earlyExit.get(ch)?.code ?? null;
     ch.on('exit', (c: number | null) => (code = c));
     ch.on('close', () => resolve(code));
   });
@@ -157,7 +157,7 @@ async function catGet(s: Session, host: string, remote: string, localPart: strin
   ch.stderr.on('data', (d: Buffer) => stderr.push(d));
   // exit-status and EOF may arrive in either order: the status is final only at 'close'.
   const exit = new Promise<number | null>((resolve) => {
-    let c: number | null = null;
+    let c: number | null = earlyExit.get(ch)?.code ?? null;
     ch.on('exit', (v: number | null) => (c = v));
     ch.on('close', () => resolve(c));
   });

@@ -8,7 +8,11 @@ import { etcdUser, initialCluster, moveAsideScript, serial } from './data.js';
 const byName = (c: PlanCtx, names: string[]) => names.map((n) => c.inventory.members.find((m) => m.name === n)!).filter(Boolean);
 
 /** `member list -w simple` columns: ID, status, name, peer URLs, client URLs, is learner. */
-const idOf = (c: HostCtx, eps: string, name: string) => `${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(name)} '$3==n{print $1}'`;
+/** A member's ID by name, or by peer URL: a member added but not yet started has no name in the list. */
+const idOf = (c: HostCtx, eps: string, name: string) => {
+  const peer = c.inventory.members.find((m) => m.name === name)?.peerURL ?? '';
+  return `${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(name)} -v p=${shq(peer)} '$3==n || (p != "" && index($4, p)) {print $1; exit}'`;
+};
 
 export interface RejoinOpts {
   targets: Targets;
