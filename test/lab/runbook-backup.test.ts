@@ -3,12 +3,11 @@
 // served; kill -9 mid-run then resume gives the same; with a member down, the others are backed up.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
-import { cli, clusterValues, expectCode, expectSameData, readAuditEvents, runAndKill, snapshotValues } from './runbook-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { labBreak, type Lab } from '../../src/lab/index.js';
+import { cli, clusterValues, expectCode, expectSameData, readAuditEvents, runAndKill, snapshotValues, twoLabs } from './runbook-helpers.js';
 
 interface Manifest {
   cluster: string;
@@ -46,18 +45,11 @@ async function expectBackup(lab: Lab, to: string, members: string[], want: Map<s
   return man;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'lifeboat-rb-bk-'));
 let sp: Lab;
 let sd: Lab;
-beforeAll(async () => {
-  [sp, sd] = await Promise.all([
-    labUp({ dir: join(dir, 'sp'), members: 3, mode: 'static-pod', seedData: true }),
-    labUp({ dir: join(dir, 'sd'), members: 5, mode: 'systemd', seedData: true }),
-  ]);
-});
-afterAll(async () => {
-  await Promise.allSettled([labDown(join(dir, 'sp')), labDown(join(dir, 'sd'))]);
-  rmSync(dir, { recursive: true, force: true });
+const dir = twoLabs('bk', { sp: 3, sd: 5 }, (a, b) => {
+  sp = a;
+  sd = b;
 });
 
 describe('backup, static-pod, 3 members', () => {

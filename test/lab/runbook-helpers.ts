@@ -1,9 +1,10 @@
 // Shared by the runbook lab tests: run the built CLI, kill it mid-run, read snapshots, and check a cluster after a runbook.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
-import { labExec, labStatus, readAllValues, waitFor, type Lab } from '../../src/lab/index.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { labDown, labExec, labStatus, labUp, readAllValues, waitFor, type Lab } from '../../src/lab/index.js';
 import { Snapshot } from '../../src/snapshot/snapshot.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -202,3 +203,20 @@ export async function expectDataDirOwnership(lab: Lab): Promise<void> {
 
 /** Steps that ran in a run dir (step.start events), in order. */
 export const stepsRun = (runDir: string) => readAuditEvents(runDir).filter((e) => e.type === 'step.start').map((e) => e.stateId);
+
+/** A static-pod and a systemd lab brought up side by side before a file's tests and always brought down after. */
+export function twoLabs(tag: string, members: { sp: number; sd: number }, set: (sp: Lab, sd: Lab) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), `lifeboat-rb-${tag}-`));
+  beforeAll(async () => {
+    const [sp, sd] = await Promise.all([
+      labUp({ dir: join(dir, 'sp'), members: members.sp, mode: 'static-pod', seedData: true }),
+      labUp({ dir: join(dir, 'sd'), members: members.sd, mode: 'systemd', seedData: true }),
+    ]);
+    set(sp, sd);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([labDown(join(dir, 'sp')), labDown(join(dir, 'sd'))]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}

@@ -1,11 +1,9 @@
 // recover-quorum end to end on the lab: a majority loses etcd and its data; both strategies bring every member back
 // with every key and value of before; kill -9 mid-run then resume gives the same; a healthy cluster is refused.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
-import { cli, clusterValues, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, hostRead, readAuditEvents, runAndKill, stepsRun } from './runbook-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { labBreak, type Lab } from '../../src/lab/index.js';
+import { cli, clusterValues, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, hostRead, readAuditEvents, runAndKill, stepsRun, twoLabs } from './runbook-helpers.js';
 
 /** Every member's configuration names the whole cluster, state existing (no member left able to bootstrap a cluster of its own). */
 async function expectFullInitialCluster(lab: Lab): Promise<void> {
@@ -27,18 +25,11 @@ const decisionWhy = (runDir: string, id: string) => String(readAuditEvents(runDi
 
 // The two labs run side by side (most of a recovery is waiting on etcd), so the file stays near a minute and a half:
 // one test per lab, concurrent; inside each, the scenarios run in order on the same lab.
-const dir = mkdtempSync(join(tmpdir(), 'lifeboat-rb-rq-'));
 let sp: Lab;
 let sd: Lab;
-beforeAll(async () => {
-  [sp, sd] = await Promise.all([
-    labUp({ dir: join(dir, 'sp'), members: 3, mode: 'static-pod', seedData: true }),
-    labUp({ dir: join(dir, 'sd'), members: 5, mode: 'systemd', seedData: true }),
-  ]);
-});
-afterAll(async () => {
-  await Promise.allSettled([labDown(join(dir, 'sp')), labDown(join(dir, 'sd'))]);
-  rmSync(dir, { recursive: true, force: true });
+const dir = twoLabs('rq', { sp: 3, sd: 5 }, (a, b) => {
+  sp = a;
+  sd = b;
 });
 
 describe.concurrent('recover-quorum', () => {

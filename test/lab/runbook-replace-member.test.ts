@@ -1,27 +1,18 @@
 // replace-member end to end on the lab: a member wiped, corrupted or killed is removed by ID and added back (learner,
 // promoted) with every key and value intact; kill -9 mid-run then resume gives the same; without quorum it is refused.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
-import { cli, clusterValues, etcdctl, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, readAuditEvents, runAndKill, stepsRun } from './runbook-helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { labBreak, type Lab } from '../../src/lab/index.js';
+import { cli, clusterValues, etcdctl, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, readAuditEvents, runAndKill, stepsRun, twoLabs } from './runbook-helpers.js';
 
 const memberId = async (lab: Lab, name: string) => /^([0-9a-f]+), \w+, (\S+),/m.exec((await etcdctl(lab, 'member list -w simple')).split('\n').find((l) => l.includes(`, ${name}, `)) ?? '')?.[1];
 
 /** Both labs come up together; each describe uses its own. */
-const dir = mkdtempSync(join(tmpdir(), 'lifeboat-rb-rm-'));
 let sp: Lab;
 let sd: Lab;
-beforeAll(async () => {
-  [sp, sd] = await Promise.all([
-    labUp({ dir: join(dir, 'sp'), members: 3, mode: 'static-pod', seedData: true }),
-    labUp({ dir: join(dir, 'sd'), members: 5, mode: 'systemd', seedData: true }),
-  ]);
-});
-afterAll(async () => {
-  await Promise.allSettled([labDown(join(dir, 'sp')), labDown(join(dir, 'sd'))]);
-  rmSync(dir, { recursive: true, force: true });
+const dir = twoLabs('rm', { sp: 3, sd: 5 }, (a, b) => {
+  sp = a;
+  sd = b;
 });
 
 describe('replace-member, static-pod, 3 members', () => {

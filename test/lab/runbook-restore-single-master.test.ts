@@ -1,13 +1,11 @@
 // restore-single-master end to end on one-member labs (static-pod and systemd): after deletes and changes, every key
 // and value equals the snapshot's; kill -9 mid-run then resume gives the same; a wrong hash and a multi-member
 // inventory are refused before any host is touched.
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, copyFileSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labDown, labExec, labUp, type Lab } from '../../src/lab/index.js';
-import {
-  cli, clusterValues, etcdctl, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, hostCopyOut, readAuditEvents, runAndKill, snapshotValues, stepStarted, stepsRun,
+import { beforeAll, describe, expect, it } from 'vitest';
+import { labBreak, labExec, type Lab } from '../../src/lab/index.js';
+import {   cli, clusterValues, etcdctl, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, hostCopyOut, readAuditEvents, runAndKill, snapshotValues, stepStarted, stepsRun, twoLabs,
 } from './runbook-helpers.js';
 
 async function takeSnapshot(lab: Lab, to: string): Promise<string> {
@@ -22,18 +20,11 @@ async function damage(lab: Lab, tag: string): Promise<void> {
   await etcdctl(lab, `put /registry/configmaps/default/added-after-backup-${tag} changed`);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'lifeboat-rb-rsm-'));
 let sp: Lab;
 let sd: Lab;
-beforeAll(async () => {
-  [sp, sd] = await Promise.all([
-    labUp({ dir: join(dir, 'sp'), members: 1, mode: 'static-pod', seedData: true }),
-    labUp({ dir: join(dir, 'sd'), members: 1, mode: 'systemd', seedData: true }),
-  ]);
-});
-afterAll(async () => {
-  await Promise.allSettled([labDown(join(dir, 'sp')), labDown(join(dir, 'sd'))]);
-  rmSync(dir, { recursive: true, force: true });
+const dir = twoLabs('rsm', { sp: 1, sd: 1 }, (a, b) => {
+  sp = a;
+  sd = b;
 });
 
 describe('restore-single-master, static-pod, 1 member', () => {
