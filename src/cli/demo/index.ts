@@ -1,6 +1,6 @@
 // `lifeboat demo` (npm run demo): the main job on the local lab, end to end, non-interactive.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from '../args.js';
@@ -35,8 +35,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write('Usage: lifeboat demo [--dir DIR] [--mode static-pod|systemd] [--keep-lab]\n\nLab up with seed data -> backup -> lose quorum -> diagnose -> recover-quorum -> diagnose -> data checked -> report.\n');
     return EXIT.ok;
   }
-  const work = resolve(values.dir ?? '.lifeboat/demo');
-  const labDir = join(work, 'lab');
+  const base = resolve(values.dir ?? '.lifeboat/demo');
+  const labDir = join(base, 'lab');
+  // Each demo keeps its own runs and backups, so a second demo never collides with the first's run dirs.
+  const work = join(base, new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z'));
+  mkdirSync(work, { recursive: true });
   if (existsSync(join(labDir, 'lab.json'))) await labDown(labDir);
   let lab: Lab | undefined;
   try {
