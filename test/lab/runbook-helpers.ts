@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { labDown, labExec, labStatus, labUp, readAllValues, waitFor, type Lab } from '../../src/lab/index.js';
+import { labBreak, labDown, labExec, labStatus, labUp, readAllValues, waitFor, type Lab } from '../../src/lab/index.js';
 import { Snapshot } from '../../src/snapshot/snapshot.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -219,4 +219,21 @@ export function twoLabs(tag: string, members: { sp: number; sd: number }, set: (
     rmSync(dir, { recursive: true, force: true });
   });
   return dir;
+}
+
+/** Takes a snapshot through the first member (as an operator would) and copies it out of the host. */
+export async function takeSnapshot(lab: Lab, to: string): Promise<string> {
+  const m = lab.members[0]!;
+  const inHost = `/backup/test-${Date.now()}.db`;
+  await etcdctl(lab, `snapshot save ${inHost}`, m.clientURL);
+  return hostCopyOut(lab, m.name, inHost, to);
+}
+
+/** Deletes seeded objects and adds one (and, if asked, overwrites one): the state a restore must undo. */
+export async function damage(lab: Lab, tag: string, o: { overwrite?: boolean } = {}): Promise<void> {
+  await labBreak(lab, 'delete-objects');
+  await etcdctl(lab, `put /registry/configmaps/default/added-after-backup-${tag} changed`);
+  if (!o.overwrite) return;
+  const some = (await etcdctl(lab, 'get /registry/configmaps/team-b/ --prefix --keys-only --limit=1')).trim().split('\n')[0]!;
+  await etcdctl(lab, `put ${some} overwritten-${tag}`);
 }

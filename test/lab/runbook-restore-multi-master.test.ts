@@ -4,26 +4,12 @@ import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labDown, labExec, labUp, type Lab } from '../../src/lab/index.js';
+import { labDown, labExec, labUp, type Lab } from '../../src/lab/index.js';
 import {
-  cli, clusterValues, hostCopyOut, etcdctl, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, readAuditEvents, runAndKill, snapshotValues, stepStarted, stepsRun,
+  cli, clusterValues, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, readAuditEvents, runAndKill, snapshotValues, stepStarted, stepsRun, takeSnapshot, damage as damageOnly,
 } from './runbook-helpers.js';
 
-/** Takes a snapshot through the first member (as an operator would) and copies it out of the host. */
-async function takeSnapshot(lab: Lab, to: string): Promise<string> {
-  const m = lab.members[0]!;
-  const inHost = `/backup/test-${Date.now()}.db`;
-  await etcdctl(lab, `snapshot save ${inHost}`, m.clientURL);
-  return hostCopyOut(lab, m.name, inHost, to);
-}
-
-/** Deletes seeded objects, changes one and adds one: the state a restore must undo. */
-async function damage(lab: Lab, tag: string): Promise<void> {
-  await labBreak(lab, 'delete-objects');
-  await etcdctl(lab, `put /registry/configmaps/default/added-after-backup-${tag} changed`);
-  const some = (await etcdctl(lab, 'get /registry/configmaps/team-b/ --prefix --keys-only --limit=1')).trim().split('\n')[0]!;
-  await etcdctl(lab, `put ${some} overwritten-${tag}`);
-}
+const damage = (lab: Lab, tag: string) => damageOnly(lab, tag, { overwrite: true });
 
 const aside = async (lab: Lab) => (await Promise.all(lab.members.map((m) => labExec(lab, m.name, 'ls -d /var/lib/etcd.before-* /var/lib/etcd/member.before-* 2>/dev/null | wc -l')))).map((r) => Number(r.stdout.trim()));
 

@@ -4,21 +4,10 @@
 import { closeSync, copyFileSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labExec, type Lab } from '../../src/lab/index.js';
-import {   cli, clusterValues, etcdctl, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, hostCopyOut, readAuditEvents, runAndKill, snapshotValues, stepStarted, stepsRun, twoLabs,
+import { labExec, type Lab } from '../../src/lab/index.js';
+import {
+  cli, clusterValues, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, readAuditEvents, runAndKill, snapshotValues, stepStarted, stepsRun, twoLabs, takeSnapshot, damage,
 } from './runbook-helpers.js';
-
-async function takeSnapshot(lab: Lab, to: string): Promise<string> {
-  const m = lab.members[0]!;
-  const inHost = `/backup/test-${Date.now()}.db`;
-  await etcdctl(lab, `snapshot save ${inHost}`, m.clientURL);
-  return hostCopyOut(lab, m.name, inHost, to);
-}
-
-async function damage(lab: Lab, tag: string): Promise<void> {
-  await labBreak(lab, 'delete-objects');
-  await etcdctl(lab, `put /registry/configmaps/default/added-after-backup-${tag} changed`);
-}
 
 let sp: Lab;
 let sd: Lab;
