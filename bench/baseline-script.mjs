@@ -29,7 +29,13 @@ export function hostsOf(inventoryPath) {
     const args = ['-F', '/dev/null', '-o', 'BatchMode=yes'];
     if (s.identityFile) args.push('-i', abs(s.identityFile));
     if (s.knownHosts) args.push('-o', `UserKnownHostsFile=${abs(s.knownHosts)}`);
-    out[m.name] = { target: `${s.user ?? 'root'}@${m.address}`, address: m.address, user: s.user ?? 'root', port: s.port ?? 22, args };
+    out[m.name] = {
+      target: `${s.user ?? 'root'}@${m.address}`,
+      address: m.address,
+      user: s.user ?? 'root',
+      port: s.port ?? 22,
+      args,
+    };
   }
   return out;
 }
@@ -48,7 +54,8 @@ export function baselineScript(plan, hosts) {
   ];
   const first = Object.values(hosts)[0];
   lines.push(`SSH=(${first.args.map(q).join(' ')})`);
-  for (const [name, h] of Object.entries(hosts)) lines.push(`TARGET[${q(name)}]=${q(h.target)}; PORT[${q(name)}]=${h.port}`);
+  for (const [name, h] of Object.entries(hosts))
+    lines.push(`TARGET[${q(name)}]=${q(h.target)}; PORT[${q(name)}]=${h.port}`);
   const pollLine = (s, h) => {
     const v = h.verify;
     const interval = (v.intervalMs ?? 500) / 1000;
@@ -57,7 +64,10 @@ export function baselineScript(plan, hosts) {
   };
   for (const item of plan.items) {
     if (item.kind !== 'step') continue;
-    if (item.local) throw new Error(`step ${item.stateId} runs on the operator machine; the baseline generator does not script local steps`);
+    if (item.local)
+      throw new Error(
+        `step ${item.stateId} runs on the operator machine; the baseline generator does not script local steps`,
+      );
     lines.push('', `echo "== ${item.stateId} $(date +%s%3N)" >&2`);
     for (const h of item.hosts) {
       const host = hosts[h.member];
@@ -66,11 +76,15 @@ export function baselineScript(plan, hosts) {
         if (a.kind === 'sh') lines.push(`run ${q(h.member)} ${item.retries ?? 0} ${q(a.script)}`);
         else if (a.kind === 'upload') {
           const mode = (a.mode ?? 0o600).toString(8);
-          lines.push(`scp -q ${first.args.map(q).join(' ')} -P ${host.port} ${q(a.from)} ${q(`${host.target}:${a.to}`)} || fail "scp to ${h.member}"`);
+          lines.push(
+            `scp -q ${first.args.map(q).join(' ')} -P ${host.port} ${q(a.from)} ${q(`${host.target}:${a.to}`)} || fail "scp to ${h.member}"`,
+          );
           const check = h.check ?? `ls -l ${q(a.to)}`;
           lines.push(`run ${q(h.member)} 0 ${q(`chmod ${mode} ${q(a.to)} && ${check}`)}`);
         } else if (a.kind === 'download') {
-          lines.push(`scp -q ${first.args.map(q).join(' ')} -P ${host.port} ${q(`${host.target}:${a.from}`)} ${q(a.to)} || fail "scp from ${h.member}"`);
+          lines.push(
+            `scp -q ${first.args.map(q).join(' ')} -P ${host.port} ${q(`${host.target}:${a.from}`)} ${q(a.to)} || fail "scp from ${h.member}"`,
+          );
         }
       }
       if (h.verify && !item.parallel) lines.push(pollLine(item, h));

@@ -11,7 +11,7 @@ const runs = Math.min(Math.max(Number(v.runs), 3), 100);
 
 await runMain(async () => {
   const cases = [
-    ['node -e \'\' (floor)', ['-e', '']],
+    ["node -e '' (floor)", ['-e', '']],
     ['lifeboat --help', [LIFEBOAT, '--help']],
     ['lifeboat runbooks', [LIFEBOAT, 'runbooks']],
   ];
@@ -21,9 +21,18 @@ await runMain(async () => {
     const ms = [];
     for (let i = 0; i < runs; i++) ms.push((await must(process.execPath, args)).ms);
     out[label] = median(ms);
-    console.log(`${label.padEnd(24)} ${fmtMs(out[label]).padStart(7)}   (min ${fmtMs(Math.min(...ms))}, max ${fmtMs(Math.max(...ms))}; ${runs} runs)`);
+    console.log(
+      `${label.padEnd(24)} ${fmtMs(out[label]).padStart(7)}   (min ${fmtMs(Math.min(...ms))}, max ${fmtMs(Math.max(...ms))}; ${runs} runs)`,
+    );
   }
   const help = out['lifeboat --help'];
-  console.log(`--help goal < 300 ms: ${help < 300 ? 'met' : 'MISSED'}; over bare node: ${fmtMs(help - out["node -e '' (floor)"])}`);
-  record({ case: 'cli', helpMs: help, runbooksMs: out['lifeboat runbooks'], nodeMs: out["node -e '' (floor)"] });
+  console.log(
+    `--help goal < 300 ms: ${help < 300 ? 'met' : 'MISSED'}; over bare node: ${fmtMs(help - out["node -e '' (floor)"])}`,
+  );
+  record({
+    case: 'cli',
+    helpMs: help,
+    runbooksMs: out['lifeboat runbooks'],
+    nodeMs: out["node -e '' (floor)"],
+  });
 });

@@ -18,7 +18,19 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { labDown, labExec, labUp } from '../dist/src/lab/index.js';
 import { baselineScript, hostsOf } from './baseline-script.mjs';
-import { LIFEBOAT, fmtMs, fmtS, list, log, median, must, onCleanup, record, runMain, sh } from './lib/common.mjs';
+import {
+  LIFEBOAT,
+  fmtMs,
+  fmtS,
+  list,
+  log,
+  median,
+  must,
+  onCleanup,
+  record,
+  runMain,
+  sh,
+} from './lib/common.mjs';
 
 const { values: v } = parseArgs({
   options: {
@@ -40,7 +52,10 @@ const ts = (e) => Date.parse(e.ts);
 
 /** Reads a run's audit log: wall phases and per-step durations. */
 function readRun(runDir, startedAt) {
-  const events = readFileSync(join(runDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const events = readFileSync(join(runDir, 'audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const start = events.find((e) => e.type === 'run.start');
   const end = events.findLast((e) => e.type === 'run.end');
   const firstCmd = events.find((e) => e.type === 'cmd.start');
@@ -67,7 +82,9 @@ async function benchSize(n, work) {
   const labDir = join(work, `lab-${n}`);
   onCleanup(async () => {
     const r = await labDown(labDir);
-    log(`lab ${labDir} down (${r.stopped} processes stopped${r.remaining.length ? `, REMAINING: ${r.remaining.join(' ')}` : ''})`);
+    log(
+      `lab ${labDir} down (${r.stopped} processes stopped${r.remaining.length ? `, REMAINING: ${r.remaining.join(' ')}` : ''})`,
+    );
   });
   const t0 = performance.now();
   const lab = await labUp({ members: n, dir: labDir, seedData: true, log: (l) => log(`lab: ${l}`) });
@@ -75,7 +92,11 @@ async function benchSize(n, work) {
   const inv = lab.inventoryPath;
   if (!v['keep-bashrc']) {
     for (const m of lab.members) {
-      const r = await labExec(lab, m.name, 'if [ -f /root/.bashrc ]; then mount --bind /dev/null /root/.bashrc; fi');
+      const r = await labExec(
+        lab,
+        m.name,
+        'if [ -f /root/.bashrc ]; then mount --bind /dev/null /root/.bashrc; fi',
+      );
       if (r.code !== 0) throw new Error(`neutralizing .bashrc on ${m.name}: ${r.stderr}`);
     }
   }
@@ -86,9 +107,30 @@ async function benchSize(n, work) {
   let snapDir;
   for (let attempt = 1; ; attempt++) {
     snapDir = join(work, `snap-${n}-${attempt}`);
-    const r = await sh(process.execPath, [LIFEBOAT, 'run', 'backup', '-i', inv, '--set', `to=${snapDir}`, '--yes', '--run-dir', join(work, `backup-${n}-${attempt}`), '--output', 'json'], { cwd: work, timeoutMs: 300_000 });
+    const r = await sh(
+      process.execPath,
+      [
+        LIFEBOAT,
+        'run',
+        'backup',
+        '-i',
+        inv,
+        '--set',
+        `to=${snapDir}`,
+        '--yes',
+        '--run-dir',
+        join(work, `backup-${n}-${attempt}`),
+        '--output',
+        'json',
+      ],
+      { cwd: work, timeoutMs: 300_000 },
+    );
     if (r.code === 0) break;
-    const why = r.stderr.trim().split('\n').findLast((l) => l.startsWith('lifeboat:')) ?? `exit ${r.code}`;
+    const why =
+      r.stderr
+        .trim()
+        .split('\n')
+        .findLast((l) => l.startsWith('lifeboat:')) ?? `exit ${r.code}`;
     if (attempt >= 3) throw new Error(`lifeboat run backup failed 3 times; last: ${why}`);
     log(`backup attempt ${attempt} failed (${why}); again`);
   }
@@ -98,7 +140,8 @@ async function benchSize(n, work) {
 
   const planArgs = ['plan', RUNBOOK, '-i', inv, '--set', `snapshot=${snapshot}`, '--output', 'json'];
   const plans = [];
-  for (let i = 0; i < planRuns; i++) plans.push((await must(process.execPath, [LIFEBOAT, ...planArgs], { cwd: work })).ms);
+  for (let i = 0; i < planRuns; i++)
+    plans.push((await must(process.execPath, [LIFEBOAT, ...planArgs], { cwd: work })).ms);
 
   const life = [];
   const base = [];
@@ -108,17 +151,45 @@ async function benchSize(n, work) {
     if (life.length < runs) {
       const runDir = join(work, `run-${n}-${i}`);
       const startedAt = Date.now();
-      const r = await sh(process.execPath, [LIFEBOAT, 'run', RUNBOOK, '-i', inv, '--set', `snapshot=${snapshot}`, '--yes', '--run-dir', runDir, '--output', 'json'], { cwd: work, timeoutMs: 600_000 });
+      const r = await sh(
+        process.execPath,
+        [
+          LIFEBOAT,
+          'run',
+          RUNBOOK,
+          '-i',
+          inv,
+          '--set',
+          `snapshot=${snapshot}`,
+          '--yes',
+          '--run-dir',
+          runDir,
+          '--output',
+          'json',
+        ],
+        { cwd: work, timeoutMs: 600_000 },
+      );
       if (r.code !== 0) {
         // Reported, not hidden: counted in the output and the record. The next run restores again from the same
         // snapshot (every step is idempotent), so the lab does not need rebuilding; at most 2 failures per size.
-        const why = r.stderr.trim().split('\n').findLast((l) => l.startsWith('lifeboat:')) ?? `exit ${r.code}`;
+        const why =
+          r.stderr
+            .trim()
+            .split('\n')
+            .findLast((l) => l.startsWith('lifeboat:')) ?? `exit ${r.code}`;
         failures.push(why);
         log(`${n} members: lifeboat run FAILED (${why}); audit log ${runDir}/audit.jsonl`);
         if (failures.length > 2) throw new Error(`lifeboat run ${RUNBOOK} failed ${failures.length} times`);
         // Finish the failed run the product's way (it also releases the cluster lock), then go on.
-        const res = await sh(process.execPath, [LIFEBOAT, 'resume', runDir, '--yes', '--retry', '--output', 'json'], { cwd: work, timeoutMs: 600_000 });
-        if (res.code !== 0) throw new Error(`lifeboat resume ${runDir} --retry exited ${res.code}: ${res.stderr.trim().split('\n').slice(-5).join('\n')}`);
+        const res = await sh(
+          process.execPath,
+          [LIFEBOAT, 'resume', runDir, '--yes', '--retry', '--output', 'json'],
+          { cwd: work, timeoutMs: 600_000 },
+        );
+        if (res.code !== 0)
+          throw new Error(
+            `lifeboat resume ${runDir} --retry exited ${res.code}: ${res.stderr.trim().split('\n').slice(-5).join('\n')}`,
+          );
         log(`${n} members: resumed the failed run with --retry: done`);
         continue;
       }
@@ -132,7 +203,10 @@ async function benchSize(n, work) {
       const script = join(work, `baseline-${n}-${i}.sh`);
       writeFileSync(script, baselineScript(JSON.parse(plan.stdout), hostsOf(inv)));
       const r = await sh('bash', [script], { cwd: work, timeoutMs: 900_000 });
-      if (r.code !== 0) throw new Error(`baseline ${script} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-10).join('\n')}`);
+      if (r.code !== 0)
+        throw new Error(
+          `baseline ${script} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-10).join('\n')}`,
+        );
       base.push({ ms: r.ms, steps: baselineSteps(r.stderr) });
       log(`${n} members: baseline run ${i + 1}: ${fmtS(r.ms)}`);
     }
@@ -143,9 +217,14 @@ async function benchSize(n, work) {
   const P = median(plans);
   const first = median(life.map((x) => x.toFirstCmd));
   const runStart = median(life.map((x) => x.toRunStart));
-  console.log(`\n== restore-multi-master, ${n} members, ${lab.seeded ? 'seeded' : 'not seeded'} (${lab.subnet})`);
-  console.log(`lifeboat run --yes        ${fmtS(L)}   (runs: ${list(life.map((x) => x.ms))})${failures.length ? `; ${failures.length} FAILED run(s): ${failures.join(' / ')}` : ''}`);
-  if (base.length) console.log(`baseline ssh-per-command  ${fmtS(B)}   (runs: ${list(base.map((x) => x.ms))})`);
+  console.log(
+    `\n== restore-multi-master, ${n} members, ${lab.seeded ? 'seeded' : 'not seeded'} (${lab.subnet})`,
+  );
+  console.log(
+    `lifeboat run --yes        ${fmtS(L)}   (runs: ${list(life.map((x) => x.ms))})${failures.length ? `; ${failures.length} FAILED run(s): ${failures.join(' / ')}` : ''}`,
+  );
+  if (base.length)
+    console.log(`baseline ssh-per-command  ${fmtS(B)}   (runs: ${list(base.map((x) => x.ms))})`);
   if (base.length) console.log(`ratio lifeboat/baseline   ${(L / B).toFixed(2)}   (goal <= 0.80)`);
   console.log(`plan (--output json)      ${fmtMs(P)}   (runs: ${list(plans, fmtMs)})`);
   console.log(`start -> run.start        ${fmtMs(runStart)}   start -> first ssh command ${fmtMs(first)}`);
@@ -154,12 +233,32 @@ async function benchSize(n, work) {
   for (const id of stepIds) {
     const l = median(life.map((x) => x.steps[id] ?? 0));
     const b = base.length ? median(base.map((x) => x.steps[id] ?? 0)) : NaN;
-    console.log(`  ${id.padEnd(24)} ${l.toFixed(0).padStart(9)} ${Number.isNaN(b) ? '' : b.toFixed(0).padStart(9)}`);
+    console.log(
+      `  ${id.padEnd(24)} ${l.toFixed(0).padStart(9)} ${Number.isNaN(b) ? '' : b.toFixed(0).padStart(9)}`,
+    );
   }
   console.log(`  ${'(before run.start)'.padEnd(24)} ${runStart.toFixed(0).padStart(9)}`);
   // The one step with a bimodal time (see docs/performance.md: leader transfer on a parallel stop).
-  console.log(`start/start-etcd per lifeboat run: ${list(life.map((x) => x.steps['start/start-etcd'] ?? 0), fmtMs)}`);
-  record({ case: 'restore', members: n, lifeboatMs: L, baselineMs: B, ratio: L / B, planMs: P, firstCmdMs: first, runStartMs: runStart, lifeboatRuns: life.map((x) => x.ms), failedRuns: failures, startEtcdRuns: life.map((x) => x.steps['start/start-etcd'] ?? 0), baselineRuns: base.map((x) => x.ms) });
+  console.log(
+    `start/start-etcd per lifeboat run: ${list(
+      life.map((x) => x.steps['start/start-etcd'] ?? 0),
+      fmtMs,
+    )}`,
+  );
+  record({
+    case: 'restore',
+    members: n,
+    lifeboatMs: L,
+    baselineMs: B,
+    ratio: L / B,
+    planMs: P,
+    firstCmdMs: first,
+    runStartMs: runStart,
+    lifeboatRuns: life.map((x) => x.ms),
+    failedRuns: failures,
+    startEtcdRuns: life.map((x) => x.steps['start/start-etcd'] ?? 0),
+    baselineRuns: base.map((x) => x.ms),
+  });
 
   await labDown(labDir);
   log(`lab ${labDir} down`);

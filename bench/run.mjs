@@ -13,7 +13,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './lib/common.mjs';
 
-const { values: v } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, runs: { type: 'string' }, md: { type: 'string' } } });
+const { values: v } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    md: { type: 'string' },
+  },
+});
 const only = v.only ? new Set(v.only.split(',')) : undefined;
 const runs = v.runs ?? (v.quick ? '1' : '3');
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-bench-run-'));
@@ -29,7 +36,11 @@ function runCase(name, args) {
   return new Promise((resolve) => {
     process.stdout.write(`\n######## ${name}: node ${args.join(' ')}\n`);
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_RESULTS: results } });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BENCH_RESULTS: results },
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -40,7 +51,9 @@ function runCase(name, args) {
     process.on('SIGINT', onSig);
     child.on('close', (code) => {
       process.off('SIGINT', onSig);
-      process.stdout.write(`######## ${name}: exit ${code} after ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      process.stdout.write(
+        `######## ${name}: exit ${code} after ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+      );
       resolve({ code, out });
     });
   });
@@ -65,19 +78,34 @@ for (const [name, args] of cases) {
 }
 
 // ---- the table
-const recs = existsSync(results) ? readFileSync(results, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+const recs = existsSync(results)
+  ? readFileSync(results, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+  : [];
 rmSync(work, { recursive: true, force: true });
 const s = (ms) => (ms === undefined || Number.isNaN(ms) ? '—' : `${(ms / 1000).toFixed(2)} s`);
 const m = (ms) => (ms === undefined || Number.isNaN(ms) ? '—' : `${ms.toFixed(0)} ms`);
 const r2 = (x) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
 const ok = (b) => (b === undefined ? '—' : b ? 'yes' : '**no**');
 const rows = [];
-const failed = (name) => (codes[name] !== undefined && codes[name] !== 0 ? ` (case exited ${codes[name]})` : '');
+const failed = (name) =>
+  codes[name] !== undefined && codes[name] !== 0 ? ` (case exited ${codes[name]})` : '';
 
 const restore = (n) => recs.find((x) => x.case === 'restore' && x.members === n);
 if (want('restore')) {
   const r3 = restore(3);
-  rows.push(['1', 'restore-multi-master, 3 members, seeded' + failed('restore'), s(r3?.lifeboatMs), `${s(r3?.baselineMs)} ssh per command`, r2(r3?.ratio), '≤ 0.80', ok(r3 && r3.ratio <= 0.8)]);
+  rows.push([
+    '1',
+    'restore-multi-master, 3 members, seeded' + failed('restore'),
+    s(r3?.lifeboatMs),
+    `${s(r3?.baselineMs)} ssh per command`,
+    r2(r3?.ratio),
+    '≤ 0.80',
+    ok(r3 && r3.ratio <= 0.8),
+  ]);
 }
 if (want('ssh')) {
   const o = outs.ssh ?? '';
@@ -85,12 +113,28 @@ if (want('ssh')) {
   const ex = num(/SshExecutor \(sequential\)\s+(\d+) ms/);
   const cm = num(/ssh ControlMaster \(ControlPersist\)\s+(\d+) ms/);
   const loop = num(/ssh host cmd loop\s+(\d+) ms/);
-  rows.push(['2', '200 short commands, one host' + failed('ssh'), m(ex), `${m(cm)} ControlMaster; ${s(loop)} ssh loop`, r2(ex / cm), '≤ 1 (vs ControlMaster)', ok(ex <= cm)]);
+  rows.push([
+    '2',
+    '200 short commands, one host' + failed('ssh'),
+    m(ex),
+    `${m(cm)} ControlMaster; ${s(loop)} ssh loop`,
+    r2(ex / cm),
+    '≤ 1 (vs ControlMaster)',
+    ok(ex <= cm),
+  ]);
 }
 if (want('transfer')) {
   const t = recs.find((x) => x.case === 'transfer');
   const gib = t ? (t.bytes / 2 ** 30).toFixed(2) : '?';
-  rows.push(['3', `distribute ${gib} GiB to 3 hosts, sha256 on each` + failed('transfer'), s(t?.lifeboatMs), `${s(t?.baselineMs)} sequential scp + sha256sum`, r2(t?.ratio), '< 1', ok(t && t.ratio < 1)]);
+  rows.push([
+    '3',
+    `distribute ${gib} GiB to 3 hosts, sha256 on each` + failed('transfer'),
+    s(t?.lifeboatMs),
+    `${s(t?.baselineMs)} sequential scp + sha256sum`,
+    r2(t?.ratio),
+    '< 1',
+    ok(t && t.ratio < 1),
+  ]);
 }
 if (want('inspect')) {
   const o = outs.inspect ?? '';
@@ -99,22 +143,48 @@ if (want('inspect')) {
   const size = /\(([\d.]+) GiB\)/.exec(o)?.[1] ?? '?';
   const es = Number(e?.[1] ?? NaN);
   const ls = Number(l?.[1] ?? NaN);
-  rows.push(['4', `snapshot inspect, ${size} GiB (best run)` + failed('inspect'), `${ls.toFixed(2)} s, ${l?.[2] ?? '?'} MiB RSS`, `${es.toFixed(2)} s, ${e?.[2] ?? '?'} MiB RSS etcdctl snapshot status`, r2(ls / es), '< 1, RSS < 512 MiB', ok(codes.inspect === 0)]);
+  rows.push([
+    '4',
+    `snapshot inspect, ${size} GiB (best run)` + failed('inspect'),
+    `${ls.toFixed(2)} s, ${l?.[2] ?? '?'} MiB RSS`,
+    `${es.toFixed(2)} s, ${e?.[2] ?? '?'} MiB RSS etcdctl snapshot status`,
+    r2(ls / es),
+    '< 1, RSS < 512 MiB',
+    ok(codes.inspect === 0),
+  ]);
 }
 if (want('restore')) {
   const r3 = restore(3);
   for (const n of [5, 7]) {
     const r = restore(n);
     if (!r) continue;
-    rows.push(['5', `restore-multi-master, ${n} members`, s(r.lifeboatMs), `${s(r.baselineMs)} ssh per command`, r2(r.ratio), `flat: ${r2(r.lifeboatMs / r3?.lifeboatMs)}× the 3-member time`, '—']);
+    rows.push([
+      '5',
+      `restore-multi-master, ${n} members`,
+      s(r.lifeboatMs),
+      `${s(r.baselineMs)} ssh per command`,
+      r2(r.ratio),
+      `flat: ${r2(r.lifeboatMs / r3?.lifeboatMs)}× the 3-member time`,
+      '—',
+    ]);
   }
   const r7 = restore(7) ?? restore(3);
-  if (r7) rows.push(['5', `plan restore-multi-master, ${r7.members} members`, m(r7.planMs), '—', '—', '—', '—']);
-  if (r3) rows.push(['6', 'start → first SSH command of a run (3 members)', m(r3.firstCmdMs), '—', '—', '—', '—']);
+  if (r7)
+    rows.push(['5', `plan restore-multi-master, ${r7.members} members`, m(r7.planMs), '—', '—', '—', '—']);
+  if (r3)
+    rows.push(['6', 'start → first SSH command of a run (3 members)', m(r3.firstCmdMs), '—', '—', '—', '—']);
 }
 if (want('cli')) {
   const c = recs.find((x) => x.case === 'cli');
-  rows.push(['6', 'lifeboat --help' + failed('cli'), m(c?.helpMs), `${m(c?.nodeMs)} bare node -e ''`, '—', '< 300 ms', ok(c && c.helpMs < 300)]);
+  rows.push([
+    '6',
+    'lifeboat --help' + failed('cli'),
+    m(c?.helpMs),
+    `${m(c?.nodeMs)} bare node -e ''`,
+    '—',
+    '< 300 ms',
+    ok(c && c.helpMs < 300),
+  ]);
 }
 
 const header = ['#', 'case', 'Lifeboat', 'baseline', 'ratio', 'goal', 'met'];

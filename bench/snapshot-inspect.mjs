@@ -26,13 +26,26 @@ async function build() {
       const batch = [];
       for (let j = 0; j < 100; j++, i++) {
         const ns = `ns-${i % 50}`;
-        const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: ns, uid: `uid-${i}`, creationTimestamp: '2024-01-01T00:00:00Z' }, data: { payload, index: String(i) } };
+        const obj = {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: `cm-${i}`,
+            namespace: ns,
+            uid: `uid-${i}`,
+            creationTimestamp: '2024-01-01T00:00:00Z',
+          },
+          data: { payload, index: String(i) },
+        };
         const value = encodeStoredObject(obj);
         bytes += value.length;
         batch.push([`/registry/configmaps/${ns}/cm-${i}`, value]);
       }
       await etcd.putMany(batch);
-      if (i % 20_000 === 0) process.stderr.write(`bench: ${i} objects, ${(bytes / 2 ** 20).toFixed(0)} MiB, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+      if (i % 20_000 === 0)
+        process.stderr.write(
+          `bench: ${i} objects, ${(bytes / 2 ** 20).toFixed(0)} MiB, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+        );
     }
     const tmp = `${file}.part`;
     await etcd.etcdctl('snapshot', 'save', tmp);
@@ -45,7 +58,11 @@ async function build() {
 /** Wall time and peak RSS of one command, via /usr/bin/time -v. */
 function measure(cmd, args) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ETCDCTL_API: '3' } });
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, ETCDCTL_API: '3' },
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
   const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
@@ -63,18 +80,37 @@ for (let round = 0; round < 3; round++) {
   runs.etcdctl.push(measure(ETCDCTL, ['snapshot', 'status', file, '-w', 'json']));
   runs.lifeboat.push(measure(process.execPath, [LIFEBOAT, 'snapshot', 'inspect', file, '--output', 'json']));
 }
-const hashed = measure(process.execPath, [LIFEBOAT, 'snapshot', 'inspect', file, '--output', 'json', '--hash']);
+const hashed = measure(process.execPath, [
+  LIFEBOAT,
+  'snapshot',
+  'inspect',
+  file,
+  '--output',
+  'json',
+  '--hash',
+]);
 const best = (xs) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const e = best(runs.etcdctl);
 const l = best(runs.lifeboat);
 const status = JSON.parse(e.stdout);
 const report = JSON.parse(l.stdout);
-const agree = status.revision === report.revision && status.totalKey === report.totalKeys && status.hash === JSON.parse(hashed.stdout).hash;
+const agree =
+  status.revision === report.revision &&
+  status.totalKey === report.totalKeys &&
+  status.hash === JSON.parse(hashed.stdout).hash;
 console.log(`file                      ${file} (${(statSync(file).size / 2 ** 30).toFixed(2)} GiB)`);
-console.log(`etcdctl snapshot status   ${e.seconds.toFixed(2)} s   peak RSS ${e.rssMb.toFixed(0)} MiB   (runs: ${runs.etcdctl.map((x) => x.seconds.toFixed(2)).join(', ')})`);
-console.log(`lifeboat snapshot inspect ${l.seconds.toFixed(2)} s   peak RSS ${l.rssMb.toFixed(0)} MiB   (runs: ${runs.lifeboat.map((x) => x.seconds.toFixed(2)).join(', ')})`);
-console.log(`lifeboat inspect --hash   ${hashed.seconds.toFixed(2)} s   peak RSS ${hashed.rssMb.toFixed(0)} MiB   (adds etcdctl's CRC-32C over every entry)`);
-console.log(`ratio lifeboat/etcdctl    ${(l.seconds / e.seconds).toFixed(2)}   (lifeboat ${(e.seconds / l.seconds).toFixed(2)}x faster)`);
+console.log(
+  `etcdctl snapshot status   ${e.seconds.toFixed(2)} s   peak RSS ${e.rssMb.toFixed(0)} MiB   (runs: ${runs.etcdctl.map((x) => x.seconds.toFixed(2)).join(', ')})`,
+);
+console.log(
+  `lifeboat snapshot inspect ${l.seconds.toFixed(2)} s   peak RSS ${l.rssMb.toFixed(0)} MiB   (runs: ${runs.lifeboat.map((x) => x.seconds.toFixed(2)).join(', ')})`,
+);
+console.log(
+  `lifeboat inspect --hash   ${hashed.seconds.toFixed(2)} s   peak RSS ${hashed.rssMb.toFixed(0)} MiB   (adds etcdctl's CRC-32C over every entry)`,
+);
+console.log(
+  `ratio lifeboat/etcdctl    ${(l.seconds / e.seconds).toFixed(2)}   (lifeboat ${(e.seconds / l.seconds).toFixed(2)}x faster)`,
+);
 console.log(`same revision/total keys/hash as etcdctl: ${agree ? 'yes' : `NO (${JSON.stringify(status)})`}`);
 if (!v.file) process.stderr.write(`bench: kept ${file} for the next run; delete it to rebuild\n`);
 const ok = agree && l.seconds < e.seconds && l.rssMb < 512;

@@ -37,25 +37,58 @@ const sshd = await startSshd({ host: HOST, authorizedKeys: [pub], extraConfig: [
 const kh = join(keyDir, 'known_hosts');
 writeFileSync(kh, `${sshd.knownHostsLine()}\n`);
 
-const base = ['-F', '/dev/null', '-i', join(keyDir, 'id'), '-o', `UserKnownHostsFile=${kh}`, '-o', 'BatchMode=yes', '-p', String(sshd.port)];
+const base = [
+  '-F',
+  '/dev/null',
+  '-i',
+  join(keyDir, 'id'),
+  '-o',
+  `UserKnownHostsFile=${kh}`,
+  '-o',
+  'BatchMode=yes',
+  '-p',
+  String(sshd.port),
+];
 const target = `${user}@${HOST}`;
-const cm = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(keyDir, 'cm-%C')}`, '-o', 'ControlPersist=60'];
+const cm = [
+  '-o',
+  'ControlMaster=auto',
+  '-o',
+  `ControlPath=${join(keyDir, 'cm-%C')}`,
+  '-o',
+  'ControlPersist=60',
+];
 
 async function time(label, fn) {
   const t = performance.now();
   await fn();
   const ms = performance.now() - t;
-  console.log(`${label.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms  ${(ms / N).toFixed(2).padStart(7)} ms/cmd`);
+  console.log(
+    `${label.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms  ${(ms / N).toFixed(2).padStart(7)} ms/cmd`,
+  );
   return ms;
 }
 
 const results = {};
 const x = new SshExecutor(
-  { cluster: 'bench', topology: 'systemd', baseDir: keyDir, members: [{ name: 'h', address: HOST, ssh: { user, port: sshd.port, sudo: false, identityFile: 'id', knownHosts: 'known_hosts' } }] },
+  {
+    cluster: 'bench',
+    topology: 'systemd',
+    baseDir: keyDir,
+    members: [
+      {
+        name: 'h',
+        address: HOST,
+        ssh: { user, port: sshd.port, sudo: false, identityFile: 'id', knownHosts: 'known_hosts' },
+      },
+    ],
+  },
   { sshConfigFile: false, agentSocket: false },
 );
 try {
-  console.log(`${N} x \`${CMD}\` on ${target}:${sshd.port} (node ${process.version}, ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()})`);
+  console.log(
+    `${N} x \`${CMD}\` on ${target}:${sshd.port} (node ${process.version}, ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()})`,
+  );
   results.executor = await time('SshExecutor (sequential)', async () => {
     for (let i = 0; i < N; i++) if ((await x.exec('h', CMD)).stdout !== 'hi\n') throw new Error('bad output');
   });

@@ -10,7 +10,19 @@
 // copies); the ratio is taken against the FASTER baseline. The local sha256 is not charged to the baseline (an
 // operator would take it from the backup manifest); Lifeboat hashes while it streams, inside its time.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { randomFillSync, createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +32,13 @@ import { SshExecutor } from '../dist/src/ssh/executor.js';
 import { keygen, startSshd } from '../dist/src/ssh/throwaway-sshd.js';
 import { fmtS, list, log, median, onCleanup, record, runMain } from './lib/common.mjs';
 
-const { values: v } = parseArgs({ options: { 'size-mb': { type: 'string', default: '1024' }, runs: { type: 'string', default: '3' }, file: { type: 'string' } } });
+const { values: v } = parseArgs({
+  options: {
+    'size-mb': { type: 'string', default: '1024' },
+    runs: { type: 'string', default: '3' },
+    file: { type: 'string' },
+  },
+});
 const sizeMb = Math.min(Math.max(Number(v['size-mb']), 1), 4096);
 const runs = Math.min(Math.max(Number(v.runs), 1), 10);
 const HOSTS = ['127.0.85.1', '127.0.85.2', '127.0.85.3'];
@@ -41,7 +59,10 @@ function makeFile(path) {
 const sha256File = (p) =>
   new Promise((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(p, { highWaterMark: 1 << 20 }).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+    createReadStream(p, { highWaterMark: 1 << 20 })
+      .on('data', (d) => h.update(d))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
   });
 
 await runMain(async () => {
@@ -87,16 +108,34 @@ await runMain(async () => {
   });
   const rm = () => dest.forEach((d) => rmSync(join(d, 'snap.db'), { force: true }));
 
-  const members = HOSTS.map((address, i) => ({ name: `h${i + 1}`, address, ssh: { user, port: sshds[i].port, sudo: false, identityFile: 'id', knownHosts: 'known_hosts' } }));
-  const base = (i) => ['-F', '/dev/null', '-i', join(keyDir, 'id'), '-o', `UserKnownHostsFile=${kh}`, '-o', 'BatchMode=yes'];
+  const members = HOSTS.map((address, i) => ({
+    name: `h${i + 1}`,
+    address,
+    ssh: { user, port: sshds[i].port, sudo: false, identityFile: 'id', knownHosts: 'known_hosts' },
+  }));
+  const base = () => [
+    '-F',
+    '/dev/null',
+    '-i',
+    join(keyDir, 'id'),
+    '-o',
+    `UserKnownHostsFile=${kh}`,
+    '-o',
+    'BatchMode=yes',
+  ];
   const target = (i) => `${user}@${HOSTS[i]}`;
 
   async function lifeboat() {
     // A fresh executor per run: connecting is part of the job, as in a real run.
-    const x = new SshExecutor({ cluster: 'bench', topology: 'systemd', baseDir: keyDir, members }, { sshConfigFile: false, agentSocket: false });
+    const x = new SshExecutor(
+      { cluster: 'bench', topology: 'systemd', baseDir: keyDir, members },
+      { sshConfigFile: false, agentSocket: false },
+    );
     try {
       const t = performance.now();
-      const rs = await Promise.all(members.map((m, i) => x.upload(m.name, file, join(dest[i], 'snap.db'), { mode: 0o600 })));
+      const rs = await Promise.all(
+        members.map((m, i) => x.upload(m.name, file, join(dest[i], 'snap.db'), { mode: 0o600 })),
+      );
       const ms = performance.now() - t;
       if (rs.some((r) => r.sha256 !== sum)) throw new Error('lifeboat upload: sha256 differs');
       return ms;
@@ -108,15 +147,35 @@ await runMain(async () => {
     const t = performance.now();
     for (let i = 0; i < HOSTS.length; i++) {
       const remote = join(dest[i], 'snap.db');
-      await run('scp', ['-q', ...base(i), ...extra, '-P', String(sshds[i].port), file, `${target(i)}:${remote}`]);
-      await run('ssh', [...base(i), ...extra, '-p', String(sshds[i].port), target(i), `chmod 600 ${remote} && echo '${sum}  ${remote}' | sha256sum -c --status`]);
+      await run('scp', [
+        '-q',
+        ...base(i),
+        ...extra,
+        '-P',
+        String(sshds[i].port),
+        file,
+        `${target(i)}:${remote}`,
+      ]);
+      await run('ssh', [
+        ...base(i),
+        ...extra,
+        '-p',
+        String(sshds[i].port),
+        target(i),
+        `chmod 600 ${remote} && echo '${sum}  ${remote}' | sha256sum -c --status`,
+      ]);
     }
     return performance.now() - t;
   }
 
   const ver = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim();
-  const cipher = spawnSync('ssh', ['-v', ...base(0), '-p', String(sshds[0].port), target(0), 'true'], { encoding: 'utf8' }).stderr.match(/cipher: (\S+)/)?.[1] ?? '?';
-  log(`${(bytes / 2 ** 30).toFixed(2)} GiB to ${HOSTS.length} hosts as ${user}; ${ver}; OpenSSH default cipher ${cipher}; ${runs} runs each`);
+  const cipher =
+    spawnSync('ssh', ['-v', ...base(0), '-p', String(sshds[0].port), target(0), 'true'], {
+      encoding: 'utf8',
+    }).stderr.match(/cipher: (\S+)/)?.[1] ?? '?';
+  log(
+    `${(bytes / 2 ** 30).toFixed(2)} GiB to ${HOSTS.length} hosts as ${user}; ${ver}; OpenSSH default cipher ${cipher}; ${runs} runs each`,
+  );
   const res = { lifeboat: [], scp: [], scpGcm: [] };
   for (let r = 0; r < runs; r++) {
     rm();
@@ -125,7 +184,9 @@ await runMain(async () => {
     res.scp.push(await baseline([]));
     rm();
     res.scpGcm.push(await baseline(['-c', 'aes128-gcm@openssh.com']));
-    log(`run ${r + 1}: lifeboat ${fmtS(res.lifeboat.at(-1))}, scp ${fmtS(res.scp.at(-1))}, scp aes128-gcm ${fmtS(res.scpGcm.at(-1))}`);
+    log(
+      `run ${r + 1}: lifeboat ${fmtS(res.lifeboat.at(-1))}, scp ${fmtS(res.scp.at(-1))}, scp aes128-gcm ${fmtS(res.scpGcm.at(-1))}`,
+    );
   }
   rm();
   const L = median(res.lifeboat);
@@ -133,10 +194,23 @@ await runMain(async () => {
   const G = median(res.scpGcm);
   const B = Math.min(S, G);
   const mbs = (ms) => `${((bytes * HOSTS.length) / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s`;
-  console.log(`${(bytes / 2 ** 30).toFixed(2)} GiB x ${HOSTS.length} hosts, sha256 verified on each (${ver})`);
+  console.log(
+    `${(bytes / 2 ** 30).toFixed(2)} GiB x ${HOSTS.length} hosts, sha256 verified on each (${ver})`,
+  );
   console.log(`lifeboat executor, 3 in parallel    ${fmtS(L)}  ${mbs(L)}   (runs: ${list(res.lifeboat)})`);
-  console.log(`scp + ssh sha256sum, sequential     ${fmtS(S)}  ${mbs(S)}   (runs: ${list(res.scp)}; cipher ${cipher})`);
+  console.log(
+    `scp + ssh sha256sum, sequential     ${fmtS(S)}  ${mbs(S)}   (runs: ${list(res.scp)}; cipher ${cipher})`,
+  );
   console.log(`  same, -c aes128-gcm@openssh.com   ${fmtS(G)}  ${mbs(G)}   (runs: ${list(res.scpGcm)})`);
   console.log(`ratio lifeboat/best baseline        ${(L / B).toFixed(2)}   (goal < 1)`);
-  record({ case: 'transfer', lifeboatMs: L, baselineMs: B, scpDefaultMs: S, scpGcmMs: G, ratio: L / B, cipher, bytes });
+  record({
+    case: 'transfer',
+    lifeboatMs: L,
+    baselineMs: B,
+    scpDefaultMs: S,
+    scpGcmMs: G,
+    ratio: L / B,
+    cipher,
+    bytes,
+  });
 });

@@ -8,23 +8,43 @@ import type { HostCtx, PlanCtx } from '../src/engine/types.js';
 
 const snapFile = (c: HostCtx) => `${c.member.backupDir}/etcd-${c.member.name}-${c.stamp}.db`;
 const confFile = (c: HostCtx) => `${c.member.backupDir}/etcd-${c.member.name}-${c.stamp}-config.tar.gz`;
-const outDir = (c: PlanCtx) => resolve(c.params.to ?? '.lifeboat/backups', `${c.inventory.cluster}-${c.stamp}`);
-const targets = (c: PlanCtx) => chosenMembers(c.inventory.members.map((m) => m.name), c.params.members);
-const pick = { kind: 'pick' as const, members: targets, describe: 'each chosen member in turn (--set members=a,b; default all)' };
+const outDir = (c: PlanCtx) =>
+  resolve(c.params.to ?? '.lifeboat/backups', `${c.inventory.cluster}-${c.stamp}`);
+const targets = (c: PlanCtx) =>
+  chosenMembers(
+    c.inventory.members.map((m) => m.name),
+    c.params.members,
+  );
+const pick = {
+  kind: 'pick' as const,
+  members: targets,
+  describe: 'each chosen member in turn (--set members=a,b; default all)',
+};
 
 export default defineRunbook({
   id: 'backup',
   title: 'Back up etcd: snapshots, PKI and configuration, copied off the cluster',
-  summary: 'Snapshot every (or chosen) member, check each snapshot, back up certificates and manifests or etcd.conf, copy everything to the operator machine with sha256 checked, and write a backup manifest.',
+  summary:
+    'Snapshot every (or chosen) member, check each snapshot, back up certificates and manifests or etcd.conf, copy everything to the operator machine with sha256 checked, and write a backup manifest.',
   when: 'Before any change, on a schedule, and first thing in an incident when a member still answers.',
-  params: z.object({ to: z.string().min(1).optional(), members: z.string().regex(/^[a-z0-9.,-]+$/).optional() }).strict(),
+  params: z
+    .object({
+      to: z.string().min(1).optional(),
+      members: z
+        .string()
+        .regex(/^[a-z0-9.,-]+$/)
+        .optional(),
+    })
+    .strict(),
   nodes: [
     phase('preflight', 'Preflight', [
       {
         id: 'health',
         title: 'Each chosen member answers endpoint health',
         targets: pick,
-        actions: (c) => [{ kind: 'sh', script: c.tools.etcdctl('--dial-timeout=2s --command-timeout=3s endpoint health') }],
+        actions: (c) => [
+          { kind: 'sh', script: c.tools.etcdctl('--dial-timeout=2s --command-timeout=3s endpoint health') },
+        ],
         retries: 1,
         hint: 'a member that does not answer cannot be snapshotted; choose others with --set members=...',
       },
@@ -34,7 +54,12 @@ export default defineRunbook({
         id: 'save',
         title: 'etcdctl snapshot save into the backup dir (mode 0600)',
         targets: pick,
-        actions: (c) => [{ kind: 'sh', script: `mkdir -p ${shq(c.member.backupDir)} && umask 077 && ${c.tools.etcdctl(`snapshot save ${shq(snapFile(c))}`)} && chmod 600 ${shq(snapFile(c))}` }],
+        actions: (c) => [
+          {
+            kind: 'sh',
+            script: `mkdir -p ${shq(c.member.backupDir)} && umask 077 && ${c.tools.etcdctl(`snapshot save ${shq(snapFile(c))}`)} && chmod 600 ${shq(snapFile(c))}`,
+          },
+        ],
         check: (c) => `[ -s ${shq(snapFile(c))} ]`,
         timeoutMs: 600_000,
         hint: 'check free space in the backup dir and that the member is healthy',
@@ -43,11 +68,19 @@ export default defineRunbook({
         id: 'status',
         title: 'snapshot status: hash, revision, total keys; sha256 of the file',
         targets: pick,
-        actions: (c) => [{ kind: 'sh', script: `${c.tools.snapshotStatus(snapFile(c))} && sha256sum ${shq(snapFile(c))}` }],
+        actions: (c) => [
+          { kind: 'sh', script: `${c.tools.snapshotStatus(snapFile(c))} && sha256sum ${shq(snapFile(c))}` },
+        ],
         capture: (out) => {
           const j = /\{[^}]*\}/.exec(out)?.[0];
           const st = j ? (JSON.parse(j) as Record<string, number>) : {};
-          return { hash: st.hash, revision: st.revision, totalKey: st.totalKey, totalSize: st.totalSize, sha256: /^([0-9a-f]{64})\s/m.exec(out)?.[1] };
+          return {
+            hash: st.hash,
+            revision: st.revision,
+            totalKey: st.totalKey,
+            totalSize: st.totalSize,
+            sha256: /^([0-9a-f]{64})\s/m.exec(out)?.[1],
+          };
         },
         hint: 'the snapshot file is damaged; take it again',
       },
@@ -59,18 +92,20 @@ export default defineRunbook({
           const dir = `${c.member.backupDir}/lifeboat-config-${c.stamp}`;
           // Written under a temporary name and renamed, so the check (archive exists) never accepts a half-written one;
           // a copy left by an interrupted attempt is moved aside first (never deleted).
-          return [{
-            kind: 'sh',
-            script: [
-              'set -e',
-              `d=${shq(dir)}; t=${shq(confFile(c))}`,
-              'if [ -s "$t" ]; then echo "already archived: $t"; exit 0; fi',
-              'if [ -e "$d" ]; then mv "$d" "$d.partial-$(date +%s)"; fi',
-              c.platform.backupConfig(c.member, dir),
-              'umask 077; tar czf "$t.part" -C "$d" . && mv "$t.part" "$t"',
-              'tar tzf "$t" | sed -n "s#^\\./##p" | grep -v / | sort | tr "\\n" " "; echo',
-            ].join('\n'),
-          }];
+          return [
+            {
+              kind: 'sh',
+              script: [
+                'set -e',
+                `d=${shq(dir)}; t=${shq(confFile(c))}`,
+                'if [ -s "$t" ]; then echo "already archived: $t"; exit 0; fi',
+                'if [ -e "$d" ]; then mv "$d" "$d.partial-$(date +%s)"; fi',
+                c.platform.backupConfig(c.member, dir),
+                'umask 077; tar czf "$t.part" -C "$d" . && mv "$t.part" "$t"',
+                'tar tzf "$t" | sed -n "s#^\\./##p" | grep -v / | sort | tr "\\n" " "; echo',
+              ].join('\n'),
+            },
+          ];
         },
         check: (c) => `[ -s ${shq(confFile(c))} ]`,
       },
@@ -107,7 +142,9 @@ export default defineRunbook({
               })),
             };
             mkdirSync(outDir(c), { recursive: true });
-            writeFileSync(join(outDir(c), 'backup-manifest.json'), JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
+            writeFileSync(join(outDir(c), 'backup-manifest.json'), JSON.stringify(manifest, null, 2) + '\n', {
+              mode: 0o600,
+            });
             return { dir: outDir(c), members: manifest.members.length };
           },
         },

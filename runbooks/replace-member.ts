@@ -18,30 +18,55 @@ const healthyRemaining = (c: PlanCtx) => {
 export default defineRunbook({
   id: 'replace-member',
   title: 'Replace a failed member (cluster keeps quorum)',
-  summary: 'Removes the failed member by ID, prepares the replacement host (old data moved aside), adds it as a learner, starts it with state existing and the printed initial cluster, promotes it, updates the remaining members\' initial-cluster configuration one at a time, and verifies.',
+  summary:
+    "Removes the failed member by ID, prepares the replacement host (old data moved aside), adds it as a learner, starts it with state existing and the printed initial cluster, promotes it, updates the remaining members' initial-cluster configuration one at a time, and verifies.",
   when: 'One member is broken (disk lost, data corrupt, host rebuilt) while the others still have quorum. Without quorum, use recover-quorum.',
-  params: z.object({ failed: z.string().min(1, 'the member to replace'), new: z.string().optional() }).strict(),
+  params: z
+    .object({ failed: z.string().min(1, 'the member to replace'), new: z.string().optional() })
+    .strict(),
   nodes: [
     decision({
       id: 'quorum',
       title: 'Does the cluster keep quorum without the failed member?',
       decide: (c) => {
-        if (!names(c).includes(failed(c))) return { branch: 'refuse', why: `failed member '${failed(c)}' is not in the inventory` };
-        if (!names(c).includes(replacement(c))) return { branch: 'refuse', why: `replacement '${replacement(c)}' is not in the inventory: add it there first` };
+        if (!names(c).includes(failed(c)))
+          return { branch: 'refuse', why: `failed member '${failed(c)}' is not in the inventory` };
+        if (!names(c).includes(replacement(c)))
+          return {
+            branch: 'refuse',
+            why: `replacement '${replacement(c)}' is not in the inventory: add it there first`,
+          };
         const q = quorum(c.facts, names(c));
         const ok = healthyRemaining(c).length;
-        if (c.facts.probed && ok < q.needed) return { branch: 'refuse', why: `no quorum: ${ok} healthy member(s) besides ${failed(c)}, ${q.needed} needed; use recover-quorum` };
-        return { branch: 'replace', why: `${ok} healthy member(s) keep quorum (${q.needed} needed)${c.facts.probed ? '' : ' (not probed: assumed)'}; replacing ${failed(c)} with ${replacement(c)}` };
+        if (c.facts.probed && ok < q.needed)
+          return {
+            branch: 'refuse',
+            why: `no quorum: ${ok} healthy member(s) besides ${failed(c)}, ${q.needed} needed; use recover-quorum`,
+          };
+        return {
+          branch: 'replace',
+          why: `${ok} healthy member(s) keep quorum (${q.needed} needed)${c.facts.probed ? '' : ' (not probed: assumed)'}; replacing ${failed(c)} with ${replacement(c)}`,
+        };
       },
       branches: {
         refuse: 'refuse',
         replace: [
           phase('membership', 'Change the membership', [removeMemberStep(failed, healthyRemaining)]),
           phase('join', 'Bring the replacement in', [
-            rejoinStep({ targets: { kind: 'pick', members: (c) => [replacement(c)], describe: 'the replacement' }, before: (c) => byName(c, remaining(c)) }, 'add-replacement'),
+            rejoinStep(
+              {
+                targets: { kind: 'pick', members: (c) => [replacement(c)], describe: 'the replacement' },
+                before: (c) => byName(c, remaining(c)),
+              },
+              'add-replacement',
+            ),
           ]),
-          phase('config', 'Update the remaining members\' configuration', [
-            initialClusterStep({ kind: 'pick', members: remaining, describe: 'each remaining member in turn' }),
+          phase('config', "Update the remaining members' configuration", [
+            initialClusterStep({
+              kind: 'pick',
+              members: remaining,
+              describe: 'each remaining member in turn',
+            }),
           ]),
           phase('verify', 'Verify', [verifyClusterStep()]),
         ],

@@ -11,7 +11,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'docs/runbooks');
 const check = process.argv.includes('--check');
-const lifeboat = (...args) => execFileSync('node', [join(root, 'bin/lifeboat'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const lifeboat = (...args) =>
+  execFileSync('node', [join(root, 'bin/lifeboat'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 
 const CHOOSE = `| Situation | Runbook |
 |---|---|
@@ -27,7 +32,7 @@ const NOTES = {
     usage: 'lifeboat run backup -i INVENTORY --set to=DIR [--set members=cp-1,cp-2] --yes',
     notes: [
       'Every chosen member must answer `endpoint health`; with a member down, name the healthy ones with `--set members=...` (a failed run keeps the cluster lock until it is resumed or aborted: `lifeboat resume RUN_DIR --abort`).',
-      'Snapshots are written with mode 0600 in the member\'s backup dir, then downloaded to `DIR/<cluster>-<stamp>/etcd-<member>.db` with the sha256 checked on both ends; `backup-manifest.json` records cluster, member, revision, hash, total keys, sha256, time and etcd version.',
+      "Snapshots are written with mode 0600 in the member's backup dir, then downloaded to `DIR/<cluster>-<stamp>/etcd-<member>.db` with the sha256 checked on both ends; `backup-manifest.json` records cluster, member, revision, hash, total keys, sha256, time and etcd version.",
       'The config archive holds `pki/` and `manifests/` (static pods) or `/etc/etcd` and the etcd unit drop-ins (systemd).',
     ],
     lab: 'test/lab/runbook-backup.test.ts: static-pod 3 members (each downloaded snapshot holds exactly the keys and values the cluster served), kill -9 during the download then resume, systemd 5 members with one member killed.',
@@ -47,16 +52,17 @@ const NOTES = {
       'ONE snapshot for every member (never per-member snapshots), verified on the operator machine (sha256 appended by etcd, pages, live key count) before anything runs, and its sha256 checked again on every host after the copy.',
       'Every kube-apiserver and every etcd is stopped before the first restore; each data dir is moved aside to `DATA_DIR.before-STAMP` (or `member/` to `member.before-STAMP` when the data dir is a mount point) and never deleted.',
       'Each member is restored with its own name and peer URL, the full initial cluster and a NEW cluster token (`lifeboat-STAMP` unless `--set token=`).',
-      'Afterwards: all members healthy, member list equals the inventory, `hashkv` equal on all members, live key count on every member equals the snapshot\'s.',
+      "Afterwards: all members healthy, member list equals the inventory, `hashkv` equal on all members, live key count on every member equals the snapshot's.",
     ],
     lab: 'test/lab/runbook-restore-multi-master.test.ts: static-pod 3 members (wrong-hash refusal with no host touched, restore after deletes and changes, kill -9 during the restore step then resume) and systemd 5 members; data compared key for key and value for value with the snapshot file itself.',
   },
   'recover-quorum': {
-    usage: 'lifeboat run recover-quorum -i INVENTORY [--set strategy=snapshot|force-new-cluster] [--set survivor=NAME] --yes',
+    usage:
+      'lifeboat run recover-quorum -i INVENTORY [--set strategy=snapshot|force-new-cluster] [--set survivor=NAME] --yes',
     notes: [
       'Refuses a healthy cluster (exit 2) unless `--set force=true`. The survivor is the member with the highest raft index among those that answer (the plan and the audit log show the table), or `--set survivor=`.',
-      '`strategy=snapshot` (default): snapshot of the survivor (or a copy of its db file when it does not answer, restored with `--skip-hash-check`), restored as a new one-member cluster. `strategy=force-new-cluster`: the survivor\'s data dir is copied aside, the flag is added the platform\'s way (manifest flag, or the systemd drop-in `90-lifeboat-force-new-cluster.conf`), etcd started, the member list checked to hold one member, then the flag removed (the drop-in is moved aside, not deleted) and etcd restarted.',
-      'The API servers are pointed at the survivor, then every other member rejoins one at a time: old data dir moved aside, `member add --learner`, started with state `existing`, promoted once caught up, healthy before the next. Finally the API servers point at all members and every member\'s configuration names the whole cluster with state `existing`, so no member can bootstrap a cluster of its own later.',
+      "`strategy=snapshot` (default): snapshot of the survivor (or a copy of its db file when it does not answer, restored with `--skip-hash-check`), restored as a new one-member cluster. `strategy=force-new-cluster`: the survivor's data dir is copied aside, the flag is added the platform's way (manifest flag, or the systemd drop-in `90-lifeboat-force-new-cluster.conf`), etcd started, the member list checked to hold one member, then the flag removed (the drop-in is moved aside, not deleted) and etcd restarted.",
+      "The API servers are pointed at the survivor, then every other member rejoins one at a time: old data dir moved aside, `member add --learner`, started with state `existing`, promoted once caught up, healthy before the next. Finally the API servers point at all members and every member's configuration names the whole cluster with state `existing`, so no member can bootstrap a cluster of its own later.",
       'etcd 3.4 note: a learner that just joined serves clients only ~7 s later (its first publish times out), and a member add is refused for 5 s after the previous promotion ("unhealthy cluster"): the runbook waits for both with deadlines.',
     ],
     lab: 'test/lab/runbook-recover-quorum.test.ts: static-pod 3 members (refusal on a healthy cluster, strategy snapshot, strategy force-new-cluster killed with kill -9 right after `member add` and resumed) and, side by side, systemd 5 members with 3 lost (strategy force-new-cluster through the drop-in); every key and value as before the loss.',
@@ -65,7 +71,7 @@ const NOTES = {
     usage: 'lifeboat run replace-member -i INVENTORY --set failed=NAME [--set new=NAME] --yes',
     notes: [
       'Refuses when the members other than the failed one do not have quorum (use recover-quorum).',
-      'The failed member is removed by ID (looked up by name in the member list), its host\'s old data dir moved aside, then it is added back as a learner with its peer URL, started with state `existing` and the printed initial cluster, promoted and checked healthy; then the remaining members\' initial-cluster configuration is updated one at a time (a static pod restarts when its manifest changes: the adapter waits for the restart before the health check).',
+      "The failed member is removed by ID (looked up by name in the member list), its host's old data dir moved aside, then it is added back as a learner with its peer URL, started with state `existing` and the printed initial cluster, promoted and checked healthy; then the remaining members' initial-cluster configuration is updated one at a time (a static pod restarts when its manifest changes: the adapter waits for the restart before the health check).",
       '`--set new=NAME` replaces the failed member with another inventory member (same procedure); by default the failed host itself is rebuilt.',
     ],
     lab: 'test/lab/runbook-replace-member.test.ts: static-pod 3 members (wiped member, corrupted member killed with kill -9 after `member add` and resumed, refusal without quorum) and systemd 5 members (killed member); every key and value intact.',
@@ -82,10 +88,12 @@ function parseText(text) {
     if (!m) continue;
     const [, id, title, destructive] = m;
     const detail = [];
-    for (let j = i + 1; j < lines.length && !/^\s*- |^\s*(Phase|Decision|when) /.test(lines[j]); j++) detail.push(lines[j].trim());
+    for (let j = i + 1; j < lines.length && !/^\s*- |^\s*(Phase|Decision|when) /.test(lines[j]); j++)
+      detail.push(lines[j].trim());
     const changes = detail.find((d) => d.startsWith('changes: '))?.slice(9);
     if (destructive) confirm.push(`- \`${id}\`: ${title}${changes ? ` — changes: ${changes}` : ''}`);
-    if (detail.some((d) => d.includes('verified after'))) verify.push(`- \`${id}\`: ${title} (checked with a deadline after its commands)`);
+    if (detail.some((d) => d.includes('verified after')))
+      verify.push(`- \`${id}\`: ${title} (checked with a deadline after its commands)`);
     else if (/^Verify|Key count|No --force-new-cluster/.test(title)) verify.push(`- \`${id}\`: ${title}`);
   }
   return { confirm, verify };
@@ -144,7 +152,10 @@ ${n.lab}
 `;
 }
 
-const ids = lifeboat('runbooks').split('\n').map((l) => /^(\S+)\s{2,}/.exec(l)?.[1]).filter(Boolean);
+const ids = lifeboat('runbooks')
+  .split('\n')
+  .map((l) => /^(\S+)\s{2,}/.exec(l)?.[1])
+  .filter(Boolean);
 mkdirSync(outDir, { recursive: true });
 let stale = 0;
 for (const id of ids) {

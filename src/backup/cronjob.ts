@@ -17,14 +17,23 @@ export function cronJob(inv: Inventory, o: CronJobOptions): string {
     'stamp=$(date -u +%Y%m%dT%H%M%SZ)',
     'ok=0',
     // Every member in turn, as source 000 does; one good snapshot is enough for the job to succeed.
-    ...inv.members.map((m) => `if etcdctl --endpoints=${m.clientURL} snapshot save /backup/etcd-${m.name}-$stamp.db; then chmod 600 /backup/etcd-${m.name}-$stamp.db; etcdctl snapshot status -w table /backup/etcd-${m.name}-$stamp.db && ok=1; fi`),
+    ...inv.members.map(
+      (m) =>
+        `if etcdctl --endpoints=${m.clientURL} snapshot save /backup/etcd-${m.name}-$stamp.db; then chmod 600 /backup/etcd-${m.name}-$stamp.db; etcdctl snapshot status -w table /backup/etcd-${m.name}-$stamp.db && ok=1; fi`,
+    ),
     `find /backup -maxdepth 1 -name 'etcd-*.db' -mtime +${o.retentionDays} -print -delete`,
     '[ "$ok" = 1 ]',
   ].join('\n');
   const job = {
     apiVersion: 'batch/v1',
     kind: 'CronJob',
-    metadata: { name: `etcd-backup-${inv.cluster}`.slice(0, 52), namespace: o.namespace, annotations: { 'lifeboat/description': `etcd snapshots of ${inv.cluster}, kept ${o.retentionDays} days in ${o.hostBackupDir} on the control-plane nodes` } },
+    metadata: {
+      name: `etcd-backup-${inv.cluster}`.slice(0, 52),
+      namespace: o.namespace,
+      annotations: {
+        'lifeboat/description': `etcd snapshots of ${inv.cluster}, kept ${o.retentionDays} days in ${o.hostBackupDir} on the control-plane nodes`,
+      },
+    },
     spec: {
       schedule: o.schedule,
       concurrencyPolicy: 'Forbid',
@@ -37,7 +46,10 @@ export function cronJob(inv: Inventory, o: CronJobOptions): string {
             spec: {
               hostNetwork: true,
               nodeSelector: { 'node-role.kubernetes.io/control-plane': '' },
-              tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }, { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' }],
+              tolerations: [
+                { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+                { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
+              ],
               restartPolicy: 'Never',
               containers: [
                 {

@@ -4,9 +4,19 @@ import { usage } from '../core/errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse<O extends Options>(command: string, argv: string[], options: O, allowPositionals = true) {
+export function parse<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = true,
+) {
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, ...options },
+      allowPositionals,
+      strict: true,
+    });
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0] ?? String(err);
     throw usage(`${command}: ${msg}`, `run 'lifeboat ${command} --help'`);
@@ -24,8 +34,17 @@ export function parseSets(command: string, sets: string[] | undefined): Record<s
   return out;
 }
 
-export function oneOf<T extends string>(command: string, flag: string, value: string | undefined, allowed: readonly T[], dflt: T): T {
+export function oneOf<T extends string>(
+  command: string,
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  dflt: T,
+): T {
   if (value === undefined) return dflt;
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw usage(`${command}: --${flag} '${value}' is not one of ${allowed.join(', ')}`, `use --${flag} ${allowed.join('|')}`);
+  throw usage(
+    `${command}: --${flag} '${value}' is not one of ${allowed.join(', ')}`,
+    `use --${flag} ${allowed.join('|')}`,
+  );
 }

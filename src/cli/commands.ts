@@ -11,19 +11,75 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'runbooks', summary: 'list the runbooks', load: () => import('./runbooks/index.js') },
-  { name: 'show', summary: 'a runbook: its steps and its diagram (text|mermaid)', load: () => import('./show/index.js') },
-  { name: 'inventory', summary: 'inventory check FILE: validate an inventory', load: () => import('./inventory/index.js') },
-  { name: 'backup', summary: 'backup schedule --emit cronjob: scheduled snapshots on the control plane', load: () => import('./backup/index.js') },
-  { name: 'discover', summary: 'read how etcd runs on each host (ssh) and write the inventory, with findings', load: () => import('./discover/index.js') },
-  { name: 'diagnose', summary: 'read-only health, quorum and consistency check (exit 0/1/3)', load: () => import('./diagnose/index.js') },
-  { name: 'plan', summary: 'dry run: every command per host, in order; changes nothing', load: () => import('./plan/index.js') },
-  { name: 'run', summary: 'run a runbook (confirmations before destructive steps)', load: () => import('./run/index.js') },
-  { name: 'resume', summary: 'continue a run after a crash, a failure or a missing approval', load: () => import('./resume/index.js') },
+  {
+    name: 'show',
+    summary: 'a runbook: its steps and its diagram (text|mermaid)',
+    load: () => import('./show/index.js'),
+  },
+  {
+    name: 'inventory',
+    summary: 'inventory check FILE: validate an inventory',
+    load: () => import('./inventory/index.js'),
+  },
+  {
+    name: 'backup',
+    summary: 'backup schedule --emit cronjob: scheduled snapshots on the control plane',
+    load: () => import('./backup/index.js'),
+  },
+  {
+    name: 'discover',
+    summary: 'read how etcd runs on each host (ssh) and write the inventory, with findings',
+    load: () => import('./discover/index.js'),
+  },
+  {
+    name: 'diagnose',
+    summary: 'read-only health, quorum and consistency check (exit 0/1/3)',
+    load: () => import('./diagnose/index.js'),
+  },
+  {
+    name: 'plan',
+    summary: 'dry run: every command per host, in order; changes nothing',
+    load: () => import('./plan/index.js'),
+  },
+  {
+    name: 'run',
+    summary: 'run a runbook (confirmations before destructive steps)',
+    load: () => import('./run/index.js'),
+  },
+  {
+    name: 'resume',
+    summary: 'continue a run after a crash, a failure or a missing approval',
+    load: () => import('./resume/index.js'),
+  },
   { name: 'status', summary: 'where a run stands', load: () => import('./status/index.js') },
-  { name: 'audit', summary: 'audit verify RUN_DIR: check the hash chain of a run', load: () => import('./audit/index.js') },
-  { name: 'report', summary: 'write the postmortem timeline of a run (md|html)', load: () => import('./report/index.js') },
-  { name: 'demo', summary: 'the main job on the local lab: backup, lose quorum, recover, verify, report', load: () => import('./demo/index.js') },
-  { name: 'lab', summary: 'local DR lab: up, status, break, exec, down', load: () => import('./lab/index.js') },
-  { name: 'snapshot', summary: 'read etcd snapshot files offline: verify, inspect, ls, get, diff, extract', load: () => import('./snapshot/index.js') },
-  { name: 'decode', summary: 'decode one value Kubernetes stored in etcd to YAML/JSON', load: () => import('./decode/index.js') },
+  {
+    name: 'audit',
+    summary: 'audit verify RUN_DIR: check the hash chain of a run',
+    load: () => import('./audit/index.js'),
+  },
+  {
+    name: 'report',
+    summary: 'write the postmortem timeline of a run (md|html)',
+    load: () => import('./report/index.js'),
+  },
+  {
+    name: 'demo',
+    summary: 'the main job on the local lab: backup, lose quorum, recover, verify, report',
+    load: () => import('./demo/index.js'),
+  },
+  {
+    name: 'lab',
+    summary: 'local DR lab: up, status, break, exec, down',
+    load: () => import('./lab/index.js'),
+  },
+  {
+    name: 'snapshot',
+    summary: 'read etcd snapshot files offline: verify, inspect, ls, get, diff, extract',
+    load: () => import('./snapshot/index.js'),
+  },
+  {
+    name: 'decode',
+    summary: 'decode one value Kubernetes stored in etcd to YAML/JSON',
+    load: () => import('./decode/index.js'),
+  },
 ];

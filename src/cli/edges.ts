@@ -25,7 +25,16 @@ export function makeDeps(inv: Inventory, o: { output: OutputMode; acceptNewHostK
   } else listeners.push(plainRenderer());
   const executor = new SshExecutor(inv, {
     acceptNewHostKeys: o.acceptNewHostKeys,
-    onHostKeyAccepted: (host, fingerprint) => accepted.push({ type: 'hostkey.accepted', member: host, fingerprint }),
+    onHostKeyAccepted: (host, fingerprint) =>
+      accepted.push({ type: 'hostkey.accepted', member: host, fingerprint }),
   });
-  return { executor, clock: systemClock, prompter: makePrompter(idle), listeners, redactor: new Redactor(), operator: operatorName(), pending: accepted };
+  return {
+    executor,
+    clock: systemClock,
+    prompter: makePrompter(idle),
+    listeners,
+    redactor: new Redactor(),
+    operator: operatorName(),
+    pending: accepted,
+  };
 }

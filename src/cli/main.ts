@@ -5,7 +5,9 @@ import { LifeboatError } from '../core/errors.js';
 import { exitCodeFor, EXIT } from '../core/exit.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 

@@ -9,7 +9,18 @@ export function makePrompter(beforeAsk: () => Promise<void> = async () => undefi
       await beforeAsk();
       const { confirm } = await import('@inquirer/prompts');
       // Each line of a multi-line script keeps the indentation of its host block.
-      if (details.length) process.stderr.write(details.flatMap((d) => { const pad = `    ${/^\s*/.exec(d)?.[0] ?? ''}`; return d.trim().split('\n').map((l) => pad + l); }).join('\n') + '\n');
+      if (details.length)
+        process.stderr.write(
+          details
+            .flatMap((d) => {
+              const pad = `    ${/^\s*/.exec(d)?.[0] ?? ''}`;
+              return d
+                .trim()
+                .split('\n')
+                .map((l) => pad + l);
+            })
+            .join('\n') + '\n',
+        );
       return confirm({ message, default: false });
     },
     async choose(message, choices) {

@@ -13,10 +13,19 @@ export const RUN_FLAGS = {
 } satisfies Options;
 
 export function approvalsOf(v: { yes?: boolean | undefined; approve?: string[] | undefined }): Approvals {
-  return { all: v.yes === true, steps: new Set((v.approve ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) };
+  return {
+    all: v.yes === true,
+    steps: new Set(
+      (v.approve ?? [])
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  };
 }
 
-export const outputOf = (cmd: string, v: string | undefined): OutputMode => oneOf(cmd, 'output', v, ['auto', 'text', 'json'] as const, 'auto');
+export const outputOf = (cmd: string, v: string | undefined): OutputMode =>
+  oneOf(cmd, 'output', v, ['auto', 'text', 'json'] as const, 'auto');
 
 export function exitFor(status: RunStatus): number {
   switch (status) {

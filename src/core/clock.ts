@@ -11,5 +11,8 @@ export const systemClock: Clock = {
 
 /** A compact UTC stamp for names of things moved aside: 20261122T210501Z. */
 export function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }

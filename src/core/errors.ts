@@ -15,7 +15,11 @@ export class LifeboatError extends Error {
   readonly hint: string | undefined;
   readonly host: string | undefined;
   readonly command: string | undefined;
-  constructor(code: ErrorCode, message: string, opts: { hint?: string; host?: string; command?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; host?: string; command?: string; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'LifeboatError';
     this.code = code;
@@ -31,7 +35,11 @@ export class LifeboatError extends Error {
   }
 }
 
-export const usage = (message: string, hint?: string) => new LifeboatError('usage', message, hint === undefined ? {} : { hint });
-export const badInput = (message: string, hint?: string) => new LifeboatError('input', message, hint === undefined ? {} : { hint });
-export const refused = (message: string, hint?: string) => new LifeboatError('refused', message, hint === undefined ? {} : { hint });
-export const environment = (message: string, hint?: string) => new LifeboatError('environment', message, hint === undefined ? {} : { hint });
+export const usage = (message: string, hint?: string) =>
+  new LifeboatError('usage', message, hint === undefined ? {} : { hint });
+export const badInput = (message: string, hint?: string) =>
+  new LifeboatError('input', message, hint === undefined ? {} : { hint });
+export const refused = (message: string, hint?: string) =>
+  new LifeboatError('refused', message, hint === undefined ? {} : { hint });
+export const environment = (message: string, hint?: string) =>
+  new LifeboatError('environment', message, hint === undefined ? {} : { hint });

@@ -12,7 +12,9 @@ export class Redactor {
   private readonly secrets: string[];
   constructor(secrets: Iterable<string> = []) {
     // Longest first so a secret containing another is masked whole.
-    this.secrets = [...new Set([...secrets].filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+    this.secrets = [...new Set([...secrets].filter((s) => s.length >= 4))].sort(
+      (a, b) => b.length - a.length,
+    );
   }
   with(more: Iterable<string> | undefined): Redactor {
     return more ? new Redactor([...this.secrets, ...more]) : this;
@@ -21,7 +23,9 @@ export class Redactor {
     let out = text;
     for (const s of this.secrets) out = out.split(s).join(MASK);
     for (const p of PATTERNS) {
-      out = out.replace(p, (_m, a: string, b: string) => (b.startsWith('-----END') ? `${a}${MASK}${b}` : `${a}${MASK}`));
+      out = out.replace(p, (_m, a: string, b: string) =>
+        b.startsWith('-----END') ? `${a}${MASK}${b}` : `${a}${MASK}`,
+      );
     }
     return out;
   }
@@ -32,7 +36,9 @@ export function redactDeep<T>(value: T, r: Redactor): T {
   if (typeof value === 'string') return r.redact(value) as T;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, r)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v, r)])) as T;
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v, r)]),
+    ) as T;
   }
   return value;
 }

@@ -42,13 +42,21 @@ export interface Discovered {
 const TARGET = /^([^@\s,]+)@([A-Za-z0-9._-]+)(?::(\d{1,5}))?$/;
 
 export function parseTargets(list: string): SshTarget[] {
-  const out = list.split(',').map((s) => s.trim()).filter(Boolean).map((spec): SshTarget => {
-    const m = TARGET.exec(spec);
-    if (!m) throw usage(`discover: --ssh '${spec}' is not USER@HOST[:PORT]`, 'e.g. --ssh root@10.0.0.11,root@10.0.0.12');
-    const port = m[3] === undefined ? 22 : Number(m[3]);
-    if (port < 1 || port > 65535) throw usage(`discover: --ssh '${spec}': port ${port} is out of range`);
-    return { user: m[1]!, host: m[2]!, port, spec };
-  });
+  const out = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((spec): SshTarget => {
+      const m = TARGET.exec(spec);
+      if (!m)
+        throw usage(
+          `discover: --ssh '${spec}' is not USER@HOST[:PORT]`,
+          'e.g. --ssh root@10.0.0.11,root@10.0.0.12',
+        );
+      const port = m[3] === undefined ? 22 : Number(m[3]);
+      if (port < 1 || port > 65535) throw usage(`discover: --ssh '${spec}': port ${port} is out of range`);
+      return { user: m[1]!, host: m[2]!, port, spec };
+    });
   if (!out.length) throw usage('discover: --ssh needs at least one USER@HOST', 'e.g. --ssh root@10.0.0.11');
   const dup = out.find((t, i) => out.findIndex((x) => x.host === t.host && x.port === t.port) !== i);
   if (dup) throw usage(`discover: ${dup.host}:${dup.port} is given twice`);
@@ -88,8 +96,15 @@ function connectInventory(o: DiscoverOptions): Inventory {
 }
 
 const y = (v: unknown) => stringify(v).trimEnd();
-const first = (f: Found | undefined) => (f ? { value: f.value.split(',')[0]!.trim(), from: f.from } : undefined);
-const setOf = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean).sort().join(',');
+const first = (f: Found | undefined) =>
+  f ? { value: f.value.split(',')[0]!.trim(), from: f.from } : undefined;
+const setOf = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',');
 
 /** Hosts must agree on these; a difference is a finding (the source of split-brain and failed restores). */
 function crossCheck(hosts: Array<{ target: SshTarget; config: HostConfig }>, findings: string[]): void {
@@ -104,17 +119,33 @@ function crossCheck(hosts: Array<{ target: SshTarget; config: HostConfig }>, fin
   };
   for (const flag of ['initial-cluster', 'initial-cluster-token']) {
     const m = by(flag);
-    if (m.size > 1) findings.push(`hosts disagree on --${flag}: ${[...m].map(([v, names]) => `${names.join(', ')}: ${v}`).join(' | ')}`);
+    if (m.size > 1)
+      findings.push(
+        `hosts disagree on --${flag}: ${[...m].map(([v, names]) => `${names.join(', ')}: ${v}`).join(' | ')}`,
+      );
   }
   const topo = new Map<Topology, string[]>();
   for (const h of hosts) topo.set(h.config.topology, [...(topo.get(h.config.topology) ?? []), h.target.host]);
-  if (topo.size > 1) findings.push(`hosts run etcd differently: ${[...topo].map(([t, names]) => `${t} on ${names.join(', ')}`).join('; ')}`);
+  if (topo.size > 1)
+    findings.push(
+      `hosts run etcd differently: ${[...topo].map(([t, names]) => `${t} on ${names.join(', ')}`).join('; ')}`,
+    );
   for (const h of hosts) {
     const name = h.config.flags.get('name')?.value;
     const peer = first(h.config.flags.get('initial-advertise-peer-urls'))?.value;
     const ic = h.config.flags.get('initial-cluster')?.value;
-    if (name && peer && ic && !ic.split(',').map((x) => x.trim()).includes(`${name}=${peer}`)) findings.push(`${name}: --initial-cluster (${ic}) does not name ${name}=${peer}`);
-    if (!h.config.dataDir) findings.push(`${h.target.host}: no --data-dir set (etcd would use ./${name ?? 'default'}.etcd)`);
+    if (
+      name &&
+      peer &&
+      ic &&
+      !ic
+        .split(',')
+        .map((x) => x.trim())
+        .includes(`${name}=${peer}`)
+    )
+      findings.push(`${name}: --initial-cluster (${ic}) does not name ${name}=${peer}`);
+    if (!h.config.dataDir)
+      findings.push(`${h.target.host}: no --data-dir set (etcd would use ./${name ?? 'default'}.etcd)`);
     if (!h.config.tls) findings.push(`${h.target.host}: client TLS files not found in the configuration`);
     for (const n of h.config.notes) findings.push(`${name ?? h.target.host}: ${n}`);
   }
@@ -136,14 +167,23 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
         const target = o.targets[i]!;
         const r = await ex.exec(m.name, DISCOVERY_SCRIPT, { timeoutMs: 60_000 });
         const config = readHost(r.stdout);
-        if (!config) throw badInput(`discover: no etcd found on ${target.spec}: no /etc/kubernetes/manifests/etcd.yaml, no etcd.service, no docker container named etcd`, 'check the host list; lifeboat reads only these places');
-        if (!config.flags.get('name')) throw badInput(`discover: ${target.spec}: etcd's --name is not set in ${config.source}`, 'set it (ETCD_NAME or --name): the inventory needs member names');
+        if (!config)
+          throw badInput(
+            `discover: no etcd found on ${target.spec}: no /etc/kubernetes/manifests/etcd.yaml, no etcd.service, no docker container named etcd`,
+            'check the host list; lifeboat reads only these places',
+          );
+        if (!config.flags.get('name'))
+          throw badInput(
+            `discover: ${target.spec}: etcd's --name is not set in ${config.source}`,
+            'set it (ETCD_NAME or --name): the inventory needs member names',
+          );
         return { target, config };
       }),
     );
     const names = hosts.map((h) => h.config.flags.get('name')!.value);
     const dupName = names.find((n, i) => names.indexOf(n) !== i);
-    if (dupName) throw badInput(`discover: two hosts run a member named ${dupName}`, 'give each etcd member once');
+    if (dupName)
+      throw badInput(`discover: two hosts run a member named ${dupName}`, 'give each etcd member once');
     crossCheck(hosts, findings);
 
     // Certificates: the same CA everywhere, client certificates not expired.
@@ -151,10 +191,17 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
       hosts.map(async (h, i) => {
         const t = h.config.tls;
         if (!t) return;
-        const r = await ex.exec(inv.members[i]!.name, `sha256sum ${shq(t.ca.value)} | cut -c1-64; openssl x509 -noout -checkend 0 -in ${shq(t.cert.value)} >/dev/null 2>&1 && echo valid || echo expired`, { timeoutMs: 30_000 });
+        const r = await ex.exec(
+          inv.members[i]!.name,
+          `sha256sum ${shq(t.ca.value)} | cut -c1-64; openssl x509 -noout -checkend 0 -in ${shq(t.cert.value)} >/dev/null 2>&1 && echo valid || echo expired`,
+          { timeoutMs: 30_000 },
+        );
         const [hash, valid] = r.stdout.trim().split('\n');
         (h as { caHash?: string }).caHash = hash;
-        if (valid === 'expired') findings.push(`${names[i]}: the client certificate ${t.cert.value} has expired (or cannot be read)`);
+        if (valid === 'expired')
+          findings.push(
+            `${names[i]}: the client certificate ${t.cert.value} has expired (or cannot be read)`,
+          );
       }),
     );
     const cas = new Map<string, string[]>();
@@ -162,13 +209,20 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
       const hash = (h as { caHash?: string }).caHash;
       if (hash) cas.set(hash, [...(cas.get(hash) ?? []), names[i]!]);
     });
-    if (cas.size > 1) findings.push(`hosts trust different etcd CAs: ${[...cas].map(([hash, n]) => `${n.join(', ')}: sha256 ${hash.slice(0, 12)}…`).join(' | ')}`);
+    if (cas.size > 1)
+      findings.push(
+        `hosts trust different etcd CAs: ${[...cas].map(([hash, n]) => `${n.join(', ')}: sha256 ${hash.slice(0, 12)}…`).join(' | ')}`,
+      );
 
     const text = render(o, hosts, findings, []);
     // Cross-check with the running cluster: the discovered inventory, probed as a runbook would.
     const parsed = parseInventory(text, o.output ?? resolve('discovered.yaml'));
     if (parsed.ok) {
-      const found: Inventory = { ...parsed.inventory, members: parsed.inventory.members.map((m, i) => ({ ...m, ssh: inv.members[i]!.ssh })), baseDir: inv.baseDir };
+      const found: Inventory = {
+        ...parsed.inventory,
+        members: parsed.inventory.members.map((m, i) => ({ ...m, ssh: inv.members[i]!.ssh })),
+        baseDir: inv.baseDir,
+      };
       ex2 = new SshExecutor(found, exOpts);
       const facts = await gatherFacts(found, ex2, new Date());
       const list = facts.memberList;
@@ -177,39 +231,78 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
       else {
         for (const lm of list) {
           const d = found.members.find((m) => m.name === lm.name || m.peerURL === lm.peerURLs[0]);
-          if (!d) cross.push(`member list has ${lm.name || '(unstarted)'} ${lm.peerURLs.join(',')} which is not among the hosts given`);
-          else if (!lm.peerURLs.includes(d.peerURL)) cross.push(`${d.name}: member list says peer URL ${lm.peerURLs.join(',')}, the configuration says ${d.peerURL}`);
-          else if (lm.clientURLs.length && !lm.clientURLs.includes(d.clientURL)) cross.push(`${d.name}: member list says client URL ${lm.clientURLs.join(',')}, the configuration says ${d.clientURL}`);
+          if (!d)
+            cross.push(
+              `member list has ${lm.name || '(unstarted)'} ${lm.peerURLs.join(',')} which is not among the hosts given`,
+            );
+          else if (!lm.peerURLs.includes(d.peerURL))
+            cross.push(
+              `${d.name}: member list says peer URL ${lm.peerURLs.join(',')}, the configuration says ${d.peerURL}`,
+            );
+          else if (lm.clientURLs.length && !lm.clientURLs.includes(d.clientURL))
+            cross.push(
+              `${d.name}: member list says client URL ${lm.clientURLs.join(',')}, the configuration says ${d.clientURL}`,
+            );
         }
-        for (const m of found.members) if (!list.some((lm) => lm.name === m.name || lm.peerURLs.includes(m.peerURL))) cross.push(`${m.name} is configured on its host but is not in the member list`);
-        if (!cross.length) cross.unshift(`member list (${list.length} members) agrees with the configuration`);
+        for (const m of found.members)
+          if (!list.some((lm) => lm.name === m.name || lm.peerURLs.includes(m.peerURL)))
+            cross.push(`${m.name} is configured on its host but is not in the member list`);
+        if (!cross.length)
+          cross.unshift(`member list (${list.length} members) agrees with the configuration`);
       }
       for (const h of hosts) {
         const ds = h.config.datastore;
         if (ds) {
           const urls = found.members.map((m) => m.clientURL);
-          const unknown = ds.value.split(',').map((x) => x.trim()).filter((u) => u && !urls.includes(u));
-          if (unknown.length) findings.push(`${h.config.flags.get('name')?.value}: k3s --datastore-endpoint names ${unknown.join(', ')}, which is no member's client URL`);
+          const unknown = ds.value
+            .split(',')
+            .map((x) => x.trim())
+            .filter((u) => u && !urls.includes(u));
+          if (unknown.length)
+            findings.push(
+              `${h.config.flags.get('name')?.value}: k3s --datastore-endpoint names ${unknown.join(', ')}, which is no member's client URL`,
+            );
         }
       }
-      return { text: render(o, hosts, findings, cross), findings: [...findings, ...cross.filter((c) => !/agrees with/.test(c))], hosts };
+      return {
+        text: render(o, hosts, findings, cross),
+        findings: [...findings, ...cross.filter((c) => !/agrees with/.test(c))],
+        hosts,
+      };
     }
-    throw new LifeboatError('internal', `discover: the inventory it wrote does not load: ${parsed.problems.join('; ')}`);
+    throw new LifeboatError(
+      'internal',
+      `discover: the inventory it wrote does not load: ${parsed.problems.join('; ')}`,
+    );
   } finally {
     await ex.close();
     await ex2?.close();
   }
 }
 
-function render(o: DiscoverOptions, hosts: Array<{ target: SshTarget; config: HostConfig }>, findings: string[], cross: string[]): string {
+function render(
+  o: DiscoverOptions,
+  hosts: Array<{ target: SshTarget; config: HostConfig }>,
+  findings: string[],
+  cross: string[],
+): string {
   const L: string[] = [];
   const c = (line: string, from: string) => L.push(`${line}  # ${from.replace(/\n/g, ' ')}`);
   const topo = hosts[0]!.config.topology;
   const token = hosts[0]!.config.flags.get('initial-cluster-token');
-  L.push(`# Written by 'lifeboat discover' at ${new Date().toISOString()} from ${o.targets.map((t) => t.spec).join(', ')}${o.jump ? ` via ${o.jump}` : ''}.`);
+  L.push(
+    `# Written by 'lifeboat discover' at ${new Date().toISOString()} from ${o.targets.map((t) => t.spec).join(', ')}${o.jump ? ` via ${o.jump}` : ''}.`,
+  );
   L.push('# Each value says where it was read. Review the findings at the end before using this inventory.');
   L.push('apiVersion: lifeboat/v1');
-  c(`cluster: ${y(o.cluster ?? token?.value ?? 'etcd')}`, o.cluster ? '--cluster' : token ? `initial cluster token (${token.from})` : 'no --cluster and no initial cluster token');
+  c(
+    `cluster: ${y(o.cluster ?? token?.value ?? 'etcd')}`,
+    o.cluster
+      ? '--cluster'
+      : token
+        ? `initial cluster token (${token.from})`
+        : 'no --cluster and no initial cluster token',
+  );
   c(`topology: ${topo}`, `${hosts.map((h) => `${h.target.host}: ${h.config.source}`).join('; ')}`);
   L.push('ssh:');
   const users = new Set(o.targets.map((t) => t.user));
@@ -236,8 +329,10 @@ function render(o: DiscoverOptions, hosts: Array<{ target: SshTarget; config: Ho
     }
     L.push('    etcd:');
     if (h.dataDir) c(`      dataDir: ${y(h.dataDir.value)}`, `--data-dir from ${h.dataDir.from}`);
-    if (h.configPath && h.topology === 'static-pod') c(`      manifest: ${y(h.configPath.value)}`, h.configPath.from);
-    if (h.configPath && h.topology !== 'static-pod' && h.topology !== 'docker') c(`      config: ${y(h.configPath.value)}`, h.configPath.from);
+    if (h.configPath && h.topology === 'static-pod')
+      c(`      manifest: ${y(h.configPath.value)}`, h.configPath.from);
+    if (h.configPath && h.topology !== 'static-pod' && h.topology !== 'docker')
+      c(`      config: ${y(h.configPath.value)}`, h.configPath.from);
     if (h.tls) {
       L.push('      tls:');
       c(`        ca: ${y(h.tls.ca.value)}`, `--trusted-ca-file from ${h.tls.ca.from}`);

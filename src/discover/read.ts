@@ -33,7 +33,7 @@ export const DISCOVERY_SCRIPT = [
   'for f in /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/manifests-stopped-by-lifeboat/etcd.yaml; do if [ -f "$f" ]; then mark "manifest $f"; cat "$f"; break; fi; done',
   '[ -f /etc/kubernetes/pki/etcd/healthcheck-client.crt ] && { mark kubeadm-healthcheck-client; echo yes; }',
   'if command -v systemctl >/dev/null 2>&1 && systemctl cat etcd.service >/dev/null 2>&1; then mark etcd-unit; systemctl cat etcd.service',
-  "  for f in $(systemctl cat etcd.service | sed -n 's/^EnvironmentFile=-\\{0,1\\}//p'); do [ -f \"$f\" ] && { mark \"envfile $f\"; cat \"$f\"; }; done; fi",
+  '  for f in $(systemctl cat etcd.service | sed -n \'s/^EnvironmentFile=-\\{0,1\\}//p\'); do [ -f "$f" ] && { mark "envfile $f"; cat "$f"; }; done; fi',
   'if command -v docker >/dev/null 2>&1 && docker inspect etcd >/dev/null 2>&1; then mark docker-etcd; docker inspect etcd; fi',
   'if command -v systemctl >/dev/null 2>&1 && systemctl cat k3s.service >/dev/null 2>&1; then mark k3s-unit; systemctl cat k3s.service; fi',
   'mark end',
@@ -83,28 +83,58 @@ function words(s: string): string[] {
 
 const ENV = (flag: string) => `ETCD_${flag.toUpperCase().replace(/-/g, '_')}`;
 
-function staticPod(path: string, text: string, healthcheck: boolean, notes: string[]): Omit<HostConfig, 'hostname'> {
+function staticPod(
+  path: string,
+  text: string,
+  healthcheck: boolean,
+  notes: string[],
+): Omit<HostConfig, 'hostname'> {
   const from = path;
-  const pod = parseYaml(text) as { spec?: { containers?: Array<{ name?: string; command?: string[]; args?: string[]; volumeMounts?: Array<{ name: string; mountPath: string }> }>; volumes?: Array<{ name: string; hostPath?: { path: string } }> } };
+  const pod = parseYaml(text) as {
+    spec?: {
+      containers?: Array<{
+        name?: string;
+        command?: string[];
+        args?: string[];
+        volumeMounts?: Array<{ name: string; mountPath: string }>;
+      }>;
+      volumes?: Array<{ name: string; hostPath?: { path: string } }>;
+    };
+  };
   const c = pod.spec?.containers?.find((x) => x.name === 'etcd') ?? pod.spec?.containers?.[0];
   const flags = new Map<string, Found>();
   flagsOf([...(c?.command ?? []), ...(c?.args ?? [])], from, flags);
-  if (path.includes('manifests-stopped-by-lifeboat')) notes.push(`etcd is stopped: its manifest is parked at ${path}`);
+  if (path.includes('manifests-stopped-by-lifeboat'))
+    notes.push(`etcd is stopped: its manifest is parked at ${path}`);
   const manifest = path.replace('manifests-stopped-by-lifeboat', 'manifests');
   const hostPathOf = (p: string | undefined): Found | undefined => {
     if (!p) return undefined;
     for (const vm of c?.volumeMounts ?? []) {
       if (p === vm.mountPath || p.startsWith(`${vm.mountPath}/`)) {
         const hp = pod.spec?.volumes?.find((v) => v.name === vm.name)?.hostPath?.path;
-        if (hp) return { value: hp + p.slice(vm.mountPath.length), from: `${from} (hostPath volume ${vm.name} at ${vm.mountPath})` };
+        if (hp)
+          return {
+            value: hp + p.slice(vm.mountPath.length),
+            from: `${from} (hostPath volume ${vm.name} at ${vm.mountPath})`,
+          };
       }
     }
     return { value: p, from };
   };
   const ca = hostPathOf(flags.get('trusted-ca-file')?.value);
   const pki = ca ? ca.value.slice(0, ca.value.lastIndexOf('/')) : '/etc/kubernetes/pki/etcd';
-  const cert = healthcheck ? { value: `${pki}/healthcheck-client.crt`, from: "kubeadm's healthcheck-client certificate (present on the host)" } : hostPathOf(flags.get('cert-file')?.value);
-  const key = healthcheck ? { value: `${pki}/healthcheck-client.key`, from: "kubeadm's healthcheck-client key (present on the host)" } : hostPathOf(flags.get('key-file')?.value);
+  const cert = healthcheck
+    ? {
+        value: `${pki}/healthcheck-client.crt`,
+        from: "kubeadm's healthcheck-client certificate (present on the host)",
+      }
+    : hostPathOf(flags.get('cert-file')?.value);
+  const key = healthcheck
+    ? {
+        value: `${pki}/healthcheck-client.key`,
+        from: "kubeadm's healthcheck-client key (present on the host)",
+      }
+    : hostPathOf(flags.get('key-file')?.value);
   const dataDir = hostPathOf(flags.get('data-dir')?.value);
   return {
     topology: 'static-pod',
@@ -118,7 +148,11 @@ function staticPod(path: string, text: string, healthcheck: boolean, notes: stri
 }
 
 /** systemd: Environment=/EnvironmentFile (etcd.conf) and ExecStart flags, file by file as `systemctl cat` shows them. */
-function systemdUnit(unit: string, envFiles: Array<[string, string]>, notes: string[]): Omit<HostConfig, 'hostname' | 'topology'> {
+function systemdUnit(
+  unit: string,
+  envFiles: Array<[string, string]>,
+  notes: string[],
+): Omit<HostConfig, 'hostname' | 'topology'> {
   const flags = new Map<string, Found>();
   const env = new Map<string, Found>();
   let file = 'etcd.service';
@@ -133,10 +167,12 @@ function systemdUnit(unit: string, envFiles: Array<[string, string]>, notes: str
     }
     const kv = /^(Environment|ExecStart)=(.*)$/.exec(line);
     if (!kv) continue;
-    if (kv[1] === 'Environment') for (const w of words(kv[2]!)) {
-      const i = w.indexOf('=');
-      if (i > 0) env.set(w.slice(0, i), { value: w.slice(i + 1), from: `Environment= in ${file}` });
-    } else if (kv[2] === '') exec = '';
+    if (kv[1] === 'Environment')
+      for (const w of words(kv[2]!)) {
+        const i = w.indexOf('=');
+        if (i > 0) env.set(w.slice(0, i), { value: w.slice(i + 1), from: `Environment= in ${file}` });
+      }
+    else if (kv[2] === '') exec = '';
     else {
       exec = kv[2]!;
       execFrom = file;
@@ -148,7 +184,8 @@ function systemdUnit(unit: string, envFiles: Array<[string, string]>, notes: str
       const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line0);
       if (!m) continue;
       let v = m[2]!;
-      if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+      if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))
+        v = v.slice(1, -1);
       fromEnvFile.set(m[1]!, { value: v, from: path });
     }
   }
@@ -157,19 +194,32 @@ function systemdUnit(unit: string, envFiles: Array<[string, string]>, notes: str
   const all = new Map<string, Found>([...fromEnvFile, ...env]);
   const val = (flag: string): Found | undefined => flags.get(flag) ?? all.get(ENV(flag));
   const merged = new Map<string, Found>();
-  for (const [k, f] of all) if (k.startsWith('ETCD_')) merged.set(k.slice(5).toLowerCase().replace(/_/g, '-'), f);
+  for (const [k, f] of all)
+    if (k.startsWith('ETCD_')) merged.set(k.slice(5).toLowerCase().replace(/_/g, '-'), f);
   for (const [k, f] of flags) merged.set(k, f);
   const ca = val('trusted-ca-file');
   const cert = val('peer-cert-file') ?? val('cert-file');
   const key = val('peer-key-file') ?? val('key-file');
   const dataDir = val('data-dir');
   const conf = envFiles[0];
-  if (all.get('ETCD_FORCE_NEW_CLUSTER')?.value === 'true' || flags.has('force-new-cluster')) notes.push('--force-new-cluster is set for the next start');
+  if (all.get('ETCD_FORCE_NEW_CLUSTER')?.value === 'true' || flags.has('force-new-cluster'))
+    notes.push('--force-new-cluster is set for the next start');
   return {
     source: conf ? `${conf[0]} and etcd.service` : 'etcd.service',
     flags: merged,
     ...(dataDir ? { dataDir } : {}),
-    ...(ca && cert && key ? { tls: { ca, cert: { ...cert, from: `${cert.from} (${val('peer-cert-file') ? 'the peer certificate, which etcd.conf clients use (002)' : 'the server certificate'})` }, key } } : {}),
+    ...(ca && cert && key
+      ? {
+          tls: {
+            ca,
+            cert: {
+              ...cert,
+              from: `${cert.from} (${val('peer-cert-file') ? 'the peer certificate, which etcd.conf clients use (002)' : 'the server certificate'})`,
+            },
+            key,
+          },
+        }
+      : {}),
     ...(conf ? { configPath: { value: conf[0], from: 'EnvironmentFile= of etcd.service' } } : {}),
     notes,
   };
@@ -189,22 +239,38 @@ function dockerEtcd(text: string, notes: string[]): Omit<HostConfig, 'hostname'>
   const flags = new Map<string, Found>();
   for (const e of c.Config?.Env ?? []) {
     const m = /^ETCD_([A-Z0-9_]+)=(.*)$/.exec(e);
-    if (m) flags.set(m[1]!.toLowerCase().replace(/_/g, '-'), { value: m[2]!, from: 'docker inspect etcd (.Config.Env)' });
+    if (m)
+      flags.set(m[1]!.toLowerCase().replace(/_/g, '-'), {
+        value: m[2]!,
+        from: 'docker inspect etcd (.Config.Env)',
+      });
   }
   flagsOf(c.Args ?? [], from, flags);
   if (!c.State?.Running) notes.push('the etcd container is not running');
   const hostPath = (p: string | undefined): Found | undefined => {
     if (!p) return undefined;
-    const mount = [...(c.Mounts ?? [])].sort((a, b) => b.Destination.length - a.Destination.length).find((x) => p === x.Destination || p.startsWith(`${x.Destination}/`));
+    const mount = [...(c.Mounts ?? [])]
+      .sort((a, b) => b.Destination.length - a.Destination.length)
+      .find((x) => p === x.Destination || p.startsWith(`${x.Destination}/`));
     if (!mount) return { value: p, from: `${from}; not on a volume: inside the container only` };
     const what = mount.Type === 'volume' ? `volume ${mount.Name ?? ''}` : 'bind mount';
-    return { value: mount.Source + p.slice(mount.Destination.length), from: `${from}, ${what} ${mount.Source} at ${mount.Destination}` };
+    return {
+      value: mount.Source + p.slice(mount.Destination.length),
+      from: `${from}, ${what} ${mount.Source} at ${mount.Destination}`,
+    };
   };
   const dataDir = hostPath(flags.get('data-dir')?.value);
   const ca = hostPath(flags.get('trusted-ca-file')?.value);
   const cert = hostPath(flags.get('cert-file')?.value);
   const key = hostPath(flags.get('key-file')?.value);
-  return { topology: 'docker', source: `docker container etcd (${c.Config?.Image ?? 'image?'})`, flags, ...(dataDir ? { dataDir } : {}), ...(ca && cert && key ? { tls: { ca, cert, key } } : {}), notes };
+  return {
+    topology: 'docker',
+    source: `docker container etcd (${c.Config?.Image ?? 'image?'})`,
+    flags,
+    ...(dataDir ? { dataDir } : {}),
+    ...(ca && cert && key ? { tls: { ca, cert, key } } : {}),
+    notes,
+  };
 }
 
 function k3sEndpoint(unit: string): Found | undefined {
@@ -229,16 +295,29 @@ export function readHost(out: string): HostConfig | undefined {
   const hostname = (s.get('hostname') ?? '').trim();
   const notes: string[] = [];
   const manifest = [...s.keys()].find((k) => k.startsWith('manifest '));
-  if (manifest) return { hostname, ...staticPod(manifest.slice(9), s.get(manifest) ?? '', s.has('kubeadm-healthcheck-client'), notes) };
+  if (manifest)
+    return {
+      hostname,
+      ...staticPod(manifest.slice(9), s.get(manifest) ?? '', s.has('kubeadm-healthcheck-client'), notes),
+    };
   const docker = s.get('docker-etcd');
   if (docker !== undefined) return { hostname, ...dockerEtcd(docker, notes) };
   const unit = s.get('etcd-unit');
   if (unit !== undefined) {
-    const envFiles = [...s.entries()].filter(([k]) => k.startsWith('envfile ')).map(([k, v]): [string, string] => [k.slice(8), v]);
+    const envFiles = [...s.entries()]
+      .filter(([k]) => k.startsWith('envfile '))
+      .map(([k, v]): [string, string] => [k.slice(8), v]);
     const base = systemdUnit(unit, envFiles, notes);
     const k3s = s.get('k3s-unit');
     const ds = k3s === undefined ? undefined : k3sEndpoint(k3s);
-    if (ds) return { hostname, topology: 'k3s-external', ...base, source: `${base.source}; k3s.service`, datastore: ds };
+    if (ds)
+      return {
+        hostname,
+        topology: 'k3s-external',
+        ...base,
+        source: `${base.source}; k3s.service`,
+        datastore: ds,
+      };
     return { hostname, topology: 'systemd', ...base };
   }
   return undefined;

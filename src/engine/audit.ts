@@ -7,7 +7,8 @@ export const GENESIS = '0'.repeat(64);
 
 export type AuditEntry = RunEvent & { seq: number; ts: string; prevHash: string; hash: string };
 
-const hashOf = (prevHash: string, body: string) => createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+const hashOf = (prevHash: string, body: string) =>
+  createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 
 /** Serializes an entry without its hash; the same bytes are rebuilt when verifying. */
 function body(e: Omit<AuditEntry, 'hash'>): string {
@@ -29,7 +30,10 @@ export class AuditLog {
     return this.head;
   }
   append(e: RunEvent, at: Date): AuditEntry {
-    const partial = { seq: this.seq + 1, ts: at.toISOString(), ...e, prevHash: this.head } as Omit<AuditEntry, 'hash'>;
+    const partial = { seq: this.seq + 1, ts: at.toISOString(), ...e, prevHash: this.head } as Omit<
+      AuditEntry,
+      'hash'
+    >;
     const hash = hashOf(this.head, body(partial));
     const entry = { ...partial, hash } as AuditEntry;
     writeSync(this.fd, JSON.stringify(entry) + '\n');
@@ -59,21 +63,37 @@ export function readAudit(path: string): AuditEntry[] {
   return out;
 }
 
-export type VerifyResult = { ok: true; entries: number; head: string } | { ok: false; line: number; reason: string };
+export type VerifyResult =
+  { ok: true; entries: number; head: string } | { ok: false; line: number; reason: string };
 
 export function verifyAudit(path: string): VerifyResult {
   let entries: AuditEntry[];
   try {
     entries = readAudit(path);
   } catch (err) {
-    return { ok: false, line: Number(/line (\d+)/.exec((err as Error).message)?.[1] ?? 0), reason: (err as Error).message };
+    return {
+      ok: false,
+      line: Number(/line (\d+)/.exec((err as Error).message)?.[1] ?? 0),
+      reason: (err as Error).message,
+    };
   }
   let prev = GENESIS;
   for (const [i, e] of entries.entries()) {
     const { hash, ...rest } = e;
-    if (e.seq !== i + 1) return { ok: false, line: i + 1, reason: `sequence ${e.seq} where ${i + 1} was expected (a line was removed or reordered)` };
-    if (e.prevHash !== prev) return { ok: false, line: i + 1, reason: 'prevHash does not match the previous line (a line was removed, reordered or edited)' };
-    if (hashOf(prev, body(rest as Omit<AuditEntry, 'hash'>)) !== hash) return { ok: false, line: i + 1, reason: 'hash does not match the line (the line was edited)' };
+    if (e.seq !== i + 1)
+      return {
+        ok: false,
+        line: i + 1,
+        reason: `sequence ${e.seq} where ${i + 1} was expected (a line was removed or reordered)`,
+      };
+    if (e.prevHash !== prev)
+      return {
+        ok: false,
+        line: i + 1,
+        reason: 'prevHash does not match the previous line (a line was removed, reordered or edited)',
+      };
+    if (hashOf(prev, body(rest as Omit<AuditEntry, 'hash'>)) !== hash)
+      return { ok: false, line: i + 1, reason: 'hash does not match the line (the line was edited)' };
     prev = hash;
   }
   return { ok: true, entries: entries.length, head: prev };

@@ -15,9 +15,18 @@ export interface LockHolder {
 const lockDir = (backupDir: string) => `${backupDir}/.lifeboat-lock`;
 
 /** Takes (or re-takes, for the same run) the cluster lock; returns where it lives. */
-export async function acquireClusterLock(inv: Inventory, facts: Facts, ex: Executor, me: LockHolder): Promise<{ member: string; path: string }> {
+export async function acquireClusterLock(
+  inv: Inventory,
+  facts: Facts,
+  ex: Executor,
+  me: LockHolder,
+): Promise<{ member: string; path: string }> {
   const m = inv.members.find((x) => facts.members[x.name]?.reachable !== false);
-  if (!m) throw refused(`no member of ${inv.cluster} is reachable to hold the run lock`, 'check SSH to the members');
+  if (!m)
+    throw refused(
+      `no member of ${inv.cluster} is reachable to hold the run lock`,
+      'check SSH to the members',
+    );
   const dir = lockDir(m.backupDir);
   const holder = JSON.stringify(me);
   const script = [
@@ -41,7 +50,15 @@ export async function acquireClusterLock(inv: Inventory, facts: Facts, ex: Execu
 }
 
 /** Releases the lock by moving it aside (nothing on a host is deleted). */
-export async function releaseClusterLock(ex: Executor, where: { member: string; path: string }, runId: string): Promise<void> {
+export async function releaseClusterLock(
+  ex: Executor,
+  where: { member: string; path: string },
+  runId: string,
+): Promise<void> {
   const p = shq(where.path);
-  await ex.exec(where.member, `grep -qF ${shq(runId)} ${p}/holder 2>/dev/null && mv ${p} ${p}.released-${runId} || true`, { timeoutMs: 30_000 });
+  await ex.exec(
+    where.member,
+    `grep -qF ${shq(runId)} ${p}/holder 2>/dev/null && mv ${p} ${p}.released-${runId} || true`,
+    { timeoutMs: 30_000 },
+  );
 }

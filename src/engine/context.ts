@@ -4,5 +4,12 @@ import type { RunRecord } from './rundir.js';
 import type { PlanCtx } from './types.js';
 
 export function loadPlanCtx(r: RunRecord): PlanCtx {
-  return { inventory: loadInventory(r.inventoryPath), facts: r.facts, params: r.params, runId: r.runId, stamp: r.stamp, files: r.files };
+  return {
+    inventory: loadInventory(r.inventoryPath),
+    facts: r.facts,
+    params: r.params,
+    runId: r.runId,
+    stamp: r.stamp,
+    files: r.files,
+  };
 }

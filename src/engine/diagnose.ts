@@ -29,11 +29,21 @@ const num = (out: string, key: string) => {
 };
 
 /** Per member: serializable key count, hashkv at one revision, alarms; each member answers for itself. */
-export async function consistency(inv: Inventory, facts: Facts, ex: Executor, revision: number): Promise<MemberConsistency[]> {
+export async function consistency(
+  inv: Inventory,
+  facts: Facts,
+  ex: Executor,
+  revision: number,
+): Promise<MemberConsistency[]> {
   return Promise.all(
     inv.members.map(async (m): Promise<MemberConsistency> => {
       const f = facts.members[m.name];
-      if (!f?.etcdUp || !f.status) return { member: m.name, alarms: [], error: f?.reachable === false ? 'unreachable' : 'etcd does not answer' };
+      if (!f?.etcdUp || !f.status)
+        return {
+          member: m.name,
+          alarms: [],
+          error: f?.reachable === false ? 'unreachable' : 'etcd does not answer',
+        };
       const t = makeTools(m, f);
       const script = [
         `echo "--count--"; ${t.etcdctl(`get "" --prefix --keys-only --limit=1 --consistency=s -w json --command-timeout=5s`)} 2>&1`,
@@ -45,7 +55,14 @@ export async function consistency(inv: Inventory, facts: Facts, ex: Executor, re
         const [, count = '', rest = ''] = r.stdout.split(/--count--|--hash--/);
         const [hashPart = '', alarmPart = ''] = rest.split('--alarms--');
         const hash = /"hash":(\d+)/.exec(hashPart)?.[1];
-        const out: MemberConsistency = { member: m.name, keys: num(count, 'count') ?? (/"header"/.test(count) ? 0 : undefined), alarms: alarmPart.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('memberID')) };
+        const out: MemberConsistency = {
+          member: m.name,
+          keys: num(count, 'count') ?? (/"header"/.test(count) ? 0 : undefined),
+          alarms: alarmPart
+            .split('\n')
+            .map((s) => s.trim())
+            .filter((s) => s.startsWith('memberID')),
+        };
         if (hash) out.hash = hash;
         else out.error = hashPart.trim().split('\n').pop() ?? 'no hash';
         return out;
@@ -68,26 +85,47 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
   const names = inv.members.map((m) => m.name);
   const q = quorum(facts, names);
   const reasons: string[] = [];
-  const answering = names.map((n) => facts.members[n]?.status?.revision).filter((r): r is number => r !== undefined && r > 0);
+  const answering = names
+    .map((n) => facts.members[n]?.status?.revision)
+    .filter((r): r is number => r !== undefined && r > 0);
   // The lowest revision every answering member has reached: hashkv compares like with like.
   const revision = answering.length ? Math.min(...answering) : undefined;
   const cons = revision === undefined ? [] : await consistency(inv, facts, ex, revision);
-  const disagreeing = [...new Set([...outliers(cons.map((c) => ({ member: c.member, v: c.hash }))), ...outliers(cons.map((c) => ({ member: c.member, v: c.keys })))])];
+  const disagreeing = [
+    ...new Set([
+      ...outliers(cons.map((c) => ({ member: c.member, v: c.hash }))),
+      ...outliers(cons.map((c) => ({ member: c.member, v: c.keys }))),
+    ]),
+  ];
   for (const n of names) {
     const f = facts.members[n];
     if (!f?.reachable) reasons.push(`${n}: unreachable over SSH`);
     else if (!f.etcdUp) reasons.push(`${n}: etcd is not running`);
     else if (!f.healthy) reasons.push(`${n}: etcd runs but is not healthy`);
   }
-  const listed = facts.memberList?.map((m) => m.name).sort().join(',');
-  if (listed !== undefined && listed !== [...names].sort().join(',')) reasons.push(`member list (${listed}) differs from the inventory (${[...names].sort().join(',')})`);
+  const listed = facts.memberList
+    ?.map((m) => m.name)
+    .sort()
+    .join(',');
+  if (listed !== undefined && listed !== [...names].sort().join(','))
+    reasons.push(`member list (${listed}) differs from the inventory (${[...names].sort().join(',')})`);
   for (const c of cons) for (const a of c.alarms) reasons.push(`${c.member}: alarm ${a}`);
   for (const d of disagreeing) {
     const c = cons.find((x) => x.member === d);
-    reasons.push(`${d}: disagrees with the majority at revision ${revision} (keys ${c?.keys ?? '?'}, hashkv ${c?.hash ?? '?'})`);
+    reasons.push(
+      `${d}: disagrees with the majority at revision ${revision} (keys ${c?.keys ?? '?'}, hashkv ${c?.hash ?? '?'})`,
+    );
   }
   const verdict = q.lost ? 'quorum-lost' : reasons.length ? 'degraded' : 'healthy';
-  const out: Diagnosis = { cluster: inv.cluster, verdict, reasons, quorum: q, facts, consistency: cons, disagreeing };
+  const out: Diagnosis = {
+    cluster: inv.cluster,
+    verdict,
+    reasons,
+    quorum: q,
+    facts,
+    consistency: cons,
+    disagreeing,
+  };
   if (revision !== undefined) out.revision = revision;
   return out;
 }

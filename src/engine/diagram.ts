@@ -27,7 +27,9 @@ export function mermaid(c: Compiled, taken: Set<string> = new Set()): string {
     const label = e.event.startsWith('BRANCH.') ? `|${e.event.slice(7)}|` : '';
     lines.push(`  ${idOf(e.from)} -->${label} ${idOf(e.to)}`);
   }
-  const destructive = [...c.states.values()].filter((i) => i.kind === 'step' && i.step.destructive).map((i) => idOf(i.id));
+  const destructive = [...c.states.values()]
+    .filter((i) => i.kind === 'step' && i.step.destructive)
+    .map((i) => idOf(i.id));
   lines.push('  classDef destructive stroke:#c00,stroke-width:2px');
   if (destructive.length) lines.push(`  class ${destructive.join(',')} destructive`);
   const path = [...taken].filter((s) => ids.has(s)).map(idOf);

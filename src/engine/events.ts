@@ -42,10 +42,22 @@ export type RunEvent =
     }
   | { type: 'verify'; stateId: string; member: string; ok: boolean; attempts: number; tail: string }
   | { type: 'capture'; stateId: string; member: string; data: Record<string, unknown> }
-  | { type: 'host.end'; stateId: string; member: string; status: 'done' | 'already-done' | 'failed'; durationMs: number }
+  | {
+      type: 'host.end';
+      stateId: string;
+      member: string;
+      status: 'done' | 'already-done' | 'failed';
+      durationMs: number;
+    }
   | { type: 'retry'; stateId: string; by: string }
   | { type: 'skip'; stateId: string; by: string }
-  | { type: 'step.end'; stateId: string; status: 'done' | 'failed' | 'skipped'; durationMs: number; error?: string }
+  | {
+      type: 'step.end';
+      stateId: string;
+      status: 'done' | 'failed' | 'skipped';
+      durationMs: number;
+      error?: string;
+    }
   | { type: 'run.end'; status: RunStatus; message?: string };
 
 export type EventType = RunEvent['type'];

@@ -97,7 +97,12 @@ export function parseProbe(out: string): { facts: MemberFacts; members?: ListedM
     const m = /^([a-z_]+)=(.*)$/.exec(line);
     if (m && m[1] && m[2] !== undefined) kv.set(m[1], m[2]);
   }
-  const f: MemberFacts = { reachable: true, etcdUp: kv.has('etcd_up'), healthy: kv.has('healthy'), dataDirExists: kv.has('data_dir_exists') };
+  const f: MemberFacts = {
+    reachable: true,
+    etcdUp: kv.has('etcd_up'),
+    healthy: kv.has('healthy'),
+    dataDirExists: kv.has('data_dir_exists'),
+  };
   const set = (k: keyof MemberFacts, key: string) => {
     const v = kv.get(key);
     if (v) (f as unknown as Record<string, unknown>)[k] = v;
@@ -114,7 +119,9 @@ export function parseProbe(out: string): { facts: MemberFacts; members?: ListedM
   const st = section(out, 'status');
   if (st) {
     try {
-      const arr = parseBigJson(st) as Array<{ Status: Record<string, unknown> & { header: Record<string, string | number> } }>;
+      const arr = parseBigJson(st) as Array<{
+        Status: Record<string, unknown> & { header: Record<string, string | number> };
+      }>;
       const s = arr[0]?.Status;
       if (s) {
         f.status = {
@@ -166,7 +173,11 @@ export function quorum(facts: Facts, memberNames: string[]): QuorumVerdict {
 }
 
 /** The member to rebuild from: highest raft index among those that answer, else one that still has data. */
-export function chooseSurvivor(facts: Facts, memberNames: string[], preferred?: string): { name: string; why: string } | undefined {
+export function chooseSurvivor(
+  facts: Facts,
+  memberNames: string[],
+  preferred?: string,
+): { name: string; why: string } | undefined {
   if (preferred) return { name: preferred, why: `chosen by the operator (--set survivor=${preferred})` };
   const answering = memberNames
     .map((n) => ({ n, s: facts.members[n]?.status }))
@@ -179,6 +190,10 @@ export function chooseSurvivor(facts: Facts, memberNames: string[], preferred?: 
   }
   const withData = memberNames.filter((n) => facts.members[n]?.dataDirExists);
   const first = withData[0];
-  if (first) return { name: first, why: `no member answers; ${first} is the first whose data dir is intact (${withData.join(', ')})` };
+  if (first)
+    return {
+      name: first,
+      why: `no member answers; ${first} is the first whose data dir is intact (${withData.join(', ')})`,
+    };
   return undefined;
 }

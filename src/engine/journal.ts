@@ -17,7 +17,14 @@ export const hostKey = (stateId: string, member: string) => `${stateId}|${member
 export const cmdKey = (stateId: string, member: string, index: number) => `${stateId}|${member}|${index}`;
 
 export function emptyJournal(): JournalState {
-  return { steps: new Map(), hosts: new Map(), cmds: new Map(), approvals: new Set(), decisions: new Map(), outputs: {} };
+  return {
+    steps: new Map(),
+    hosts: new Map(),
+    cmds: new Map(),
+    approvals: new Set(),
+    decisions: new Map(),
+    outputs: {},
+  };
 }
 
 export function applyEvent(j: JournalState, e: RunEvent): void {
@@ -33,7 +40,10 @@ export function applyEvent(j: JournalState, e: RunEvent): void {
     case 'cmd.start':
       // A later attempt or a re-run clears an earlier exit code: only the newest start counts.
       j.cmds.set(cmdKey(e.stateId, e.member, e.index), { started: true });
-      j.hosts.set(hostKey(e.stateId, e.member), { ...j.hosts.get(hostKey(e.stateId, e.member)), started: true });
+      j.hosts.set(hostKey(e.stateId, e.member), {
+        ...j.hosts.get(hostKey(e.stateId, e.member)),
+        started: true,
+      });
       break;
     case 'cmd.end':
       j.cmds.set(cmdKey(e.stateId, e.member, e.index), { started: true, exitCode: e.exitCode });
@@ -44,7 +54,8 @@ export function applyEvent(j: JournalState, e: RunEvent): void {
     case 'retry':
       // Retrying a failed step forgets its failed hosts and their commands' results.
       j.steps.set(e.stateId, { started: true });
-      for (const [k, v] of j.hosts) if (k.startsWith(`${e.stateId}|`) && v.ended === 'failed') j.hosts.set(k, { started: false });
+      for (const [k, v] of j.hosts)
+        if (k.startsWith(`${e.stateId}|`) && v.ended === 'failed') j.hosts.set(k, { started: false });
       if (j.lastFailed === e.stateId) delete j.lastFailed;
       break;
     case 'approval':
@@ -54,7 +65,7 @@ export function applyEvent(j: JournalState, e: RunEvent): void {
       j.decisions.set(e.stateId, e.branch);
       break;
     case 'capture':
-      ((j.outputs[e.stateId] ??= {})[e.member] = e.data);
+      (j.outputs[e.stateId] ??= {})[e.member] = e.data;
       break;
     case 'run.end':
       j.final = e.status;

@@ -2,7 +2,8 @@
 import { createMachine, type AnyStateMachine } from 'xstate';
 import type { DecisionDef, Node, PhaseDef, RunbookDef, StepDef } from './types.js';
 
-export type EngineEvent = { type: 'DONE' } | { type: 'SKIP' } | { type: 'ABORT' } | { type: `BRANCH.${string}` };
+export type EngineEvent =
+  { type: 'DONE' } | { type: 'SKIP' } | { type: 'ABORT' } | { type: `BRANCH.${string}` };
 
 export const FINAL = { done: 'done', aborted: 'aborted', refused: 'refused' } as const;
 
@@ -23,7 +24,8 @@ export function compile(rb: RunbookDef): Compiled {
   const states = new Map<string, StateInfo>();
   const config: Record<string, object> = {};
   const add = (id: string, info: StateInfo, node: object) => {
-    if (states.has(id)) throw new Error(`runbook ${rb.id}: state '${id}' is defined twice (phase and step ids must be unique)`);
+    if (states.has(id))
+      throw new Error(`runbook ${rb.id}: state '${id}' is defined twice (phase and step ids must be unique)`);
     states.set(id, info);
     config[id] = { id, ...node };
   };
@@ -35,10 +37,14 @@ export function compile(rb: RunbookDef): Compiled {
       if (node.kind === 'phase') {
         for (const step of [...node.steps].reverse()) {
           const id = stepStateId(node, step);
-          add(id, { kind: 'step', id, phase: node, step }, {
-            meta: { title: step.title, phase: node.title, destructive: step.destructive === true },
-            on: { DONE: `#${after}`, SKIP: `#${after}`, ABORT: `#${FINAL.aborted}` },
-          });
+          add(
+            id,
+            { kind: 'step', id, phase: node, step },
+            {
+              meta: { title: step.title, phase: node.title, destructive: step.destructive === true },
+              on: { DONE: `#${after}`, SKIP: `#${after}`, ABORT: `#${FINAL.aborted}` },
+            },
+          );
           after = id;
         }
       } else {

@@ -64,14 +64,24 @@ function targetMembers(step: StepDef, c: PlanCtx): { names: string[]; parallel: 
     case 'all':
       return { names: all, parallel: true, describe: 'all members in parallel' };
     case 'pick':
-      return { names: step.targets.members(c), parallel: step.targets.parallel ?? false, describe: step.targets.describe };
+      return {
+        names: step.targets.members(c),
+        parallel: step.targets.parallel ?? false,
+        describe: step.targets.describe,
+      };
   }
 }
 
 export function hostCtx(c: PlanCtx, memberName: string, warn: (m: string) => void): HostCtx {
   const member = c.inventory.members.find((m) => m.name === memberName);
   if (!member) throw new Error(`no member '${memberName}' in the inventory`);
-  return { ...c, member, tools: makeTools(member, c.facts.members[memberName]), platform: platformFor(c.inventory.topology), warn };
+  return {
+    ...c,
+    member,
+    tools: makeTools(member, c.facts.members[memberName]),
+    platform: platformFor(c.inventory.topology),
+    warn,
+  };
 }
 
 export function plan(rb: RunbookDef, c: PlanCtx, compiled: Compiled = compile(rb)): Plan {
@@ -91,8 +101,16 @@ export function plan(rb: RunbookDef, c: PlanCtx, compiled: Compiled = compile(rb
     const node = compiled.machine.root.states[state];
     if (info.kind === 'decision') {
       const { branch, why } = info.decision.decide(c);
-      if (!(branch in info.decision.branches)) throw new Error(`runbook ${rb.id}: decision ${info.decision.id} chose unknown branch '${branch}'`);
-      items.push({ kind: 'decision', stateId: state, id: info.decision.id, title: info.decision.title, branch, why });
+      if (!(branch in info.decision.branches))
+        throw new Error(`runbook ${rb.id}: decision ${info.decision.id} chose unknown branch '${branch}'`);
+      items.push({
+        kind: 'decision',
+        stateId: state,
+        id: info.decision.id,
+        title: info.decision.title,
+        branch,
+        why,
+      });
       if (info.decision.branches[branch] === 'refuse') refusal = why;
       state = node?.transitions.get(`BRANCH.${branch}`)?.[0]?.target?.[0]?.key ?? FINAL.done;
       continue;
@@ -128,7 +146,16 @@ export function plan(rb: RunbookDef, c: PlanCtx, compiled: Compiled = compile(rb
   }
   const tools: Record<string, string> = {};
   for (const m of c.inventory.members) tools[m.name] = makeTools(m, c.facts.members[m.name]).describe;
-  const out: Plan = { runbook: rb.id, title: rb.title, cluster: c.inventory.cluster, topology: c.inventory.topology, items, outcome: state === FINAL.refused ? 'refused' : 'done', warnings, tools };
+  const out: Plan = {
+    runbook: rb.id,
+    title: rb.title,
+    cluster: c.inventory.cluster,
+    topology: c.inventory.topology,
+    items,
+    outcome: state === FINAL.refused ? 'refused' : 'done',
+    warnings,
+    tools,
+  };
   if (refusal !== undefined) out.refusal = refusal;
   return out;
 }

@@ -15,7 +15,10 @@ export async function gatherFacts(inv: Inventory, ex: Executor, now: Date): Prom
         if (p.members && !facts.memberList) facts.memberList = p.members;
       } catch (err) {
         if (err instanceof LifeboatError && err.code === 'hostkey') throw err;
-        facts.members[m.name] = { reachable: false, error: err instanceof LifeboatError ? err.oneLine() : (err as Error).message };
+        facts.members[m.name] = {
+          reachable: false,
+          error: err instanceof LifeboatError ? err.oneLine() : (err as Error).message,
+        };
       }
     }),
   );
@@ -27,10 +30,14 @@ export function requireReachable(inv: Inventory, facts: Facts, allowed: string[]
   for (const m of inv.members) {
     const f = facts.members[m.name];
     if (f && !f.reachable && !allowed.includes(m.name)) {
-      throw new LifeboatError('unreachable', `member ${m.name} (${m.ssh.user}@${m.address}:${m.ssh.port}) is unreachable: ${f.error ?? 'no answer'}`, {
-        host: m.name,
-        hint: 'check the address, sshd and the network, or fix the inventory; nothing was changed',
-      });
+      throw new LifeboatError(
+        'unreachable',
+        `member ${m.name} (${m.ssh.user}@${m.address}:${m.ssh.port}) is unreachable: ${f.error ?? 'no answer'}`,
+        {
+          host: m.name,
+          hint: 'check the address, sshd and the network, or fix the inventory; nothing was changed',
+        },
+      );
     }
   }
 }

@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { badInput } from '../core/errors.js';
 import type { RunbookDef } from './types.js';
 
-export const RUNBOOK_IDS = ['backup', 'restore-single-master', 'restore-multi-master', 'recover-quorum', 'replace-member'] as const;
+export const RUNBOOK_IDS = [
+  'backup',
+  'restore-single-master',
+  'restore-multi-master',
+  'recover-quorum',
+  'replace-member',
+] as const;
 
 function fileOf(id: string): string | undefined {
   for (const ext of ['.js', '.ts']) {
@@ -21,8 +27,14 @@ export function availableRunbooks(): string[] {
 
 export async function loadRunbook(id: string): Promise<{ def: RunbookDef; hash: string; file: string }> {
   const file = (RUNBOOK_IDS as readonly string[]).includes(id) ? fileOf(id) : undefined;
-  if (!file) throw badInput(`unknown runbook '${id}'`, `choose one of: ${availableRunbooks().join(', ')} ('lifeboat runbooks' lists them)`);
-  const mod = (await import(new URL(`../../runbooks/${id}.js`, import.meta.url).href)) as { default: RunbookDef };
+  if (!file)
+    throw badInput(
+      `unknown runbook '${id}'`,
+      `choose one of: ${availableRunbooks().join(', ')} ('lifeboat runbooks' lists them)`,
+    );
+  const mod = (await import(new URL(`../../runbooks/${id}.js`, import.meta.url).href)) as {
+    default: RunbookDef;
+  };
   const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
   return { def: mod.default, hash, file };
 }

@@ -1,5 +1,15 @@
 // The run directory: run.json (what was decided at start), snapshot.json (machine state), audit.jsonl, lock.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+  existsSync,
+  unlinkSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { refused, badInput } from '../core/errors.js';
@@ -51,17 +61,28 @@ export const runFiles = (dir: string) => ({
 });
 
 export function createRunDir(dir: string): void {
-  if (existsSync(runFiles(dir).record)) throw badInput(`run dir ${dir} already holds a run`, `resume it with 'lifeboat resume ${dir}' or choose another --run-dir`);
+  if (existsSync(runFiles(dir).record))
+    throw badInput(
+      `run dir ${dir} already holds a run`,
+      `resume it with 'lifeboat resume ${dir}' or choose another --run-dir`,
+    );
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
 export function readRunRecord(dir: string): RunRecord {
   const f = runFiles(dir).record;
-  if (!existsSync(f)) throw badInput(`run dir ${dir} holds no run (no run.json)`, "give the directory printed by 'lifeboat run'");
+  if (!existsSync(f))
+    throw badInput(
+      `run dir ${dir} holds no run (no run.json)`,
+      "give the directory printed by 'lifeboat run'",
+    );
   try {
     return JSON.parse(readFileSync(f, 'utf8')) as RunRecord;
   } catch {
-    throw badInput(`run dir ${dir}: run.json is not readable JSON`, 'restore it from a copy; the audit log is intact');
+    throw badInput(
+      `run dir ${dir}: run.json is not readable JSON`,
+      'restore it from a copy; the audit log is intact',
+    );
   }
 }
 
@@ -100,7 +121,10 @@ export function lockRunDir(dir: string, who: string): () => void {
         // An unreadable lock is a torn write by a crashed holder.
       }
       if (holder.host === hostname() && holder.pid !== undefined && alive(holder.pid)) {
-        throw refused(`run dir ${dir} is in use by pid ${holder.pid} (${holder.who ?? 'unknown'})`, 'wait for that run to stop, or stop it first');
+        throw refused(
+          `run dir ${dir} is in use by pid ${holder.pid} (${holder.who ?? 'unknown'})`,
+          'wait for that run to stop, or stop it first',
+        );
       }
       renameSync(f, `${f}.stale-${Date.now()}`);
     }

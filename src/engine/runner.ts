@@ -56,14 +56,22 @@ const tail = (s: string, n = 800) => (s.length > n ? `…${s.slice(-n)}` : s);
 const approved = (a: Approvals, s: PlannedStep) => a.all || a.steps.has(s.id) || a.steps.has(s.stateId);
 
 export function stepFailure(s: PlannedStep, member: string, command: string, r: ExecResult): LifeboatError {
-  const why = r.timedOut ? `timed out after ${s.timeoutMs} ms` : r.exitCode !== null ? `exited ${r.exitCode}` : `ended by signal ${r.signal ?? '?'}`;
+  const why = r.timedOut
+    ? `timed out after ${s.timeoutMs} ms`
+    : r.exitCode !== null
+      ? `exited ${r.exitCode}`
+      : `ended by signal ${r.signal ?? '?'}`;
   const err = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
   const cmd = command.split('\n')[0] ?? '';
-  return new LifeboatError('step', `step ${s.stateId} failed on ${member}: \`${cmd.length > 120 ? `${cmd.slice(0, 120)}…` : cmd}\` ${why}${err ? `: ${err}` : ''}`, {
-    host: member,
-    command,
-    hint: `${s.hint ?? 'fix the cause'}; then 'lifeboat resume RUN_DIR' to retry, skip or abort`,
-  });
+  return new LifeboatError(
+    'step',
+    `step ${s.stateId} failed on ${member}: \`${cmd.length > 120 ? `${cmd.slice(0, 120)}…` : cmd}\` ${why}${err ? `: ${err}` : ''}`,
+    {
+      host: member,
+      command,
+      hint: `${s.hint ?? 'fix the cause'}; then 'lifeboat resume RUN_DIR' to retry, skip or abort`,
+    },
+  );
 }
 
 export async function execute(a: ExecuteArgs): Promise<RunStatus> {
@@ -82,7 +90,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     for (const l of deps.listeners) l(clean, at);
   };
   const snapshot = readSnapshot(a.dir);
-  const actor = createActor(compiled.machine, snapshot === undefined ? undefined : { snapshot: snapshot as never });
+  const actor = createActor(
+    compiled.machine,
+    snapshot === undefined ? undefined : { snapshot: snapshot as never },
+  );
   actor.start();
   const persist = () => writeAtomic(files.snapshot, JSON.stringify(actor.getPersistedSnapshot()));
   const send = (event: string) => {
@@ -110,15 +121,20 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       const s = actor.getSnapshot();
       const value = String(s.value);
       if (s.status === 'done') {
-        const status: RunStatus = value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
+        const status: RunStatus =
+          value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
         const refusal = thePlan.refusal;
         emit({ type: 'run.end', status, ...(status === 'refused' && refusal ? { message: refusal } : {}) });
         return status;
       }
       const item = thePlan.items.find((i) => i.stateId === value);
-      if (!item) throw new LifeboatError('internal', `the stored plan has no item for state ${value}`, { hint: 'the runbook changed under this run; start a new run' });
+      if (!item)
+        throw new LifeboatError('internal', `the stored plan has no item for state ${value}`, {
+          hint: 'the runbook changed under this run; start a new run',
+        });
       if (item.kind === 'decision') {
-        if (!journal.decisions.has(value)) emit({ type: 'decision', stateId: value, branch: item.branch, why: item.why });
+        if (!journal.decisions.has(value))
+          emit({ type: 'decision', stateId: value, branch: item.branch, why: item.why });
         send(`BRANCH.${item.branch}`);
         continue;
       }
@@ -129,7 +145,11 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     const raw = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
     // What leaves the engine is redacted like everything it records.
     const r = (t: string | undefined) => (t === undefined ? undefined : deps.redactor.redact(t));
-    const e = new LifeboatError(raw.code, r(raw.message)!, { ...(raw.hint ? { hint: r(raw.hint)! } : {}), ...(raw.host ? { host: raw.host } : {}), ...(raw.command ? { command: r(raw.command)! } : {}) });
+    const e = new LifeboatError(raw.code, r(raw.message)!, {
+      ...(raw.hint ? { hint: r(raw.hint)! } : {}),
+      ...(raw.host ? { host: raw.host } : {}),
+      ...(raw.command ? { command: r(raw.command)! } : {}),
+    });
     const status: RunStatus = e.code === 'approval' ? 'awaiting-approval' : 'failed';
     emit({ type: 'run.end', status, message: e.oneLine() });
     throw e;
@@ -145,12 +165,16 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     // Approval comes before the step starts, so a declined step leaves no trace on any host.
     if (s.destructive && !journal.approvals.has(s.stateId)) await approve(s);
     const started = deps.clock.now().getTime();
-    if (!st?.started || st.ended === 'failed') emit({ type: 'step.start', stateId: s.stateId, title: s.title, hosts: s.hosts.map((h) => h.member) });
+    if (!st?.started || st.ended === 'failed')
+      emit({ type: 'step.start', stateId: s.stateId, title: s.title, hosts: s.hosts.map((h) => h.member) });
     const info = compiled.states.get(s.stateId);
     const def = info?.kind === 'step' ? info.step : undefined;
     try {
       if (s.local && def?.local) {
-        const data = await def.local.run(ctx, { outputs: journal.outputs, log: (m) => emit({ type: 'warning', message: m }) });
+        const data = await def.local.run(ctx, {
+          outputs: journal.outputs,
+          log: (m) => emit({ type: 'warning', message: m }),
+        });
         if (data) emit({ type: 'capture', stateId: s.stateId, member: 'local', data });
       }
       if (s.parallel) {
@@ -163,23 +187,52 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     } catch (err) {
       // A lost connection interrupts the step rather than failing it: resume re-checks it and goes on.
       if (err instanceof LifeboatError && err.code === 'unreachable') throw err;
-      const e = err instanceof LifeboatError ? err : new LifeboatError('step', `step ${s.stateId} failed: ${(err as Error).message}`, s.hint ? { hint: s.hint } : {});
-      emit({ type: 'step.end', stateId: s.stateId, status: 'failed', durationMs: deps.clock.now().getTime() - started, error: e.oneLine() });
+      const e =
+        err instanceof LifeboatError
+          ? err
+          : new LifeboatError(
+              'step',
+              `step ${s.stateId} failed: ${(err as Error).message}`,
+              s.hint ? { hint: s.hint } : {},
+            );
+      emit({
+        type: 'step.end',
+        stateId: s.stateId,
+        status: 'failed',
+        durationMs: deps.clock.now().getTime() - started,
+        error: e.oneLine(),
+      });
       throw e;
     }
-    emit({ type: 'step.end', stateId: s.stateId, status: 'done', durationMs: deps.clock.now().getTime() - started });
+    emit({
+      type: 'step.end',
+      stateId: s.stateId,
+      status: 'done',
+      durationMs: deps.clock.now().getTime() - started,
+    });
     return 'done';
   }
 
   async function approve(s: PlannedStep): Promise<void> {
     if (approved(a.approvals, s)) {
-      emit({ type: 'approval', stateId: s.stateId, by: deps.operator, how: a.approvals.all ? 'yes-flag' : 'approve-flag' });
+      emit({
+        type: 'approval',
+        stateId: s.stateId,
+        by: deps.operator,
+        how: a.approvals.all ? 'yes-flag' : 'approve-flag',
+      });
       return;
     }
     if (deps.prompter.interactive) {
-      const details = s.hosts.flatMap((h) => [`${h.member}:`, ...h.actions.map((x) => `  ${describeAction(x)}`)]);
+      const details = s.hosts.flatMap((h) => [
+        `${h.member}:`,
+        ...h.actions.map((x) => `  ${describeAction(x)}`),
+      ]);
       if (s.changes) details.unshift(`changes: ${s.changes}`);
-      const ok = await deps.prompter.confirm(`Run destructive step '${s.title}' (${s.stateId}) on ${s.hosts.map((h) => h.member).join(', ') || 'this machine'}?`, details.map((d) => deps.redactor.redact(d)));
+      const ok = await deps.prompter.confirm(
+        `Run destructive step '${s.title}' (${s.stateId}) on ${s.hosts.map((h) => h.member).join(', ') || 'this machine'}?`,
+        details.map((d) => deps.redactor.redact(d)),
+      );
       if (ok) {
         emit({ type: 'approval', stateId: s.stateId, by: deps.operator, how: 'prompt' });
         return;
@@ -187,7 +240,9 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     }
     const hint = `approve it with 'lifeboat resume ${a.dir} --approve ${s.id}' (or --yes for every step)`;
     emit({ type: 'approval.missing', stateId: s.stateId, hint });
-    throw new LifeboatError('approval', `stopped before destructive step ${s.stateId}: not approved`, { hint });
+    throw new LifeboatError('approval', `stopped before destructive step ${s.stateId}: not approved`, {
+      hint,
+    });
   }
 
   async function runHost(s: PlannedStep, h: PlannedHost): Promise<void> {
@@ -199,18 +254,34 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       // Interrupted or failed here before: ask the step's own check whether it already happened.
       if (h.check) {
         const r = await deps.executor.exec(h.member, h.check, { timeoutMs: 30_000 });
-        emit({ type: 'host.check', stateId: s.stateId, member: h.member, alreadyDone: r.exitCode === 0, exitCode: r.exitCode });
+        emit({
+          type: 'host.check',
+          stateId: s.stateId,
+          member: h.member,
+          alreadyDone: r.exitCode === 0,
+          exitCode: r.exitCode,
+        });
         if (r.exitCode === 0) {
-          emit({ type: 'host.end', stateId: s.stateId, member: h.member, status: 'already-done', durationMs: deps.clock.now().getTime() - t0 });
+          emit({
+            type: 'host.end',
+            stateId: s.stateId,
+            member: h.member,
+            status: 'already-done',
+            durationMs: deps.clock.now().getTime() - t0,
+          });
           return;
         }
       } else if (hs.ended === undefined && !approved(a.approvals, s)) {
         const q = `Step ${s.stateId} was interrupted on ${h.member} and has no check; run its remaining commands again?`;
         if (!(deps.prompter.interactive && (await deps.prompter.confirm(q, h.actions.map(describeAction))))) {
-          throw new LifeboatError('approval', `step ${s.stateId} was interrupted on ${h.member} and cannot tell whether it finished`, {
-            host: h.member,
-            hint: `check the host, then 'lifeboat resume ${a.dir} --approve ${s.id}' to run it again`,
-          });
+          throw new LifeboatError(
+            'approval',
+            `step ${s.stateId} was interrupted on ${h.member} and cannot tell whether it finished`,
+            {
+              host: h.member,
+              hint: `check the host, then 'lifeboat resume ${a.dir} --approve ${s.id}' to run it again`,
+            },
+          );
         }
       }
     }
@@ -221,7 +292,11 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     const last = h.actions.length - 1;
     for (const [index, action] of h.actions.entries()) {
       // Done commands are not repeated; a capturing step's last (read-only) command runs again so its output can be read.
-      if (journal.cmds.get(cmdKey(s.stateId, h.member, index))?.exitCode === 0 && !(capture && index === last)) continue;
+      if (
+        journal.cmds.get(cmdKey(s.stateId, h.member, index))?.exitCode === 0 &&
+        !(capture && index === last)
+      )
+        continue;
       let result: ExecResult | undefined;
       for (let attempt = 1; attempt <= s.retries + 1; attempt++) {
         const command = describeAction(action);
@@ -230,27 +305,68 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
           result = await perform(h.member, action, s.timeoutMs);
           // No exit status and no signal: the command's outcome is unknown, which is an interruption, not a failure.
           if (result.exitCode === null && result.signal === null && !result.timedOut) {
-            throw new LifeboatError('unreachable', `${h.member}: the command ended without an exit status`, { host: h.member, hint: 'check the host, then resume: the step is re-checked first' });
+            throw new LifeboatError('unreachable', `${h.member}: the command ended without an exit status`, {
+              host: h.member,
+              hint: 'check the host, then resume: the step is re-checked first',
+            });
           }
         } catch (err) {
-          emit({ type: 'cmd.end', stateId: s.stateId, member: h.member, index, attempt, exitCode: null, signal: null, timedOut: false, durationMs: 0, stdoutSha256: sha(''), stderrSha256: sha(''), tail: tail((err as Error).message) });
+          emit({
+            type: 'cmd.end',
+            stateId: s.stateId,
+            member: h.member,
+            index,
+            attempt,
+            exitCode: null,
+            signal: null,
+            timedOut: false,
+            durationMs: 0,
+            stdoutSha256: sha(''),
+            stderrSha256: sha(''),
+            tail: tail((err as Error).message),
+          });
           // One lost connection per host is mended in place, as resume would: reconnect, ask the check, go on.
-          if (reconnected || !(err instanceof LifeboatError && err.code === 'unreachable') || !h.check) throw err;
+          if (reconnected || !(err instanceof LifeboatError && err.code === 'unreachable') || !h.check)
+            throw err;
           reconnected = true;
-          emit({ type: 'warning', message: `${h.member}: ${err.message}; reconnecting to re-check ${s.stateId}` });
+          emit({
+            type: 'warning',
+            message: `${h.member}: ${err.message}; reconnecting to re-check ${s.stateId}`,
+          });
           const r = await deps.executor.exec(h.member, h.check, { timeoutMs: 30_000 });
-          emit({ type: 'host.check', stateId: s.stateId, member: h.member, alreadyDone: r.exitCode === 0, exitCode: r.exitCode });
+          emit({
+            type: 'host.check',
+            stateId: s.stateId,
+            member: h.member,
+            alreadyDone: r.exitCode === 0,
+            exitCode: r.exitCode,
+          });
           if (r.exitCode === 0) {
-            emit({ type: 'host.end', stateId: s.stateId, member: h.member, status: 'already-done', durationMs: deps.clock.now().getTime() - t0 });
+            emit({
+              type: 'host.end',
+              stateId: s.stateId,
+              member: h.member,
+              status: 'already-done',
+              durationMs: deps.clock.now().getTime() - t0,
+            });
             return;
           }
           attempt--;
           continue;
         }
         emit({
-          type: 'cmd.end', stateId: s.stateId, member: h.member, index, attempt,
-          exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, durationMs: result.durationMs,
-          stdoutSha256: sha(result.stdout), stderrSha256: sha(result.stderr), tail: tail(`${result.stdout}${result.stderr ? `\n[stderr] ${result.stderr}` : ''}`.trim()),
+          type: 'cmd.end',
+          stateId: s.stateId,
+          member: h.member,
+          index,
+          attempt,
+          exitCode: result.exitCode,
+          signal: result.signal,
+          timedOut: result.timedOut,
+          durationMs: result.durationMs,
+          stdoutSha256: sha(result.stdout),
+          stderrSha256: sha(result.stderr),
+          tail: tail(`${result.stdout}${result.stderr ? `\n[stderr] ${result.stderr}` : ''}`.trim()),
         });
         if (result.exitCode === 0) break;
         if (attempt <= s.retries) {
@@ -259,14 +375,40 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         }
       }
       if (!result || result.exitCode !== 0) {
-        emit({ type: 'host.end', stateId: s.stateId, member: h.member, status: 'failed', durationMs: deps.clock.now().getTime() - t0 });
-        throw stepFailure(s, h.member, describeAction(action), result ?? { exitCode: null, signal: null, stdout: '', stderr: '', durationMs: 0, timedOut: false });
+        emit({
+          type: 'host.end',
+          stateId: s.stateId,
+          member: h.member,
+          status: 'failed',
+          durationMs: deps.clock.now().getTime() - t0,
+        });
+        throw stepFailure(
+          s,
+          h.member,
+          describeAction(action),
+          result ?? { exitCode: null, signal: null, stdout: '', stderr: '', durationMs: 0, timedOut: false },
+        );
       }
       lastStdout = result.stdout;
     }
-    if (capture && h.actions.length > 0) emit({ type: 'capture', stateId: s.stateId, member: h.member, data: capture(lastStdout, hostCtx(ctx, h.member, () => undefined)) });
+    if (capture && h.actions.length > 0)
+      emit({
+        type: 'capture',
+        stateId: s.stateId,
+        member: h.member,
+        data: capture(
+          lastStdout,
+          hostCtx(ctx, h.member, () => undefined),
+        ),
+      });
     if (h.verify) await verify(s, h);
-    emit({ type: 'host.end', stateId: s.stateId, member: h.member, status: 'done', durationMs: deps.clock.now().getTime() - t0 });
+    emit({
+      type: 'host.end',
+      stateId: s.stateId,
+      member: h.member,
+      status: 'done',
+      durationMs: deps.clock.now().getTime() - t0,
+    });
   }
 
   async function verify(s: PlannedStep, h: PlannedHost): Promise<void> {
@@ -275,15 +417,36 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     let attempts = 0;
     for (;;) {
       attempts++;
-      const r = await deps.executor.exec(h.member, v.script, { timeoutMs: Math.max(10_000, Math.min(s.timeoutMs, 60_000)) });
+      const r = await deps.executor.exec(h.member, v.script, {
+        timeoutMs: Math.max(10_000, Math.min(s.timeoutMs, 60_000)),
+      });
       if (r.exitCode === 0) {
-        emit({ type: 'verify', stateId: s.stateId, member: h.member, ok: true, attempts, tail: tail(r.stdout.trim(), 400) });
+        emit({
+          type: 'verify',
+          stateId: s.stateId,
+          member: h.member,
+          ok: true,
+          attempts,
+          tail: tail(r.stdout.trim(), 400),
+        });
         return;
       }
       if (deps.clock.now().getTime() >= deadline) {
-        emit({ type: 'verify', stateId: s.stateId, member: h.member, ok: false, attempts, tail: tail(`${r.stdout}${r.stderr}`.trim(), 400) });
+        emit({
+          type: 'verify',
+          stateId: s.stateId,
+          member: h.member,
+          ok: false,
+          attempts,
+          tail: tail(`${r.stdout}${r.stderr}`.trim(), 400),
+        });
         emit({ type: 'host.end', stateId: s.stateId, member: h.member, status: 'failed', durationMs: 0 });
-        throw stepFailure({ ...s, hint: `verification failed; ${s.hint ?? 'inspect the host'}` }, h.member, v.script, r);
+        throw stepFailure(
+          { ...s, hint: `verification failed; ${s.hint ?? 'inspect the host'}` },
+          h.member,
+          v.script,
+          r,
+        );
       }
       await deps.clock.sleep(v.intervalMs ?? 500);
     }
@@ -291,12 +454,27 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
 
   async function perform(member: string, action: Action, timeoutMs: number): Promise<ExecResult> {
     const t0 = deps.clock.now().getTime();
-    const ok = (stdout: string): ExecResult => ({ exitCode: 0, signal: null, stdout, stderr: '', durationMs: deps.clock.now().getTime() - t0, timedOut: false });
+    const ok = (stdout: string): ExecResult => ({
+      exitCode: 0,
+      signal: null,
+      stdout,
+      stderr: '',
+      durationMs: deps.clock.now().getTime() - t0,
+      timedOut: false,
+    });
     switch (action.kind) {
       case 'sh':
-        return deps.executor.exec(member, action.script, { timeoutMs, ...(action.secrets ? { secrets: action.secrets } : {}) });
+        return deps.executor.exec(member, action.script, {
+          timeoutMs,
+          ...(action.secrets ? { secrets: action.secrets } : {}),
+        });
       case 'upload': {
-        const r = await deps.executor.upload(member, resolve(action.from), action.to, action.mode === undefined ? {} : { mode: action.mode });
+        const r = await deps.executor.upload(
+          member,
+          resolve(action.from),
+          action.to,
+          action.mode === undefined ? {} : { mode: action.mode },
+        );
         return ok(`uploaded ${r.bytes} bytes, sha256 ${r.sha256} verified on ${member}`);
       }
       case 'download': {

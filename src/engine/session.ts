@@ -47,7 +47,10 @@ export function parseParams(rb: RunbookDef, raw: Record<string, string>): Record
   const r = rb.params.safeParse(raw);
   if (!r.success) {
     const problems = r.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
-    throw badInput(`runbook ${rb.id}: bad --set values: ${problems}`, `see 'lifeboat show ${rb.id}' for its parameters`);
+    throw badInput(
+      `runbook ${rb.id}: bad --set values: ${problems}`,
+      `see 'lifeboat show ${rb.id}' for its parameters`,
+    );
   }
   return r.data;
 }
@@ -57,8 +60,16 @@ function checkSnapshot(path: string): { keys: number; revision: number; raw: boo
   const snap = Snapshot.open(path);
   try {
     const v = verifySnapshot(snap);
-    if (v.sha256 === 'mismatch') throw badInput(`snapshot ${path}: its sha256 does not match the hash etcd appended (truncated or altered)`, 'use another snapshot; nothing was changed on any host');
-    if (!v.ok) throw badInput(`snapshot ${path} is damaged: ${v.problems.slice(0, 3).join('; ')}`, 'use another snapshot; nothing was changed on any host');
+    if (v.sha256 === 'mismatch')
+      throw badInput(
+        `snapshot ${path}: its sha256 does not match the hash etcd appended (truncated or altered)`,
+        'use another snapshot; nothing was changed on any host',
+      );
+    if (!v.ok)
+      throw badInput(
+        `snapshot ${path} is damaged: ${v.problems.slice(0, 3).join('; ')}`,
+        'use another snapshot; nothing was changed on any host',
+      );
     const r = inspect(snap, { hash: false });
     return { keys: r.liveKeys, revision: r.revision, raw: v.sha256 === 'absent' };
   } finally {
@@ -71,7 +82,8 @@ export async function localFiles(rb: RunbookDef, params: Record<string, string>)
   const p = rb.needs?.snapshotParam;
   const path = p ? params[p] : undefined;
   if (path) {
-    if (!existsSync(path) || !statSync(path).isFile()) throw badInput(`snapshot file ${path} does not exist`, `give a snapshot file with --set ${p}=FILE`);
+    if (!existsSync(path) || !statSync(path).isFile())
+      throw badInput(`snapshot file ${path} does not exist`, `give a snapshot file with --set ${p}=FILE`);
     files[path] = { ...(await fileSha256(path)), ...checkSnapshot(path) };
   }
   return files;
@@ -114,12 +126,24 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
   parseParams(def, o.params);
   const facts = await gatherFacts(inventory, o.deps.executor, now);
   requireReachable(inventory, facts, def.id === 'replace-member' ? [o.params.failed ?? ''] : []);
-  const made = await makePlan({ runbook: o.runbook, inventoryPath: o.inventoryPath, params: o.params, facts }, now);
+  const made = await makePlan(
+    { runbook: o.runbook, inventoryPath: o.inventoryPath, params: o.params, facts },
+    now,
+  );
   // A refusal is decided from facts alone: nothing is written anywhere, not even the lock.
-  if (made.plan.outcome === 'refused') throw refused(`${def.id} refused: ${made.plan.refusal ?? 'see the plan'}`, `'lifeboat plan ${def.id} --probe' shows the facts behind it; nothing was changed`);
+  if (made.plan.outcome === 'refused')
+    throw refused(
+      `${def.id} refused: ${made.plan.refusal ?? 'see the plan'}`,
+      `'lifeboat plan ${def.id} --probe' shows the facts behind it; nothing was changed`,
+    );
   const dir = resolve(o.runDir ?? `.lifeboat/runs/${made.ctx.runId}`);
   // The cluster lock comes first: a refused run leaves no run dir behind.
-  const lock = await acquireClusterLock(inventory, facts, o.deps.executor, { runId: made.ctx.runId, operator: o.deps.operator, host: hostname(), dir });
+  const lock = await acquireClusterLock(inventory, facts, o.deps.executor, {
+    runId: made.ctx.runId,
+    operator: o.deps.operator,
+    host: hostname(),
+    dir,
+  });
   try {
     createRunDir(dir);
   } catch (err) {
@@ -128,7 +152,9 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
   }
   const release = lockRunDir(dir, o.deps.operator);
   try {
-    const secretParams = Object.entries(made.params).filter(([k]) => /password|secret|key$/i.test(k)).map(([, v]) => v);
+    const secretParams = Object.entries(made.params)
+      .filter(([k]) => /password|secret|key$/i.test(k))
+      .map(([, v]) => v);
     const record: RunRecord = {
       version: 1,
       runId: made.ctx.runId,
@@ -147,19 +173,38 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
     writeAtomic(runFiles(dir).record, JSON.stringify(record, null, 2));
     o.onPlan?.(made.plan, dir);
     const deps = { ...o.deps, redactor: o.deps.redactor.with(secretParams) };
-    (deps.pending ??= []).push({ type: 'lock', action: 'acquired', where: `${lock.member}:${lock.path}`, holder: record.runId });
+    (deps.pending ??= []).push({
+      type: 'lock',
+      action: 'acquired',
+      where: `${lock.member}:${lock.path}`,
+      holder: record.runId,
+    });
     const status = await execute({
-      dir, record, runbook: def, compiled: compile(def), deps, approvals: o.approvals,
+      dir,
+      record,
+      runbook: def,
+      compiled: compile(def),
+      deps,
+      approvals: o.approvals,
       opening: [
         {
-          type: 'run.start', runId: record.runId, runbook: def.id, runbookHash: made.hash, inventory: record.inventoryPath, inventoryHash: record.inventoryHash,
-          cluster: inventory.cluster, operator: operatorIdentity(), dryRun: false, params: made.params,
+          type: 'run.start',
+          runId: record.runId,
+          runbook: def.id,
+          runbookHash: made.hash,
+          inventory: record.inventoryPath,
+          inventoryHash: record.inventoryHash,
+          cluster: inventory.cluster,
+          operator: operatorIdentity(),
+          dryRun: false,
+          params: made.params,
         },
         { type: 'facts', summary: factsSummary(inventory, facts) },
         ...made.plan.warnings.map((message) => ({ type: 'warning' as const, message })),
       ],
     });
-    if (status === 'done' || status === 'refused' || status === 'aborted') await releaseClusterLock(o.deps.executor, lock, record.runId);
+    if (status === 'done' || status === 'refused' || status === 'aborted')
+      await releaseClusterLock(o.deps.executor, lock, record.runId);
     return { status, dir };
   } finally {
     release();
@@ -177,7 +222,15 @@ export function factsSummary(inv: Inventory, facts: Facts): Record<string, strin
     const f = facts.members[m.name];
     if (!f) continue;
     out[m.name] = f.reachable
-      ? [`etcd ${f.etcdUp ? 'up' : 'down'}`, f.healthy ? 'healthy' : 'unhealthy', f.status ? `raft index ${f.status.raftIndex}` : '', f.etcdVersion ? `v${f.etcdVersion}` : '', f.etcdUser ? `user ${f.etcdUser}` : ''].filter(Boolean).join(', ')
+      ? [
+          `etcd ${f.etcdUp ? 'up' : 'down'}`,
+          f.healthy ? 'healthy' : 'unhealthy',
+          f.status ? `raft index ${f.status.raftIndex}` : '',
+          f.etcdVersion ? `v${f.etcdVersion}` : '',
+          f.etcdUser ? `user ${f.etcdUser}` : '',
+        ]
+          .filter(Boolean)
+          .join(', ')
       : `unreachable: ${f.error ?? ''}`;
   }
   return out;
@@ -195,11 +248,19 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
   const record = readRunRecord(o.dir);
   const { def, hash } = await loadRunbook(record.runbook);
   if (hash !== record.runbookHash && !o.acceptChangedRunbook) {
-    throw refused(`runbook ${record.runbook} changed since this run started (hash ${record.runbookHash.slice(0, 12)} -> ${hash.slice(0, 12)})`, 'check the change, then resume with --accept-changed-runbook');
+    throw refused(
+      `runbook ${record.runbook} changed since this run started (hash ${record.runbookHash.slice(0, 12)} -> ${hash.slice(0, 12)})`,
+      'check the change, then resume with --accept-changed-runbook',
+    );
   }
-  const inventoryHash = existsSync(record.inventoryPath) ? sha(readFileSync(record.inventoryPath)) : 'missing';
+  const inventoryHash = existsSync(record.inventoryPath)
+    ? sha(readFileSync(record.inventoryPath))
+    : 'missing';
   if (inventoryHash !== record.inventoryHash) {
-    throw refused(`inventory ${record.inventoryPath} changed (or is gone) since this run started`, 'put back the inventory the run started with; the plan depends on it');
+    throw refused(
+      `inventory ${record.inventoryPath} changed (or is gone) since this run started`,
+      'put back the inventory the run started with; the plan depends on it',
+    );
   }
   const journal = foldJournal(readAudit(runFiles(o.dir).audit));
   if (journal.final === 'done' || journal.final === 'aborted' || journal.final === 'refused') {
@@ -210,27 +271,56 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
     let afterFailure: 'retry' | 'skip' | 'abort' | undefined = o.afterFailure;
     if (journal.lastFailed && !afterFailure) {
       if (!o.deps.prompter.interactive) {
-        throw new LifeboatError('approval', `step ${journal.lastFailed} failed; choose what to do`, { hint: `resume with --retry, --skip or --abort` });
+        throw new LifeboatError('approval', `step ${journal.lastFailed} failed; choose what to do`, {
+          hint: `resume with --retry, --skip or --abort`,
+        });
       }
-      afterFailure = await o.deps.prompter.choose<'retry' | 'skip' | 'abort'>(`Step ${journal.lastFailed} failed. What now?`, [
-        { value: 'retry', name: 'retry the step' },
-        { value: 'skip', name: 'skip it (recorded)' },
-        { value: 'abort', name: 'abort the run' },
-      ]);
-      if (afterFailure === 'skip' && !(await o.deps.prompter.confirm(`Really skip ${journal.lastFailed}? The runbook continues as if it had succeeded.`, []))) {
+      afterFailure = await o.deps.prompter.choose<'retry' | 'skip' | 'abort'>(
+        `Step ${journal.lastFailed} failed. What now?`,
+        [
+          { value: 'retry', name: 'retry the step' },
+          { value: 'skip', name: 'skip it (recorded)' },
+          { value: 'abort', name: 'abort the run' },
+        ],
+      );
+      if (
+        afterFailure === 'skip' &&
+        !(await o.deps.prompter.confirm(
+          `Really skip ${journal.lastFailed}? The runbook continues as if it had succeeded.`,
+          [],
+        ))
+      ) {
         throw new LifeboatError('approval', 'skip not confirmed', { hint: 'resume again to choose' });
       }
     }
     const deps = { ...o.deps, redactor: o.deps.redactor.with(record.secretParams) };
     const inventory = loadInventory(record.inventoryPath);
     const facts = await gatherFacts(inventory, o.deps.executor, o.deps.clock.now());
-    const lock = await acquireClusterLock(inventory, facts, o.deps.executor, { runId: record.runId, operator: o.deps.operator, host: hostname(), dir: o.dir });
+    const lock = await acquireClusterLock(inventory, facts, o.deps.executor, {
+      runId: record.runId,
+      operator: o.deps.operator,
+      host: hostname(),
+      dir: o.dir,
+    });
     const status = await execute({
-      dir: o.dir, record, runbook: def, compiled: compile(def), deps, approvals: o.approvals,
-      opening: [{ type: 'run.resume', by: o.deps.operator, acceptedChangedRunbook: hash !== record.runbookHash, from: journal.lastFailed ?? 'interruption' }],
+      dir: o.dir,
+      record,
+      runbook: def,
+      compiled: compile(def),
+      deps,
+      approvals: o.approvals,
+      opening: [
+        {
+          type: 'run.resume',
+          by: o.deps.operator,
+          acceptedChangedRunbook: hash !== record.runbookHash,
+          from: journal.lastFailed ?? 'interruption',
+        },
+      ],
       ...(afterFailure ? { afterFailure } : {}),
     });
-    if (status === 'done' || status === 'refused' || status === 'aborted') await releaseClusterLock(o.deps.executor, lock, record.runId);
+    if (status === 'done' || status === 'refused' || status === 'aborted')
+      await releaseClusterLock(o.deps.executor, lock, record.runId);
     return status;
   } finally {
     release();

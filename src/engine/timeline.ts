@@ -31,16 +31,31 @@ export interface Timeline {
 }
 
 export function timeline(entries: AuditEntry[]): Timeline {
-  const t: Timeline = { status: 'running', steps: [], decisions: [], warnings: [], resumes: [], skips: [], visited: new Set() };
+  const t: Timeline = {
+    status: 'running',
+    steps: [],
+    decisions: [],
+    warnings: [],
+    resumes: [],
+    skips: [],
+    visited: new Set(),
+  };
   const step = (id: string) => {
     let s = t.steps.find((x) => x.stateId === id);
-    if (!s) t.steps.push((s = { stateId: id, title: id, status: 'pending', hosts: {}, approvals: [], retries: 0 }));
+    if (!s)
+      t.steps.push((s = { stateId: id, title: id, status: 'pending', hosts: {}, approvals: [], retries: 0 }));
     return s;
   };
   for (const e of entries) {
     switch (e.type) {
       case 'run.start':
-        Object.assign(t, { runId: e.runId, runbook: e.runbook, cluster: e.cluster, started: e.ts, operator: `${e.operator.user}${e.operator.sudoUser ? ` (sudo by ${e.operator.sudoUser})` : ''}@${e.operator.host}` });
+        Object.assign(t, {
+          runId: e.runId,
+          runbook: e.runbook,
+          cluster: e.cluster,
+          started: e.ts,
+          operator: `${e.operator.user}${e.operator.sudoUser ? ` (sudo by ${e.operator.sudoUser})` : ''}@${e.operator.host}`,
+        });
         break;
       case 'run.resume':
         t.resumes.push({ at: e.ts, by: e.by, from: e.from });

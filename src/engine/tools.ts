@@ -52,10 +52,16 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
   const ctr = f?.containers;
   const online = known || !f ? undefined : chooseSource(ctr);
   const image = !known && utl === undefined && ctr?.docker && ctr.image ? ctr.image : undefined;
-  const imageMajor = major(ctr?.etcdutlVersion ?? ctr?.etcdctlVersion ?? /:v?(\d+\.\d+)/.exec(image ?? '')?.[1]);
+  const imageMajor = major(
+    ctr?.etcdutlVersion ?? ctr?.etcdctlVersion ?? /:v?(\d+\.\d+)/.exec(image ?? '')?.[1],
+  );
   const imageTool: 'etcdutl' | 'etcdctl' = (imageMajor ?? 0) >= 305 ? 'etcdutl' : 'etcdctl';
   const offlineCmd = (rest: string, extra: string[]) =>
-    image ? containerCommand({ kind: 'docker-run', image }, imageTool, m, ctr, true, rest, extra) : useUtl ? `${offline} ${rest}` : `ETCDCTL_API=3 ${offline} ${rest}`;
+    image
+      ? containerCommand({ kind: 'docker-run', image }, imageTool, m, ctr, true, rest, extra)
+      : useUtl
+        ? `${offline} ${rest}`
+        : `ETCDCTL_API=3 ${offline} ${rest}`;
   const bumpOk = image ? imageTool === 'etcdutl' : useUtl;
   const describe = [
     online
@@ -69,11 +75,21 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
     describe,
     etcdctl: (args, endpoints) =>
       online && online.kind !== 'host'
-        ? containerCommand(online, 'etcdctl', m, ctr, false, `--endpoints=${shq(endpoints ?? m.clientURL)} ${tls} ${args}`)
+        ? containerCommand(
+            online,
+            'etcdctl',
+            m,
+            ctr,
+            false,
+            `--endpoints=${shq(endpoints ?? m.clientURL)} ${tls} ${args}`,
+          )
         : `ETCDCTL_API=3 ${etcdctlBin} --endpoints=${shq(endpoints ?? m.clientURL)} ${tls} ${args}`,
     restore(o) {
       const warnings: string[] = [];
-      if (noRestore) warnings.push(`etcdctl ${f?.etcdctlVersion ?? ''} on ${m.name} has no 'snapshot restore' (removed in 3.6) and etcdutl was not found: install etcdutl or name it in the inventory (etcd.tools.etcdutl)`);
+      if (noRestore)
+        warnings.push(
+          `etcdctl ${f?.etcdctlVersion ?? ''} on ${m.name} has no 'snapshot restore' (removed in 3.6) and etcdutl was not found: install etcdutl or name it in the inventory (etcd.tools.etcdutl)`,
+        );
       const parts = [
         'snapshot restore',
         shq(o.snapshot),
@@ -86,7 +102,10 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
       if (o.skipHashCheck) parts.push('--skip-hash-check');
       if (o.bumpRevision !== undefined) {
         if (bumpOk) parts.push(`--bump-revision=${o.bumpRevision}`, '--mark-compacted');
-        else warnings.push(`revision not bumped: etcdutl 3.5+ not found on the hosts (etcdctl ${f?.etcdctlVersion ?? ctr?.etcdctlVersion ?? 'unknown'}); restart every kube-apiserver so caches drop revisions newer than the snapshot`);
+        else
+          warnings.push(
+            `revision not bumped: etcdutl 3.5+ not found on the hosts (etcdctl ${f?.etcdctlVersion ?? ctr?.etcdctlVersion ?? 'unknown'}); restart every kube-apiserver so caches drop revisions newer than the snapshot`,
+          );
       }
       return { script: offlineCmd(parts.join(' '), [dirname(o.snapshot)]), warnings };
     },

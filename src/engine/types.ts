@@ -66,7 +66,10 @@ export interface StepDef {
   /** The commands for one host (targets other than local). */
   actions?: (c: HostCtx) => Action[];
   /** Local work on the operator's machine (targets local), described for the plan. */
-  local?: { describe: (c: PlanCtx) => string; run: (c: PlanCtx, rt: LocalRuntime) => Promise<Record<string, unknown> | void> };
+  local?: {
+    describe: (c: PlanCtx) => string;
+    run: (c: PlanCtx, rt: LocalRuntime) => Promise<Record<string, unknown> | void>;
+  };
   /** Exit 0 means this already happened on the host: a re-run after a crash skips it. */
   check?: (c: HostCtx) => string;
   verify?: (c: HostCtx) => Verify;

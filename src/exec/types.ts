@@ -28,7 +28,12 @@ export interface Executor {
   /** Runs a shell command on a member (by member name), through `sudo -n` when the member's ssh says so. */
   exec(member: string, command: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Copies a local file to a member and checks its sha256 on the remote side. */
-  upload(member: string, localPath: string, remotePath: string, opts?: { mode?: number }): Promise<TransferResult>;
+  upload(
+    member: string,
+    localPath: string,
+    remotePath: string,
+    opts?: { mode?: number },
+  ): Promise<TransferResult>;
   /** Copies a file from a member and checks its sha256 against the remote one. */
   download(member: string, remotePath: string, localPath: string): Promise<TransferResult>;
   close(): Promise<void>;

@@ -17,7 +17,10 @@ export function parseInventory(text: string, file: string): InventoryResult {
   }
   const r = InventorySchema.safeParse(doc);
   if (!r.success) {
-    return { ok: false, problems: r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`) };
+    return {
+      ok: false,
+      problems: r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`),
+    };
   }
   return { ok: true, inventory: resolveInventory(r.data, dirname(resolve(file))) };
 }
@@ -35,6 +38,10 @@ export function readInventory(file: string): InventoryResult {
 
 export function loadInventory(file: string): Inventory {
   const r = readInventory(file);
-  if (!r.ok) throw badInput(`inventory ${file}: ${r.problems.join('; ')}`, "fix these fields (see 'lifeboat inventory check')");
+  if (!r.ok)
+    throw badInput(
+      `inventory ${file}: ${r.problems.join('; ')}`,
+      "fix these fields (see 'lifeboat inventory check')",
+    );
   return r.inventory;
 }

@@ -6,7 +6,14 @@ export interface ResolvedMember {
   address: string;
   peerURL: string;
   clientURL: string;
-  ssh: { user: string; port: number; identityFile?: string; knownHosts?: string; jump?: string; sudo: boolean };
+  ssh: {
+    user: string;
+    port: number;
+    identityFile?: string;
+    knownHosts?: string;
+    jump?: string;
+    sudo: boolean;
+  };
   dataDir: string;
   manifest: string;
   apiserverManifest: string;

@@ -13,7 +13,10 @@ export const SshSchema = z
     identityFile: z.string().min(1).optional(),
     knownHosts: z.string().min(1).optional(),
     /** `user@host[:port]` of a jump host (ProxyJump). */
-    jump: z.string().regex(/^([^@\s]+@)?[A-Za-z0-9._-]+(:\d{1,5})?$/, 'expected user@host[:port]').optional(),
+    jump: z
+      .string()
+      .regex(/^([^@\s]+@)?[A-Za-z0-9._-]+(:\d{1,5})?$/, 'expected user@host[:port]')
+      .optional(),
     /** Run commands through `sudo -n` (non-root user with passwordless sudo). */
     sudo: z.boolean().optional(),
   })
@@ -78,7 +81,12 @@ export const InventorySchema = z
     const seen = new Map<string, number>();
     inv.members.forEach((m, i) => {
       const prev = seen.get(m.name);
-      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['members', i, 'name'], message: `duplicate member name '${m.name}' (also members[${prev}])` });
+      if (prev !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', i, 'name'],
+          message: `duplicate member name '${m.name}' (also members[${prev}])`,
+        });
       seen.set(m.name, i);
     });
   });

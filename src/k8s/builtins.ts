@@ -39,7 +39,7 @@ export function goDuration(nanos: number): string {
 const trimFrac = (x: number): string => String(Number(x.toFixed(9)));
 
 function parseGoDuration(s: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
   const re = /(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)/gy;
   let sign = 1;
   let rest = s;
@@ -58,7 +58,8 @@ function parseGoDuration(s: string): number {
 
 function parseTime(v: unknown, micro: boolean): { seconds: number; nanos: number } | undefined {
   if (v === null || v === undefined) return undefined;
-  if (typeof v !== 'string') throw new BuiltinError(`time must be an RFC3339 string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string')
+    throw new BuiltinError(`time must be an RFC3339 string, got ${JSON.stringify(v)}`);
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(v);
   if (!m) throw new BuiltinError(`'${v}' is not an RFC3339 time`);
   const seconds = Math.floor(Date.parse(`${m[1]}${m[3]}`) / 1000);
@@ -142,7 +143,8 @@ export function encodeBuiltin(type: Builtin, v: unknown): Uint8Array {
       break;
     case 'ios': {
       const isStr = typeof v === 'string';
-      if (!isStr && v !== undefined && v !== null && typeof v !== 'number') throw new BuiltinError(`int-or-string got ${JSON.stringify(v)}`);
+      if (!isStr && v !== undefined && v !== null && typeof v !== 'number')
+        throw new BuiltinError(`int-or-string got ${JSON.stringify(v)}`);
       w.tag(1, WIRE.varint);
       w.varint(isStr ? 1 : 0);
       w.tag(2, WIRE.varint);

@@ -3,14 +3,27 @@ import { builtinIsZero, decodeBuiltin } from './builtins.js';
 import { message } from './schema/index.js';
 import type { Builtin, Field } from './schema/types.js';
 import { decodeSpecial, isSpecial } from './special.js';
-import { asBool, asDouble, asInt32, asInt64, asUint64, readFields, Reader, str, WIRE, WireError, type RawField } from './wire.js';
+import {
+  asBool,
+  asDouble,
+  asInt32,
+  asInt64,
+  asUint64,
+  readFields,
+  Reader,
+  str,
+  WIRE,
+  WireError,
+  type RawField,
+} from './wire.js';
 
 type Obj = Record<string, unknown>;
 
 const MAX_DEPTH = 64;
 
 function expectWire(f: RawField, want: number, field: Field, msg: string): void {
-  if (f.wire !== want) throw new WireError(`${msg}.${field.name || field.num}: wire type ${f.wire}, schema expects ${want}`);
+  if (f.wire !== want)
+    throw new WireError(`${msg}.${field.name || field.num}: wire type ${f.wire}, schema expects ${want}`);
 }
 
 function scalarWire(type: string): number {
@@ -48,7 +61,10 @@ function one(field: Field, buf: Uint8Array, f: RawField, msg: string, depth: num
   }
   expectWire(f, WIRE.len, field, msg);
   if (field.kind === 'builtin') return decodeBuiltin(field.type as Builtin, buf, f.start, f.end);
-  if (isSpecial(field.type)) return decodeSpecial(field.type, buf, f.start, f.end, (m, b, s, e) => decodeMessage(m, b, s, e, depth + 1));
+  if (isSpecial(field.type))
+    return decodeSpecial(field.type, buf, f.start, f.end, (m, b, s, e) =>
+      decodeMessage(m, b, s, e, depth + 1),
+    );
   return decodeMessage(field.type, buf, f.start, f.end, depth + 1);
 }
 
@@ -88,7 +104,9 @@ function mapValue(field: Field, buf: Uint8Array, fs: RawField[], msg: string, de
     if (val === undefined) val = emptyValue(field, depth);
     out[key] = val;
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  return Object.fromEntries(
+    Object.entries(out).sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+  );
 }
 
 function emptyValue(field: Field, depth: number): unknown {
@@ -120,7 +138,9 @@ export function decodeMessage(msgName: string, buf: Uint8Array, start = 0, end =
       continue;
     }
     if (field.map || field.repeated) {
-      const v = field.map ? mapValue(field, buf, fs, msgName, depth) : repeated(field, buf, fs, msgName, depth);
+      const v = field.map
+        ? mapValue(field, buf, fs, msgName, depth)
+        : repeated(field, buf, fs, msgName, depth);
       const empty = Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0;
       if (!empty) out[field.name] = v;
       else if (field.json === 'always') out[field.name] = null;
@@ -136,7 +156,8 @@ export function decodeMessage(msgName: string, buf: Uint8Array, start = 0, end =
       continue;
     }
     const v = last ? one(field, buf, last, msgName, depth) : emptyValue(field, depth);
-    if (field.json === 'omitzero' && field.kind === 'builtin' && builtinIsZero(field.type as Builtin, v)) continue;
+    if (field.json === 'omitzero' && field.kind === 'builtin' && builtinIsZero(field.type as Builtin, v))
+      continue;
     out[field.name] = v;
   }
   return out;

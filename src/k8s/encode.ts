@@ -41,7 +41,8 @@ function scalar(w: Writer, f: Field, v: unknown, path: string): void {
       if (typeof v !== 'number') throw new EncodeError(`${path}: expected a number`);
       return w.double(f.num, v);
     default:
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new EncodeError(`${path}: expected an integer`);
+      if (typeof v !== 'number' || !Number.isInteger(v))
+        throw new EncodeError(`${path}: expected an integer`);
       w.tag(f.num, WIRE.varint);
       return w.varint(v);
   }
@@ -67,15 +68,22 @@ function value(w: Writer, f: Field, v: unknown, path: string): void {
 function mapEntry(w: Writer, f: Field, key: string, v: unknown, path: string): void {
   const e = new Writer();
   e.lenDelimited(1, utf8Bytes(key));
-  if (!(f.type === 'by' && (v === null || v === undefined))) value(e, { ...f, num: 2, map: false, ptr: false }, v, `${path}.${key}`);
+  if (!(f.type === 'by' && (v === null || v === undefined)))
+    value(e, { ...f, num: 2, map: false, ptr: false }, v, `${path}.${key}`);
   w.lenDelimited(f.num, e.finish());
 }
 
 /** Encodes one message from its JSON object; unknown keys are an error (like strict field validation). */
-export function encodeMessage(msgName: string, obj: Obj, path = '', skip: readonly string[] = []): Uint8Array {
+export function encodeMessage(
+  msgName: string,
+  obj: Obj,
+  path = '',
+  skip: readonly string[] = [],
+): Uint8Array {
   const known = jsonKeys(msgName);
   for (const key of Object.keys(obj)) {
-    if (!known.has(key) && !skip.includes(key)) throw new EncodeError(`${path ? path + '.' : ''}${key}: unknown field for ${msgName}`);
+    if (!known.has(key) && !skip.includes(key))
+      throw new EncodeError(`${path ? path + '.' : ''}${key}: unknown field for ${msgName}`);
   }
   const w = new Writer();
   for (const f of message(msgName).wireOrder) {
@@ -126,9 +134,14 @@ export function wrapUnknown(apiVersion: string, kind: string, raw: Uint8Array): 
  */
 export function encodeStoredObject(obj: Record<string, unknown>): Uint8Array {
   const { apiVersion, kind } = obj;
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string') throw badInput('encode: object needs string apiVersion and kind');
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string')
+    throw badInput('encode: object needs string apiVersion and kind');
   const info = kindFor(apiVersion, kind);
-  if (!info) throw badInput(`encode: no protobuf schema for ${apiVersion} ${kind}`, 'store it as JSON (custom resources are stored as JSON)');
+  if (!info)
+    throw badInput(
+      `encode: no protobuf schema for ${apiVersion} ${kind}`,
+      'store it as JSON (custom resources are stored as JSON)',
+    );
   try {
     return wrapUnknown(apiVersion, kind, encodeMessage(info.message, obj, '', ['apiVersion', 'kind']));
   } catch (err) {

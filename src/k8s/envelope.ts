@@ -11,11 +11,18 @@ export interface Unknown {
   contentType: string;
 }
 
-export const hasMagic = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x6b && b[1] === 0x38 && b[2] === 0x73 && b[3] === 0x00;
+export const hasMagic = (b: Uint8Array): boolean =>
+  b.length >= 4 && b[0] === 0x6b && b[1] === 0x38 && b[2] === 0x73 && b[3] === 0x00;
 
 /** Parses the envelope after the magic; throws WireError when it is not one. */
 export function readUnknown(b: Uint8Array): Unknown {
-  const out: Unknown = { apiVersion: '', kind: '', raw: new Uint8Array(0), contentEncoding: '', contentType: '' };
+  const out: Unknown = {
+    apiVersion: '',
+    kind: '',
+    raw: new Uint8Array(0),
+    contentEncoding: '',
+    contentType: '',
+  };
   for (const f of readFields(b, 4)) {
     if (f.wire !== 2) throw new WireError(`runtime.Unknown field ${f.num} has wire type ${f.wire}`);
     if (f.num === 1) {

@@ -12,7 +12,16 @@ export interface PresentOptions {
   showManagedFields?: boolean;
 }
 
-const CLEAN_META = ['resourceVersion', 'uid', 'managedFields', 'creationTimestamp', 'selfLink', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const CLEAN_META = [
+  'resourceVersion',
+  'uid',
+  'managedFields',
+  'creationTimestamp',
+  'selfLink',
+  'generation',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 
 export function present(obj: Obj, opts: PresentOptions = {}): Obj {
   const out: Obj = { ...obj };
@@ -37,7 +46,11 @@ export function present(obj: Obj, opts: PresentOptions = {}): Obj {
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (!isObj(v)) return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys(v[k])]),
+  );
 }
 
 /** YAML as kubectl prints it: keys sorted, sequences not indented, ambiguous scalars quoted (YAML 1.1). */

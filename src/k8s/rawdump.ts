@@ -30,7 +30,8 @@ export function rawFields(buf: Uint8Array, start = 0, end = buf.length, depth = 
     const k = String(f.num);
     const prev = out[k];
     if (prev === undefined) out[k] = v;
-    else if (Array.isArray(prev)) prev.push(v); // single values are never arrays, so an array means "repeated"
+    else if (Array.isArray(prev))
+      prev.push(v); // single values are never arrays, so an array means "repeated"
     else out[k] = [prev, v];
   }
   return out;

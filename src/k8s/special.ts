@@ -6,7 +6,11 @@ type EncodeFn = (msg: string, obj: Obj, path: string) => Uint8Array;
 type DecodeFn = (msg: string, buf: Uint8Array, start: number, end: number) => Obj;
 
 const PROPS = 'apiext.JSONSchemaProps';
-const SPECIAL = new Set(['apiext.JSONSchemaPropsOrArray', 'apiext.JSONSchemaPropsOrBool', 'apiext.JSONSchemaPropsOrStringArray']);
+const SPECIAL = new Set([
+  'apiext.JSONSchemaPropsOrArray',
+  'apiext.JSONSchemaPropsOrBool',
+  'apiext.JSONSchemaPropsOrStringArray',
+]);
 export const isSpecial = (name: string): boolean => SPECIAL.has(name);
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,7 +30,13 @@ export function encodeSpecial(name: string, v: unknown, path: string, enc: Encod
   return w.finish();
 }
 
-export function decodeSpecial(name: string, buf: Uint8Array, start: number, end: number, dec: DecodeFn): unknown {
+export function decodeSpecial(
+  name: string,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  dec: DecodeFn,
+): unknown {
   let schema: Obj | undefined;
   const list: unknown[] = [];
   let allows = false;
@@ -35,7 +45,8 @@ export function decodeSpecial(name: string, buf: Uint8Array, start: number, end:
       if (f.num === 1 && f.wire === WIRE.varint) allows = asBool(f);
       if (f.num === 2 && f.wire === WIRE.len) schema = dec(PROPS, buf, f.start, f.end);
     } else if (f.num === 1 && f.wire === WIRE.len) schema = dec(PROPS, buf, f.start, f.end);
-    else if (f.num === 2 && f.wire === WIRE.len) list.push(name.endsWith('OrStringArray') ? str(buf, f) : dec(PROPS, buf, f.start, f.end));
+    else if (f.num === 2 && f.wire === WIRE.len)
+      list.push(name.endsWith('OrStringArray') ? str(buf, f) : dec(PROPS, buf, f.start, f.end));
   }
   if (name.endsWith('OrBool')) return schema ?? allows;
   if (list.length > 0) return list;

@@ -24,7 +24,12 @@ export interface DecodeOptions {
 
 function raw(b: Uint8Array, note?: string): StoredValue {
   const text = strictUtf8(b);
-  return { format: 'raw', ...(text === undefined ? {} : { text }), base64: Buffer.from(b).toString('base64'), ...(note ? { note } : {}) };
+  return {
+    format: 'raw',
+    ...(text === undefined ? {} : { text }),
+    base64: Buffer.from(b).toString('base64'),
+    ...(note ? { note } : {}),
+  };
 }
 
 function withResourceVersion(obj: unknown, opts: DecodeOptions): void {
@@ -38,7 +43,17 @@ function withResourceVersion(obj: unknown, opts: DecodeOptions): void {
   entries.splice(at, 0, ['resourceVersion', String(opts.modRevision)]);
   (obj as Obj).metadata = Object.fromEntries(entries);
 }
-const AFTER_RV = ['generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+const AFTER_RV = [
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
 
 function protobuf(b: Uint8Array, opts: DecodeOptions): StoredValue {
   let u;
@@ -55,10 +70,23 @@ function protobuf(b: Uint8Array, opts: DecodeOptions): StoredValue {
       withResourceVersion(object, opts);
       return { ...head, object, typed: true };
     } catch (err) {
-      return { ...head, object: rawObject(u.apiVersion, u.kind, u.raw), typed: false, note: `does not match the ${u.kind} schema (${(err as Error).message}): raw fields shown` };
+      return {
+        ...head,
+        object: rawObject(u.apiVersion, u.kind, u.raw),
+        typed: false,
+        note: `does not match the ${u.kind} schema (${(err as Error).message}): raw fields shown`,
+      };
     }
   }
-  return { ...head, object: rawObject(u.apiVersion, u.kind, u.raw), typed: false, note: u.kind === '' ? 'k8s protobuf envelope without apiVersion/kind: raw fields shown' : `no schema for ${u.apiVersion} ${u.kind}: raw protobuf fields shown` };
+  return {
+    ...head,
+    object: rawObject(u.apiVersion, u.kind, u.raw),
+    typed: false,
+    note:
+      u.kind === ''
+        ? 'k8s protobuf envelope without apiVersion/kind: raw fields shown'
+        : `no schema for ${u.apiVersion} ${u.kind}: raw protobuf fields shown`,
+  };
 }
 
 function rawObject(apiVersion: string, kind: string, rawBytes: Uint8Array): Obj {
@@ -103,6 +131,7 @@ export function decodeStoredValue(b: Uint8Array, opts: DecodeOptions = {}): Stor
 export function objectOf(v: StoredValue): Obj | undefined {
   if (v.format === 'encrypted') return v.inner ? objectOf(v.inner) : undefined;
   if (v.format === 'protobuf') return v.object;
-  if (v.format === 'json' && typeof v.object === 'object' && v.object !== null && !Array.isArray(v.object)) return v.object as Obj;
+  if (v.format === 'json' && typeof v.object === 'object' && v.object !== null && !Array.isArray(v.object))
+    return v.object as Obj;
   return undefined;
 }

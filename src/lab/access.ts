@@ -13,20 +13,29 @@ export const BASTION = 'bastion';
 
 export function parseAccess(s: string | undefined): LabAccess | undefined {
   if (s === undefined) return undefined;
-  const words = s.split(/[,+]/).map((w) => w.trim()).filter(Boolean);
+  const words = s
+    .split(/[,+]/)
+    .map((w) => w.trim())
+    .filter(Boolean);
   const bad = words.filter((w) => !['root', 'sudo', 'jump'].includes(w));
   if (bad.length || words.length === 0) return undefined;
   return { sudo: words.includes('sudo'), jump: words.includes('jump') };
 }
 
-export const accessLabel = (a: LabAccess | undefined) => (a && (a.sudo || a.jump) ? [a.sudo ? 'sudo' : '', a.jump ? 'jump' : ''].filter(Boolean).join('+') : 'root');
+export const accessLabel = (a: LabAccess | undefined) =>
+  a && (a.sudo || a.jump) ? [a.sudo ? 'sudo' : '', a.jump ? 'jump' : ''].filter(Boolean).join('+') : 'root';
 
 /**
  * Shell for a host's init: the operator account (passwd, group, shadow with `*` so key logins work without PAM),
  * `NOPASSWD: ALL` in /etc/sudoers.d, and the host's name in /etc/hosts (sudo resolves it). Written into the host's
  * /etc layer; where /etc is the machine's (bind fallback), into copies bind-mounted over the files.
  */
-export function opsUserScript(hostDir: string, address: string, name: string, authorizedKeys: string): string {
+export function opsUserScript(
+  hostDir: string,
+  address: string,
+  name: string,
+  authorizedKeys: string,
+): string {
   const H = hostDir;
   return `# the lab's operator account: non-root, passwordless sudo (see docs/lab.md, access modes)
 fsmode=$(cat ${H}/state/fs-mode)
@@ -47,11 +56,20 @@ mkdir -p /run/${OPS_USER} && install -o ${OPS_UID} -g ${OPS_UID} -m 0600 ${autho
 
 /** sshd lines for a member: root refused in sudo mode (the operator must go through sudo). */
 export function memberSshdExtra(a: LabAccess): string {
-  return a.sudo ? `PermitRootLogin no\nAllowUsers ${OPS_USER}\nAuthorizedKeysFile /run/%u/authorized_keys\n` : '';
+  return a.sudo
+    ? `PermitRootLogin no\nAllowUsers ${OPS_USER}\nAuthorizedKeysFile /run/%u/authorized_keys\n`
+    : '';
 }
 
 /** The inetd stand-in command that serves sshd -i for connections made in the current network namespace. */
-export function inetdCommand(o: { node: string; standins: string; listen: string; execNet: string; log: string; sshdConfig: string }): string {
+export function inetdCommand(o: {
+  node: string;
+  standins: string;
+  listen: string;
+  execNet: string;
+  log: string;
+  sshdConfig: string;
+}): string {
   return `${o.node} ${o.standins}/inetd.js --listen ${o.listen} --net ${o.execNet} --log ${o.log} -- /usr/sbin/sshd -i -e -f ${o.sshdConfig}`;
 }
 
@@ -75,7 +93,15 @@ MaxSessions 100
 }
 
 /** pid 1 of the bastion: own mount, UTS, pid and network namespace; fd 3 is the machine's network namespace. */
-export function bastionInit(o: { labId: string; hostDir: string; address: string; node: string; standins: string; path: string; authorizedKeys: string }): string {
+export function bastionInit(o: {
+  labId: string;
+  hostDir: string;
+  address: string;
+  node: string;
+  standins: string;
+  path: string;
+  authorizedKeys: string;
+}): string {
   const H = o.hostDir;
   return `#!/bin/bash
 # pid 1 of the lab's bastion (own mount, UTS, pid and network namespaces); lifeboat lab down stops it by pid.

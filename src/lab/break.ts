@@ -24,7 +24,9 @@ export function etcdPid(lab: Lab, name: string): number | null {
     return null;
   }
   try {
-    const u = JSON.parse(readFileSync(join(stateDir(lab.dir, name), 'units', 'etcd.service.json'), 'utf8')) as { activeState: string; mainPid: number | null };
+    const u = JSON.parse(
+      readFileSync(join(stateDir(lab.dir, name), 'units', 'etcd.service.json'), 'utf8'),
+    ) as { activeState: string; mainPid: number | null };
     return u.activeState === 'active' || u.activeState === 'activating' ? u.mainPid : null;
   } catch {
     return null;
@@ -38,7 +40,10 @@ function containerEtcdPid(lab: Lab, name: string): number | null {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       if (cmd[0] !== bin) continue;
-      const ns = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+      const ns = /^NSpid:\s+(.*)$/m
+        .exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+        ?.trim()
+        .split(/\s+/);
       const inHost = ns?.[ns.length - 1];
       if (inHost && alive(pid)) return Number(inHost);
     } catch {
@@ -75,18 +80,32 @@ async function killEtcd(lab: Lab, name: string, sig: 'KILL' | 'TERM', actions: s
     await sh(lab, name, `kill -s ${sig} ${pid} 2>/dev/null || true`);
     actions.push(`${name}: kill -s ${sig} ${pid} (etcd)`);
   } else actions.push(`${name}: etcd was not running`);
-  await waitFor(async () => etcdPid(lab, name) === null && !(await etcdAnswers(lab, name)), { timeoutMs: 15_000, intervalMs: 50, what: `etcd on ${name} to stop` });
+  await waitFor(async () => etcdPid(lab, name) === null && !(await etcdAnswers(lab, name)), {
+    timeoutMs: 15_000,
+    intervalMs: 50,
+    what: `etcd on ${name} to stop`,
+  });
 }
 
 const lastMember = (lab: Lab) => lab.members[lab.members.length - 1]!.name;
 
-export async function labBreak(labOrDir: Lab | string, scenario: Scenario | string, memberName?: string): Promise<BreakResult> {
+export async function labBreak(
+  labOrDir: Lab | string,
+  scenario: Scenario | string,
+  memberName?: string,
+): Promise<BreakResult> {
   const lab = asLab(labOrDir);
-  if (!(SCENARIOS as readonly string[]).includes(scenario)) throw usage(`lab break: unknown scenario '${scenario}'`, `one of ${SCENARIOS.join(', ')}`);
+  if (!(SCENARIOS as readonly string[]).includes(scenario))
+    throw usage(`lab break: unknown scenario '${scenario}'`, `one of ${SCENARIOS.join(', ')}`);
   if (memberName !== undefined) member(lab, memberName);
   const actions: string[] = [];
   const one = memberName ?? lastMember(lab);
-  const result = (members: string[], extra: Partial<BreakResult> = {}): BreakResult => ({ scenario: scenario as Scenario, members, actions, ...extra });
+  const result = (members: string[], extra: Partial<BreakResult> = {}): BreakResult => ({
+    scenario: scenario as Scenario,
+    members,
+    actions,
+    ...extra,
+  });
 
   switch (scenario as Scenario) {
     case 'kill-member':
@@ -102,7 +121,11 @@ export async function labBreak(labOrDir: Lab | string, scenario: Scenario | stri
     case 'lose-quorum': {
       // A majority loses etcd and its data; --member names a member to keep (default: the first ones survive).
       const need = Math.floor(lab.members.length / 2) + 1;
-      const victims = lab.members.map((m) => m.name).filter((n) => n !== memberName).reverse().slice(0, need);
+      const victims = lab.members
+        .map((m) => m.name)
+        .filter((n) => n !== memberName)
+        .reverse()
+        .slice(0, need);
       for (const n of victims) {
         await killEtcd(lab, n, 'KILL', actions);
         await sh(lab, n, `rm -rf ${labDataDir(lab)}/member`);
@@ -114,8 +137,14 @@ export async function labBreak(labOrDir: Lab | string, scenario: Scenario | stri
     case 'corrupt-member': {
       // Both bbolt meta pages overwritten: etcd refuses to open the db on its next start.
       await killEtcd(lab, one, 'KILL', actions);
-      await sh(lab, one, `test -s ${labDataDir(lab)}/member/snap/db && dd if=/dev/urandom of=${labDataDir(lab)}/member/snap/db bs=4096 count=2 conv=notrunc status=none`);
-      actions.push(`${one}: dd if=/dev/urandom of=${labDataDir(lab)}/member/snap/db bs=4096 count=2 conv=notrunc`);
+      await sh(
+        lab,
+        one,
+        `test -s ${labDataDir(lab)}/member/snap/db && dd if=/dev/urandom of=${labDataDir(lab)}/member/snap/db bs=4096 count=2 conv=notrunc status=none`,
+      );
+      actions.push(
+        `${one}: dd if=/dev/urandom of=${labDataDir(lab)}/member/snap/db bs=4096 count=2 conv=notrunc`,
+      );
       return result([one]);
     }
 
@@ -127,7 +156,11 @@ export async function labBreak(labOrDir: Lab | string, scenario: Scenario | stri
       const pid = readFileSync(join(stateDir(lab.dir, one), 'sshd.pid'), 'utf8').trim();
       await sh(lab, one, `kill -s TERM ${pid} 2>/dev/null || true`);
       actions.push(`${one}: kill -s TERM ${pid} (sshd)`);
-      await waitFor(async () => !(await sshBannerInLab(lab, member(lab, one).address, 500)), { timeoutMs: 10_000, intervalMs: 50, what: `sshd on ${one} to stop` });
+      await waitFor(async () => !(await sshBannerInLab(lab, member(lab, one).address, 500)), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+        what: `sshd on ${one} to stop`,
+      });
       return result([one]);
     }
 
@@ -142,20 +175,30 @@ async function deleteObjects(lab: Lab, actions: string[]): Promise<BreakResult> 
   for (const m of lab.members) {
     const c = new EtcdClient(m.clientURL, lab.client);
     try {
-      const pick = async (prefix: string, n: number) => (await c.range(prefix, prefixEnd(prefix), { keysOnly: true, limit: n, timeoutMs: 3000 })).kvs.map((kv) => kv.key.toString());
+      const pick = async (prefix: string, n: number) =>
+        (await c.range(prefix, prefixEnd(prefix), { keysOnly: true, limit: n, timeoutMs: 3000 })).kvs.map(
+          (kv) => kv.key.toString(),
+        );
       const keys = [
         ...(await pick('/registry/configmaps/team-a/', 5)),
         ...(await pick('/registry/secrets/team-a/', 2)),
         ...(await pick('/registry/deployments/team-a/', 1)),
         ...(await pick('/registry/lifeboat.example.com/backupschedules/', 1)),
       ];
-      if (!keys.length) throw refused('lab break delete-objects: no seeded objects to delete', "bring the lab up with --seed-data");
+      if (!keys.length)
+        throw refused(
+          'lab break delete-objects: no seeded objects to delete',
+          'bring the lab up with --seed-data',
+        );
       for (const k of keys) {
         await c.deleteRange(k);
         actions.push(`deleted ${k}`);
       }
       mkdirSync(join(lab.dir, 'breaks'), { recursive: true });
-      writeFileSync(join(lab.dir, 'breaks', 'delete-objects.json'), JSON.stringify({ at: new Date().toISOString(), keys }, null, 2) + '\n');
+      writeFileSync(
+        join(lab.dir, 'breaks', 'delete-objects.json'),
+        JSON.stringify({ at: new Date().toISOString(), keys }, null, 2) + '\n',
+      );
       return { scenario: 'delete-objects', members: [], actions, deletedKeys: keys };
     } catch (err) {
       if ((err as { code?: string }).code === 'refused') throw err;

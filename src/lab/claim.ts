@@ -22,7 +22,11 @@ const claimFile = (subnet: string) => join(CLAIM_DIR, `net-${subnet}.json`);
 
 export function parseSubnet(s: string): string {
   const m = /^127\.0\.(\d{1,3})$/.exec(s);
-  if (!m || Number(m[1]) < 1 || Number(m[1]) > 254) throw usage(`lab: --subnet '${s}' is not 127.0.N with N in 1..254`, 'the lab only uses loopback addresses, e.g. --subnet 127.0.42');
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 254)
+    throw usage(
+      `lab: --subnet '${s}' is not 127.0.N with N in 1..254`,
+      'the lab only uses loopback addresses, e.g. --subnet 127.0.42',
+    );
   return s;
 }
 
@@ -71,7 +75,11 @@ async function withMutex<T>(fn: () => T): Promise<T> {
       } catch {
         // removed meanwhile
       }
-      if (Date.now() > until) throw refused('lab: another lab is claiming addresses and did not finish', `remove ${mutex} if no lifeboat is running`);
+      if (Date.now() > until)
+        throw refused(
+          'lab: another lab is claiming addresses and did not finish',
+          `remove ${mutex} if no lifeboat is running`,
+        );
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
     }
   }
@@ -95,11 +103,16 @@ export function claimSubnet(dir: string, labId: string, wanted?: string): Promis
       }
       return ![...listening].some((ip) => ip.startsWith(`${subnet}.`));
     };
-    const candidates = wanted ? [wanted] : Array.from({ length: LAST - FIRST + 1 }, (_, i) => `127.0.${FIRST + i}`);
+    const candidates = wanted
+      ? [wanted]
+      : Array.from({ length: LAST - FIRST + 1 }, (_, i) => `127.0.${FIRST + i}`);
     const subnet = candidates.find(free);
     if (!subnet) {
       throw wanted
-        ? refused(`lab: ${wanted} is in use by another lab or has listeners`, 'leave --subnet out to pick a free block, or bring the other lab down')
+        ? refused(
+            `lab: ${wanted} is in use by another lab or has listeners`,
+            'leave --subnet out to pick a free block, or bring the other lab down',
+          )
         : refused('lab: no free 127.0.N block', 'bring other labs down (lifeboat lab down --dir ...)');
     }
     const claim: Claim = { subnet, dir, labId, starterPid: process.pid, at: new Date().toISOString() };

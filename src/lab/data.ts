@@ -17,7 +17,10 @@ export interface ReadOptions {
 }
 
 /** Every key under the prefix with its raw value, paged; `revision` is the store revision of the first page. */
-export async function readAllValues(labOrDir: Lab | string, opts: ReadOptions = {}): Promise<{ revision: number; values: Map<string, Buffer> }> {
+export async function readAllValues(
+  labOrDir: Lab | string,
+  opts: ReadOptions = {},
+): Promise<{ revision: number; values: Map<string, Buffer> }> {
   const lab = asLab(labOrDir);
   const prefix = opts.prefix ?? '/';
   const candidates = opts.member ? [member(lab, opts.member)] : lab.members;
@@ -30,7 +33,11 @@ export async function readAllValues(labOrDir: Lab | string, opts: ReadOptions = 
       let revision = 0;
       const end = prefixEnd(prefix);
       for (;;) {
-        const r = await c.range(from, end, { limit: 500, serializable: opts.serializable ?? false, timeoutMs: 5000 });
+        const r = await c.range(from, end, {
+          limit: 500,
+          serializable: opts.serializable ?? false,
+          timeoutMs: 5000,
+        });
         if (!revision) revision = r.revision;
         for (const kv of r.kvs) values.set(kv.key.toString('utf8'), kv.value);
         const last = r.kvs[r.kvs.length - 1];
@@ -48,7 +55,10 @@ export async function readAllValues(labOrDir: Lab | string, opts: ReadOptions = 
 }
 
 /** key -> sha256 (hex) of its value, for every key under the prefix. */
-export async function readAllKeys(labOrDir: Lab | string, opts: ReadOptions = {}): Promise<Map<string, string>> {
+export async function readAllKeys(
+  labOrDir: Lab | string,
+  opts: ReadOptions = {},
+): Promise<Map<string, string>> {
   const { values } = await readAllValues(labOrDir, opts);
   return new Map([...values].map(([k, v]) => [k, sha256(v)]));
 }

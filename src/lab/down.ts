@@ -28,7 +28,11 @@ export async function labDown(dir?: string): Promise<DownResult> {
   }
   const remaining = hostPids(lab).filter(alive);
   // The namespaces (and every mount inside them) disappear with their last process.
-  await waitFor(() => pidsInMarkedNamespaces(marker(lab.id)).size === 0, { timeoutMs: 5000, intervalMs: 50, what: 'lab namespaces to vanish' }).catch(() => undefined);
+  await waitFor(() => pidsInMarkedNamespaces(marker(lab.id)).size === 0, {
+    timeoutMs: 5000,
+    intervalMs: 50,
+    what: 'lab namespaces to vanish',
+  }).catch(() => undefined);
   releaseSubnet(lab.subnet, lab.id);
   writeLab({ ...lab, ...{ downAt: new Date().toISOString() } });
   return { dir: d, stopped, remaining };

@@ -4,7 +4,12 @@ import { execInHost } from './hosts.js';
 import { asLab, member } from './state.js';
 import type { ExecOutput, Lab } from './types.js';
 
-export async function labExec(labOrDir: Lab | string, name: string, command: string | string[], opts: { timeoutMs?: number; input?: string | Buffer } = {}): Promise<ExecOutput> {
+export async function labExec(
+  labOrDir: Lab | string,
+  name: string,
+  command: string | string[],
+  opts: { timeoutMs?: number; input?: string | Buffer } = {},
+): Promise<ExecOutput> {
   const lab = asLab(labOrDir);
   member(lab, name);
   const cmd = Array.isArray(command) ? command.map(shellQuote).join(' ') : command;

@@ -95,7 +95,11 @@ export interface StatusResult {
 export class EtcdClient {
   private session: ClientHttp2Session;
   constructor(endpoint: string, tls: Tls) {
-    this.session = connect(endpoint, { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) });
+    this.session = connect(endpoint, {
+      ca: readFileSync(tls.ca),
+      cert: readFileSync(tls.cert),
+      key: readFileSync(tls.key),
+    });
     this.session.on('error', () => undefined); // errors surface on the calls
   }
 
@@ -105,7 +109,13 @@ export class EtcdClient {
       head.writeUInt32BE(body.length, 1);
       let req;
       try {
-        req = this.session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': `${timeoutMs}m` });
+        req = this.session.request({
+          ':method': 'POST',
+          ':path': path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': `${timeoutMs}m`,
+        });
       } catch (err) {
         reject(err as Error);
         return;
@@ -141,7 +151,17 @@ export class EtcdClient {
     });
   }
 
-  async range(key: string | Buffer, rangeEnd: string | Buffer | null, opts: { limit?: number; countOnly?: boolean; keysOnly?: boolean; serializable?: boolean; timeoutMs?: number } = {}): Promise<RangeResult> {
+  async range(
+    key: string | Buffer,
+    rangeEnd: string | Buffer | null,
+    opts: {
+      limit?: number;
+      countOnly?: boolean;
+      keysOnly?: boolean;
+      serializable?: boolean;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<RangeResult> {
     const parts = [fieldBytes(1, Buffer.from(key))];
     if (rangeEnd !== null) parts.push(fieldBytes(2, Buffer.from(rangeEnd)));
     if (opts.limit) parts.push(fieldVarint(3, opts.limit));
@@ -158,7 +178,13 @@ export class EtcdClient {
   }
 
   async put(key: string, value: Uint8Array, timeoutMs = 5000): Promise<number> {
-    const f = decode(await this.call('/etcdserverpb.KV/Put', Buffer.concat([fieldBytes(1, Buffer.from(key)), fieldBytes(2, value)]), timeoutMs));
+    const f = decode(
+      await this.call(
+        '/etcdserverpb.KV/Put',
+        Buffer.concat([fieldBytes(1, Buffer.from(key)), fieldBytes(2, value)]),
+        timeoutMs,
+      ),
+    );
     return num(decode(bytes(f, 1)), 3);
   }
 
@@ -204,7 +230,11 @@ export function prefixEnd(prefix: string): Buffer {
 }
 
 /** Opens a client, runs fn, always closes it. */
-export async function withClient<T>(endpoint: string, tls: Tls, fn: (c: EtcdClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  endpoint: string,
+  tls: Tls,
+  fn: (c: EtcdClient) => Promise<T>,
+): Promise<T> {
   const c = new EtcdClient(endpoint, tls);
   try {
     return await fn(c);

@@ -1,11 +1,37 @@
 // Builds one host's own filesystem in the lab folder: kubeadm pki and manifests or etcd.conf and unit, sshd config, init script, tool wrappers.
-import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  copyFileSync,
+} from 'node:fs';
 import { dockerHostFiles, k3sHostFiles } from './modes.js';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { FALLBACK_BINDS, HOST_BINDS, HOST_OVERLAYS, hostDir, hostPath, imagesDir, logDir, stateDir, standinsDir } from './paths.js';
+import {
+  FALLBACK_BINDS,
+  HOST_BINDS,
+  HOST_OVERLAYS,
+  hostDir,
+  hostPath,
+  imagesDir,
+  logDir,
+  stateDir,
+  standinsDir,
+} from './paths.js';
 import { issue, sshKey } from './pki.js';
-import { apiserverManifest, etcdConf, etcdManifest, ETCD_UNIT, initScript, sshdConfig, wrapper } from './render.js';
+import {
+  apiserverManifest,
+  etcdConf,
+  etcdManifest,
+  ETCD_UNIT,
+  initScript,
+  sshdConfig,
+  wrapper,
+} from './render.js';
 import type { LabAccess, LabMember, LabMode } from './types.js';
 
 export interface Cas {
@@ -21,13 +47,24 @@ function etcdUser(): { uid: number; gid: number } {
 }
 
 /** Writes everything host `m` needs; returns its SSH host public key. */
-export async function buildHost(o: { dir: string; labId: string; mode: LabMode; m: LabMember; members: LabMember[]; cas: Cas; authorizedKeys: string; access?: LabAccess; noEtcdctl?: boolean }): Promise<string> {
+export async function buildHost(o: {
+  dir: string;
+  labId: string;
+  mode: LabMode;
+  m: LabMember;
+  members: LabMember[];
+  cas: Cas;
+  authorizedKeys: string;
+  access?: LabAccess;
+  noEtcdctl?: boolean;
+}): Promise<string> {
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
   const p = (path: string) => hostPath(dir, m.name, path);
   for (const d of [...HOST_OVERLAYS, ...HOST_BINDS, ...FALLBACK_BINDS]) mkdirSync(p(d), { recursive: true });
   for (const d of HOST_OVERLAYS) mkdirSync(join(H, 'work', d), { recursive: true });
-  for (const d of [stateDir(dir, m.name), logDir(dir, m.name), join(H, 'ssh')]) mkdirSync(d, { recursive: true });
+  for (const d of [stateDir(dir, m.name), logDir(dir, m.name), join(H, 'ssh')])
+    mkdirSync(d, { recursive: true });
   chmodSync(p('/var/lib/etcd'), 0o700);
 
   const pub = sshKey(join(H, 'ssh', 'ssh_host_ed25519_key'), `root@${m.name}`);
@@ -43,11 +80,42 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
     copyFileSync(o.cas.kube.crt, join(pki, 'ca.crt'));
     copyFileSync(o.cas.kube.key, join(pki, 'ca.key'));
     certs.push(
-      issue(o.cas.etcd, { out: join(pki, 'etcd', 'server'), cn: m.name, ips: ip, dns: [m.name], server: true, client: true }),
-      issue(o.cas.etcd, { out: join(pki, 'etcd', 'peer'), cn: m.name, ips: peerIps, dns: [m.name, 'localhost'], server: true, client: true }),
-      issue(o.cas.etcd, { out: join(pki, 'etcd', 'healthcheck-client'), cn: 'kube-etcd-healthcheck-client', server: false, client: true }),
-      issue(o.cas.etcd, { out: join(pki, 'apiserver-etcd-client'), cn: 'kube-apiserver-etcd-client', server: false, client: true }),
-      issue(o.cas.kube, { out: join(pki, 'apiserver'), cn: 'kube-apiserver', ips: ip, dns: [m.name, 'kubernetes', 'kubernetes.default'], server: true, client: false }),
+      issue(o.cas.etcd, {
+        out: join(pki, 'etcd', 'server'),
+        cn: m.name,
+        ips: ip,
+        dns: [m.name],
+        server: true,
+        client: true,
+      }),
+      issue(o.cas.etcd, {
+        out: join(pki, 'etcd', 'peer'),
+        cn: m.name,
+        ips: peerIps,
+        dns: [m.name, 'localhost'],
+        server: true,
+        client: true,
+      }),
+      issue(o.cas.etcd, {
+        out: join(pki, 'etcd', 'healthcheck-client'),
+        cn: 'kube-etcd-healthcheck-client',
+        server: false,
+        client: true,
+      }),
+      issue(o.cas.etcd, {
+        out: join(pki, 'apiserver-etcd-client'),
+        cn: 'kube-apiserver-etcd-client',
+        server: false,
+        client: true,
+      }),
+      issue(o.cas.kube, {
+        out: join(pki, 'apiserver'),
+        cn: 'kube-apiserver',
+        ips: ip,
+        dns: [m.name, 'kubernetes', 'kubernetes.default'],
+        server: true,
+        client: false,
+      }),
     );
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
     writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members), { mode: 0o600 });
@@ -59,20 +127,38 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
     const etc = p('/etc/etcd');
     copyFileSync(o.cas.etcd.crt, join(etc, 'ca.crt'));
     certs.push(
-      issue(o.cas.etcd, { out: join(etc, 'server'), cn: m.name, ips: ip, dns: [m.name], server: true, client: true }),
-      issue(o.cas.etcd, { out: join(etc, 'peer'), cn: m.name, ips: peerIps, dns: [m.name, 'localhost'], server: true, client: true }),
+      issue(o.cas.etcd, {
+        out: join(etc, 'server'),
+        cn: m.name,
+        ips: ip,
+        dns: [m.name],
+        server: true,
+        client: true,
+      }),
+      issue(o.cas.etcd, {
+        out: join(etc, 'peer'),
+        cn: m.name,
+        ips: peerIps,
+        dns: [m.name, 'localhost'],
+        server: true,
+        client: true,
+      }),
     );
     writeFileSync(join(etc, 'etcd.conf'), etcdConf(m, o.members));
     writeFileSync(p('/usr/lib/systemd/system/etcd.service'), ETCD_UNIT);
     mkdirSync(p('/etc/systemd/system/etcd.service.d'), { recursive: true });
     mkdirSync(p('/etc/systemd/system/multi-user.target.wants'), { recursive: true });
-    symlinkSync('/usr/lib/systemd/system/etcd.service', p('/etc/systemd/system/multi-user.target.wants/etcd.service'));
+    symlinkSync(
+      '/usr/lib/systemd/system/etcd.service',
+      p('/etc/systemd/system/multi-user.target.wants/etcd.service'),
+    );
   }
   await Promise.all([pub, ...certs]);
   if (mode === 'systemd' || mode === 'k3s-external') {
     // etcd runs as the etcd user here: it owns its data dir, config and keys (as the RPM sets it up).
     const { uid, gid } = etcdUser();
-    for (const f of ['', 'ca.crt', 'server.crt', 'server.key', 'peer.crt', 'peer.key', 'etcd.conf']) chownSync(join(p('/etc/etcd'), f), uid, gid);
+    for (const f of ['', 'ca.crt', 'server.crt', 'server.key', 'peer.crt', 'peer.key', 'etcd.conf'])
+      chownSync(join(p('/etc/etcd'), f), uid, gid);
     chownSync(p('/var/lib/etcd'), uid, gid);
   }
 
@@ -81,16 +167,46 @@ export async function buildHost(o: { dir: string; labId: string; mode: LabMode; 
   const sbin = p('/usr/local/sbin');
   const tools: Record<string, string> =
     mode === 'static-pod'
-      ? { 'kube-apiserver': wrapper(node, join(S, 'apiserver.js')), crictl: wrapper(node, join(S, 'crictl.js'), ['--state', stateDir(dir, m.name), '--images', imagesDir(dir)]) }
+      ? {
+          'kube-apiserver': wrapper(node, join(S, 'apiserver.js')),
+          crictl: wrapper(node, join(S, 'crictl.js'), [
+            '--state',
+            stateDir(dir, m.name),
+            '--images',
+            imagesDir(dir),
+          ]),
+        }
       : mode === 'docker'
         ? {}
         : { systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']) };
   if (mode === 'k3s-external') tools.k3s = wrapper(node, join(S, 'k3s.js'));
   // docker: a host without etcdctl runs it from the etcd image (source 000), so it has docker (the stand-in).
-  if (o.noEtcdctl || mode === 'docker') tools.docker = wrapper(node, join(S, 'docker.js'), ['--images', imagesDir(dir), '--logs', logDir(dir, m.name)]);
+  if (o.noEtcdctl || mode === 'docker')
+    tools.docker = wrapper(node, join(S, 'docker.js'), [
+      '--images',
+      imagesDir(dir),
+      '--logs',
+      logDir(dir, m.name),
+    ]);
   for (const [name, text] of Object.entries(tools)) writeFileSync(join(sbin, name), text, { mode: 0o755 });
 
   writeFileSync(join(H, 'sshd_config'), sshdConfig(m, H, o.authorizedKeys, o.access));
-  writeFileSync(join(H, 'init.sh'), initScript({ labId: o.labId, member: m, mode, hostDir: H, node, standins: S, etcdOwner: mode === 'systemd' || mode === 'k3s-external' ? 'etcd:etcd' : 'root:root', authorizedKeys: o.authorizedKeys, members: o.members, ...(o.access ? { access: o.access } : {}), noEtcdctl: o.noEtcdctl === true }), { mode: 0o755 });
+  writeFileSync(
+    join(H, 'init.sh'),
+    initScript({
+      labId: o.labId,
+      member: m,
+      mode,
+      hostDir: H,
+      node,
+      standins: S,
+      etcdOwner: mode === 'systemd' || mode === 'k3s-external' ? 'etcd:etcd' : 'root:root',
+      authorizedKeys: o.authorizedKeys,
+      members: o.members,
+      ...(o.access ? { access: o.access } : {}),
+      noEtcdctl: o.noEtcdctl === true,
+    }),
+    { mode: 0o755 },
+  );
   return await pub;
 }

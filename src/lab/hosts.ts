@@ -10,13 +10,35 @@ import type { ExecOutput, Lab } from './types.js';
 export const marker = (labId: string, member?: string) => `lifeboat-${labId}-${member ?? ''}`;
 
 /** Starts host `name`: `unshare` runs the host's init.sh as pid 1 of a new pid namespace. Returns the unshare pid. */
-export function startHost(dir: string, name: string, opts: { ownNetwork?: boolean; fd3?: number } = {}): number {
+export function startHost(
+  dir: string,
+  name: string,
+  opts: { ownNetwork?: boolean; fd3?: number } = {},
+): number {
   const H = hostDir(dir, name);
   const fd = openSync(join(logDir(dir, name), 'init.log'), 'a');
   const child = spawn(
     'unshare',
-    ['--mount', '--uts', '--pid', ...(opts.ownNetwork ? ['--net'] : []), '--fork', '--mount-proc', '--kill-child', '--propagation', 'private', '--', '/bin/bash', join(H, 'init.sh')],
-    { detached: true, stdio: ['ignore', fd, fd, ...(opts.fd3 === undefined ? [] : [opts.fd3])], env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8' }, cwd: '/' },
+    [
+      '--mount',
+      '--uts',
+      '--pid',
+      ...(opts.ownNetwork ? ['--net'] : []),
+      '--fork',
+      '--mount-proc',
+      '--kill-child',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/bash',
+      join(H, 'init.sh'),
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', fd, fd, ...(opts.fd3 === undefined ? [] : [opts.fd3])],
+      env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8' },
+      cwd: '/',
+    },
   );
   closeSync(fd);
   child.unref();
@@ -74,7 +96,13 @@ export function initPid(lab: Lab, name: string): number | null {
       const st = readFileSync(`/proc/${pid}/status`, 'utf8');
       const ns = /^NSpid:\s+(.*)$/m.exec(st)?.[1]?.trim().split(/\s+/);
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      return alive(pid) && ns !== undefined && ns.length > 1 && ns[ns.length - 1] === '1' && cmd.includes(join(hostDir(lab.dir, name), 'init.sh'));
+      return (
+        alive(pid) &&
+        ns !== undefined &&
+        ns.length > 1 &&
+        ns[ns.length - 1] === '1' &&
+        cmd.includes(join(hostDir(lab.dir, name), 'init.sh'))
+      );
     } catch {
       return false;
     }
@@ -83,7 +111,11 @@ export function initPid(lab: Lab, name: string): number | null {
   const u = recordedUnshare(lab, name);
   if (u !== null) {
     try {
-      const kids = readFileSync(`/proc/${u}/task/${u}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      const kids = readFileSync(`/proc/${u}/task/${u}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
       const pid = kids.find(isInit);
       if (pid !== undefined) {
         writeFileSync(initPidFile(lab.dir, name), `${pid}\n`);
@@ -101,14 +133,23 @@ export function hostReady(dir: string, name: string): boolean {
 }
 
 /** Runs `bash -c command` inside a host (its mount, UTS and pid namespaces), as root, with a clean environment. */
-export async function execInHost(lab: Lab, name: string, command: string, opts: { timeoutMs?: number; input?: string | Buffer } = {}): Promise<ExecOutput> {
+export async function execInHost(
+  lab: Lab,
+  name: string,
+  command: string,
+  opts: { timeoutMs?: number; input?: string | Buffer } = {},
+): Promise<ExecOutput> {
   const pid = initPid(lab, name);
   if (pid === null) return { code: 255, stdout: '', stderr: `lab: host ${name} is not running\n` };
-  const r = await run('nsenter', ['--target', String(pid), '--mount', '--uts', '--pid', '--wd=/', '--', '/bin/bash', '-c', command], {
-    env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb' },
-    timeoutMs: opts.timeoutMs ?? 60_000,
-    ...(opts.input === undefined ? {} : { input: opts.input }),
-  });
+  const r = await run(
+    'nsenter',
+    ['--target', String(pid), '--mount', '--uts', '--pid', '--wd=/', '--', '/bin/bash', '-c', command],
+    {
+      env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb' },
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      ...(opts.input === undefined ? {} : { input: opts.input }),
+    },
+  );
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -117,10 +158,14 @@ export function execInHostAttached(lab: Lab, name: string, command: string): Pro
   const pid = initPid(lab, name);
   if (pid === null) return Promise.resolve(255);
   return new Promise((resolve) => {
-    const child = spawn('nsenter', ['--target', String(pid), '--mount', '--uts', '--pid', '--wd=/', '--', '/bin/bash', '-c', command], {
-      stdio: 'inherit',
-      env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8', TERM: process.env.TERM ?? 'dumb' },
-    });
+    const child = spawn(
+      'nsenter',
+      ['--target', String(pid), '--mount', '--uts', '--pid', '--wd=/', '--', '/bin/bash', '-c', command],
+      {
+        stdio: 'inherit',
+        env: { PATH: HOST_PATH, HOME: '/root', LANG: 'C.UTF-8', TERM: process.env.TERM ?? 'dumb' },
+      },
+    );
     child.on('error', () => resolve(255));
     child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
   });

@@ -19,7 +19,15 @@ export { labDown, type DownResult } from './down.js';
 export { labStatus, formatStatus, sshBanner } from './status.js';
 export { labBreak, etcdPid } from './break.js';
 export { labExec, shellQuote } from './exec.js';
-export { readAllKeys, readAllValues, readManifest, compareWithManifest, sha256, type DataDiff, type ReadOptions } from './data.js';
+export {
+  readAllKeys,
+  readAllValues,
+  readManifest,
+  compareWithManifest,
+  sha256,
+  type DataDiff,
+  type ReadOptions,
+} from './data.js';
 export { waitFor, type WaitOptions } from './wait.js';
 export { readLab } from './state.js';
 export { hostPids } from './hosts.js';

@@ -20,8 +20,16 @@ export function inventoryDoc(lab: Lab): Record<string, unknown> {
     },
     // docker: data in the etcd-data volume, RKE's per-node certs; k3s-external: etcd.conf's certs (the systemd layout).
     ...(lab.mode === 'docker' ? { etcd: { dataDir: DOCKER_DATA } } : {}),
-    ...(lab.mode === 'k3s-external' ? { etcd: { tls: { ca: '/etc/etcd/ca.crt', cert: '/etc/etcd/peer.crt', key: '/etc/etcd/peer.key' } } } : {}),
-    members: lab.members.map((m) => ({ name: m.name, address: m.address, peerURL: m.peerURL, clientURL: m.clientURL, ...(lab.mode === 'docker' ? { etcd: { tls: dockerTls(m) } } : {}) })),
+    ...(lab.mode === 'k3s-external'
+      ? { etcd: { tls: { ca: '/etc/etcd/ca.crt', cert: '/etc/etcd/peer.crt', key: '/etc/etcd/peer.key' } } }
+      : {}),
+    members: lab.members.map((m) => ({
+      name: m.name,
+      address: m.address,
+      peerURL: m.peerURL,
+      clientURL: m.clientURL,
+      ...(lab.mode === 'docker' ? { etcd: { tls: dockerTls(m) } } : {}),
+    })),
   };
 }
 

@@ -22,25 +22,51 @@ export const K3S_CLIENT = '/etc/rancher/k3s';
 
 const dashed = (a: string) => a.replace(/\./g, '-');
 /** RKE's per-node etcd cert (server and peer in one, as RKE issues it). */
-export const dockerTls = (m: LabMember) => ({ ca: `${DOCKER_SSL}/kube-ca.pem`, cert: `${DOCKER_SSL}/kube-etcd-${dashed(m.address)}.pem`, key: `${DOCKER_SSL}/kube-etcd-${dashed(m.address)}-key.pem` });
+export const dockerTls = (m: LabMember) => ({
+  ca: `${DOCKER_SSL}/kube-ca.pem`,
+  cert: `${DOCKER_SSL}/kube-etcd-${dashed(m.address)}.pem`,
+  key: `${DOCKER_SSL}/kube-etcd-${dashed(m.address)}-key.pem`,
+});
 
 type Ca = { crt: string; key: string };
 
 /** Issues a cert under RKE's names: NAME.pem and NAME-key.pem. */
-async function issuePem(ca: Ca, dir: string, name: string, spec: { cn: string; ips?: string[]; dns?: string[]; server: boolean; client: boolean }): Promise<void> {
+async function issuePem(
+  ca: Ca,
+  dir: string,
+  name: string,
+  spec: { cn: string; ips?: string[]; dns?: string[]; server: boolean; client: boolean },
+): Promise<void> {
   await issue(ca, { out: join(dir, name), ...spec });
   renameSync(join(dir, `${name}.crt`), join(dir, `${name}.pem`));
   renameSync(join(dir, `${name}.key`), join(dir, `${name}-key.pem`));
 }
 
-export async function dockerHostFiles(p: (path: string) => string, m: LabMember, cas: { etcd: Ca; kube: Ca }, caPem: string): Promise<void> {
+export async function dockerHostFiles(
+  p: (path: string) => string,
+  m: LabMember,
+  cas: { etcd: Ca; kube: Ca },
+  caPem: string,
+): Promise<void> {
   const ssl = p(DOCKER_SSL);
   mkdirSync(ssl, { recursive: true });
   writeFileSync(join(ssl, 'kube-ca.pem'), caPem);
   await Promise.all([
-    issuePem(cas.etcd, ssl, `kube-etcd-${dashed(m.address)}`, { cn: `kube-etcd-${dashed(m.address)}`, ips: [m.address, '127.0.0.1'], dns: [m.name, 'localhost'], server: true, client: true }),
+    issuePem(cas.etcd, ssl, `kube-etcd-${dashed(m.address)}`, {
+      cn: `kube-etcd-${dashed(m.address)}`,
+      ips: [m.address, '127.0.0.1'],
+      dns: [m.name, 'localhost'],
+      server: true,
+      client: true,
+    }),
     issuePem(cas.etcd, ssl, 'kube-node', { cn: 'system:node', server: false, client: true }),
-    issuePem(cas.kube, ssl, 'kube-apiserver', { cn: 'kube-apiserver', ips: [m.address], dns: [m.name, 'kubernetes'], server: true, client: false }),
+    issuePem(cas.kube, ssl, 'kube-apiserver', {
+      cn: 'kube-apiserver',
+      ips: [m.address],
+      dns: [m.name, 'kubernetes'],
+      server: true,
+      client: false,
+    }),
   ]);
 }
 
@@ -99,7 +125,10 @@ fi`;
 export function apiserverImage(imagesDir: string, node: string, standins: string): void {
   const bin = join(imagesDir, 'kube-apiserver', 'usr', 'local', 'bin');
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'kube-apiserver'), `#!/bin/sh\n# lifeboat lab stand-in (see docs/lab.md)\nexec ${node} ${standins}/apiserver.js "$@"\n`);
+  writeFileSync(
+    join(bin, 'kube-apiserver'),
+    `#!/bin/sh\n# lifeboat lab stand-in (see docs/lab.md)\nexec ${node} ${standins}/apiserver.js "$@"\n`,
+  );
   chmodSync(join(bin, 'kube-apiserver'), 0o755);
 }
 
@@ -137,12 +166,29 @@ ${args.map((a, i) => `    ${i ? '    ' : ''}${a}${i < args.length - 1 ? ' \\' : 
 `;
 }
 
-export async function k3sHostFiles(p: (path: string) => string, m: LabMember, members: LabMember[], cas: { etcd: Ca; kube: Ca }): Promise<void> {
+export async function k3sHostFiles(
+  p: (path: string) => string,
+  m: LabMember,
+  members: LabMember[],
+  cas: { etcd: Ca; kube: Ca },
+): Promise<void> {
   mkdirSync(p(K3S_TLS), { recursive: true });
   mkdirSync(p(K3S_CLIENT), { recursive: true });
   await Promise.all([
-    issue(cas.kube, { out: join(p(K3S_TLS), 'serving-kube-apiserver'), cn: 'kube-apiserver', ips: [m.address], dns: [m.name, 'kubernetes'], server: true, client: false }),
-    issue(cas.etcd, { out: join(p(K3S_CLIENT), 'etcd-client'), cn: 'k3s-datastore', server: false, client: true }),
+    issue(cas.kube, {
+      out: join(p(K3S_TLS), 'serving-kube-apiserver'),
+      cn: 'kube-apiserver',
+      ips: [m.address],
+      dns: [m.name, 'kubernetes'],
+      server: true,
+      client: false,
+    }),
+    issue(cas.etcd, {
+      out: join(p(K3S_CLIENT), 'etcd-client'),
+      cn: 'k3s-datastore',
+      server: false,
+      client: true,
+    }),
   ]);
   writeFileSync(p(K3S_UNIT_PATH), k3sUnit(m, members));
   mkdirSync(p('/etc/systemd/system/multi-user.target.wants'), { recursive: true });

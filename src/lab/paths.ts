@@ -10,7 +10,12 @@ export const CLAIM_DIR = '/run/lifeboat';
 /** Copy-on-write layers over the machine's folders: each host writes its own /etc and /var/lib (so `mv /var/lib/etcd ...` works as on a node). */
 export const HOST_OVERLAYS = ['/etc', '/var/lib'] as const;
 /** Folders each host has entirely to itself (bind mounts; the unit folders hide the machine's own units). */
-export const HOST_BINDS = ['/etc/systemd/system', '/usr/lib/systemd/system', '/usr/local/sbin', '/backup'] as const;
+export const HOST_BINDS = [
+  '/etc/systemd/system',
+  '/usr/lib/systemd/system',
+  '/usr/local/sbin',
+  '/backup',
+] as const;
 /** If overlayfs is unavailable (e.g. the lab folder is itself on overlayfs), these are bind-mounted instead. */
 export const FALLBACK_BINDS = ['/etc/kubernetes', '/etc/etcd', '/var/lib/etcd'] as const;
 
@@ -34,7 +39,11 @@ export const imagesDir = (dir: string) => join(dir, 'images');
 /** Folder of the compiled stand-ins (dist/src/lab/standins), wherever this module runs from (dist or vitest on src). */
 export function standinsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'standins'), resolve(here, '../../dist/src/lab/standins'), resolve(here, '../../../dist/src/lab/standins')];
+  const candidates = [
+    join(here, 'standins'),
+    resolve(here, '../../dist/src/lab/standins'),
+    resolve(here, '../../../dist/src/lab/standins'),
+  ];
   for (const c of candidates) if (existsSync(join(c, 'kubelet.js'))) return c;
   return candidates[1]!;
 }

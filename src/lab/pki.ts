@@ -9,8 +9,23 @@ export async function makeCa(dir: string, name: string, cn: string): Promise<{ c
   mkdirSync(dir, { recursive: true });
   const crt = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  await must('openssl', ['req', '-x509', ...EC, '-keyout', key, '-out', crt, '-days', '3650', '-subj', `/CN=${cn}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+  await must('openssl', [
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    key,
+    '-out',
+    crt,
+    '-days',
+    '3650',
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+  ]);
   return { crt, key };
 }
 
@@ -29,10 +44,33 @@ export interface CertSpec {
 export async function issue(ca: { crt: string; key: string }, spec: CertSpec): Promise<void> {
   mkdirSync(dirname(spec.out), { recursive: true });
   const eku = [spec.server ? 'serverAuth' : '', spec.client ? 'clientAuth' : ''].filter(Boolean).join(',');
-  const san = [...(spec.dns ?? []).map((d) => `DNS:${d}`), ...(spec.ips ?? []).map((i) => `IP:${i}`)].join(',');
+  const san = [...(spec.dns ?? []).map((d) => `DNS:${d}`), ...(spec.ips ?? []).map((i) => `IP:${i}`)].join(
+    ',',
+  );
   const subj = `${spec.org ? `/O=${spec.org}` : ''}/CN=${spec.cn}`;
-  const args = ['req', '-x509', ...EC, '-CA', ca.crt, '-CAkey', ca.key, '-keyout', `${spec.out}.key`, '-out', `${spec.out}.crt`, '-days', '3650', '-subj', subj,
-    '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment', '-addext', `extendedKeyUsage=${eku}`];
+  const args = [
+    'req',
+    '-x509',
+    ...EC,
+    '-CA',
+    ca.crt,
+    '-CAkey',
+    ca.key,
+    '-keyout',
+    `${spec.out}.key`,
+    '-out',
+    `${spec.out}.crt`,
+    '-days',
+    '3650',
+    '-subj',
+    subj,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    '-addext',
+    `extendedKeyUsage=${eku}`,
+  ];
   if (san) args.push('-addext', `subjectAltName=${san}`);
   await must('openssl', args);
 }

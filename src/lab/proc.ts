@@ -9,12 +9,22 @@ export interface RunResult {
 }
 
 /** Runs a program without a shell; never throws for a non-zero exit. */
-export function run(file: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+export function run(
+  file: string,
+  args: string[],
+  opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = execFile(
       file,
       args,
-      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 256 * 1024 * 1024, env: opts.env ?? process.env, cwd: opts.cwd, encoding: 'utf8' },
+      {
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 256 * 1024 * 1024,
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+        encoding: 'utf8',
+      },
       (err, stdout, stderr) => {
         const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
         let code = 0;
@@ -29,9 +39,16 @@ export function run(file: string, args: string[], opts: { input?: string | Buffe
 }
 
 /** Runs a program and throws with its stderr when it fails. */
-export async function must(file: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<string> {
+export async function must(
+  file: string,
+  args: string[],
+  opts: Parameters<typeof run>[2] = {},
+): Promise<string> {
   const r = await run(file, args, opts);
-  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.code !== 0)
+    throw new Error(
+      `${file} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
   return r.stdout;
 }
 
@@ -75,7 +92,7 @@ export function pidsInMarkedNamespaces(marker: string): Map<string, number[]> {
     byNs.set(ns, list);
   }
   const found = new Map<string, number[]>();
-  for (const [ns, pids] of byNs) {
+  for (const pids of byNs.values()) {
     for (const pid of pids) {
       let info: string;
       try {

@@ -189,7 +189,12 @@ LimitNOFILE=65536
 WantedBy=multi-user.target
 `;
 
-export function sshdConfig(m: LabMember, hostDir: string, authorizedKeys: string, access: LabAccess = ROOT_ACCESS): string {
+export function sshdConfig(
+  m: LabMember,
+  hostDir: string,
+  authorizedKeys: string,
+  access: LabAccess = ROOT_ACCESS,
+): string {
   return `# sshd of lab host ${m.name}: its own address, host key and authorized key; root by key only.
 ListenAddress ${m.address}:22
 HostKey ${hostDir}/ssh/ssh_host_ed25519_key
@@ -213,7 +218,19 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), its own /etc and /var/lib layers and folders, sshd and kubelet or systemd stand-in. */
-export function initScript(o: { labId: string; member: LabMember; mode: LabMode; hostDir: string; node: string; standins: string; etcdOwner: string; authorizedKeys: string; members?: LabMember[]; access?: LabAccess; noEtcdctl?: boolean }): string {
+export function initScript(o: {
+  labId: string;
+  member: LabMember;
+  mode: LabMode;
+  hostDir: string;
+  node: string;
+  standins: string;
+  etcdOwner: string;
+  authorizedKeys: string;
+  members?: LabMember[];
+  access?: LabAccess;
+  noEtcdctl?: boolean;
+}): string {
   const H = o.hostDir;
   const access = o.access ?? ROOT_ACCESS;
   // jump: sshd answers only in the bastion's private network (fd 3); its sessions run here, in the machine's network.
@@ -223,8 +240,12 @@ export function initScript(o: { labId: string; member: LabMember; mode: LabMode;
   const extra = [
     access.sudo ? opsUserScript(H, o.member.address, o.member.name, o.authorizedKeys) : '',
     // No etcdctl on this host (as on kubeadm nodes where only the etcd image has it): its PATH entry is an empty, non-executable file.
-    o.noEtcdctl ? `printf '# hidden by lifeboat lab: no etcdctl on this host\n' >${H}/state/no-etcdctl && chmod 0644 ${H}/state/no-etcdctl && mount --bind ${H}/state/no-etcdctl /usr/bin/etcdctl` : '',
-  ].filter(Boolean).join('\n');
+    o.noEtcdctl
+      ? `printf '# hidden by lifeboat lab: no etcdctl on this host\n' >${H}/state/no-etcdctl && chmod 0644 ${H}/state/no-etcdctl && mount --bind ${H}/state/no-etcdctl /usr/bin/etcdctl`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
   const tag = `${o.labId}-${o.member.name}`;
   const daemon =
     o.mode === 'static-pod'

@@ -12,7 +12,18 @@ export interface SeedObject {
   encoding: 'protobuf' | 'json';
 }
 
-export const SEED_NAMESPACES = ['team-a', 'team-b', 'team-c', 'team-d', 'team-e', 'payments', 'search', 'monitoring', 'ingress', 'batch'];
+export const SEED_NAMESPACES = [
+  'team-a',
+  'team-b',
+  'team-c',
+  'team-d',
+  'team-e',
+  'payments',
+  'search',
+  'monitoring',
+  'ingress',
+  'batch',
+];
 export const CRD_GROUP = 'lifeboat.example.com';
 const SYSTEM_NS = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -57,11 +68,25 @@ export function seedObjects(): SeedObject[] {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta('kubernetes', 'default', { component: 'apiserver', provider: 'kubernetes' }),
-    spec: { ports: [{ name: 'https', protocol: 'TCP', port: 443, targetPort: 6443 }], clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1'], type: 'ClusterIP', sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster' },
+    spec: {
+      ports: [{ name: 'https', protocol: 'TCP', port: 443, targetPort: 6443 }],
+      clusterIP: '10.96.0.1',
+      clusterIPs: ['10.96.0.1'],
+      type: 'ClusterIP',
+      sessionAffinity: 'None',
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      internalTrafficPolicy: 'Cluster',
+    },
     status: { loadBalancer: {} },
   });
   for (const name of ['kube-root-ca.crt', 'coredns', 'kube-proxy', 'kubeadm-config', 'kubelet-config']) {
-    pb(`/registry/configmaps/kube-system/${name}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(name, 'kube-system'), data: { [name.endsWith('.crt') ? 'ca.crt' : 'config']: `# ${name}\n${hex(64)}\n` } });
+    pb(`/registry/configmaps/kube-system/${name}`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(name, 'kube-system'),
+      data: { [name.endsWith('.crt') ? 'ca.crt' : 'config']: `# ${name}\n${hex(64)}\n` },
+    });
   }
 
   let ip = 10;
@@ -73,7 +98,10 @@ export function seedObjects(): SeedObject[] {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: meta(`${app}-config-${i}`, ns, { app }),
-        data: { 'application.yaml': `server:\n  port: ${8000 + i}\nlogLevel: info\nfeature.flag.${i}: ${r() < 0.5}\n`, 'revision': String(i) },
+        data: {
+          'application.yaml': `server:\n  port: ${8000 + i}\nlogLevel: info\nfeature.flag.${i}: ${r() < 0.5}\n`,
+          revision: String(i),
+        },
       });
     }
     for (let i = 0; i < 20; i++) {
@@ -82,7 +110,10 @@ export function seedObjects(): SeedObject[] {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: meta(`${app}-secret-${i}`, ns, { app }),
-        data: { username: Buffer.from(`svc-${app}`).toString('base64'), password: Buffer.from(hex(24)).toString('base64') },
+        data: {
+          username: Buffer.from(`svc-${app}`).toString('base64'),
+          password: Buffer.from(hex(24)).toString('base64'),
+        },
         type: 'Opaque',
       });
     }
@@ -94,7 +125,17 @@ export function seedObjects(): SeedObject[] {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: meta(app, ns, labels),
-        spec: { ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }], selector: labels, clusterIP, clusterIPs: [clusterIP], type: 'ClusterIP', sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster' },
+        spec: {
+          ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }],
+          selector: labels,
+          clusterIP,
+          clusterIPs: [clusterIP],
+          type: 'ClusterIP',
+          sessionAffinity: 'None',
+          ipFamilies: ['IPv4'],
+          ipFamilyPolicy: 'SingleStack',
+          internalTrafficPolicy: 'Cluster',
+        },
         status: { loadBalancer: {} },
       });
       const container = {
@@ -110,25 +151,59 @@ export function seedObjects(): SeedObject[] {
       pb(`/registry/deployments/${ns}/${app}`, {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: { ...meta(app, ns, labels), generation: 1, annotations: { 'deployment.kubernetes.io/revision': '1' } },
+        metadata: {
+          ...meta(app, ns, labels),
+          generation: 1,
+          annotations: { 'deployment.kubernetes.io/revision': '1' },
+        },
         spec: {
           replicas: 2,
           selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { containers: [container], restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler' } },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [container],
+              restartPolicy: 'Always',
+              terminationGracePeriodSeconds: 30,
+              dnsPolicy: 'ClusterFirst',
+              schedulerName: 'default-scheduler',
+            },
+          },
           strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
           revisionHistoryLimit: 10,
           progressDeadlineSeconds: 600,
         },
-        status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+        status: {
+          observedGeneration: 1,
+          replicas: 2,
+          updatedReplicas: 2,
+          readyReplicas: 2,
+          availableReplicas: 2,
+        },
       });
       for (let p = 0; p < 2; p++) {
         const pod = `${app}-${hex(10)}-${hex(5)}`;
         pb(`/registry/pods/${ns}/${pod}`, {
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { ...meta(pod, ns, { ...labels, 'pod-template-hash': hex(10) }), generateName: `${app}-` },
-          spec: { containers: [container], restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', serviceAccountName: 'default', nodeName: `cp-${1 + (p % 3)}`, schedulerName: 'default-scheduler' },
-          status: { phase: 'Running', podIP: `10.244.${ip % 250}.${10 + p}`, hostIP: `192.168.0.${11 + (p % 3)}` },
+          metadata: {
+            ...meta(pod, ns, { ...labels, 'pod-template-hash': hex(10) }),
+            generateName: `${app}-`,
+          },
+          spec: {
+            containers: [container],
+            restartPolicy: 'Always',
+            terminationGracePeriodSeconds: 30,
+            dnsPolicy: 'ClusterFirst',
+            serviceAccountName: 'default',
+            nodeName: `cp-${1 + (p % 3)}`,
+            schedulerName: 'default-scheduler',
+          },
+          status: {
+            phase: 'Running',
+            podIP: `10.244.${ip % 250}.${10 + p}`,
+            hostIP: `192.168.0.${11 + (p % 3)}`,
+          },
         });
       }
     }
@@ -147,10 +222,35 @@ export function seedObjects(): SeedObject[] {
         group: CRD_GROUP,
         names: { plural, singular: 'backupschedule', kind: 'BackupSchedule', listKind: 'BackupScheduleList' },
         scope: 'Namespaced',
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { schedule: { type: 'string' }, retention: { type: 'integer' } } } } } } }],
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: {
+                  spec: {
+                    type: 'object',
+                    properties: { schedule: { type: 'string' }, retention: { type: 'integer' } },
+                  },
+                },
+              },
+            },
+          },
+        ],
         conversion: { strategy: 'None' },
       },
-      status: { acceptedNames: { plural, singular: 'backupschedule', kind: 'BackupSchedule', listKind: 'BackupScheduleList' }, storedVersions: ['v1'] },
+      status: {
+        acceptedNames: {
+          plural,
+          singular: 'backupschedule',
+          kind: 'BackupSchedule',
+          listKind: 'BackupScheduleList',
+        },
+        storedVersions: ['v1'],
+      },
     },
   });
   for (const ns of SEED_NAMESPACES) {
@@ -159,7 +259,12 @@ export function seedObjects(): SeedObject[] {
       out.push({
         key: `/registry/${CRD_GROUP}/${plural}/${ns}/${name}`,
         encoding: 'json',
-        object: { apiVersion: `${CRD_GROUP}/v1`, kind: 'BackupSchedule', metadata: { ...meta(name, ns), generation: 1 }, spec: { schedule: `${i * 7} 2 * * *`, retention: 7 + i } },
+        object: {
+          apiVersion: `${CRD_GROUP}/v1`,
+          kind: 'BackupSchedule',
+          metadata: { ...meta(name, ns), generation: 1 },
+          spec: { schedule: `${i * 7} 2 * * *`, retention: 7 + i },
+        },
       });
     }
   }
@@ -167,7 +272,9 @@ export function seedObjects(): SeedObject[] {
 }
 
 export function encodeSeed(o: SeedObject): Uint8Array {
-  return o.encoding === 'protobuf' ? encodeStoredObject(o.object) : Buffer.from(JSON.stringify(o.object) + '\n');
+  return o.encoding === 'protobuf'
+    ? encodeStoredObject(o.object)
+    : Buffer.from(JSON.stringify(o.object) + '\n');
 }
 
 /** Writes the seed objects through one member (64 puts in flight) and the data manifest; returns the number of keys. */

@@ -9,11 +9,15 @@ export const labDirOf = (dir?: string) => resolve(dir ?? DEFAULT_DIR);
 
 export function readLab(dir?: string): Lab {
   const d = labDirOf(dir);
-  if (!existsSync(labFile(d))) throw badInput(`lab: no lab in ${d}`, "bring one up with 'lifeboat lab up' or pass --dir");
+  if (!existsSync(labFile(d)))
+    throw badInput(`lab: no lab in ${d}`, "bring one up with 'lifeboat lab up' or pass --dir");
   try {
     return JSON.parse(readFileSync(labFile(d), 'utf8')) as Lab;
   } catch (err) {
-    throw badInput(`lab: ${labFile(d)} is unreadable: ${(err as Error).message}`, 'remove the folder and bring a new lab up');
+    throw badInput(
+      `lab: ${labFile(d)} is unreadable: ${(err as Error).message}`,
+      'remove the folder and bring a new lab up',
+    );
   }
 }
 
@@ -28,6 +32,10 @@ export function asLab(lab: Lab | string): Lab {
 
 export function member(lab: Lab, name: string) {
   const m = lab.members.find((x) => x.name === name);
-  if (!m) throw badInput(`lab: no member '${name}' in this lab`, `members are ${lab.members.map((x) => x.name).join(', ')}`);
+  if (!m)
+    throw badInput(
+      `lab: no member '${name}' in this lab`,
+      `members are ${lab.members.map((x) => x.name).join(', ')}`,
+    );
   return m;
 }

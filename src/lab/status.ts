@@ -29,11 +29,28 @@ export async function sshBannerInLab(lab: Lab, address: string, timeoutMs = 1500
   const pid = initPid(lab, lab.bastion.name);
   if (pid === null) return false;
   const secs = (timeoutMs / 1000).toFixed(1);
-  const r = await run('nsenter', ['--target', String(pid), '--net', '--', 'timeout', secs, 'bash', '-c', `exec 3<>/dev/tcp/${address}/22 && head -c 4 <&3`], { timeoutMs: timeoutMs + 2000 });
+  const r = await run(
+    'nsenter',
+    [
+      '--target',
+      String(pid),
+      '--net',
+      '--',
+      'timeout',
+      secs,
+      'bash',
+      '-c',
+      `exec 3<>/dev/tcp/${address}/22 && head -c 4 <&3`,
+    ],
+    { timeoutMs: timeoutMs + 2000 },
+  );
   return r.stdout.startsWith('SSH-');
 }
 
-function apiserverReport(lab: Lab, m: LabMember): Promise<{ running: boolean; ok: boolean; error: string | null }> {
+function apiserverReport(
+  lab: Lab,
+  m: LabMember,
+): Promise<{ running: boolean; ok: boolean; error: string | null }> {
   return new Promise((resolve) => {
     const req = request(
       { host: m.address, port: 6443, path: '/lab/status', ca: readFileSync(lab.kubeCa), timeout: 1500 },
@@ -56,7 +73,10 @@ function apiserverReport(lab: Lab, m: LabMember): Promise<{ running: boolean; ok
   });
 }
 
-async function memberStatus(lab: Lab, m: LabMember): Promise<MemberStatus & { memberId: bigint | null; leaderId: bigint | null }> {
+async function memberStatus(
+  lab: Lab,
+  m: LabMember,
+): Promise<MemberStatus & { memberId: bigint | null; leaderId: bigint | null }> {
   const hostUp = initPid(lab, m.name) !== null;
   const out = {
     name: m.name,
@@ -77,7 +97,10 @@ async function memberStatus(lab: Lab, m: LabMember): Promise<MemberStatus & { me
   };
   const c = new EtcdClient(m.clientURL, lab.client);
   try {
-    const [ssh, st] = await Promise.all([sshBannerInLab(lab, m.address), c.status(1500).catch((e: Error) => e)]);
+    const [ssh, st] = await Promise.all([
+      sshBannerInLab(lab, m.address),
+      c.status(1500).catch((e: Error) => e),
+    ]);
     out.sshdUp = ssh;
     if (st instanceof Error) out.error = st.message;
     else {
@@ -107,7 +130,8 @@ export async function labStatus(labOrDir: Lab | string): Promise<LabStatus> {
   const lab = asLab(labOrDir);
   const rows = await Promise.all(lab.members.map((m) => memberStatus(lab, m)));
   const names = new Map(rows.filter((r) => r.memberId !== null).map((r) => [r.memberId!, r.name]));
-  const apis = lab.mode !== 'systemd' ? await Promise.all(lab.members.map((m) => apiserverReport(lab, m))) : [];
+  const apis =
+    lab.mode !== 'systemd' ? await Promise.all(lab.members.map((m) => apiserverReport(lab, m))) : [];
   const members: MemberStatus[] = rows.map(({ memberId: _id, leaderId, ...r }, i) => ({
     ...r,
     leader: leaderId === null ? null : (names.get(leaderId) ?? leaderId.toString(16)),
@@ -117,7 +141,18 @@ export async function labStatus(labOrDir: Lab | string): Promise<LabStatus> {
 }
 
 export function formatStatus(s: LabStatus): string {
-  const head = ['MEMBER', 'ADDRESS', 'HOST', 'SSHD', 'ETCD', 'HEALTHY', 'LEADER', 'RAFT INDEX', 'REVISION', ...(s.mode !== 'systemd' ? ['APISERVER'] : [])];
+  const head = [
+    'MEMBER',
+    'ADDRESS',
+    'HOST',
+    'SSHD',
+    'ETCD',
+    'HEALTHY',
+    'LEADER',
+    'RAFT INDEX',
+    'REVISION',
+    ...(s.mode !== 'systemd' ? ['APISERVER'] : []),
+  ];
   const yn = (b: boolean) => (b ? 'up' : 'down');
   const rows = s.members.map((m) => [
     m.name,
@@ -129,9 +164,15 @@ export function formatStatus(s: LabStatus): string {
     m.isLeader ? `${m.leader} *` : (m.leader ?? '-'),
     m.raftIndex === null ? '-' : String(m.raftIndex),
     m.revision === null ? '-' : String(m.revision),
-    ...(s.mode !== 'systemd' ? [m.apiserver ? (m.apiserver.ok ? 'ok' : m.apiserver.running ? 'no etcd' : 'down') : '-'] : []),
+    ...(s.mode !== 'systemd'
+      ? [m.apiserver ? (m.apiserver.ok ? 'ok' : m.apiserver.running ? 'no etcd' : 'down') : '-']
+      : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [`lab ${s.dir} (${s.mode}, ${s.subnet}.0/24)`, line(head), ...rows.map(line)].join('\n');
 }

@@ -12,7 +12,15 @@ export interface LabAccess {
 }
 export const ROOT_ACCESS: LabAccess = { sudo: false, jump: false };
 
-export const SCENARIOS = ['kill-member', 'lose-quorum', 'wipe-member', 'delete-objects', 'corrupt-member', 'stop-all', 'ssh-down'] as const;
+export const SCENARIOS = [
+  'kill-member',
+  'lose-quorum',
+  'wipe-member',
+  'delete-objects',
+  'corrupt-member',
+  'stop-all',
+  'ssh-down',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface LabUpOptions {

@@ -1,6 +1,18 @@
 // lab up: claim addresses, make PKI and host filesystems, start every host, wait until etcd is healthy, seed, write the inventory.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { refused, usage } from '../core/errors.js';
 import { claimSubnet, parseSubnet, releaseSubnet } from './claim.js';
@@ -32,7 +44,11 @@ function tail(file: string, n = 5): string {
 /** systemd mode: the etcd unit's state as the systemd stand-in recorded it. */
 function unitState(dir: string, name: string): string | null {
   try {
-    return (JSON.parse(readFileSync(join(stateDir(dir, name), 'units', 'etcd.service.json'), 'utf8')) as { activeState: string }).activeState;
+    return (
+      JSON.parse(readFileSync(join(stateDir(dir, name), 'units', 'etcd.service.json'), 'utf8')) as {
+        activeState: string;
+      }
+    ).activeState;
   } catch {
     return null;
   }
@@ -61,20 +77,30 @@ function prepareDir(dir: string): void {
   }
   if (existsSync(labFile(dir))) {
     const old = readLab(dir);
-    if (hostPids(old).length > 0) throw refused(`lab: a lab is already running in ${dir}`, `run 'lifeboat lab down --dir ${dir}' first, or pick another --dir`);
+    if (hostPids(old).length > 0)
+      throw refused(
+        `lab: a lab is already running in ${dir}`,
+        `run 'lifeboat lab down --dir ${dir}' first, or pick another --dir`,
+      );
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     return;
   }
-  if (readdirSync(dir).length > 0) throw refused(`lab: ${dir} is not empty and holds no lab`, 'pass an empty or new folder with --dir');
+  if (readdirSync(dir).length > 0)
+    throw refused(`lab: ${dir} is not empty and holds no lab`, 'pass an empty or new folder with --dir');
 }
 
 export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const log = opts.log ?? (() => undefined);
   const size = opts.members ?? 3;
-  if (!(LAB_SIZES as readonly number[]).includes(size)) throw usage(`lab: --members ${size} is not one of 3, 5, 7`, 'use --members 3|5|7');
+  if (!(LAB_SIZES as readonly number[]).includes(size))
+    throw usage(`lab: --members ${size} is not one of 3, 5, 7`, 'use --members 3|5|7');
   const mode = opts.mode ?? 'static-pod';
-  if (!LAB_MODES.includes(mode)) throw usage(`lab: --mode ${String(mode)} is not one of ${LAB_MODES.join(', ')}`, `use --mode ${LAB_MODES.join('|')}`);
+  if (!LAB_MODES.includes(mode))
+    throw usage(
+      `lab: --mode ${String(mode)} is not one of ${LAB_MODES.join(', ')}`,
+      `use --mode ${LAB_MODES.join('|')}`,
+    );
   const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
   const dir = labDirOf(opts.dir);
   const t0 = Date.now();
@@ -86,14 +112,23 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const members: LabMember[] = Array.from({ length: size }, (_, i) => {
     const address = `${subnet}.${11 + i}`;
     const name = `cp-${i + 1}`;
-    return { name, address, clientURL: `https://${address}:2379`, peerURL: `https://${address}:2380`, hostDir: hostDir(dir, name) };
+    return {
+      name,
+      address,
+      clientURL: `https://${address}:2379`,
+      peerURL: `https://${address}:2380`,
+      hostDir: hostDir(dir, name),
+    };
   });
   const access = opts.access ?? ROOT_ACCESS;
   const noEtcdctl = opts.noEtcdctl ?? [];
   for (const n of noEtcdctl) {
     if (!members.some((m) => m.name === n)) {
       releaseSubnet(subnet, id);
-      throw usage(`lab: --no-etcdctl ${n} is not a member`, `members are ${members.map((m) => m.name).join(', ')}`);
+      throw usage(
+        `lab: --no-etcdctl ${n} is not a member`,
+        `members are ${members.map((m) => m.name).join(', ')}`,
+      );
     }
   }
   const lab: Lab = {
@@ -105,32 +140,74 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     members,
     inventoryPath: join(dir, 'inventory.yaml'),
     manifestPath: join(dir, 'data-manifest.json'),
-    client: { ca: join(dir, 'pki', 'etcd-ca.crt'), cert: join(dir, 'pki', 'admin-client.crt'), key: join(dir, 'pki', 'admin-client.key') },
+    client: {
+      ca: join(dir, 'pki', 'etcd-ca.crt'),
+      cert: join(dir, 'pki', 'admin-client.crt'),
+      key: join(dir, 'pki', 'admin-client.key'),
+    },
     kubeCa: join(dir, 'pki', 'kubernetes-ca.crt'),
-    ssh: { identityFile: join(dir, 'ssh', 'id_ed25519'), knownHosts: join(dir, 'ssh', 'known_hosts'), user: access.sudo ? OPS_USER : 'root' },
+    ssh: {
+      identityFile: join(dir, 'ssh', 'id_ed25519'),
+      knownHosts: join(dir, 'ssh', 'known_hosts'),
+      user: access.sudo ? OPS_USER : 'root',
+    },
     access,
-    ...(access.jump ? { bastion: { name: BASTION, address: `${subnet}.10`, hostDir: hostDir(dir, BASTION), user: OPS_USER } } : {}),
+    ...(access.jump
+      ? {
+          bastion: { name: BASTION, address: `${subnet}.10`, hostDir: hostDir(dir, BASTION), user: OPS_USER },
+        }
+      : {}),
     ...(noEtcdctl.length ? { noEtcdctl } : {}),
     seeded: false,
     createdAt: new Date().toISOString(),
     starterPid: process.pid,
   };
   writeLab(lab); // first, so that `lab down` finds whatever starts from here on
-  log(`lab ${dir}: ${size} members, ${mode}, ${subnet}.0/24, access ${accessLabel(access)}${noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : ''}`);
+  log(
+    `lab ${dir}: ${size} members, ${mode}, ${subnet}.0/24, access ${accessLabel(access)}${noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : ''}`,
+  );
   try {
     for (const p of HOST_BINDS) mkdirSync(p, { recursive: true }); // empty mount points on the real root (/backup, /usr/local/sbin)
-    const [etcdCa, kubeCa] = await Promise.all([makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'), makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes')]);
+    const [etcdCa, kubeCa] = await Promise.all([
+      makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'),
+      makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes'),
+    ]);
     const [, clientPub] = await Promise.all([
-      issue(etcdCa, { out: join(dir, 'pki', 'admin-client'), cn: 'lifeboat-lab-admin', org: 'system:masters', server: false, client: true }),
+      issue(etcdCa, {
+        out: join(dir, 'pki', 'admin-client'),
+        cn: 'lifeboat-lab-admin',
+        org: 'system:masters',
+        server: false,
+        client: true,
+      }),
       sshKey(lab.ssh.identityFile, `lifeboat-lab-${id}`),
     ]);
     makeEtcdImage(dir);
     if (mode === 'docker') apiserverImage(imagesDir(dir), process.execPath, standinsDir());
     const authorizedKeys = join(dir, 'ssh', 'authorized_keys');
     writeFileSync(authorizedKeys, clientPub + '\n', { mode: 0o600 });
-    const hostKeys = await Promise.all(members.map((m) => buildHost({ dir, labId: id, mode, m, members, cas: { etcd: etcdCa, kube: kubeCa }, authorizedKeys, access, noEtcdctl: noEtcdctl.includes(m.name) })));
-    const bastionKey = lab.bastion ? await buildBastion({ dir, labId: id, address: lab.bastion.address, members, authorizedKeys }) : undefined;
-    writeKnownHosts(lab.ssh.knownHosts, [...members.map((m, i) => ({ address: m.address, pub: hostKeys[i]! })), ...(lab.bastion && bastionKey ? [{ address: lab.bastion.address, pub: bastionKey }] : [])]);
+    const hostKeys = await Promise.all(
+      members.map((m) =>
+        buildHost({
+          dir,
+          labId: id,
+          mode,
+          m,
+          members,
+          cas: { etcd: etcdCa, kube: kubeCa },
+          authorizedKeys,
+          access,
+          noEtcdctl: noEtcdctl.includes(m.name),
+        }),
+      ),
+    );
+    const bastionKey = lab.bastion
+      ? await buildBastion({ dir, labId: id, address: lab.bastion.address, members, authorizedKeys })
+      : undefined;
+    writeKnownHosts(lab.ssh.knownHosts, [
+      ...members.map((m, i) => ({ address: m.address, pub: hostKeys[i]! })),
+      ...(lab.bastion && bastionKey ? [{ address: lab.bastion.address, pub: bastionKey }] : []),
+    ]);
     log(`pki and host files ready (${Date.now() - t0} ms)`);
 
     // jump: the bastion first, in its own network namespace; the members' sshd then listen in that namespace only.
@@ -142,19 +219,26 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       closeSync(mainNet);
       const init = await waitFor(
         () => {
-          if (!hostReady(dir, b.name) && !alive(pid)) throw new Error(`bastion exited during boot: ${tail(join(logDir(dir, b.name), 'init.log'))}`);
+          if (!hostReady(dir, b.name) && !alive(pid))
+            throw new Error(`bastion exited during boot: ${tail(join(logDir(dir, b.name), 'init.log'))}`);
           return hostReady(dir, b.name) ? initPid(lab, b.name) : null;
         },
         { timeoutMs: 15_000, intervalMs: 50, what: 'the bastion to boot' },
       );
       privateNet = openSync(`/proc/${init}/ns/net`, 'r');
     }
-    const starters = members.map((m) => ({ m, pid: startHost(dir, m.name, privateNet === undefined ? {} : { fd3: privateNet }) }));
+    const starters = members.map((m) => ({
+      m,
+      pid: startHost(dir, m.name, privateNet === undefined ? {} : { fd3: privateNet }),
+    }));
     if (privateNet !== undefined) closeSync(privateNet);
     await waitFor(
       () => {
         for (const s of starters) {
-          if (!hostReady(dir, s.m.name) && !alive(s.pid)) throw new Error(`host ${s.m.name} exited during boot: ${tail(join(logDir(dir, s.m.name), 'init.log'))}`);
+          if (!hostReady(dir, s.m.name) && !alive(s.pid))
+            throw new Error(
+              `host ${s.m.name} exited during boot: ${tail(join(logDir(dir, s.m.name), 'init.log'))}`,
+            );
         }
         return starters.every((s) => hostReady(dir, s.m.name) && initPid(lab, s.m.name) !== null);
       },
@@ -169,13 +253,32 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
         const st = await labStatus(lab);
         const units = mode === 'systemd' || mode === 'k3s-external';
         const apis = mode !== 'systemd';
-        const bad = st.members.filter((m) => !m.healthy || !m.sshdUp || (apis && !m.apiserver?.ok) || (units && unitState(dir, m.name) !== 'active'));
-        if (bad.length) throw new Error(bad.map((m) => `${m.name}: ${!m.sshdUp ? 'sshd down' : !m.healthy ? (m.error ?? 'etcd not healthy') : apis && !m.apiserver?.ok ? 'apiserver not ready' : 'etcd.service not active yet'}`).join('; '));
+        const bad = st.members.filter(
+          (m) =>
+            !m.healthy ||
+            !m.sshdUp ||
+            (apis && !m.apiserver?.ok) ||
+            (units && unitState(dir, m.name) !== 'active'),
+        );
+        if (bad.length)
+          throw new Error(
+            bad
+              .map(
+                (m) =>
+                  `${m.name}: ${!m.sshdUp ? 'sshd down' : !m.healthy ? (m.error ?? 'etcd not healthy') : apis && !m.apiserver?.ok ? 'apiserver not ready' : 'etcd.service not active yet'}`,
+              )
+              .join('; '),
+          );
         return st.members.some((m) => m.isLeader);
       },
       { timeoutMs: 45_000, intervalMs: 150, what: 'etcd healthy, sshd and apiserver up on every member' },
     ).catch((err: Error) => {
-      const logs = members.map((m) => `${m.name}: ${tail(join(logDir(dir, m.name), mode === 'static-pod' ? 'etcd-' + m.name + '_etcd.log' : mode === 'docker' ? 'docker-etcd.log' : 'etcd.service.log'), 2)}`).join(' || ');
+      const logs = members
+        .map(
+          (m) =>
+            `${m.name}: ${tail(join(logDir(dir, m.name), mode === 'static-pod' ? 'etcd-' + m.name + '_etcd.log' : mode === 'docker' ? 'docker-etcd.log' : 'etcd.service.log'), 2)}`,
+        )
+        .join(' || ');
       throw new Error(`lab: ${err.message} — etcd logs: ${logs}`);
     });
     log(`etcd healthy on all ${size} members (${Date.now() - t0} ms)`);

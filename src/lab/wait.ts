@@ -22,7 +22,9 @@ export async function waitFor<T>(cond: () => T | Promise<T>, opts: WaitOptions):
       last = (err as Error).message;
     }
     if (Date.now() >= until) {
-      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what ?? 'condition'}${last ? `: ${last}` : ''}`);
+      throw new Error(
+        `timed out after ${opts.timeoutMs} ms waiting for ${opts.what ?? 'condition'}${last ? `: ${last}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }

@@ -75,7 +75,10 @@ function runMounts(m: ResolvedMember, offline: boolean, extra: string[] = []): s
     dirs.add(m.backupDir);
   }
   for (const e of extra) dirs.add(e);
-  return [...dirs].sort().map((d) => `-v ${q(`${d}:${d}`)}`).join(' ');
+  return [...dirs]
+    .sort()
+    .map((d) => `-v ${q(`${d}:${d}`)}`)
+    .join(' ');
 }
 
 /**
@@ -84,7 +87,15 @@ function runMounts(m: ResolvedMember, offline: boolean, extra: string[] = []): s
  * container runs and docker is there, the image is run instead. crictl exec cannot set variables: etcdctl 3.4+ speaks
  * the v3 API by default; docker gets ETCDCTL_API=3.
  */
-export function containerCommand(src: ToolSource, tool: 'etcdctl' | 'etcdutl', m: ResolvedMember, c: ContainerFacts | undefined, offline0: boolean, rest0: string, extraMounts: string[] = []): string {
+export function containerCommand(
+  src: ToolSource,
+  tool: 'etcdctl' | 'etcdutl',
+  m: ResolvedMember,
+  c: ContainerFacts | undefined,
+  offline0: boolean,
+  rest0: string,
+  extraMounts: string[] = [],
+): string {
   // `snapshot save FILE` writes where the tool runs: a container sees only its own mounts. The image run mounts the
   // backup dir; inside the etcd pod (kubeadm mounts the data dir at the same path) it saves into the data dir, then moves.
   const save = /(^|\s)snapshot save\s+(\S+)/.exec(rest0);
@@ -96,7 +107,8 @@ export function containerCommand(src: ToolSource, tool: 'etcdctl' | 'etcdutl', m
     rest = rest0.replace(save[0], `${save[1]}snapshot save ${q(part)}`);
     after = ` && mv ${q(part)} ${save[2]}`;
   }
-  const run = (image: string) => `docker run --rm -i --network host -e ETCDCTL_API=3 ${runMounts(m, offline, extraMounts)} ${q(image)} ${tool} ${rest0}`;
+  const run = (image: string) =>
+    `docker run --rm -i --network host -e ETCDCTL_API=3 ${runMounts(m, offline, extraMounts)} ${q(image)} ${tool} ${rest0}`;
   const none = `{ echo "no running etcd container to run ${tool} in" >&2; false; }`;
   switch (src.kind) {
     case 'host':

@@ -18,7 +18,8 @@ const saved = (m: ResolvedMember) => `${m.backupDir}/lifeboat-docker`;
 
 const running = (c: string) => `[ "$(docker inspect -f '{{.State.Running}}' ${c} 2>/dev/null)" = true ]`;
 const exists = (c: string) => `docker inspect -f '{{.Id}}' ${c} >/dev/null 2>&1`;
-const ifApi = (cmd: string) => `if ${exists(APISERVER_CONTAINER)}; then ${cmd}; else echo "no ${APISERVER_CONTAINER} container on this host"; fi`;
+const ifApi = (cmd: string) =>
+  `if ${exists(APISERVER_CONTAINER)}; then ${cmd}; else echo "no ${APISERVER_CONTAINER} container on this host"; fi`;
 
 /**
  * awk over the container's arguments, one a line: drop every given flag (`--f=v`, or `--f` followed by a value line),
@@ -26,12 +27,17 @@ const ifApi = (cmd: string) => `if ${exists(APISERVER_CONTAINER)}; then ${cmd}; 
  */
 export function editArgs(flags: Record<string, string | null>): string {
   const names = Object.keys(flags);
-  const vars = names.map((f, i) => `-v n${i}=${shq(f)} -v v${i}=${shq(flags[f] ?? '')} -v s${i}=${flags[f] === null ? 0 : 1}`).join(' ');
+  const vars = names
+    .map((f, i) => `-v n${i}=${shq(f)} -v v${i}=${shq(flags[f] ?? '')} -v s${i}=${flags[f] === null ? 0 : 1}`)
+    .join(' ');
   const prog = [
     '{ a[NR]=$0 }',
     'END {',
     '  for (i=1; i<=NR; i++) { drop=0',
-    ...names.map((_, i) => `    if (a[i]=="--" n${i} || index(a[i], "--" n${i} "=")==1) { drop=1; if (a[i]=="--" n${i} && i<NR && substr(a[i+1],1,1)!="-") i++ }`),
+    ...names.map(
+      (_, i) =>
+        `    if (a[i]=="--" n${i} || index(a[i], "--" n${i} "=")==1) { drop=1; if (a[i]=="--" n${i} && i<NR && substr(a[i+1],1,1)!="-") i++ }`,
+    ),
     '    if (!drop) print a[i] }',
     ...names.map((_, i) => `  if (s${i}==1) print "--" n${i} "=" v${i}`),
     '}',
@@ -43,7 +49,13 @@ export function editArgs(flags: Record<string, string | null>): string {
  * Recreates container $c with edited arguments (same image, entrypoint, network, restart policy, volumes, env), keeping
  * the old one under a new name; starts the new one if the old one was running. No change, no recreation.
  */
-function recreate(c: string, flags: Record<string, string | null>, stamp: string, keepDir: string, waitUp: string): string {
+function recreate(
+  c: string,
+  flags: Record<string, string | null>,
+  stamp: string,
+  keepDir: string,
+  waitUp: string,
+): string {
   return [
     `c=${c}`,
     `${exists('$c')} || { echo "no container $c on this host" >&2; exit 1; }`,
@@ -73,18 +85,35 @@ function recreate(c: string, flags: Record<string, string | null>, stamp: string
 
 export const docker: Platform = {
   topology: 'docker',
-  stopEtcd: (m) => [`if ${running(ETCD_CONTAINER)}; then docker stop ${ETCD_CONTAINER} >/dev/null; fi`, waitPort(clientHostPort(m), 'down'), waitPort(peerHostPort(m), 'down')].join('\n'),
-  startEtcd: (m) => [`${exists(ETCD_CONTAINER)} || { echo "no container ${ETCD_CONTAINER} on this host" >&2; exit 1; }`, `${running(ETCD_CONTAINER)} || docker start ${ETCD_CONTAINER} >/dev/null`, waitPort(clientHostPort(m), 'up')].join('\n'),
+  stopEtcd: (m) =>
+    [
+      `if ${running(ETCD_CONTAINER)}; then docker stop ${ETCD_CONTAINER} >/dev/null; fi`,
+      waitPort(clientHostPort(m), 'down'),
+      waitPort(peerHostPort(m), 'down'),
+    ].join('\n'),
+  startEtcd: (m) =>
+    [
+      `${exists(ETCD_CONTAINER)} || { echo "no container ${ETCD_CONTAINER} on this host" >&2; exit 1; }`,
+      `${running(ETCD_CONTAINER)} || docker start ${ETCD_CONTAINER} >/dev/null`,
+      waitPort(clientHostPort(m), 'up'),
+    ].join('\n'),
   etcdStopped: () => `! ${running(ETCD_CONTAINER)}`,
-  stopApiserver: () => ifApi(`if ${running(APISERVER_CONTAINER)}; then docker stop ${APISERVER_CONTAINER}; fi`),
+  stopApiserver: () =>
+    ifApi(`if ${running(APISERVER_CONTAINER)}; then docker stop ${APISERVER_CONTAINER}; fi`),
   startApiserver: () => ifApi(`${running(APISERVER_CONTAINER)} || docker start ${APISERVER_CONTAINER}`),
   apiserverStopped: () => `! ${running(APISERVER_CONTAINER)}`,
-  setEtcdFlags: (m, stamp, flags) => recreate(ETCD_CONTAINER, flags, stamp, saved(m), waitPort(clientHostPort(m), 'up', 120)),
-  setEtcdServers: (m, stamp, urls) => ifApi(`(\n${recreate(APISERVER_CONTAINER, { 'etcd-servers': urls.join(',') }, stamp, saved(m), 'true')}\n)`),
+  setEtcdFlags: (m, stamp, flags) =>
+    recreate(ETCD_CONTAINER, flags, stamp, saved(m), waitPort(clientHostPort(m), 'up', 120)),
+  setEtcdServers: (m, stamp, urls) =>
+    ifApi(
+      `(\n${recreate(APISERVER_CONTAINER, { 'etcd-servers': urls.join(',') }, stamp, saved(m), 'true')}\n)`,
+    ),
   noForceNewCluster: () =>
     `if docker inspect -f '{{range .Args}}{{println .}}{{end}}' ${ETCD_CONTAINER} | grep -q -- '^--force-new-cluster'; then echo "container ${ETCD_CONTAINER} still has --force-new-cluster" >&2; exit 1; fi; echo "no --force-new-cluster flag"`,
   backupConfig: (m, dir) => {
-    const certs = [...new Set([m.tls.ca, m.tls.cert, m.tls.key].map((f) => f.slice(0, f.lastIndexOf('/')) || '/'))];
+    const certs = [
+      ...new Set([m.tls.ca, m.tls.cert, m.tls.key].map((f) => f.slice(0, f.lastIndexOf('/')) || '/')),
+    ];
     return [
       `mkdir -p ${shq(dir)}`,
       `docker inspect ${ETCD_CONTAINER} >${shq(`${dir}/${ETCD_CONTAINER}.inspect.json`)}`,

@@ -35,7 +35,9 @@ export function editEnvFile(vars: Record<string, string | null>): string {
     if (value === null) lines.push(`sed -i '/^${k}=/d' "$f"`);
     else {
       const v = sedEscape(`"${value}"`).replace(/'/g, `'\\''`);
-      lines.push(`if grep -q '^${k}=' "$f"; then sed -i 's#^${k}=.*#${k}=${v}#' "$f"; else printf '%s\\n' ${shq(`${k}="${value}"`)} >>"$f"; fi`);
+      lines.push(
+        `if grep -q '^${k}=' "$f"; then sed -i 's#^${k}=.*#${k}=${v}#' "$f"; else printf '%s\\n' ${shq(`${k}="${value}"`)} >>"$f"; fi`,
+      );
     }
   }
   return lines.join('\n');

@@ -11,7 +11,8 @@ import { systemd } from './systemd.js';
 
 export const K3S_UNIT = 'k3s';
 const saved = (m: ResolvedMember) => `${dirname(m.config)}/lifeboat-backup`;
-const ifK3s = (cmd: string) => `if systemctl cat ${K3S_UNIT} >/dev/null 2>&1; then ${cmd}; else echo "no ${K3S_UNIT} unit on this host"; fi`;
+const ifK3s = (cmd: string) =>
+  `if systemctl cat ${K3S_UNIT} >/dev/null 2>&1; then ${cmd}; else echo "no ${K3S_UNIT} unit on this host"; fi`;
 /** The unit file systemd loaded k3s from (001: /etc/systemd/system/k3s.service). */
 export const k3sUnitFile = `systemctl show -p FragmentPath --value ${K3S_UNIT}`;
 
@@ -52,5 +53,6 @@ export const k3sExternal: Platform = {
         `if systemctl is-active --quiet ${K3S_UNIT}; then systemctl restart ${K3S_UNIT}; fi`,
       ].join('\n'),
     ),
-  backupConfig: (m, dir) => `${systemd.backupConfig(m, dir)} && { f=$(${k3sUnitFile} 2>/dev/null); [ -n "$f" ] && [ -f "$f" ] && cp -a "$f" ${shq(`${dir}/`)} || true; }`,
+  backupConfig: (m, dir) =>
+    `${systemd.backupConfig(m, dir)} && { f=$(${k3sUnitFile} 2>/dev/null); [ -n "$f" ] && [ -f "$f" ] && cp -a "$f" ${shq(`${dir}/`)} || true; }`,
 };

@@ -14,7 +14,10 @@ const apiHostPort = (m: ResolvedMember) => `${m.address}:6443`;
 
 function stop(manifest: string, park: string, waitDown: string): string {
   const name = manifest.split('/').pop() ?? 'x.yaml';
-  return [`if [ -f ${shq(manifest)} ]; then mkdir -p ${shq(park)} && mv ${shq(manifest)} ${shq(`${park}/${name}`)}; fi`, waitDown].join('\n');
+  return [
+    `if [ -f ${shq(manifest)} ]; then mkdir -p ${shq(park)} && mv ${shq(manifest)} ${shq(`${park}/${name}`)}; fi`,
+    waitDown,
+  ].join('\n');
 }
 
 function start(manifest: string, park: string, waitUp: string): string {
@@ -31,7 +34,8 @@ const locate = (manifest: string, park: string) => {
   return `f=${shq(manifest)}; [ -f "$f" ] || f=${shq(`${park}/${name}`)}; [ -f "$f" ] || { echo "manifest ${name} not found" >&2; exit 1; }`;
 };
 
-const listenerPid = (hostPort: string) => `ss -Hltnp 2>/dev/null | grep -F ${shq(`${hostPort} `)} | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1`;
+const listenerPid = (hostPort: string) =>
+  `ss -Hltnp 2>/dev/null | grep -F ${shq(`${hostPort} `)} | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1`;
 
 /**
  * The kubelet restarts a static pod whose manifest changed. When this edit changed the live manifest of a running
@@ -52,17 +56,32 @@ function editLive(m: ResolvedMember, edit: string): string {
 
 export const staticPod: Platform = {
   topology: 'static-pod',
-  stopEtcd: (m) => stop(m.manifest, parked(m), `${waitPort(clientHostPort(m), 'down')}\n${waitPort(peerHostPort(m), 'down')}`),
+  stopEtcd: (m) =>
+    stop(
+      m.manifest,
+      parked(m),
+      `${waitPort(clientHostPort(m), 'down')}\n${waitPort(peerHostPort(m), 'down')}`,
+    ),
   startEtcd: (m) => start(m.manifest, parked(m), waitPort(clientHostPort(m), 'up')),
-  etcdStopped: (m) => `[ ! -f ${shq(m.manifest)} ] && ! ss -Hltn | awk '{print $4}' | grep -qxF -e ${shq(clientHostPort(m))} -e ${shq(peerHostPort(m))}`,
+  etcdStopped: (m) =>
+    `[ ! -f ${shq(m.manifest)} ] && ! ss -Hltn | awk '{print $4}' | grep -qxF -e ${shq(clientHostPort(m))} -e ${shq(peerHostPort(m))}`,
   stopApiserver: (m) => stop(m.apiserverManifest, parked(m), waitPort(apiHostPort(m), 'down')),
   startApiserver: (m) => start(m.apiserverManifest, parked(m), 'true'),
   apiserverStopped: (m) => `[ ! -f ${shq(m.apiserverManifest)} ]`,
   setEtcdFlags: (m, stamp, flags) =>
-    [locate(m.manifest, parked(m)), keepOriginal(saved(m), stamp), editLive(m, editManifestFlags(flags, 'etcd'))].join('\n'),
+    [
+      locate(m.manifest, parked(m)),
+      keepOriginal(saved(m), stamp),
+      editLive(m, editManifestFlags(flags, 'etcd')),
+    ].join('\n'),
   setEtcdServers: (m, stamp, urls) =>
-    [locate(m.apiserverManifest, parked(m)), keepOriginal(saved(m), stamp), editManifestFlags({ 'etcd-servers': urls.join(',') }, 'kube-apiserver')].join('\n'),
-  noForceNewCluster: (m) => `for f in ${shq(m.manifest)} ${shq(`${parked(m)}/${m.manifest.split('/').pop() ?? 'etcd.yaml'}`)}; do [ -f "$f" ] && grep -q -- '--force-new-cluster' "$f" && { echo "$f still has --force-new-cluster" >&2; exit 1; }; done; echo "no --force-new-cluster flag"`,
+    [
+      locate(m.apiserverManifest, parked(m)),
+      keepOriginal(saved(m), stamp),
+      editManifestFlags({ 'etcd-servers': urls.join(',') }, 'kube-apiserver'),
+    ].join('\n'),
+  noForceNewCluster: (m) =>
+    `for f in ${shq(m.manifest)} ${shq(`${parked(m)}/${m.manifest.split('/').pop() ?? 'etcd.yaml'}`)}; do [ -f "$f" ] && grep -q -- '--force-new-cluster' "$f" && { echo "$f still has --force-new-cluster" >&2; exit 1; }; done; echo "no --force-new-cluster flag"`,
   backupConfig: (m, dir) => {
     const k8s = dirname(dirname(m.manifest));
     return `mkdir -p ${shq(dir)} && cp -a ${shq(`${k8s}/pki`)} ${shq(`${dir}/pki`)} && cp -a ${shq(dirname(m.manifest))} ${shq(`${dir}/manifests`)} && chmod -R go-rwx ${shq(dir)}`;

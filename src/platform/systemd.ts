@@ -13,7 +13,8 @@ const peerHostPort = (m: ResolvedMember) => new URL(m.peerURL).host;
 const saved = (m: ResolvedMember) => `${dirname(m.config)}/lifeboat-backup`;
 /** The API server, when the host runs one as a unit; hosts without it skip those steps. */
 const apiUnit = 'kube-apiserver';
-const ifApi = (cmd: string) => `if systemctl cat ${apiUnit} >/dev/null 2>&1; then ${cmd}; else echo "no ${apiUnit} unit on this host"; fi`;
+const ifApi = (cmd: string) =>
+  `if systemctl cat ${apiUnit} >/dev/null 2>&1; then ${cmd}; else echo "no ${apiUnit} unit on this host"; fi`;
 
 const FLAG_VARS: Record<string, string> = {
   name: 'ETCD_NAME',
@@ -26,8 +27,12 @@ const FLAG_VARS: Record<string, string> = {
 
 export const systemd: Platform = {
   topology: 'systemd',
-  stopEtcd: (m) => [`systemctl stop etcd`, waitPort(clientHostPort(m), 'down'), waitPort(peerHostPort(m), 'down')].join('\n'),
-  startEtcd: (m) => [`systemctl daemon-reload`, `systemctl start etcd`, waitPort(clientHostPort(m), 'up')].join('\n'),
+  stopEtcd: (m) =>
+    [`systemctl stop etcd`, waitPort(clientHostPort(m), 'down'), waitPort(peerHostPort(m), 'down')].join(
+      '\n',
+    ),
+  startEtcd: (m) =>
+    [`systemctl daemon-reload`, `systemctl start etcd`, waitPort(clientHostPort(m), 'up')].join('\n'),
   etcdStopped: () => `! systemctl is-active --quiet etcd`,
   stopApiserver: () => ifApi(`systemctl stop ${apiUnit}`),
   startApiserver: () => ifApi(`systemctl start ${apiUnit}`),

@@ -10,7 +10,9 @@ export function formatEvent(e: RunEvent): string | undefined {
     case 'run.resume':
       return `resumed by ${e.by} (from ${e.from})${e.acceptedChangedRunbook ? ' — runbook changed, accepted' : ''}`;
     case 'facts':
-      return Object.entries(e.summary).map(([m, s]) => `facts ${m}: ${s}`).join('\n');
+      return Object.entries(e.summary)
+        .map(([m, s]) => `facts ${m}: ${s}`)
+        .join('\n');
     case 'warning':
       return `WARNING ${e.message}`;
     case 'hostkey.accepted':
@@ -32,7 +34,9 @@ export function formatEvent(e: RunEvent): string | undefined {
     case 'cmd.start':
       return `  ${e.member}$ ${firstLine(e.command)}${e.command.includes('\n') ? ' …' : ''}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
     case 'cmd.end':
-      return e.exitCode === 0 ? undefined : `  ${e.member}: exit ${e.exitCode ?? e.signal ?? '?'}${e.timedOut ? ' (timed out)' : ''}: ${firstLine(e.tail.split('\n').slice(-1)[0] ?? '')}`;
+      return e.exitCode === 0
+        ? undefined
+        : `  ${e.member}: exit ${e.exitCode ?? e.signal ?? '?'}${e.timedOut ? ' (timed out)' : ''}: ${firstLine(e.tail.split('\n').slice(-1)[0] ?? '')}`;
     case 'verify':
       return `  ${e.member}: verify ${e.ok ? 'ok' : 'FAILED'} after ${e.attempts} attempt(s)`;
     case 'capture':

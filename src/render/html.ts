@@ -5,7 +5,11 @@ const inline = (s: string) =>
     .replace(/&lt;br&gt;/g, '<br>')
     .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
     .replace(/`([^`]+)`/g, '<code>$1</code>');
-const cells = (row: string) => row.replace(/^\||\|$/g, '').split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|'));
+const cells = (row: string) =>
+  row
+    .replace(/^\||\|$/g, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim().replace(/\\\|/g, '|'));
 
 export function markdownToHtml(md: string, title: string): string {
   const out: string[] = [];
@@ -23,7 +27,19 @@ export function markdownToHtml(md: string, title: string): string {
       while (i < lines.length && lines[i]!.startsWith('|')) rows.push(lines[i++]!);
       i--;
       const [head, , ...body] = rows;
-      out.push('<table>', `<tr>${cells(head ?? '').map((c) => `<th>${inline(c)}</th>`).join('')}</tr>`, ...body.map((r) => `<tr>${cells(r).map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`), '</table>');
+      out.push(
+        '<table>',
+        `<tr>${cells(head ?? '')
+          .map((c) => `<th>${inline(c)}</th>`)
+          .join('')}</tr>`,
+        ...body.map(
+          (r) =>
+            `<tr>${cells(r)
+              .map((c) => `<td>${inline(c)}</td>`)
+              .join('')}</tr>`,
+        ),
+        '</table>',
+      );
     } else if (/^#{1,3} /.test(l)) {
       const n = l.indexOf(' ');
       out.push(`<h${n}>${inline(l.slice(n + 1))}</h${n}>`);

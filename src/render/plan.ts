@@ -3,7 +3,11 @@ import type { Plan } from '../engine/plan.js';
 import { describeAction } from '../engine/runner.js';
 
 export function planText(p: Plan, redact: (s: string) => string = (s) => s): string {
-  const out: string[] = [`Plan: ${p.runbook} — ${p.title}`, `Cluster: ${p.cluster} (${p.topology})`, 'Tools:'];
+  const out: string[] = [
+    `Plan: ${p.runbook} — ${p.title}`,
+    `Cluster: ${p.cluster} (${p.topology})`,
+    'Tools:',
+  ];
   for (const [m, t] of Object.entries(p.tools)) out.push(`  ${m}: ${t}`);
   for (const w of p.warnings) out.push(`WARNING: ${w}`);
   out.push('');
@@ -14,18 +18,34 @@ export function planText(p: Plan, redact: (s: string) => string = (s) => s): str
       continue;
     }
     n++;
-    out.push(`${n}. ${item.stateId}: ${item.title}${item.destructive ? '   [DESTRUCTIVE — needs confirmation]' : ''}`);
-    out.push(`   targets: ${item.targets}; timeout ${Math.round(item.timeoutMs / 1000)}s${item.retries ? `; retries ${item.retries}` : ''}`);
+    out.push(
+      `${n}. ${item.stateId}: ${item.title}${item.destructive ? '   [DESTRUCTIVE — needs confirmation]' : ''}`,
+    );
+    out.push(
+      `   targets: ${item.targets}; timeout ${Math.round(item.timeoutMs / 1000)}s${item.retries ? `; retries ${item.retries}` : ''}`,
+    );
     if (item.changes) out.push(`   changes: ${item.changes}`);
     if (item.local) out.push(`   local: ${item.local}`);
     for (const h of item.hosts) {
       out.push(`   [${h.member}]`);
-      for (const a of h.actions) out.push(...redact(describeAction(a)).split('\n').map((l, i) => `${i ? '       ' : '     $ '}${l}`));
+      for (const a of h.actions)
+        out.push(
+          ...redact(describeAction(a))
+            .split('\n')
+            .map((l, i) => `${i ? '       ' : '     $ '}${l}`),
+        );
       if (h.check) out.push(`     already done if: ${redact(h.check).split('\n').join(' ; ')}`);
-      if (h.verify) out.push(`     verify${h.verify.waitMs ? ` (up to ${Math.round(h.verify.waitMs / 1000)}s)` : ''}: ${redact(h.verify.script).split('\n').join(' ; ')}`);
+      if (h.verify)
+        out.push(
+          `     verify${h.verify.waitMs ? ` (up to ${Math.round(h.verify.waitMs / 1000)}s)` : ''}: ${redact(h.verify.script).split('\n').join(' ; ')}`,
+        );
     }
     out.push('');
   }
-  out.push(p.outcome === 'refused' ? `Outcome: REFUSED — ${p.refusal ?? ''} (nothing would change)` : `Outcome: ${n} step(s); nothing has been changed (dry run).`);
+  out.push(
+    p.outcome === 'refused'
+      ? `Outcome: REFUSED — ${p.refusal ?? ''} (nothing would change)`
+      : `Outcome: ${n} step(s); nothing has been changed (dry run).`,
+  );
   return out.join('\n');
 }

@@ -26,10 +26,19 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
     for (const d of t.decisions) out.push(`- ${d.at} **${d.stateId}** → \`${d.branch}\`: ${d.why}`);
     out.push('');
   }
-  out.push('## Timeline', '', '| Step | Start (UTC) | Duration | Status | Hosts | Approved by | Retries |', '|---|---|---|---|---|---|---|');
+  out.push(
+    '## Timeline',
+    '',
+    '| Step | Start (UTC) | Duration | Status | Hosts | Approved by | Retries |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const s of t.steps) {
-    const hosts = Object.entries(s.hosts).map(([h, v]) => `${h}: ${v.status} ${secs(v.durationMs)}`).join('<br>');
-    out.push(`| ${cell(`${s.stateId}: ${s.title}`)} | ${s.start ?? ''} | ${secs(s.durationMs)} | ${s.status} | ${hosts} | ${cell(s.approvals.join('; '))} | ${s.retries || ''} |`);
+    const hosts = Object.entries(s.hosts)
+      .map(([h, v]) => `${h}: ${v.status} ${secs(v.durationMs)}`)
+      .join('<br>');
+    out.push(
+      `| ${cell(`${s.stateId}: ${s.title}`)} | ${s.start ?? ''} | ${secs(s.durationMs)} | ${s.status} | ${hosts} | ${cell(s.approvals.join('; '))} | ${s.retries || ''} |`,
+    );
   }
   out.push('');
   const failures = t.steps.filter((s) => s.error);
@@ -49,6 +58,15 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
     for (const w of t.warnings) out.push(`- ${w}`);
     out.push('');
   }
-  out.push('## Path taken', '', 'Green: states this run went through. Red border: destructive steps.', '', '```mermaid', diagram, '```', '');
+  out.push(
+    '## Path taken',
+    '',
+    'Green: states this run went through. Red border: destructive steps.',
+    '',
+    '```mermaid',
+    diagram,
+    '```',
+    '',
+  );
   return out.join('\n');
 }

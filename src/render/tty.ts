@@ -20,20 +20,35 @@ export function ttyRenderer(): { listener: Listener; idle: () => Promise<void> }
       const done = new Promise<void>((resolve, reject) => {
         current = { resolve, reject, skip: () => skip(), output: (s) => output(s) };
       });
-      const list = new Listr([
-        {
-          title: `${e.stateId}: ${e.title}${e.hosts.length ? ` [${e.hosts.join(', ')}]` : ''}`,
-          task: async (_ctx, task) => {
-            output = (s) => (task.output = s);
-            skip = () => task.skip();
-            await done;
+      const list = new Listr(
+        [
+          {
+            title: `${e.stateId}: ${e.title}${e.hosts.length ? ` [${e.hosts.join(', ')}]` : ''}`,
+            task: async (_ctx, task) => {
+              output = (s) => (task.output = s);
+              skip = () => task.skip();
+              await done;
+            },
           },
-        },
-      ], { exitOnError: true, rendererOptions: { collapseErrors: false } });
-      running = running.then(() => list.run()).then(() => undefined, () => undefined);
+        ],
+        { exitOnError: true, rendererOptions: { collapseErrors: false } },
+      );
+      running = running
+        .then(() => list.run())
+        .then(
+          () => undefined,
+          () => undefined,
+        );
       return;
     }
-    if (current && (e.type === 'cmd.start' || e.type === 'verify' || e.type === 'host.check' || e.type === 'host.end' || e.type === 'cmd.end')) {
+    if (
+      current &&
+      (e.type === 'cmd.start' ||
+        e.type === 'verify' ||
+        e.type === 'host.check' ||
+        e.type === 'host.end' ||
+        e.type === 'cmd.end')
+    ) {
       const line = formatEvent(e);
       if (line) current.output(line.trim());
       return;

@@ -32,7 +32,8 @@ export type HeadVisitor = (buf: Buffer, kOff: number, kLen: number, headLen: num
 
 const u64 = (b: Buffer, o: number): number => {
   const v = b.readBigUInt64LE(o);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new SnapshotError(`64-bit value ${v} at offset ${o} is out of range`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new SnapshotError(`64-bit value ${v} at offset ${o} is out of range`);
   return Number(v);
 };
 
@@ -51,9 +52,17 @@ function parseMeta(b: Buffer, slot: 0 | 1): BoltMeta | string {
   if (flags !== F_META) return 'page is not a meta page';
   if (fnv64a(m.subarray(0, 56)) !== m.readBigUInt64LE(56)) return 'meta checksum mismatch';
   const pageSize = m.readUInt32LE(8);
-  if (pageSize < 512 || pageSize > 1 << 20 || (pageSize & (pageSize - 1)) !== 0) return `bad page size ${pageSize}`;
+  if (pageSize < 512 || pageSize > 1 << 20 || (pageSize & (pageSize - 1)) !== 0)
+    return `bad page size ${pageSize}`;
   const fl = m.readBigUInt64LE(32);
-  return { slot, pageSize, root: u64(m, 16), freelist: fl === NO_FREELIST ? undefined : Number(fl), hwm: u64(m, 40), txid: u64(m, 48) };
+  return {
+    slot,
+    pageSize,
+    root: u64(m, 16),
+    freelist: fl === NO_FREELIST ? undefined : Number(fl),
+    hwm: u64(m, 40),
+    txid: u64(m, 48),
+  };
 }
 
 export class Bolt {
@@ -67,7 +76,10 @@ export class Bolt {
 
   /** Opens and picks the newer valid meta page; throws SnapshotError when the file is not a bbolt database. */
   static open(file: PageFile): Bolt {
-    if (file.size < 1024) throw new SnapshotError(file.size === 0 ? 'file is empty' : `file is only ${file.size} bytes: not an etcd snapshot`);
+    if (file.size < 1024)
+      throw new SnapshotError(
+        file.size === 0 ? 'file is empty' : `file is only ${file.size} bytes: not an etcd snapshot`,
+      );
     const m0 = parseMeta(file.read(0, Math.min(4096, file.size)), 0);
     const candidates: BoltMeta[] = [];
     if (typeof m0 !== 'string') candidates.push(m0);
@@ -80,26 +92,37 @@ export class Bolt {
     if (candidates.length === 0) {
       const first = file.read(0, Math.min(file.size, HEADER + 4));
       const magic = first.length >= HEADER + 4 ? first.readUInt32LE(HEADER) : 0;
-      throw new SnapshotError(magic === BOLT_MAGIC ? `both bbolt meta pages are damaged (${m0})` : 'not an etcd snapshot (no bbolt magic 0xED0CDAED)');
+      throw new SnapshotError(
+        magic === BOLT_MAGIC
+          ? `both bbolt meta pages are damaged (${m0})`
+          : 'not an etcd snapshot (no bbolt magic 0xED0CDAED)',
+      );
     }
     const meta = candidates.sort((a, b) => b.txid - a.txid)[0]!;
     const bolt = new Bolt(file, meta);
     const need = meta.hwm * meta.pageSize;
-    if (file.size < need) throw new SnapshotError(`truncated: the database needs ${need} bytes (${meta.hwm} pages) but the file has ${file.size}`);
+    if (file.size < need)
+      throw new SnapshotError(
+        `truncated: the database needs ${need} bytes (${meta.hwm} pages) but the file has ${file.size}`,
+      );
     return bolt;
   }
 
   /** A page with its overflow pages; the view is valid until the next read. */
   page(id: number, want?: number): { flags: number; count: number; overflow: number; buf: Buffer } {
     const ps = this.meta.pageSize;
-    if (!Number.isInteger(id) || id < 2 || id >= this.meta.hwm) throw new SnapshotError(`page id ${id} is outside the database (2..${this.meta.hwm - 1})`);
+    if (!Number.isInteger(id) || id < 2 || id >= this.meta.hwm)
+      throw new SnapshotError(`page id ${id} is outside the database (2..${this.meta.hwm - 1})`);
     let buf = this.file.read(id * ps, ps);
     const overflow = buf.readUInt32LE(12);
-    if (buf.readBigUInt64LE(0) !== BigInt(id)) throw new SnapshotError(`page ${id} has id ${buf.readBigUInt64LE(0)} in its header: corrupt`);
-    if (id + overflow >= this.meta.hwm) throw new SnapshotError(`page ${id} overflows past the end of the database`);
+    if (buf.readBigUInt64LE(0) !== BigInt(id))
+      throw new SnapshotError(`page ${id} has id ${buf.readBigUInt64LE(0)} in its header: corrupt`);
+    if (id + overflow >= this.meta.hwm)
+      throw new SnapshotError(`page ${id} overflows past the end of the database`);
     if (overflow > 0) buf = this.file.read(id * ps, (overflow + 1) * ps);
     const flags = buf.readUInt16LE(8);
-    if (want !== undefined && (flags & want) === 0) throw new SnapshotError(`page ${id} has flags 0x${flags.toString(16)}, expected a branch or leaf page`);
+    if (want !== undefined && (flags & want) === 0)
+      throw new SnapshotError(`page ${id} has flags 0x${flags.toString(16)}, expected a branch or leaf page`);
     return { flags, count: buf.readUInt16LE(10), overflow, buf };
   }
 
@@ -119,9 +142,12 @@ export class Bolt {
         this.leaf(p.buf, `page ${id}`, visit);
         continue;
       }
-      if (p.flags !== F_BRANCH) throw new SnapshotError(`page ${id} has flags 0x${p.flags.toString(16)}: corrupt`);
-      if (HEADER + p.count * ELEMENT > p.buf.length) throw new SnapshotError(`page ${id}: ${p.count} elements do not fit`);
-      for (let i = p.count - 1; i >= 0; i--) stack.push({ id: u64(p.buf, HEADER + i * ELEMENT + 8), depth: depth + 1 });
+      if (p.flags !== F_BRANCH)
+        throw new SnapshotError(`page ${id} has flags 0x${p.flags.toString(16)}: corrupt`);
+      if (HEADER + p.count * ELEMENT > p.buf.length)
+        throw new SnapshotError(`page ${id}: ${p.count} elements do not fit`);
+      for (let i = p.count - 1; i >= 0; i--)
+        stack.push({ id: u64(p.buf, HEADER + i * ELEMENT + 8), depth: depth + 1 });
     }
   }
 
@@ -147,13 +173,19 @@ export class Bolt {
       if (seen.has(id)) throw new SnapshotError(`page ${id} is referenced twice: corrupt tree`);
       if (depth > MAX_DEPTH) throw new SnapshotError('page tree is deeper than any real database: corrupt');
       seen.add(id);
-      if (!Number.isInteger(id) || id < 2 || id >= hwm) throw new SnapshotError(`page id ${id} is outside the database (2..${hwm - 1})`);
+      if (!Number.isInteger(id) || id < 2 || id >= hwm)
+        throw new SnapshotError(`page id ${id} is outside the database (2..${hwm - 1})`);
       this.file.readInto(id * ps, firstLen, first);
       let have = firstLen;
       const flags = first.readUInt16LE(8);
       const count = first.readUInt16LE(10);
       const overflow = first.readUInt32LE(12);
-      if (flags === F_LEAF && overflow > 0 && HEADER + count * ELEMENT > have && HEADER + count * ELEMENT <= ps) {
+      if (
+        flags === F_LEAF &&
+        overflow > 0 &&
+        HEADER + count * ELEMENT > have &&
+        HEADER + count * ELEMENT <= ps
+      ) {
         this.file.readInto(id * ps, ps, first);
         have = ps;
       }
@@ -162,7 +194,8 @@ export class Bolt {
         const p = this.page(id, F_BRANCH | F_LEAF);
         if (p.flags === F_LEAF) this.leafOffsets(p.buf, `page ${id}`, clip);
         else if (p.flags === F_BRANCH) {
-          if (HEADER + p.count * ELEMENT > p.buf.length) throw new SnapshotError(`page ${id}: ${p.count} elements do not fit`);
+          if (HEADER + p.count * ELEMENT > p.buf.length)
+            throw new SnapshotError(`page ${id}: ${p.count} elements do not fit`);
           for (let i = p.count - 1; i >= 0; i--) {
             ids.push(u64(p.buf, HEADER + i * ELEMENT + 8));
             depths.push(depth + 1);
@@ -170,7 +203,8 @@ export class Bolt {
         } else throw new SnapshotError(`page ${id} has flags 0x${p.flags.toString(16)}: corrupt`);
         continue;
       }
-      if (first.readUInt32LE(0) !== id % 4294967296 || first.readUInt32LE(4) !== Math.floor(id / 4294967296)) throw new SnapshotError(`page ${id} has another id in its header: corrupt`);
+      if (first.readUInt32LE(0) !== id % 4294967296 || first.readUInt32LE(4) !== Math.floor(id / 4294967296))
+        throw new SnapshotError(`page ${id} has another id in its header: corrupt`);
       if (id + overflow >= hwm) throw new SnapshotError(`page ${id} overflows past the end of the database`);
       const span = (overflow + 1) * ps;
       for (let i = 0; i < count; i++) {
@@ -178,7 +212,8 @@ export class Bolt {
         const kstart = e + first.readUInt32LE(e + 4);
         const ksize = first.readUInt32LE(e + 8);
         const vsize = first.readUInt32LE(e + 12);
-        if (kstart + ksize + vsize > span) throw new SnapshotError(`page ${id}: element ${i} runs past the page`);
+        if (kstart + ksize + vsize > span)
+          throw new SnapshotError(`page ${id}: element ${i} runs past the page`);
         const hl = vsize < headLen ? vsize : headLen;
         if (kstart + ksize + hl <= have) visit(first, kstart, ksize, hl, vsize);
         else {
@@ -199,22 +234,27 @@ export class Bolt {
   }
 
   private leaf(buf: Buffer, where: string, visit: LeafVisitor): void {
-    this.leafOffsets(buf, where, (b, ko, kl, vs, f) => visit(b.subarray(ko, ko + kl), b.subarray(ko + kl, ko + kl + vs), f));
+    this.leafOffsets(buf, where, (b, ko, kl, vs, f) =>
+      visit(b.subarray(ko, ko + kl), b.subarray(ko + kl, ko + kl + vs), f),
+    );
   }
 
   private leafOffsets(buf: Buffer, where: string, visit: OffsetVisitor): void {
     if (buf.length < HEADER) throw new SnapshotError(`${where}: too short`);
     const flags = buf.readUInt16LE(8);
     const count = buf.readUInt16LE(10);
-    if (flags !== F_LEAF) throw new SnapshotError(`${where}: expected a leaf page, flags 0x${flags.toString(16)}`);
-    if (HEADER + count * ELEMENT > buf.length) throw new SnapshotError(`${where}: ${count} elements do not fit`);
+    if (flags !== F_LEAF)
+      throw new SnapshotError(`${where}: expected a leaf page, flags 0x${flags.toString(16)}`);
+    if (HEADER + count * ELEMENT > buf.length)
+      throw new SnapshotError(`${where}: ${count} elements do not fit`);
     for (let i = 0; i < count; i++) {
       const e = HEADER + i * ELEMENT;
       const eflags = buf.readUInt32LE(e);
       const kstart = e + buf.readUInt32LE(e + 4);
       const ksize = buf.readUInt32LE(e + 8);
       const vsize = buf.readUInt32LE(e + 12);
-      if (kstart + ksize + vsize > buf.length) throw new SnapshotError(`${where}: element ${i} runs past the page`);
+      if (kstart + ksize + vsize > buf.length)
+        throw new SnapshotError(`${where}: element ${i} runs past the page`);
       visit(buf, kstart, ksize, vsize, eflags);
     }
   }
@@ -249,7 +289,8 @@ export class Bolt {
     mark(0, 1, 'meta');
     if (this.meta.freelist !== undefined) {
       const p = this.page(this.meta.freelist);
-      if (p.flags !== F_FREELIST) problems.push(`freelist page ${this.meta.freelist} has flags 0x${p.flags.toString(16)}`);
+      if (p.flags !== F_FREELIST)
+        problems.push(`freelist page ${this.meta.freelist} has flags 0x${p.flags.toString(16)}`);
       else {
         mark(this.meta.freelist, p.overflow, 'freelist');
         let idx = 0;
@@ -264,7 +305,8 @@ export class Bolt {
       this.walk(
         ref,
         (k, v, flags) => {
-          if (flags & BUCKET_LEAF) nested.push([`${name}/${k.toString('latin1')}`, this.bucketRef(Buffer.from(v))]);
+          if (flags & BUCKET_LEAF)
+            nested.push([`${name}/${k.toString('latin1')}`, this.bucketRef(Buffer.from(v))]);
         },
         (id, overflow) => mark(id, overflow, `bucket ${name || '(root)'}`),
       );
@@ -275,7 +317,10 @@ export class Bolt {
     if (this.meta.freelist !== undefined) {
       const missing: number[] = [];
       for (let i = 0; i < this.meta.hwm; i++) if (!owner.has(i)) missing.push(i);
-      if (missing.length > 0) problems.push(`${missing.length} page(s) neither reachable nor free (first: ${missing.slice(0, 5).join(', ')})`);
+      if (missing.length > 0)
+        problems.push(
+          `${missing.length} page(s) neither reachable nor free (first: ${missing.slice(0, 5).join(', ')})`,
+        );
     }
     return problems;
   }

@@ -15,7 +15,16 @@ const T: Uint32Array[] = [];
     T.push(t);
   }
 }
-const [T0, T1, T2, T3, T4, T5, T6, T7] = T as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+const [T0, T1, T2, T3, T4, T5, T6, T7] = T as [
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+];
 
 /** Streaming CRC-32C: feed update() in order, read value. */
 export class Crc32c {
@@ -26,7 +35,15 @@ export class Crc32c {
     const n8 = b.length - 8;
     for (; i <= n8; i += 8) {
       c ^= b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
-      c = T7[c & 0xff]! ^ T6[(c >>> 8) & 0xff]! ^ T5[(c >>> 16) & 0xff]! ^ T4[c >>> 24]! ^ T3[b[i + 4]!]! ^ T2[b[i + 5]!]! ^ T1[b[i + 6]!]! ^ T0[b[i + 7]!]!;
+      c =
+        T7[c & 0xff]! ^
+        T6[(c >>> 8) & 0xff]! ^
+        T5[(c >>> 16) & 0xff]! ^
+        T4[c >>> 24]! ^
+        T3[b[i + 4]!]! ^
+        T2[b[i + 5]!]! ^
+        T1[b[i + 6]!]! ^
+        T0[b[i + 7]!]!;
     }
     for (; i < b.length; i++) c = T0[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
     this.crc = c;

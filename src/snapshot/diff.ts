@@ -16,7 +16,11 @@ export interface DiffReport {
   unchanged: number;
 }
 
-export function diffStates(before: Map<string, LiveKey>, after: Map<string, LiveKey>, opts: { prefix?: string; exclude?: string[] } = {}): DiffReport {
+export function diffStates(
+  before: Map<string, LiveKey>,
+  after: Map<string, LiveKey>,
+  opts: { prefix?: string; exclude?: string[] } = {},
+): DiffReport {
   const r: DiffReport = { added: [], removed: [], changed: [], unchanged: 0 };
   const excluded = (key: string) => {
     const o = parseRegistryKey(key, opts.prefix);
@@ -33,7 +37,8 @@ export function diffStates(before: Map<string, LiveKey>, after: Map<string, Live
     else if (a.digest !== b.digest) r.changed.push(entry(key, b, a));
     else r.unchanged++;
   }
-  for (const [key, a] of after) if (!before.has(key) && !excluded(key)) r.added.push(entry(key, undefined, a));
+  for (const [key, a] of after)
+    if (!before.has(key) && !excluded(key)) r.added.push(entry(key, undefined, a));
   const byKey = (x: DiffEntry, y: DiffEntry) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
   r.added.sort(byKey);
   r.removed.sort(byKey);

@@ -34,14 +34,37 @@ export interface LocalEtcd {
 
 const b64 = (v: string | Uint8Array) => Buffer.from(v).toString('base64');
 
-export async function startLocalEtcd(opts: { etcd?: string; etcdctl?: string; quotaBytes?: number; timeoutMs?: number } = {}): Promise<LocalEtcd> {
+export async function startLocalEtcd(
+  opts: { etcd?: string; etcdctl?: string; quotaBytes?: number; timeoutMs?: number } = {},
+): Promise<LocalEtcd> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-etcd-'));
   const [cport, pport] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${cport}`;
   const peer = `http://127.0.0.1:${pport}`;
   const child: ChildProcess = spawn(
     opts.etcd ?? '/usr/bin/etcd',
-    ['--name', 'lb', '--data-dir', join(dir, 'data'), '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `lb=${peer}`, '--quota-backend-bytes', String(opts.quotaBytes ?? 2 ** 31), '--log-level', 'error', '--logger', 'zap'],
+    [
+      '--name',
+      'lb',
+      '--data-dir',
+      join(dir, 'data'),
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `lb=${peer}`,
+      '--quota-backend-bytes',
+      String(opts.quotaBytes ?? 2 ** 31),
+      '--log-level',
+      'error',
+      '--logger',
+      'zap',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -83,10 +106,20 @@ export async function startLocalEtcd(opts: { etcd?: string; etcdctl?: string; qu
     endpoint,
     pid,
     put: async (key, value) => void (await call('/v3/kv/put', { key: b64(key), value: b64(value) })),
-    putMany: async (kvs) => void (await call('/v3/kv/txn', { success: kvs.map(([k, v]) => ({ request_put: { key: b64(k), value: b64(v) } })) })),
+    putMany: async (kvs) =>
+      void (await call('/v3/kv/txn', {
+        success: kvs.map(([k, v]) => ({ request_put: { key: b64(k), value: b64(v) } })),
+      })),
     del: async (key) => void (await call('/v3/kv/deleterange', { key: b64(key) })),
     compact: async (rev) => void (await call('/v3/kv/compaction', { revision: String(rev), physical: true })),
-    etcdctl: async (...args) => (await run(opts.etcdctl ?? '/usr/bin/etcdctl', [`--endpoints=${endpoint}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 1 << 28, encoding: 'utf8' })).stdout,
+    etcdctl: async (...args) =>
+      (
+        await run(opts.etcdctl ?? '/usr/bin/etcdctl', [`--endpoints=${endpoint}`, ...args], {
+          env: { ...process.env, ETCDCTL_API: '3' },
+          maxBuffer: 1 << 28,
+          encoding: 'utf8',
+        })
+      ).stdout,
     stop,
   };
 }

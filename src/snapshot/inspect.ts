@@ -50,7 +50,11 @@ function fullScan(s: Snapshot, crc: Crc32c | undefined): KeyScan {
 }
 
 /** Counts the other buckets (small) and feeds the hash in bucket order; `key` gets the given scan. */
-function report(s: Snapshot, opts: InspectOptions, keyScan: (crc: Crc32c | undefined) => KeyScan): InspectReport {
+function report(
+  s: Snapshot,
+  opts: InspectOptions,
+  keyScan: (crc: Crc32c | undefined) => KeyScan,
+): InspectReport {
   const crc = opts.hash === true ? new Crc32c() : undefined;
   const buckets: Record<string, number> = {};
   let scan: KeyScan | undefined;
@@ -111,7 +115,9 @@ function report(s: Snapshot, opts: InspectOptions, keyScan: (crc: Crc32c | undef
 }
 
 export function inspect(s: Snapshot, opts: InspectOptions = {}): InspectReport {
-  return report(s, opts, (crc) => (crc ? fullScan(s, crc) : s.guard(() => scanKeys(s.bolt, s.bucketRef('key')!))));
+  return report(s, opts, (crc) =>
+    crc ? fullScan(s, crc) : s.guard(() => scanKeys(s.bolt, s.bucketRef('key')!)),
+  );
 }
 
 const PARALLEL_MIN_PAGES = 65_536; // 256 MiB at 4 KiB pages: below that a worker's start-up costs more than it saves
@@ -120,21 +126,34 @@ const PARALLEL_MIN_PAGES = 65_536; // 256 MiB at 4 KiB pages: below that a worke
 export async function inspectParallel(s: Snapshot, opts: InspectOptions = {}): Promise<InspectReport> {
   const workerUrl = new URL('./keyscan-worker.js', import.meta.url);
   const ref = s.bucketRef('key');
-  if (opts.hash || !ref || ref.inline || s.bolt.meta.hwm < PARALLEL_MIN_PAGES || !import.meta.url.endsWith('.js')) return inspect(s, opts);
+  if (
+    opts.hash ||
+    !ref ||
+    ref.inline ||
+    s.bolt.meta.hwm < PARALLEL_MIN_PAGES ||
+    !import.meta.url.endsWith('.js')
+  )
+    return inspect(s, opts);
   const children = s.guard(() => s.bolt.rootChildren(ref));
   if (children.length < 2) return inspect(s, opts);
   // Subtree groups claimed from a shared counter by this thread and a worker: neither waits for the other.
   const n = Math.min(children.length, 32);
-  const groups = Array.from({ length: n }, (_, g) => children.slice(Math.floor((g * children.length) / n), Math.floor(((g + 1) * children.length) / n)));
+  const groups = Array.from({ length: n }, (_, g) =>
+    children.slice(Math.floor((g * children.length) / n), Math.floor(((g + 1) * children.length) / n)),
+  );
   const counter = new SharedArrayBuffer(4);
   const worker = new Worker(workerUrl, { workerData: { path: s.path, root: ref.root, groups, counter } });
   const theirs = new Promise<[number, KeyScan][]>((resolve, reject) => {
-    worker.once('message', (m: { ok: boolean; scans?: [number, KeyScan][]; message?: string }) => (m.ok ? resolve(m.scans!) : reject(new SnapshotError(m.message ?? 'worker failed'))));
+    worker.once('message', (m: { ok: boolean; scans?: [number, KeyScan][]; message?: string }) =>
+      m.ok ? resolve(m.scans!) : reject(new SnapshotError(m.message ?? 'worker failed')),
+    );
     worker.once('error', reject);
   });
   try {
     const mine = s.guard(() => claimScans(s.bolt, ref, groups, new Int32Array(counter)));
-    const all = [...mine, ...(await theirs.catch((err: unknown) => Promise.reject(wrap(s.path, err))))].sort((a, b) => a[0] - b[0]);
+    const all = [...mine, ...(await theirs.catch((err: unknown) => Promise.reject(wrap(s.path, err))))].sort(
+      (a, b) => a[0] - b[0],
+    );
     if (all.length !== n) throw wrap(s.path, new SnapshotError('parallel scan lost a part'));
     return report(s, opts, () => all.map(([, scan]) => scan).reduce((a, b) => mergeScans(a, b)));
   } finally {
@@ -142,4 +161,5 @@ export async function inspectParallel(s: Snapshot, opts: InspectOptions = {}): P
   }
 }
 
-const sortByCount = (r: Map<string, number>) => Object.fromEntries([...r].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+const sortByCount = (r: Map<string, number>) =>
+  Object.fromEntries([...r].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));

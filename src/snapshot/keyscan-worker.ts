@@ -4,7 +4,12 @@ import { Bolt } from './bolt.js';
 import { claimScans } from './keyscan.js';
 import { PageFile } from './pagefile.js';
 
-const { path, root, groups, counter } = workerData as { path: string; root: number; groups: number[][]; counter: SharedArrayBuffer };
+const { path, root, groups, counter } = workerData as {
+  path: string;
+  root: number;
+  groups: number[][];
+  counter: SharedArrayBuffer;
+};
 const file = new PageFile(path);
 try {
   const bolt = Bolt.open(file);

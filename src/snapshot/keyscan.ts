@@ -19,7 +19,8 @@ export function scanKeys(bolt: Bolt, ref: BucketRef, roots?: number[]): KeyScan 
     ref,
     (b, ko, kl, hl, vsize) => {
       r.entries++;
-      if ((kl !== 17 && kl !== 18) || b[ko + 8] !== 0x5f) throw new SnapshotError(`key bucket entry with a ${kl}-byte key is not a revision`);
+      if ((kl !== 17 && kl !== 18) || b[ko + 8] !== 0x5f)
+        throw new SnapshotError(`key bucket entry with a ${kl}-byte key is not a revision`);
       r.revision = revisionMain(b, ko);
       const vo = ko + kl;
       let key: string;
@@ -43,12 +44,24 @@ export function scanKeys(bolt: Bolt, ref: BucketRef, roots?: number[]): KeyScan 
 /** Applies a later scan on top of an earlier one (scans of consecutive revision ranges). */
 export function mergeScans(a: KeyScan, b: KeyScan): KeyScan {
   for (const [k, live] of b.final) a.final.set(k, live);
-  return { entries: a.entries + b.entries, revision: b.entries > 0 ? b.revision : a.revision, tombstones: a.tombstones + b.tombstones, final: a.final, unresolved: a.unresolved || b.unresolved };
+  return {
+    entries: a.entries + b.entries,
+    revision: b.entries > 0 ? b.revision : a.revision,
+    tombstones: a.tombstones + b.tombstones,
+    final: a.final,
+    unresolved: a.unresolved || b.unresolved,
+  };
 }
 
 /** Scans groups of subtrees, claiming each from a shared counter (work sharing with another thread). */
-export function claimScans(bolt: Bolt, ref: BucketRef, groups: number[][], counter: Int32Array): [number, KeyScan][] {
+export function claimScans(
+  bolt: Bolt,
+  ref: BucketRef,
+  groups: number[][],
+  counter: Int32Array,
+): [number, KeyScan][] {
   const out: [number, KeyScan][] = [];
-  for (let i = Atomics.add(counter, 0, 1); i < groups.length; i = Atomics.add(counter, 0, 1)) out.push([i, scanKeys(bolt, ref, groups[i])]);
+  for (let i = Atomics.add(counter, 0, 1); i < groups.length; i = Atomics.add(counter, 0, 1))
+    out.push([i, scanKeys(bolt, ref, groups[i])]);
   return out;
 }

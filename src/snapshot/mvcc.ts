@@ -10,13 +10,19 @@ export interface Revision {
 
 /** 8-byte big-endian main, '_', 8-byte big-endian sub, then 't' for a tombstone. */
 export function parseRevision(k: Buffer): Revision {
-  if ((k.length !== 17 && k.length !== 18) || k[8] !== 0x5f) throw new SnapshotError(`key bucket entry with a ${k.length}-byte key is not a revision`);
+  if ((k.length !== 17 && k.length !== 18) || k[8] !== 0x5f)
+    throw new SnapshotError(`key bucket entry with a ${k.length}-byte key is not a revision`);
   if (k.length === 18 && k[17] !== 0x74) throw new SnapshotError('revision key has an unknown marker byte');
-  return { main: Number(k.readBigUInt64BE(0)), sub: Number(k.readBigUInt64BE(9)), tombstone: k.length === 18 };
+  return {
+    main: Number(k.readBigUInt64BE(0)),
+    sub: Number(k.readBigUInt64BE(9)),
+    tombstone: k.length === 18,
+  };
 }
 
 /** Fast path for counting: main revision without BigInt. */
-export const revisionMain = (b: Buffer, off = 0): number => b.readUInt32BE(off) * 4294967296 + b.readUInt32BE(off + 4);
+export const revisionMain = (b: Buffer, off = 0): number =>
+  b.readUInt32BE(off) * 4294967296 + b.readUInt32BE(off + 4);
 
 /** Where the key field of an mvccpb.KeyValue at b[off..end) ends (etcd writes key first); its start is keyFieldStart. -1 if not there. */
 export function keyFieldEnd(b: Buffer, off: number, end: number): number {
@@ -49,7 +55,15 @@ export interface KeyValue {
 
 /** Decodes mvccpb.KeyValue {key=1, create_revision=2, mod_revision=3, version=4, value=5, lease=6}. */
 export function parseKeyValue(b: Buffer): KeyValue {
-  const kv: KeyValue = { key: b.subarray(0, 0), createRevision: 0, modRevision: 0, version: 0, lease: 0, valueStart: 0, valueEnd: 0 };
+  const kv: KeyValue = {
+    key: b.subarray(0, 0),
+    createRevision: 0,
+    modRevision: 0,
+    version: 0,
+    lease: 0,
+    valueStart: 0,
+    valueEnd: 0,
+  };
   const r = new Reader(b);
   try {
     while (!r.done()) {

@@ -24,7 +24,10 @@ export class PageFile {
 
   /** `len` bytes at `off`; the view may share memory with the cache, so use it before the next read. */
   read(off: number, len: number): Buffer {
-    if (off < 0 || len < 0 || off + len > this.size) throw new SnapshotError(`read of ${len} bytes at offset ${off} runs past the end of the file (${this.size} bytes): truncated`);
+    if (off < 0 || len < 0 || off + len > this.size)
+      throw new SnapshotError(
+        `read of ${len} bytes at offset ${off} runs past the end of the file (${this.size} bytes): truncated`,
+      );
     const first = Math.floor(off / CHUNK);
     if (Math.floor((off + len - 1) / CHUNK) === first && len > 0) {
       const c = this.chunk(first);
@@ -42,7 +45,10 @@ export class PageFile {
 
   /** Reads straight into the start of `into` (no cache, no allocation): for scattered small reads. */
   readInto(off: number, len: number, into: Buffer): void {
-    if (off < 0 || len < 0 || off + len > this.size) throw new SnapshotError(`read of ${len} bytes at offset ${off} runs past the end of the file (${this.size} bytes): truncated`);
+    if (off < 0 || len < 0 || off + len > this.size)
+      throw new SnapshotError(
+        `read of ${len} bytes at offset ${off} runs past the end of the file (${this.size} bytes): truncated`,
+      );
     let done = 0;
     while (done < len) {
       const n = readSync(this.fd, into, done, len - done, off + done);
@@ -60,7 +66,10 @@ export class PageFile {
     }
     const len = Math.min(CHUNK, this.size - i * CHUNK);
     // Reuse the evicted chunk's memory: fresh 1 MiB buffers cost a page fault per 4 KiB.
-    const b = this.spare && this.spare.length >= len ? this.spare.subarray(0, len) : Buffer.allocUnsafe(CHUNK).subarray(0, len);
+    const b =
+      this.spare && this.spare.length >= len
+        ? this.spare.subarray(0, len)
+        : Buffer.allocUnsafe(CHUNK).subarray(0, len);
     this.spare = undefined;
     let done = 0;
     while (done < len) {

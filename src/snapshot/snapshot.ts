@@ -2,7 +2,14 @@
 import { createHash } from 'node:crypto';
 import { badInput, LifeboatError } from '../core/errors.js';
 import { Bolt, type BucketRef } from './bolt.js';
-import { parseKeyValue, parseMetaBucket, parseRevision, type EtcdMeta, type KeyValue, type Revision } from './mvcc.js';
+import {
+  parseKeyValue,
+  parseMetaBucket,
+  parseRevision,
+  type EtcdMeta,
+  type KeyValue,
+  type Revision,
+} from './mvcc.js';
 import { PageFile, SnapshotError } from './pagefile.js';
 
 export const HASH_LEN = 32;
@@ -43,13 +50,24 @@ export class Snapshot {
       file = new PageFile(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-      throw badInput(`${path}: ${why}`, 'give the path of a file made by `etcdctl snapshot save` or a member/snap/db copy');
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : code === 'EACCES'
+              ? 'permission denied'
+              : (err as Error).message;
+      throw badInput(
+        `${path}: ${why}`,
+        'give the path of a file made by `etcdctl snapshot save` or a member/snap/db copy',
+      );
     }
     try {
       const bolt = Bolt.open(file);
       const buckets = bolt.buckets();
-      if (!buckets.has('key')) throw new SnapshotError('bbolt database has no "key" bucket: not an etcd v3 data file');
+      if (!buckets.has('key'))
+        throw new SnapshotError('bbolt database has no "key" bucket: not an etcd v3 data file');
       // `snapshot save` appends a sha256 of the db; the db itself is a multiple of 512 bytes.
       return new Snapshot(path, file, bolt, file.size % 512 === HASH_LEN, buckets);
     } catch (err) {
@@ -121,7 +139,13 @@ export class Snapshot {
         out.delete(key);
         return;
       }
-      const live: LiveKey = { key, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease };
+      const live: LiveKey = {
+        key,
+        createRevision: kv.createRevision,
+        modRevision: kv.modRevision,
+        version: kv.version,
+        lease: kv.lease,
+      };
       const value = entry.subarray(kv.valueStart, kv.valueEnd);
       if (opts.values) live.value = Buffer.from(value);
       if (opts.digests) live.digest = createHash('sha1').update(value).digest('base64');
@@ -142,8 +166,16 @@ function startsWith(b: Buffer, p: Buffer): boolean {
 
 export function wrap(path: string, err: unknown): LifeboatError {
   if (err instanceof LifeboatError) return err;
-  if (err instanceof SnapshotError) return badInput(`${path}: ${err.message}`, 'check the file was copied completely; take a fresh `etcdctl snapshot save` if it is damaged');
+  if (err instanceof SnapshotError)
+    return badInput(
+      `${path}: ${err.message}`,
+      'check the file was copied completely; take a fresh `etcdctl snapshot save` if it is damaged',
+    );
   const e = err as NodeJS.ErrnoException;
-  if (e && typeof e.code === 'string') return badInput(`${path}: ${e.message}`, 'check the path and permissions');
-  return badInput(`${path}: cannot read it as an etcd snapshot (${(err as Error)?.message ?? String(err)})`, 'take a fresh `etcdctl snapshot save`');
+  if (e && typeof e.code === 'string')
+    return badInput(`${path}: ${e.message}`, 'check the path and permissions');
+  return badInput(
+    `${path}: cannot read it as an etcd snapshot (${(err as Error)?.message ?? String(err)})`,
+    'take a fresh `etcdctl snapshot save`',
+  );
 }

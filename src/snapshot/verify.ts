@@ -20,7 +20,7 @@ export interface VerifyReport {
 function sha256Of(s: Snapshot, len: number): Buffer {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(4 << 20);
-  for (let off = 0; off < len; ) {
+  for (let off = 0; off < len;) {
     const n = readSync(s.file.fd, buf, 0, Math.min(buf.length, len - off), off);
     if (n === 0) break;
     h.update(buf.subarray(0, n));
@@ -30,7 +30,16 @@ function sha256Of(s: Snapshot, len: number): Buffer {
 }
 
 export function verify(s: Snapshot): VerifyReport {
-  const r: VerifyReport = { file: s.path, fileSize: s.file.size, dbSize: s.dbSize, sha256: 'absent', problems: [], revision: 0, revisions: 0, ok: true };
+  const r: VerifyReport = {
+    file: s.path,
+    fileSize: s.file.size,
+    dbSize: s.dbSize,
+    sha256: 'absent',
+    problems: [],
+    revision: 0,
+    revisions: 0,
+    ok: true,
+  };
   if (s.hasHash) {
     const expected = s.file.read(s.dbSize, HASH_LEN).toString('hex');
     const actual = sha256Of(s, s.dbSize).toString('hex');
@@ -43,7 +52,8 @@ export function verify(s: Snapshot): VerifyReport {
     s.bolt.walk(s.bucketRef('key')!, (k, v) => {
       const rev = parseRevision(k);
       const kv = parseKeyValue(v);
-      if (!rev.tombstone && kv.modRevision !== rev.main) r.problems.push(`revision ${rev.main}: record says mod_revision ${kv.modRevision}`);
+      if (!rev.tombstone && kv.modRevision !== rev.main)
+        r.problems.push(`revision ${rev.main}: record says mod_revision ${kv.modRevision}`);
       r.revision = rev.main;
       r.revisions++;
     }),

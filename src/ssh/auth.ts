@@ -23,7 +23,11 @@ async function loadKey(file: string): Promise<Buffer | undefined | { problem: st
   }
   const parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error) {
-    return { problem: /encrypted|passphrase/i.test(parsed.message) ? `identity file ${file} is passphrase-protected` : `identity file ${file} is not a usable private key: ${parsed.message}` };
+    return {
+      problem: /encrypted|passphrase/i.test(parsed.message)
+        ? `identity file ${file} is passphrase-protected`
+        : `identity file ${file} is not a usable private key: ${parsed.message}`,
+    };
   }
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || !key.isPrivateKey()) return { problem: `identity file ${file} holds no private key` };
@@ -34,7 +38,8 @@ export async function authMethods(hop: Hop, agentSocket: string | undefined): Pr
   const methods: Method[] = [];
   const problems: string[] = [];
   const username = hop.user;
-  const files = hop.identityFiles.length > 0 ? hop.identityFiles : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k));
+  const files =
+    hop.identityFiles.length > 0 ? hop.identityFiles : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k));
   for (const file of files) {
     const got = await loadKey(file);
     if (got === undefined) {
@@ -46,7 +51,8 @@ export async function authMethods(hop: Hop, agentSocket: string | undefined): Pr
     }
   }
   // An encrypted key is fine when the agent holds it; without an agent it is a clear refusal.
-  if (agentSocket !== undefined && agentSocket !== '') methods.push({ type: 'agent', username, agent: agentSocket });
+  if (agentSocket !== undefined && agentSocket !== '')
+    methods.push({ type: 'agent', username, agent: agentSocket });
   const fatal = problems.filter((p) => !/passphrase-protected/.test(p) || agentSocket === undefined);
   if (hop.identityExplicit && fatal.length > 0 && methods.every((m) => m.type !== 'publickey')) {
     throw new LifeboatError('input', `${fatal.join('; ')} (for ${hopLabel(hop)})`, {
@@ -57,10 +63,14 @@ export async function authMethods(hop: Hop, agentSocket: string | undefined): Pr
     });
   }
   if (methods.length === 0) {
-    throw new LifeboatError('input', `no SSH credentials for ${hopLabel(hop)}${problems.length ? `: ${problems.join('; ')}` : ''}`, {
-      host: hop.host,
-      hint: 'set ssh.identityFile in the inventory, or start ssh-agent with the key loaded (SSH_AUTH_SOCK)',
-    });
+    throw new LifeboatError(
+      'input',
+      `no SSH credentials for ${hopLabel(hop)}${problems.length ? `: ${problems.join('; ')}` : ''}`,
+      {
+        host: hop.host,
+        hint: 'set ssh.identityFile in the inventory, or start ssh-agent with the key loaded (SSH_AUTH_SOCK)',
+      },
+    );
   }
   return methods;
 }

@@ -61,7 +61,10 @@ export function parseSshConfig(text: string): SshConfigBlock[] {
 }
 
 /** Expands `~` and the tokens OpenSSH allows in paths that Lifeboat can know. */
-export function expandPath(value: string, ctx: { host: string; user: string; port: number; alias: string }): string {
+export function expandPath(
+  value: string,
+  ctx: { host: string; user: string; port: number; alias: string },
+): string {
   const home = homedir();
   let v = value.startsWith('~/') || value === '~' ? home + value.slice(1) : value;
   v = v.replace(/%([%dhprun])/g, (_m, t: string) => {
@@ -112,7 +115,13 @@ export function resolveHostConfig(blocks: readonly SshConfigBlock[], alias: stri
           break;
         }
         case 'proxyjump':
-          out.proxyJump = value.toLowerCase() === 'none' ? [] : value.split(',').map((s) => s.trim()).filter(Boolean);
+          out.proxyJump =
+            value.toLowerCase() === 'none'
+              ? []
+              : value
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean);
           break;
         case 'userknownhostsfile': {
           const first = args[0];

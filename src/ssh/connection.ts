@@ -123,18 +123,27 @@ export class HostConnection {
       jump.forwardOut('127.0.0.1', 0, to.host, to.port, (err, stream) => {
         if (err) {
           reject(
-            new LifeboatError('unreachable', `jump host ${hopLabel(jumpHop)} cannot reach ${knownHostsName(to.host, to.port)}: ${err.message}`, {
-              host: knownHostsName(to.host, to.port),
-              cause: err,
-              hint: 'check the address and port from the jump host, and that its sshd allows TCP forwarding',
-            }),
+            new LifeboatError(
+              'unreachable',
+              `jump host ${hopLabel(jumpHop)} cannot reach ${knownHostsName(to.host, to.port)}: ${err.message}`,
+              {
+                host: knownHostsName(to.host, to.port),
+                cause: err,
+                hint: 'check the address and port from the jump host, and that its sshd allows TCP forwarding',
+              },
+            ),
           );
         } else resolve(stream);
       });
     });
   }
 
-  private async connectHop(hop: Hop, sock: Duplex | undefined, via: string, isJump: boolean): Promise<Client> {
+  private async connectHop(
+    hop: Hop,
+    sock: Duplex | undefined,
+    via: string,
+    isJump: boolean,
+  ): Promise<Client> {
     const entries = await readKnownHosts(hop.knownHostsFile);
     const methods = await authMethods(hop, this.opts.agentSocket);
     const client = new Client();
@@ -143,7 +152,8 @@ export class HostConnection {
       verifyHostKey(hop, entries, key, this.opts).then(
         () => verify(true),
         (e: unknown) => {
-          hostKeyError = e instanceof LifeboatError ? e : new LifeboatError('hostkey', String(e), { host: hop.host });
+          hostKeyError =
+            e instanceof LifeboatError ? e : new LifeboatError('hostkey', String(e), { host: hop.host });
           verify(false);
         },
       );
@@ -156,7 +166,11 @@ export class HostConnection {
       keepaliveInterval: this.opts.keepaliveIntervalMs,
       keepaliveCountMax: this.opts.keepaliveCountMax,
       // Ask first for key types known_hosts records, so a known host is checked against its own key type.
-      algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(entries, hop.host, hop.port)) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
+      algorithms: {
+        serverHostKey: hostKeyAlgorithms(knownKeyTypes(entries, hop.host, hop.port)) as NonNullable<
+          ConnectConfig['algorithms']
+        >['serverHostKey'],
+      },
       authHandler: methods,
       hostVerifier,
       ...(sock === undefined ? {} : { sock }),
@@ -176,7 +190,9 @@ export class HostConnection {
         resolve(client);
       });
       client.on('error', fail);
-      client.on('close', () => fail(new Error(`connection closed during the handshake${isJump ? ' (jump host)' : ''}`)));
+      client.on('close', () =>
+        fail(new Error(`connection closed during the handshake${isJump ? ' (jump host)' : ''}`)),
+      );
       client.connect(config);
       // Small request/response packets: without this, Nagle plus delayed ACKs adds ~40 ms per command.
       client.setNoDelay(true);
@@ -198,10 +214,22 @@ export class HostConnection {
 export const earlyExit = new WeakMap<ClientChannel, { code: number | null; signal: string | undefined }>();
 
 /** Opens an exec channel; a refused open (the command never started) is tried again, since sshd frees session slots late. */
-export function openExec(s: Session, host: string, command: string, displayCommand: string, attempt = 0): Promise<ClientChannel> {
+export function openExec(
+  s: Session,
+  host: string,
+  command: string,
+  displayCommand: string,
+  attempt = 0,
+): Promise<ClientChannel> {
   return new Promise<ClientChannel>((resolve, reject) => {
     if (s.lost) {
-      reject(new LifeboatError('unreachable', `connection to ${host} lost before a command could start`, { host, command: displayCommand, cause: s.lost }));
+      reject(
+        new LifeboatError('unreachable', `connection to ${host} lost before a command could start`, {
+          host,
+          command: displayCommand,
+          cause: s.lost,
+        }),
+      );
       return;
     }
     s.client.exec(command, (err, ch) => {
@@ -210,11 +238,24 @@ export function openExec(s: Session, host: string, command: string, displayComma
         ch.on('exit', (code: number | null, signal?: string) => earlyExit.set(ch, { code, signal }));
         return resolve(ch);
       }
-      if (attempt < 5 && !s.lost && /open failure|CHANNEL_OPEN/i.test(`${err.message} ${(err as { reason?: unknown }).reason ?? ''}`)) {
-        setTimeout(() => openExec(s, host, command, displayCommand, attempt + 1).then(resolve, reject), 50 << attempt);
+      if (
+        attempt < 5 &&
+        !s.lost &&
+        /open failure|CHANNEL_OPEN/i.test(`${err.message} ${(err as { reason?: unknown }).reason ?? ''}`)
+      ) {
+        setTimeout(
+          () => openExec(s, host, command, displayCommand, attempt + 1).then(resolve, reject),
+          50 << attempt,
+        );
         return;
       }
-      reject(new LifeboatError('unreachable', `cannot start a command on ${host}: ${err.message}`, { host, command: displayCommand, cause: err }));
+      reject(
+        new LifeboatError('unreachable', `cannot start a command on ${host}: ${err.message}`, {
+          host,
+          command: displayCommand,
+          cause: err,
+        }),
+      );
     });
   });
 }
@@ -222,7 +263,13 @@ export function openExec(s: Session, host: string, command: string, displayComma
 export function openSftp(s: Session, host: string): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => {
     s.client.sftp((err, sftp) => {
-      if (err) reject(new LifeboatError('unreachable', `cannot open SFTP on ${host}: ${err.message}`, { host, cause: err }));
+      if (err)
+        reject(
+          new LifeboatError('unreachable', `cannot open SFTP on ${host}: ${err.message}`, {
+            host,
+            cause: err,
+          }),
+        );
       else resolve(sftp);
     });
   });

@@ -34,7 +34,12 @@ export interface RunMeta {
   sudo: boolean;
 }
 
-export function runCommand(s: Session, command: string, opts: ExecOptions, meta: RunMeta): Promise<ExecResult> {
+export function runCommand(
+  s: Session,
+  command: string,
+  opts: ExecOptions,
+  meta: RunMeta,
+): Promise<ExecResult> {
   const started = performance.now();
   return openExec(s, meta.host, remoteCommandLine(command, meta.sudo), command).then(
     (ch) =>
@@ -65,12 +70,16 @@ export function runCommand(s: Session, command: string, opts: ExecOptions, meta:
         const onLost = (cause: Error) =>
           finish(() =>
             reject(
-              new LifeboatError('unreachable', `connection to ${meta.host} lost while a command was running`, {
-                host: meta.host,
-                command,
-                cause,
-                hint: 'the command may or may not have completed on the host: check it, then resume',
-              }),
+              new LifeboatError(
+                'unreachable',
+                `connection to ${meta.host} lost while a command was running`,
+                {
+                  host: meta.host,
+                  command,
+                  cause,
+                  hint: 'the command may or may not have completed on the host: check it, then resume',
+                },
+              ),
             ),
           );
         s.watchers.add(onLost);
@@ -161,16 +170,13 @@ export function runCommand(s: Session, command: string, opts: ExecOptions, meta:
               closeNow();
               return;
             }
-            openExec(s, meta.host, killGroupCommand(pid, meta.sudo), 'kill timed-out command').then(
-              (k) => {
-                k.on('close', closeNow);
-                k.on('error', () => undefined);
-                k.resume();
-                k.stderr.resume();
-                k.end();
-              },
-              closeNow,
-            );
+            openExec(s, meta.host, killGroupCommand(pid, meta.sudo), 'kill timed-out command').then((k) => {
+              k.on('close', closeNow);
+              k.on('error', () => undefined);
+              k.resume();
+              k.stderr.resume();
+              k.end();
+            }, closeNow);
           }, opts.timeoutMs);
         }
 

@@ -47,14 +47,24 @@ export class SshExecutor implements Executor {
     const have = this.conns.get(member);
     if (have) return have;
     const m = this.inventory.members.find((x) => x.name === member);
-    if (!m) throw new LifeboatError('input', `no member named ${member} in the inventory of ${this.inventory.cluster}`);
+    if (!m)
+      throw new LifeboatError(
+        'input',
+        `no member named ${member} in the inventory of ${this.inventory.cluster}`,
+      );
     const file = this.options.sshConfigFile ?? join(homedir(), '.ssh', 'config');
-    this.config ??= file === false
-      ? Promise.resolve([])
-      : loadSshConfig(file).catch((e: unknown) => {
-          throw new LifeboatError('input', `cannot read SSH config ${file}: ${(e as Error).message}`, { cause: e });
-        });
-    const target = resolveTarget(m, await this.config, { baseDir: this.inventory.baseDir, knownHostsFile: this.options.knownHostsFile });
+    this.config ??=
+      file === false
+        ? Promise.resolve([])
+        : loadSshConfig(file).catch((e: unknown) => {
+            throw new LifeboatError('input', `cannot read SSH config ${file}: ${(e as Error).message}`, {
+              cause: e,
+            });
+          });
+    const target = resolveTarget(m, await this.config, {
+      baseDir: this.inventory.baseDir,
+      knownHostsFile: this.options.knownHostsFile,
+    });
     // Another caller may have created it while the config was loading.
     const again = this.conns.get(member);
     if (again) return again;
@@ -78,16 +88,25 @@ export class SshExecutor implements Executor {
     const { sudo, hop } = conn.target;
     const r = await conn.withSlot((s) => runCommand(s, command, opts, { host: conn.name, sudo }));
     if (sudo && r.exitCode === 1 && isSudoRefusal(r.stderr)) {
-      throw new LifeboatError('environment', `sudo -n refused on ${conn.name} for user ${hop.user}: ${r.stderr.trim().split('\n')[0] ?? ''}`, {
-        host: conn.name,
-        command,
-        hint: `give ${hop.user} passwordless sudo (NOPASSWD in /etc/sudoers.d), or connect as root (ssh.user: root, ssh.sudo: false)`,
-      });
+      throw new LifeboatError(
+        'environment',
+        `sudo -n refused on ${conn.name} for user ${hop.user}: ${r.stderr.trim().split('\n')[0] ?? ''}`,
+        {
+          host: conn.name,
+          command,
+          hint: `give ${hop.user} passwordless sudo (NOPASSWD in /etc/sudoers.d), or connect as root (ssh.user: root, ssh.sudo: false)`,
+        },
+      );
     }
     return r;
   }
 
-  async upload(member: string, localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<TransferResult> {
+  async upload(
+    member: string,
+    localPath: string,
+    remotePath: string,
+    opts: { mode?: number } = {},
+  ): Promise<TransferResult> {
     // Default 0600: uploads are snapshots and certificates, which hold secrets.
     return upload(await this.connection(member), localPath, remotePath, opts.mode ?? 0o600);
   }
@@ -99,12 +118,27 @@ export class SshExecutor implements Executor {
   /** Connects and runs `true` (through sudo -n when configured): refuse early on unreachable hosts or bad keys. */
   async probe(member: string): Promise<ProbeResult> {
     try {
-      const r = await this.exec(member, 'true', { timeoutMs: (this.options.connectTimeoutMs ?? 15_000) + 5_000 });
+      const r = await this.exec(member, 'true', {
+        timeoutMs: (this.options.connectTimeoutMs ?? 15_000) + 5_000,
+      });
       if (r.exitCode === 0) return { ok: true };
-      return { ok: false, error: new LifeboatError('unreachable', `probe on ${member} failed: \`true\` exited ${r.exitCode ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`, { host: member }) };
+      return {
+        ok: false,
+        error: new LifeboatError(
+          'unreachable',
+          `probe on ${member} failed: \`true\` exited ${r.exitCode ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`,
+          { host: member },
+        ),
+      };
     } catch (e) {
       if (e instanceof LifeboatError) return { ok: false, error: e };
-      return { ok: false, error: new LifeboatError('unreachable', `probe on ${member} failed: ${String(e)}`, { host: member, cause: e }) };
+      return {
+        ok: false,
+        error: new LifeboatError('unreachable', `probe on ${member} failed: ${String(e)}`, {
+          host: member,
+          cause: e,
+        }),
+      };
     }
   }
 

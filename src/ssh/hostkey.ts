@@ -1,6 +1,13 @@
 // Host key verification for one hop, and the first-contact acceptance path.
 import { LifeboatError } from '../core/errors.js';
-import { appendKnownHost, checkHostKey, fingerprint, knownHostsName, readKnownHosts, type KnownHostEntry } from './knownhosts.js';
+import {
+  appendKnownHost,
+  checkHostKey,
+  fingerprint,
+  knownHostsName,
+  readKnownHosts,
+  type KnownHostEntry,
+} from './knownhosts.js';
 import type { Hop } from './target.js';
 
 export interface HostKeyPolicy {
@@ -32,16 +39,25 @@ function changedError(hop: Hop, fp: string, lines: number[], types: string[]): L
 }
 
 /** Resolves when the key may be used; rejects with a 'hostkey' LifeboatError otherwise. */
-export async function verifyHostKey(hop: Hop, entries: readonly KnownHostEntry[], blob: Buffer, policy: HostKeyPolicy): Promise<void> {
+export async function verifyHostKey(
+  hop: Hop,
+  entries: readonly KnownHostEntry[],
+  blob: Buffer,
+  policy: HostKeyPolicy,
+): Promise<void> {
   const fp = fingerprint(blob);
   const name = knownHostsName(hop.host, hop.port);
   const v = checkHostKey(entries, hop.host, hop.port, blob);
   if (v.status === 'known') return;
   if (v.status === 'revoked') {
-    throw new LifeboatError('hostkey', `host key ${fp} for ${name} is marked @revoked in ${hop.knownHostsFile} line ${v.line}`, {
-      host: name,
-      hint: 'the host presents a revoked key: do not connect until it is re-keyed',
-    });
+    throw new LifeboatError(
+      'hostkey',
+      `host key ${fp} for ${name} is marked @revoked in ${hop.knownHostsFile} line ${v.line}`,
+      {
+        host: name,
+        hint: 'the host presents a revoked key: do not connect until it is re-keyed',
+      },
+    );
   }
   if (v.status === 'changed') throw changedError(hop, fp, v.lines, v.knownTypes);
   if (!policy.acceptNew) throw unknownError(hop, fp);

@@ -22,7 +22,8 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (line === '' || line.startsWith('#')) return;
     const fields = line.split(/\s+/);
     let marker: KnownHostEntry['marker'];
-    if (fields[0] === '@revoked' || fields[0] === '@cert-authority') marker = fields.shift() as KnownHostEntry['marker'];
+    if (fields[0] === '@revoked' || fields[0] === '@cert-authority')
+      marker = fields.shift() as KnownHostEntry['marker'];
     const [hosts, keyType, keyB64] = fields;
     if (hosts === undefined || keyType === undefined || keyB64 === undefined) return;
     const key = Buffer.from(keyB64, 'base64');
@@ -80,7 +81,12 @@ export type HostKeyVerdict =
   | { status: 'revoked'; line: number };
 
 /** Judges a presented host key blob against the entries for `host:port`. */
-export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, blob: Buffer): HostKeyVerdict {
+export function checkHostKey(
+  entries: readonly KnownHostEntry[],
+  host: string,
+  port: number,
+  blob: Buffer,
+): HostKeyVerdict {
   const name = knownHostsName(host, port);
   const mine = entries.filter((e) => e.marker !== '@cert-authority' && entryMatches(e, name));
   const revoked = entries.find((e) => e.marker === '@revoked' && e.key.equals(blob));
@@ -90,13 +96,19 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, p
   if (hit) return { status: 'known', line: hit.line };
   if (plain.length === 0) return { status: 'unknown' };
   // Any other key on record for this host (of any type) means the host's identity changed: never auto-accepted.
-  return { status: 'changed', knownTypes: [...new Set(plain.map((e) => e.keyType))], lines: plain.map((e) => e.line) };
+  return {
+    status: 'changed',
+    knownTypes: [...new Set(plain.map((e) => e.keyType))],
+    lines: plain.map((e) => e.line),
+  };
 }
 
 /** Key types on record for a host, so the handshake asks for a key we can actually check. */
 export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, port: number): string[] {
   const name = knownHostsName(host, port);
-  return [...new Set(entries.filter((e) => e.marker === undefined && entryMatches(e, name)).map((e) => e.keyType))];
+  return [
+    ...new Set(entries.filter((e) => e.marker === undefined && entryMatches(e, name)).map((e) => e.keyType)),
+  ];
 }
 
 const ALGOS_FOR_TYPE: Record<string, string[]> = {
@@ -135,5 +147,7 @@ export async function appendKnownHost(file: string, host: string, port: number, 
   } catch {
     // a missing file is created by appendFile below
   }
-  await appendFile(file, `${prefix}${knownHostsName(host, port)} ${type} ${blob.toString('base64')}\n`, { mode: 0o600 });
+  await appendFile(file, `${prefix}${knownHostsName(host, port)} ${type} ${blob.toString('base64')}\n`, {
+    mode: 0o600,
+  });
 }

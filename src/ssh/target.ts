@@ -41,7 +41,11 @@ function absolute(p: string, base: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
 
-export function resolveTarget(m: ResolvedMember, blocks: readonly SshConfigBlock[], d: TargetDefaults): Target {
+export function resolveTarget(
+  m: ResolvedMember,
+  blocks: readonly SshConfigBlock[],
+  d: TargetDefaults,
+): Target {
   const cfg = resolveHostConfig(blocks, m.address);
   const host = cfg.hostName ?? m.address;
   // ResolvedMember fills user root / port 22 by default, so only a non-default value proves the inventory set it.
@@ -59,7 +63,15 @@ export function resolveTarget(m: ResolvedMember, blocks: readonly SshConfigBlock
         (cfg.userKnownHostsFile !== undefined
           ? absolute(expandPath(cfg.userKnownHostsFile, ctx(host, user, port, m.address)), homedir())
           : join(homedir(), '.ssh', 'known_hosts')));
-  const hop: Hop = { alias: m.address, host, port, user, identityFiles, identityExplicit: m.ssh.identityFile !== undefined, knownHostsFile };
+  const hop: Hop = {
+    alias: m.address,
+    host,
+    port,
+    user,
+    identityFiles,
+    identityExplicit: m.ssh.identityFile !== undefined,
+    knownHostsFile,
+  };
   const specs = m.ssh.jump !== undefined ? [m.ssh.jump] : cfg.proxyJump;
   const jumps = specs.map((spec): Hop => {
     const p = parseHop(spec);
@@ -67,7 +79,9 @@ export function resolveTarget(m: ResolvedMember, blocks: readonly SshConfigBlock
     const jhost = jc.hostName ?? p.host;
     const juser = p.user ?? jc.user ?? user;
     const jport = p.port ?? jc.port ?? 22;
-    const own = jc.identityFiles.map((f) => absolute(expandPath(f, ctx(jhost, juser, jport, p.host)), homedir()));
+    const own = jc.identityFiles.map((f) =>
+      absolute(expandPath(f, ctx(jhost, juser, jport, p.host)), homedir()),
+    );
     // The jump host tries keys its own config names first, then the member's (a `Host *` default must not hide it).
     return {
       alias: p.host,

@@ -25,7 +25,18 @@ export interface Sshd {
 }
 
 export async function keygen(file: string, type: KeyType, comment = 'lifeboat-test'): Promise<string> {
-  await run('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', comment, '-f', file]);
+  await run('ssh-keygen', [
+    '-q',
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '2048'] : []),
+    '-N',
+    '',
+    '-C',
+    comment,
+    '-f',
+    file,
+  ]);
   return readFileSync(`${file}.pub`, 'utf8').trim();
 }
 
@@ -44,7 +55,8 @@ async function freePort(host: string): Promise<number> {
 async function waitBanner(host: string, port: number, proc: ChildProcess, deadlineMs: number): Promise<void> {
   const end = Date.now() + deadlineMs;
   for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`sshd exited (${proc.exitCode ?? proc.signalCode})`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`sshd exited (${proc.exitCode ?? proc.signalCode})`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect({ host, port });
       const done = (v: boolean) => {
@@ -129,7 +141,9 @@ export async function startSshd(o: SshdOptions): Promise<Sshd> {
     ];
     const cfgFile = join(dir, 'sshd_config');
     writeFileSync(cfgFile, cfg.join('\n') + '\n');
-    const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfgFile], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let log = '';
     proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     try {

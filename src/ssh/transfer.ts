@@ -20,7 +20,12 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /** A transfer that failed because the connection dropped is 'unreachable' (resumable), otherwise a failed step. */
 function transferError(s: Session, host: string, e: unknown, what: string): LifeboatError {
   if (e instanceof LifeboatError) return e;
-  if (s.lost) return new LifeboatError('unreachable', `connection to ${host} lost during ${what}`, { host, command: what, cause: e });
+  if (s.lost)
+    return new LifeboatError('unreachable', `connection to ${host} lost during ${what}`, {
+      host,
+      command: what,
+      cause: e,
+    });
   return stepError(host, `${what} on ${host} failed: ${(e as Error).message}`, what);
 }
 
@@ -54,7 +59,12 @@ const p =
     new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
 
 /** Pipelined SFTP upload: reads the file once, hashing as it goes, with up to IN_FLIGHT writes outstanding. */
-async function sftpPut(sftp: SFTPWrapper, local: string, remote: string, mode: number): Promise<{ sha256: string; bytes: number }> {
+async function sftpPut(
+  sftp: SFTPWrapper,
+  local: string,
+  remote: string,
+  mode: number,
+): Promise<{ sha256: string; bytes: number }> {
   const handle = await p<Buffer>((cb) => sftp.open(remote, 'w', { mode }, cb))();
   const h = createHash('sha256');
   let pos = 0;
@@ -97,7 +107,13 @@ async function sftpPut(sftp: SFTPWrapper, local: string, remote: string, mode: n
 }
 
 /** Streams a local file into `cat > part` on the host (the sudo path: no staging copy, no temp space needed). */
-async function catPut(s: Session, host: string, local: string, part: string, sudo: boolean): Promise<{ sha256: string; bytes: number }> {
+async function catPut(
+  s: Session,
+  host: string,
+  local: string,
+  part: string,
+  sudo: boolean,
+): Promise<{ sha256: string; bytes: number }> {
   const cmd = `umask 077 && cat > ${shQuote(part)}`;
   const ch = await openExec(s, host, wrapCommand(cmd, sudo), cmd);
   const h = createHash('sha256');
@@ -112,11 +128,21 @@ async function catPut(s: Session, host: string, local: string, part: string, sud
   });
   await pipeline(createReadStream(local, { highWaterMark: 1 << 20 }), hashingTap(h, count), ch);
   const code = await exit;
-  if (code !== 0) throw stepError(host, `writing ${part} on ${host} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`, cmd);
+  if (code !== 0)
+    throw stepError(
+      host,
+      `writing ${part} on ${host} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`,
+      cmd,
+    );
   return { sha256: h.digest('hex'), bytes: count.bytes };
 }
 
-export async function upload(conn: HostConnection, local: string, remote: string, mode: number): Promise<TransferResult> {
+export async function upload(
+  conn: HostConnection,
+  local: string,
+  remote: string,
+  mode: number,
+): Promise<TransferResult> {
   const host = conn.name;
   const sudo = conn.target.sudo;
   const part = `${remote}.part`;
@@ -141,16 +167,31 @@ export async function upload(conn: HostConnection, local: string, remote: string
   const r = await conn.withSlot((s) => runCommand(s, finalize, {}, { host, sudo }));
   const remoteSha = r.stdout.trim();
   if (r.exitCode === 3) {
-    throw stepError(host, `sha256 mismatch after upload to ${remote} on ${host}: local ${sent.sha256}, remote ${remoteSha}`, finalize, 'the copy was corrupted in transit or changed meanwhile; retry');
+    throw stepError(
+      host,
+      `sha256 mismatch after upload to ${remote} on ${host}: local ${sent.sha256}, remote ${remoteSha}`,
+      finalize,
+      'the copy was corrupted in transit or changed meanwhile; retry',
+    );
   }
   if (r.exitCode !== 0 || !HEX64.test(remoteSha)) {
-    throw stepError(host, `verifying ${part} on ${host} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, finalize);
+    throw stepError(
+      host,
+      `verifying ${part} on ${host} failed (exit ${r.exitCode}): ${r.stderr.trim()}`,
+      finalize,
+    );
   }
   return { bytes: sent.bytes, sha256: sent.sha256 };
 }
 
 /** Streams `cat remote` (through sudo) into a local file, hashing as it arrives. */
-async function catGet(s: Session, host: string, remote: string, localPart: string, sudo: boolean): Promise<void> {
+async function catGet(
+  s: Session,
+  host: string,
+  remote: string,
+  localPart: string,
+  sudo: boolean,
+): Promise<void> {
   const cmd = `cat -- ${shQuote(remote)}`;
   const ch = await openExec(s, host, wrapCommand(cmd, sudo), cmd);
   const stderr: Buffer[] = [];
@@ -164,7 +205,12 @@ async function catGet(s: Session, host: string, remote: string, localPart: strin
   ch.end();
   await pipeline(ch, createWriteStream(localPart, { mode: 0o600 }));
   const code = await exit;
-  if (code !== 0) throw stepError(host, `reading ${remote} on ${host} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`, cmd);
+  if (code !== 0)
+    throw stepError(
+      host,
+      `reading ${remote} on ${host} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`,
+      cmd,
+    );
 }
 
 export async function download(conn: HostConnection, remote: string, local: string): Promise<TransferResult> {
@@ -182,7 +228,11 @@ export async function download(conn: HostConnection, remote: string, local: stri
           if (sudo) return await catGet(s, host, remote, localPart, true);
           const sftp = await openSftp(s, host);
           try {
-            await p<void>((cb) => sftp.fastGet(remote, localPart, { concurrency: IN_FLIGHT, chunkSize: 32 * 1024 }, (e) => cb(e, undefined)))();
+            await p<void>((cb) =>
+              sftp.fastGet(remote, localPart, { concurrency: IN_FLIGHT, chunkSize: 32 * 1024 }, (e) =>
+                cb(e, undefined),
+              ),
+            )();
           } finally {
             sftp.end();
           }
@@ -193,12 +243,21 @@ export async function download(conn: HostConnection, remote: string, local: stri
     ]);
     const remoteSha = r.stdout.trim();
     if (r.exitCode !== 0 || !HEX64.test(remoteSha)) {
-      throw stepError(host, `hashing ${remote} on ${host} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, hashCmd);
+      throw stepError(
+        host,
+        `hashing ${remote} on ${host} failed (exit ${r.exitCode}): ${r.stderr.trim()}`,
+        hashCmd,
+      );
     }
     // Hash what actually landed on the local disk, not what passed through memory.
     const got = await sha256File(localPart);
     if (got.sha256 !== remoteSha) {
-      throw stepError(host, `sha256 mismatch after download of ${remote} from ${host}: remote ${remoteSha}, local ${got.sha256}`, hashCmd, 'the file changed on the host during the copy, or was corrupted; retry');
+      throw stepError(
+        host,
+        `sha256 mismatch after download of ${remote} from ${host}: remote ${remoteSha}, local ${got.sha256}`,
+        hashCmd,
+        'the file changed on the host during the copy, or was corrupted; retry',
+      );
     }
     await rename(localPart, local);
     return { bytes: (await stat(local)).size, sha256: got.sha256 };

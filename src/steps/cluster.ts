@@ -3,7 +3,11 @@ import type { HostCtx, StepDef, Verify } from '../engine/types.js';
 import { shq } from '../engine/tools.js';
 
 /** Waits until this member answers `endpoint health` (a condition with a deadline). */
-export const healthy = (c: HostCtx, waitMs = 60_000): Verify => ({ script: c.tools.etcdctl('--command-timeout=3s endpoint health'), waitMs, intervalMs: 500 });
+export const healthy = (c: HostCtx, waitMs = 60_000): Verify => ({
+  script: c.tools.etcdctl('--command-timeout=3s endpoint health'),
+  waitMs,
+  intervalMs: 500,
+});
 
 export const allEndpoints = (c: HostCtx) => c.inventory.members.map((m) => m.clientURL).join(',');
 
@@ -12,7 +16,11 @@ export function verifyClusterStep(id = 'verify-cluster'): StepDef {
   return {
     id,
     title: 'Verify: all members healthy, member list equals the inventory, hashkv equal everywhere',
-    targets: { kind: 'pick', members: (c) => [c.inventory.members[0]!.name], describe: 'first member (checks the whole cluster)' },
+    targets: {
+      kind: 'pick',
+      members: (c) => [c.inventory.members[0]!.name],
+      describe: 'first member (checks the whole cluster)',
+    },
     // No action: the verify runs the check, polling until it passes or the deadline.
     actions: () => [],
     verify: (c) => ({ script: clusterCheckScript(c), waitMs: 90_000, intervalMs: 1000 }),
@@ -24,7 +32,10 @@ export function verifyClusterStep(id = 'verify-cluster'): StepDef {
 
 export function clusterCheckScript(c: HostCtx): string {
   const eps = allEndpoints(c);
-  const names = c.inventory.members.map((m) => m.name).sort().join(' ');
+  const names = c.inventory.members
+    .map((m) => m.name)
+    .sort()
+    .join(' ');
   return [
     'set -e',
     `${c.tools.etcdctl('--command-timeout=5s endpoint health', eps)}`,

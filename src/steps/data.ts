@@ -5,8 +5,10 @@ import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
 
 export const aside = (c: HostCtx) => `${c.member.dataDir}.before-${c.stamp}`;
-export const remoteSnapshot = (c: HostCtx, name = 'restore') => `${c.member.backupDir}/lifeboat-${name}-${c.stamp}.db`;
-export const initialCluster = (members: ResolvedMember[]) => members.map((m) => `${m.name}=${m.peerURL}`).join(',');
+export const remoteSnapshot = (c: HostCtx, name = 'restore') =>
+  `${c.member.backupDir}/lifeboat-${name}-${c.stamp}.db`;
+export const initialCluster = (members: ResolvedMember[]) =>
+  members.map((m) => `${m.name}=${m.peerURL}`).join(',');
 export const newToken = (c: PlanCtx) => c.params.token ?? `lifeboat-${c.stamp.toLowerCase()}`;
 
 /**
@@ -22,7 +24,9 @@ export function etcdUser(c: HostCtx): string {
   const seen = c.facts.members[c.member.name]?.etcdUser;
   if (seen) return seen;
   const guess = c.inventory.topology === 'systemd' ? 'etcd' : 'root';
-  c.warn(`the user etcd runs as on ${c.member.name} was not detected (plan without --probe?); assuming ${guess}`);
+  c.warn(
+    `the user etcd runs as on ${c.member.name} was not detected (plan without --probe?); assuming ${guess}`,
+  );
   return guess;
 }
 
@@ -32,7 +36,8 @@ export function uploadSnapshot(targets: Targets, local: (c: PlanCtx) => string, 
     title: 'Copy the one verified snapshot to every host; sha256 checked on each',
     targets,
     actions: (c) => [{ kind: 'upload', from: local(c), to: remoteSnapshot(c, name), mode: 0o600 }],
-    check: (c) => `echo ${shq(`${c.files[local(c)]?.sha256 ?? 'unknown'}  ${remoteSnapshot(c, name)}`)} | sha256sum -c --status`,
+    check: (c) =>
+      `echo ${shq(`${c.files[local(c)]?.sha256 ?? 'unknown'}  ${remoteSnapshot(c, name)}`)} | sha256sum -c --status`,
     timeoutMs: 1_800_000,
     retries: 1,
     hint: 'check free space in the backup dir on the host',
@@ -53,12 +58,22 @@ export const stopApiservers = (targets: Targets): StepDef => ({
 /** Members with the leader last: a leader stopped after its followers has nobody to hand over to, so it exits at once. */
 export function leaderLast(c: PlanCtx): string[] {
   const names = c.inventory.members.map((m) => m.name);
-  const ids = new Map(Object.entries(c.facts.members).flatMap(([n, f]) => (f.status ? [[f.status.memberId, n] as const] : [])));
-  const leaders = new Set(Object.values(c.facts.members).flatMap((f) => (f.status && f.status.leader !== '0' ? [ids.get(f.status.leader)] : [])));
+  const ids = new Map(
+    Object.entries(c.facts.members).flatMap(([n, f]) => (f.status ? [[f.status.memberId, n] as const] : [])),
+  );
+  const leaders = new Set(
+    Object.values(c.facts.members).flatMap((f) =>
+      f.status && f.status.leader !== '0' ? [ids.get(f.status.leader)] : [],
+    ),
+  );
   return [...names.filter((n) => !leaders.has(n)), ...names.filter((n) => leaders.has(n))];
 }
 
-export const followersThenLeader: Targets = { kind: 'pick', members: leaderLast, describe: 'each member in turn, the leader last' };
+export const followersThenLeader: Targets = {
+  kind: 'pick',
+  members: leaderLast,
+  describe: 'each member in turn, the leader last',
+};
 
 export const stopEtcd = (targets: Targets): StepDef => ({
   id: 'stop-etcd',
@@ -94,16 +109,24 @@ export const moveAside = (targets: Targets): StepDef => ({
   title: 'Move the data dir aside with a timestamp (never deleted)',
   targets,
   destructive: true,
-  changes: 'the data dir is renamed to DATA_DIR.before-STAMP (or member/ to member.before-STAMP on a mount point)',
+  changes:
+    'the data dir is renamed to DATA_DIR.before-STAMP (or member/ to member.before-STAMP on a mount point)',
   actions: (c) => [{ kind: 'sh', script: moveAsideScript(c) }],
   check: asideCheck,
 });
 
 /** Restores into a fresh dir, then moves it into place: a crash leaves either nothing or a whole data dir. */
-export function restoreStep(o: { targets: Targets; snapshot: (c: HostCtx) => string; cluster: (c: HostCtx) => ResolvedMember[]; bump: boolean; skipHashCheck: (c: HostCtx) => boolean | 'detect' }): StepDef {
+export function restoreStep(o: {
+  targets: Targets;
+  snapshot: (c: HostCtx) => string;
+  cluster: (c: HostCtx) => ResolvedMember[];
+  bump: boolean;
+  skipHashCheck: (c: HostCtx) => boolean | 'detect';
+}): StepDef {
   return {
     id: 'restore',
-    title: 'Restore the snapshot with this member\'s name, the full initial cluster, a NEW token and its peer URL',
+    title:
+      "Restore the snapshot with this member's name, the full initial cluster, a NEW token and its peer URL",
     targets: o.targets,
     destructive: true,
     changes: 'writes a new data dir from the snapshot; the cluster gets a new identity (token)',
@@ -122,27 +145,30 @@ export function restoreStep(o: { targets: Targets; snapshot: (c: HostCtx) => str
       };
       const withHash = c.tools.restore({ ...base, skipHashCheck: skip === true });
       for (const w of withHash.warnings) c.warn(w);
-      const restore = skip === 'detect'
-        // A raw copy of member/snap/db has no appended hash: restore it with --skip-hash-check (said in the output).
-        ? `if [ -e ${shq(`${snap}.raw`)} ]; then echo "raw db copy: restoring with --skip-hash-check"; ${c.tools.restore({ ...base, skipHashCheck: true }).script}; else ${withHash.script}; fi`
-        : withHash.script;
-      return [{
-        kind: 'sh',
-        script: [
-          'set -e',
-          serial(c),
-          `d=${shq(c.member.dataDir)}`,
-          // The old data was moved aside earlier in this run, so a member/ here is this run's restore (finished by a
-          // command that outlived a crashed operator machine); without the aside dir it is someone else's data.
-          `if [ -d "$d/member" ]; then if ${asideCheck(c)}; then echo "$d/member already restored by this run"; exit 0; fi; echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
-          // On a mount point, restore inside it so the final move stays on one filesystem.
-          `if mountpoint -q "$d"; then t="$d/lifeboat-restoring-${c.stamp}"; else t="$d.restoring-${c.stamp}"; fi`,
-          'if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi',
-          restore,
-          'if mountpoint -q "$d"; then mv "$t/member" "$d/member" && rmdir "$t"; else mv "$t" "$d"; fi',
-          'echo "restored into $d"',
-        ].join('\n'),
-      }];
+      const restore =
+        skip === 'detect'
+          ? // A raw copy of member/snap/db has no appended hash: restore it with --skip-hash-check (said in the output).
+            `if [ -e ${shq(`${snap}.raw`)} ]; then echo "raw db copy: restoring with --skip-hash-check"; ${c.tools.restore({ ...base, skipHashCheck: true }).script}; else ${withHash.script}; fi`
+          : withHash.script;
+      return [
+        {
+          kind: 'sh',
+          script: [
+            'set -e',
+            serial(c),
+            `d=${shq(c.member.dataDir)}`,
+            // The old data was moved aside earlier in this run, so a member/ here is this run's restore (finished by a
+            // command that outlived a crashed operator machine); without the aside dir it is someone else's data.
+            `if [ -d "$d/member" ]; then if ${asideCheck(c)}; then echo "$d/member already restored by this run"; exit 0; fi; echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
+            // On a mount point, restore inside it so the final move stays on one filesystem.
+            `if mountpoint -q "$d"; then t="$d/lifeboat-restoring-${c.stamp}"; else t="$d.restoring-${c.stamp}"; fi`,
+            'if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi',
+            restore,
+            'if mountpoint -q "$d"; then mv "$t/member" "$d/member" && rmdir "$t"; else mv "$t" "$d"; fi',
+            'echo "restored into $d"',
+          ].join('\n'),
+        },
+      ];
     },
     check: (c) => `[ -d ${shq(`${c.member.dataDir}/member/snap`)} ] && ${asideCheck(c)}`,
     timeoutMs: 600_000,
@@ -156,7 +182,12 @@ export const fixOwnership = (targets: Targets): StepDef => ({
   targets,
   actions: (c) => {
     const u = etcdUser(c);
-    return [{ kind: 'sh', script: `chown -R ${shq(u)}:"$(id -gn ${shq(u)})" ${shq(c.member.dataDir)} && chmod 700 ${shq(c.member.dataDir)} && stat -c '%U %a %n' ${shq(c.member.dataDir)}` }];
+    return [
+      {
+        kind: 'sh',
+        script: `chown -R ${shq(u)}:"$(id -gn ${shq(u)})" ${shq(c.member.dataDir)} && chmod 700 ${shq(c.member.dataDir)} && stat -c '%U %a %n' ${shq(c.member.dataDir)}`,
+      },
+    ];
   },
 });
 
@@ -189,7 +220,15 @@ export function keyCountStep(expected: (c: PlanCtx) => number | undefined): Step
       const want = expected(c);
       // --limit=1 keeps the answer small; etcd still reports the total count of matching keys.
       const count = `${c.tools.etcdctl('get "" --prefix --keys-only --limit=1 --consistency=s -w json')} | grep -o '"count":[0-9]*' | cut -d: -f2`;
-      return [{ kind: 'sh', script: want === undefined ? `n=$(${count}); echo "keys: \${n:-0}"` : `n=$(${count}); n=\${n:-0}; echo "keys: $n (snapshot: ${want})"; [ "$n" = ${want} ]` }];
+      return [
+        {
+          kind: 'sh',
+          script:
+            want === undefined
+              ? `n=$(${count}); echo "keys: \${n:-0}"`
+              : `n=$(${count}); n=\${n:-0}; echo "keys: $n (snapshot: ${want})"; [ "$n" = ${want} ]`,
+        },
+      ];
     },
     retries: 3,
     hint: 'the member does not hold what the snapshot holds; compare with lifeboat diagnose',

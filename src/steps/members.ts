@@ -5,7 +5,8 @@ import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
 import { etcdUser, initialCluster, moveAsideScript, serial } from './data.js';
 
-const byName = (c: PlanCtx, names: string[]) => names.map((n) => c.inventory.members.find((m) => m.name === n)!).filter(Boolean);
+const byName = (c: PlanCtx, names: string[]) =>
+  names.map((n) => c.inventory.members.find((m) => m.name === n)!).filter(Boolean);
 
 /** `member list -w simple` columns: ID, status, name, peer URLs, client URLs, is learner. */
 /** A member's ID by name, or by peer URL: a member added but not yet started has no name in the list. */
@@ -24,10 +25,12 @@ export interface RejoinOpts {
 export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
   return {
     id,
-    title: 'Re-add members one at a time: old data aside, member add --learner, start as existing, promote, healthy before the next',
+    title:
+      'Re-add members one at a time: old data aside, member add --learner, start as existing, promote, healthy before the next',
     targets: o.targets,
     destructive: true,
-    changes: "this member's old data dir is moved aside; it joins the cluster again empty and catches up from the leader",
+    changes:
+      "this member's old data dir is moved aside; it joins the cluster again empty and catches up from the leader",
     actions: (c) => {
       const inCluster = o.before(c);
       const eps = inCluster.map((m) => m.clientURL).join(',');
@@ -35,7 +38,10 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
       const u = etcdUser(c);
       return [
         { kind: 'sh', script: c.platform.stopEtcd(me, c.stamp) },
-        { kind: 'sh', script: `${moveAsideScript(c)}\nd=${shq(me.dataDir)}; mkdir -p "$d" && chown ${shq(u)}:"$(id -gn ${shq(u)})" "$d" && chmod 700 "$d"` },
+        {
+          kind: 'sh',
+          script: `${moveAsideScript(c)}\nd=${shq(me.dataDir)}; mkdir -p "$d" && chown ${shq(u)}:"$(id -gn ${shq(u)})" "$d" && chmod 700 "$d"`,
+        },
         {
           kind: 'sh',
           // etcd refuses a member add ("unhealthy cluster") until the leader has been connected to every voting member
@@ -51,7 +57,15 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
             'done',
           ].join('\n'),
         },
-        { kind: 'sh', script: c.platform.setEtcdFlags(me, c.stamp, { name: me.name, 'initial-cluster': initialCluster([...inCluster, me]), 'initial-cluster-state': 'existing', 'force-new-cluster': null }) },
+        {
+          kind: 'sh',
+          script: c.platform.setEtcdFlags(me, c.stamp, {
+            name: me.name,
+            'initial-cluster': initialCluster([...inCluster, me]),
+            'initial-cluster-state': 'existing',
+            'force-new-cluster': null,
+          }),
+        },
         { kind: 'sh', script: c.platform.startEtcd(me, c.stamp) },
         {
           kind: 'sh',
@@ -87,13 +101,22 @@ export function removeMemberStep(failed: (c: PlanCtx) => string, through: (c: Pl
     destructive: true,
     changes: 'the failed member leaves the cluster membership',
     actions: (c) => {
-      const eps = byName(c, through(c)).map((m) => m.clientURL).join(',');
-      return [{ kind: 'sh', script: `id=$(${idOf(c, eps, failed(c))})\nif [ -z "$id" ]; then echo "${failed(c)} is not a member"; else ${c.tools.etcdctl('member remove "$id"', eps)}; fi` }];
+      const eps = byName(c, through(c))
+        .map((m) => m.clientURL)
+        .join(',');
+      return [
+        {
+          kind: 'sh',
+          script: `id=$(${idOf(c, eps, failed(c))})\nif [ -z "$id" ]; then echo "${failed(c)} is not a member"; else ${c.tools.etcdctl('member remove "$id"', eps)}; fi`,
+        },
+      ];
     },
     // A failed leader leaves the others electing a new one for a moment: the remove times out then; it is safe to repeat.
     retries: 5,
     check: (c) => {
-      const eps = byName(c, through(c)).map((m) => m.clientURL).join(',');
+      const eps = byName(c, through(c))
+        .map((m) => m.clientURL)
+        .join(',');
       return `[ -z "$(${idOf(c, eps, failed(c))})" ]`;
     },
   };
@@ -110,9 +133,18 @@ export { byName };
 export function initialClusterStep(targets: Targets, id = 'initial-cluster'): StepDef {
   return {
     id,
-    title: 'Set --initial-cluster to all members and --initial-cluster-state=existing, one member at a time, healthy before the next',
+    title:
+      'Set --initial-cluster to all members and --initial-cluster-state=existing, one member at a time, healthy before the next',
     targets,
-    actions: (c) => [{ kind: 'sh', script: c.platform.setEtcdFlags(c.member, c.stamp, { 'initial-cluster': initialCluster(c.inventory.members), 'initial-cluster-state': 'existing' }) }],
+    actions: (c) => [
+      {
+        kind: 'sh',
+        script: c.platform.setEtcdFlags(c.member, c.stamp, {
+          'initial-cluster': initialCluster(c.inventory.members),
+          'initial-cluster-state': 'existing',
+        }),
+      },
+    ],
     verify: (c) => healthy(c, 120_000),
     timeoutMs: 180_000,
     hint: 'the member did not come back after its configuration changed; see its etcd log',

@@ -3,12 +3,27 @@ import { z } from 'zod';
 import { decision, phase } from '../engine/define.js';
 import type { Node, PlanCtx } from '../engine/types.js';
 import { verifyClusterStep } from './cluster.js';
-import { fixOwnership, followersThenLeader, keyCountStep, moveAside, remoteSnapshot, restoreStep, startApiservers, startEtcd, stopApiservers, stopEtcd, uploadSnapshot } from './data.js';
+import {
+  fixOwnership,
+  followersThenLeader,
+  keyCountStep,
+  moveAside,
+  remoteSnapshot,
+  restoreStep,
+  startApiservers,
+  startEtcd,
+  stopApiservers,
+  stopEtcd,
+  uploadSnapshot,
+} from './data.js';
 
 export const restoreParams = z
   .object({
     snapshot: z.string().min(1, 'the snapshot file to restore'),
-    token: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+    token: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .optional(),
     bumpRevision: z.string().regex(/^\d+$/).optional(),
     skipHashCheck: z.enum(['true', 'false']).optional(),
   })
@@ -24,10 +39,18 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
       title: kind === 'single' ? 'One control-plane member?' : 'More than one member?',
       decide: (c) => {
         const n = c.inventory.members.length;
-        if (kind === 'single' && n !== 1) return { branch: 'refuse', why: `the inventory has ${n} members; use restore-multi-master` };
+        if (kind === 'single' && n !== 1)
+          return { branch: 'refuse', why: `the inventory has ${n} members; use restore-multi-master` };
         const f = c.files[snapshotOf(c)];
-        if (f?.raw && c.params.skipHashCheck !== 'true') return { branch: 'refuse', why: `${snapshotOf(c)} has no appended hash (a raw db copy); re-run with --set skipHashCheck=true if that is intended` };
-        return { branch: 'go', why: `${n} member(s); snapshot ${snapshotOf(c)} sha256 ${f?.sha256.slice(0, 12) ?? '?'}…${f?.keys !== undefined ? `, ${f.keys} keys at revision ${f.revision}` : ''}` };
+        if (f?.raw && c.params.skipHashCheck !== 'true')
+          return {
+            branch: 'refuse',
+            why: `${snapshotOf(c)} has no appended hash (a raw db copy); re-run with --set skipHashCheck=true if that is intended`,
+          };
+        return {
+          branch: 'go',
+          why: `${n} member(s); snapshot ${snapshotOf(c)} sha256 ${f?.sha256.slice(0, 12) ?? '?'}…${f?.keys !== undefined ? `, ${f.keys} keys at revision ${f.revision}` : ''}`,
+        };
       },
       branches: {
         refuse: 'refuse',
@@ -36,22 +59,45 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
             {
               id: 'state',
               title: 'Record member list, endpoint status and health (whatever still answers)',
-              targets: { kind: 'pick', members: (c) => [c.inventory.members[0]!.name], describe: 'first member' },
+              targets: {
+                kind: 'pick',
+                members: (c) => [c.inventory.members[0]!.name],
+                describe: 'first member',
+              },
               actions: (c) => {
                 const eps = c.inventory.members.map((m) => m.clientURL).join(',');
-                return [{ kind: 'sh', script: ['member list -w table', 'endpoint status -w table', 'endpoint health'].map((a) => `${c.tools.etcdctl(`--command-timeout=3s ${a}`, eps)} 2>&1 || true`).join('\n') }];
+                return [
+                  {
+                    kind: 'sh',
+                    script: ['member list -w table', 'endpoint status -w table', 'endpoint health']
+                      .map((a) => `${c.tools.etcdctl(`--command-timeout=3s ${a}`, eps)} 2>&1 || true`)
+                      .join('\n'),
+                  },
+                ];
               },
             },
           ]),
           phase('distribute', 'Distribute the snapshot', [uploadSnapshot(all, snapshotOf)]),
-          phase('stop', 'Stop the API servers and etcd everywhere before any restore', [stopApiservers(all), stopEtcd(followersThenLeader)]),
+          phase('stop', 'Stop the API servers and etcd everywhere before any restore', [
+            stopApiservers(all),
+            stopEtcd(followersThenLeader),
+          ]),
           phase('restore', 'Restore every member from the same snapshot', [
             moveAside(all),
-            restoreStep({ targets: all, snapshot: (c) => remoteSnapshot(c), cluster: (c) => c.inventory.members, bump: true, skipHashCheck: (c) => c.params.skipHashCheck === 'true' }),
+            restoreStep({
+              targets: all,
+              snapshot: (c) => remoteSnapshot(c),
+              cluster: (c) => c.inventory.members,
+              bump: true,
+              skipHashCheck: (c) => c.params.skipHashCheck === 'true',
+            }),
             fixOwnership(all),
           ]),
           phase('start', 'Start etcd, then the API servers', [startEtcd(all), startApiservers(all)]),
-          phase('verify', 'Verify the restored cluster', [verifyClusterStep(), keyCountStep((c) => c.files[snapshotOf(c)]?.keys)]),
+          phase('verify', 'Verify the restored cluster', [
+            verifyClusterStep(),
+            keyCountStep((c) => c.files[snapshotOf(c)]?.keys),
+          ]),
         ],
       },
     }),

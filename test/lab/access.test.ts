@@ -33,14 +33,24 @@ function executorFor(path: string, edit?: (doc: Record<string, unknown>) => void
       apiVersion: 'lifeboat/v1',
       cluster: inv.cluster,
       topology: inv.topology,
-      ssh: { user: inv.members[0]!.ssh.user, sudo: inv.members[0]!.ssh.sudo, identityFile: inv.members[0]!.ssh.identityFile, knownHosts: inv.members[0]!.ssh.knownHosts, ...(inv.members[0]!.ssh.jump ? { jump: inv.members[0]!.ssh.jump } : {}) },
+      ssh: {
+        user: inv.members[0]!.ssh.user,
+        sudo: inv.members[0]!.ssh.sudo,
+        identityFile: inv.members[0]!.ssh.identityFile,
+        knownHosts: inv.members[0]!.ssh.knownHosts,
+        ...(inv.members[0]!.ssh.jump ? { jump: inv.members[0]!.ssh.jump } : {}),
+      },
       members: inv.members.map((m) => ({ name: m.name, address: m.address })),
     };
     edit(doc);
     file = `${path}.edited.yaml`;
     writeFileSync(file, stringify(doc));
   }
-  return new SshExecutor(loadInventory(file), { sshConfigFile: false, agentSocket: false, connectTimeoutMs: 5000 });
+  return new SshExecutor(loadInventory(file), {
+    sshConfigFile: false,
+    agentSocket: false,
+    connectTimeoutMs: 5000,
+  });
 }
 
 async function execError(x: SshExecutor, member: string, cmd: string): Promise<LifeboatError> {
@@ -59,7 +69,16 @@ async function everyRunbook(lab: Lab, dir: string): Promise<void> {
   const want = await clusterValues(lab);
   expect(want.size).toBeGreaterThan(1000);
   const run = async (name: string, ...set: string[]) => {
-    const r = await cli(['run', name, '-i', lab.inventoryPath, ...set.flatMap((s) => ['--set', s]), '--yes', '--run-dir', join(dir, `run-${name}`)]);
+    const r = await cli([
+      'run',
+      name,
+      '-i',
+      lab.inventoryPath,
+      ...set.flatMap((s) => ['--set', s]),
+      '--yes',
+      '--run-dir',
+      join(dir, `run-${name}`),
+    ]);
     expectCode(r, 0);
     process.stderr.write(`access ${lab.dir}: ${name} ${r.ms} ms\n`);
     return r;
@@ -89,10 +108,30 @@ async function singleMaster(access: { sudo: boolean; jump: boolean }, dir: strin
   const lab = await labUp({ dir: join(dir, 'lab1'), members: 1, mode: 'static-pod', seedData: true, access });
   try {
     const want = await clusterValues(lab);
-    let r = await cli(['run', 'backup', '-i', lab.inventoryPath, '--set', `to=${join(dir, 'backups1')}`, '--yes', '--run-dir', join(dir, 'run1-backup')]);
+    let r = await cli([
+      'run',
+      'backup',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `to=${join(dir, 'backups1')}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run1-backup'),
+    ]);
     expectCode(r, 0);
     const snap = join(dir, 'backups1', readdirSync(join(dir, 'backups1'))[0]!, 'etcd-cp-1.db');
-    r = await cli(['run', 'restore-single-master', '-i', lab.inventoryPath, '--set', `snapshot=${snap}`, '--yes', '--run-dir', join(dir, 'run1-restore')]);
+    r = await cli([
+      'run',
+      'restore-single-master',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `snapshot=${snap}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run1-restore'),
+    ]);
     expectCode(r, 0);
     await expectHealthyCluster(lab, { asideOn: ['cp-1'] });
     expectSameData(await clusterValues(lab), want);
@@ -105,7 +144,14 @@ describe('access: non-root user with sudo -n (cp-3 without etcdctl)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-access-sudo-'));
   let lab: Lab;
   beforeAll(async () => {
-    lab = await labUp({ dir: join(dir, 'lab'), members: 3, mode: 'static-pod', seedData: true, access: { sudo: true, jump: false }, noEtcdctl: ['cp-3'] });
+    lab = await labUp({
+      dir: join(dir, 'lab'),
+      members: 3,
+      mode: 'static-pod',
+      seedData: true,
+      access: { sudo: true, jump: false },
+      noEtcdctl: ['cp-3'],
+    });
   });
   afterAll(async () => {
     await labDown(join(dir, 'lab'));
@@ -114,10 +160,16 @@ describe('access: non-root user with sudo -n (cp-3 without etcdctl)', () => {
 
   it('the inventory names the non-root user with sudo; root is refused; commands run as root through sudo -n', async () => {
     const inv = loadInventory(lab.inventoryPath);
-    expect(inv.members.map((m) => [m.ssh.user, m.ssh.sudo])).toEqual([['lbops', true], ['lbops', true], ['lbops', true]]);
+    expect(inv.members.map((m) => [m.ssh.user, m.ssh.sudo])).toEqual([
+      ['lbops', true],
+      ['lbops', true],
+      ['lbops', true],
+    ]);
     const x = executorFor(lab.inventoryPath);
     try {
-      expect((await x.exec('cp-2', 'id -un; echo "$SUDO_USER"; hostname')).stdout.split('\n').slice(0, 3)).toEqual(['root', 'lbops', 'cp-2']);
+      expect(
+        (await x.exec('cp-2', 'id -un; echo "$SUDO_USER"; hostname')).stdout.split('\n').slice(0, 3),
+      ).toEqual(['root', 'lbops', 'cp-2']);
     } finally {
       await x.close();
     }
@@ -127,14 +179,20 @@ describe('access: non-root user with sudo -n (cp-3 without etcdctl)', () => {
     } finally {
       await noSudo.close();
     }
-    const asRoot = await execError(executorFor(lab.inventoryPath, (d) => Object.assign(d.ssh as object, { user: 'root', sudo: false })), 'cp-1', 'true');
+    const asRoot = await execError(
+      executorFor(lab.inventoryPath, (d) => Object.assign(d.ssh as object, { user: 'root', sudo: false })),
+      'cp-1',
+      'true',
+    );
     expect(asRoot.oneLine()).toMatch(/SSH authentication failed for root@127\.0\.\d+\.11 /);
   });
 
   it('a host without etcdctl: plan --probe shows the etcd container is used', async () => {
     const r = await cli(['plan', 'backup', '-i', lab.inventoryPath, '--probe']);
     expectCode(r, 0);
-    expect(r.stdout).toMatch(/cp-3: etcdctl: not on the host: crictl exec into the etcd container .*\(3\.4\.\d+\); offline restore\/status: etcdctl from the image: docker run --rm registry\.k8s\.io\/etcd:3\.4\.23-0/);
+    expect(r.stdout).toMatch(
+      /cp-3: etcdctl: not on the host: crictl exec into the etcd container .*\(3\.4\.\d+\); offline restore\/status: etcdctl from the image: docker run --rm registry\.k8s\.io\/etcd:3\.4\.23-0/,
+    );
     expect(r.stdout).toMatch(/cp-1: etcdctl: \/usr\/bin\/etcdctl \(3\.4\.\d+\)/);
     expect(r.stdout).toMatch(/\[cp-3\]\n\s+\$ .*crictl exec "\$lb_ctr" etcdctl /);
   });
@@ -142,14 +200,19 @@ describe('access: non-root user with sudo -n (cp-3 without etcdctl)', () => {
   it('every runbook passes; data before == after', async () => {
     await everyRunbook(lab, dir);
   });
-
 });
 
 describe('access: jump host (bastion in front of a private network)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-access-jump-'));
   let lab: Lab;
   beforeAll(async () => {
-    lab = await labUp({ dir: join(dir, 'lab'), members: 3, mode: 'static-pod', seedData: true, access: { sudo: false, jump: true } });
+    lab = await labUp({
+      dir: join(dir, 'lab'),
+      members: 3,
+      mode: 'static-pod',
+      seedData: true,
+      access: { sudo: false, jump: true },
+    });
   });
   afterAll(async () => {
     await labDown(join(dir, 'lab'));
@@ -163,11 +226,22 @@ describe('access: jump host (bastion in front of a private network)', () => {
     for (const m of lab.members) expect(await refusedTcp(m.address, 22), m.name).toBe('ECONNREFUSED');
     expect(await refusedTcp(bastion.address, 22)).toBe('connected');
     // Without the jump, the inventory's members cannot be reached at all.
-    const direct = await execError(executorFor(lab.inventoryPath, (d) => delete (d.ssh as Record<string, unknown>).jump), 'cp-2', 'true');
+    const direct = await execError(
+      executorFor(lab.inventoryPath, (d) => delete (d.ssh as Record<string, unknown>).jump),
+      'cp-2',
+      'true',
+    );
     expect(direct.code).toBe('unreachable');
     expect(direct.oneLine()).toMatch(/cannot connect to root@127\.0\.\d+\.12: connect ECONNREFUSED/);
     // The bastion takes its own user only (root is refused there).
-    const rootJump = await execError(executorFor(lab.inventoryPath, (d) => ((d.ssh as Record<string, unknown>).jump = `root@${bastion.address}`)), 'cp-2', 'true');
+    const rootJump = await execError(
+      executorFor(
+        lab.inventoryPath,
+        (d) => ((d.ssh as Record<string, unknown>).jump = `root@${bastion.address}`),
+      ),
+      'cp-2',
+      'true',
+    );
     expect(rootJump.oneLine()).toMatch(/SSH authentication failed for root@127\.0\.\d+\.10 /);
     const x = executorFor(lab.inventoryPath);
     try {

@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 describe('demo', () => {
   it('backup -> lose quorum -> diagnose -> recover-quorum -> diagnose -> data checked -> report, then the lab is down', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lb-demo-'));
-    const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'lifeboat'), 'demo', '--dir', dir], { encoding: 'utf8', timeout: 170_000, env: { ...process.env, CI: 'true' } });
+    const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'lifeboat'), 'demo', '--dir', dir], {
+      encoding: 'utf8',
+      timeout: 170_000,
+      env: { ...process.env, CI: 'true' },
+    });
     expect(r.status, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toMatch(/every seeded key and value is back/);
     const report = /report: +(\S+)/.exec(r.stdout)?.[1];

@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
 
 const BIN = join(process.cwd(), 'bin', 'lifeboat');
-const diagnose = (inv: string, json = false) => spawnSync(process.execPath, [BIN, 'diagnose', '-i', inv, ...(json ? ['--output', 'json'] : [])], { encoding: 'utf8', timeout: 60_000 });
+const diagnose = (inv: string, json = false) =>
+  spawnSync(process.execPath, [BIN, 'diagnose', '-i', inv, ...(json ? ['--output', 'json'] : [])], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 let lab: Lab;
 
 beforeAll(async () => {
@@ -21,7 +25,11 @@ describe('diagnose on the lab', () => {
   it('healthy, then degraded with the member named, then quorum lost', async () => {
     const ok = diagnose(lab.inventoryPath, true);
     expect(ok.status, ok.stderr).toBe(0);
-    const d = JSON.parse(ok.stdout) as { verdict: string; consistency: Array<{ keys: number; hash: string }>; facts: { memberList: unknown[] } };
+    const d = JSON.parse(ok.stdout) as {
+      verdict: string;
+      consistency: Array<{ keys: number; hash: string }>;
+      facts: { memberList: unknown[] };
+    };
     expect(d.verdict).toBe('healthy');
     expect(d.facts.memberList).toHaveLength(3);
     expect(new Set(d.consistency.map((c) => c.hash)).size).toBe(1);

@@ -18,7 +18,10 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 describe('lab sizes, side by side', () => {
-  const dirs = [mkdtempSync(join(tmpdir(), 'lifeboat-lab-5-')), mkdtempSync(join(tmpdir(), 'lifeboat-lab-7-'))];
+  const dirs = [
+    mkdtempSync(join(tmpdir(), 'lifeboat-lab-5-')),
+    mkdtempSync(join(tmpdir(), 'lifeboat-lab-7-')),
+  ];
   afterAll(async () => {
     for (const d of dirs) {
       await labDown(d);
@@ -27,7 +30,10 @@ describe('lab sizes, side by side', () => {
   });
 
   it('brings a 5-member static-pod lab and a 7-member systemd lab up at the same time, on different blocks', async () => {
-    const [five, seven] = await Promise.all([labUp({ dir: dirs[0]!, members: 5, mode: 'static-pod' }), labUp({ dir: dirs[1]!, members: 7, mode: 'systemd' })]);
+    const [five, seven] = await Promise.all([
+      labUp({ dir: dirs[0]!, members: 5, mode: 'static-pod' }),
+      labUp({ dir: dirs[1]!, members: 7, mode: 'systemd' }),
+    ]);
     expect(five.subnet).not.toBe(seven.subnet);
     for (const lab of [five, seven] as Lab[]) {
       const st = await labStatus(lab);
@@ -50,9 +56,16 @@ describe('lab down after a crashed starter', () => {
   it('stops every process of a lab whose `lab up` was SIGKILLed mid-way, and frees its addresses', async () => {
     const child = spawn(process.execPath, [CLI, 'lab', 'up', '--dir', dir], { stdio: 'ignore' });
     // Kill the starter as soon as its hosts are booting.
-    await waitFor(() => existsSync(join(dir, 'hosts', 'cp-3', 'state', 'init.ready')), { timeoutMs: 30_000, intervalMs: 20, what: 'hosts to boot' });
+    await waitFor(() => existsSync(join(dir, 'hosts', 'cp-3', 'state', 'init.ready')), {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      what: 'hosts to boot',
+    });
     child.kill('SIGKILL');
-    await waitFor(() => child.exitCode !== null || child.signalCode !== null, { timeoutMs: 5000, what: 'starter to die' });
+    await waitFor(() => child.exitCode !== null || child.signalCode !== null, {
+      timeoutMs: 5000,
+      what: 'starter to die',
+    });
     const lab = readLab(dir);
     expect(hostPids(lab).length).toBeGreaterThan(0);
     const r = await labDown(dir);
@@ -65,7 +78,12 @@ describe('lab down after a crashed starter', () => {
 
 describe('lab CLI errors', () => {
   it('answers a bad flag, a missing lab and an unknown scenario with one line and exit 2', async () => {
-    for (const args of [['lab', 'up', '--members', '4'], ['lab', 'status', '--dir', '/nonexistent/lifeboat-lab'], ['lab', 'up', '--subnet', '10.0.0'], ['lab', 'frobnicate']]) {
+    for (const args of [
+      ['lab', 'up', '--members', '4'],
+      ['lab', 'status', '--dir', '/nonexistent/lifeboat-lab'],
+      ['lab', 'up', '--subnet', '10.0.0'],
+      ['lab', 'frobnicate'],
+    ]) {
       const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);

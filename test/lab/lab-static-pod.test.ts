@@ -5,7 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
-import { compareWithManifest, etcdPid, hostPids, labBreak, labDown, labExec, labStatus, labUp, readAllKeys, readAllValues, readManifest, sshBanner, waitFor, type Lab } from '../../src/lab/index.js';
+import {
+  compareWithManifest,
+  etcdPid,
+  hostPids,
+  labBreak,
+  labDown,
+  labExec,
+  labStatus,
+  labUp,
+  readAllKeys,
+  readAllValues,
+  readManifest,
+  sshBanner,
+  waitFor,
+  type Lab,
+} from '../../src/lab/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { seedObjects } from '../../src/lab/seed.js';
 import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
@@ -19,8 +34,22 @@ function sh(file: string, args: string[]): Promise<{ code: number; stdout: strin
 }
 
 const sshArgs = (lab: Lab, knownHosts: string, address: string, cmd: string) => [
-  '-i', lab.ssh.identityFile, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes',
-  '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=5', `root@${address}`, cmd,
+  '-i',
+  lab.ssh.identityFile,
+  '-o',
+  `UserKnownHostsFile=${knownHosts}`,
+  '-o',
+  'GlobalKnownHostsFile=/dev/null',
+  '-o',
+  'StrictHostKeyChecking=yes',
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  'IdentitiesOnly=yes',
+  '-o',
+  'ConnectTimeout=5',
+  `root@${address}`,
+  cmd,
 ];
 
 async function answers(lab: Lab, name: string): Promise<boolean> {
@@ -52,11 +81,29 @@ describe('lab, static-pod mode, 3 members', () => {
     expect(new Set(st.members.map((m) => m.leader)).size).toBe(1);
     // Client traffic is TLS only: plain HTTP and a TLS client without a cert are refused; the kubeadm cert works.
     const m = lab.members[0]!;
-    const plain = await sh('etcdctl', ['--endpoints', `http://${m.address}:2379`, '--command-timeout=2s', 'endpoint', 'health']);
+    const plain = await sh('etcdctl', [
+      '--endpoints',
+      `http://${m.address}:2379`,
+      '--command-timeout=2s',
+      'endpoint',
+      'health',
+    ]);
     expect(plain.code).not.toBe(0);
-    const noCert = await sh('etcdctl', ['--endpoints', m.clientURL, '--cacert', lab.client.ca, '--command-timeout=2s', 'get', 'x']);
+    const noCert = await sh('etcdctl', [
+      '--endpoints',
+      m.clientURL,
+      '--cacert',
+      lab.client.ca,
+      '--command-timeout=2s',
+      'get',
+      'x',
+    ]);
     expect(noCert.code).not.toBe(0);
-    const inHost = await labExec(lab, m.name, `etcdctl --endpoints ${lab.members.map((x) => x.clientURL).join(',')} --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health`);
+    const inHost = await labExec(
+      lab,
+      m.name,
+      `etcdctl --endpoints ${lab.members.map((x) => x.clientURL).join(',')} --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health`,
+    );
     expect(inHost.code, inHost.stderr).toBe(0);
     expect((inHost.stdout + inHost.stderr).match(/is healthy/g)).toHaveLength(3);
   });
@@ -64,7 +111,9 @@ describe('lab, static-pod mode, 3 members', () => {
   it('writes an inventory that loads with the real loader', () => {
     const inv = loadInventory(lab.inventoryPath);
     expect(inv.topology).toBe('static-pod');
-    expect(inv.members.map((m) => [m.name, m.address, m.clientURL, m.peerURL])).toEqual(lab.members.map((m) => [m.name, m.address, m.clientURL, m.peerURL]));
+    expect(inv.members.map((m) => [m.name, m.address, m.clientURL, m.peerURL])).toEqual(
+      lab.members.map((m) => [m.name, m.address, m.clientURL, m.peerURL]),
+    );
     expect(inv.members[0]!.ssh.identityFile).toBe('ssh/id_ed25519');
     expect(existsSync(join(inv.baseDir, inv.members[0]!.ssh.knownHosts!))).toBe(true);
     expect(lab.members.every((m) => /^127\.0\.\d+\.\d+$/.test(m.address))).toBe(true);
@@ -73,14 +122,20 @@ describe('lab, static-pod mode, 3 members', () => {
   it('gives each host its own hostname, /etc/kubernetes and /var/lib/etcd', async () => {
     const seen = [];
     for (const m of lab.members) {
-      const r = await labExec(lab, m.name, `hostname; stat -c %a /var/lib/etcd; openssl x509 -in /etc/kubernetes/pki/etcd/server.crt -noout -ext subjectAltName | tail -1; touch /etc/kubernetes/only-on-${m.name} /var/lib/etcd/only-on-${m.name}; ls /etc/kubernetes /var/lib/etcd | grep only-on`);
+      const r = await labExec(
+        lab,
+        m.name,
+        `hostname; stat -c %a /var/lib/etcd; openssl x509 -in /etc/kubernetes/pki/etcd/server.crt -noout -ext subjectAltName | tail -1; touch /etc/kubernetes/only-on-${m.name} /var/lib/etcd/only-on-${m.name}; ls /etc/kubernetes /var/lib/etcd | grep only-on`,
+      );
       expect(r.code, r.stderr).toBe(0);
       const [host, mode, san, ...marks] = r.stdout.trim().split('\n');
       expect(host).toBe(m.name);
       expect(mode).toBe('700');
       expect(san).toContain(`IP Address:${m.address}`);
       expect(marks).toEqual([`only-on-${m.name}`, `only-on-${m.name}`]);
-      expect(existsSync(`/etc/kubernetes/only-on-${m.name}`) || existsSync(`/var/lib/etcd/only-on-${m.name}`)).toBe(false); // not on the real root
+      expect(
+        existsSync(`/etc/kubernetes/only-on-${m.name}`) || existsSync(`/var/lib/etcd/only-on-${m.name}`),
+      ).toBe(false); // not on the real root
       seen.push(host);
       await labExec(lab, m.name, `rm /etc/kubernetes/only-on-${m.name} /var/lib/etcd/only-on-${m.name}`);
     }
@@ -108,7 +163,12 @@ describe('lab, static-pod mode, 3 members', () => {
   it('holds the seeded data: matches the manifest and the protobuf values decode to what was written', async () => {
     const manifest = readManifest(lab);
     expect(manifest.count).toBeGreaterThanOrEqual(1000);
-    for (const m of lab.members) expect(await compareWithManifest(lab, { member: m.name })).toEqual({ missing: [], changed: [], extra: [] });
+    for (const m of lab.members)
+      expect(await compareWithManifest(lab, { member: m.name })).toEqual({
+        missing: [],
+        changed: [],
+        extra: [],
+      });
     const { values } = await readAllValues(lab, { prefix: '/registry/' });
     let protobuf = 0;
     for (const o of seedObjects()) {
@@ -127,19 +187,53 @@ describe('lab, static-pod mode, 3 members', () => {
   it('static pods: moving etcd.yaml away stops etcd, moving it back starts it; the apiserver stand-in follows', async () => {
     const name = 'cp-1';
     expect(etcdPid(lab, name)).not.toBeNull();
-    const away = await labExec(lab, name, 'mkdir -p /tmp/lifeboat-test-manifests && mv /etc/kubernetes/manifests/etcd.yaml /tmp/lifeboat-test-manifests/');
+    const away = await labExec(
+      lab,
+      name,
+      'mkdir -p /tmp/lifeboat-test-manifests && mv /etc/kubernetes/manifests/etcd.yaml /tmp/lifeboat-test-manifests/',
+    );
     expect(away.code, away.stderr).toBe(0);
-    await waitFor(async () => etcdPid(lab, name) === null && !(await answers(lab, name)), { timeoutMs: 10_000, what: 'etcd on cp-1 to stop' });
-    await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.ok === false, { timeoutMs: 10_000, what: 'apiserver on cp-1 to lose etcd' });
-    const back = await labExec(lab, name, 'mv /tmp/lifeboat-test-manifests/etcd.yaml /etc/kubernetes/manifests/');
+    await waitFor(async () => etcdPid(lab, name) === null && !(await answers(lab, name)), {
+      timeoutMs: 10_000,
+      what: 'etcd on cp-1 to stop',
+    });
+    await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.ok === false, {
+      timeoutMs: 10_000,
+      what: 'apiserver on cp-1 to lose etcd',
+    });
+    const back = await labExec(
+      lab,
+      name,
+      'mv /tmp/lifeboat-test-manifests/etcd.yaml /etc/kubernetes/manifests/',
+    );
     expect(back.code, back.stderr).toBe(0);
-    await waitFor(async () => (await labStatus(lab)).members[0]!.healthy, { timeoutMs: 15_000, what: 'etcd on cp-1 to be healthy again' });
-    await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.ok === true, { timeoutMs: 10_000, what: 'apiserver on cp-1 to read etcd again' });
+    await waitFor(async () => (await labStatus(lab)).members[0]!.healthy, {
+      timeoutMs: 15_000,
+      what: 'etcd on cp-1 to be healthy again',
+    });
+    await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.ok === true, {
+      timeoutMs: 10_000,
+      what: 'apiserver on cp-1 to read etcd again',
+    });
     // The API server is a static pod too: its manifest moved away stops it.
-    await labExec(lab, name, 'mv /etc/kubernetes/manifests/kube-apiserver.yaml /tmp/lifeboat-test-manifests/');
-    await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.running === false, { timeoutMs: 10_000, what: 'apiserver on cp-1 to stop' });
-    await labExec(lab, name, 'mv /tmp/lifeboat-test-manifests/kube-apiserver.yaml /etc/kubernetes/manifests/');
-    await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.ok === true, { timeoutMs: 10_000, what: 'apiserver on cp-1 back' });
+    await labExec(
+      lab,
+      name,
+      'mv /etc/kubernetes/manifests/kube-apiserver.yaml /tmp/lifeboat-test-manifests/',
+    );
+    await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.running === false, {
+      timeoutMs: 10_000,
+      what: 'apiserver on cp-1 to stop',
+    });
+    await labExec(
+      lab,
+      name,
+      'mv /tmp/lifeboat-test-manifests/kube-apiserver.yaml /etc/kubernetes/manifests/',
+    );
+    await waitFor(async () => (await labStatus(lab)).members[0]!.apiserver?.ok === true, {
+      timeoutMs: 10_000,
+      what: 'apiserver on cp-1 back',
+    });
   });
 
   it('static pods: a data dir moved aside and named in the manifest hostPath is what etcd gets at /var/lib/etcd', async () => {
@@ -153,9 +247,20 @@ describe('lab, static-pod mode, 3 members', () => {
     ];
     const r = await labExec(lab, name, steps.join(' && '), { timeoutMs: 20_000 });
     expect(r.code, r.stderr).toBe(0);
-    await waitFor(async () => (await labStatus(lab)).members[0]!.healthy, { timeoutMs: 15_000, what: 'cp-1 healthy on the moved data dir' });
-    expect(await compareWithManifest(lab, { member: name, serializable: true })).toEqual({ missing: [], changed: [], extra: [] });
-    const inside = await labExec(lab, name, 'ls /var/lib/etcd-moved; test ! -e /var/lib/etcd/member && echo empty-at-old-path');
+    await waitFor(async () => (await labStatus(lab)).members[0]!.healthy, {
+      timeoutMs: 15_000,
+      what: 'cp-1 healthy on the moved data dir',
+    });
+    expect(await compareWithManifest(lab, { member: name, serializable: true })).toEqual({
+      missing: [],
+      changed: [],
+      extra: [],
+    });
+    const inside = await labExec(
+      lab,
+      name,
+      'ls /var/lib/etcd-moved; test ! -e /var/lib/etcd/member && echo empty-at-old-path',
+    );
     expect(inside.stdout.split('\n')).toEqual(['member', 'empty-at-old-path', '']);
   });
 
@@ -184,27 +289,49 @@ describe('lab, static-pod mode, 3 members', () => {
     const r = await labBreak(lab, 'kill-member', 'cp-3');
     expect(r.members).toEqual(['cp-3']);
     // If cp-3 led, the other two elect a new leader first.
-    const st = await waitFor(async () => {
-      const s = await labStatus(lab);
-      return s.members[0]!.healthy && s.members[1]!.healthy ? s : null;
-    }, { timeoutMs: 10_000, what: 'cp-1 and cp-2 to keep quorum' });
-    expect(st.members.map((m) => [m.name, m.etcdUp, m.healthy])).toEqual([['cp-1', true, true], ['cp-2', true, true], ['cp-3', false, false]]);
-    const health = await labExec(lab, 'cp-1', `etcdctl --endpoints ${lab.members[2]!.clientURL} --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key --command-timeout=2s endpoint health`);
+    const st = await waitFor(
+      async () => {
+        const s = await labStatus(lab);
+        return s.members[0]!.healthy && s.members[1]!.healthy ? s : null;
+      },
+      { timeoutMs: 10_000, what: 'cp-1 and cp-2 to keep quorum' },
+    );
+    expect(st.members.map((m) => [m.name, m.etcdUp, m.healthy])).toEqual([
+      ['cp-1', true, true],
+      ['cp-2', true, true],
+      ['cp-3', false, false],
+    ]);
+    const health = await labExec(
+      lab,
+      'cp-1',
+      `etcdctl --endpoints ${lab.members[2]!.clientURL} --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key --command-timeout=2s endpoint health`,
+    );
     expect(health.code).not.toBe(0);
   });
 
   it('corrupt-member damages one member db: etcd cannot start on it', async () => {
     await labBreak(lab, 'corrupt-member', 'cp-2');
     const name = 'cp-2';
-    await labExec(lab, name, 'mkdir -p /tmp/lifeboat-test-manifests && mv /etc/kubernetes/manifests/etcd.yaml /tmp/lifeboat-test-manifests/');
+    await labExec(
+      lab,
+      name,
+      'mkdir -p /tmp/lifeboat-test-manifests && mv /etc/kubernetes/manifests/etcd.yaml /tmp/lifeboat-test-manifests/',
+    );
     await labExec(lab, name, 'mv /tmp/lifeboat-test-manifests/etcd.yaml /etc/kubernetes/manifests/');
     // The kubelet starts it again; etcd exits on the damaged db.
-    const crictl = await waitFor(async () => {
-      const r = await labExec(lab, name, 'crictl ps -a --name etcd');
-      return /Exited/.test(r.stdout) ? r.stdout : null;
-    }, { timeoutMs: 15_000, what: 'etcd on cp-2 to exit on its damaged db' });
+    const crictl = await waitFor(
+      async () => {
+        const r = await labExec(lab, name, 'crictl ps -a --name etcd');
+        return /Exited/.test(r.stdout) ? r.stdout : null;
+      },
+      { timeoutMs: 15_000, what: 'etcd on cp-2 to exit on its damaged db' },
+    );
     expect(crictl).toMatch(/etcd/);
-    const log = await labExec(lab, name, `tail -n 30 ${join(lab.members[1]!.hostDir, 'log', 'etcd-cp-2_etcd.log')}`);
+    const log = await labExec(
+      lab,
+      name,
+      `tail -n 30 ${join(lab.members[1]!.hostDir, 'log', 'etcd-cp-2_etcd.log')}`,
+    );
     expect(log.stdout).toMatch(/invalid|panic|corrupt|mmap|failed/i);
     expect(await answers(lab, name)).toBe(false);
   });
@@ -215,7 +342,10 @@ describe('lab, static-pod mode, 3 members', () => {
     const r = await labDown(dir);
     expect(r.remaining).toEqual([]);
     expect(hostPids(lab)).toEqual([]);
-    for (const p of pidsBefore) expect(existsSync(`/proc/${p}/cmdline`) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir)).toBe(false);
+    for (const p of pidsBefore)
+      expect(
+        existsSync(`/proc/${p}/cmdline`) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir),
+      ).toBe(false);
     const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
     expect(mountinfo).not.toContain(`lifeboat-${lab.id}`);
     expect(mountinfo).not.toContain(dir);

@@ -3,16 +3,30 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { etcdPid, hostPids, labBreak, labDown, labExec, labStatus, labUp, waitFor, type Lab } from '../../src/lab/index.js';
+import {
+  etcdPid,
+  hostPids,
+  labBreak,
+  labDown,
+  labExec,
+  labStatus,
+  labUp,
+  waitFor,
+  type Lab,
+} from '../../src/lab/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 
 describe('lab, systemd mode, 3 members', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-lab-sd-'));
   let lab: Lab;
   const x = async (name: string, cmd: string) => labExec(lab, name, cmd);
-  const cmdline = async (name: string) => (await x(name, 'tr "\\0" " " </proc/$(systemctl show etcd -p MainPID --value)/cmdline')).stdout;
+  const cmdline = async (name: string) =>
+    (await x(name, 'tr "\\0" " " </proc/$(systemctl show etcd -p MainPID --value)/cmdline')).stdout;
   const health = (name: string, endpoint: string) =>
-    x(name, `etcdctl --endpoints ${endpoint} --cacert /etc/etcd/ca.crt --cert /etc/etcd/peer.crt --key /etc/etcd/peer.key --command-timeout=2s endpoint health`);
+    x(
+      name,
+      `etcdctl --endpoints ${endpoint} --cacert /etc/etcd/ca.crt --cert /etc/etcd/peer.crt --key /etc/etcd/peer.key --command-timeout=2s endpoint health`,
+    );
 
   beforeAll(async () => {
     lab = await labUp({ dir, members: 3, mode: 'systemd' });
@@ -27,9 +41,15 @@ describe('lab, systemd mode, 3 members', () => {
     const st = await labStatus(lab);
     expect(st.members.every((m) => m.healthy && m.sshdUp)).toBe(true);
     for (const m of lab.members) {
-      const r = await x(m.name, 'grep ^ETCD_NAME= /etc/etcd/etcd.conf; systemctl is-active etcd; ps -o user= -p $(systemctl show etcd -p MainPID --value); stat -c "%U %a" /var/lib/etcd');
+      const r = await x(
+        m.name,
+        'grep ^ETCD_NAME= /etc/etcd/etcd.conf; systemctl is-active etcd; ps -o user= -p $(systemctl show etcd -p MainPID --value); stat -c "%U %a" /var/lib/etcd',
+      );
       expect(r.stdout.trim().split('\n')).toEqual([`ETCD_NAME=${m.name}`, 'active', 'etcd', 'etcd 700']);
-      await waitFor(async () => (await health(m.name, m.clientURL)).code === 0, { timeoutMs: 10_000, what: `etcdctl endpoint health on ${m.name}` });
+      await waitFor(async () => (await health(m.name, m.clientURL)).code === 0, {
+        timeoutMs: 10_000,
+        what: `etcdctl endpoint health on ${m.name}`,
+      });
     }
   });
 
@@ -41,12 +61,18 @@ describe('lab, systemd mode, 3 members', () => {
     expect((await labStatus(lab)).members[0]!.etcdUp).toBe(false);
     // The data dir moves aside as on a node (runbooks do this); the machine's own /var/lib does not change.
     const aside = `/var/lib/etcd.lab-test-${lab.id}`;
-    const mv = await x('cp-1', `mv /var/lib/etcd ${aside} && install -d -m 0700 -o etcd -g etcd /var/lib/etcd && mv ${aside}/member /var/lib/etcd/ && rmdir ${aside}`);
+    const mv = await x(
+      'cp-1',
+      `mv /var/lib/etcd ${aside} && install -d -m 0700 -o etcd -g etcd /var/lib/etcd && mv ${aside}/member /var/lib/etcd/ && rmdir ${aside}`,
+    );
     expect(mv.code, mv.stderr).toBe(0);
     expect(existsSync(aside)).toBe(false);
     const start = await x('cp-1', 'systemctl start etcd && systemctl is-active etcd');
     expect(start.code, start.stderr).toBe(0);
-    await waitFor(async () => (await labStatus(lab)).members[0]!.healthy, { timeoutMs: 15_000, what: 'cp-1 healthy again' });
+    await waitFor(async () => (await labStatus(lab)).members[0]!.healthy, {
+      timeoutMs: 15_000,
+      what: 'cp-1 healthy again',
+    });
   });
 
   it('a drop-in changes etcd flags, after daemon-reload (as systemd does); removing it restores them', async () => {
@@ -55,14 +81,26 @@ describe('lab, systemd mode, 3 members', () => {
     const stale = await x('cp-2', 'systemctl restart etcd');
     expect(stale.stderr).toContain("Run 'systemctl daemon-reload'");
     expect(await cmdline('cp-2')).not.toContain('--heartbeat-interval=150');
-    const reload = await x('cp-2', 'systemctl daemon-reload && systemctl restart etcd && systemctl status etcd');
+    const reload = await x(
+      'cp-2',
+      'systemctl daemon-reload && systemctl restart etcd && systemctl status etcd',
+    );
     expect(reload.code, reload.stderr).toBe(0);
     expect(reload.stdout).toContain('10-flags.conf');
     expect(await cmdline('cp-2')).toContain('--heartbeat-interval=150 --election-timeout=1500');
-    await waitFor(async () => (await labStatus(lab)).members[1]!.healthy, { timeoutMs: 15_000, what: 'cp-2 healthy with the drop-in' });
-    await x('cp-2', 'rm /etc/systemd/system/etcd.service.d/10-flags.conf && systemctl daemon-reload && systemctl restart etcd');
+    await waitFor(async () => (await labStatus(lab)).members[1]!.healthy, {
+      timeoutMs: 15_000,
+      what: 'cp-2 healthy with the drop-in',
+    });
+    await x(
+      'cp-2',
+      'rm /etc/systemd/system/etcd.service.d/10-flags.conf && systemctl daemon-reload && systemctl restart etcd',
+    );
     expect(await cmdline('cp-2')).not.toContain('--heartbeat-interval');
-    await waitFor(async () => (await labStatus(lab)).members.every((m) => m.healthy), { timeoutMs: 15_000, what: 'all healthy' });
+    await waitFor(async () => (await labStatus(lab)).members.every((m) => m.healthy), {
+      timeoutMs: 15_000,
+      what: 'all healthy',
+    });
   });
 
   it('wipe-member: etcd down and the data dir empty on one member', async () => {
@@ -70,10 +108,13 @@ describe('lab, systemd mode, 3 members', () => {
     const r = await x('cp-3', 'ls -A /var/lib/etcd | wc -l; systemctl is-active etcd');
     expect(r.stdout.trim().split('\n')).toEqual(['0', 'failed']);
     // If cp-3 led, the other two elect a new leader first.
-    const st = await waitFor(async () => {
-      const s = await labStatus(lab);
-      return s.members[0]!.healthy && s.members[1]!.healthy ? s : null;
-    }, { timeoutMs: 10_000, what: 'cp-1 and cp-2 to keep quorum' });
+    const st = await waitFor(
+      async () => {
+        const s = await labStatus(lab);
+        return s.members[0]!.healthy && s.members[1]!.healthy ? s : null;
+      },
+      { timeoutMs: 10_000, what: 'cp-1 and cp-2 to keep quorum' },
+    );
     expect(st.members.map((m) => m.etcdUp)).toEqual([true, true, false]);
   });
 

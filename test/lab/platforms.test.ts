@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
 import type { Inventory } from '../../src/inventory/resolve.js';
-import { labBreak, labDown, labExec, labStatus, labUp, waitFor, type Lab, type LabMode } from '../../src/lab/index.js';
+import {
+  labBreak,
+  labDown,
+  labExec,
+  labStatus,
+  labUp,
+  waitFor,
+  type Lab,
+  type LabMode,
+} from '../../src/lab/index.js';
 import { cli, clusterValues, expectCode, expectSameData } from './runbook-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lifeboat-platforms-'));
@@ -48,7 +57,20 @@ function shape(inv: Inventory) {
 async function discoverLab(lab: Lab, extra: string[] = []): Promise<{ file: string; stderr: string }> {
   const file = join(lab.dir, 'discovered.yaml');
   const targets = lab.members.map((m) => `${lab.ssh.user}@${m.address}`).join(',');
-  const r = await cli(['discover', '--ssh', targets, '--identity', lab.ssh.identityFile, '--known-hosts', lab.ssh.knownHosts, '--cluster', lab.cluster, '-o', file, ...extra]);
+  const r = await cli([
+    'discover',
+    '--ssh',
+    targets,
+    '--identity',
+    lab.ssh.identityFile,
+    '--known-hosts',
+    lab.ssh.knownHosts,
+    '--cluster',
+    lab.cluster,
+    '-o',
+    file,
+    ...extra,
+  ]);
   expectCode(r, 0);
   return { file, stderr: r.stderr };
 }
@@ -71,27 +93,69 @@ async function adapterRunbooks(lab: Lab, withRestore = true): Promise<void> {
   expect(want.size).toBeGreaterThan(1000);
   let r: Awaited<ReturnType<typeof cli>>;
   if (withRestore) {
-    r = await cli(['run', 'backup', '-i', lab.inventoryPath, '--set', `to=${join(dir, 'backups')}`, '--yes', '--run-dir', join(dir, 'run-backup')]);
+    r = await cli([
+      'run',
+      'backup',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `to=${join(dir, 'backups')}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run-backup'),
+    ]);
     expectCode(r, 0);
     const snap = join(dir, 'backups', readdirSync(join(dir, 'backups'))[0]!, 'etcd-cp-1.db');
-    r = await cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${snap}`, '--yes', '--run-dir', join(dir, 'run-restore')]);
+    r = await cli([
+      'run',
+      'restore-multi-master',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `snapshot=${snap}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run-restore'),
+    ]);
     expectCode(r, 0);
     expectSameData(await clusterValues(lab), want);
   }
   await labBreak(lab, 'lose-quorum');
-  r = await cli(['run', 'recover-quorum', '-i', lab.inventoryPath, '--set', 'strategy=force-new-cluster', '--yes', '--run-dir', join(dir, 'run-recover')]);
+  r = await cli([
+    'run',
+    'recover-quorum',
+    '-i',
+    lab.inventoryPath,
+    '--set',
+    'strategy=force-new-cluster',
+    '--yes',
+    '--run-dir',
+    join(dir, 'run-recover'),
+  ]);
   expectCode(r, 0);
   // The API servers (containers or k3s) report etcd reachable again; they poll every second.
-  await waitFor(async () => (await labStatus(lab)).members.every((m) => m.healthy && m.apiserver?.ok), { timeoutMs: 30_000, intervalMs: 250, what: 'every member healthy and its API server reaching etcd' });
+  await waitFor(async () => (await labStatus(lab)).members.every((m) => m.healthy && m.apiserver?.ok), {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+    what: 'every member healthy and its API server reaching etcd',
+  });
   for (const m of lab.members) expectSameData(await clusterValues(lab, m.name), want);
 }
 
 describe('static-pod (through sudo and a jump host)', () => {
   it('discover --sudo --jump equals the lab inventory; kubeadm paths and the healthcheck-client cert are named as sources', async () => {
     const lab = await up('static-pod', { access: { sudo: true, jump: true } });
-    const text = await discoverEqualsLab(lab, ['--sudo', '--jump', `${lab.bastion!.user}@${lab.bastion!.address}`]);
-    expect(text).toMatch(/dataDir: \/var\/lib\/etcd {2}# --data-dir from \/etc\/kubernetes\/manifests\/etcd\.yaml \(hostPath volume etcd-data at \/var\/lib\/etcd\)/);
-    expect(text).toMatch(/cert: \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.crt {2}# kubeadm's healthcheck-client certificate/);
+    const text = await discoverEqualsLab(lab, [
+      '--sudo',
+      '--jump',
+      `${lab.bastion!.user}@${lab.bastion!.address}`,
+    ]);
+    expect(text).toMatch(
+      /dataDir: \/var\/lib\/etcd {2}# --data-dir from \/etc\/kubernetes\/manifests\/etcd\.yaml \(hostPath volume etcd-data at \/var\/lib\/etcd\)/,
+    );
+    expect(text).toMatch(
+      /cert: \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.crt {2}# kubeadm's healthcheck-client certificate/,
+    );
   });
 });
 
@@ -99,10 +163,16 @@ describe('systemd', () => {
   it('discover equals the lab inventory; a host whose token and initial cluster differ is a finding', async () => {
     const lab = await up('systemd');
     await discoverEqualsLab(lab);
-    const r = await labExec(lab, 'cp-2', `sed -i 's/^ETCD_INITIAL_CLUSTER_TOKEN=.*/ETCD_INITIAL_CLUSTER_TOKEN=other-token/; s#^ETCD_INITIAL_CLUSTER=.*#ETCD_INITIAL_CLUSTER=cp-2=${lab.members[1]!.peerURL}#' /etc/etcd/etcd.conf`);
+    const r = await labExec(
+      lab,
+      'cp-2',
+      `sed -i 's/^ETCD_INITIAL_CLUSTER_TOKEN=.*/ETCD_INITIAL_CLUSTER_TOKEN=other-token/; s#^ETCD_INITIAL_CLUSTER=.*#ETCD_INITIAL_CLUSTER=cp-2=${lab.members[1]!.peerURL}#' /etc/etcd/etcd.conf`,
+    );
     expect(r.code).toBe(0);
     const { file, stderr } = await discoverLab(lab);
-    expect(stderr).toMatch(/finding: hosts disagree on --initial-cluster-token: cp-1, cp-3: etcd-cluster-1 \| cp-2: other-token/);
+    expect(stderr).toMatch(
+      /finding: hosts disagree on --initial-cluster-token: cp-1, cp-3: etcd-cluster-1 \| cp-2: other-token/,
+    );
     expect(stderr).toMatch(/finding: hosts disagree on --initial-cluster: /);
     expect(readFileSync(file, 'utf8')).toMatch(/# Findings \(2\):/);
   });
@@ -113,7 +183,9 @@ describe('docker (sources 001, 003)', () => {
   it('discover equals the lab inventory: data dir is the etcd-data volume on the host', async () => {
     lab = await up('docker', { seedData: true });
     const text = await discoverEqualsLab(lab);
-    expect(text).toMatch(/dataDir: \/var\/lib\/docker\/volumes\/etcd-data\/_data {2}# --data-dir from docker inspect etcd \(\.Args\), volume etcd-data/);
+    expect(text).toMatch(
+      /dataDir: \/var\/lib\/docker\/volumes\/etcd-data\/_data {2}# --data-dir from docker inspect etcd \(\.Args\), volume etcd-data/,
+    );
   });
   it('the docker adapter: restore-multi-master and recover-quorum; old containers kept under new names', async () => {
     await adapterRunbooks(lab);
@@ -122,7 +194,9 @@ describe('docker (sources 001, 003)', () => {
     expect(ps.stdout).toMatch(/etcd-before-lifeboat-/);
     const args = await labExec(lab, 'cp-2', "docker inspect -f '{{json .Args}}' etcd");
     expect(args.stdout).not.toMatch(/force-new-cluster/);
-    expect(args.stdout).toContain(`--initial-cluster=${lab.members.map((m) => `${m.name}=${m.peerURL}`).join(',')}`);
+    expect(args.stdout).toContain(
+      `--initial-cluster=${lab.members.map((m) => `${m.name}=${m.peerURL}`).join(',')}`,
+    );
   });
 });
 
@@ -131,13 +205,19 @@ describe('k3s-external (source 001)', () => {
   it('discover equals the lab inventory and reads the k3s datastore endpoint', async () => {
     lab = await up('k3s-external', { seedData: true });
     const text = await discoverEqualsLab(lab);
-    expect(text).toMatch(/# k3s --datastore-endpoint=https:.* \(--datastore-endpoint in \/etc\/systemd\/system\/k3s\.service\)/);
+    expect(text).toMatch(
+      /# k3s --datastore-endpoint=https:.* \(--datastore-endpoint in \/etc\/systemd\/system\/k3s\.service\)/,
+    );
   });
   // etcd here is the systemd adapter's (tested with every runbook in the systemd runbook tests); what is k3s's own is
   // the repointing of --datastore-endpoint, which recover-quorum does twice (to the survivor, then to all).
   it('the k3s adapter: recover-quorum; k3s repointed through its unit (original kept), daemon-reload, restart', async () => {
     await adapterRunbooks(lab, false);
-    const unit = await labExec(lab, 'cp-2', 'cat /etc/systemd/system/k3s.service; ls /etc/etcd/lifeboat-backup/');
+    const unit = await labExec(
+      lab,
+      'cp-2',
+      'cat /etc/systemd/system/k3s.service; ls /etc/etcd/lifeboat-backup/',
+    );
     expect(unit.stdout).toContain(`'${lab.members.map((m) => m.clientURL).join(',')}'`);
     expect(unit.stdout).toMatch(/k3s\.service\.before-/);
     const log = readFileSync(join(lab.members[1]!.hostDir, 'log', 'systemd.log'), 'utf8');

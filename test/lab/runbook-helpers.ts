@@ -4,7 +4,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { labBreak, labDown, labExec, labStatus, labUp, readAllValues, waitFor, type Lab } from '../../src/lab/index.js';
+import {
+  labBreak,
+  labDown,
+  labExec,
+  labStatus,
+  labUp,
+  readAllValues,
+  waitFor,
+  type Lab,
+} from '../../src/lab/index.js';
 import { Snapshot } from '../../src/snapshot/snapshot.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -21,10 +30,19 @@ export interface CliResult {
 export function cli(args: string[], timeoutMs = 170_000): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((res) => {
-    execFile('node', [BIN, ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      res({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
+    execFile(
+      'node',
+      [BIN, ...args],
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        res({ code, stdout, stderr, ms: Date.now() - t0 });
+      },
+    );
   });
 }
 
@@ -61,15 +79,25 @@ export function readAuditEvents(runDir: string): AuditEvent[] {
  * Starts `lifeboat run ... --run-dir DIR`, waits (condition with a deadline) until the audit log shows the given
  * event, then kills the CLI with SIGKILL and waits for it to be gone. Returns the events seen at the kill.
  */
-export async function runAndKill(args: string[], runDir: string, at: (e: AuditEvent) => boolean, timeoutMs = 120_000): Promise<AuditEvent[]> {
-  const child: ChildProcess = spawn('node', [BIN, ...args, '--run-dir', runDir], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+export async function runAndKill(
+  args: string[],
+  runDir: string,
+  at: (e: AuditEvent) => boolean,
+  timeoutMs = 120_000,
+): Promise<AuditEvent[]> {
+  const child: ChildProcess = spawn('node', [BIN, ...args, '--run-dir', runDir], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   let endedEarly: number | null | undefined;
   void exited.then((c) => (endedEarly = c));
   try {
     await waitFor(
       () => {
-        if (endedEarly !== undefined) throw new Error(`the run ended (exit ${endedEarly}) before the kill point`);
+        if (endedEarly !== undefined)
+          throw new Error(`the run ended (exit ${endedEarly}) before the kill point`);
         return readAuditEvents(runDir).some(at);
       },
       { timeoutMs, intervalMs: 20, what: 'the kill point in the audit log' },
@@ -81,7 +109,8 @@ export async function runAndKill(args: string[], runDir: string, at: (e: AuditEv
   return readAuditEvents(runDir);
 }
 
-export const stepStarted = (stateId: string) => (e: AuditEvent) => (e.type === 'cmd.start' || e.type === 'step.start') && e.stateId === stateId;
+export const stepStarted = (stateId: string) => (e: AuditEvent) =>
+  (e.type === 'cmd.start' || e.type === 'step.start') && e.stateId === stateId;
 
 /** Every live key and value in a snapshot file (what a full restore must serve afterwards). */
 export function snapshotValues(file: string): Map<string, Buffer> {
@@ -103,7 +132,12 @@ export function expectSameData(got: Map<string, Buffer>, want: Map<string, Buffe
   const missing = [...want.keys()].filter((k) => !got.has(k));
   const extra = [...got.keys()].filter((k) => !want.has(k));
   const changed = [...want.keys()].filter((k) => got.has(k) && !got.get(k)!.equals(want.get(k)!));
-  expect({ missing: missing.slice(0, 5), extra: extra.slice(0, 5), changed: changed.slice(0, 5), sizes: [got.size, want.size] }).toEqual({ missing: [], extra: [], changed: [], sizes: [want.size, want.size] });
+  expect({
+    missing: missing.slice(0, 5),
+    extra: extra.slice(0, 5),
+    changed: changed.slice(0, 5),
+    sizes: [got.size, want.size],
+  }).toEqual({ missing: [], extra: [], changed: [], sizes: [want.size, want.size] });
 }
 
 const etcdctlIn = (lab: Lab, eps: string) =>
@@ -112,7 +146,11 @@ const etcdctlIn = (lab: Lab, eps: string) =>
     : `ETCDCTL_API=3 etcdctl --endpoints=${eps} --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key`;
 
 /** Runs etcdctl inside the first host against the given endpoints (default all). */
-export async function etcdctl(lab: Lab, args: string, eps = lab.members.map((m) => m.clientURL).join(',')): Promise<string> {
+export async function etcdctl(
+  lab: Lab,
+  args: string,
+  eps = lab.members.map((m) => m.clientURL).join(','),
+): Promise<string> {
   const r = await labExec(lab, lab.members[0]!.name, `${etcdctlIn(lab, eps)} ${args}`);
   if (r.code !== 0) throw new Error(`etcdctl ${args}: ${r.stderr.trim()}`);
   return r.stdout;
@@ -153,18 +191,32 @@ export interface ClusterCheck {
 export async function expectHealthyCluster(lab: Lab, check: ClusterCheck = {}): Promise<void> {
   const names = lab.members.map((m) => m.name).sort();
   // Health of every endpoint, through etcdctl as an operator would run it.
-  const health = await labExec(lab, lab.members[0]!.name, `${etcdctlIn(lab, lab.members.map((m) => m.clientURL).join(','))} --command-timeout=5s endpoint health`);
+  const health = await labExec(
+    lab,
+    lab.members[0]!.name,
+    `${etcdctlIn(lab, lab.members.map((m) => m.clientURL).join(','))} --command-timeout=5s endpoint health`,
+  );
   expect(health.code, health.stdout + health.stderr).toBe(0);
-  const list = JSON.parse((await etcdctl(lab, 'member list -w json')).replace(/"ID":(\d+)/g, '"ID":"$1"')) as { members: Array<{ name: string; isLearner?: boolean; peerURLs: string[]; clientURLs: string[] }> };
+  const list = JSON.parse(
+    (await etcdctl(lab, 'member list -w json')).replace(/"ID":(\d+)/g, '"ID":"$1"'),
+  ) as { members: Array<{ name: string; isLearner?: boolean; peerURLs: string[]; clientURLs: string[] }> };
   expect(list.members.map((m) => m.name).sort()).toEqual(names);
   expect(list.members.filter((m) => m.isLearner).map((m) => m.name)).toEqual([]);
-  expect(list.members.map((m) => [m.name, m.peerURLs.join(','), m.clientURLs.join(',')]).sort()).toEqual(lab.members.map((m) => [m.name, m.peerURL, m.clientURL]).sort());
-  const rev = Number(/"revision":(\d+)/.exec(await etcdctl(lab, 'endpoint status -w json', lab.members[0]!.clientURL))?.[1]);
-  const hashes = [...(await etcdctl(lab, `endpoint hashkv --rev=${rev} -w json`)).matchAll(/"hash":(\d+)/g)].map((m) => m[1]);
+  expect(list.members.map((m) => [m.name, m.peerURLs.join(','), m.clientURLs.join(',')]).sort()).toEqual(
+    lab.members.map((m) => [m.name, m.peerURL, m.clientURL]).sort(),
+  );
+  const rev = Number(
+    /"revision":(\d+)/.exec(await etcdctl(lab, 'endpoint status -w json', lab.members[0]!.clientURL))?.[1],
+  );
+  const hashes = [
+    ...(await etcdctl(lab, `endpoint hashkv --rev=${rev} -w json`)).matchAll(/"hash":(\d+)/g),
+  ].map((m) => m[1]);
   expect(hashes).toHaveLength(lab.members.length);
   expect(new Set(hashes).size, `hashkv at revision ${rev}: ${hashes.join(', ')}`).toBe(1);
   const st = await labStatus(lab);
-  expect(st.members.map((m) => [m.name, m.etcdUp, m.healthy])).toEqual(lab.members.map((m) => [m.name, true, true]));
+  expect(st.members.map((m) => [m.name, m.etcdUp, m.healthy])).toEqual(
+    lab.members.map((m) => [m.name, true, true]),
+  );
 
   for (const m of lab.members) {
     if (lab.mode === 'static-pod') {
@@ -174,20 +226,43 @@ export async function expectHealthyCluster(lab: Lab, check: ClusterCheck = {}): 
       const servers = /--etcd-servers=(\S+)/.exec(api)?.[1]?.split(',').sort() ?? [];
       const urls = lab.members.map((x) => x.clientURL).sort();
       if (check.etcdServers === 'all') expect(servers, `${m.name} --etcd-servers`).toEqual(urls);
-      else expect(servers.length > 0 && servers.every((u) => urls.includes(u) || /127\.0\.0\.1|localhost/.test(u)), `${m.name} --etcd-servers=${servers.join(',')}`).toBe(true);
-      expect(await hostExists(lab, m.name, '/etc/kubernetes/manifests-stopped-by-lifeboat/etcd.yaml'), `${m.name}: etcd manifest still parked`).toBe(false);
-      expect(await hostExists(lab, m.name, '/etc/kubernetes/manifests-stopped-by-lifeboat/kube-apiserver.yaml'), `${m.name}: apiserver manifest still parked`).toBe(false);
+      else
+        expect(
+          servers.length > 0 && servers.every((u) => urls.includes(u) || /127\.0\.0\.1|localhost/.test(u)),
+          `${m.name} --etcd-servers=${servers.join(',')}`,
+        ).toBe(true);
+      expect(
+        await hostExists(lab, m.name, '/etc/kubernetes/manifests-stopped-by-lifeboat/etcd.yaml'),
+        `${m.name}: etcd manifest still parked`,
+      ).toBe(false);
+      expect(
+        await hostExists(lab, m.name, '/etc/kubernetes/manifests-stopped-by-lifeboat/kube-apiserver.yaml'),
+        `${m.name}: apiserver manifest still parked`,
+      ).toBe(false);
     } else {
-      const dropins = await labExec(lab, m.name, 'ls /etc/systemd/system/etcd.service.d/ 2>/dev/null | grep "\\.conf$" || true');
+      const dropins = await labExec(
+        lab,
+        m.name,
+        'ls /etc/systemd/system/etcd.service.d/ 2>/dev/null | grep "\\.conf$" || true',
+      );
       expect(dropins.stdout.trim(), `${m.name} etcd.service.d`).toBe('');
-      expect(await hostRead(lab, m.name, '/etc/etcd/etcd.conf'), `${m.name} etcd.conf`).not.toMatch(/FORCE_NEW_CLUSTER/);
+      expect(await hostRead(lab, m.name, '/etc/etcd/etcd.conf'), `${m.name} etcd.conf`).not.toMatch(
+        /FORCE_NEW_CLUSTER/,
+      );
     }
   }
   if (lab.mode === 'static-pod') {
-    await waitFor(async () => (await labStatus(lab)).members.every((m) => m.apiserver?.running && m.apiserver.ok), { timeoutMs: 30_000, intervalMs: 250, what: 'every kube-apiserver stand-in up and reaching etcd' });
+    await waitFor(
+      async () => (await labStatus(lab)).members.every((m) => m.apiserver?.running && m.apiserver.ok),
+      { timeoutMs: 30_000, intervalMs: 250, what: 'every kube-apiserver stand-in up and reaching etcd' },
+    );
   }
   for (const name of check.asideOn ?? []) {
-    const r = await labExec(lab, name, 'ls -d /var/lib/etcd.before-* /var/lib/etcd/member.before-* 2>/dev/null');
+    const r = await labExec(
+      lab,
+      name,
+      'ls -d /var/lib/etcd.before-* /var/lib/etcd/member.before-* 2>/dev/null',
+    );
     expect(r.stdout.trim(), `${name}: old data moved aside`).not.toBe('');
   }
 }
@@ -202,10 +277,17 @@ export async function expectDataDirOwnership(lab: Lab): Promise<void> {
 }
 
 /** Steps that ran in a run dir (step.start events), in order. */
-export const stepsRun = (runDir: string) => readAuditEvents(runDir).filter((e) => e.type === 'step.start').map((e) => e.stateId);
+export const stepsRun = (runDir: string) =>
+  readAuditEvents(runDir)
+    .filter((e) => e.type === 'step.start')
+    .map((e) => e.stateId);
 
 /** A static-pod and a systemd lab brought up side by side before a file's tests and always brought down after. */
-export function twoLabs(tag: string, members: { sp: number; sd: number }, set: (sp: Lab, sd: Lab) => void): string {
+export function twoLabs(
+  tag: string,
+  members: { sp: number; sd: number },
+  set: (sp: Lab, sd: Lab) => void,
+): string {
   const dir = mkdtempSync(join(tmpdir(), `lifeboat-rb-${tag}-`));
   beforeAll(async () => {
     const [sp, sd] = await Promise.all([
@@ -234,6 +316,8 @@ export async function damage(lab: Lab, tag: string, o: { overwrite?: boolean } =
   await labBreak(lab, 'delete-objects');
   await etcdctl(lab, `put /registry/configmaps/default/added-after-backup-${tag} changed`);
   if (!o.overwrite) return;
-  const some = (await etcdctl(lab, 'get /registry/configmaps/team-b/ --prefix --keys-only --limit=1')).trim().split('\n')[0]!;
+  const some = (await etcdctl(lab, 'get /registry/configmaps/team-b/ --prefix --keys-only --limit=1'))
+    .trim()
+    .split('\n')[0]!;
   await etcdctl(lab, `put ${some} overwritten-${tag}`);
 }

@@ -3,7 +3,19 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labBreak, type Lab } from '../../src/lab/index.js';
-import { cli, clusterValues, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, hostRead, readAuditEvents, runAndKill, stepsRun, twoLabs } from './runbook-helpers.js';
+import {
+  cli,
+  clusterValues,
+  expectCode,
+  expectDataDirOwnership,
+  expectHealthyCluster,
+  expectSameData,
+  hostRead,
+  readAuditEvents,
+  runAndKill,
+  stepsRun,
+  twoLabs,
+} from './runbook-helpers.js';
 
 /** Every member's configuration names the whole cluster, state existing (no member left able to bootstrap a cluster of its own). */
 async function expectFullInitialCluster(lab: Lab): Promise<void> {
@@ -21,7 +33,8 @@ async function expectFullInitialCluster(lab: Lab): Promise<void> {
   }
 }
 
-const decisionWhy = (runDir: string, id: string) => String(readAuditEvents(runDir).find((e) => e.type === 'decision' && e.stateId === id)?.why ?? '');
+const decisionWhy = (runDir: string, id: string) =>
+  String(readAuditEvents(runDir).find((e) => e.type === 'decision' && e.stateId === id)?.why ?? '');
 
 // The two labs run side by side (most of a recovery is waiting on etcd), so the file stays near a minute and a half:
 // one test per lab, concurrent; inside each, the scenarios run in order on the same lab.
@@ -49,9 +62,21 @@ describe.concurrent('recover-quorum', () => {
     // Strategy snapshot: one-member cluster from the survivor's snapshot, the others re-added.
     await labBreak(lab, 'lose-quorum');
     runDir = join(dir, 'sp-snapshot');
-    r = await cli(['run', 'recover-quorum', '-i', lab.inventoryPath, '--set', 'strategy=snapshot', '--yes', '--run-dir', runDir]);
+    r = await cli([
+      'run',
+      'recover-quorum',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      'strategy=snapshot',
+      '--yes',
+      '--run-dir',
+      runDir,
+    ]);
     expectCode(r, 0);
-    expect(decisionWhy(runDir, 'decide/quorum')).toMatch(/\d\/3 members healthy, 2 needed; survivor cp-1: highest raft index/);
+    expect(decisionWhy(runDir, 'decide/quorum')).toMatch(
+      /\d\/3 members healthy, 2 needed; survivor cp-1: highest raft index/,
+    );
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name), etcdServers: 'all' });
     await expectFullInitialCluster(lab);
     await expectDataDirOwnership(lab);
@@ -61,8 +86,11 @@ describe.concurrent('recover-quorum', () => {
     // not started yet), then resumed.
     await labBreak(lab, 'lose-quorum');
     runDir = join(dir, 'sp-force');
-    const seen = await runAndKill(['run', 'recover-quorum', '-i', lab.inventoryPath, '--set', 'strategy=force-new-cluster', '--yes'], runDir,
-      (e) => e.type === 'cmd.start' && e.stateId === 'rejoin/rejoin' && e.index === 3);
+    const seen = await runAndKill(
+      ['run', 'recover-quorum', '-i', lab.inventoryPath, '--set', 'strategy=force-new-cluster', '--yes'],
+      runDir,
+      (e) => e.type === 'cmd.start' && e.stateId === 'rejoin/rejoin' && e.index === 3,
+    );
     expect(seen.some((e) => e.type === 'run.end')).toBe(false);
     r = await cli(['resume', runDir, '--yes']);
     expectCode(r, 0);
@@ -80,10 +108,29 @@ describe.concurrent('recover-quorum', () => {
     const want = await clusterValues(lab);
     await labBreak(lab, 'lose-quorum', 'cp-3'); // cp-5, cp-4, cp-2 lose etcd and data; cp-1 and cp-3 survive without quorum
     const runDir = join(dir, 'sd-force');
-    const r = await cli(['run', 'recover-quorum', '-i', lab.inventoryPath, '--set', 'strategy=force-new-cluster', '--yes', '--run-dir', runDir]);
+    const r = await cli([
+      'run',
+      'recover-quorum',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      'strategy=force-new-cluster',
+      '--yes',
+      '--run-dir',
+      runDir,
+    ]);
     expectCode(r, 0);
-    expect(decisionWhy(runDir, 'decide/quorum')).toMatch(/\d\/5 members healthy, 3 needed; survivor cp-\d: highest raft index/);
-    expect(readAuditEvents(runDir).some((e) => e.type === 'cmd.start' && e.stateId === 'force/add-flag' && /ETCD_FORCE_NEW_CLUSTER=true/.test(String(e.command)))).toBe(true);
+    expect(decisionWhy(runDir, 'decide/quorum')).toMatch(
+      /\d\/5 members healthy, 3 needed; survivor cp-\d: highest raft index/,
+    );
+    expect(
+      readAuditEvents(runDir).some(
+        (e) =>
+          e.type === 'cmd.start' &&
+          e.stateId === 'force/add-flag' &&
+          /ETCD_FORCE_NEW_CLUSTER=true/.test(String(e.command)),
+      ),
+    ).toBe(true);
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name) });
     await expectFullInitialCluster(lab);
     await expectDataDirOwnership(lab);

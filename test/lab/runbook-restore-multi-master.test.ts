@@ -1,17 +1,50 @@
 // restore-multi-master end to end on the lab: after deletes and changes, every key and value equals the snapshot's;
 // kill -9 mid-run then resume gives the same; a snapshot with a wrong hash is refused before any host is touched.
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labExec, labUp, type Lab } from '../../src/lab/index.js';
 import {
-  cli, clusterValues, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, readAuditEvents, runAndKill, snapshotValues, stepStarted, stepsRun, takeSnapshot, damage as damageOnly,
+  cli,
+  clusterValues,
+  expectCode,
+  expectDataDirOwnership,
+  expectHealthyCluster,
+  expectSameData,
+  readAuditEvents,
+  runAndKill,
+  snapshotValues,
+  stepStarted,
+  stepsRun,
+  takeSnapshot,
+  damage as damageOnly,
 } from './runbook-helpers.js';
 
 const damage = (lab: Lab, tag: string) => damageOnly(lab, tag, { overwrite: true });
 
-const aside = async (lab: Lab) => (await Promise.all(lab.members.map((m) => labExec(lab, m.name, 'ls -d /var/lib/etcd.before-* /var/lib/etcd/member.before-* 2>/dev/null | wc -l')))).map((r) => Number(r.stdout.trim()));
+const aside = async (lab: Lab) =>
+  (
+    await Promise.all(
+      lab.members.map((m) =>
+        labExec(
+          lab,
+          m.name,
+          'ls -d /var/lib/etcd.before-* /var/lib/etcd/member.before-* 2>/dev/null | wc -l',
+        ),
+      ),
+    )
+  ).map((r) => Number(r.stdout.trim()));
 
 describe('restore-multi-master, static-pod, 3 members', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-rb-rmm-sp-'));
@@ -45,7 +78,17 @@ describe('restore-multi-master, static-pod, 3 members', () => {
     closeSync(fd);
     const before = await clusterValues(lab);
     const runDir = join(dir, 'run-bad');
-    const r = await cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${bad}`, '--yes', '--run-dir', runDir]);
+    const r = await cli([
+      'run',
+      'restore-multi-master',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `snapshot=${bad}`,
+      '--yes',
+      '--run-dir',
+      runDir,
+    ]);
     expectCode(r, 2);
     expect(r.stderr).toMatch(/sha256 does not match/);
     expect(stepsRun(runDir)).toEqual([]);
@@ -62,10 +105,24 @@ describe('restore-multi-master, static-pod, 3 members', () => {
     await damage(lab, 'a');
     expect((await clusterValues(lab)).size).not.toBe(want.size);
     const runDir = join(dir, 'run-1');
-    const r = await cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${snap}`, '--yes', '--run-dir', runDir]);
+    const r = await cli([
+      'run',
+      'restore-multi-master',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `snapshot=${snap}`,
+      '--yes',
+      '--run-dir',
+      runDir,
+    ]);
     expectCode(r, 0);
     expect(r.stderr).toMatch(/revision not bumped: etcdutl 3\.5\+ not found/); // the lab runs etcd 3.4: the warning is recorded
-    expect(readAuditEvents(runDir).some((e) => e.type === 'warning' && /revision not bumped/.test(String(e.message)))).toBe(true);
+    expect(
+      readAuditEvents(runDir).some(
+        (e) => e.type === 'warning' && /revision not bumped/.test(String(e.message)),
+      ),
+    ).toBe(true);
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name) });
     await expectDataDirOwnership(lab);
     for (const m of lab.members) expectSameData(await clusterValues(lab, m.name), want);
@@ -74,7 +131,11 @@ describe('restore-multi-master, static-pod, 3 members', () => {
   it('kill -9 during the restore step, then resume: same result', async () => {
     await damage(lab, 'b');
     const runDir = join(dir, 'run-kill');
-    const seen = await runAndKill(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${snap}`, '--yes'], runDir, stepStarted('restore/restore'));
+    const seen = await runAndKill(
+      ['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${snap}`, '--yes'],
+      runDir,
+      stepStarted('restore/restore'),
+    );
     expect(seen.some((e) => e.type === 'run.end')).toBe(false);
     const r = await cli(['resume', runDir, '--yes']);
     expectCode(r, 0);
@@ -105,7 +166,17 @@ describe('restore-multi-master, systemd, 5 members', () => {
     const want = snapshotValues(snap);
     expectSameData(await clusterValues(lab), want);
     await damage(lab, 'c');
-    const r = await cli(['run', 'restore-multi-master', '-i', lab.inventoryPath, '--set', `snapshot=${snap}`, '--yes', '--run-dir', join(dir, 'run-1')]);
+    const r = await cli([
+      'run',
+      'restore-multi-master',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `snapshot=${snap}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run-1'),
+    ]);
     expectCode(r, 0);
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name) });
     await expectDataDirOwnership(lab);

@@ -1,12 +1,34 @@
 // restore-single-master end to end on one-member labs (static-pod and systemd): after deletes and changes, every key
 // and value equals the snapshot's; kill -9 mid-run then resume gives the same; a wrong hash and a multi-member
 // inventory are refused before any host is touched.
-import { closeSync, copyFileSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { labExec, type Lab } from '../../src/lab/index.js';
 import {
-  cli, clusterValues, expectCode, expectDataDirOwnership, expectHealthyCluster, expectSameData, readAuditEvents, runAndKill, snapshotValues, stepStarted, stepsRun, twoLabs, takeSnapshot, damage,
+  cli,
+  clusterValues,
+  expectCode,
+  expectDataDirOwnership,
+  expectHealthyCluster,
+  expectSameData,
+  readAuditEvents,
+  runAndKill,
+  snapshotValues,
+  stepStarted,
+  stepsRun,
+  twoLabs,
+  takeSnapshot,
+  damage,
 } from './runbook-helpers.js';
 
 let sp: Lab;
@@ -36,17 +58,45 @@ describe('restore-single-master, static-pod, 1 member', () => {
     writeSync(fd, b, 0, 1, at);
     closeSync(fd);
     const runDir = join(dir, 'run-bad');
-    const r = await cli(['run', 'restore-single-master', '-i', sp.inventoryPath, '--set', `snapshot=${bad}`, '--yes', '--run-dir', runDir]);
+    const r = await cli([
+      'run',
+      'restore-single-master',
+      '-i',
+      sp.inventoryPath,
+      '--set',
+      `snapshot=${bad}`,
+      '--yes',
+      '--run-dir',
+      runDir,
+    ]);
     expectCode(r, 2);
     expect(r.stderr).toMatch(/sha256 does not match/);
     expect(stepsRun(runDir)).toEqual([]);
-    expect((await labExec(sp, 'cp-1', 'ls -d /var/lib/etcd.before-* /var/lib/etcd/member.before-* 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
+    expect(
+      (
+        await labExec(
+          sp,
+          'cp-1',
+          'ls -d /var/lib/etcd.before-* /var/lib/etcd/member.before-* 2>/dev/null | wc -l',
+        )
+      ).stdout.trim(),
+    ).toBe('0');
     expectSameData(await clusterValues(sp), want);
   });
 
   it('restores after deletes and changes: keys and values equal the snapshot', async () => {
     await damage(sp, 'a');
-    const r = await cli(['run', 'restore-single-master', '-i', sp.inventoryPath, '--set', `snapshot=${snap}`, '--yes', '--run-dir', join(dir, 'run-1')]);
+    const r = await cli([
+      'run',
+      'restore-single-master',
+      '-i',
+      sp.inventoryPath,
+      '--set',
+      `snapshot=${snap}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run-1'),
+    ]);
     expectCode(r, 0);
     await expectHealthyCluster(sp, { asideOn: ['cp-1'] });
     await expectDataDirOwnership(sp);
@@ -56,7 +106,11 @@ describe('restore-single-master, static-pod, 1 member', () => {
   it('kill -9 right after etcd was stopped, then resume: same result', async () => {
     await damage(sp, 'b');
     const runDir = join(dir, 'run-kill');
-    const seen = await runAndKill(['run', 'restore-single-master', '-i', sp.inventoryPath, '--set', `snapshot=${snap}`, '--yes'], runDir, stepStarted('restore/move-aside'));
+    const seen = await runAndKill(
+      ['run', 'restore-single-master', '-i', sp.inventoryPath, '--set', `snapshot=${snap}`, '--yes'],
+      runDir,
+      stepStarted('restore/move-aside'),
+    );
     expect(seen.some((e) => e.type === 'run.end')).toBe(false);
     const r = await cli(['resume', runDir, '--yes']);
     expectCode(r, 0);
@@ -68,8 +122,13 @@ describe('restore-single-master, static-pod, 1 member', () => {
   it('refuses an inventory with more than one member (plan says refused, exit 2)', async () => {
     // The three-member shape is decided from the inventory alone: the plan (no host contacted) already refuses.
     const inv = join(dir, 'three.yaml');
-    const text = readFileSync(sp.inventoryPath, 'utf8').replace(/identityFile: ssh\//, `identityFile: ${join(sp.dir, 'ssh')}/`).replace(/knownHosts: ssh\//, `knownHosts: ${join(sp.dir, 'ssh')}/`);
-    writeFileSync(inv, `${text.trimEnd()}\n  - name: cp-2\n    address: 127.0.250.12\n  - name: cp-3\n    address: 127.0.250.13\n`);
+    const text = readFileSync(sp.inventoryPath, 'utf8')
+      .replace(/identityFile: ssh\//, `identityFile: ${join(sp.dir, 'ssh')}/`)
+      .replace(/knownHosts: ssh\//, `knownHosts: ${join(sp.dir, 'ssh')}/`);
+    writeFileSync(
+      inv,
+      `${text.trimEnd()}\n  - name: cp-2\n    address: 127.0.250.12\n  - name: cp-3\n    address: 127.0.250.13\n`,
+    );
     const r = await cli(['plan', 'restore-single-master', '-i', inv, '--set', `snapshot=${snap}`]);
     expectCode(r, 2);
     expect(r.stdout + r.stderr).toMatch(/the inventory has 3 members; use restore-multi-master/);
@@ -81,7 +140,17 @@ describe('restore-single-master, systemd, 1 member', () => {
     const snap = await takeSnapshot(sd, join(dir, 'sd.db'));
     const want = snapshotValues(snap);
     await damage(sd, 'c');
-    const r = await cli(['run', 'restore-single-master', '-i', sd.inventoryPath, '--set', `snapshot=${snap}`, '--yes', '--run-dir', join(dir, 'run-sd')]);
+    const r = await cli([
+      'run',
+      'restore-single-master',
+      '-i',
+      sd.inventoryPath,
+      '--set',
+      `snapshot=${snap}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run-sd'),
+    ]);
     expectCode(r, 0);
     await expectHealthyCluster(sd, { asideOn: ['cp-1'] });
     await expectDataDirOwnership(sd);

@@ -21,16 +21,40 @@ type Obj = Record<string, unknown>;
 describe('snapshot tooling on the lab', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-lab-snap-'));
   let lab: Lab;
-  const etcdctl = async (...args: string[]) => (await run('etcdctl', [`--endpoints=${lab.members[0]!.clientURL}`, `--cacert=${lab.client.ca}`, `--cert=${lab.client.cert}`, `--key=${lab.client.key}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 1 << 28 })).stdout;
+  const etcdctl = async (...args: string[]) =>
+    (
+      await run(
+        'etcdctl',
+        [
+          `--endpoints=${lab.members[0]!.clientURL}`,
+          `--cacert=${lab.client.ca}`,
+          `--cert=${lab.client.cert}`,
+          `--key=${lab.client.key}`,
+          ...args,
+        ],
+        { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 1 << 28 },
+      )
+    ).stdout;
   const before = join(dir, 'before.db');
   const after = join(dir, 'after.db');
   let deletedKeys: string[] = [];
-  let getAll: { kvs: { key: string; value: string; mod_revision: number; create_revision: number; version: number }[] };
+  let getAll: {
+    kvs: { key: string; value: string; mod_revision: number; create_revision: number; version: number }[];
+  };
 
   beforeAll(async () => {
     lab = await labUp({ dir, members: 3, mode: 'static-pod', seedData: true });
     await etcdctl('snapshot', 'save', before);
-    getAll = JSON.parse(await etcdctl('get', '/registry/', '--prefix', '-w', 'json', `--rev=${JSON.parse(await etcdctl('snapshot', 'status', before, '-w', 'json')).revision}`));
+    getAll = JSON.parse(
+      await etcdctl(
+        'get',
+        '/registry/',
+        '--prefix',
+        '-w',
+        'json',
+        `--rev=${JSON.parse(await etcdctl('snapshot', 'status', before, '-w', 'json')).revision}`,
+      ),
+    );
     const r = await labBreak(lab, 'delete-objects');
     deletedKeys = r.deletedKeys ?? [];
     await etcdctl('snapshot', 'save', after);
@@ -41,11 +65,18 @@ describe('snapshot tooling on the lab', () => {
   });
 
   it('inspect counts equal what etcd reports (etcdctl snapshot status, etcdctl get)', async () => {
-    const status = JSON.parse(await etcdctl('snapshot', 'status', before, '-w', 'json')) as { hash: number; revision: number; totalKey: number; totalSize: number };
+    const status = JSON.parse(await etcdctl('snapshot', 'status', before, '-w', 'json')) as {
+      hash: number;
+      revision: number;
+      totalKey: number;
+      totalSize: number;
+    };
     const s = Snapshot.open(before);
     const r = inspect(s, { hash: true });
     s.close();
-    expect({ hash: r.hash, revision: r.revision, totalKey: r.totalKeys, totalSize: r.dbSize }).toEqual(status);
+    expect({ hash: r.hash, revision: r.revision, totalKey: r.totalKeys, totalSize: r.dbSize }).toEqual(
+      status,
+    );
     const registry = Object.values(r.perResource).reduce((a, b) => a + b, 0);
     expect(registry).toBe(getAll.kvs.length);
   });
@@ -57,12 +88,18 @@ describe('snapshot tooling on the lab', () => {
     expect(state.size).toBe(getAll.kvs.length);
     for (const kv of getAll.kvs) {
       const got = state.get(Buffer.from(kv.key, 'base64').toString('utf8'))!;
-      expect([got.value!.toString('base64'), got.modRevision, got.createRevision, got.version]).toEqual([kv.value, kv.mod_revision, kv.create_revision, kv.version]);
+      expect([got.value!.toString('base64'), got.modRevision, got.createRevision, got.version]).toEqual([
+        kv.value,
+        kv.mod_revision,
+        kv.create_revision,
+        kv.version,
+      ]);
     }
     for (const seed of seedObjects()) {
       const got = state.get(seed.key)!;
       const obj = objectOf(decodeStoredValue(got.value!))!;
-      if (seed.encoding === 'protobuf') expect(Buffer.from(encodeStoredObject(obj)).equals(got.value!)).toBe(true);
+      if (seed.encoding === 'protobuf')
+        expect(Buffer.from(encodeStoredObject(obj)).equals(got.value!)).toBe(true);
       else expect(obj).toEqual(seed.object);
     }
   });
@@ -71,7 +108,10 @@ describe('snapshot tooling on the lab', () => {
     expect(deletedKeys.length).toBeGreaterThan(0);
     const a = Snapshot.open(before);
     const b = Snapshot.open(after);
-    const d = diffStates(a.state({ digests: true, prefix: '/registry/' }), b.state({ digests: true, prefix: '/registry/' }));
+    const d = diffStates(
+      a.state({ digests: true, prefix: '/registry/' }),
+      b.state({ digests: true, prefix: '/registry/' }),
+    );
     a.close();
     b.close();
     expect(d.removed.map((e) => e.key)).toEqual([...deletedKeys].sort());
@@ -87,18 +127,43 @@ describe('snapshot tooling on the lab', () => {
       let stdout = '';
       const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
       const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-      const code = await snapshotCli(['extract', before, '--kind', kind, '--namespace', ns, '--name', name, '--clean']).finally(() => (spy.mockRestore(), errSpy.mockRestore()));
+      const code = await snapshotCli([
+        'extract',
+        before,
+        '--kind',
+        kind,
+        '--namespace',
+        ns,
+        '--name',
+        name,
+        '--clean',
+      ]).finally(() => (spy.mockRestore(), errSpy.mockRestore()));
       expect(code).toBe(0);
       const docs = parseAllDocuments(stdout).map((d) => d.toJS() as Obj);
       expect(docs).toHaveLength(1);
       const m = docs[0]!;
       const md = m.metadata as Obj;
-      expect([md.name, md.namespace, md.resourceVersion, md.uid, m.status]).toEqual([name, ns, undefined, undefined, undefined]);
+      expect([md.name, md.namespace, md.resourceVersion, md.uid, m.status]).toEqual([
+        name,
+        ns,
+        undefined,
+        undefined,
+        undefined,
+      ]);
       const seed = seeds.get(key)!;
       const want = structuredClone(seed.object) as Obj & { metadata: Obj };
-      for (const k of ['resourceVersion', 'uid', 'managedFields', 'creationTimestamp', 'generation', 'selfLink']) delete want.metadata[k];
+      for (const k of [
+        'resourceVersion',
+        'uid',
+        'managedFields',
+        'creationTimestamp',
+        'generation',
+        'selfLink',
+      ])
+        delete want.metadata[k];
       delete want.status;
-      if (seed.encoding === 'protobuf') expect(Buffer.from(encodeStoredObject(m)).equals(encodeStoredObject(want))).toBe(true);
+      if (seed.encoding === 'protobuf')
+        expect(Buffer.from(encodeStoredObject(m)).equals(encodeStoredObject(want))).toBe(true);
       else expect(m).toEqual(want);
     }
   });

@@ -2,7 +2,19 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +42,14 @@ function member(name: string, ssh: Partial<ResolvedMember['ssh']>, address = HOS
     address,
     peerURL: `https://${address}:2380`,
     clientURL: `https://${address}:2379`,
-    ssh: { user: 'root', port: sshd.port, sudo: false, identityFile: 'id_ed25519', knownHosts: 'known_hosts', ...ssh },
+    ssh: {
+      user: 'root',
+      port: sshd.port,
+      sudo: false,
+      identityFile: 'id_ed25519',
+      knownHosts: 'known_hosts',
+      ...ssh,
+    },
     dataDir: '/var/lib/etcd',
     manifest: '',
     apiserverManifest: '',
@@ -42,7 +61,12 @@ function member(name: string, ssh: Partial<ResolvedMember['ssh']>, address = HOS
 }
 
 function executor(opts: SshExecutorOptions = {}, inv: Inventory = inventory): SshExecutor {
-  const x = new SshExecutor(inv, { sshConfigFile: false, agentSocket: false, connectTimeoutMs: 5000, ...opts });
+  const x = new SshExecutor(inv, {
+    sshConfigFile: false,
+    agentSocket: false,
+    connectTimeoutMs: 5000,
+    ...opts,
+  });
   executors.push(x);
   return x;
 }
@@ -100,7 +124,11 @@ beforeAll(async () => {
   const pub = await keygen(join(dir, 'id_ed25519'), 'ed25519');
   const rsaPub = await keygen(join(dir, 'id_rsa'), 'rsa');
   execFileSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', 'secret-pass', '-f', join(dir, 'id_locked')]);
-  sshd = await startSshd({ host: HOST, authorizedKeys: [pub, rsaPub], hostKeyTypes: ['ed25519', 'ecdsa', 'rsa'] });
+  sshd = await startSshd({
+    host: HOST,
+    authorizedKeys: [pub, rsaPub],
+    hostKeyTypes: ['ed25519', 'ecdsa', 'rsa'],
+  });
   jump = await startSshd({ host: JUMP, authorizedKeys: [pub, rsaPub], hostKeyTypes: ['ecdsa'] });
   writeFileSync(join(dir, 'known_hosts'), `${sshd.knownHostsLine()}\n${jump.knownHostsLine()}\n`);
   ensureUser(SUDO_USER);
@@ -146,10 +174,19 @@ describe('SshExecutor on a real sshd', () => {
   it('runs commands: exit codes, stdout, stderr, stdin, streaming output', async () => {
     const x = executor();
     const r = await x.exec('a', `echo "out $((6*7))"; echo 'it'"'"'s err' >&2; exit 3`);
-    expect(r).toMatchObject({ exitCode: 3, signal: null, stdout: 'out 42\n', stderr: "it's err\n", timedOut: false });
+    expect(r).toMatchObject({
+      exitCode: 3,
+      signal: null,
+      stdout: 'out 42\n',
+      stderr: "it's err\n",
+      timedOut: false,
+    });
     expect(r.durationMs).toBeGreaterThanOrEqual(0);
     const chunks: string[] = [];
-    const s = await x.exec('a', 'tr a-z A-Z; echo done >&2', { stdin: 'hello\n', onData: (st, c) => chunks.push(`${st}:${c}`) });
+    const s = await x.exec('a', 'tr a-z A-Z; echo done >&2', {
+      stdin: 'hello\n',
+      onData: (st, c) => chunks.push(`${st}:${c}`),
+    });
     expect(s).toMatchObject({ exitCode: 0, stdout: 'HELLO\n', stderr: 'done\n' });
     expect(chunks.join('')).toContain('stdout:HELLO');
     expect(chunks.join('')).not.toContain('LIFEBOAT-PID');
@@ -233,8 +270,12 @@ describe('SshExecutor on a real sshd', () => {
     if (r.ok) return;
     expect(r.error.code).toBe('hostkey');
     expect(r.error.message).toBe(`host key for [${HOST}]:${sshd.port} is not in ${kh}`);
-    const fp = fingerprint(Buffer.from((sshd.hostKeys['ssh-ed25519'] as string).split(' ')[1] as string, 'base64'));
-    expect(r.error.hint).toBe(`verify the fingerprint ${fp} out of band, then add it or re-run with --accept-new-host-keys`);
+    const fp = fingerprint(
+      Buffer.from((sshd.hostKeys['ssh-ed25519'] as string).split(' ')[1] as string, 'base64'),
+    );
+    expect(r.error.hint).toBe(
+      `verify the fingerprint ${fp} out of band, then add it or re-run with --accept-new-host-keys`,
+    );
   });
 
   it('refuses a changed host key, even with accept-new', async () => {
@@ -243,7 +284,10 @@ describe('SshExecutor on a real sshd', () => {
     const content = `[${HOST}]:${sshd.port} ${other.split(' ').slice(0, 2).join(' ')}\n`;
     writeFileSync(kh, content);
     const accepted: string[] = [];
-    const x = executor({ acceptNewHostKeys: true, onHostKeyAccepted: (h) => accepted.push(h) }, { ...inventory, members: [member('a', { knownHosts: kh })] });
+    const x = executor(
+      { acceptNewHostKeys: true, onHostKeyAccepted: (h) => accepted.push(h) },
+      { ...inventory, members: [member('a', { knownHosts: kh })] },
+    );
     const e = await rejection(x.exec('a', 'touch /tmp/never'));
     expect(e.code).toBe('hostkey');
     expect(e.message).toMatch(/has changed/);
@@ -256,12 +300,17 @@ describe('SshExecutor on a real sshd', () => {
     const kh = join(dir, 'new', 'known_hosts');
     const accepted: Array<[string, string]> = [];
     const inv = { ...inventory, members: [member('a', { knownHosts: kh })] };
-    const x = executor({ acceptNewHostKeys: true, onHostKeyAccepted: (h, fp) => accepted.push([h, fp]) }, inv);
+    const x = executor(
+      { acceptNewHostKeys: true, onHostKeyAccepted: (h, fp) => accepted.push([h, fp]) },
+      inv,
+    );
     expect(await x.probe('a')).toEqual({ ok: true });
     expect(accepted).toHaveLength(1);
     expect(accepted[0]?.[0]).toBe(`[${HOST}]:${sshd.port}`);
     expect(accepted[0]?.[1]).toMatch(/^SHA256:/);
-    expect(readFileSync(kh, 'utf8')).toMatch(new RegExp(`^\\[${HOST.replace(/\./g, '\\.')}\\]:${sshd.port} ssh-ed25519 `));
+    expect(readFileSync(kh, 'utf8')).toMatch(
+      new RegExp(`^\\[${HOST.replace(/\./g, '\\.')}\\]:${sshd.port} ssh-ed25519 `),
+    );
     // Now known: a verifying executor connects, and nothing is appended again.
     expect(await executor({}, inv).probe('a')).toEqual({ ok: true });
     expect(readFileSync(kh, 'utf8').trim().split('\n')).toHaveLength(1);
@@ -322,7 +371,10 @@ describe('SshExecutor on a real sshd', () => {
     // The jump host's key is checked too: without its entry the connection is refused, naming the jump.
     const kh = join(dir, 'only_target_known_hosts');
     writeFileSync(kh, `${sshd.knownHostsLine()}\n`);
-    const y = executor({}, { ...inventory, members: [member('hop', { jump: `root@${JUMP}:${jump.port}`, knownHosts: kh })] });
+    const y = executor(
+      {},
+      { ...inventory, members: [member('hop', { jump: `root@${JUMP}:${jump.port}`, knownHosts: kh })] },
+    );
     const e = await rejection(y.exec('hop', 'true'));
     expect(e.code).toBe('hostkey');
     expect(e.message).toContain(`[${JUMP}]:${jump.port}`);
@@ -330,7 +382,7 @@ describe('SshExecutor on a real sshd', () => {
 
   it('runs through sudo -n as root, and explains a sudo that wants a password', async () => {
     const x = executor();
-    const r = await x.exec('sudo', `id -u; printf '%s\\n' "it's \\"quoted\\" \$HOME"; whoami >&2`);
+    const r = await x.exec('sudo', `id -u; printf '%s\\n' "it's \\"quoted\\" $HOME"; whoami >&2`);
     expect(r).toMatchObject({ exitCode: 0, stdout: `0\nit's "quoted" /root\n`, stderr: 'root\n' });
     expect(await x.probe('sudo')).toEqual({ ok: true });
     const e = await rejection(x.exec('nopw', 'id -u'));
@@ -347,7 +399,11 @@ describe('SshExecutor on a real sshd', () => {
     expect(u.ok ? '' : u.error.code).toBe('unreachable');
     const x = executor();
     const locked = await rejection(x.exec('locked', 'true'));
-    expect([locked.code, locked.message, locked.hint]).toEqual(['input', expect.stringMatching(/passphrase-protected/), expect.stringMatching(/ssh-agent/)]);
+    expect([locked.code, locked.message, locked.hint]).toEqual([
+      'input',
+      expect.stringMatching(/passphrase-protected/),
+      expect.stringMatching(/ssh-agent/),
+    ]);
     expect((await rejection(x.exec('nokey', 'true'))).message).toMatch(/does not exist/);
     const denied = await rejection(x.exec('denied', 'true'));
     expect([denied.code, denied.message]).toEqual(['input', expect.stringMatching(/authentication failed/)]);
@@ -375,7 +431,10 @@ describe('SshExecutor on a real sshd', () => {
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     try {
       await until(() => existsSync(sock), 5000, 'ssh-agent socket');
-      execFileSync('ssh-add', ['-q', join(dir, 'id_ed25519')], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      execFileSync('ssh-add', ['-q', join(dir, 'id_ed25519')], {
+        env: { ...process.env, SSH_AUTH_SOCK: sock },
+        stdio: 'ignore',
+      });
       const viaAgent = member('viaagent', {});
       delete viaAgent.ssh.identityFile;
       const inv = { ...inventory, members: [viaAgent, member('locked', { identityFile: 'id_locked' })] };

@@ -37,19 +37,58 @@ const rb = defineRunbook({
   params: z.object({ way: z.enum(['x', 'y', 'no']).optional(), password: z.string().optional() }).strict(),
   nodes: [
     phase('one', 'One', [
-      { id: 'look', title: 'read', targets: { kind: 'each' }, actions: (c) => [{ kind: 'sh', script: `look ${c.member.name}` }] },
+      {
+        id: 'look',
+        title: 'read',
+        targets: { kind: 'each' },
+        actions: (c) => [{ kind: 'sh', script: `look ${c.member.name}` }],
+      },
     ]),
     decision({
       id: 'way',
       title: 'Which way?',
-      decide: (c) => (c.params.way === 'no' ? { branch: 'refuse', why: 'asked to refuse' } : { branch: c.params.way ?? 'x', why: 'param' }),
+      decide: (c) =>
+        c.params.way === 'no'
+          ? { branch: 'refuse', why: 'asked to refuse' }
+          : { branch: c.params.way ?? 'x', why: 'param' },
       branches: {
-        x: [phase('x', 'X', [{ id: 'cut', title: 'cut', targets: { kind: 'all' }, destructive: true, changes: 'moves data', actions: (c) => [{ kind: 'sh', script: `cut ${c.member.name} --password=${c.params.password ?? 'none'}` }], check: (c) => `cut-done ${c.member.name}` }])],
-        y: [phase('y', 'Y', [{ id: 'other', title: 'other', targets: { kind: 'each' }, actions: () => [{ kind: 'sh', script: 'other' }] }])],
+        x: [
+          phase('x', 'X', [
+            {
+              id: 'cut',
+              title: 'cut',
+              targets: { kind: 'all' },
+              destructive: true,
+              changes: 'moves data',
+              actions: (c) => [
+                { kind: 'sh', script: `cut ${c.member.name} --password=${c.params.password ?? 'none'}` },
+              ],
+              check: (c) => `cut-done ${c.member.name}`,
+            },
+          ]),
+        ],
+        y: [
+          phase('y', 'Y', [
+            {
+              id: 'other',
+              title: 'other',
+              targets: { kind: 'each' },
+              actions: () => [{ kind: 'sh', script: 'other' }],
+            },
+          ]),
+        ],
         refuse: 'refuse',
       },
     }),
-    phase('end', 'End', [{ id: 'fin', title: 'fin', targets: { kind: 'pick', members: () => ['a'], describe: 'a' }, actions: () => [{ kind: 'sh', script: 'fin' }], verify: () => ({ script: 'ok?', waitMs: 5000, intervalMs: 1000 }) }]),
+    phase('end', 'End', [
+      {
+        id: 'fin',
+        title: 'fin',
+        targets: { kind: 'pick', members: () => ['a'], describe: 'a' },
+        actions: () => [{ kind: 'sh', script: 'fin' }],
+        verify: () => ({ script: 'ok?', waitMs: 5000, intervalMs: 1000 }),
+      },
+    ]),
   ],
 });
 
@@ -57,20 +96,50 @@ function setup(params: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lb-engine-'));
   const invPath = join(dir, 'inventory.yaml');
   writeFileSync(invPath, INV);
-  const ctx: PlanCtx = { inventory: loadInventory(invPath), facts: NO_FACTS, params, runId: 'r1', stamp: '20261122T100000Z', files: {} };
+  const ctx: PlanCtx = {
+    inventory: loadInventory(invPath),
+    facts: NO_FACTS,
+    params,
+    runId: 'r1',
+    stamp: '20261122T100000Z',
+    files: {},
+  };
   const p = plan(rb, ctx);
   const runDir = join(dir, 'run');
   createRunDir(runDir);
-  const record: RunRecord = { version: 1, runId: 'r1', runbook: 'unit', runbookHash: 'h', inventoryPath: invPath, inventoryHash: 'i', params, stamp: ctx.stamp, startedAt: '', facts: NO_FACTS, files: {}, plan: p, secretParams: params.password ? [params.password] : [] };
+  const record: RunRecord = {
+    version: 1,
+    runId: 'r1',
+    runbook: 'unit',
+    runbookHash: 'h',
+    inventoryPath: invPath,
+    inventoryHash: 'i',
+    params,
+    stamp: ctx.stamp,
+    startedAt: '',
+    facts: NO_FACTS,
+    files: {},
+    plan: p,
+    secretParams: params.password ? [params.password] : [],
+  };
   writeAtomic(runFiles(runDir).record, JSON.stringify(record));
   return { runDir, record, plan: p };
 }
 
-function deps(ex: FakeExecutor, events: RunEvent[] = [], interactive = false, answers: boolean[] = []): EngineDeps {
+function deps(
+  ex: FakeExecutor,
+  events: RunEvent[] = [],
+  interactive = false,
+  answers: boolean[] = [],
+): EngineDeps {
   return {
     executor: ex,
     clock: manualClock(),
-    prompter: { interactive, confirm: async () => answers.shift() ?? false, choose: async () => 'retry' as never },
+    prompter: {
+      interactive,
+      confirm: async () => answers.shift() ?? false,
+      choose: async () => 'retry' as never,
+    },
     listeners: [(e) => events.push(e)],
     redactor: new Redactor(),
     operator: 'tester',
@@ -78,7 +147,16 @@ function deps(ex: FakeExecutor, events: RunEvent[] = [], interactive = false, an
 }
 
 const go = (s: ReturnType<typeof setup>, d: EngineDeps, extra: Partial<Parameters<typeof execute>[0]> = {}) =>
-  execute({ dir: s.runDir, record: s.record, runbook: rb, compiled: compile(rb), deps: d, approvals: { all: false, steps: new Set() }, opening: [], ...extra });
+  execute({
+    dir: s.runDir,
+    record: s.record,
+    runbook: rb,
+    compiled: compile(rb),
+    deps: d,
+    approvals: { all: false, steps: new Set() },
+    opening: [],
+    ...extra,
+  });
 
 describe('plan', () => {
   it('resolves decisions and marks destructive steps, without running anything', () => {
@@ -98,9 +176,18 @@ describe('runner', () => {
     expect(ex.calls.map((c) => c.command)).toEqual(['look a', 'look b']);
     const st = await go(s, deps(ex), { approvals: { all: false, steps: new Set(['cut']) } });
     expect(st).toBe('done');
-    expect(ex.calls.map((c) => c.command).slice(2).sort()).toEqual(['cut a --password=none', 'cut b --password=none', 'fin', 'ok?'].sort());
+    expect(
+      ex.calls
+        .map((c) => c.command)
+        .slice(2)
+        .sort(),
+    ).toEqual(['cut a --password=none', 'cut b --password=none', 'fin', 'ok?'].sort());
     const entries = readAudit(runFiles(s.runDir).audit);
-    expect(entries.find((e) => e.type === 'approval')).toMatchObject({ stateId: 'x/cut', how: 'approve-flag', by: 'tester' });
+    expect(entries.find((e) => e.type === 'approval')).toMatchObject({
+      stateId: 'x/cut',
+      how: 'approve-flag',
+      by: 'tester',
+    });
     expect(verifyAudit(runFiles(s.runDir).audit).ok).toBe(true);
   });
 
@@ -108,19 +195,24 @@ describe('runner', () => {
     const s = setup({ way: 'x' });
     const st = await go(s, deps(new FakeExecutor(), [], true, [true]));
     expect(st).toBe('done');
-    expect(readAudit(runFiles(s.runDir).audit).some((e) => e.type === 'approval' && e.how === 'prompt')).toBe(true);
+    expect(readAudit(runFiles(s.runDir).audit).some((e) => e.type === 'approval' && e.how === 'prompt')).toBe(
+      true,
+    );
   });
 
   it('a step interrupted mid-way is re-checked before it runs again; completed hosts are not re-run', async () => {
     const s = setup({ way: 'x' });
     let cut = 0;
     const handler = (m: string, c: string): Answer => {
-      if (c.startsWith('cut b') && cut++ < 2) return new LifeboatError('unreachable', 'connection lost', { host: m });
+      if (c.startsWith('cut b') && cut++ < 2)
+        return new LifeboatError('unreachable', 'connection lost', { host: m });
       if (c.startsWith('cut-done')) return { exitCode: m === 'a' ? 0 : 1 };
       return {};
     };
     const ex = new FakeExecutor(handler);
-    await expect(go(s, deps(ex), { approvals: { all: true, steps: new Set() } })).rejects.toMatchObject({ code: 'unreachable' });
+    await expect(go(s, deps(ex), { approvals: { all: true, steps: new Set() } })).rejects.toMatchObject({
+      code: 'unreachable',
+    });
     const ex2 = new FakeExecutor(handler);
     expect(await go(s, deps(ex2), { approvals: { all: true, steps: new Set() } })).toBe('done');
     const cmds = ex2.calls.map((c) => c.command);
@@ -175,7 +267,12 @@ describe('runner', () => {
     const f = runFiles(s.runDir).audit;
     const lines = readFileSync(f, 'utf8').trim().split('\n');
     expect(verifyAudit(f).ok).toBe(true);
-    writeFileSync(f, lines.map((l, i) => (i === 2 ? l.replace(/"ts":"[^"]*"/, '"ts":"2020-01-01T00:00:00.000Z"') : l)).join('\n') + '\n');
+    writeFileSync(
+      f,
+      lines
+        .map((l, i) => (i === 2 ? l.replace(/"ts":"[^"]*"/, '"ts":"2020-01-01T00:00:00.000Z"') : l))
+        .join('\n') + '\n',
+    );
     expect(verifyAudit(f)).toMatchObject({ ok: false, line: 3 });
     writeFileSync(f, lines.filter((_, i) => i !== 1).join('\n') + '\n');
     expect(verifyAudit(f).ok).toBe(false);
@@ -191,7 +288,11 @@ describe('runner', () => {
     const f = runFiles(s.runDir).audit;
     const t = timeline(readAudit(f));
     expect(t.status).toBe('done');
-    expect(t.steps.map((x) => [x.stateId, x.status])).toEqual([['one/look', 'done'], ['x/cut', 'done'], ['end/fin', 'done']]);
+    expect(t.steps.map((x) => [x.stateId, x.status])).toEqual([
+      ['one/look', 'done'],
+      ['x/cut', 'done'],
+      ['end/fin', 'done'],
+    ]);
     expect(t.steps[1]!.approvals[0]).toMatch(/^tester \(prompt\)/);
     const diagram = mermaid(compile(rb), t.visited);
     expect(diagram).toMatch(/class .* taken/);
@@ -208,12 +309,17 @@ describe('runner', () => {
     const s = setup({ way: 'x' });
     let cuts = 0;
     const ex = new FakeExecutor((m, c) => {
-      if (c.startsWith('cut a') && cuts++ === 0) return new LifeboatError('unreachable', 'channel closed without an exit status', { host: m });
+      if (c.startsWith('cut a') && cuts++ === 0)
+        return new LifeboatError('unreachable', 'channel closed without an exit status', { host: m });
       if (c.startsWith('cut-done')) return { exitCode: 1 };
       return {};
     });
     expect(await go(s, deps(ex), { approvals: { all: true, steps: new Set() } })).toBe('done');
-    expect(ex.calls.map((c) => c.command).filter((c) => c.startsWith('cut'))).toEqual(expect.arrayContaining(['cut a --password=none', 'cut-done a', 'cut a --password=none']));
-    expect(readAudit(runFiles(s.runDir).audit).some((e) => e.type === 'warning' && /reconnecting/.test(e.message))).toBe(true);
+    expect(ex.calls.map((c) => c.command).filter((c) => c.startsWith('cut'))).toEqual(
+      expect.arrayContaining(['cut a --password=none', 'cut-done a', 'cut a --password=none']),
+    );
+    expect(
+      readAudit(runFiles(s.runDir).audit).some((e) => e.type === 'warning' && /reconnecting/.test(e.message)),
+    ).toBe(true);
   });
 });

@@ -56,17 +56,32 @@ describe('decodeStoredValue', () => {
   });
 
   it('shows an unknown kind as raw protobuf fields', () => {
-    const v = decodeStoredValue(wrapUnknown('example.io/v1', 'Widget', Uint8Array.of(0x0a, 0x03, 0x61, 0x62, 0x63, 0x10, 0x07)));
-    expect(v).toMatchObject({ format: 'protobuf', typed: false, kind: 'Widget', object: { protobuf: { '1': 'abc', '2': 7 } } });
+    const v = decodeStoredValue(
+      wrapUnknown('example.io/v1', 'Widget', Uint8Array.of(0x0a, 0x03, 0x61, 0x62, 0x63, 0x10, 0x07)),
+    );
+    expect(v).toMatchObject({
+      format: 'protobuf',
+      typed: false,
+      kind: 'Widget',
+      object: { protobuf: { '1': 'abc', '2': 7 } },
+    });
   });
 
   it('passes JSON values (custom resources) through and sets resourceVersion', () => {
-    const v = decodeStoredValue(Buffer.from('{"apiVersion":"x.io/v1","kind":"W","metadata":{"name":"a"}}'), { modRevision: 5 });
-    expect(objectOf(v)).toEqual({ apiVersion: 'x.io/v1', kind: 'W', metadata: { name: 'a', resourceVersion: '5' } });
+    const v = decodeStoredValue(Buffer.from('{"apiVersion":"x.io/v1","kind":"W","metadata":{"name":"a"}}'), {
+      modRevision: 5,
+    });
+    expect(objectOf(v)).toEqual({
+      apiVersion: 'x.io/v1',
+      kind: 'W',
+      metadata: { name: 'a', resourceVersion: '5' },
+    });
   });
 
   it('reports encrypted values, and decrypts aescbc, aesgcm and secretbox with a config', () => {
-    const plain = Buffer.from(encodeStoredObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { k: 'dg==' } }));
+    const plain = Buffer.from(
+      encodeStoredObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { k: 'dg==' } }),
+    );
     const cbcKey = randomBytes(32);
     const iv = randomBytes(16);
     const c = createCipheriv('aes-256-cbc', cbcKey, iv);
@@ -77,14 +92,26 @@ describe('decodeStoredValue', () => {
     g.setAAD(Buffer.from('/registry/secrets/default/s'));
     const gct = Buffer.concat([g.update(plain), g.final()]);
     const gcm = Buffer.concat([Buffer.from('k8s:enc:aesgcm:v1:g1:'), nonce, gct, g.getAuthTag()]);
-    expect(decodeStoredValue(cbc)).toMatchObject({ format: 'encrypted', provider: 'aescbc', keyName: 'key1' });
+    expect(decodeStoredValue(cbc)).toMatchObject({
+      format: 'encrypted',
+      provider: 'aescbc',
+      keyName: 'key1',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'lb-enc-'));
     const cfg = join(dir, 'enc.yaml');
-    writeFileSync(cfg, `apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - aescbc:\n      keys:\n      - name: key1\n        secret: ${cbcKey.toString('base64')}\n  - aesgcm:\n      keys:\n      - name: g1\n        secret: ${gcmKey.toString('base64')}\n  - identity: {}\n`);
+    writeFileSync(
+      cfg,
+      `apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - aescbc:\n      keys:\n      - name: key1\n        secret: ${cbcKey.toString('base64')}\n  - aesgcm:\n      keys:\n      - name: g1\n        secret: ${gcmKey.toString('base64')}\n  - identity: {}\n`,
+    );
     const keys = loadEncryptionConfig(cfg);
     expect(objectOf(decodeStoredValue(cbc, { keys }))?.data).toEqual({ k: 'dg==' });
-    expect(objectOf(decodeStoredValue(gcm, { keys, key: '/registry/secrets/default/s' }))?.data).toEqual({ k: 'dg==' });
-    expect(decodeStoredValue(Buffer.from('k8s:enc:aescbc:v1:other:xxxxxxxx'), { keys })).toMatchObject({ format: 'encrypted', note: expect.stringMatching(/no aescbc key named 'other'/) });
+    expect(objectOf(decodeStoredValue(gcm, { keys, key: '/registry/secrets/default/s' }))?.data).toEqual({
+      k: 'dg==',
+    });
+    expect(decodeStoredValue(Buffer.from('k8s:enc:aescbc:v1:other:xxxxxxxx'), { keys })).toMatchObject({
+      format: 'encrypted',
+      note: expect.stringMatching(/no aescbc key named 'other'/),
+    });
   });
 
   it('secretbox matches libsodium crypto_secretbox_easy', () => {
@@ -103,7 +130,7 @@ describe('decodeStoredValue', () => {
   it('never throws on damaged or random values', () => {
     const seeds = fixtures.map((f) => readFileSync(DIR + f));
     let state = 12345;
-    const rnd = (n: number) => ((state = (state * 1103515245 + 12345) >>> 0) % n);
+    const rnd = (n: number) => (state = (state * 1103515245 + 12345) >>> 0) % n;
     for (let i = 0; i < 3000; i++) {
       const base = Buffer.from(seeds[rnd(seeds.length)]!);
       const b = rnd(3) === 0 ? base.subarray(0, rnd(base.length)) : base;
@@ -131,7 +158,22 @@ describe('lifeboat decode', () => {
 
   it('decodes `etcdctl get -w json` output as in source 000 (resourceVersion from mod_revision)', async () => {
     const f = join(dir, 'get.json');
-    writeFileSync(f, JSON.stringify({ header: { revision: 30240109 }, kvs: [{ key: Buffer.from('/registry/namespaces/default').toString('base64'), create_revision: 192, mod_revision: 192, version: 1, value: SOURCE_000 }], count: 1 }));
+    writeFileSync(
+      f,
+      JSON.stringify({
+        header: { revision: 30240109 },
+        kvs: [
+          {
+            key: Buffer.from('/registry/namespaces/default').toString('base64'),
+            create_revision: 192,
+            mod_revision: 192,
+            version: 1,
+            value: SOURCE_000,
+          },
+        ],
+        count: 1,
+      }),
+    );
     expect(await cli([f])).toBe(`# /registry/namespaces/default\n${SOURCE_000_YAML}`);
   });
 
@@ -141,7 +183,10 @@ describe('lifeboat decode', () => {
     expect(await cli([b64, '--base64', '--mod-revision', '192'])).toBe(SOURCE_000_YAML);
     const raw = join(dir, 'v.bin');
     writeFileSync(raw, readFileSync(DIR + 'core.v1.ConfigMap.pb'));
-    expect(JSON.parse(await cli([raw, '-o', 'json']))).toEqual({ ...JSON.parse(readFileSync(DIR + 'core.v1.ConfigMap.json', 'utf8')), metadata: expect.not.objectContaining({ managedFields: expect.anything() }) });
+    expect(JSON.parse(await cli([raw, '-o', 'json']))).toEqual({
+      ...JSON.parse(readFileSync(DIR + 'core.v1.ConfigMap.json', 'utf8')),
+      metadata: expect.not.objectContaining({ managedFields: expect.anything() }),
+    });
   });
 
   it('bad input is a one-line error', async () => {

@@ -17,15 +17,26 @@ describe('encodeStoredObject', () => {
   });
 
   it('encodes a sparse seed object with the k8s magic and an Unknown envelope', () => {
-    const b = Buffer.from(encodeStoredObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' }, data: { k: 'v' } }));
+    const b = Buffer.from(
+      encodeStoredObject({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'a', namespace: 'default' },
+        data: { k: 'v' },
+      }),
+    );
     expect(b.subarray(0, 4).toString('latin1')).toBe('k8s\0');
     expect(b.includes(Buffer.from('ConfigMap'))).toBe(true);
     expect(b.subarray(-4).equals(Buffer.from([0x1a, 0, 0x22, 0]))).toBe(true);
   });
 
   it('rejects unknown fields and unknown kinds with a LifeboatError', () => {
-    expect(() => encodeStoredObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', nmae: 'x' } })).toThrow(/metadata.nmae: unknown field/);
+    expect(() =>
+      encodeStoredObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', nmae: 'x' } }),
+    ).toThrow(/metadata.nmae: unknown field/);
     expect(() => encodeStoredObject({ apiVersion: 'v9', kind: 'Nope' })).toThrow(LifeboatError);
-    expect(() => encodeStoredObject({ apiVersion: 'v1', kind: 'Secret', immutable: 'yes' })).toThrow(/immutable: expected a boolean/);
+    expect(() => encodeStoredObject({ apiVersion: 'v1', kind: 'Secret', immutable: 'yes' })).toThrow(
+      /immutable: expected a boolean/,
+    );
   });
 });

@@ -20,11 +20,22 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('systemd ExecStart rules', () => {
   it('keeps a quoted bash -c line as one word and expands ${VAR} inside it, leaving $(...) to bash', () => {
-    const argv = execArgv('/bin/bash -c "GOMAXPROCS=$(nproc) /usr/bin/etcd --name=\\"${ETCD_NAME}\\" --force-new-cluster"', { ETCD_NAME: 'cp-1' });
-    expect(argv).toEqual(['/bin/bash', '-c', 'GOMAXPROCS=$(nproc) /usr/bin/etcd --name="cp-1" --force-new-cluster']);
+    const argv = execArgv(
+      '/bin/bash -c "GOMAXPROCS=$(nproc) /usr/bin/etcd --name=\\"${ETCD_NAME}\\" --force-new-cluster"',
+      { ETCD_NAME: 'cp-1' },
+    );
+    expect(argv).toEqual([
+      '/bin/bash',
+      '-c',
+      'GOMAXPROCS=$(nproc) /usr/bin/etcd --name="cp-1" --force-new-cluster',
+    ]);
   });
   it('splits a lone $VAR into words and drops the - prefix', () => {
-    expect(execArgv('-/usr/bin/etcd $DAEMON_ARGS', { DAEMON_ARGS: '--a=1  --b=2' })).toEqual(['/usr/bin/etcd', '--a=1', '--b=2']);
+    expect(execArgv('-/usr/bin/etcd $DAEMON_ARGS', { DAEMON_ARGS: '--a=1  --b=2' })).toEqual([
+      '/usr/bin/etcd',
+      '--a=1',
+      '--b=2',
+    ]);
     expect(splitWords("a 'b c' d\\ e $$HOME", {})).toEqual(['a', 'b c', 'd e', '$HOME']);
   });
   it('reads EnvironmentFile lines with comments and quotes', () => {
@@ -49,18 +60,31 @@ describe('lab preflight and inputs', () => {
   });
   it('accepts only 127.0.N blocks', () => {
     expect(parseSubnet('127.0.42')).toBe('127.0.42');
-    for (const bad of ['10.0.0', '127.1.2', '127.0.0.5', '127.0.300']) expect(() => parseSubnet(bad)).toThrow(LifeboatError);
+    for (const bad of ['10.0.0', '127.1.2', '127.0.0.5', '127.0.300'])
+      expect(() => parseSubnet(bad)).toThrow(LifeboatError);
   });
   it('writes an inventory the real schema accepts, with paths relative to it', () => {
     const lab = {
-      cluster: 'lab-127-0-42', mode: 'systemd', inventoryPath: '/x/lab/inventory.yaml',
+      cluster: 'lab-127-0-42',
+      mode: 'systemd',
+      inventoryPath: '/x/lab/inventory.yaml',
       ssh: { identityFile: '/x/lab/ssh/id_ed25519', knownHosts: '/x/lab/ssh/known_hosts', user: 'root' },
-      members: [1, 2, 3].map((i) => ({ name: `cp-${i}`, address: `127.0.42.${10 + i}`, clientURL: `https://127.0.42.${10 + i}:2379`, peerURL: `https://127.0.42.${10 + i}:2380`, hostDir: '' })),
+      members: [1, 2, 3].map((i) => ({
+        name: `cp-${i}`,
+        address: `127.0.42.${10 + i}`,
+        clientURL: `https://127.0.42.${10 + i}:2379`,
+        peerURL: `https://127.0.42.${10 + i}:2380`,
+        hostDir: '',
+      })),
     } as unknown as Lab;
     const r = parseInventory(stringify(inventoryDoc(lab)), lab.inventoryPath);
     expect(r.ok).toBe(true);
     if (r.ok) {
-      expect(r.inventory.members[2]!.ssh).toMatchObject({ user: 'root', identityFile: 'ssh/id_ed25519', knownHosts: 'ssh/known_hosts' });
+      expect(r.inventory.members[2]!.ssh).toMatchObject({
+        user: 'root',
+        identityFile: 'ssh/id_ed25519',
+        knownHosts: 'ssh/known_hosts',
+      });
       expect(r.inventory.members[0]!.tls.cert).toBe('/etc/etcd/peer.crt');
     }
   });
@@ -69,7 +93,18 @@ describe('lab preflight and inputs', () => {
     expect(objs.length).toBeGreaterThanOrEqual(1000);
     expect(new Set(objs.map((o) => o.key)).size).toBe(objs.length);
     expect(objs.every((o) => o.key.startsWith('/registry/'))).toBe(true);
-    expect(new Set(objs.map((o) => String(o.object.kind)))).toEqual(new Set(['Namespace', 'Service', 'ConfigMap', 'Secret', 'Deployment', 'Pod', 'CustomResourceDefinition', 'BackupSchedule']));
+    expect(new Set(objs.map((o) => String(o.object.kind)))).toEqual(
+      new Set([
+        'Namespace',
+        'Service',
+        'ConfigMap',
+        'Secret',
+        'Deployment',
+        'Pod',
+        'CustomResourceDefinition',
+        'BackupSchedule',
+      ]),
+    );
   });
   it('quotes shell arguments only when needed', () => {
     expect(shellQuote('--endpoints=https://127.0.42.11:2379')).toBe('--endpoints=https://127.0.42.11:2379');
@@ -81,8 +116,13 @@ describe('waitFor', () => {
   it('returns the first truthy value and fails with the last reason at the deadline', async () => {
     let n = 0;
     expect(await waitFor(() => (++n >= 3 ? n : 0), { timeoutMs: 2000, intervalMs: 1 })).toBe(3);
-    await expect(waitFor(() => {
-      throw new Error('still down');
-    }, { timeoutMs: 50, intervalMs: 5, what: 'etcd' })).rejects.toThrow(/waiting for etcd: still down/);
+    await expect(
+      waitFor(
+        () => {
+          throw new Error('still down');
+        },
+        { timeoutMs: 50, intervalMs: 5, what: 'etcd' },
+      ),
+    ).rejects.toThrow(/waiting for etcd: still down/);
   });
 });

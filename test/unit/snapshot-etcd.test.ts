@@ -16,10 +16,38 @@ import { verify } from '../../src/snapshot/verify.js';
 import { run as snapshotCli } from '../../src/cli/snapshot/index.js';
 
 const FIX = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
-const RESOURCE: Record<string, string> = { Namespace: 'namespaces', ConfigMap: 'configmaps', Secret: 'secrets', Service: 'services/specs', Endpoints: 'services/endpoints', ServiceAccount: 'serviceaccounts', Pod: 'pods', Node: 'minions', PersistentVolume: 'persistentvolumes', PersistentVolumeClaim: 'persistentvolumeclaims', Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', CronJob: 'cronjobs', Role: 'roles', RoleBinding: 'rolebindings', ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', Ingress: 'ingress', Lease: 'leases' };
+const RESOURCE: Record<string, string> = {
+  Namespace: 'namespaces',
+  ConfigMap: 'configmaps',
+  Secret: 'secrets',
+  Service: 'services/specs',
+  Endpoints: 'services/endpoints',
+  ServiceAccount: 'serviceaccounts',
+  Pod: 'pods',
+  Node: 'minions',
+  PersistentVolume: 'persistentvolumes',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+  Job: 'jobs',
+  CronJob: 'cronjobs',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  ClusterRole: 'clusterroles',
+  ClusterRoleBinding: 'clusterrolebindings',
+  Ingress: 'ingress',
+  Lease: 'leases',
+};
 const CLUSTER = new Set(['Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding']);
 
-interface EtcdctlKv { key: string; value: string; create_revision: number; mod_revision: number; version: number }
+interface EtcdctlKv {
+  key: string;
+  value: string;
+  create_revision: number;
+  mod_revision: number;
+  version: number;
+}
 
 let etcd: LocalEtcd;
 let A: string;
@@ -29,13 +57,24 @@ let statusA: { hash: number; revision: number; totalKey: number; totalSize: numb
 let getA: EtcdctlKv[];
 let getAtRev: EtcdctlKv[];
 let midRev = 0;
-const deleted = ['/registry/configmaps/team-a/cm-3', '/registry/secrets/team-b/s-1', '/registry/deployments/team-a/web'];
+const deleted = [
+  '/registry/configmaps/team-a/cm-3',
+  '/registry/secrets/team-b/s-1',
+  '/registry/deployments/team-a/web',
+];
 const seeded = new Map<string, Record<string, unknown>>();
 
-const cm = (ns: string, name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, uid: `uid-${ns}-${name}`, creationTimestamp: '2024-05-01T10:00:00Z' }, data });
+const cm = (ns: string, name: string, data: Record<string, string>) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: ns, uid: `uid-${ns}-${name}`, creationTimestamp: '2024-05-01T10:00:00Z' },
+  data,
+});
 
 async function etcdctlGet(...extra: string[]): Promise<EtcdctlKv[]> {
-  const j = JSON.parse(await etcd.etcdctl('get', '', '--prefix', '-w', 'json', ...extra)) as { kvs?: EtcdctlKv[] };
+  const j = JSON.parse(await etcd.etcdctl('get', '', '--prefix', '-w', 'json', ...extra)) as {
+    kvs?: EtcdctlKv[];
+  };
   return j.kvs ?? [];
 }
 
@@ -44,40 +83,96 @@ beforeAll(async () => {
   const puts: [string, Uint8Array][] = [];
   for (const f of readdirSync(FIX).filter((x) => x.endsWith('.pb'))) {
     const kind = f.split('.').slice(-2)[0]!;
-    puts.push([`/registry/${RESOURCE[kind]}/${CLUSTER.has(kind) ? '' : 'namespaceValue/'}nameValue`, readFileSync(FIX + f)]);
+    puts.push([
+      `/registry/${RESOURCE[kind]}/${CLUSTER.has(kind) ? '' : 'namespaceValue/'}nameValue`,
+      readFileSync(FIX + f),
+    ]);
   }
   for (const ns of ['team-a', 'team-b']) {
-    const nsObj = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, uid: `uid-${ns}` }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
+    const nsObj = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, uid: `uid-${ns}` },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    };
     puts.push([`/registry/namespaces/${ns}`, encodeStoredObject(nsObj)]);
     for (let i = 0; i < 300; i++) {
       const o = cm(ns, `cm-${i}`, { index: String(i), big: i % 100 === 3 ? 'x'.repeat(20_000) : 'small' });
       seeded.set(`/registry/configmaps/${ns}/cm-${i}`, o);
       puts.push([`/registry/configmaps/${ns}/cm-${i}`, encodeStoredObject(o)]);
     }
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's-1', namespace: ns, uid: `uid-s-${ns}` }, data: { password: Buffer.from('hunter2').toString('base64') }, type: 'Opaque' };
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's-1', namespace: ns, uid: `uid-s-${ns}` },
+      data: { password: Buffer.from('hunter2').toString('base64') },
+      type: 'Opaque',
+    };
     seeded.set(`/registry/secrets/${ns}/s-1`, secret);
     puts.push([`/registry/secrets/${ns}/s-1`, encodeStoredObject(secret)]);
   }
-  const deploy = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'team-a', uid: 'uid-web', generation: 1, labels: { app: 'web' } }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25', ports: [{ containerPort: 80, protocol: 'TCP' }], resources: { limits: { memory: '128Mi' } } }] } } }, status: {} };
+  const deploy = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'team-a', uid: 'uid-web', generation: 1, labels: { app: 'web' } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image: 'nginx:1.25',
+              ports: [{ containerPort: 80, protocol: 'TCP' }],
+              resources: { limits: { memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+    status: {},
+  };
   seeded.set('/registry/deployments/team-a/web', deploy);
   puts.push(['/registry/deployments/team-a/web', encodeStoredObject(deploy)]);
-  puts.push(['/registry/example.com/widgets/team-a/w1', '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1","namespace":"team-a"},"spec":{"size":3}}\n' as never]);
+  puts.push([
+    '/registry/example.com/widgets/team-a/w1',
+    '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1","namespace":"team-a"},"spec":{"size":3}}\n' as never,
+  ]);
   for (let i = 0; i < puts.length; i += 100) await etcd.putMany(puts.slice(i, i + 100));
-  for (let i = 0; i < 20; i++) await etcd.put(`/registry/configmaps/team-b/cm-${i}`, encodeStoredObject(cm('team-b', `cm-${i}`, { index: String(i), rev: 'second' })));
+  for (let i = 0; i < 20; i++)
+    await etcd.put(
+      `/registry/configmaps/team-b/cm-${i}`,
+      encodeStoredObject(cm('team-b', `cm-${i}`, { index: String(i), rev: 'second' })),
+    );
   await etcd.del('/registry/configmaps/team-b/cm-299');
-  await etcd.put('/registry/configmaps/team-b/cm-299', encodeStoredObject(cm('team-b', 'cm-299', { back: 'again' })));
+  await etcd.put(
+    '/registry/configmaps/team-b/cm-299',
+    encodeStoredObject(cm('team-b', 'cm-299', { back: 'again' })),
+  );
   const compactAt = JSON.parse(await etcd.etcdctl('get', 'x', '-w', 'json')).header.revision as number;
-  await etcd.put('/registry/configmaps/team-b/cm-5', encodeStoredObject(cm('team-b', 'cm-5', { third: 'yes' })));
+  await etcd.put(
+    '/registry/configmaps/team-b/cm-5',
+    encodeStoredObject(cm('team-b', 'cm-5', { third: 'yes' })),
+  );
   await etcd.compact(compactAt - 5);
   midRev = compactAt + 1;
-  await etcd.put('/registry/configmaps/team-b/cm-6', encodeStoredObject(cm('team-b', 'cm-6', { after: 'mid' })));
+  await etcd.put(
+    '/registry/configmaps/team-b/cm-6',
+    encodeStoredObject(cm('team-b', 'cm-6', { after: 'mid' })),
+  );
   A = join(etcd.dir, 'a.db');
   getA = await etcdctlGet();
   getAtRev = await etcdctlGet('--rev', String(midRev));
   await etcd.etcdctl('snapshot', 'save', A);
   statusA = JSON.parse(await etcd.etcdctl('snapshot', 'status', A, '-w', 'json'));
   for (const k of deleted) await etcd.del(k);
-  await etcd.put('/registry/configmaps/team-a/cm-0', encodeStoredObject(cm('team-a', 'cm-0', { changed: 'yes' })));
+  await etcd.put(
+    '/registry/configmaps/team-a/cm-0',
+    encodeStoredObject(cm('team-a', 'cm-0', { changed: 'yes' })),
+  );
   B = join(etcd.dir, 'b.db');
   await etcd.etcdctl('snapshot', 'save', B);
   RAW = join(etcd.dir, 'raw.db');
@@ -88,7 +183,8 @@ afterAll(async () => {
   await etcd?.stop();
 });
 
-const sameStored = (a: Record<string, unknown>, b: Record<string, unknown>) => Buffer.from(encodeStoredObject(a)).equals(encodeStoredObject(b));
+const sameStored = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  Buffer.from(encodeStoredObject(a)).equals(encodeStoredObject(b));
 
 function capture(fn: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -110,7 +206,12 @@ describe('snapshot reader against etcd 3.4', () => {
     const s = Snapshot.open(A);
     const r = inspect(s, { hash: true });
     s.close();
-    expect({ revision: r.revision, totalKey: r.totalKeys, hash: r.hash, totalSize: r.dbSize }).toEqual({ revision: statusA.revision, totalKey: statusA.totalKey, hash: statusA.hash, totalSize: statusA.totalSize });
+    expect({ revision: r.revision, totalKey: r.totalKeys, hash: r.hash, totalSize: r.dbSize }).toEqual({
+      revision: statusA.revision,
+      totalKey: statusA.totalKey,
+      hash: statusA.hash,
+      totalSize: statusA.totalSize,
+    });
     expect(r.liveKeys).toBe(getA.length);
     expect(r.perResource.configmaps).toBe(601); // 600 seeded + the fixture
     expect(r.perNamespace['team-a']).toBe(303);
@@ -124,9 +225,15 @@ describe('snapshot reader against etcd 3.4', () => {
     expect(kids.length).toBeGreaterThanOrEqual(2);
     const whole = scanKeys(s.bolt, ref);
     const mid = Math.floor(kids.length / 2);
-    const merged = mergeScans(scanKeys(s.bolt, ref, kids.slice(0, mid)), scanKeys(s.bolt, ref, kids.slice(mid)));
+    const merged = mergeScans(
+      scanKeys(s.bolt, ref, kids.slice(0, mid)),
+      scanKeys(s.bolt, ref, kids.slice(mid)),
+    );
     s.close();
-    expect({ ...merged, final: [...merged.final].sort() }).toEqual({ ...whole, final: [...whole.final].sort() });
+    expect({ ...merged, final: [...merged.final].sort() }).toEqual({
+      ...whole,
+      final: [...whole.final].sort(),
+    });
     expect(whole.revision).toBe(statusA.revision);
   });
 
@@ -140,7 +247,12 @@ describe('snapshot reader against etcd 3.4', () => {
       for (const kv of want) {
         const k = Buffer.from(kv.key, 'base64').toString('utf8');
         const got = state.get(k)!;
-        expect({ c: got.createRevision, m: got.modRevision, v: got.version, val: got.value!.toString('base64') }).toEqual({ c: kv.create_revision, m: kv.mod_revision, v: kv.version, val: kv.value });
+        expect({
+          c: got.createRevision,
+          m: got.modRevision,
+          v: got.version,
+          val: got.value!.toString('base64'),
+        }).toEqual({ c: kv.create_revision, m: kv.mod_revision, v: kv.version, val: kv.value });
       }
     }
     s.close();
@@ -157,9 +269,13 @@ describe('snapshot reader against etcd 3.4', () => {
     expect(obj).toEqual(want);
     const web = st.get('/registry/deployments/team-a/web')!;
     // Decoding fills Go zero structs (strategy: {}, resources: {}): compare what each encodes to.
-    expect(sameStored(objectOf(decodeStoredValue(web.value!))!, seeded.get('/registry/deployments/team-a/web')!)).toBe(true);
+    expect(
+      sameStored(objectOf(decodeStoredValue(web.value!))!, seeded.get('/registry/deployments/team-a/web')!),
+    ).toBe(true);
     expect(web.value!.equals(encodeStoredObject(seeded.get('/registry/deployments/team-a/web')!))).toBe(true);
-    expect(objectOf(decodeStoredValue(st.get('/registry/example.com/widgets/team-a/w1')!.value!))).toMatchObject({ kind: 'Widget', spec: { size: 3 } });
+    expect(
+      objectOf(decodeStoredValue(st.get('/registry/example.com/widgets/team-a/w1')!.value!)),
+    ).toMatchObject({ kind: 'Widget', spec: { size: 3 } });
   });
 
   it('diff names exactly the deleted objects and the changed one; extract gives them back', async () => {
@@ -175,7 +291,9 @@ describe('snapshot reader against etcd 3.4', () => {
     expect(text.stdout).toMatch(/removed\s+configmaps\s+team-a\s+cm-3/);
     for (const k of deleted) {
       const [, , resource, ns, name] = k.split('/');
-      const res = await capture(() => snapshotCli(['extract', A, '--kind', resource!, '--namespace', ns!, '--name', name!, '--clean']));
+      const res = await capture(() =>
+        snapshotCli(['extract', A, '--kind', resource!, '--namespace', ns!, '--name', name!, '--clean']),
+      );
       expect(res.code).toBe(0);
       const docs = parseAllDocuments(res.stdout).map((x) => x.toJS() as Record<string, unknown>);
       const want = structuredClone(seeded.get(k)!) as { metadata: Record<string, unknown>; status?: unknown };
@@ -190,7 +308,9 @@ describe('snapshot reader against etcd 3.4', () => {
   });
 
   it('extract by kind lists every object of that kind in a namespace, as a List in JSON', async () => {
-    const res = await capture(() => snapshotCli(['extract', A, '--kind', 'ConfigMap', '-n', 'team-b', '-o', 'json']));
+    const res = await capture(() =>
+      snapshotCli(['extract', A, '--kind', 'ConfigMap', '-n', 'team-b', '-o', 'json']),
+    );
     const list = JSON.parse(res.stdout) as { kind: string; items: unknown[] };
     expect(list.kind).toBe('List');
     expect(list.items).toHaveLength(300);
@@ -206,7 +326,10 @@ describe('snapshot reader against etcd 3.4', () => {
     const bad = join(etcd.dir, 'tampered.db');
     copyFileSync(A, bad);
     const b = readFileSync(bad);
-    const at = b.indexOf(Buffer.from('hunter2').toString('base64').slice(0, 4)) >= 0 ? b.indexOf(Buffer.from('hunter2')) : -1;
+    const at =
+      b.indexOf(Buffer.from('hunter2').toString('base64').slice(0, 4)) >= 0
+        ? b.indexOf(Buffer.from('hunter2'))
+        : -1;
     b[at > 0 ? at : b.indexOf(Buffer.from('small'))]! ^= 0x20;
     writeFileSync(bad, b);
     await expect(snapshotCli(['verify', bad])).rejects.toThrow(/sha256 mismatch/);
@@ -219,7 +342,12 @@ describe('snapshot reader against etcd 3.4', () => {
     writeFileSync(trunc, readFileSync(A).subarray(0, 40_000));
     const text = join(etcd.dir, 'notes.txt');
     writeFileSync(text, 'hello\n'.repeat(1000));
-    for (const [f, msg] of [[empty, /empty/], [trunc, /truncated/], [text, /not an etcd snapshot/], [join(etcd.dir, 'missing.db'), /no such file/]] as const) {
+    for (const [f, msg] of [
+      [empty, /empty/],
+      [trunc, /truncated/],
+      [text, /not an etcd snapshot/],
+      [join(etcd.dir, 'missing.db'), /no such file/],
+    ] as const) {
       const err = await snapshotCli(['inspect', f]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LifeboatError);
       expect((err as LifeboatError).code).toBe('input');

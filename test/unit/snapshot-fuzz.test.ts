@@ -18,7 +18,12 @@ beforeAll(async () => {
   etcd = await startLocalEtcd();
   const puts: [string, Uint8Array][] = [];
   for (let i = 0; i < 400; i++) {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: `ns${i % 3}` }, data: { v: i % 50 === 0 ? 'y'.repeat(9000) : String(i) } };
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `c${i}`, namespace: `ns${i % 3}` },
+      data: { v: i % 50 === 0 ? 'y'.repeat(9000) : String(i) },
+    };
     puts.push([`/registry/configmaps/ns${i % 3}/c${i}`, encodeStoredObject(cm)]);
   }
   for (let i = 0; i < puts.length; i += 100) await etcd.putMany(puts.slice(i, i + 100));

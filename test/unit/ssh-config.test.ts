@@ -76,20 +76,52 @@ describe('ssh config', () => {
   it('resolves a member: config fills defaults, inventory values win, relative paths use the inventory folder', () => {
     const t = resolveTarget(member({}), blocks, { baseDir: '/inv', knownHostsFile: undefined });
     expect(t.hop).toMatchObject({ host: '10.0.0.etcd-1', user: 'admin', port: 2222 });
-    expect(t.hop.identityFiles).toEqual([join(homedir(), '.ssh/etcd_key'), join(homedir(), '.ssh/id_default')]);
+    expect(t.hop.identityFiles).toEqual([
+      join(homedir(), '.ssh/etcd_key'),
+      join(homedir(), '.ssh/id_default'),
+    ]);
     expect(t.hop.knownHostsFile).toBe(join(homedir(), '.ssh/known hosts'));
     expect(t.jumps).toHaveLength(1);
-    expect(t.jumps[0]).toMatchObject({ host: 'bastion.example.com', user: 'jumper', port: 22, identityFiles: ['/keys/bastion', join(homedir(), '.ssh/id_default'), join(homedir(), '.ssh/etcd_key')] });
-
-    const u = resolveTarget(member({ user: 'ops', port: 2200, identityFile: 'keys/id', knownHosts: 'kh', jump: 'j@10.9.9.9:2022' }), blocks, {
-      baseDir: '/inv',
-      knownHostsFile: '/opt/kh',
+    expect(t.jumps[0]).toMatchObject({
+      host: 'bastion.example.com',
+      user: 'jumper',
+      port: 22,
+      identityFiles: ['/keys/bastion', join(homedir(), '.ssh/id_default'), join(homedir(), '.ssh/etcd_key')],
     });
-    expect(u.hop).toMatchObject({ user: 'ops', port: 2200, identityFiles: ['/inv/keys/id'], knownHostsFile: '/inv/kh', identityExplicit: true });
+
+    const u = resolveTarget(
+      member({ user: 'ops', port: 2200, identityFile: 'keys/id', knownHosts: 'kh', jump: 'j@10.9.9.9:2022' }),
+      blocks,
+      {
+        baseDir: '/inv',
+        knownHostsFile: '/opt/kh',
+      },
+    );
+    expect(u.hop).toMatchObject({
+      user: 'ops',
+      port: 2200,
+      identityFiles: ['/inv/keys/id'],
+      knownHostsFile: '/inv/kh',
+      identityExplicit: true,
+    });
     // The jump host tries its config's keys, then the member's.
-    expect(u.jumps).toEqual([expect.objectContaining({ host: '10.9.9.9', user: 'j', port: 2022, identityFiles: [join(homedir(), '.ssh/id_default'), '/inv/keys/id'], knownHostsFile: '/inv/kh' })]);
+    expect(u.jumps).toEqual([
+      expect.objectContaining({
+        host: '10.9.9.9',
+        user: 'j',
+        port: 2022,
+        identityFiles: [join(homedir(), '.ssh/id_default'), '/inv/keys/id'],
+        knownHostsFile: '/inv/kh',
+      }),
+    ]);
 
     const v = resolveTarget(member({}, '192.168.1.1'), [], { baseDir: '/inv', knownHostsFile: '/opt/kh' });
-    expect(v.hop).toMatchObject({ host: '192.168.1.1', user: 'root', port: 22, identityFiles: [], knownHostsFile: '/opt/kh' });
+    expect(v.hop).toMatchObject({
+      host: '192.168.1.1',
+      user: 'root',
+      port: 22,
+      identityFiles: [],
+      knownHostsFile: '/opt/kh',
+    });
   });
 });

@@ -24,7 +24,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** A fresh public key of a type, from ssh-keygen: [type, base64 blob]. */
 function genKey(type: 'ed25519' | 'ecdsa' | 'rsa'): { type: string; b64: string; blob: Buffer } {
   const f = join(dir, `k-${type}-${randomBytes(4).toString('hex')}`);
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-f', f]);
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '2048'] : []),
+    '-N',
+    '',
+    '-f',
+    f,
+  ]);
   const [t, b64] = readFileSync(`${f}.pub`, 'utf8').trim().split(/\s+/) as [string, string];
   return { type: t, b64, blob: Buffer.from(b64, 'base64') };
 }
@@ -39,14 +48,20 @@ describe('known_hosts parsing and matching', () => {
     expect(blobKeyType(ed.blob)).toBe('ssh-ed25519');
     expect(blobKeyType(ec.blob)).toBe('ecdsa-sha2-nistp256');
     expect(blobKeyType(rsa.blob)).toBe('ssh-rsa');
-    const e = parseKnownHosts(`# comment\n\ngarbage\nhost ssh-ed25519 ${rsa.b64}\nhost ${ed.type} ${ed.b64}\n`);
+    const e = parseKnownHosts(
+      `# comment\n\ngarbage\nhost ssh-ed25519 ${rsa.b64}\nhost ${ed.type} ${ed.b64}\n`,
+    );
     expect(e).toHaveLength(1); // mismatched type/blob line is dropped
     expect(e[0]?.line).toBe(5);
   });
 
   it('matches plain, comma lists, [host]:port and patterns', () => {
     const e = parseKnownHosts(
-      [`a.example,10.0.0.1 ${ed.type} ${ed.b64}`, `[10.0.0.2]:2222 ${ec.type} ${ec.b64}`, `*.lab,!bad.lab ${rsa.type} ${rsa.b64}`].join('\n'),
+      [
+        `a.example,10.0.0.1 ${ed.type} ${ed.b64}`,
+        `[10.0.0.2]:2222 ${ec.type} ${ec.b64}`,
+        `*.lab,!bad.lab ${rsa.type} ${rsa.b64}`,
+      ].join('\n'),
     );
     expect(checkHostKey(e, '10.0.0.1', 22, ed.blob).status).toBe('known');
     expect(checkHostKey(e, 'A.EXAMPLE', 22, ed.blob).status).toBe('known');
@@ -70,7 +85,9 @@ describe('known_hosts parsing and matching', () => {
     expect(checkHostKey(e, '10.1.1.2', 2200, ec.blob).status).toBe('known');
     expect(checkHostKey(e, '10.1.1.3', 22, ed.blob).status).toBe('unknown');
 
-    const mine = parseKnownHosts(`${hashHostName(knownHostsName('h.example', 2022), randomBytes(20))} ${rsa.type} ${rsa.b64}`);
+    const mine = parseKnownHosts(
+      `${hashHostName(knownHostsName('h.example', 2022), randomBytes(20))} ${rsa.type} ${rsa.b64}`,
+    );
     expect(checkHostKey(mine, 'h.example', 2022, rsa.blob).status).toBe('known');
     expect(checkHostKey(mine, 'h.example', 22, rsa.blob).status).toBe('unknown');
   });
@@ -78,13 +95,19 @@ describe('known_hosts parsing and matching', () => {
   it('reports a different key for a known host as changed, whatever its type', () => {
     const e = parseKnownHosts(`host1 ${ed.type} ${ed.b64}\nhost1 ${ec.type} ${ec.b64}`);
     const sameType = checkHostKey(e, 'host1', 22, other.blob);
-    expect(sameType).toEqual({ status: 'changed', knownTypes: ['ssh-ed25519', 'ecdsa-sha2-nistp256'], lines: [1, 2] });
+    expect(sameType).toEqual({
+      status: 'changed',
+      knownTypes: ['ssh-ed25519', 'ecdsa-sha2-nistp256'],
+      lines: [1, 2],
+    });
     expect(checkHostKey(e, 'host1', 22, rsa.blob).status).toBe('changed');
     expect(checkHostKey(e, 'host1', 22, ec.blob).status).toBe('known');
   });
 
   it('refuses @revoked keys and ignores @cert-authority lines', () => {
-    const e = parseKnownHosts(`@revoked * ${other.type} ${other.b64}\n@cert-authority *.lab ${rsa.type} ${rsa.b64}\nx ${ed.type} ${ed.b64}`);
+    const e = parseKnownHosts(
+      `@revoked * ${other.type} ${other.b64}\n@cert-authority *.lab ${rsa.type} ${rsa.b64}\nx ${ed.type} ${ed.b64}`,
+    );
     expect(checkHostKey(e, 'x', 22, other.blob).status).toBe('revoked');
     expect(checkHostKey(e, 'n.lab', 22, rsa.blob).status).toBe('unknown');
   });

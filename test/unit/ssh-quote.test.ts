@@ -34,15 +34,24 @@ describe('shell quoting', () => {
   });
 
   it('reports the login shell pid, then runs the command, keeping its exit status', () => {
-    const out = execFileSync('sh', ['-c', `(${remoteCommandLine("echo out; echo err >&2; exit 7", false)}) 2>&1; echo rc=$?`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'sh',
+      ['-c', `(${remoteCommandLine('echo out; echo err >&2; exit 7', false)}) 2>&1; echo rc=$?`],
+      { encoding: 'utf8' },
+    );
     expect(out).toMatch(/^LIFEBOAT-PID:\d+\nout\nerr\nrc=7\n$/);
     expect(killGroupCommand(123, true)).toMatch(/^sudo -n sh -c '/);
   });
 
   it('ends a whole process group with the kill script, under dash', async () => {
     // detached: its own session and process group, like sshd gives a session's login shell.
-    const p = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
-    const child = await new Promise<number>((resolve) => p.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const p = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const child = await new Promise<number>((resolve) =>
+      p.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
     const exited = new Promise((r) => p.once('exit', r));
     execFileSync('sh', ['-c', killGroupCommand(p.pid as number, false)]);
     await exited;

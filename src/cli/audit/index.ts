@@ -8,11 +8,13 @@ import { existsSync } from 'node:fs';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('audit', argv, {});
-  if (values.help) return void process.stdout.write('Usage: lifeboat audit verify RUN_DIR\n'), EXIT.ok;
+  if (values.help) return (void process.stdout.write('Usage: lifeboat audit verify RUN_DIR\n'), EXIT.ok);
   const [sub, dir] = positionals;
-  if (sub !== 'verify' || !dir) throw usage('audit: expected `audit verify RUN_DIR`', "run 'lifeboat audit --help'");
+  if (sub !== 'verify' || !dir)
+    throw usage('audit: expected `audit verify RUN_DIR`', "run 'lifeboat audit --help'");
   const f = runFiles(dir).audit;
-  if (!existsSync(f)) throw badInput(`run dir ${dir} has no audit.jsonl`, 'give the directory printed by lifeboat run');
+  if (!existsSync(f))
+    throw badInput(`run dir ${dir} has no audit.jsonl`, 'give the directory printed by lifeboat run');
   const r = verifyAudit(f);
   if (!r.ok) {
     process.stderr.write(`audit ${f}: BROKEN at line ${r.line}: ${r.reason}\n`);

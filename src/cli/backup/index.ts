@@ -22,14 +22,31 @@ export async function run(argv: string[]): Promise<number> {
     'retention-days': { type: 'string' },
     namespace: { type: 'string' },
   });
-  if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
-  if (positionals[0] !== 'schedule') throw usage('backup: expected `backup schedule --emit cronjob -i INVENTORY`', "for a backup now: 'lifeboat run backup -i INVENTORY'");
-  if (values.emit !== 'cronjob') throw usage(`backup schedule: --emit ${values.emit ?? '(missing)'} is not supported`, 'use --emit cronjob');
-  if (!values.inventory) throw usage('backup schedule: -i INVENTORY is required', 'give the inventory file with -i');
+  if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
+  if (positionals[0] !== 'schedule')
+    throw usage(
+      'backup: expected `backup schedule --emit cronjob -i INVENTORY`',
+      "for a backup now: 'lifeboat run backup -i INVENTORY'",
+    );
+  if (values.emit !== 'cronjob')
+    throw usage(
+      `backup schedule: --emit ${values.emit ?? '(missing)'} is not supported`,
+      'use --emit cronjob',
+    );
+  if (!values.inventory)
+    throw usage('backup schedule: -i INVENTORY is required', 'give the inventory file with -i');
   const days = Number(values['retention-days'] ?? '7');
-  if (!Number.isInteger(days) || days < 1) throw usage(`backup schedule: --retention-days '${values['retention-days']}' is not a whole number of days`, 'e.g. --retention-days 7');
+  if (!Number.isInteger(days) || days < 1)
+    throw usage(
+      `backup schedule: --retention-days '${values['retention-days']}' is not a whole number of days`,
+      'e.g. --retention-days 7',
+    );
   const schedule = values.schedule ?? '0 */6 * * *';
-  if (schedule.trim().split(/\s+/).length !== 5) throw usage(`backup schedule: --schedule '${schedule}' is not a 5-field cron expression`, "e.g. --schedule '0 */6 * * *'");
+  if (schedule.trim().split(/\s+/).length !== 5)
+    throw usage(
+      `backup schedule: --schedule '${schedule}' is not a 5-field cron expression`,
+      "e.g. --schedule '0 */6 * * *'",
+    );
   process.stdout.write(
     cronJob(loadInventory(values.inventory), {
       schedule,

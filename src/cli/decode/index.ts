@@ -23,7 +23,10 @@ function readInput(file: string | undefined): Buffer {
   try {
     return readFileSync(file === undefined || file === '-' ? 0 : file);
   } catch (err) {
-    throw badInput(`decode: cannot read ${file ?? 'stdin'} (${(err as Error).message})`, 'give a file with one stored value, or pipe it in');
+    throw badInput(
+      `decode: cannot read ${file ?? 'stdin'} (${(err as Error).message})`,
+      'give a file with one stored value, or pipe it in',
+    );
   }
 }
 
@@ -39,12 +42,20 @@ function asEtcdctlJson(b: Buffer): EtcdctlJson | undefined {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals: p } = parse('decode', argv, { base64: { type: 'boolean' }, output: { type: 'string', short: 'o' }, key: { type: 'string' }, 'mod-revision': { type: 'string' }, 'show-managed-fields': { type: 'boolean' }, ...ENC_FLAG });
+  const { values: v, positionals: p } = parse('decode', argv, {
+    base64: { type: 'boolean' },
+    output: { type: 'string', short: 'o' },
+    key: { type: 'string' },
+    'mod-revision': { type: 'string' },
+    'show-managed-fields': { type: 'boolean' },
+    ...ENC_FLAG,
+  });
   if (v.help) {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
-  if (p.length > 1) throw usage('decode: give at most one FILE (or - for stdin)', 'lifeboat decode [FILE|-] [--base64]');
+  if (p.length > 1)
+    throw usage('decode: give at most one FILE (or - for stdin)', 'lifeboat decode [FILE|-] [--base64]');
   const fmt = oneOf('decode', 'output', v.output, ['yaml', 'json'] as const, 'yaml');
   const keys = keysFrom(v['encryption-config']);
   const present = { showManagedFields: v['show-managed-fields'] === true };
@@ -53,26 +64,40 @@ export async function run(argv: string[]): Promise<number> {
   if (etcdctl) {
     const docs = (etcdctl.kvs ?? []).map((kv) => {
       const key = kv.key === undefined ? undefined : Buffer.from(kv.key, 'base64').toString('utf8');
-      const opts: DecodeOptions = { ...(kv.mod_revision !== undefined ? { modRevision: kv.mod_revision } : {}), ...(key ? { key } : {}), ...(keys ? { keys } : {}) };
-      const body = kv.value === undefined ? '# no value (was the get run with --keys-only?)\n' : renderValue(decodeStoredValue(Buffer.from(kv.value, 'base64'), opts), fmt, present);
+      const opts: DecodeOptions = {
+        ...(kv.mod_revision !== undefined ? { modRevision: kv.mod_revision } : {}),
+        ...(key ? { key } : {}),
+        ...(keys ? { keys } : {}),
+      };
+      const body =
+        kv.value === undefined
+          ? '# no value (was the get run with --keys-only?)\n'
+          : renderValue(decodeStoredValue(Buffer.from(kv.value, 'base64'), opts), fmt, present);
       return fmt === 'yaml' && key ? `# ${key}\n${body}` : body;
     });
-    if (docs.length === 0) throw badInput('decode: the etcdctl output has no kvs', 'check the key or --prefix of the etcdctl get');
+    if (docs.length === 0)
+      throw badInput('decode: the etcdctl output has no kvs', 'check the key or --prefix of the etcdctl get');
     out(fmt === 'yaml' ? docs.join('---\n') : docs.join(''));
     return EXIT.ok;
   }
   if (v.base64) {
     const text = input.toString('latin1').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/=_-]*$/.test(text) || text.length === 0) throw badInput(`decode: ${p[0] ?? 'stdin'} is not base64`, 'drop --base64 for raw bytes');
+    if (!/^[A-Za-z0-9+/=_-]*$/.test(text) || text.length === 0)
+      throw badInput(`decode: ${p[0] ?? 'stdin'} is not base64`, 'drop --base64 for raw bytes');
     input = Buffer.from(text, 'base64');
   }
   if (input.length === 0) throw badInput(`decode: ${p[0] ?? 'stdin'} is empty`, 'give one stored value');
   let modRevision: number | undefined;
   if (v['mod-revision'] !== undefined) {
     modRevision = Number(v['mod-revision']);
-    if (!Number.isSafeInteger(modRevision) || modRevision <= 0) throw usage(`decode: --mod-revision '${v['mod-revision']}' is not a positive integer`);
+    if (!Number.isSafeInteger(modRevision) || modRevision <= 0)
+      throw usage(`decode: --mod-revision '${v['mod-revision']}' is not a positive integer`);
   }
-  const val = decodeStoredValue(input, { ...(modRevision ? { modRevision } : {}), ...(v.key ? { key: v.key } : {}), ...(keys ? { keys } : {}) });
+  const val = decodeStoredValue(input, {
+    ...(modRevision ? { modRevision } : {}),
+    ...(v.key ? { key: v.key } : {}),
+    ...(keys ? { keys } : {}),
+  });
   out(renderValue(val, fmt, present));
   return EXIT.ok;
 }

@@ -18,7 +18,11 @@ function say(title: string): void {
 function lifeboat(args: string[], cwd: string): Promise<number> {
   process.stdout.write(`$ lifeboat ${args.join(' ')}\n`);
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CI: 'true' } });
+    const p = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, CI: 'true' },
+    });
     p.on('error', rej);
     p.on('exit', (code) => res(code ?? 1));
   });
@@ -26,13 +30,25 @@ function lifeboat(args: string[], cwd: string): Promise<number> {
 
 async function expectCode(args: string[], cwd: string, want: number[]): Promise<void> {
   const code = await lifeboat(args, cwd);
-  if (!want.includes(code)) throw new LifeboatError('step', `demo: 'lifeboat ${args[0]}' exited ${code}, expected ${want.join(' or ')}`, { hint: 'see the output above' });
+  if (!want.includes(code))
+    throw new LifeboatError(
+      'step',
+      `demo: 'lifeboat ${args[0]}' exited ${code}, expected ${want.join(' or ')}`,
+      { hint: 'see the output above' },
+    );
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('demo', argv, { dir: { type: 'string' }, 'keep-lab': { type: 'boolean' }, mode: { type: 'string' } }, false);
+  const { values } = parse(
+    'demo',
+    argv,
+    { dir: { type: 'string' }, 'keep-lab': { type: 'boolean' }, mode: { type: 'string' } },
+    false,
+  );
   if (values.help) {
-    process.stdout.write('Usage: lifeboat demo [--dir DIR] [--mode static-pod|systemd] [--keep-lab]\n\nLab up with seed data -> backup -> lose quorum -> diagnose -> recover-quorum -> diagnose -> data checked -> report.\n');
+    process.stdout.write(
+      'Usage: lifeboat demo [--dir DIR] [--mode static-pod|systemd] [--keep-lab]\n\nLab up with seed data -> backup -> lose quorum -> diagnose -> recover-quorum -> diagnose -> data checked -> report.\n',
+    );
     return EXIT.ok;
   }
   const base = resolve(values.dir ?? '.lifeboat/demo');
@@ -44,11 +60,30 @@ export async function run(argv: string[]): Promise<number> {
   let lab: Lab | undefined;
   try {
     say('1/7 lab up: real etcd members behind real sshd hosts, with Kubernetes seed data');
-    lab = await labUp({ dir: labDir, seedData: true, mode: values.mode === 'systemd' ? 'systemd' : 'static-pod', log: (l) => process.stdout.write(`${l}\n`) });
+    lab = await labUp({
+      dir: labDir,
+      seedData: true,
+      mode: values.mode === 'systemd' ? 'systemd' : 'static-pod',
+      log: (l) => process.stdout.write(`${l}\n`),
+    });
     const inv = lab.inventoryPath;
 
     say('2/7 backup: snapshot every member, copy them off the cluster with sha256 checked');
-    await expectCode(['run', 'backup', '-i', inv, '--set', `to=${join(work, 'backups')}`, '--yes', '--run-dir', join(work, 'runs', 'backup')], work, [0]);
+    await expectCode(
+      [
+        'run',
+        'backup',
+        '-i',
+        inv,
+        '--set',
+        `to=${join(work, 'backups')}`,
+        '--yes',
+        '--run-dir',
+        join(work, 'runs', 'backup'),
+      ],
+      work,
+      [0],
+    );
 
     say('3/7 disaster: lose quorum (etcd killed and data dirs wiped on a majority)');
     await labBreak(lab, 'lose-quorum');
@@ -64,14 +99,19 @@ export async function run(argv: string[]): Promise<number> {
     await expectCode(['diagnose', '-i', inv], work, [0]);
     const diff = await compareWithManifest(lab);
     const lost = diff.missing.length + diff.changed.length;
-    process.stdout.write(`data check: ${lost === 0 ? 'every seeded key and value is back' : `${diff.missing.length} missing, ${diff.changed.length} changed`}\n`);
-    if (lost) throw new LifeboatError('step', `demo: ${lost} keys lost or changed`, { hint: 'see the diff above' });
+    process.stdout.write(
+      `data check: ${lost === 0 ? 'every seeded key and value is back' : `${diff.missing.length} missing, ${diff.changed.length} changed`}\n`,
+    );
+    if (lost)
+      throw new LifeboatError('step', `demo: ${lost} keys lost or changed`, { hint: 'see the diff above' });
 
     say('7/7 report and audit');
     await expectCode(['audit', 'verify', runDir], work, [0]);
     await expectCode(['report', runDir], work, [0]);
     const backups = readdirSync(join(work, 'backups'));
-    process.stdout.write(`\nbackups: ${join(work, 'backups', backups[0] ?? '')}\nreport:  ${join(runDir, 'report.md')}\naudit:   ${join(runDir, 'audit.jsonl')}\n`);
+    process.stdout.write(
+      `\nbackups: ${join(work, 'backups', backups[0] ?? '')}\nreport:  ${join(runDir, 'report.md')}\naudit:   ${join(runDir, 'audit.jsonl')}\n`,
+    );
     return EXIT.ok;
   } finally {
     if (lab && !values['keep-lab']) {

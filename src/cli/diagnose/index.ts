@@ -15,23 +15,66 @@ Exit: 0 healthy, 1 degraded, 3 quorum lost, 2 bad input.`;
 
 function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function diagnosisText(d: Diagnosis): string {
-  const head = ['MEMBER', 'SSH', 'ETCD', 'HEALTHY', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'RAFT TERM', 'RAFT INDEX', 'REVISION', 'KEYS', 'HASHKV', 'ERRORS'];
+  const head = [
+    'MEMBER',
+    'SSH',
+    'ETCD',
+    'HEALTHY',
+    'VERSION',
+    'DB SIZE',
+    'LEADER',
+    'LEARNER',
+    'RAFT TERM',
+    'RAFT INDEX',
+    'REVISION',
+    'KEYS',
+    'HASHKV',
+    'ERRORS',
+  ];
   const ids = new Map((d.facts.memberList ?? []).map((m) => [m.id, m.name]));
-  const rows = Object.entries(d.facts.members).sort(([a], [b]) => a.localeCompare(b)).map(([name, f]) => {
-    const s = f.status;
-    const c = d.consistency.find((x) => x.member === name);
-    return [
-      name, f.reachable ? 'ok' : 'DOWN', f.etcdUp ? 'up' : 'down', f.healthy ? 'yes' : 'NO', s?.version ?? f.etcdVersion ?? '',
-      s ? `${(s.dbSize / 1024).toFixed(0)} KiB` : '', s ? (s.leader === '0' ? 'none' : s.leader === s.memberId ? `${name} *` : ids.get(s.leader) ?? s.leader) : '', s ? String(s.isLearner) : '',
-      s ? String(s.raftTerm) : '', s ? String(s.raftIndex) : '', s ? String(s.revision) : '', c?.keys === undefined ? '' : String(c.keys), c?.hash ?? '',
-      f.reachable ? (c?.error ?? '') : (f.error ?? ''),
-    ];
-  });
-  const members = (d.facts.memberList ?? []).map((m) => `  ${m.id}  ${m.name}  ${m.peerURLs.join(',')}  ${m.clientURLs.join(',') || '(unstarted)'}${m.isLearner ? '  learner' : ''}`);
+  const rows = Object.entries(d.facts.members)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, f]) => {
+      const s = f.status;
+      const c = d.consistency.find((x) => x.member === name);
+      return [
+        name,
+        f.reachable ? 'ok' : 'DOWN',
+        f.etcdUp ? 'up' : 'down',
+        f.healthy ? 'yes' : 'NO',
+        s?.version ?? f.etcdVersion ?? '',
+        s ? `${(s.dbSize / 1024).toFixed(0)} KiB` : '',
+        s
+          ? s.leader === '0'
+            ? 'none'
+            : s.leader === s.memberId
+              ? `${name} *`
+              : (ids.get(s.leader) ?? s.leader)
+          : '',
+        s ? String(s.isLearner) : '',
+        s ? String(s.raftTerm) : '',
+        s ? String(s.raftIndex) : '',
+        s ? String(s.revision) : '',
+        c?.keys === undefined ? '' : String(c.keys),
+        c?.hash ?? '',
+        f.reachable ? (c?.error ?? '') : (f.error ?? ''),
+      ];
+    });
+  const members = (d.facts.memberList ?? []).map(
+    (m) =>
+      `  ${m.id}  ${m.name}  ${m.peerURLs.join(',')}  ${m.clientURLs.join(',') || '(unstarted)'}${m.isLearner ? '  learner' : ''}`,
+  );
   return [
     `cluster ${d.cluster}: ${d.verdict.toUpperCase()} — ${d.quorum.healthy}/${d.quorum.total} healthy, ${d.quorum.needed} needed for quorum`,
     '',
@@ -40,14 +83,25 @@ export function diagnosisText(d: Diagnosis): string {
     '',
     table([head, ...rows]),
     '',
-    d.revision === undefined ? 'consistency: no member answers' : `consistency at revision ${d.revision}: ${d.disagreeing.length ? `DISAGREE: ${d.disagreeing.join(', ')}` : 'all answering members agree (keys and hashkv)'}`,
+    d.revision === undefined
+      ? 'consistency: no member answers'
+      : `consistency at revision ${d.revision}: ${d.disagreeing.length ? `DISAGREE: ${d.disagreeing.join(', ')}` : 'all answering members agree (keys and hashkv)'}`,
     ...(d.reasons.length ? ['', 'findings:', ...d.reasons.map((r) => `  - ${r}`)] : []),
   ].join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('diagnose', argv, { inventory: { type: 'string', short: 'i' }, output: { type: 'string', short: 'o' }, 'accept-new-host-keys': { type: 'boolean' } }, false);
-  if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
+  const { values } = parse(
+    'diagnose',
+    argv,
+    {
+      inventory: { type: 'string', short: 'i' },
+      output: { type: 'string', short: 'o' },
+      'accept-new-host-keys': { type: 'boolean' },
+    },
+    false,
+  );
+  if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
   if (!values.inventory) throw usage('diagnose: -i INVENTORY is required', 'give the inventory file with -i');
   const output = oneOf('diagnose', 'output', values.output, ['text', 'json'] as const, 'text');
   const inv = loadInventory(values.inventory);

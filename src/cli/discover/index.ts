@@ -14,19 +14,26 @@ and EnvironmentFile (etcd.conf), 'docker inspect etcd', the k3s unit's --datasto
 each value came from, findings at the end (also on stderr). Exit 0, or 2 on bad input or an unreachable host.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v } = parse('discover', argv, {
-    ssh: { type: 'string' },
-    jump: { type: 'string' },
-    output: { type: 'string', short: 'o' },
-    'known-hosts': { type: 'string' },
-    identity: { type: 'string' },
-    sudo: { type: 'boolean' },
-    cluster: { type: 'string' },
-    'accept-new-host-keys': { type: 'boolean' },
-  }, false);
-  if (v.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
-  if (!v.ssh) throw usage('discover: --ssh USER@HOST[,USER@HOST...] is required', "run 'lifeboat discover --help'");
-  if (v.jump !== undefined && !/^([^@\s]+@)?[A-Za-z0-9._-]+(:\d{1,5})?$/.test(v.jump)) throw usage(`discover: --jump '${v.jump}' is not USER@HOST[:PORT]`);
+  const { values: v } = parse(
+    'discover',
+    argv,
+    {
+      ssh: { type: 'string' },
+      jump: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      'known-hosts': { type: 'string' },
+      identity: { type: 'string' },
+      sudo: { type: 'boolean' },
+      cluster: { type: 'string' },
+      'accept-new-host-keys': { type: 'boolean' },
+    },
+    false,
+  );
+  if (v.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
+  if (!v.ssh)
+    throw usage('discover: --ssh USER@HOST[,USER@HOST...] is required', "run 'lifeboat discover --help'");
+  if (v.jump !== undefined && !/^([^@\s]+@)?[A-Za-z0-9._-]+(:\d{1,5})?$/.test(v.jump))
+    throw usage(`discover: --jump '${v.jump}' is not USER@HOST[:PORT]`);
   if (v.cluster !== undefined && !v.cluster.trim()) throw usage('discover: --cluster is empty');
   const d = await discover({
     targets: parseTargets(v.ssh),

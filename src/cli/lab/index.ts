@@ -2,7 +2,17 @@
 import { parse, oneOf } from '../args.js';
 import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
-import { formatStatus, labBreak, labDown, labStatus, labUp, readLab, shellQuote, LAB_MODES, SCENARIOS } from '../../lab/index.js';
+import {
+  formatStatus,
+  labBreak,
+  labDown,
+  labStatus,
+  labUp,
+  readLab,
+  shellQuote,
+  LAB_MODES,
+  SCENARIOS,
+} from '../../lab/index.js';
 import { execInHostAttached } from '../../lab/hosts.js';
 import { parseAccess } from '../../lab/access.js';
 
@@ -33,21 +43,59 @@ export async function run(argv: string[]): Promise<number> {
   const err = (s: string) => process.stderr.write(s + '\n');
   switch (sub) {
     case 'up': {
-      const { values: v } = parse('lab up', rest, { members: { type: 'string' }, mode: { type: 'string' }, dir: { type: 'string' }, subnet: { type: 'string' }, 'seed-data': { type: 'boolean' }, access: { type: 'string' }, 'no-etcdctl': { type: 'string' } }, false);
+      const { values: v } = parse(
+        'lab up',
+        rest,
+        {
+          members: { type: 'string' },
+          mode: { type: 'string' },
+          dir: { type: 'string' },
+          subnet: { type: 'string' },
+          'seed-data': { type: 'boolean' },
+          access: { type: 'string' },
+          'no-etcdctl': { type: 'string' },
+        },
+        false,
+      );
       if (v.help) return help();
       const members = v.members === undefined ? 3 : Number(v.members);
-      if (![3, 5, 7].includes(members)) throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
+      if (![3, 5, 7].includes(members))
+        throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
       const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
       const access = v.access === undefined ? undefined : parseAccess(v.access);
-      if (v.access !== undefined && !access) throw usage(`lab up: --access '${v.access}' is not root, sudo, jump or sudo,jump`, 'use --access sudo, --access jump or --access sudo,jump');
-      const noEtcdctl = v['no-etcdctl'] === undefined ? [] : v['no-etcdctl'].split(',').map((x) => x.trim()).filter(Boolean);
-      const lab = await labUp({ members, mode, ...(access ? { access } : {}), noEtcdctl, ...(v.dir ? { dir: v.dir } : {}), ...(v.subnet ? { subnet: v.subnet } : {}), seedData: v['seed-data'] === true, log: (l) => err(`lab: ${l}`) });
+      if (v.access !== undefined && !access)
+        throw usage(
+          `lab up: --access '${v.access}' is not root, sudo, jump or sudo,jump`,
+          'use --access sudo, --access jump or --access sudo,jump',
+        );
+      const noEtcdctl =
+        v['no-etcdctl'] === undefined
+          ? []
+          : v['no-etcdctl']
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean);
+      const lab = await labUp({
+        members,
+        mode,
+        ...(access ? { access } : {}),
+        noEtcdctl,
+        ...(v.dir ? { dir: v.dir } : {}),
+        ...(v.subnet ? { subnet: v.subnet } : {}),
+        seedData: v['seed-data'] === true,
+        log: (l) => err(`lab: ${l}`),
+      });
       out(formatStatus(await labStatus(lab)));
       out(lab.inventoryPath);
       return EXIT.ok;
     }
     case 'status': {
-      const { values: v } = parse('lab status', rest, { dir: { type: 'string' }, output: { type: 'string' } }, false);
+      const { values: v } = parse(
+        'lab status',
+        rest,
+        { dir: { type: 'string' }, output: { type: 'string' } },
+        false,
+      );
       if (v.help) return help();
       const fmt = oneOf('lab status', 'output', v.output, ['table', 'json'] as const, 'table');
       const st = await labStatus(readLab(v.dir));
@@ -55,10 +103,14 @@ export async function run(argv: string[]): Promise<number> {
       return st.members.every((m) => m.healthy) ? EXIT.ok : EXIT.failed;
     }
     case 'break': {
-      const { values: v, positionals } = parse('lab break', rest, { dir: { type: 'string' }, member: { type: 'string' } });
+      const { values: v, positionals } = parse('lab break', rest, {
+        dir: { type: 'string' },
+        member: { type: 'string' },
+      });
       if (v.help) return help();
       const scenario = positionals[0];
-      if (!scenario || positionals.length > 1) throw usage('lab break: give one SCENARIO', `one of ${SCENARIOS.join(', ')}`);
+      if (!scenario || positionals.length > 1)
+        throw usage('lab break: give one SCENARIO', `one of ${SCENARIOS.join(', ')}`);
       const r = await labBreak(readLab(v.dir), scenario, v.member);
       for (const a of r.actions) out(`${r.scenario}: ${a}`);
       return EXIT.ok;
@@ -69,12 +121,21 @@ export async function run(argv: string[]): Promise<number> {
       const { values: v, positionals } = parse('lab exec', rest.slice(0, dd), { dir: { type: 'string' } });
       if (v.help) return help();
       const name = positionals[0];
-      if (!name || positionals.length > 1) throw usage('lab exec: give one MEMBER before --', 'lifeboat lab exec cp-1 -- hostname');
+      if (!name || positionals.length > 1)
+        throw usage('lab exec: give one MEMBER before --', 'lifeboat lab exec cp-1 -- hostname');
       const lab = readLab(v.dir);
       const args = rest.slice(dd + 1);
       if (!args.length) throw usage('lab exec: no command after --', 'lifeboat lab exec cp-1 -- hostname');
-      if (!lab.members.some((m) => m.name === name)) throw usage(`lab exec: no member '${name}'`, `members are ${lab.members.map((m) => m.name).join(', ')}`);
-      const code = await execInHostAttached(lab, name, args.length === 1 ? args[0]! : args.map(shellQuote).join(' '));
+      if (!lab.members.some((m) => m.name === name))
+        throw usage(
+          `lab exec: no member '${name}'`,
+          `members are ${lab.members.map((m) => m.name).join(', ')}`,
+        );
+      const code = await execInHostAttached(
+        lab,
+        name,
+        args.length === 1 ? args[0]! : args.map(shellQuote).join(' '),
+      );
       if (code === 255) err(`lab exec: host ${name} is not running (or the command exited 255)`);
       return code;
     }

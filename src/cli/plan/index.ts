@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     probe: { type: 'boolean' },
     'accept-new-host-keys': { type: 'boolean' },
   });
-  if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
+  if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
   const runbook = positionals[0];
   if (!runbook) throw usage('plan: which runbook?', "run 'lifeboat runbooks' for the list");
   if (!values.inventory) throw usage('plan: -i INVENTORY is required', 'give the inventory file with -i');
@@ -39,9 +39,15 @@ export async function run(argv: string[]): Promise<number> {
       await ex.close();
     }
   }
-  const made = await makePlan({ runbook, inventoryPath: values.inventory, params, ...(facts ? { facts } : {}) }, new Date());
+  const made = await makePlan(
+    { runbook, inventoryPath: values.inventory, params, ...(facts ? { facts } : {}) },
+    new Date(),
+  );
   const redactor = new Redactor();
-  if (output === 'json') process.stdout.write(JSON.stringify(redactDeep({ ...made.plan, facts: facts ?? null }, redactor), null, 2) + '\n');
+  if (output === 'json')
+    process.stdout.write(
+      JSON.stringify(redactDeep({ ...made.plan, facts: facts ?? null }, redactor), null, 2) + '\n',
+    );
   else process.stdout.write(planText(made.plan, (s) => redactor.redact(s)) + '\n');
   return made.plan.outcome === 'refused' ? EXIT.badInput : EXIT.ok;
 }

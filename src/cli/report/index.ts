@@ -14,8 +14,15 @@ import { reportMarkdown } from '../../render/report.js';
 import { markdownToHtml } from '../../render/html.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('report', argv, { format: { type: 'string' }, out: { type: 'string' } });
-  if (values.help) return void process.stdout.write('Usage: lifeboat report RUN_DIR [--format md|html] [--out FILE]\n'), EXIT.ok;
+  const { values, positionals } = parse('report', argv, {
+    format: { type: 'string' },
+    out: { type: 'string' },
+  });
+  if (values.help)
+    return (
+      void process.stdout.write('Usage: lifeboat report RUN_DIR [--format md|html] [--out FILE]\n'),
+      EXIT.ok
+    );
   const dir = positionals[0];
   if (!dir) throw usage('report: which run dir?', 'give the directory printed by lifeboat run');
   const format = oneOf('report', 'format', values.format, ['md', 'html'] as const, 'md');

@@ -22,14 +22,17 @@ export async function run(argv: string[]): Promise<number> {
     abort: { type: 'boolean' },
     'accept-changed-runbook': { type: 'boolean' },
   });
-  if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
+  if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
   const dir = positionals[0];
   if (!dir) throw usage('resume: which run dir?', 'give the directory printed by lifeboat run');
   const choices = (['retry', 'skip', 'abort'] as const).filter((c) => values[c]);
   if (choices.length > 1) throw usage('resume: --retry, --skip and --abort exclude each other', 'choose one');
   const record = readRunRecord(dir);
   const inv = loadInventory(record.inventoryPath);
-  const deps = makeDeps(inv, { output: outputOf('resume', values.output), acceptNewHostKeys: values['accept-new-host-keys'] === true });
+  const deps = makeDeps(inv, {
+    output: outputOf('resume', values.output),
+    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+  });
   try {
     const status = await resumeRun({
       dir,

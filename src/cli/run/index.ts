@@ -21,11 +21,12 @@ export async function run(argv: string[]): Promise<number> {
     'run-dir': { type: 'string' },
     ...RUN_FLAGS,
   });
-  if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
+  if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
   const runbook = positionals[0];
   if (!runbook) throw usage('run: which runbook?', "run 'lifeboat runbooks' for the list");
   if (!values.inventory) throw usage('run: -i INVENTORY is required', 'give the inventory file with -i');
-  if (values.yes && values.approve?.length) throw usage('run: --yes and --approve exclude each other', 'use one of them');
+  if (values.yes && values.approve?.length)
+    throw usage('run: --yes and --approve exclude each other', 'use one of them');
   const output = outputOf('run', values.output);
   const inv = loadInventory(values.inventory);
   const deps = makeDeps(inv, { output, acceptNewHostKeys: values['accept-new-host-keys'] === true });

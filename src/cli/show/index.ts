@@ -10,7 +10,13 @@ import type { Node } from '../../engine/types.js';
 const HELP = `Usage: lifeboat show RUNBOOK [--format text|mermaid]`;
 
 function describeTargets(t: { kind: string; describe?: string }): string {
-  return t.kind === 'pick' ? (t.describe ?? 'chosen members') : t.kind === 'each' ? 'each member in turn' : t.kind === 'all' ? 'all members in parallel' : 'operator machine';
+  return t.kind === 'pick'
+    ? (t.describe ?? 'chosen members')
+    : t.kind === 'each'
+      ? 'each member in turn'
+      : t.kind === 'all'
+        ? 'all members in parallel'
+        : 'operator machine';
 }
 
 export function textOf(nodes: Node[], indent = ''): string[] {
@@ -19,8 +25,12 @@ export function textOf(nodes: Node[], indent = ''): string[] {
     if (n.kind === 'phase') {
       out.push(`${indent}Phase ${n.id}: ${n.title}`);
       for (const s of n.steps) {
-        out.push(`${indent}  - ${n.id}/${s.id}: ${s.title}${s.destructive ? '  [DESTRUCTIVE: confirmation required]' : ''}`);
-        out.push(`${indent}      targets: ${describeTargets(s.targets)}${s.check ? '; re-run safe: has an already-done check' : ''}${s.verify ? '; verified after' : ''}${s.retries ? `; retries ${s.retries}` : ''}`);
+        out.push(
+          `${indent}  - ${n.id}/${s.id}: ${s.title}${s.destructive ? '  [DESTRUCTIVE: confirmation required]' : ''}`,
+        );
+        out.push(
+          `${indent}      targets: ${describeTargets(s.targets)}${s.check ? '; re-run safe: has an already-done check' : ''}${s.verify ? '; verified after' : ''}${s.retries ? `; retries ${s.retries}` : ''}`,
+        );
         if (s.changes) out.push(`${indent}      changes: ${s.changes}`);
         if (s.hint) out.push(`${indent}      on failure: ${s.hint}`);
       }
@@ -37,7 +47,7 @@ export function textOf(nodes: Node[], indent = ''): string[] {
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('show', argv, { format: { type: 'string' } });
-  if (values.help) return void process.stdout.write(HELP + '\n'), EXIT.ok;
+  if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
   const id = positionals[0];
   if (!id) throw usage('show: which runbook?', "run 'lifeboat runbooks' for the list");
   const format = oneOf('show', 'format', values.format, ['text', 'mermaid'] as const, 'text');
@@ -48,6 +58,17 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const params = Object.keys((def.params as unknown as { shape?: Record<string, unknown> }).shape ?? {});
-  process.stdout.write([`${def.id}: ${def.title}`, '', def.summary, '', `When: ${def.when}`, `Parameters (--set): ${params.join(', ') || 'none'}`, '', ...textOf(def.nodes)].join('\n') + '\n');
+  process.stdout.write(
+    [
+      `${def.id}: ${def.title}`,
+      '',
+      def.summary,
+      '',
+      `When: ${def.when}`,
+      `Parameters (--set): ${params.join(', ') || 'none'}`,
+      '',
+      ...textOf(def.nodes),
+    ].join('\n') + '\n',
+  );
   return EXIT.ok;
 }

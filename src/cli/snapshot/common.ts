@@ -8,17 +8,31 @@ export const warn = (s: string): void => void process.stderr.write(`lifeboat: ${
 export function revFlag(cmd: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw usage(`${cmd}: --rev '${v}' is not a positive revision`, 'use --rev N with N from `lifeboat snapshot inspect`');
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw usage(
+      `${cmd}: --rev '${v}' is not a positive revision`,
+      'use --rev N with N from `lifeboat snapshot inspect`',
+    );
   return n;
 }
 
-export const keysFrom = (path: string | undefined): KeyRing | undefined => (path === undefined ? undefined : loadEncryptionConfig(path));
+export const keysFrom = (path: string | undefined): KeyRing | undefined =>
+  path === undefined ? undefined : loadEncryptionConfig(path);
 
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
 }
 
-export const human = (n: number): string => (n >= 1 << 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 1 << 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+export const human = (n: number): string =>
+  n >= 1 << 30
+    ? `${(n / 2 ** 30).toFixed(2)} GiB`
+    : n >= 1 << 20
+      ? `${(n / 2 ** 20).toFixed(1)} MiB`
+      : n >= 1024
+        ? `${(n / 1024).toFixed(1)} KiB`
+        : `${n} B`;
 
 export const ENC_FLAG = { 'encryption-config': { type: 'string' } } as const;

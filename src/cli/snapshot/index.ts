@@ -21,7 +21,14 @@ const HELP = `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see d
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help' || rest.includes('--help') || rest.includes('-h')) {
+  if (
+    sub === undefined ||
+    sub === '--help' ||
+    sub === '-h' ||
+    sub === 'help' ||
+    rest.includes('--help') ||
+    rest.includes('-h')
+  ) {
     process.stdout.write(HELP);
     return EXIT.ok;
   }

@@ -20,13 +20,22 @@ export function formatInspect(r: InspectReport): string {
     '',
     table([['RESOURCE', 'COUNT'], ...Object.entries(r.perResource).map(([k, n]) => [k, String(n)])]),
   ];
-  if (Object.keys(r.perNamespace).length > 0) lines.push('', table([['NAMESPACE', 'OBJECTS'], ...Object.entries(r.perNamespace).map(([k, n]) => [k, String(n)])]));
+  if (Object.keys(r.perNamespace).length > 0)
+    lines.push(
+      '',
+      table([['NAMESPACE', 'OBJECTS'], ...Object.entries(r.perNamespace).map(([k, n]) => [k, String(n)])]),
+    );
   return lines.join('\n');
 }
 
 export async function runInspect(argv: string[]): Promise<number> {
-  const { values: v, positionals: p } = parse('snapshot inspect', argv, { output: { type: 'string', short: 'o' }, hash: { type: 'boolean' }, prefix: { type: 'string' } });
-  if (p.length !== 1) throw usage('snapshot inspect: give one FILE', 'lifeboat snapshot inspect FILE [--output json] [--hash]');
+  const { values: v, positionals: p } = parse('snapshot inspect', argv, {
+    output: { type: 'string', short: 'o' },
+    hash: { type: 'boolean' },
+    prefix: { type: 'string' },
+  });
+  if (p.length !== 1)
+    throw usage('snapshot inspect: give one FILE', 'lifeboat snapshot inspect FILE [--output json] [--hash]');
   const fmt = oneOf('snapshot inspect', 'output', v.output, ['text', 'json'] as const, 'text');
   const s = Snapshot.open(p[0]!);
   try {

@@ -13,6 +13,13 @@ export function renderValue(v: StoredValue, fmt: 'yaml' | 'json', opts: PresentO
     const body = fmt === 'json' ? toJson(shown) : toYaml(shown);
     return (fmt === 'yaml' ? notes.map((n) => `# ${n}\n`).join('') : '') + body;
   }
-  const desc = v.format === 'raw' ? { format: 'raw', ...(v.note ? { note: v.note } : {}), ...(v.text !== undefined ? { text: v.text } : { base64: v.base64 }) } : v;
+  const desc =
+    v.format === 'raw'
+      ? {
+          format: 'raw',
+          ...(v.note ? { note: v.note } : {}),
+          ...(v.text !== undefined ? { text: v.text } : { base64: v.base64 }),
+        }
+      : v;
   return fmt === 'json' ? toJson(desc) : toYaml(desc);
 }

@@ -10,7 +10,17 @@ import { NET } from './net.js';
 import { RBAC } from './rbac.js';
 import { SCHED } from './sched.js';
 
-const TABLE: MessageTable = { ...META, ...CORE, ...APPS, ...BATCH, ...RBAC, ...NET, ...COORD, ...APIEXT, ...SCHED };
+const TABLE: MessageTable = {
+  ...META,
+  ...CORE,
+  ...APPS,
+  ...BATCH,
+  ...RBAC,
+  ...NET,
+  ...COORD,
+  ...APIEXT,
+  ...SCHED,
+};
 const compiled = new Map<string, Message>();
 
 export function message(name: string): Message {
@@ -34,7 +44,13 @@ export interface KindInfo {
   namespaced: boolean;
 }
 
-const k = (apiVersion: string, kind: string, message: string, resource: string, namespaced = true): KindInfo => ({ apiVersion, kind, message, resource, namespaced });
+const k = (
+  apiVersion: string,
+  kind: string,
+  message: string,
+  resource: string,
+  namespaced = true,
+): KindInfo => ({ apiVersion, kind, message, resource, namespaced });
 
 /** Grows by adding a row (and its message table). */
 export const KINDS: KindInfo[] = [
@@ -58,10 +74,22 @@ export const KINDS: KindInfo[] = [
   k('rbac.authorization.k8s.io/v1', 'Role', 'rbac.Role', 'roles'),
   k('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rbac.RoleBinding', 'rolebindings'),
   k('rbac.authorization.k8s.io/v1', 'ClusterRole', 'rbac.ClusterRole', 'clusterroles', false),
-  k('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'rbac.ClusterRoleBinding', 'clusterrolebindings', false),
+  k(
+    'rbac.authorization.k8s.io/v1',
+    'ClusterRoleBinding',
+    'rbac.ClusterRoleBinding',
+    'clusterrolebindings',
+    false,
+  ),
   k('networking.k8s.io/v1', 'Ingress', 'net.Ingress', 'ingress'),
   k('coordination.k8s.io/v1', 'Lease', 'coord.Lease', 'leases'),
-  k('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'apiext.CustomResourceDefinition', 'apiextensions.k8s.io/customresourcedefinitions', false),
+  k(
+    'apiextensions.k8s.io/v1',
+    'CustomResourceDefinition',
+    'apiext.CustomResourceDefinition',
+    'apiextensions.k8s.io/customresourcedefinitions',
+    false,
+  ),
 ];
 
 export function kindFor(apiVersion: string, kind: string): KindInfo | undefined {
@@ -71,5 +99,7 @@ export function kindFor(apiVersion: string, kind: string): KindInfo | undefined 
 /** Case-insensitive lookup by kind, plural resource or short resource name (for --kind). */
 export function kindByName(name: string): KindInfo | undefined {
   const n = name.toLowerCase();
-  return KINDS.find((x) => x.kind.toLowerCase() === n || x.resource.split('/').pop() === n || x.resource === n);
+  return KINDS.find(
+    (x) => x.kind.toLowerCase() === n || x.resource.split('/').pop() === n || x.resource === n,
+  );
 }

@@ -12,7 +12,8 @@ export const NET: MessageTable = {
   'net.IngressRule': 'host=1:s ingressRuleValue=2:net.IngressRuleValue^',
   'net.IngressRuleValue': 'http=1:*net.HTTPIngressRuleValue',
   'net.IngressServiceBackend': 'name=1:s! port=2:net.ServiceBackendPort',
-  'net.IngressSpec': 'ingressClassName=4:*s defaultBackend=1:*net.IngressBackend tls=2:[]net.IngressTLS rules=3:[]net.IngressRule',
+  'net.IngressSpec':
+    'ingressClassName=4:*s defaultBackend=1:*net.IngressBackend tls=2:[]net.IngressTLS rules=3:[]net.IngressRule',
   'net.IngressStatus': 'loadBalancer=1:net.IngressLoadBalancerStatus',
   'net.IngressTLS': 'hosts=1:[]s secretName=2:s',
   'net.ServiceBackendPort': 'name=1:s number=2:i32',

@@ -3,7 +3,8 @@ import type { MessageTable } from './types.js';
 
 export const RBAC: MessageTable = {
   'rbac.AggregationRule': 'clusterRoleSelectors=1:[]meta.LabelSelector',
-  'rbac.ClusterRole': 'metadata=1:meta.ObjectMeta rules=2:[]rbac.PolicyRule! aggregationRule=3:*rbac.AggregationRule',
+  'rbac.ClusterRole':
+    'metadata=1:meta.ObjectMeta rules=2:[]rbac.PolicyRule! aggregationRule=3:*rbac.AggregationRule',
   'rbac.ClusterRoleBinding': 'metadata=1:meta.ObjectMeta subjects=2:[]rbac.Subject roleRef=3:rbac.RoleRef!',
   'rbac.PolicyRule': 'verbs=1:[]s! apiGroups=2:[]s resources=3:[]s resourceNames=4:[]s nonResourceURLs=5:[]s',
   'rbac.Role': 'metadata=1:meta.ObjectMeta rules=2:[]rbac.PolicyRule!',

@@ -39,7 +39,11 @@ export function parseMessage(name: string, spec: string): Message {
     const m = FIELD_RE.exec(tok);
     if (!m) throw new Error(`schema ${name}: bad field '${tok}'`);
     const type = m[5]!;
-    const kind = (SCALARS as readonly string[]).includes(type) ? 'scalar' : (BUILTINS as readonly string[]).includes(type) ? 'builtin' : 'message';
+    const kind = (SCALARS as readonly string[]).includes(type)
+      ? 'scalar'
+      : (BUILTINS as readonly string[]).includes(type)
+        ? 'builtin'
+        : 'message';
     const flag = m[6];
     fields.push({
       name: m[1]!,

@@ -30,7 +30,15 @@ interface Report {
   checkedAt: string;
   etcdServers: string[];
 }
-let report: Report = { ok: false, server: null, keys: null, revision: null, error: 'not checked yet', checkedAt: new Date().toISOString(), etcdServers: servers };
+let report: Report = {
+  ok: false,
+  server: null,
+  keys: null,
+  revision: null,
+  error: 'not checked yet',
+  checkedAt: new Date().toISOString(),
+  etcdServers: servers,
+};
 const log = (m: string) => process.stdout.write(`${new Date().toISOString()} kube-apiserver ${m}\n`);
 
 async function check(): Promise<void> {
@@ -40,7 +48,15 @@ async function check(): Promise<void> {
     try {
       const r = await c.range('/registry/', prefixEnd('/registry/'), { countOnly: true, timeoutMs: 2000 });
       const was = report.ok;
-      report = { ok: true, server: s, keys: r.count, revision: r.revision, error: null, checkedAt: new Date().toISOString(), etcdServers: servers };
+      report = {
+        ok: true,
+        server: s,
+        keys: r.count,
+        revision: r.revision,
+        error: null,
+        checkedAt: new Date().toISOString(),
+        etcdServers: servers,
+      };
       if (!was) log(`etcd ${s} reachable: ${r.count} keys under /registry at revision ${r.revision}`);
       return;
     } catch (err) {
@@ -50,23 +66,36 @@ async function check(): Promise<void> {
     }
   }
   if (report.ok) log(`etcd unreachable: ${errors.join('; ')}`);
-  report = { ok: false, server: null, keys: null, revision: null, error: errors.join('; '), checkedAt: new Date().toISOString(), etcdServers: servers };
+  report = {
+    ok: false,
+    server: null,
+    keys: null,
+    revision: null,
+    error: errors.join('; '),
+    checkedAt: new Date().toISOString(),
+    etcdServers: servers,
+  };
 }
 
-const server = createServer({ cert: readFileSync(need('tls-cert-file')), key: readFileSync(need('tls-private-key-file')) }, (req, res) => {
-  const path = (req.url ?? '/').split('?')[0];
-  if (path === '/healthz' || path === '/readyz' || path === '/livez') {
-    res.writeHead(report.ok ? 200 : 500, { 'content-type': 'text/plain' });
-    res.end(report.ok ? 'ok' : `[-]etcd failed: ${report.error}\nhealthz check failed\n`);
-  } else if (path === '/lab/status') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(report));
-  } else {
-    res.writeHead(404);
-    res.end();
-  }
-});
-server.listen(port, address, () => log(`serving https://${address}:${port} (stand-in), etcd servers ${servers.join(',')}`));
+const server = createServer(
+  { cert: readFileSync(need('tls-cert-file')), key: readFileSync(need('tls-private-key-file')) },
+  (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+      res.writeHead(report.ok ? 200 : 500, { 'content-type': 'text/plain' });
+      res.end(report.ok ? 'ok' : `[-]etcd failed: ${report.error}\nhealthz check failed\n`);
+    } else if (path === '/lab/status') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(report));
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  },
+);
+server.listen(port, address, () =>
+  log(`serving https://${address}:${port} (stand-in), etcd servers ${servers.join(',')}`),
+);
 server.on('error', (err) => {
   log(`cannot serve: ${err.message}`);
   process.exit(1);

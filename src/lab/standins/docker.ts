@@ -10,7 +10,16 @@
 // {{join .X " "}}, {{range .X}}{{println .}}{{end}}, {{range .X}}{{.Field}}{{end}}.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const argv = process.argv.slice(2);
@@ -39,9 +48,22 @@ interface Container {
   Path: string;
   Args: string[];
   Config: { Image: string; Env: string[]; Cmd: string[]; Entrypoint: string[] | null };
-  HostConfig: { Binds: string[]; NetworkMode: string; RestartPolicy: { Name: string; MaximumRetryCount: number }; AutoRemove: boolean };
+  HostConfig: {
+    Binds: string[];
+    NetworkMode: string;
+    RestartPolicy: { Name: string; MaximumRetryCount: number };
+    AutoRemove: boolean;
+  };
   Mounts: Mount[];
-  State: { Status: string; Running: boolean; Pid: number; ExitCode: number; StartedAt: string; FinishedAt: string; StartTime?: string };
+  State: {
+    Status: string;
+    Running: boolean;
+    Pid: number;
+    ExitCode: number;
+    StartedAt: string;
+    FinishedAt: string;
+    StartTime?: string;
+  };
   LogPath: string;
 }
 
@@ -66,7 +88,11 @@ function load(name: string): Container | null {
   const n = name.replace(/^\//, '');
   let file = join(CDIR, `${n}.json`);
   if (!existsSync(file)) {
-    const byId = existsSync(CDIR) ? readdirSync(CDIR).find((f) => (JSON.parse(readFileSync(join(CDIR, f), 'utf8')) as Container).Id.startsWith(n)) : undefined;
+    const byId = existsSync(CDIR)
+      ? readdirSync(CDIR).find((f) =>
+          (JSON.parse(readFileSync(join(CDIR, f), 'utf8')) as Container).Id.startsWith(n),
+        )
+      : undefined;
     if (!byId || n.length < 4) return null;
     file = join(CDIR, byId);
   }
@@ -104,7 +130,11 @@ function volumePath(name: string): string {
 /** `-v SRC:DST[:ro]`: a name without a slash is a named volume (created on first use). */
 function parseMount(spec: string): Mount {
   const [src = '', dst = '', opt] = spec.split(':');
-  if (!dst.startsWith('/')) fail(`docker: Error response from daemon: invalid mount config for type "bind": invalid mount path: '${dst}' mount path must be absolute.`, 125);
+  if (!dst.startsWith('/'))
+    fail(
+      `docker: Error response from daemon: invalid mount config for type "bind": invalid mount path: '${dst}' mount path must be absolute.`,
+      125,
+    );
   const rw = opt !== 'ro';
   if (!src.startsWith('/')) {
     mkdirSync(volumePath(src), { recursive: true });
@@ -116,9 +146,13 @@ function parseMount(spec: string): Mount {
 
 /** A program of the image: looked up in the image's folders only. */
 function imageProgram(image: string, prog: string): string | null {
-  const root = join(imagesDir, /etcd/.test(image) ? 'etcd' : /apiserver|hyperkube/.test(image) ? 'kube-apiserver' : 'none');
+  const root = join(
+    imagesDir,
+    /etcd/.test(image) ? 'etcd' : /apiserver|hyperkube/.test(image) ? 'kube-apiserver' : 'none',
+  );
   if (prog.includes('/')) return existsSync(join(root, prog)) ? join(root, prog) : null;
-  for (const d of ['usr/local/bin', 'usr/bin', 'bin']) if (existsSync(join(root, d, prog))) return join(root, d, prog);
+  for (const d of ['usr/local/bin', 'usr/bin', 'bin'])
+    if (existsSync(join(root, d, prog))) return join(root, d, prog);
   return null;
 }
 
@@ -127,17 +161,40 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The container's process: a child mount namespace with its mounts, then the image's program. */
 function launchArgs(c: Container): [string, string[]] {
   const prog = imageProgram(c.Config.Image, c.Path);
-  if (!prog) fail(`docker: Error response from daemon: failed to create task for container: exec: "${c.Path}": executable file not found in $PATH: unknown.`, 127);
+  if (!prog)
+    fail(
+      `docker: Error response from daemon: failed to create task for container: exec: "${c.Path}": executable file not found in $PATH: unknown.`,
+      127,
+    );
   const binds = c.Mounts.filter((m) => m.Source !== m.Destination).map((m) => {
     // Mount points are made only inside the host's own trees (never on the machine's shared root).
-    const mk = /^\/(etc|var\/lib|run|backup|tmp)(\/|$)/.test(m.Destination) ? `mkdir -p ${q(m.Destination)} && ` : '';
+    const mk = /^\/(etc|var\/lib|run|backup|tmp)(\/|$)/.test(m.Destination)
+      ? `mkdir -p ${q(m.Destination)} && `
+      : '';
     return `${mk}mount --bind ${q(m.Source)} ${q(m.Destination)}${m.RW ? '' : ` && mount -o remount,bind,ro ${q(m.Destination)}`} && `;
   });
-  return ['unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', `${binds.join('')}exec "$0" "$@"`, prog, ...c.Args]];
+  return [
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/sh',
+      '-c',
+      `${binds.join('')}exec "$0" "$@"`,
+      prog,
+      ...c.Args,
+    ],
+  ];
 }
 
 function envOf(c: Container): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', HOSTNAME: c.Id.slice(0, 12) };
+  const env: NodeJS.ProcessEnv = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    HOSTNAME: c.Id.slice(0, 12),
+  };
   for (const e of c.Config.Env) {
     const i = e.indexOf('=');
     if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
@@ -153,7 +210,15 @@ function start(c: Container): void {
   closeSync(fd);
   child.unref();
   const pid = child.pid ?? 0;
-  c.State = { Status: 'running', Running: true, Pid: pid, ExitCode: 0, StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z', StartTime: pidStart(pid) ?? '' };
+  c.State = {
+    Status: 'running',
+    Running: true,
+    Pid: pid,
+    ExitCode: 0,
+    StartedAt: new Date().toISOString(),
+    FinishedAt: '0001-01-01T00:00:00Z',
+    StartTime: pidStart(pid) ?? '',
+  };
   save(c);
 }
 
@@ -182,7 +247,14 @@ function stop(c: Container, timeoutS: number): void {
     }
     waitGone(pid, st, 5000);
   }
-  c.State = { ...c.State, Status: 'exited', Running: false, Pid: 0, ExitCode: 0, FinishedAt: new Date().toISOString() };
+  c.State = {
+    ...c.State,
+    Status: 'exited',
+    Running: false,
+    Pid: 0,
+    ExitCode: 0,
+    FinishedAt: new Date().toISOString(),
+  };
   save(c);
 }
 
@@ -200,7 +272,16 @@ interface RunOpts {
 }
 
 function parseRun(a: string[]): RunOpts {
-  const o: RunOpts = { rm: false, detach: false, network: 'default', restart: 'no', volumes: [], env: [], image: '', args: [] };
+  const o: RunOpts = {
+    rm: false,
+    detach: false,
+    network: 'default',
+    restart: 'no',
+    volumes: [],
+    env: [],
+    image: '',
+    args: [],
+  };
   let i = 0;
   const val = (flag: string): string => {
     const eq = a[i]!.indexOf('=');
@@ -215,14 +296,23 @@ function parseRun(a: string[]): RunOpts {
     const f = x.split('=')[0]!;
     if (f === '--rm') o.rm = true;
     else if (f === '-d' || f === '--detach') o.detach = true;
-    else if (f === '-i' || f === '-t' || f === '-it' || f === '-ti' || f === '--interactive' || f === '--tty') continue;
+    else if (f === '-i' || f === '-t' || f === '-it' || f === '-ti' || f === '--interactive' || f === '--tty')
+      continue;
     else if (f === '--name') o.name = val(f);
     else if (f === '--network' || f === '--net') o.network = val(f);
     else if (f === '--restart') o.restart = val(f);
     else if (f === '-v' || f === '--volume') o.volumes.push(val(f));
     else if (f === '-e' || f === '--env') o.env.push(val(f));
     else if (f === '--entrypoint') o.entrypoint = val(f);
-    else if (f === '-p' || f === '--publish' || f === '-w' || f === '--workdir' || f === '--user' || f === '-u') val(f);
+    else if (
+      f === '-p' ||
+      f === '--publish' ||
+      f === '-w' ||
+      f === '--workdir' ||
+      f === '--user' ||
+      f === '-u'
+    )
+      val(f);
     else fail(`unknown flag: ${x}\nSee 'docker run --help'.`, 125);
   }
   o.image = a[i] ?? '';
@@ -233,11 +323,17 @@ function parseRun(a: string[]): RunOpts {
 
 function makeContainer(o: RunOpts): Container {
   const name = o.name ?? `lab_${randomBytes(3).toString('hex')}`;
-  if (o.name && load(o.name)) fail(`docker: Error response from daemon: Conflict. The container name "/${o.name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`, 125);
+  if (o.name && load(o.name))
+    fail(
+      `docker: Error response from daemon: Conflict. The container name "/${o.name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`,
+      125,
+    );
   const entry = o.entrypoint ? [o.entrypoint] : null;
   const argvAll = [...(entry ?? []), ...o.args];
   if (argvAll.length === 0) fail('docker: Error response from daemon: no command specified.', 125);
-  const id = createHash('sha256').update(`${name}${Date.now()}${randomBytes(8).toString('hex')}`).digest('hex');
+  const id = createHash('sha256')
+    .update(`${name}${Date.now()}${randomBytes(8).toString('hex')}`)
+    .digest('hex');
   mkdirSync(logDir, { recursive: true });
   return {
     Id: id,
@@ -246,9 +342,21 @@ function makeContainer(o: RunOpts): Container {
     Path: argvAll[0]!,
     Args: argvAll.slice(1),
     Config: { Image: o.image, Env: o.env, Cmd: o.args, Entrypoint: entry },
-    HostConfig: { Binds: o.volumes, NetworkMode: o.network, RestartPolicy: { Name: o.restart, MaximumRetryCount: 0 }, AutoRemove: o.rm },
+    HostConfig: {
+      Binds: o.volumes,
+      NetworkMode: o.network,
+      RestartPolicy: { Name: o.restart, MaximumRetryCount: 0 },
+      AutoRemove: o.rm,
+    },
     Mounts: o.volumes.map(parseMount),
-    State: { Status: 'created', Running: false, Pid: 0, ExitCode: 0, StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
+    State: {
+      Status: 'created',
+      Running: false,
+      Pid: 0,
+      ExitCode: 0,
+      StartedAt: '0001-01-01T00:00:00Z',
+      FinishedAt: '0001-01-01T00:00:00Z',
+    },
     LogPath: join(logDir, `docker-${name}.log`),
   };
 }
@@ -271,7 +379,14 @@ function lookup(obj: unknown, path: string): unknown {
   }
   return v;
 }
-const show = (v: unknown): string => (v === undefined || v === null ? '<no value>' : Array.isArray(v) ? `[${v.map(show).join(' ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const show = (v: unknown): string =>
+  v === undefined || v === null
+    ? '<no value>'
+    : Array.isArray(v)
+      ? `[${v.map(show).join(' ')}]`
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
 
 function render(tpl: string, obj: unknown): string {
   let outS = '';
@@ -299,7 +414,8 @@ function render(tpl: string, obj: unknown): string {
     }
     let m: RegExpExecArray | null;
     if ((m = /^json\s+(\S+)$/.exec(act))) outS += JSON.stringify(lookup(obj, m[1]!) ?? null);
-    else if ((m = /^join\s+(\S+)\s+"(.*)"$/.exec(act))) outS += ((lookup(obj, m[1]!) as unknown[] | null) ?? []).map(String).join(m[2]!.replace(/\\n/g, '\n'));
+    else if ((m = /^join\s+(\S+)\s+"(.*)"$/.exec(act)))
+      outS += ((lookup(obj, m[1]!) as unknown[] | null) ?? []).map(String).join(m[2]!.replace(/\\n/g, '\n'));
     else if ((m = /^println\s+(\S+)$/.exec(act))) outS += `${show(lookup(obj, m[1]!))}\n`;
     else if (act.startsWith('.')) outS += show(lookup(obj, act));
     else fail(`template: unsupported action {{${act}}} (lab stand-in)`, 64);
@@ -323,18 +439,32 @@ function takeFormat(a: string[]): { fmt: string | undefined; rest: string[] } {
 
 function volumeJson(name: string): Record<string, unknown> | null {
   if (!existsSync(join(VDIR, name, '_data'))) return null;
-  return { CreatedAt: new Date().toISOString(), Driver: 'local', Labels: null, Mountpoint: volumePath(name), Name: name, Options: null, Scope: 'local' };
+  return {
+    CreatedAt: new Date().toISOString(),
+    Driver: 'local',
+    Labels: null,
+    Mountpoint: volumePath(name),
+    Name: name,
+    Options: null,
+    Scope: 'local',
+  };
 }
 
 const [verb, ...rest] = argv;
 switch (verb) {
   case 'info':
-    out(`Client:\n Context:    default\n\nServer:\n Containers: ${all().length}\n Server Version: 24.0.7-lifeboat-lab\n Storage Driver: (lab stand-in: host folders)\n Docker Root Dir: ${ROOT}\n`);
+    out(
+      `Client:\n Context:    default\n\nServer:\n Containers: ${all().length}\n Server Version: 24.0.7-lifeboat-lab\n Storage Driver: (lab stand-in: host folders)\n Docker Root Dir: ${ROOT}\n`,
+    );
     break;
   case 'version': {
     const { fmt } = takeFormat(rest);
     const v = { Client: { Version: '24.0.7-lifeboat-lab' }, Server: { Version: '24.0.7-lifeboat-lab' } };
-    out(fmt ? `${render(fmt, v)}\n` : 'Client: Docker Engine (lifeboat lab stand-in)\n Version: 24.0.7\nServer:\n Version: 24.0.7\n');
+    out(
+      fmt
+        ? `${render(fmt, v)}\n`
+        : 'Client: Docker Engine (lifeboat lab stand-in)\n Version: 24.0.7\nServer:\n Version: 24.0.7\n',
+    );
     break;
   }
   case 'ps': {
@@ -344,7 +474,10 @@ switch (verb) {
     if (quiet) out(list.map((c) => `${c.Id.slice(0, 12)}\n`).join(''));
     else {
       out(`CONTAINER ID   IMAGE${' '.repeat(35)}COMMAND${' '.repeat(20)}STATUS      NAMES\n`);
-      for (const c of list) out(`${c.Id.slice(0, 12)}   ${c.Config.Image.padEnd(40)}${JSON.stringify(c.Path).slice(0, 25).padEnd(27)}${(c.State.Running ? 'Up' : 'Exited').padEnd(12)}${c.Name.slice(1)}\n`);
+      for (const c of list)
+        out(
+          `${c.Id.slice(0, 12)}   ${c.Config.Image.padEnd(40)}${JSON.stringify(c.Path).slice(0, 25).padEnd(27)}${(c.State.Running ? 'Up' : 'Exited').padEnd(12)}${c.Name.slice(1)}\n`,
+        );
     }
     break;
   }
@@ -435,7 +568,10 @@ switch (verb) {
     if (!from || !to) fail('"docker rename" requires exactly 2 arguments.');
     const c = load(from);
     if (!c) fail(`Error response from daemon: No such container: ${from}`);
-    if (load(to)) fail(`Error response from daemon: Error when allocating new name: Conflict. The container name "/${to}" is already in use.`);
+    if (load(to))
+      fail(
+        `Error response from daemon: Error when allocating new name: Conflict. The container name "/${to}" is already in use.`,
+      );
     // The record follows the container's name (the container itself, its process and volumes are unchanged).
     renameSync(join(CDIR, `${c.Name.slice(1)}.json`), join(CDIR, `${to}.json`));
     c.Name = `/${to}`;
@@ -457,17 +593,27 @@ switch (verb) {
     if (!c) fail(`Error response from daemon: No such container: ${name}`);
     if (!c.State.Running) fail(`Error response from daemon: Container ${c.Id} is not running`);
     const prog = imageProgram(c.Config.Image, cmd);
-    if (!prog) fail(`OCI runtime exec failed: exec failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH: unknown`, 126);
+    if (!prog)
+      fail(
+        `OCI runtime exec failed: exec failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH: unknown`,
+        126,
+      );
     const e = envOf(c);
     for (const kv of env) {
       const k = kv.indexOf('=');
       if (k > 0) e[kv.slice(0, k)] = kv.slice(k + 1);
     }
     // The container's main process runs under `unshare`: its child (the program) is in the container's mount namespace.
-    const r = spawnSync('nsenter', ['--target', String(c.State.Pid), '--mount', '--', prog, ...cargs], { stdio: 'inherit', env: e });
+    const r = spawnSync('nsenter', ['--target', String(c.State.Pid), '--mount', '--', prog, ...cargs], {
+      stdio: 'inherit',
+      env: e,
+    });
     process.exitCode = r.status ?? 126;
     break;
   }
   default:
-    fail(`docker: '${verb ?? ''}' is not supported by the lifeboat lab stand-in (info, version, ps, inspect, volume, logs, run, create, start, stop, restart, rename, exec)`, 1);
+    fail(
+      `docker: '${verb ?? ''}' is not supported by the lifeboat lab stand-in (info, version, ps, inspect, volume, logs, run, create, start, stop, restart, rename, exec)`,
+      1,
+    );
 }

@@ -7,7 +7,10 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 
 const dd = process.argv.indexOf('--');
-const { values: opt } = parseArgs({ args: process.argv.slice(2, dd < 0 ? undefined : dd), options: { listen: { type: 'string' }, net: { type: 'string' }, log: { type: 'string' } } });
+const { values: opt } = parseArgs({
+  args: process.argv.slice(2, dd < 0 ? undefined : dd),
+  options: { listen: { type: 'string' }, net: { type: 'string' }, log: { type: 'string' } },
+});
 const cmd = dd < 0 ? [] : process.argv.slice(dd + 1);
 const [host, port] = (opt.listen ?? '').split(':');
 if (!host || !port || !opt.net || cmd.length === 0) {
@@ -17,7 +20,10 @@ if (!host || !port || !opt.net || cmd.length === 0) {
 const logFd = opt.log ? openSync(opt.log, 'a') : 'ignore';
 const server = createServer({ pauseOnConnect: true }, (sock) => {
   // The socket's own fd becomes the child's stdin and stdout, as inetd hands it to `sshd -i`.
-  const child = spawn('nsenter', [`--net=${opt.net}`, '--', ...cmd], { stdio: [sock, sock, logFd], detached: false });
+  const child = spawn('nsenter', [`--net=${opt.net}`, '--', ...cmd], {
+    stdio: [sock, sock, logFd],
+    detached: false,
+  });
   child.on('error', () => sock.destroy());
   child.on('exit', () => sock.destroy());
 });

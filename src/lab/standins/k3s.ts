@@ -11,12 +11,15 @@ for (let i = 1; i < argv.length; i++) {
   const a = argv[i]!;
   const m = /^--([^=]+)=(.*)$/.exec(a);
   if (m) flags.set(m[1]!, m[2]!);
-  else if (a.startsWith('--') && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags.set(a.slice(2), argv[++i]!);
+  else if (a.startsWith('--') && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--'))
+    flags.set(a.slice(2), argv[++i]!);
   else if (a.startsWith('--')) flags.set(a.slice(2), 'true');
 }
 const ds = flags.get('datastore-endpoint');
 if (!ds) {
-  process.stderr.write('k3s (lab stand-in): no --datastore-endpoint: the lab runs k3s with an external etcd only\n');
+  process.stderr.write(
+    'k3s (lab stand-in): no --datastore-endpoint: the lab runs k3s with an external etcd only\n',
+  );
   process.exit(1);
 }
 const tlsDir = '/var/lib/rancher/k3s/server/tls';

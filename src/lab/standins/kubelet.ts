@@ -9,7 +9,13 @@ import { parse as parseYaml } from 'yaml';
 import { writePod, type PodState, type ContainerState } from './podstate.js';
 
 const { values: opt } = parseArgs({
-  options: { manifests: { type: 'string' }, state: { type: 'string' }, logs: { type: 'string' }, node: { type: 'string' }, 'poll-ms': { type: 'string', default: '200' } },
+  options: {
+    manifests: { type: 'string' },
+    state: { type: 'string' },
+    logs: { type: 'string' },
+    node: { type: 'string' },
+    'poll-ms': { type: 'string', default: '200' },
+  },
 });
 const manifestDir = opt.manifests ?? '/etc/kubernetes/manifests';
 const stateDir = opt.state ?? '/run/kubelet';
@@ -41,7 +47,11 @@ interface ContainerSpec {
 }
 interface PodSpec {
   metadata?: { name?: string; namespace?: string };
-  spec?: { containers?: ContainerSpec[]; volumes?: Array<{ name: string; hostPath?: { path: string } }>; terminationGracePeriodSeconds?: number };
+  spec?: {
+    containers?: ContainerSpec[];
+    volumes?: Array<{ name: string; hostPath?: { path: string } }>;
+    terminationGracePeriodSeconds?: number;
+  };
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -57,20 +67,41 @@ function startContainer(run: Running, c: ContainerSpec, spec: PodSpec, attempt: 
   const binds: string[] = [];
   for (const vm of c.volumeMounts ?? []) {
     const hp = spec.spec?.volumes?.find((v) => v.name === vm.name)?.hostPath?.path;
-    if (hp && hp !== vm.mountPath) binds.push(`mkdir -p ${q(hp)} ${q(vm.mountPath)} && mount --bind ${q(hp)} ${q(vm.mountPath)} && `);
+    if (hp && hp !== vm.mountPath)
+      binds.push(`mkdir -p ${q(hp)} ${q(vm.mountPath)} && mount --bind ${q(hp)} ${q(vm.mountPath)} && `);
   }
   const [file, args] = binds.length
-    ? ['unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', `${binds.join('')}exec "$0" "$@"`, ...argv]]
+    ? [
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          '--',
+          '/bin/sh',
+          '-c',
+          `${binds.join('')}exec "$0" "$@"`,
+          ...argv,
+        ],
+      ]
     : [argv[0]!, argv.slice(1)];
   const logPath = join(logDir, `${run.pod.name}_${name}.log`);
   const fd = openSync(logPath, 'a');
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/root', LANG: 'C.UTF-8' };
   for (const e of c.env ?? []) env[e.name] = e.value ?? '';
-  const child = spawn(file, args as string[], { cwd: c.workingDir ?? '/', env, stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(file, args as string[], {
+    cwd: c.workingDir ?? '/',
+    env,
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
   closeSync(fd);
   const st: ContainerState = {
     name,
-    id: createHash('sha256').update(`${run.pod.hash}/${name}/${attempt}/${Date.now()}`).digest('hex').slice(0, 13),
+    id: createHash('sha256')
+      .update(`${run.pod.hash}/${name}/${attempt}/${Date.now()}`)
+      .digest('hex')
+      .slice(0, 13),
     image: c.image ?? '',
     pid: child.pid ?? null,
     state: 'running',
@@ -114,7 +145,13 @@ async function stopPod(file: string): Promise<void> {
   if (!run || run.stopping) return;
   run.stopping = true;
   const procs = [...run.procs.values()];
-  const exited = Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', r)))));
+  const exited = Promise.all(
+    procs.map((p) =>
+      p.exitCode !== null || p.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((r) => p.once('exit', r)),
+    ),
+  );
   for (const p of procs) if (p.pid) kill(-p.pid, 'SIGTERM');
   const timer = setTimeout(() => procs.forEach((p) => p.pid && kill(-p.pid, 'SIGKILL')), run.grace);
   await exited;
@@ -160,7 +197,8 @@ async function sync(): Promise<void> {
         spec = parseYaml(text) as PodSpec;
         if (!spec || typeof spec !== 'object') throw new Error('not a pod');
       } catch (err) {
-        if (badManifests.get(f) !== hash) log(`manifest ${f}: cannot parse: ${(err as Error).message.split('\n')[0]}`);
+        if (badManifests.get(f) !== hash)
+          log(`manifest ${f}: cannot parse: ${(err as Error).message.split('\n')[0]}`);
         badManifests.set(f, hash);
         continue;
       }

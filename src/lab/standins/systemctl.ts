@@ -18,6 +18,8 @@ sock.on('end', () => {
   process.exitCode = r.code;
 });
 sock.on('error', () => {
-  process.stderr.write('System has not been booted with systemd as init system (PID 1). Can\'t operate.\nFailed to connect to bus: Host is down\n');
+  process.stderr.write(
+    "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n",
+  );
   process.exitCode = 1;
 });

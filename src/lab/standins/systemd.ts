@@ -9,7 +9,9 @@ import { parseArgs } from 'node:util';
 import { execArgv, findUnitFiles, hashFiles, loadUnit, readEnvFile, unitName, type Unit } from './unit.js';
 import { writeAtomic } from './podstate.js';
 
-const { values: opt } = parseArgs({ options: { state: { type: 'string' }, logs: { type: 'string' }, socket: { type: 'string' } } });
+const { values: opt } = parseArgs({
+  options: { state: { type: 'string' }, logs: { type: 'string' }, socket: { type: 'string' } },
+});
 const stateDir = opt.state ?? '/run/systemd/lifeboat';
 const logDir = opt.logs ?? '/var/log';
 const socketPath = opt.socket ?? '/run/systemd/lifeboat.sock';
@@ -32,14 +34,37 @@ const log = (m: string) => process.stdout.write(`${new Date().toISOString()} sys
 function svc(name: string): Svc {
   let s = services.get(name);
   if (!s) {
-    s = { loaded: loadUnit(name), state: 'inactive', child: null, mainPid: null, since: new Date().toISOString(), result: 'success', stopping: false };
+    s = {
+      loaded: loadUnit(name),
+      state: 'inactive',
+      child: null,
+      mainPid: null,
+      since: new Date().toISOString(),
+      result: 'success',
+      stopping: false,
+    };
     services.set(name, s);
   }
   return s;
 }
 
 function record(name: string, s: Svc): void {
-  writeAtomic(join(stateDir, 'units', `${name}.json`), JSON.stringify({ unit: name, activeState: s.state, mainPid: s.mainPid, since: s.since, result: s.result, execStart: s.loaded?.execStart ?? null, dropIns: s.loaded?.dropIns ?? [] }, null, 2));
+  writeAtomic(
+    join(stateDir, 'units', `${name}.json`),
+    JSON.stringify(
+      {
+        unit: name,
+        activeState: s.state,
+        mainPid: s.mainPid,
+        since: s.since,
+        result: s.result,
+        execStart: s.loaded?.execStart ?? null,
+        dropIns: s.loaded?.dropIns ?? [],
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 function setState(name: string, s: Svc, state: Active, result = s.result): void {
@@ -54,7 +79,8 @@ function changedOnDisk(name: string, s: Svc): boolean {
   if (!f || !s.loaded) return f !== null;
   return hashFiles([f.file, ...f.dropIns]) !== s.loaded.hash;
 }
-const reloadWarning = (name: string) => `Warning: The unit file, source configuration file or drop-ins of ${name} changed on disk. Run 'systemctl daemon-reload' to reload units.\n`;
+const reloadWarning = (name: string) =>
+  `Warning: The unit file, source configuration file or drop-ins of ${name} changed on disk. Run 'systemctl daemon-reload' to reload units.\n`;
 
 function userIds(user: string): { uid: number; gid: number } {
   const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
@@ -77,10 +103,18 @@ async function start(name: string): Promise<Reply> {
   const failed = (why: string): Reply => {
     log(`${name}: ${why}`);
     setState(name, s, 'failed', 'exit-code');
-    return { code: 1, stdout: '', stderr: `${warn}Job for ${name} failed because the control process exited with error code.\nSee "systemctl status ${name}" and "journalctl -xeu ${name}" for details.\n` };
+    return {
+      code: 1,
+      stdout: '',
+      stderr: `${warn}Job for ${name} failed because the control process exited with error code.\nSee "systemctl status ${name}" and "journalctl -xeu ${name}" for details.\n`,
+    };
   };
   if (!u.execStart) return { code: 1, stdout: '', stderr: `${name} has no ExecStart= setting. Refusing.\n` };
-  const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...u.environment };
+  const env: Record<string, string> = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    LANG: 'C.UTF-8',
+    ...u.environment,
+  };
   for (const ef of u.environmentFiles) {
     if (!existsSync(ef.path)) {
       if (ef.optional) continue;
@@ -101,7 +135,13 @@ async function start(name: string): Promise<Reply> {
   const logPath = join(logDir, `${name}.log`);
   const fd = openSync(logPath, 'a');
   setState(name, s, 'activating');
-  const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', fd, fd], detached: true, ...(ids ?? {}) });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd,
+    env,
+    stdio: ['ignore', fd, fd],
+    detached: true,
+    ...(ids ?? {}),
+  });
   closeSync(fd);
   s.child = child;
   s.mainPid = child.pid ?? null;
@@ -127,7 +167,8 @@ async function start(name: string): Promise<Reply> {
 
 async function stop(name: string): Promise<Reply> {
   const s = svc(name);
-  if (!s.loaded && !s.child) return { code: 5, stdout: '', stderr: `Failed to stop ${name}: Unit ${name} not loaded.\n` };
+  if (!s.loaded && !s.child)
+    return { code: 5, stdout: '', stderr: `Failed to stop ${name}: Unit ${name} not loaded.\n` };
   const child = s.child;
   if (!child || child.pid === undefined) {
     if (s.state !== 'failed') setState(name, s, 'inactive', 'success');
@@ -166,12 +207,18 @@ function status(name: string): Reply {
   ];
   if (u.dropIns.length) {
     const dirs = [...new Set(u.dropIns.map((d) => d.slice(0, d.lastIndexOf('/'))))];
-    lines.push(`    Drop-In: ${dirs[0]}`, ...u.dropIns.map((d) => `             └─${d.slice(d.lastIndexOf('/') + 1)}`));
+    lines.push(
+      `    Drop-In: ${dirs[0]}`,
+      ...u.dropIns.map((d) => `             └─${d.slice(d.lastIndexOf('/') + 1)}`),
+    );
   }
   lines.push(`     Active: ${s.state} (${sub}) since ${s.since}`);
   if (s.mainPid) lines.push(`   Main PID: ${s.mainPid}`);
   try {
-    const tail = readFileSync(join(logDir, `${name}.log`), 'utf8').trimEnd().split('\n').slice(-10);
+    const tail = readFileSync(join(logDir, `${name}.log`), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-10);
     lines.push('', ...tail);
   } catch {
     // no log yet
@@ -195,13 +242,21 @@ function show(name: string, props: string[], valueOnly: boolean): Reply {
     NeedDaemonReload: changedOnDisk(name, s) ? 'yes' : 'no',
   };
   const keys = props.length ? props : Object.keys(all);
-  return { code: 0, stdout: keys.map((k) => (valueOnly ? (all[k] ?? '') : `${k}=${all[k] ?? ''}`)).join('\n') + '\n', stderr: '' };
+  return {
+    code: 0,
+    stdout: keys.map((k) => (valueOnly ? (all[k] ?? '') : `${k}=${all[k] ?? ''}`)).join('\n') + '\n',
+    stderr: '',
+  };
 }
 
 function catUnit(name: string): Reply {
   const f = findUnitFiles(name);
   if (!f) return { code: 1, stdout: '', stderr: `No files found for ${name}.\n` };
-  return { code: 0, stdout: [f.file, ...f.dropIns].map((p) => `# ${p}\n${readFileSync(p, 'utf8')}`).join('\n'), stderr: '' };
+  return {
+    code: 0,
+    stdout: [f.file, ...f.dropIns].map((p) => `# ${p}\n${readFileSync(p, 'utf8')}`).join('\n'),
+    stderr: '',
+  };
 }
 
 function daemonReload(): Reply {
@@ -242,10 +297,18 @@ async function handle(argv: string[]): Promise<Reply> {
     case 'is-active':
       return each((u) => {
         const st = svc(u).state;
-        return { code: st === 'active' ? 0 : 3, stdout: flags.includes('--quiet') || flags.includes('-q') ? '' : `${st}\n`, stderr: '' };
+        return {
+          code: st === 'active' ? 0 : 3,
+          stdout: flags.includes('--quiet') || flags.includes('-q') ? '' : `${st}\n`,
+          stderr: '',
+        };
       });
     case 'is-failed':
-      return each((u) => ({ code: svc(u).state === 'failed' ? 0 : 1, stdout: `${svc(u).state}\n`, stderr: '' }));
+      return each((u) => ({
+        code: svc(u).state === 'failed' ? 0 : 1,
+        stdout: `${svc(u).state}\n`,
+        stderr: '',
+      }));
     case 'status':
       return each(status);
     case 'daemon-reload':
@@ -255,21 +318,35 @@ async function handle(argv: string[]): Promise<Reply> {
     case 'is-enabled':
       return each((u) => {
         const link = join(WANTS, u);
-        if (verb === 'is-enabled') return existsSync(link) ? { code: 0, stdout: 'enabled\n', stderr: '' } : { code: 1, stdout: 'disabled\n', stderr: '' };
+        if (verb === 'is-enabled')
+          return existsSync(link)
+            ? { code: 0, stdout: 'enabled\n', stderr: '' }
+            : { code: 1, stdout: 'disabled\n', stderr: '' };
         mkdirSync(WANTS, { recursive: true });
-        if (verb === 'enable' && !existsSync(link)) execFileSync('ln', ['-s', findUnitFiles(u)?.file ?? `/usr/lib/systemd/system/${u}`, link]);
+        if (verb === 'enable' && !existsSync(link))
+          execFileSync('ln', ['-s', findUnitFiles(u)?.file ?? `/usr/lib/systemd/system/${u}`, link]);
         if (verb === 'disable') rmSync(link, { force: true });
         return { code: 0, stdout: '', stderr: '' };
       });
     case 'show': {
-      const props = argv.flatMap((a, i) => (a === '-p' || a === '--property' ? (argv[i + 1] ?? '').split(',') : a.startsWith('--property=') ? a.slice(11).split(',') : []));
+      const props = argv.flatMap((a, i) =>
+        a === '-p' || a === '--property'
+          ? (argv[i + 1] ?? '').split(',')
+          : a.startsWith('--property=')
+            ? a.slice(11).split(',')
+            : [],
+      );
       const unit = units.find((u) => !props.includes(u.replace(/\.service$/, '')));
       return show(unit ?? 'etcd.service', props, flags.includes('--value'));
     }
     case 'cat':
       return each(catUnit);
     default:
-      return { code: 1, stdout: '', stderr: `Unknown command verb ${verb ?? ''} (lab stand-in supports start, stop, restart, is-active, is-failed, status, show, cat, daemon-reload, enable, disable, is-enabled).\n` };
+      return {
+        code: 1,
+        stdout: '',
+        stderr: `Unknown command verb ${verb ?? ''} (lab stand-in supports start, stop, restart, is-active, is-failed, status, show, cat, daemon-reload, enable, disable, is-enabled).\n`,
+      };
   }
 }
 
@@ -284,7 +361,11 @@ const server = createServer((sock) => {
     if (nl < 0) return;
     const argv = JSON.parse(buf.slice(0, nl)) as string[];
     const reply = async () => {
-      const r = await handle(argv).catch((err: Error) => ({ code: 1, stdout: '', stderr: `${err.message}\n` }));
+      const r = await handle(argv).catch((err: Error) => ({
+        code: 1,
+        stdout: '',
+        stderr: `${err.message}\n`,
+      }));
       sock.end(JSON.stringify(r) + '\n');
     };
     // Jobs that change state run one at a time, as systemd queues jobs; queries answer at once.
@@ -304,12 +385,13 @@ server.listen(socketPath, () => {
   for (const u of wants) queue = queue.then(async () => void (await start(u)));
 });
 process.on('SIGTERM', () => {
-  for (const s of services.values()) if (s.child?.pid) {
-    try {
-      process.kill(-s.child.pid, 'SIGTERM');
-    } catch {
-      // gone
+  for (const s of services.values())
+    if (s.child?.pid) {
+      try {
+        process.kill(-s.child.pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
     }
-  }
   process.exit(0);
 });

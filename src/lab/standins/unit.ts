@@ -67,7 +67,19 @@ function envAssignments(value: string): Array<[string, string]> {
 export function loadUnit(name: string): Unit | null {
   const found = findUnitFiles(name);
   if (!found) return null;
-  const unit: Unit = { name, file: found.file, dropIns: found.dropIns, description: name, type: 'simple', user: null, workingDirectory: null, environment: {}, environmentFiles: [], execStart: null, hash: hashFiles([found.file, ...found.dropIns]) };
+  const unit: Unit = {
+    name,
+    file: found.file,
+    dropIns: found.dropIns,
+    description: name,
+    type: 'simple',
+    user: null,
+    workingDirectory: null,
+    environment: {},
+    environmentFiles: [],
+    execStart: null,
+    hash: hashFiles([found.file, ...found.dropIns]),
+  };
   for (const f of [found.file, ...found.dropIns]) {
     let section = '';
     const raw = readFileSync(f, 'utf8').replace(/\\\n/g, ' ');
