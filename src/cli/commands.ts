@@ -13,7 +13,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'runbooks', summary: 'list the runbooks', load: () => import('./runbooks/index.js') },
   {
     name: 'show',
-    summary: 'a runbook: its steps and its diagram (text|mermaid)',
+    summary: 'a runbook: its steps and its diagram (text|mermaid|svg)',
     load: () => import('./show/index.js'),
   },
   {
