@@ -13,13 +13,16 @@ import { makePrompter } from './prompter.js';
 
 export type OutputMode = 'auto' | 'text' | 'json';
 
-export function makeDeps(inv: Inventory, o: { output: OutputMode; acceptNewHostKeys: boolean }): EngineDeps {
+export function makeDeps(
+  inv: Inventory,
+  o: { output: OutputMode; acceptNewHostKeys: boolean; verbose?: boolean },
+): EngineDeps {
   const accepted: RunEvent[] = [];
   const listeners: Listener[] = [];
   let idle = async () => undefined as void;
   if (o.output === 'json') listeners.push(jsonRenderer());
   else if (o.output === 'auto' && process.stderr.isTTY && process.env.CI !== 'true') {
-    const t = ttyRenderer();
+    const t = ttyRenderer({ verbose: o.verbose === true });
     listeners.push(t.listener);
     idle = t.idle;
   } else listeners.push(plainRenderer());

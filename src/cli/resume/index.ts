@@ -32,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const deps = makeDeps(inv, {
     output: outputOf('resume', values.output),
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    verbose: values.verbose === true,
   });
   try {
     const status = await resumeRun({

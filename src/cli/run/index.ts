@@ -29,7 +29,11 @@ export async function run(argv: string[]): Promise<number> {
     throw usage('run: --yes and --approve exclude each other', 'use one of them');
   const output = outputOf('run', values.output);
   const inv = loadInventory(values.inventory);
-  const deps = makeDeps(inv, { output, acceptNewHostKeys: values['accept-new-host-keys'] === true });
+  const deps = makeDeps(inv, {
+    output,
+    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    verbose: values.verbose === true,
+  });
   try {
     const { status, dir } = await startRun({
       runbook,
