@@ -53,6 +53,11 @@ export const COMMANDS: CommandEntry[] = [
   },
   { name: 'status', summary: 'where a run stands', load: () => import('./status/index.js') },
   {
+    name: 'watch',
+    summary: 'a run live: in this terminal, or as a read-only page (--serve) for the incident channel',
+    load: () => import('./watch/index.js'),
+  },
+  {
     name: 'audit',
     summary: 'audit verify RUN_DIR: check the hash chain of a run',
     load: () => import('./audit/index.js'),

@@ -34,7 +34,7 @@ async function keyed(c: ConfirmContext): Promise<boolean> {
       out(["abort: the run stops here; 'lifeboat resume RUN_DIR --abort' ends it and releases the lock"]);
       return false;
     }
-    if (k === 'd') out(commandGroups(c.step, (s) => redactor.redact(s)).map((l) => l.slice(0, width)));
+    if (k === 'd') out(commandGroups(c.step, (s) => redactor.redact(s)));
     else out(['keys: y run it · n stop here (resumable) · d show the commands · a abort']);
   }
 }

@@ -29,7 +29,7 @@ export function ttyRenderer(o: { verbose?: boolean } = {}): {
     if (e.type === 'step.start') {
       if (!seen.includes(e.stateId)) seen.push(e.stateId);
       const head = `[step ${seen.indexOf(e.stateId) + 1} · ${clock(at.getTime() - t0)}] `;
-      const width = (process.stderr.columns || 80) - 4;
+      const width = (process.stderr.columns || 80) - 12;
       let output: (s: string) => void = () => undefined;
       let skip = () => undefined as void;
       const done = new Promise<void>((resolve, reject) => {
@@ -49,7 +49,7 @@ export function ttyRenderer(o: { verbose?: boolean } = {}): {
             },
           },
         ],
-        { exitOnError: true, rendererOptions: { collapseErrors: false } },
+        { exitOnError: true, rendererOptions: { collapseErrors: false, formatOutput: 'truncate' } },
       );
       running = running
         .then(() => list.run())

@@ -110,7 +110,7 @@ ${table(
     esc(s.status),
     Object.entries(s.hosts)
       .map(([h, v]) => `${esc(h)}: ${esc(v.status)} ${esc(fmtDuration(v.durationMs))}`)
-      .join('<br>'),
+      .join('<br/>'),
     esc(s.retries || ''),
   ]),
 )}
