@@ -80,7 +80,9 @@ export async function serveLive(
   const poll = setInterval(() => {
     try {
       const s = statSync(src.auditPath).size;
-      if (s !== size) ((size = s), push());
+      if (s === size) return;
+      size = s;
+      push();
     } catch {
       // not there yet
     }
