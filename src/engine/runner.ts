@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { redactDeep, type Redactor } from '../core/redact.js';
 import type { ExecResult, Executor } from '../exec/types.js';
 import { AuditLog, readAudit } from './audit.js';
+import type { Failpoint } from './failpoint.js';
 import type { Listener, RunEvent, RunStatus } from './events.js';
 import { applyEvent, cmdKey, foldJournal, hostKey, type JournalState } from './journal.js';
 import { FINAL, type Compiled } from './machine.js';
@@ -36,6 +37,8 @@ export interface EngineDeps {
   operator: string;
   /** Events raised at the edges (e.g. a host key accepted) waiting to be recorded. */
   pending?: RunEvent[];
+  /** Testing aid: kills the process at a chosen journal boundary (src/engine/failpoint.ts). */
+  failpoint?: Failpoint;
 }
 
 export interface ExecuteArgs {
@@ -85,7 +88,9 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const emit = (e: RunEvent) => {
     const at = deps.clock.now();
     const clean = redactDeep(e, deps.redactor);
-    audit.append(clean, at);
+    deps.failpoint?.beforeAppend(clean);
+    const entry = audit.append(clean, at);
+    deps.failpoint?.afterAppend(entry.seq, clean);
     applyEvent(journal, clean);
     for (const l of deps.listeners) l(clean, at);
   };
