@@ -16,12 +16,15 @@ export interface Failpoint {
   afterAppend(seq: number, e: RunEvent): void;
 }
 
-const FORMS = "after-entry:K, before-cmd:STATE/HOST/N or after-cmd:STATE/HOST/N";
+const FORMS = 'after-entry:K, before-cmd:STATE/HOST/N or after-cmd:STATE/HOST/N';
 
 export function parseFailpoint(text: string): FailpointSpec {
   const entry = /^after-entry:([1-9]\d{0,6})$/.exec(text);
   if (entry) return { kind: 'after-entry', seq: Number(entry[1]) };
-  const cmd = /^(before-cmd|after-cmd):([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)\/([A-Za-z0-9_.-]+)\/(\d{1,4})$/.exec(text);
+  const cmd =
+    /^(before-cmd|after-cmd):([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)\/([A-Za-z0-9_.-]+)\/(\d{1,4})$/.exec(
+      text,
+    );
   if (cmd)
     return {
       kind: cmd[1] as 'before-cmd' | 'after-cmd',
@@ -54,7 +57,10 @@ export function makeFailpoint(spec: FailpointSpec, kill: () => never): Failpoint
 
 /** A lab lives on loopback only: every member address in 127.0.0.0/8 (or localhost). */
 export function isLabInventory(addresses: string[]): boolean {
-  return addresses.length > 0 && addresses.every((a) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || a === 'localhost');
+  return (
+    addresses.length > 0 &&
+    addresses.every((a) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || a === 'localhost')
+  );
 }
 
 /** The failpoint the environment asks for, or none; refused against a real cluster unless forced. */

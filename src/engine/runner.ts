@@ -9,6 +9,8 @@ import { redactDeep, type Redactor } from '../core/redact.js';
 import type { ExecResult, Executor } from '../exec/types.js';
 import { AuditLog, readAudit } from './audit.js';
 import type { Failpoint } from './failpoint.js';
+import { gatherFacts } from './probe.js';
+import { watchWhileAsking } from './staleness.js';
 import type { Listener, RunEvent, RunStatus } from './events.js';
 import { applyEvent, cmdKey, foldJournal, hostKey, type JournalState } from './journal.js';
 import { FINAL, type Compiled } from './machine.js';
@@ -73,6 +75,17 @@ export function stepFailure(s: PlannedStep, member: string, command: string, r: 
       host: member,
       command,
       hint: `${s.hint ?? 'fix the cause'}; then 'lifeboat resume RUN_DIR' to retry, skip or abort`,
+    },
+  );
+}
+
+/** The hosts changed while an approval was open: stop before the step, saying what changed. */
+function staleApproval(dir: string, s: PlannedStep, changed: string[]): LifeboatError {
+  return new LifeboatError(
+    'refused',
+    `approval of ${s.stateId} came after a long wait, and meanwhile: ${changed.slice(0, 6).join('; ')}`,
+    {
+      hint: `nothing more was run; check the cluster, then 'lifeboat resume ${dir}' (asked again) or start a new run`,
     },
   );
 }
@@ -234,11 +247,17 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         ...h.actions.map((x) => `  ${describeAction(x)}`),
       ]);
       if (s.changes) details.unshift(`changes: ${s.changes}`);
+      const watch = watchWhileAsking(
+        ctx.facts.probed ? () => gatherFacts(ctx.inventory, deps.executor, deps.clock.now()) : undefined,
+        () => deps.clock.now().getTime(),
+      );
       const ok = await deps.prompter.confirm(
         `Run destructive step '${s.title}' (${s.stateId}) on ${s.hosts.map((h) => h.member).join(', ') || 'this machine'}?`,
         details.map((d) => deps.redactor.redact(d)),
       );
       if (ok) {
+        const changed = await watch.drift();
+        if (changed.length > 0) throw staleApproval(a.dir, s, changed);
         emit({ type: 'approval', stateId: s.stateId, by: deps.operator, how: 'prompt' });
         return;
       }

@@ -1,4 +1,5 @@
-// Failpoints: parsing, refusal off the lab, and a crash at every journal boundary of a run resumed to the same end.
+// Failpoints (parsing, refusal off the lab, a crash at every journal boundary resumed to the same end) and a long
+// approval wait whose hosts changed meanwhile.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,8 @@ import { z } from 'zod';
 import { Redactor } from '../../src/core/redact.js';
 import { readAudit, verifyAudit } from '../../src/engine/audit.js';
 import { defineRunbook, phase } from '../../src/engine/define.js';
-import { NO_FACTS } from '../../src/engine/facts.js';
+import { NO_FACTS, type Facts } from '../../src/engine/facts.js';
+import { factsDrift } from '../../src/engine/staleness.js';
 import {
   failpointFromEnv,
   makeFailpoint,
@@ -85,13 +87,13 @@ function world() {
   return { ex, moved, kill: () => ((dead = true), new Killed('SIGKILL')), revive: () => void (dead = false) };
 }
 
-function setup() {
+function setup(facts: Facts = NO_FACTS) {
   const dir = mkdtempSync(join(tmpdir(), 'lb-fail-'));
   const invPath = join(dir, 'inventory.yaml');
   writeFileSync(invPath, INV);
   const ctx: PlanCtx = {
     inventory: loadInventory(invPath),
-    facts: NO_FACTS,
+    facts,
     params: {},
     runId: 'r1',
     stamp: '20261122T100000Z',
@@ -109,7 +111,7 @@ function setup() {
     params: {},
     stamp: ctx.stamp,
     startedAt: '',
-    facts: NO_FACTS,
+    facts,
     files: {},
     plan: plan(rb, ctx),
     secretParams: [],
@@ -138,7 +140,9 @@ const run = (s: ReturnType<typeof setup>, d: EngineDeps, resume: boolean) =>
     compiled: compile(rb),
     deps: d,
     approvals: { all: true, steps: new Set() },
-    opening: resume ? [{ type: 'run.resume', by: 'tester', acceptedChangedRunbook: false, from: 'test' }] : [],
+    opening: resume
+      ? [{ type: 'run.resume', by: 'tester', acceptedChangedRunbook: false, from: 'test' }]
+      : [],
   });
 
 /** Once killed, the fake process writes nothing more: every later append throws, as after a real SIGKILL. */
@@ -189,7 +193,9 @@ describe('failpoints', () => {
     const env = { LIFEBOAT_FAILPOINT: 'after-entry:3' };
     expect(() => failpointFromEnv(env, ['10.0.0.11', '127.0.0.2'], kill)).toThrow(/not a lab/);
     expect(failpointFromEnv(env, ['127.0.5.11'], kill)).toBeDefined();
-    expect(failpointFromEnv({ ...env, LIFEBOAT_FAILPOINTS_ANYWHERE: '1' }, ['10.0.0.11'], kill)).toBeDefined();
+    expect(
+      failpointFromEnv({ ...env, LIFEBOAT_FAILPOINTS_ANYWHERE: '1' }, ['10.0.0.11'], kill),
+    ).toBeDefined();
     expect(failpointFromEnv({}, ['10.0.0.11'], kill)).toBeUndefined();
   });
 
@@ -216,5 +222,68 @@ describe('failpoints', () => {
     for (const [stateId, member, index] of points)
       for (const kind of ['before-cmd', 'after-cmd'] as const)
         await crashAndResume({ kind, stateId, member, index });
+  });
+});
+
+describe('a long wait for an approval', () => {
+  const probed: Facts = { probed: true, members: { a: { reachable: true }, b: { reachable: true } } };
+  const upFacts = (etcdUp: boolean): Facts => ({
+    probed: true,
+    members: { a: { reachable: true, etcdUp, healthy: etcdUp }, b: { reachable: false } },
+  });
+
+  it('names what changed between two probes, and nothing when nothing did', () => {
+    expect(factsDrift(upFacts(true), upFacts(true))).toEqual([]);
+    expect(factsDrift(upFacts(true), upFacts(false))).toEqual([
+      'a: etcd running true -> false',
+      'a: healthy true -> false',
+    ]);
+  });
+
+  async function askAndWait(waitMs: number, etcdStops: boolean) {
+    const s = setup(probed);
+    const clock = manualClock();
+    let waited = false;
+    const ex = new FakeExecutor((_m, command) =>
+      command.includes('etcd_up=1') ? { stdout: waited && etcdStops ? '' : 'etcd_up=1\nhealthy=1\n' } : {},
+    );
+    const d: EngineDeps = {
+      ...deps(ex),
+      clock,
+      prompter: {
+        interactive: true,
+        confirm: async () => {
+          await clock.sleep(waitMs);
+          waited = true;
+          return true;
+        },
+        choose: async () => 'retry' as never,
+      },
+    };
+    const result = execute({
+      dir: s.runDir,
+      record: s.record,
+      runbook: rb,
+      compiled: compile(rb),
+      deps: d,
+      approvals: { all: false, steps: new Set() },
+      opening: [],
+    });
+    return { result, ex, s };
+  }
+
+  it('after an hour, hosts that changed stop the run before the step, saying what changed', async () => {
+    const { result, ex, s } = await askAndWait(3600_000, true);
+    await expect(result).rejects.toThrow(/after a long wait, and meanwhile: a: etcd running true -> false/);
+    expect(ex.calls.some((c) => c.command.startsWith('move '))).toBe(false);
+    expect(readAudit(runFiles(s.runDir).audit).some((e) => e.type === 'approval')).toBe(false);
+  });
+
+  it('after an hour with nothing changed, and after a short wait, the run goes on', async () => {
+    for (const wait of [3600_000, 60_000]) {
+      const { result, ex } = await askAndWait(wait, wait === 60_000);
+      expect(await result).toBe('done');
+      expect(ex.calls.filter((c) => c.command.startsWith('move ')).length).toBe(2);
+    }
   });
 });
