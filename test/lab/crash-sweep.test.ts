@@ -63,7 +63,7 @@ function mulberry32(seed: number): () => number {
 function runWithFailpoint(
   args: string[],
   failpoint: string,
-): Promise<{ killed: boolean; code: number | null }> {
+): Promise<{ killed: boolean; code: number | null; stderr: string }> {
   return new Promise((res) => {
     execFile(
       'node',
@@ -74,9 +74,10 @@ function runWithFailpoint(
         maxBuffer: 64 << 20,
         env: { ...process.env, NO_COLOR: '1', LIFEBOAT_FAILPOINT: failpoint },
       },
-      (err) => {
+      (err, _stdout, stderr) => {
         const e = err as (Error & { code?: unknown; signal?: string }) | null;
-        res({ killed: e?.signal === 'SIGKILL', code: e ? (typeof e.code === 'number' ? e.code : null) : 0 });
+        const code = e ? (typeof e.code === 'number' ? e.code : null) : 0;
+        res({ killed: e?.signal === 'SIGKILL', code, stderr });
       },
     );
   });
@@ -152,8 +153,10 @@ async function sweep(lab: Lab, s: Scenario, base: string, rand: () => number): P
       await expectRecovered(lab, runDir, want, s.runbook);
       out.recovered++;
     } catch (err) {
+      const why = `${s.runbook} on ${lab.mode}, ${spec(p)} (${r.killed ? 'killed' : `not killed, exit ${r.code}`})`;
       out.failed.push(`${spec(p)}: ${(err as Error).message.split('\n')[0]}`);
-      if (!FULL) throw err;
+      if (!FULL)
+        throw new Error(`${why}: ${(err as Error).message}\n${r.stderr.split('\n').slice(-15).join('\n')}`);
       return out; // the lab is in an unknown state: the rest of this runbook's points would not say anything
     }
   }
@@ -222,7 +225,8 @@ afterAll(() => {
 });
 
 describe.concurrent('crash sweep: kill at journal boundaries, resume, same healthy end', () => {
-  for (const which of ['static-pod', 'systemd'] as const) {
+  const only = process.env.CRASH_SWEEP_ONLY;
+  for (const which of (['static-pod', 'systemd'] as const).filter((w) => !only || w === only)) {
     it(
       `${which}, 3 members: every runbook`,
       async () => {
