@@ -163,8 +163,13 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     const raw = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
     // What leaves the engine is redacted like everything it records.
     const r = (t: string | undefined) => (t === undefined ? undefined : deps.redactor.redact(t));
+    // A lost host stops the run mid-way: the one line the operator reads must say how to go on.
+    const hint =
+      raw.code === 'unreachable'
+        ? `${raw.hint ?? 'check the host'}; then 'lifeboat resume ${a.dir}' (the interrupted step is re-checked first)`
+        : raw.hint;
     const e = new LifeboatError(raw.code, r(raw.message)!, {
-      ...(raw.hint ? { hint: r(raw.hint)! } : {}),
+      ...(hint ? { hint: r(hint)! } : {}),
       ...(raw.host ? { host: raw.host } : {}),
       ...(raw.command ? { command: r(raw.command)! } : {}),
     });
