@@ -1,11 +1,11 @@
 // Faults during a recovery, on a real lab: the survivor's etcd dies while a member is re-added, a host's sshd goes away
-// for 20 s mid-step, every host is unreachable for a while, the backup folder's filesystem fills. Each run must stop
+// for 20 s mid-step, a host reboots mid-step, every host is unreachable for a while, the backup folder's filesystem fills. Each run must stop
 // (or go on) safely and resume to a healthy cluster with every key and value; nothing is applied twice.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { labBreak, labExec, sshBanner, waitFor, type Lab } from '../../src/lab/index.js';
+import { labBreak, labExec, labReboot, sshBanner, waitFor, type Lab } from '../../src/lab/index.js';
 import { hostDir, stateDir } from '../../src/lab/paths.js';
 import {
   ROOT,
@@ -175,6 +175,28 @@ describe('faults during a run (static-pod, 3 members)', () => {
     );
     if (r.code !== 0) {
       expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n').at(-1), 'one line saying how to go on').toMatch(/lifeboat resume /);
+      expectCode(await cli(['resume', runDir, '--yes']), 0);
+    }
+    await expectHealthyCluster(sp);
+    expectSameData(await clusterValues(sp), snapshotValues(snap));
+    expect(appliedTwice(runDir, destructive)).toEqual([]);
+  });
+
+  it('a host reboots mid-step: its static pods come back from their manifests; the run resumes to the snapshot', async () => {
+    const snap = await takeSnapshot(sp, join(dir, 'before-reboot.db'));
+    await damage(sp, 'reboot');
+    const victim = sp.members[2]!.name;
+    const args = ['restore-multi-master', '-i', sp.inventoryPath, '--set', `snapshot=${snap}`];
+    const destructive = await destructiveSteps(args);
+    const runDir = join(dir, 'reboot');
+    const r = await runAndAct(
+      ['run', ...args, '--yes'],
+      runDir,
+      (e) => e.type === 'cmd.start' && e.stateId === 'restore/restore' && e.member === victim,
+      async () => void (await labReboot(sp, victim)),
+    );
+    if (r.code !== 0) {
       expect(r.stderr.trim().split('\n').at(-1), 'one line saying how to go on').toMatch(/lifeboat resume /);
       expectCode(await cli(['resume', runDir, '--yes']), 0);
     }
