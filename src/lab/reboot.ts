@@ -15,7 +15,10 @@ export async function labReboot(lab: Lab, name: string): Promise<{ killed: numbe
   member(lab, name);
   // jump mode hands the host a network namespace at boot that only `lab up` holds.
   if (lab.bastion)
-    throw refused(`lab reboot: ${name} is behind the lab's bastion`, 'reboot hosts of a lab without --access jump');
+    throw refused(
+      `lab reboot: ${name} is behind the lab's bastion`,
+      'reboot hosts of a lab without --access jump',
+    );
   const pids = pidsOfHost(lab, name);
   for (const pid of pids) signal(pid, 'SIGKILL');
   await waitFor(() => pidsOfHost(lab, name).filter(alive).length === 0, {

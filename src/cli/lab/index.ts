@@ -122,7 +122,8 @@ export async function run(argv: string[]): Promise<number> {
       const { values: v, positionals } = parse('lab reboot', rest, { dir: { type: 'string' } });
       if (v.help) return help();
       const name = positionals[0];
-      if (!name || positionals.length > 1) throw usage('lab reboot: give one MEMBER', 'lifeboat lab reboot cp-2');
+      if (!name || positionals.length > 1)
+        throw usage('lab reboot: give one MEMBER', 'lifeboat lab reboot cp-2');
       const r = await labReboot(readLab(v.dir), name);
       out(`reboot: ${name}: ${r.killed} processes killed, booted again`);
       return EXIT.ok;
