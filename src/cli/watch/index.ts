@@ -31,7 +31,7 @@ function terminalLines(s: LiveState): string[] {
       ? `Phase ${s.current.phase} · step ${s.current.n} of ${s.current.of}: ${s.current.stateId} ${s.current.title}`
       : 'not started',
   ];
-  if (s.waiting) out.push(`⏸ WAITING FOR APPROVAL before ${s.waiting.stateId}: ${s.waiting.hint}`);
+  if (s.waiting) out.push(`■ WAITING FOR APPROVAL before ${s.waiting.stateId}: ${s.waiting.hint}`);
   for (const [h, v] of Object.entries(s.hosts)) out.push(`  ${h.padEnd(12)} ${v.step}  ${v.state}`);
   return out;
 }

@@ -92,7 +92,7 @@ export function diagramSvg(c: Compiled, opts: DiagramOptions = {}): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="lb-diagram" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<title>${esc(opts.title ?? 'runbook diagram')}</title>`,
-    '<defs><marker id="lb-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>',
+    '<defs><marker id="lb-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>',
   ];
   for (const e of g.edges()) {
     const d = g.edge(e);
@@ -132,8 +132,9 @@ function node(b: Box, n: { x: number; y: number; width: number; height: number }
         `<text x="${x.toFixed(1)}" y="${(top + i * LINE).toFixed(1)}" text-anchor="middle"${i === 0 && b.kind === 'step' ? ' font-weight="bold"' : ''}${l === DESTRUCTIVE ? ' fill="#c00000" font-size="11"' : ''}>${esc(l)}</text>`,
     )
     .join('');
-  const status = mark
-    ? `<text x="${(x - w / 2 + 6).toFixed(1)}" y="${(y + h / 2 - 4).toFixed(1)}" font-size="10" fill="#333">${esc(mark)}</text>`
-    : '';
+  const status =
+    mark && b.kind !== 'decision'
+      ? `<text x="${(x - w / 2 + 6).toFixed(1)}" y="${(y + h / 2 - 4).toFixed(1)}" font-size="10" fill="#333">${esc(mark)}</text>`
+      : '';
   return `<g class="${esc(cls)}" data-state="${esc(b.id)}"><title>${esc(b.id)}${b.destructive ? ' (destructive)' : ''}${mark ? `: ${mark}` : ''}</title>${shape}${text}${status}</g>`;
 }

@@ -190,7 +190,7 @@ export function ganttSvg(g: Gantt): string {
     );
   const SYM: Record<Mark['kind'], [string, string]> = {
     approval: ['✔', '#198754'],
-    waiting: ['⏸', '#fd7e14'],
+    waiting: ['■', '#fd7e14'],
     retry: ['↻', '#e0a800'],
     'verify-ok': ['◆', '#198754'],
     'verify-failed': ['◆', '#dc3545'],

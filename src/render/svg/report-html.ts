@@ -99,7 +99,7 @@ export function reportHtml(
   }
 <h2>Approvals</h2>${approvals.length ? table(['At (UTC)', 'Step', 'By', 'How'], approvals) : '<p>none</p>'}
 <h2>Warnings</h2>${t.warnings.length ? `<ul>${t.warnings.map((w) => `<li>${red(w)}</li>`).join('')}</ul>` : '<p>none</p>'}
-<h2>Timeline</h2><p class="legend"><span>▬ command (blue ok, red failed, amber retried)</span><span>✔ approval</span><span>⏸ waiting for approval</span><span>↻ retry</span><span>◆ verification</span><span>hatched: CLI not running</span></p>
+<h2>Timeline</h2><p class="legend"><span>▬ command (blue ok, red failed, amber retried)</span><span>✔ approval</span><span>■ waiting for approval</span><span>↻ retry</span><span>◆ verification</span><span>hatched: CLI not running</span></p>
 <div class="svgbox">${ganttSvg(g)}</div>
 ${table(
   ['Step', 'Start (UTC)', 'Duration', 'Status', 'Hosts', 'Retries'],
