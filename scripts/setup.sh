@@ -11,6 +11,8 @@ command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v sudo >/dev/null 2>&1 || need_apt+=(sudo)
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)         # the terminal test drives a pseudo-terminal
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)            # the browser tests (playwright-core drives it)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages: ${need_apt[*]}; run as root or install them with apt-get" >&2

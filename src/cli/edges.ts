@@ -14,7 +14,10 @@ import { makePrompter } from './prompter.js';
 
 export type OutputMode = 'auto' | 'text' | 'json';
 
-export function makeDeps(inv: Inventory, o: { output: OutputMode; acceptNewHostKeys: boolean }): EngineDeps {
+export function makeDeps(
+  inv: Inventory,
+  o: { output: OutputMode; acceptNewHostKeys: boolean; verbose?: boolean },
+): EngineDeps {
   // Refused before anything is opened: a failpoint against a real cluster is a mistake, not a test.
   const failpoint = failpointFromEnv(
     process.env,
@@ -26,7 +29,7 @@ export function makeDeps(inv: Inventory, o: { output: OutputMode; acceptNewHostK
   let idle = async () => undefined as void;
   if (o.output === 'json') listeners.push(jsonRenderer());
   else if (o.output === 'auto' && process.stderr.isTTY && process.env.CI !== 'true') {
-    const t = ttyRenderer();
+    const t = ttyRenderer({ verbose: o.verbose === true });
     listeners.push(t.listener);
     idle = t.idle;
   } else listeners.push(plainRenderer());

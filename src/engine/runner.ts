@@ -14,14 +14,15 @@ import { watchWhileAsking } from './staleness.js';
 import type { Listener, RunEvent, RunStatus } from './events.js';
 import { applyEvent, cmdKey, foldJournal, hostKey, type JournalState } from './journal.js';
 import { FINAL, type Compiled } from './machine.js';
-import { hostCtx, plan, type PlannedHost, type PlannedStep } from './plan.js';
+import { hostCtx, plan, type Plan, type PlannedHost, type PlannedStep } from './plan.js';
 import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './rundir.js';
 import type { Action, PlanCtx, RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
 
 export interface Prompter {
   readonly interactive: boolean;
-  confirm(message: string, details: string[]): Promise<boolean>;
+  /** `context` lets a terminal prompter say what the step does in words (src/render/confirm.ts). */
+  confirm(message: string, details: string[], context?: { plan: Plan; step: PlannedStep }): Promise<boolean>;
   choose<T extends string>(message: string, choices: Array<{ value: T; name: string }>): Promise<T>;
 }
 
@@ -259,6 +260,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       const ok = await deps.prompter.confirm(
         `Run destructive step '${s.title}' (${s.stateId}) on ${s.hosts.map((h) => h.member).join(', ') || 'this machine'}?`,
         details.map((d) => deps.redactor.redact(d)),
+        { plan: thePlan, step: s },
       );
       if (ok) {
         const changed = await watch.drift();

@@ -8,10 +8,11 @@ import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, outputOf } from '../runflags.js';
 
 const HELP = `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--yes | --approve STEP ...] [--run-dir DIR]
-                    [--output auto|text|json] [--accept-new-host-keys]
+                    [--output auto|text|json] [--accept-new-host-keys] [-v]
 
 Runs a runbook. Destructive steps ask for confirmation on a terminal; without one, the run stops safely
 before the first unapproved destructive step (exit 4) and says how to approve it.
+On a terminal: y run it, n stop (resumable), d show the commands, a abort; -v shows command lines in the progress.
 Exit: 0 done, 1 a step failed, 2 bad input or refused (nothing changed), 4 waiting for approval.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -29,7 +30,11 @@ export async function run(argv: string[]): Promise<number> {
     throw usage('run: --yes and --approve exclude each other', 'use one of them');
   const output = outputOf('run', values.output);
   const inv = loadInventory(values.inventory);
-  const deps = makeDeps(inv, { output, acceptNewHostKeys: values['accept-new-host-keys'] === true });
+  const deps = makeDeps(inv, {
+    output,
+    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    verbose: values.verbose === true,
+  });
   try {
     const { status, dir } = await startRun({
       runbook,
