@@ -46,6 +46,8 @@ export interface LabMember {
   address: string;
   clientURL: string;
   peerURL: string;
+  /** Set by `lab readdress`: the address the cluster's configuration still names. */
+  previousAddress?: string;
   /** This host's own folder in the lab dir (its bind-mounted /etc/kubernetes etc. live under root/). */
   hostDir: string;
 }
@@ -71,6 +73,8 @@ export interface Lab {
   /** jump access: the bastion host (the only address reachable directly; the members sit on its private network). */
   bastion?: { name: string; address: string; hostDir: string; user: string };
   noEtcdctl?: string[];
+  /** Old addresses of readdressed hosts, made unreachable on the machine until `lab down`. */
+  goneAddresses?: string[];
   seeded: boolean;
   createdAt: string;
   starterPid: number;

@@ -8,6 +8,7 @@ import {
   labDown,
   labStatus,
   labUp,
+  labReaddress,
   readLab,
   shellQuote,
   LAB_MODES,
@@ -29,6 +30,9 @@ const HELP = `Usage: lifeboat lab <command> [options]
         ${SCENARIOS.join(', ')}
   exec MEMBER [--dir DIR] -- COMMAND...
         run a command inside a host, as root
+  readdress MEMBER --address 127.0.N.X [--dir DIR]
+        move a host to a new address as a re-IP would: sshd moves, the old address vanishes, etcd and the API
+        server stop; their configuration still names the old address; the inventory gets previousAddress
   down [--dir DIR]
         stop every process of the lab by pid; works after a crashed 'lab up'
 `;
@@ -138,6 +142,21 @@ export async function run(argv: string[]): Promise<number> {
       );
       if (code === 255) err(`lab exec: host ${name} is not running (or the command exited 255)`);
       return code;
+    }
+    case 'readdress': {
+      const { values: v, positionals } = parse('lab readdress', rest, {
+        dir: { type: 'string' },
+        address: { type: 'string' },
+      });
+      if (v.help) return help();
+      const name = positionals[0];
+      if (!name || positionals.length > 1 || !v.address)
+        throw usage(
+          'lab readdress: give one MEMBER and --address',
+          'lifeboat lab readdress cp-2 --address 127.0.N.21',
+        );
+      for (const a of await labReaddress(readLab(v.dir), name, v.address)) out(`readdress: ${a}`);
+      return EXIT.ok;
     }
     case 'down': {
       const { values: v } = parse('lab down', rest, { dir: { type: 'string' } }, false);
