@@ -9,7 +9,6 @@ import { movedMembers, moveMemberStep, repointClientsStep } from '../src/steps/r
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const moved = (c: PlanCtx) => movedMembers(c).map((m) => m.name);
-const staying = (c: PlanCtx) => names(c).filter((n) => !moved(c).includes(n));
 
 export default defineRunbook({
   id: 'readdress',
@@ -41,15 +40,16 @@ export default defineRunbook({
             why: 'the docker topology is not supported by readdress yet: move its flags by hand',
           };
         const q = quorum(c.facts, names(c));
-        const ok = staying(c).filter((n) => c.facts.members[n]?.healthy).length;
+        // Healthy at the inventory's (new) address: members that stayed, and moved ones already done by an earlier run.
+        const ok = q.healthy;
         if (c.facts.probed && ok < q.needed)
           return {
             branch: 'refuse',
-            why: `quorum lost: ${ok} healthy member(s) kept their address, ${q.needed} needed; rebuild on the new addresses with restore-multi-master from a snapshot`,
+            why: `quorum lost: ${ok} healthy member(s) at the inventory's addresses, ${q.needed} needed; rebuild on the new addresses with restore-multi-master from a snapshot`,
           };
         return {
           branch: 'move',
-          why: `moved: ${moved(c).join(', ')}; ${ok} member(s) that stayed keep quorum (${q.needed} needed)${c.facts.probed ? '' : ' (not probed: assumed)'}`,
+          why: `moved: ${moved(c).join(', ')}; ${ok} healthy member(s) keep quorum (${q.needed} needed)${c.facts.probed ? '' : ' (not probed: assumed)'}`,
         };
       },
       branches: {
