@@ -21,10 +21,24 @@ const dots = (a: string) => a.replace(/\./g, '\\.');
 export const swapAddressSed = (from: string, to: string) =>
   `sed -i -e ${shq(`s#\\([/=:, ]\\)${dots(from)}\\([:", ]\\|$\\)#\\1${to}\\2#g`)} -e ${shq(`s#\\([/=:, ]\\)${dots(from)}\\([:", ]\\|$\\)#\\1${to}\\2#g`)}`;
 
+/** Where a static pod manifest is while the runbook has it parked (etcd or the API server stopped). */
+const parkedToo = (f: string) => [
+  f,
+  `${dirname(dirname(f))}/manifests-stopped-by-lifeboat/${f.split('/').pop()}`,
+];
+
+/** This host's config files that may name addresses: both manifests (wherever they are), or etcd.conf. */
+const configFiles = (c: HostCtx) =>
+  c.inventory.topology === 'static-pod'
+    ? [...parkedToo(c.member.manifest), ...parkedToo(c.member.apiserverManifest)]
+    : [c.member.config];
+
 /** Shell function `v FLAG` printing a flag's value from this member's etcd configuration (manifest or etcd.conf). */
 function flagReader(c: HostCtx): string {
-  if (c.inventory.topology === 'static-pod')
-    return `v() { sed -n "s/^ *- --$1=//p" ${shq(c.member.manifest)} | head -n1; }`;
+  if (c.inventory.topology === 'static-pod') {
+    const [live, parked] = parkedToo(c.member.manifest);
+    return `v() { f=${shq(live!)}; [ -f "$f" ] || f=${shq(parked!)}; sed -n "s/^ *- --$1=//p" "$f" | head -n1; }`;
+  }
   return `v() { k=ETCD_$(echo "$1" | tr a-z- A-Z_); sed -n "s/^$k=//p" ${shq(c.member.config)} | tr -d '"' | head -n1; }`;
 }
 
@@ -54,31 +68,63 @@ function apiserverCert(c: HostCtx): string {
 const idByName = (c: HostCtx, eps: string) =>
   `${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(c.member.name)} '$3==n {print $1; exit}'`;
 
-/** Own config: every flag naming the old address (listen, advertise, initial cluster, metrics, probes) names the new. */
-function ownFlags(c: HostCtx): string {
+/** Own config: every flag naming a moved member's old address (listen, advertise, initial cluster, metrics, probes,
+ *  --etcd-servers) names its new one; etcd (systemd) restarted when asked, static pods restart on the edit. */
+function ownFlags(c: HostCtx, restart: boolean): string {
   const m = c.member;
-  const from = m.previousAddress ?? m.address;
-  const files = c.inventory.topology === 'static-pod' ? [m.manifest, m.apiserverManifest] : [m.config];
+  const seds = movedMembers(c).map((x) => swapAddressSed(x.previousAddress!, x.address));
   const saved =
     c.inventory.topology === 'static-pod'
       ? `${dirname(dirname(m.manifest))}/lifeboat-backup`
       : `${dirname(m.config)}/lifeboat-backup`;
   return [
     `mkdir -p ${shq(saved)}`,
-    ...files.map((f) =>
+    ...configFiles(c).map((f) =>
       [
         `f=${shq(f)}`,
         'if [ -f "$f" ]; then',
         `  b=${shq(saved)}/"$(basename "$f")".before-${c.stamp}; [ -e "$b" ] || cp -p "$f" "$b"`,
         // Edited in a copy and renamed in: the kubelet never reads a half-written manifest.
-        `  t=${shq(`${dirname(f)}/.lifeboat-${c.stamp}`)}; cp -p "$f" "$t" && ${swapAddressSed(from, m.address)} "$t"`,
-        '  if cmp -s "$f" "$t"; then rm -f "$t"; echo "$f names no old address"; else mv "$t" "$f"; echo "$f: ' +
-          `${from} -> ${m.address}"; fi`,
+        `  t=${shq(`${dirname(f)}/.lifeboat-${c.stamp}`)}; cp -p "$f" "$t"`,
+        ...seds.map((x) => `  ${x} "$t"`),
+        '  if cmp -s "$f" "$t"; then rm -f "$t"; echo "$f names no old address"; else mv "$t" "$f"; echo "$f: old addresses replaced"; fi',
         'fi',
       ].join('\n'),
     ),
-    c.inventory.topology === 'static-pod' ? 'true' : 'systemctl daemon-reload && systemctl restart etcd',
+    restart && c.inventory.topology !== 'static-pod'
+      ? 'systemctl daemon-reload && systemctl restart etcd'
+      : 'true',
   ].join('\n');
+}
+
+/** Exit 0 when no config file of this host names a moved member's old address. */
+const noOldAddress = (c: HostCtx) =>
+  `! cat ${configFiles(c).map(shq).join(' ')} 2>/dev/null | grep -qE ${shq(
+    movedMembers(c)
+      .map((x) => `//${dots(x.previousAddress!)}:`)
+      .join('|'),
+  )}`;
+
+const certsActions = (c: HostCtx) => [
+  { kind: 'sh' as const, script: etcdCert(c, 'cert-file', 'key-file') },
+  { kind: 'sh' as const, script: etcdCert(c, 'peer-cert-file', 'peer-key-file') },
+  ...(c.inventory.topology === 'static-pod' ? [{ kind: 'sh' as const, script: apiserverCert(c) }] : []),
+];
+
+/** Restores onto moved hosts (etcd stopped): certs for the new address and config naming the new addresses. */
+export function rewriteForNewAddressStep(targets: Targets): StepDef {
+  return {
+    id: 'new-addresses',
+    title:
+      'Moved members: server and peer certs re-issued for the new address (old kept), every flag naming an old address changed to the new one',
+    targets,
+    destructive: true,
+    changes:
+      "this member's certificates are re-issued (old kept as .before-STAMP); its configuration names the new addresses",
+    actions: (c) => [...certsActions(c), { kind: 'sh', script: ownFlags(c, false) }],
+    check: noOldAddress,
+    hint: 'read the openssl or sed error above; the old certificates and configuration were kept as .before-STAMP',
+  };
 }
 
 /** One moved member at a time: new certs, member update of its peer URL, its own flags, healthy before the next. */
@@ -96,9 +142,7 @@ export function moveMemberStep(targets: Targets): StepDef {
       const eps = others.map((m) => m.clientURL).join(',');
       const peer = c.member.peerURL;
       return [
-        { kind: 'sh', script: etcdCert(c, 'cert-file', 'key-file') },
-        { kind: 'sh', script: etcdCert(c, 'peer-cert-file', 'peer-key-file') },
-        ...(c.inventory.topology === 'static-pod' ? [{ kind: 'sh' as const, script: apiserverCert(c) }] : []),
+        ...certsActions(c),
         {
           kind: 'sh',
           script: [
@@ -107,14 +151,14 @@ export function moveMemberStep(targets: Targets): StepDef {
             `if ${c.tools.etcdctl('member list -w simple', eps)} | grep -F ", ${c.member.name}, " | grep -qF ${shq(`, ${peer}`)}; then echo "peer URL already ${peer}"; else ${c.tools.etcdctl(`member update "$id" --peer-urls=${shq(peer)}`, eps)}; fi`,
           ].join('\n'),
         },
-        { kind: 'sh', script: ownFlags(c) },
+        { kind: 'sh', script: ownFlags(c, true) },
       ];
     },
     check: (c) => {
       const eps = c.inventory.members.map((m) => m.clientURL).join(',');
       return [
         `${c.tools.etcdctl('member list -w simple', eps)} | grep -F ${shq(`, ${c.member.name}, `)} | grep -qF ${shq(`, ${c.member.peerURL}`)}`,
-        `! grep -qF ${shq(`//${c.member.previousAddress ?? c.member.address}:`)} ${shq(c.inventory.topology === 'static-pod' ? c.member.manifest : c.member.config)}`,
+        noOldAddress(c),
         c.tools.etcdctl('--command-timeout=3s endpoint health'),
       ].join(' && ');
     },

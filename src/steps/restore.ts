@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { decision, phase } from '../engine/define.js';
 import type { Node, PlanCtx } from '../engine/types.js';
 import { verifyClusterStep } from './cluster.js';
+import { movedMembers, rewriteForNewAddressStep } from './readdress.js';
 import {
   fixOwnership,
   followersThenLeader,
@@ -93,6 +94,29 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
             }),
             fixOwnership(all),
           ]),
+          // Hosts that moved (inventory previousAddress): certs and flags for the new addresses before etcd starts.
+          decision({
+            id: 'addresses',
+            title: 'Did any host move to a new address?',
+            decide: (c) => {
+              const moved = movedMembers(c).map((m) => m.name);
+              return moved.length
+                ? { branch: 'moved', why: `moved (previousAddress in the inventory): ${moved.join(', ')}` }
+                : { branch: 'same', why: 'no member has a previousAddress: every host kept its address' };
+            },
+            branches: {
+              same: [],
+              moved: [
+                phase('readdress', 'Certificates and flags for the new addresses', [
+                  rewriteForNewAddressStep({
+                    kind: 'pick',
+                    members: (c) => movedMembers(c).map((m) => m.name),
+                    describe: 'each member with a previousAddress',
+                  }),
+                ]),
+              ],
+            },
+          }),
           phase('start', 'Start etcd, then the API servers', [startEtcd(all), startApiservers(all)]),
           phase('verify', 'Verify the restored cluster', [
             verifyClusterStep(),

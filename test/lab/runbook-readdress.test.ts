@@ -15,6 +15,9 @@ import {
   hostRead,
   readAuditEvents,
   runAndKill,
+  snapshotValues,
+  stepsRun,
+  takeSnapshot,
 } from './runbook-helpers.js';
 import { labExec } from '../../src/lab/index.js';
 
@@ -86,6 +89,38 @@ describe('readdress, static-pod, 3 members', () => {
     expectCode(await cli(['resume', runDir, '--yes']), 0);
     expect(readAuditEvents(runDir).at(-1)).toMatchObject({ type: 'run.end', status: 'done' });
     await expectMoved('cp-3', old);
+  });
+
+  it('everything moved (quorum lost): readdress refuses; restore-multi-master rebuilds on the new addresses', async () => {
+    const snap = await takeSnapshot(lab, join(dir, 'before-all-moved.db'));
+    const want = snapshotValues(snap);
+    for (const [i, m] of lab.members.entries()) await labReaddress(lab, m.name, `${lab.subnet}.${31 + i}`);
+    const refused = await cli([
+      'run',
+      'readdress',
+      '-i',
+      lab.inventoryPath,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run4'),
+    ]);
+    expectCode(refused, 2);
+    expect(refused.stderr).toMatch(/quorum lost: 0 healthy member\(s\).*restore-multi-master/);
+    const r = await cli([
+      'run',
+      'restore-multi-master',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `snapshot=${snap}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run5'),
+    ]);
+    expectCode(r, 0);
+    expect(stepsRun(join(dir, 'run5'))).toContain('readdress/new-addresses');
+    await expectHealthyCluster(lab, { asideOn: ['cp-1', 'cp-2', 'cp-3'] });
+    expectSameData(await clusterValues(lab), want);
   });
 
   it('refuses when no member has a previousAddress (exit 2), nothing run', async () => {
