@@ -5,6 +5,7 @@ import { quorum } from '../src/engine/facts.js';
 import type { PlanCtx } from '../src/engine/types.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
 import { initialClusterStep } from '../src/steps/members.js';
+import { staleLeasesStep } from '../src/steps/leases.js';
 import { movedMembers, moveMemberStep, repointClientsStep } from '../src/steps/readdress.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
@@ -62,7 +63,10 @@ export default defineRunbook({
             initialClusterStep({ kind: 'each' }),
             repointClientsStep({ kind: 'each' }),
           ]),
-          phase('verify', 'Verify', [verifyClusterStep()]),
+          phase('verify', 'Verify, and remove leases of the old addresses', [
+            verifyClusterStep(),
+            staleLeasesStep(),
+          ]),
         ],
       },
     }),

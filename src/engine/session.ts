@@ -56,7 +56,7 @@ export function parseParams(rb: RunbookDef, raw: Record<string, string>): Record
 }
 
 /** Verifies a snapshot before anything runs: a wrong hash or a damaged file stops here, with exit 2. */
-function checkSnapshot(path: string): { keys: number; revision: number; raw: boolean } {
+function checkSnapshot(path: string): { keys: number; leases: number; revision: number; raw: boolean } {
   const snap = Snapshot.open(path);
   try {
     const v = verifySnapshot(snap);
@@ -71,7 +71,8 @@ function checkSnapshot(path: string): { keys: number; revision: number; raw: boo
         'use another snapshot; nothing was changed on any host',
       );
     const r = inspect(snap, { hash: false });
-    return { keys: r.liveKeys, revision: r.revision, raw: v.sha256 === 'absent' };
+    const leases = r.perResource.masterleases ?? 0;
+    return { keys: r.liveKeys, leases, revision: r.revision, raw: v.sha256 === 'absent' };
   } finally {
     snap.close();
   }

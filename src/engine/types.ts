@@ -14,6 +14,8 @@ export interface LocalFile {
   /** Live keys at the snapshot's revision, when the file is an etcd snapshot. */
   keys?: number;
   revision?: number;
+  /** Of those, API server leases (/registry/masterleases/): the live API servers rewrite them after a restore. */
+  leases?: number;
   /** The file has no appended hash (a raw member/snap/db copy): restore needs --skip-hash-check. */
   raw?: boolean;
 }

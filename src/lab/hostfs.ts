@@ -57,6 +57,7 @@ export async function buildHost(o: {
   authorizedKeys: string;
   access?: LabAccess;
   noEtcdctl?: boolean;
+  leases?: boolean;
 }): Promise<string> {
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
@@ -119,7 +120,9 @@ export async function buildHost(o: {
     );
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
     writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members), { mode: 0o600 });
-    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m), { mode: 0o600 });
+    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m, o.leases), {
+      mode: 0o600,
+    });
   } else if (mode === 'docker') {
     certs.push(dockerHostFiles(p, m, o.cas, readFileSync(o.cas.etcd.crt, 'utf8')));
   } else {

@@ -70,7 +70,7 @@ export async function labReaddress(lab: Lab, name: string, address: string): Pro
   const r = await execInHost(
     lab,
     name,
-    `p=$(cat /run/sshd.pid 2>/dev/null); [ -n "$p" ] && kill "$p"; i=0; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do i=$((i+1)); [ $i -ge 100 ] && exit 1; sleep 0.1; done; /usr/sbin/sshd -f ${H}/sshd_config -E ${H}/log/sshd.log && cat /run/sshd.pid >${H}/state/sshd.pid`,
+    `p=$(cat /run/sshd.pid 2>/dev/null); [ -n "$p" ] && kill "$p"; i=0; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do i=$((i+1)); [ $i -ge 100 ] && exit 1; sleep 0.1; done; rm -f /run/sshd.pid; /usr/sbin/sshd -f ${H}/sshd_config -E ${H}/log/sshd.log || exit 1; i=0; until [ -s /run/sshd.pid ]; do i=$((i+1)); [ $i -ge 100 ] && exit 1; sleep 0.05; done; cat /run/sshd.pid >${H}/state/sshd.pid`,
     { timeoutMs: 20_000 },
   );
   if (r.code !== 0) throw new Error(`lab readdress: sshd on ${name} did not restart: ${r.stderr.trim()}`);

@@ -36,6 +36,8 @@ export interface LabUpOptions {
   access?: LabAccess;
   /** Hosts where etcdctl is hidden (not on PATH): the tools must come from the etcd container. */
   noEtcdctl?: string[];
+  /** static-pod: API server stand-ins run --endpoint-reconciler-type=lease (masterleases + kubernetes Endpoints). */
+  leases?: boolean;
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
 }

@@ -198,6 +198,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
           authorizedKeys,
           access,
           noEtcdctl: noEtcdctl.includes(m.name),
+          leases: opts.leases === true,
         }),
       ),
     );

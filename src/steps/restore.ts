@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { decision, phase } from '../engine/define.js';
 import type { Node, PlanCtx } from '../engine/types.js';
 import { verifyClusterStep } from './cluster.js';
+import { staleLeasesStep } from './leases.js';
 import { movedMembers, rewriteForNewAddressStep } from './readdress.js';
 import {
   fixOwnership,
@@ -120,7 +121,11 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
           phase('start', 'Start etcd, then the API servers', [startEtcd(all), startApiservers(all)]),
           phase('verify', 'Verify the restored cluster', [
             verifyClusterStep(),
-            keyCountStep((c) => c.files[snapshotOf(c)]?.keys),
+            keyCountStep(
+              (c) => c.files[snapshotOf(c)]?.keys,
+              (c) => c.files[snapshotOf(c)]?.leases ?? 0,
+            ),
+            staleLeasesStep(),
           ]),
         ],
       },
