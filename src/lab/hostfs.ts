@@ -58,6 +58,7 @@ export async function buildHost(o: {
   access?: LabAccess;
   noEtcdctl?: boolean;
   leases?: boolean;
+  bare?: boolean;
 }): Promise<string> {
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
@@ -73,7 +74,10 @@ export async function buildHost(o: {
   // Hosts share one network namespace, so peer connections leave from 127.0.0.1 and etcd checks the peer cert's SAN against it (kubeadm's peer certs carry it too).
   const peerIps = [m.address, '127.0.0.1'];
   const certs: Array<Promise<void>> = [];
-  if (mode === 'static-pod') {
+  if (o.bare) {
+    // New machines: the kubeadm layout (an empty manifests dir the kubelet watches), no PKI, no manifests, no data.
+    mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
+  } else if (mode === 'static-pod') {
     const pki = p('/etc/kubernetes/pki');
     mkdirSync(join(pki, 'etcd'), { recursive: true });
     copyFileSync(o.cas.etcd.crt, join(pki, 'etcd', 'ca.crt'));

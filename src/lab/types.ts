@@ -38,6 +38,8 @@ export interface LabUpOptions {
   noEtcdctl?: string[];
   /** static-pod: API server stand-ins run --endpoint-reconciler-type=lease (masterleases + kubernetes Endpoints). */
   leases?: boolean;
+  /** New machines: sshd, etcd binaries and the kubeadm layout, but no cluster, no data, no PKI (static-pod). */
+  bare?: boolean;
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -75,6 +77,8 @@ export interface Lab {
   /** jump access: the bastion host (the only address reachable directly; the members sit on its private network). */
   bastion?: { name: string; address: string; hostDir: string; user: string };
   noEtcdctl?: string[];
+  /** Brought up with --bare: no cluster on the hosts. */
+  bare?: boolean;
   /** Old addresses of readdressed hosts, made unreachable on the machine until `lab down`. */
   goneAddresses?: string[];
   seeded: boolean;

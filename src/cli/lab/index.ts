@@ -21,9 +21,10 @@ import { parseAccess } from '../../lab/access.js';
 const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
-     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases]
+     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--bare]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
+        --bare: new machines (sshd, etcd binaries, empty kubeadm layout; no cluster, data or PKI);
         --leases: API server stand-ins keep /registry/masterleases/ADDRESS and the kubernetes Endpoints;
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
   status [--dir DIR] [--output json]
@@ -63,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
           access: { type: 'string' },
           'no-etcdctl': { type: 'string' },
           leases: { type: 'boolean' },
+          bare: { type: 'boolean' },
         },
         false,
       );
@@ -93,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(v.subnet ? { subnet: v.subnet } : {}),
         seedData: v['seed-data'] === true,
         leases: v.leases === true,
+        bare: v.bare === true,
         log: (l) => err(`lab: ${l}`),
       });
       out(formatStatus(await labStatus(lab)));
