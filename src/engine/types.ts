@@ -16,6 +16,9 @@ export interface LocalFile {
   revision?: number;
   /** Of those, API server leases (/registry/masterleases/): the live API servers rewrite them after a restore. */
   leases?: number;
+  /** A backup's config archive (PKI and manifests) of this member. */
+  role?: 'config';
+  member?: string;
   /** The file has no appended hash (a raw member/snap/db copy): restore needs --skip-hash-check. */
   raw?: boolean;
 }
