@@ -8,6 +8,7 @@ import { initialClusterStep } from '../src/steps/members.js';
 import { staleLeasesStep } from '../src/steps/leases.js';
 import { movedMembers, moveMemberStep, repointClientsStep } from '../src/steps/readdress.js';
 
+const isIp = (a: string) => /^(\d{1,3}\.){3}\d{1,3}$/.test(a);
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const moved = (c: PlanCtx) => movedMembers(c).map((m) => m.name);
 
@@ -34,6 +35,12 @@ export default defineRunbook({
           return {
             branch: 'refuse',
             why: 'no member has a previousAddress in the inventory: write the old address there for each moved member',
+          };
+        const notIp = movedMembers(c).filter((m) => !isIp(m.address) || !isIp(m.previousAddress!));
+        if (notIp.length)
+          return {
+            branch: 'refuse',
+            why: `${notIp.map((m) => m.name).join(', ')}: address and previousAddress must be IPv4 addresses (certificates carry them as IP SANs)`,
           };
         if (c.inventory.topology === 'docker')
           return {
