@@ -4,6 +4,8 @@ import type { InventoryInput, Topology } from './schema.js';
 export interface ResolvedMember {
   name: string;
   address: string;
+  /** Where the member was before it moved (readdress); absent when it did not move. */
+  previousAddress?: string;
   peerURL: string;
   clientURL: string;
   ssh: {
@@ -46,6 +48,7 @@ export function resolveInventory(inv: InventoryInput, baseDir: string): Inventor
     return {
       name: m.name,
       address: m.address,
+      ...(m.previousAddress && m.previousAddress !== m.address ? { previousAddress: m.previousAddress } : {}),
       peerURL: m.peerURL ?? `https://${m.address}:2380`,
       clientURL: m.clientURL ?? `https://${m.address}:2379`,
       ssh: {

@@ -60,6 +60,8 @@ export const MemberSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'lowercase letters, digits, dots and dashes'),
     address: z.string().regex(hostPort, 'an IP address or host name'),
+    /** The address the cluster still knows this member by, when it moved (the readdress runbook). */
+    previousAddress: z.string().regex(hostPort, 'an IP address or host name').optional(),
     peerURL: z.url().optional(),
     clientURL: z.url().optional(),
     ssh: SshSchema.optional(),

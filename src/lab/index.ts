@@ -20,6 +20,7 @@ export { labStatus, formatStatus, sshBanner } from './status.js';
 export { labBreak, etcdPid } from './break.js';
 export { labReboot } from './reboot.js';
 export { labExec, shellQuote } from './exec.js';
+export { labReaddress } from './readdress.js';
 export {
   readAllKeys,
   readAllValues,

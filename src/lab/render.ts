@@ -87,9 +87,10 @@ status: {}
 }
 
 /** kube-apiserver.yaml: the real flags that matter to etcd recovery; `kube-apiserver` on the host is the lab's stand-in. */
-export function apiserverManifest(m: LabMember): string {
+export function apiserverManifest(m: LabMember, leases = false): string {
   const flags = [
     `--advertise-address=${m.address}`,
+    ...(leases ? ['--endpoint-reconciler-type=lease'] : []),
     '--allow-privileged=true',
     '--authorization-mode=Node,RBAC',
     `--client-ca-file=${PKI}/ca.crt`,

@@ -160,6 +160,7 @@ describe('restore-multi-master', () => {
       'start/start-apiservers',
       'verify/verify-cluster',
       'verify/key-count',
+      'verify/stale-leases',
     ]);
     const steps = stepsOf(plan(restoreMulti, c));
     const dist = steps.find((s) => s.id === 'distribute')!;
