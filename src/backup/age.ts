@@ -6,7 +6,14 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebStream } from 'node:stream/web';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { Decrypter, Encrypter, Stanza, identityToRecipient, type Identity, type Recipient } from 'age-encryption';
+import {
+  Decrypter,
+  Encrypter,
+  Stanza,
+  identityToRecipient,
+  type Identity,
+  type Recipient,
+} from 'age-encryption';
 import ssh2 from 'ssh2';
 import { badInput } from '../core/errors.js';
 
@@ -80,7 +87,12 @@ function rsaRecipient(wire: Uint8Array): Recipient {
       new Stanza(
         ['ssh-rsa', tag],
         publicEncrypt(
-          { key, oaepHash: 'sha256', oaepLabel: Buffer.from(RSA_LABEL), padding: constants.RSA_PKCS1_OAEP_PADDING },
+          {
+            key,
+            oaepHash: 'sha256',
+            oaepLabel: Buffer.from(RSA_LABEL),
+            padding: constants.RSA_PKCS1_OAEP_PADDING,
+          },
           fileKey,
         ),
       ),
@@ -103,7 +115,10 @@ export function loadIdentities(file: string): Array<string | Identity> {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw badInput(`identity file ${file} cannot be read`, 'give an age identity or an SSH private key with --identity');
+    throw badInput(
+      `identity file ${file} cannot be read`,
+      'give an age identity or an SSH private key with --identity',
+    );
   }
   if (text.includes('PRIVATE KEY-----')) return [sshIdentity(file, text)];
   const keys = text.split('\n').filter((l) => l.startsWith('AGE-SECRET-KEY-'));
@@ -123,7 +138,11 @@ function sshIdentity(file: string, text: string): Identity {
   const tag = sshTag(wire);
   const priv = createPrivateKey(parsed.getPrivatePEM());
   if (parsed.type === 'ssh-ed25519') {
-    const seed = unb64(String(priv.export({ format: 'jwk' }).d).replace(/-/g, '+').replace(/_/g, '/'));
+    const seed = unb64(
+      String(priv.export({ format: 'jwk' }).d)
+        .replace(/-/g, '+')
+        .replace(/_/g, '/'),
+    );
     const sk = ed25519.utils.toMontgomerySecret(seed);
     const pk = ed25519.utils.toMontgomery(edKey(wire));
     const tweak = hkdf(new Uint8Array(0), wire, ED_INFO);
