@@ -157,8 +157,23 @@ export async function fetchFile(
     );
 }
 
-/** The backups to delete so that the newest `last` and those younger than `days` stay (a backup kept by either stays). */
+/** Per cluster, the backups to delete so that the newest `last` and those younger than `days` stay (a backup kept by either stays). */
 export function toPrune(
+  all: BackupManifest[],
+  keep: { last?: number; days?: number },
+  now: Date,
+): BackupManifest[] {
+  const clusters = [...new Set(all.map((m) => m.cluster))];
+  return clusters.flatMap((c) =>
+    pruneOne(
+      all.filter((m) => m.cluster === c),
+      keep,
+      now,
+    ),
+  );
+}
+
+function pruneOne(
   all: BackupManifest[],
   keep: { last?: number; days?: number },
   now: Date,
