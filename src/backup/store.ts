@@ -31,7 +31,7 @@ export interface Store {
   close(): void;
 }
 
-const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._\/-]*))?$/;
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._/-]*))?$/;
 
 export const isS3 = (to: string) => to.startsWith('s3://');
 
