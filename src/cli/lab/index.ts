@@ -1,4 +1,4 @@
-// `lifeboat lab up|status|break|exec|down`: the local DR lab (see docs/lab.md).
+// `lifeboat lab up|status|break|reboot|exec|down`: the local DR lab (see docs/lab.md).
 import { parse, oneOf } from '../args.js';
 import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
@@ -6,6 +6,7 @@ import {
   formatStatus,
   labBreak,
   labDown,
+  labReboot,
   labStatus,
   labUp,
   readLab,
@@ -27,6 +28,8 @@ const HELP = `Usage: lifeboat lab <command> [options]
         member, address, sshd, etcd, healthy, leader, raft index, revision
   break SCENARIO [--member NAME] [--dir DIR]
         ${SCENARIOS.join(', ')}
+  reboot MEMBER [--dir DIR]
+        power-cycle a host: every process killed at once, then it boots again (static pods and units come back)
   exec MEMBER [--dir DIR] -- COMMAND...
         run a command inside a host, as root
   down [--dir DIR]
@@ -113,6 +116,16 @@ export async function run(argv: string[]): Promise<number> {
         throw usage('lab break: give one SCENARIO', `one of ${SCENARIOS.join(', ')}`);
       const r = await labBreak(readLab(v.dir), scenario, v.member);
       for (const a of r.actions) out(`${r.scenario}: ${a}`);
+      return EXIT.ok;
+    }
+    case 'reboot': {
+      const { values: v, positionals } = parse('lab reboot', rest, { dir: { type: 'string' } });
+      if (v.help) return help();
+      const name = positionals[0];
+      if (!name || positionals.length > 1)
+        throw usage('lab reboot: give one MEMBER', 'lifeboat lab reboot cp-2');
+      const r = await labReboot(readLab(v.dir), name);
+      out(`reboot: ${name}: ${r.killed} processes killed, booted again`);
       return EXIT.ok;
     }
     case 'exec': {
