@@ -24,8 +24,11 @@ export async function prepareParams(
     }
     return params;
   }
-  const snap = params.snapshot;
-  if (!snap || (!isS3(snap) && existsSync(snap)) || !/^[A-Za-z0-9]/.test(snap)) return params;
+  // endpoint= only says where the backup store is: the restore runbooks do not take it.
+  const { endpoint: _e, ...rest } = params;
+  void _e;
+  const snap = rest.snapshot;
+  if (!snap || (!isS3(snap) && existsSync(snap)) || !/^[A-Za-z0-9]/.test(snap)) return rest;
   const s = snap.replace(/\/+$/, '');
   const i = s.lastIndexOf('/');
   const target =
@@ -50,7 +53,7 @@ export async function prepareParams(
       identity ? loadIdentities(identity) : [],
     );
     process.stderr.write(`snapshot ${f.name} of backup ${id} fetched to ${out} (sha256 checked)\n`);
-    return { ...params, snapshot: out };
+    return { ...rest, snapshot: out };
   } finally {
     store.close();
   }
