@@ -43,7 +43,8 @@ function sshWire(line: string): { type: string; wire: Uint8Array } {
   const [type, body] = line.trim().split(/\s+/);
   const wire = unb64(body ?? '');
   const n = wire.length >= 4 ? Buffer.from(wire).readUInt32BE(0) : 0;
-  if (Buffer.from(wire.subarray(4, 4 + n)).toString() !== type)
+  const short = type === 'ssh-ed25519' && wire.length !== 51; // string type, string 32-byte key
+  if (short || Buffer.from(wire.subarray(4, 4 + n)).toString() !== type)
     throw badInput(`backup recipient '${type} ${(body ?? '').slice(0, 12)}…' is not a valid SSH public key`);
   return { type: type!, wire };
 }
