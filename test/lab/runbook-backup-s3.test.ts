@@ -1,7 +1,8 @@
 // backup to an S3-compatible object store on the lab, age-encrypted to an age key and an SSH key: listed, verified,
 // stored as age files, restored with restore-multi-master --set snapshot=s3://...; credentials appear nowhere.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
@@ -86,6 +87,13 @@ describe('backup to s3:// encrypted, then restore from it', () => {
       for await (const c of await store.get(o.key)) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).subarray(0, AGE_MAGIC.length).toString(), o.key).toBe(AGE_MAGIC);
     }
+    // snapshot commands open an encrypted snapshot with --identity; without one, one line and exit 2.
+    const enc = join(dir, 'cp-1.db.age');
+    await pipeline(await store.get(`${bid}/etcd-cp-1.db.age`), createWriteStream(enc));
+    expectCode(await cli(['snapshot', 'verify', enc, '--identity', join(dir, 'ssh')]), 0);
+    const noId = await cli(['snapshot', 'verify', enc]);
+    expectCode(noId, 2);
+    expect(noId.stderr).toMatch(/is age-encrypted .*--identity/);
     store.close();
     await damage(lab, 's3');
     const rs = await cli([
