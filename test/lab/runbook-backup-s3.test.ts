@@ -9,7 +9,7 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import type { Lab } from '../../src/lab/index.js';
 import { AGE_MAGIC } from '../../src/backup/age.js';
 import { openStore } from '../../src/backup/store.js';
-import { cli, clusterValues, damage, expectCode, expectSameData, oneLab } from './runbook-helpers.js';
+import { cli, clusterValues, damage, expectCode, expectSameData, oneLab, ROOT } from './runbook-helpers.js';
 import { startS3, type S3Server } from './s3-server.js';
 
 const SECRET = 'lifeboat-test-secret-never-printed-7f3a';
@@ -119,5 +119,42 @@ describe('backup to s3:// encrypted, then restore from it', () => {
       output: [bk, list, ver, rs, rep, plan].map((r) => r.stdout + r.stderr).join('\n'),
     }))
       expect(text.includes(SECRET), `${what} holds the secret key`).toBe(false);
+  });
+
+  it('prune --keep 2 after four backups: the dry run names the two oldest, --yes removes exactly them, audited', async () => {
+    for (let i = 2; i <= 4; i++)
+      expectCode(
+        await cli([
+          'run',
+          'backup',
+          '-i',
+          lab.inventoryPath,
+          '--set',
+          'to=s3://bkt/lab',
+          '--set',
+          `endpoint=${s3.endpoint}`,
+          '--yes',
+          '--run-dir',
+          join(dir, `run-bk${i}`),
+        ]),
+        0,
+      );
+    const ids = async () => {
+      const r = await cli(['backup', 'list', 's3://bkt/lab', '--endpoint', s3.endpoint, '-o', 'json']);
+      return (JSON.parse(r.stdout) as Array<{ id: string }>).map((m) => m.id);
+    };
+    const four = await ids();
+    expect(four).toHaveLength(4);
+    const base = ['backup', 'prune', 's3://bkt/lab', '--endpoint', s3.endpoint, '--keep', '2'];
+    const dry = await cli(base);
+    expectCode(dry, 0);
+    expect(dry.stdout).toContain(`would delete ${four[1]} `);
+    expect(dry.stdout).toContain(`would delete ${four[0]} `);
+    expect(await ids()).toEqual(four);
+    expectCode(await cli([...base, '--yes']), 0);
+    expect(await ids()).toEqual(four.slice(2));
+    const audit = readFileSync(join(ROOT, '.lifeboat/backup-audit.jsonl'), 'utf8').trim().split('\n').at(-1)!;
+    expect(JSON.parse(audit)).toMatchObject({ type: 'backup.prune', removed: [four[1], four[0]] });
+    expect(audit.includes(SECRET)).toBe(false);
   });
 });
