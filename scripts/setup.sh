@@ -30,6 +30,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$own_policy" = 1 ] && mv /usr/sbin/policy-rc.d "/tmp/policy-rc.d.lifeboat.$$" || true
 fi
 
+# rclone (the benchmark's baseline for uploads to an object store) from Debian sid, unpacked into .cache, never installed.
+if [ ! -x .cache/debian/sid/rclone/usr/bin/rclone ]; then
+  bash scripts/fetch-deb.sh sid rclone >/dev/null || echo "setup: rclone not fetched; the offsite benchmark runs without its baseline" >&2
+fi
+
 # npm packages: install when the lock file is newer than what is installed.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2

@@ -23,7 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'backup',
-    summary: 'backup schedule --emit cronjob: scheduled snapshots on the control plane',
+    summary: 'backup list|verify|fetch|prune in a folder or object store; backup schedule --emit cronjob',
     load: () => import('./backup/index.js'),
   },
   {

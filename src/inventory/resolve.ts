@@ -1,4 +1,5 @@
 // Resolves an inventory's defaults into one fully specified record per member.
+import type { BackupConfig } from '../backup/config.js';
 import type { InventoryInput, Topology } from './schema.js';
 
 export interface ResolvedMember {
@@ -29,6 +30,8 @@ export interface Inventory {
   cluster: string;
   topology: Topology;
   members: ResolvedMember[];
+  /** Where backups go and how (backup.to, encrypt, keep). */
+  backup?: BackupConfig;
   /** Folder of the inventory file: relative identity/known_hosts paths resolve against it. */
   baseDir: string;
 }
@@ -68,5 +71,11 @@ export function resolveInventory(inv: InventoryInput, baseDir: string): Inventor
       tools: { ...etcd.tools },
     };
   });
-  return { cluster: inv.cluster, topology: inv.topology, members, baseDir };
+  return {
+    cluster: inv.cluster,
+    topology: inv.topology,
+    members,
+    baseDir,
+    ...(inv.backup ? { backup: inv.backup } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 // The inventory: one cluster, its members and how to reach them. zod is the single source of its shape.
 import { z } from 'zod';
+import { BackupConfigSchema } from '../backup/config.js';
 
 export const TOPOLOGIES = ['static-pod', 'systemd', 'docker', 'k3s-external'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
@@ -77,6 +78,7 @@ export const InventorySchema = z
     ssh: SshSchema.optional(),
     etcd: EtcdSchema.optional(),
     members: z.array(MemberSchema).min(1),
+    backup: BackupConfigSchema.optional(),
   })
   .strict()
   .superRefine((inv, ctx) => {

@@ -27,13 +27,17 @@ export interface CliResult {
 }
 
 /** Runs `lifeboat ARGS` (the built dist/) to its end; never throws on a non-zero exit. */
-export function cli(args: string[], timeoutMs = 170_000): Promise<CliResult> {
+export function cli(
+  args: string[],
+  timeoutMs = 170_000,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((res) => {
     execFile(
       'node',
       [BIN, ...args],
-      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } },
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', ...env } },
       (err, stdout, stderr) => {
         const code = err
           ? typeof (err as { code?: unknown }).code === 'number'
