@@ -23,6 +23,7 @@ import { HOST_BINDS, hostDir, imagesDir, labFile, logDir, stateDir, standinsDir 
 import { apiserverImage } from './modes.js';
 import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
 import { preflight } from './preflight.js';
+import { checkQuota } from './incidents.js';
 import { alive } from './proc.js';
 import { labDirOf, readLab, writeLab } from './state.js';
 import { labStatus } from './status.js';
@@ -104,6 +105,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
   const dir = labDirOf(opts.dir);
   const t0 = Date.now();
+  checkQuota(opts.quotaBytes, mode);
   await preflight(mode);
   prepareDir(dir);
 
@@ -158,6 +160,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
         }
       : {}),
     ...(noEtcdctl.length ? { noEtcdctl } : {}),
+    ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
     seeded: false,
     createdAt: new Date().toISOString(),
     starterPid: process.pid,
@@ -198,6 +201,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
           authorizedKeys,
           access,
           noEtcdctl: noEtcdctl.includes(m.name),
+          ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
         }),
       ),
     );

@@ -19,7 +19,7 @@ import { parseAccess } from '../../lab/access.js';
 const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
-     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]]
+     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--quota-bytes N]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
@@ -54,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
           'seed-data': { type: 'boolean' },
           access: { type: 'string' },
           'no-etcdctl': { type: 'string' },
+          'quota-bytes': { type: 'string' },
         },
         false,
       );
@@ -80,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
         mode,
         ...(access ? { access } : {}),
         noEtcdctl,
+        ...(v['quota-bytes'] !== undefined ? { quotaBytes: Number(v['quota-bytes']) } : {}),
         ...(v.dir ? { dir: v.dir } : {}),
         ...(v.subnet ? { subnet: v.subnet } : {}),
         seedData: v['seed-data'] === true,
