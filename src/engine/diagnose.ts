@@ -178,6 +178,11 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
   return out;
 }
 
+/** No free-space/defrag runbook yet: the finding names etcd's maintenance procedure (docs/operators-guide.md). */
+const FREE_SPACE =
+  "etcd's space procedure: compact to the current revision, defragment members one at a time (leader last), 'alarm disarm' (docs/operators-guide.md)";
+const DEFRAG = 'a rolling defragmentation, one member at a time, leader last (docs/operators-guide.md)';
+
 function alarmFindings(alarms: Alarm[]): Finding[] {
   return alarms.map((a) =>
     a.alarm === 'NOSPACE'
@@ -185,7 +190,7 @@ function alarmFindings(alarms: Alarm[]): Finding[] {
           severity: 'warning',
           member: a.member,
           message: `${a.member}: alarm NOSPACE (database space exceeded: the cluster takes no writes)`,
-          runbook: 'free-space',
+          runbook: FREE_SPACE,
         }
       : a.alarm === 'CORRUPT'
         ? {
@@ -207,14 +212,14 @@ function storageFindings(storage: MemberStorage[]): Finding[] {
         severity: 'warning',
         member: s.member,
         message: `${s.member}: db uses ${used}`,
-        runbook: 'free-space',
+        runbook: FREE_SPACE,
       });
     else if ((s.fragmentationPct ?? 0) >= 50 && s.dbSize - (s.inUse ?? s.dbSize) >= 0.1 * s.quota)
       out.push({
         severity: 'info',
         member: s.member,
         message: `${s.member}: ${s.fragmentationPct} % of its ${kib(s.dbSize)} db is free pages`,
-        runbook: 'defrag',
+        runbook: DEFRAG,
       });
   }
   return out;

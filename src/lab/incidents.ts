@@ -22,7 +22,7 @@ export function checkQuota(bytes: number | undefined, mode: LabMode): void {
 
 /** The etcd manifest with --quota-backend-bytes added to etcd's command (kubeadm's extraArgs would put it there). */
 export const manifestWithQuota = (yaml: string, bytes: number | undefined) =>
-  bytes === undefined ? yaml : yaml.replace(/^(    - etcd\n)/m, `$1    - --quota-backend-bytes=${bytes}\n`);
+  bytes === undefined ? yaml : yaml.replace(/^( {4}- etcd\n)/m, `$1    - --quota-backend-bytes=${bytes}\n`);
 
 /** etcd.conf with ETCD_QUOTA_BACKEND_BYTES (OpenShift's etcd.conf carries it the same way). */
 export const confWithQuota = (conf: string, bytes: number | undefined) =>
