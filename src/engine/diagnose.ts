@@ -13,6 +13,7 @@ import {
   type Alarm,
   type MemberStorage,
 } from './storage.js';
+import { LEASES, staleLeases } from './leases.js';
 
 export interface MemberConsistency {
   member: string;
@@ -161,6 +162,10 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
   ];
   for (const f of findings)
     if (f.severity === 'warning') reasons.push(f.runbook ? `${f.message} — run ${f.runbook}` : f.message);
+  for (const a of await staleLeases(inv, facts, ex))
+    reasons.push(
+      `stale API server lease ${LEASES}${a} (${a} is no member's address): the kubernetes Endpoints may name a dead API server; the readdress and restore runbooks remove it`,
+    );
   const verdict = q.lost ? 'quorum-lost' : reasons.length ? 'degraded' : 'healthy';
   const out: Diagnosis = {
     cluster: inv.cluster,

@@ -39,6 +39,10 @@ export interface LabUpOptions {
   noEtcdctl?: string[];
   /** etcd's --quota-backend-bytes (default: etcd's own 2 GiB); small, so that fill-quota can reach it. */
   quotaBytes?: number;
+  /** static-pod: API server stand-ins run --endpoint-reconciler-type=lease (masterleases + kubernetes Endpoints). */
+  leases?: boolean;
+  /** New machines: sshd, etcd binaries and the kubeadm layout, but no cluster, no data, no PKI (static-pod). */
+  bare?: boolean;
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -49,6 +53,8 @@ export interface LabMember {
   address: string;
   clientURL: string;
   peerURL: string;
+  /** Set by `lab readdress`: the address the cluster's configuration still names. */
+  previousAddress?: string;
   /** This host's own folder in the lab dir (its bind-mounted /etc/kubernetes etc. live under root/). */
   hostDir: string;
 }
@@ -75,6 +81,10 @@ export interface Lab {
   bastion?: { name: string; address: string; hostDir: string; user: string };
   noEtcdctl?: string[];
   quotaBytes?: number;
+  /** Brought up with --bare: no cluster on the hosts. */
+  bare?: boolean;
+  /** Old addresses of readdressed hosts, made unreachable on the machine until `lab down`. */
+  goneAddresses?: string[];
   seeded: boolean;
   createdAt: string;
   starterPid: number;
