@@ -1,4 +1,5 @@
 // Builds one host's own filesystem in the lab folder: kubeadm pki and manifests or etcd.conf and unit, sshd config, init script, tool wrappers.
+import { confWithQuota, manifestWithQuota } from './incidents.js';
 import {
   chmodSync,
   chownSync,
@@ -57,6 +58,7 @@ export async function buildHost(o: {
   authorizedKeys: string;
   access?: LabAccess;
   noEtcdctl?: boolean;
+  quotaBytes?: number;
   leases?: boolean;
   bare?: boolean;
 }): Promise<string> {
@@ -123,7 +125,11 @@ export async function buildHost(o: {
       }),
     );
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
-    writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members), { mode: 0o600 });
+    writeFileSync(
+      p('/etc/kubernetes/manifests/etcd.yaml'),
+      manifestWithQuota(etcdManifest(m, o.members), o.quotaBytes),
+      { mode: 0o600 },
+    );
     writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m, o.leases), {
       mode: 0o600,
     });
@@ -151,7 +157,7 @@ export async function buildHost(o: {
         client: true,
       }),
     );
-    writeFileSync(join(etc, 'etcd.conf'), etcdConf(m, o.members));
+    writeFileSync(join(etc, 'etcd.conf'), confWithQuota(etcdConf(m, o.members), o.quotaBytes));
     writeFileSync(p('/usr/lib/systemd/system/etcd.service'), ETCD_UNIT);
     mkdirSync(p('/etc/systemd/system/etcd.service.d'), { recursive: true });
     mkdirSync(p('/etc/systemd/system/multi-user.target.wants'), { recursive: true });

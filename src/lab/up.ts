@@ -23,6 +23,7 @@ import { HOST_BINDS, hostDir, imagesDir, labFile, logDir, stateDir, standinsDir 
 import { apiserverImage } from './modes.js';
 import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
 import { preflight } from './preflight.js';
+import { checkQuota } from './incidents.js';
 import { alive } from './proc.js';
 import { labDirOf, readLab, writeLab } from './state.js';
 import { labStatus } from './status.js';
@@ -109,6 +110,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
   const dir = labDirOf(opts.dir);
   const t0 = Date.now();
+  checkQuota(opts.quotaBytes, mode);
   await preflight(mode);
   prepareDir(dir);
 
@@ -163,6 +165,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
         }
       : {}),
     ...(noEtcdctl.length ? { noEtcdctl } : {}),
+    ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
     seeded: false,
     ...(opts.bare ? { bare: true } : {}),
     createdAt: new Date().toISOString(),
@@ -204,6 +207,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
           authorizedKeys,
           access,
           noEtcdctl: noEtcdctl.includes(m.name),
+          ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
           leases: opts.leases === true,
           bare: opts.bare === true,
         }),

@@ -21,7 +21,7 @@ import { parseAccess } from '../../lab/access.js';
 const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
-     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--bare]
+     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--bare] [--quota-bytes N]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
         --bare: new machines (sshd, etcd binaries, empty kubeadm layout; no cluster, data or PKI);
@@ -63,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
           'seed-data': { type: 'boolean' },
           access: { type: 'string' },
           'no-etcdctl': { type: 'string' },
+          'quota-bytes': { type: 'string' },
           leases: { type: 'boolean' },
           bare: { type: 'boolean' },
         },
@@ -91,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
         mode,
         ...(access ? { access } : {}),
         noEtcdctl,
+        ...(v['quota-bytes'] !== undefined ? { quotaBytes: Number(v['quota-bytes']) } : {}),
         ...(v.dir ? { dir: v.dir } : {}),
         ...(v.subnet ? { subnet: v.subnet } : {}),
         seedData: v['seed-data'] === true,
