@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync, existsSync } from 'node:fs';
 import type { RunEvent } from './events.js';
+import { openPrivateAppend } from '../local/private.js';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -24,7 +25,7 @@ export class AuditLog {
     const last = entries[entries.length - 1];
     this.seq = last ? last.seq : 0;
     this.head = last ? last.hash : GENESIS;
-    this.fd = openSync(path, 'a', 0o600);
+    this.fd = openPrivateAppend(path);
   }
   get headHash(): string {
     return this.head;

@@ -1,6 +1,5 @@
 // The runner: drives the compiled machine through the stored plan with an executor, a clock and a prompter.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createActor } from 'xstate';
 import { LifeboatError } from '../core/errors.js';
@@ -13,6 +12,7 @@ import { applyEvent, cmdKey, foldJournal, hostKey, type JournalState } from './j
 import { FINAL, type Compiled } from './machine.js';
 import { hostCtx, plan, type PlannedHost, type PlannedStep } from './plan.js';
 import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './rundir.js';
+import { privateDir } from '../local/private.js';
 import type { Action, PlanCtx, RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
 
@@ -478,7 +478,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         return ok(`uploaded ${r.bytes} bytes, sha256 ${r.sha256} verified on ${member}`);
       }
       case 'download': {
-        mkdirSync(dirname(resolve(action.to)), { recursive: true });
+        privateDir(dirname(resolve(action.to)));
         const r = await deps.executor.download(member, action.from, resolve(action.to));
         return ok(`downloaded ${r.bytes} bytes, sha256 ${r.sha256} verified`);
       }

@@ -1,5 +1,5 @@
 // `lifeboat report RUN_DIR [--format md|html]`: writes the postmortem timeline next to the audit log.
-import { writeFileSync } from 'node:fs';
+import { writePrivate } from '../../local/private.js';
 import { join } from 'node:path';
 import { oneOf, parse } from '../args.js';
 import { usage } from '../../core/errors.js';
@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const { def } = await loadRunbook(record.runbook);
   const md = reportMarkdown(record, t, verifyAudit(f), mermaid(compile(def), t.visited));
   const out = values.out ?? join(dir, `report.${format}`);
-  writeFileSync(out, format === 'md' ? md : markdownToHtml(md, `Lifeboat run ${record.runId}`));
+  writePrivate(out, format === 'md' ? md : markdownToHtml(md, `Lifeboat run ${record.runId}`));
   process.stdout.write(`report written: ${out}\n`);
   return EXIT.ok;
 }
