@@ -1,6 +1,6 @@
 // The audit log: append-only JSON lines, one writer, hash-chained (seq, prevHash, hash) and synced per line.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, readFileSync, writeSync, existsSync } from 'node:fs';
 import type { RunEvent } from './events.js';
 import { openPrivateAppend } from '../local/private.js';
 
