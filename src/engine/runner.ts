@@ -106,6 +106,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
 
   try {
     for (const e of a.opening) emit(e);
+    if (audit.repaired) emit({ type: 'warning', message: audit.repaired });
     for (const e of deps.pending?.splice(0) ?? []) emit(e);
     if (snapshot === undefined) persist();
     if (a.afterFailure === 'abort' && actor.getSnapshot().status !== 'done') send('ABORT');
