@@ -48,3 +48,31 @@ describe('audit log', () => {
     expect(existsSync(d)).toBe(true);
   });
 });
+
+describe('audit verify --expect-head', () => {
+  it('a log cut after its anchor fails, saying it is shorter than its anchor; the full log passes', async () => {
+    const { run } = await import('../../src/cli/audit/index.js');
+    const d = dir();
+    const f = join(d, 'audit.jsonl');
+    const a = new AuditLog(f);
+    for (let i = 0; i < 8; i++) a.append({ type: 'warning', message: `m${i}` }, at);
+    const head = a.headHash;
+    a.close();
+    const errs: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    const out = process.stdout.write.bind(process.stdout);
+    process.stderr.write = ((s: string) => (errs.push(s), true)) as typeof process.stderr.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      expect(await run(['verify', d, '--expect-head', head])).toBe(0);
+      const lines = readFileSync(f, 'utf8').split('\n').filter(Boolean);
+      writeFileSync(f, lines.slice(0, -5).join('\n') + '\n');
+      expect(await run(['verify', d])).toBe(0); // the chain alone cannot see a cut tail
+      expect(await run(['verify', d, '--expect-head', head])).toBe(1);
+    } finally {
+      process.stderr.write = orig;
+      process.stdout.write = out;
+    }
+    expect(errs.join('')).toMatch(/shorter than its anchor/);
+  });
+});
