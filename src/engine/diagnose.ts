@@ -3,6 +3,7 @@ import type { Executor } from '../exec/types.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { quorum, type Facts, type QuorumVerdict } from './facts.js';
 import { makeTools } from './tools.js';
+import { LEASES, staleLeases } from './leases.js';
 
 export interface MemberConsistency {
   member: string;
@@ -116,6 +117,10 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
       `${d}: disagrees with the majority at revision ${revision} (keys ${c?.keys ?? '?'}, hashkv ${c?.hash ?? '?'})`,
     );
   }
+  for (const a of await staleLeases(inv, facts, ex))
+    reasons.push(
+      `stale API server lease ${LEASES}${a} (${a} is no member's address): the kubernetes Endpoints may name a dead API server; the readdress and restore runbooks remove it`,
+    );
   const verdict = q.lost ? 'quorum-lost' : reasons.length ? 'degraded' : 'healthy';
   const out: Diagnosis = {
     cluster: inv.cluster,

@@ -57,6 +57,8 @@ export async function buildHost(o: {
   authorizedKeys: string;
   access?: LabAccess;
   noEtcdctl?: boolean;
+  leases?: boolean;
+  bare?: boolean;
 }): Promise<string> {
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
@@ -72,7 +74,10 @@ export async function buildHost(o: {
   // Hosts share one network namespace, so peer connections leave from 127.0.0.1 and etcd checks the peer cert's SAN against it (kubeadm's peer certs carry it too).
   const peerIps = [m.address, '127.0.0.1'];
   const certs: Array<Promise<void>> = [];
-  if (mode === 'static-pod') {
+  if (o.bare) {
+    // New machines: the kubeadm layout (an empty manifests dir the kubelet watches), no PKI, no manifests, no data.
+    mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
+  } else if (mode === 'static-pod') {
     const pki = p('/etc/kubernetes/pki');
     mkdirSync(join(pki, 'etcd'), { recursive: true });
     copyFileSync(o.cas.etcd.crt, join(pki, 'etcd', 'ca.crt'));
@@ -119,7 +124,9 @@ export async function buildHost(o: {
     );
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
     writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members), { mode: 0o600 });
-    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m), { mode: 0o600 });
+    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m, o.leases), {
+      mode: 0o600,
+    });
   } else if (mode === 'docker') {
     certs.push(dockerHostFiles(p, m, o.cas, readFileSync(o.cas.etcd.crt, 'utf8')));
   } else {
