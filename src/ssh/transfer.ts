@@ -203,7 +203,7 @@ async function catGet(
     ch.on('close', () => resolve(c));
   });
   ch.end();
-  await pipeline(ch, out.createWriteStream({ autoClose: false, start: 0 }));
+  await pipeline(ch, out.createWriteStream({ autoClose: false, emitClose: false, start: 0 }));
   const code = await exit;
   if (code !== 0)
     throw stepError(
