@@ -1,7 +1,7 @@
 // Backup (PROCEDURES §1): snapshot members, check each, copy them and the config off the cluster, write a manifest.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { safeComponent, writePrivate } from '../src/local/private.js';
 import { chosenMembers, defineRunbook, phase } from '../src/engine/define.js';
 import { shq } from '../src/engine/tools.js';
 import type { HostCtx, PlanCtx } from '../src/engine/types.js';
@@ -122,8 +122,16 @@ export default defineRunbook({
         title: 'Download snapshots and config archives to the operator machine (sha256 checked)',
         targets: pick,
         actions: (c) => [
-          { kind: 'download', from: snapFile(c), to: join(outDir(c), `etcd-${c.member.name}.db`) },
-          { kind: 'download', from: confFile(c), to: join(outDir(c), `etcd-${c.member.name}-config.tar.gz`) },
+          {
+            kind: 'download',
+            from: snapFile(c),
+            to: join(outDir(c), safeComponent(`etcd-${c.member.name}.db`)),
+          },
+          {
+            kind: 'download',
+            from: confFile(c),
+            to: join(outDir(c), safeComponent(`etcd-${c.member.name}-config.tar.gz`)),
+          },
         ],
         timeoutMs: 1_800_000,
       },
@@ -147,10 +155,7 @@ export default defineRunbook({
                 ...status[name],
               })),
             };
-            mkdirSync(outDir(c), { recursive: true });
-            writeFileSync(join(outDir(c), 'backup-manifest.json'), JSON.stringify(manifest, null, 2) + '\n', {
-              mode: 0o600,
-            });
+            writePrivate(join(outDir(c), 'backup-manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
             return { dir: outDir(c), members: manifest.members.length };
           },
         },

@@ -1,6 +1,5 @@
 // The runner: drives the compiled machine through the stored plan with an executor, a clock and a prompter.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createActor } from 'xstate';
 import { LifeboatError } from '../core/errors.js';
@@ -16,6 +15,7 @@ import { applyEvent, cmdKey, foldJournal, hostKey, type JournalState } from './j
 import { FINAL, type Compiled } from './machine.js';
 import { hostCtx, plan, type Plan, type PlannedHost, type PlannedStep } from './plan.js';
 import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './rundir.js';
+import { privateDir } from '../local/private.js';
 import type { Action, PlanCtx, RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
 
@@ -125,6 +125,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
 
   try {
     for (const e of a.opening) emit(e);
+    if (audit.repaired) emit({ type: 'warning', message: audit.repaired });
     for (const e of deps.pending?.splice(0) ?? []) emit(e);
     if (snapshot === undefined) persist();
     if (a.afterFailure === 'abort' && actor.getSnapshot().status !== 'done') send('ABORT');
@@ -509,7 +510,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         return ok(`uploaded ${r.bytes} bytes, sha256 ${r.sha256} verified on ${member}`);
       }
       case 'download': {
-        mkdirSync(dirname(resolve(action.to)), { recursive: true });
+        privateDir(dirname(resolve(action.to)));
         const r = await deps.executor.download(member, action.from, resolve(action.to));
         return ok(`downloaded ${r.bytes} bytes, sha256 ${r.sha256} verified`);
       }

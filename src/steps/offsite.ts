@@ -1,5 +1,6 @@
 // Backup steps off the operator's machine: publish the backup to its target (object store or folder, encrypted when
 // configured), manifest last, then prune old backups when retention is configured.
+import { safeComponent } from '../local/private.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PlanCtx, StepDef } from '../engine/types.js';
@@ -13,7 +14,7 @@ import {
 } from '../backup/backups.js';
 import { isS3, openStore } from '../backup/store.js';
 
-export const backupId = (c: PlanCtx) => `${c.inventory.cluster}-${c.stamp}`;
+export const backupId = (c: PlanCtx) => safeComponent(`${c.inventory.cluster}-${c.stamp}`);
 export const targetOf = (c: PlanCtx) => c.params.to ?? c.inventory.backup?.to ?? '.lifeboat/backups';
 const cfgOf = (c: PlanCtx) => ({
   ...c.inventory.backup,
