@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests with fakes, and end-to-end tests on the real lab (run one file at a time).
+// Two projects: fast unit tests with fakes, and end-to-end tests on the real lab. Lab files run two at a time (each
+// lab claims its own 127.0.N block; most of a lab test is waiting on etcd and SSH), tests inside a file in order.
 export default defineConfig({
   test: {
+    maxWorkers: 2,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
       {
@@ -11,7 +13,7 @@ export default defineConfig({
           include: ['test/lab/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          fileParallelism: true,
           sequence: { concurrent: false },
         },
       },
