@@ -10,6 +10,7 @@ import {
   snapshotStatus,
   writeManifest,
 } from '../src/steps/backup.js';
+import { publishStep, pruneStep } from '../src/steps/offsite.js';
 const targets = (c: PlanCtx) =>
   chosenMembers(
     c.inventory.members.map((m) => m.name),
@@ -25,11 +26,17 @@ export default defineRunbook({
   id: 'backup',
   title: 'Back up etcd: snapshots, PKI and configuration, copied off the cluster',
   summary:
-    'Snapshot every (or chosen) member, check each snapshot, back up certificates and manifests or etcd.conf, copy everything to the operator machine with sha256 checked, and write a backup manifest.',
+    'Snapshot every (or chosen) member, check each snapshot, back up certificates and manifests or etcd.conf, copy everything to the operator machine with sha256 checked, write a backup manifest; upload it to the object store (age-encrypted when configured, manifest last) and prune old backups when retention is set.',
   when: 'Before any change, on a schedule, and first thing in an incident when a member still answers.',
   params: z
     .object({
       to: z.string().min(1).optional(),
+      endpoint: z.url().optional(),
+      recipients: z.string().min(1).optional(),
+      keep: z
+        .string()
+        .regex(/^[1-9]\d*$/)
+        .optional(),
       members: z
         .string()
         .regex(/^[a-z0-9.,-]+$/)
@@ -43,6 +50,11 @@ export default defineRunbook({
       snapshotStatus(pick),
       archiveConfig(pick),
     ]),
-    phase('copy-off', 'Copy off the cluster', [downloadBackup(pick), writeManifest(targets)]),
+    phase('copy-off', 'Copy off the cluster', [
+      downloadBackup(pick),
+      writeManifest(targets),
+      publishStep(),
+      pruneStep(),
+    ]),
   ],
 });

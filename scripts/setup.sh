@@ -11,6 +11,8 @@ command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v sudo >/dev/null 2>&1 || need_apt+=(sudo)
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)         # the terminal test drives a pseudo-terminal
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)            # the browser tests (playwright-core drives it)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages: ${need_apt[*]}; run as root or install them with apt-get" >&2
@@ -26,6 +28,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" </dev/null >/dev/null
   [ "$own_policy" = 1 ] && mv /usr/sbin/policy-rc.d "/tmp/policy-rc.d.lifeboat.$$" || true
+fi
+
+# rclone (the benchmark's baseline for uploads to an object store) from Debian sid, unpacked into .cache, never installed.
+if [ ! -x .cache/debian/sid/rclone/usr/bin/rclone ]; then
+  bash scripts/fetch-deb.sh sid rclone >/dev/null || echo "setup: rclone not fetched; the offsite benchmark runs without its baseline" >&2
 fi
 
 # npm packages: install when the lock file is newer than what is installed.

@@ -1,4 +1,5 @@
 // Builds one host's own filesystem in the lab folder: kubeadm pki and manifests or etcd.conf and unit, sshd config, init script, tool wrappers.
+import { confWithQuota, manifestWithQuota } from './incidents.js';
 import {
   chmodSync,
   chownSync,
@@ -57,6 +58,9 @@ export async function buildHost(o: {
   authorizedKeys: string;
   access?: LabAccess;
   noEtcdctl?: boolean;
+  quotaBytes?: number;
+  leases?: boolean;
+  bare?: boolean;
 }): Promise<string> {
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
@@ -72,7 +76,10 @@ export async function buildHost(o: {
   // Hosts share one network namespace, so peer connections leave from 127.0.0.1 and etcd checks the peer cert's SAN against it (kubeadm's peer certs carry it too).
   const peerIps = [m.address, '127.0.0.1'];
   const certs: Array<Promise<void>> = [];
-  if (mode === 'static-pod') {
+  if (o.bare) {
+    // New machines: the kubeadm layout (an empty manifests dir the kubelet watches), no PKI, no manifests, no data.
+    mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
+  } else if (mode === 'static-pod') {
     const pki = p('/etc/kubernetes/pki');
     mkdirSync(join(pki, 'etcd'), { recursive: true });
     copyFileSync(o.cas.etcd.crt, join(pki, 'etcd', 'ca.crt'));
@@ -118,8 +125,14 @@ export async function buildHost(o: {
       }),
     );
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
-    writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members), { mode: 0o600 });
-    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m), { mode: 0o600 });
+    writeFileSync(
+      p('/etc/kubernetes/manifests/etcd.yaml'),
+      manifestWithQuota(etcdManifest(m, o.members), o.quotaBytes),
+      { mode: 0o600 },
+    );
+    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m, o.leases), {
+      mode: 0o600,
+    });
   } else if (mode === 'docker') {
     certs.push(dockerHostFiles(p, m, o.cas, readFileSync(o.cas.etcd.crt, 'utf8')));
   } else {
@@ -144,7 +157,7 @@ export async function buildHost(o: {
         client: true,
       }),
     );
-    writeFileSync(join(etc, 'etcd.conf'), etcdConf(m, o.members));
+    writeFileSync(join(etc, 'etcd.conf'), confWithQuota(etcdConf(m, o.members), o.quotaBytes));
     writeFileSync(p('/usr/lib/systemd/system/etcd.service'), ETCD_UNIT);
     mkdirSync(p('/etc/systemd/system/etcd.service.d'), { recursive: true });
     mkdirSync(p('/etc/systemd/system/multi-user.target.wants'), { recursive: true });

@@ -20,6 +20,7 @@ export const SCENARIOS = [
   'corrupt-member',
   'stop-all',
   'ssh-down',
+  'fill-quota',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -36,6 +37,12 @@ export interface LabUpOptions {
   access?: LabAccess;
   /** Hosts where etcdctl is hidden (not on PATH): the tools must come from the etcd container. */
   noEtcdctl?: string[];
+  /** etcd's --quota-backend-bytes (default: etcd's own 2 GiB); small, so that fill-quota can reach it. */
+  quotaBytes?: number;
+  /** static-pod: API server stand-ins run --endpoint-reconciler-type=lease (masterleases + kubernetes Endpoints). */
+  leases?: boolean;
+  /** New machines: sshd, etcd binaries and the kubeadm layout, but no cluster, no data, no PKI (static-pod). */
+  bare?: boolean;
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -46,6 +53,8 @@ export interface LabMember {
   address: string;
   clientURL: string;
   peerURL: string;
+  /** Set by `lab readdress`: the address the cluster's configuration still names. */
+  previousAddress?: string;
   /** This host's own folder in the lab dir (its bind-mounted /etc/kubernetes etc. live under root/). */
   hostDir: string;
 }
@@ -71,6 +80,11 @@ export interface Lab {
   /** jump access: the bastion host (the only address reachable directly; the members sit on its private network). */
   bastion?: { name: string; address: string; hostDir: string; user: string };
   noEtcdctl?: string[];
+  quotaBytes?: number;
+  /** Brought up with --bare: no cluster on the hosts. */
+  bare?: boolean;
+  /** Old addresses of readdressed hosts, made unreachable on the machine until `lab down`. */
+  goneAddresses?: string[];
   seeded: boolean;
   createdAt: string;
   starterPid: number;

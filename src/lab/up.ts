@@ -23,6 +23,7 @@ import { HOST_BINDS, hostDir, imagesDir, labFile, logDir, stateDir, standinsDir 
 import { apiserverImage } from './modes.js';
 import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
 import { preflight } from './preflight.js';
+import { checkQuota } from './incidents.js';
 import { alive } from './proc.js';
 import { labDirOf, readLab, writeLab } from './state.js';
 import { labStatus } from './status.js';
@@ -101,9 +102,15 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       `lab: --mode ${String(mode)} is not one of ${LAB_MODES.join(', ')}`,
       `use --mode ${LAB_MODES.join('|')}`,
     );
+  if (opts.bare && (mode !== 'static-pod' || opts.seedData))
+    throw usage(
+      'lab: --bare is for static-pod hosts without --seed-data',
+      'drop --mode/--seed-data with --bare',
+    );
   const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
   const dir = labDirOf(opts.dir);
   const t0 = Date.now();
+  checkQuota(opts.quotaBytes, mode);
   await preflight(mode);
   prepareDir(dir);
 
@@ -158,7 +165,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
         }
       : {}),
     ...(noEtcdctl.length ? { noEtcdctl } : {}),
+    ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
     seeded: false,
+    ...(opts.bare ? { bare: true } : {}),
     createdAt: new Date().toISOString(),
     starterPid: process.pid,
   };
@@ -198,6 +207,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
           authorizedKeys,
           access,
           noEtcdctl: noEtcdctl.includes(m.name),
+          ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
+          leases: opts.leases === true,
+          bare: opts.bare === true,
         }),
       ),
     );
@@ -248,6 +260,19 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     });
     log(`hosts up (${Date.now() - t0} ms)`);
 
+    if (opts.bare) {
+      await waitFor(async () => (await labStatus(lab)).members.every((m) => m.sshdUp), {
+        timeoutMs: 30_000,
+        intervalMs: 150,
+        what: 'sshd up on every bare host',
+      });
+      writeInventory(lab);
+      writeLab(lab);
+      log(
+        `bare hosts ready: sshd, etcd binaries, empty /etc/kubernetes/manifests; no cluster (${Date.now() - t0} ms)`,
+      );
+      return lab;
+    }
     await waitFor(
       async () => {
         const st = await labStatus(lab);

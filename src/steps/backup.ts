@@ -1,15 +1,15 @@
 // Steps of the backup (docs/procedures.md, backup): snapshot, check, archive the config, copy it all off the cluster.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { sh } from '../shell/sh.js';
+import { localDir } from './offsite.js';
 
 export const snapFile = (c: HostCtx) => `${c.member.backupDir}/etcd-${c.member.name}-${c.stamp}.db`;
 export const confFile = (c: HostCtx) =>
   `${c.member.backupDir}/etcd-${c.member.name}-${c.stamp}-config.tar.gz`;
-/** Where the copies land on the operator's machine: --set to=DIR, one folder per cluster and run. */
-export const outDir = (c: PlanCtx) =>
-  resolve(c.params.to ?? '.lifeboat/backups', `${c.inventory.cluster}-${c.stamp}`);
+/** Where the copies land on the operator's machine: --set to=DIR, or a staging folder before an upload. */
+export const outDir = localDir;
 
 export const answersHealth = (targets: Targets): StepDef => ({
   id: 'health',
