@@ -2,16 +2,12 @@
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { chooseSurvivor, quorum } from '../src/engine/facts.js';
-import { shq } from '../src/engine/tools.js';
 import type { HostCtx, PlanCtx, Targets } from '../src/engine/types.js';
-import { healthy, verifyClusterStep } from '../src/steps/cluster.js';
+import { verifyClusterStep } from '../src/steps/cluster.js';
 import {
-  aside,
-  serial,
   fixOwnership,
   followersThenLeader,
   moveAside,
-  newToken,
   remoteSnapshot,
   restoreStep,
   startApiservers,
@@ -20,6 +16,16 @@ import {
   stopEtcd,
 } from '../src/steps/data.js';
 import { byName, initialClusterStep, rejoinStep } from '../src/steps/members.js';
+import {
+  addForceNewCluster,
+  backupSurvivorConfig,
+  configureOneMember,
+  copyDataAside,
+  dropForceNewCluster,
+  noForceFlagLeft,
+  repointApiservers,
+  saveSurvivorSnapshot,
+} from '../src/steps/quorum.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const survivorOf = (c: PlanCtx) =>
@@ -80,43 +86,8 @@ export default defineRunbook({
         refuse: 'refuse',
         lost: [
           phase('save', 'Save the survivor', [
-            {
-              id: 'config',
-              title: "Back up the survivor's configuration and certificates",
-              targets: survivor,
-              actions: (c) => [
-                {
-                  kind: 'sh',
-                  script: c.platform.backupConfig(
-                    c.member,
-                    `${c.member.backupDir}/lifeboat-config-${c.stamp}`,
-                  ),
-                },
-              ],
-              check: (c) => `[ -d ${shq(`${c.member.backupDir}/lifeboat-config-${c.stamp}`)} ]`,
-            },
-            {
-              id: 'snapshot',
-              title:
-                'Snapshot the survivor if it answers, else copy its db file (restored with --skip-hash-check)',
-              targets: survivor,
-              actions: (c) => [
-                {
-                  kind: 'sh',
-                  script: [
-                    serial(c),
-                    `s=${shq(snap(c))}; mkdir -p ${shq(c.member.backupDir)}; umask 077`,
-                    'if [ -s "$s" ]; then echo "already saved: $s"; exit 0; fi',
-                    // etcdctl writes FILE.part and renames it; the db copy goes the same way, so FILE exists only when whole.
-                    `if ${c.tools.etcdctl('--command-timeout=10s snapshot save "$s"')}; then echo "snapshot saved from the running member"`,
-                    `else touch "$s.raw" && cp ${shq(`${c.member.dataDir}/member/snap/db`)} "$s.copying" && mv "$s.copying" "$s" && echo "etcd does not answer: copied member/snap/db (no hash: restore skips the hash check)"; fi`,
-                    'chmod 600 "$s"',
-                  ].join('\n'),
-                },
-              ],
-              check: (c) => `[ -s ${shq(snap(c))} ]`,
-              timeoutMs: 600_000,
-            },
+            backupSurvivorConfig(survivor),
+            saveSurvivorSnapshot(survivor, snap),
           ]),
           phase('stop', 'Stop the API servers and etcd everywhere', [
             stopApiservers(all),
@@ -147,96 +118,27 @@ export default defineRunbook({
                     skipHashCheck: () => 'detect',
                   }),
                   fixOwnership(survivor),
-                  {
-                    id: 'flags',
-                    title: 'Configure the survivor as a one-member cluster (initial cluster = itself)',
-                    targets: survivor,
-                    actions: (c) => [
-                      {
-                        kind: 'sh',
-                        script: c.platform.setEtcdFlags(c.member, c.stamp, {
-                          'initial-cluster': `${c.member.name}=${c.member.peerURL}`,
-                          'initial-cluster-state': 'new',
-                          'initial-cluster-token': newToken(c),
-                        }),
-                      },
-                    ],
-                  },
+                  configureOneMember(survivor),
                   startEtcd(survivor),
                 ]),
               ],
               'force-new-cluster': [
                 phase('force', 'One-member cluster with --force-new-cluster', [
-                  {
-                    id: 'copy-aside',
-                    title: "Copy the survivor's data dir aside first (kept, never deleted)",
-                    targets: survivor,
-                    // Copied to a temporary name and renamed: the aside dir exists only when the copy is whole.
-                    actions: (c) => [
-                      {
-                        kind: 'sh',
-                        script: `${serial(c)}\na=${shq(aside(c))}; if [ -e "$a" ]; then echo "already copied to $a"; else if [ -e "$a.copying" ]; then mv "$a.copying" "$a.copying-partial-$(date +%s)"; fi; cp -a ${shq(c.member.dataDir)} "$a.copying" && mv "$a.copying" "$a" && echo "copied to $a"; fi`,
-                      },
-                    ],
-                    check: (c) => `[ -e ${shq(aside(c))} ]`,
-                  },
-                  {
-                    id: 'add-flag',
-                    title: "Add --force-new-cluster the platform's way (manifest flag, or systemd drop-in)",
-                    targets: survivor,
-                    destructive: true,
-                    changes: 'the survivor forgets every other member when it starts',
-                    actions: (c) => [
-                      {
-                        kind: 'sh',
-                        script: c.platform.setEtcdFlags(c.member, c.stamp, {
-                          'force-new-cluster': 'true',
-                          'initial-cluster': `${c.member.name}=${c.member.peerURL}`,
-                        }),
-                      },
-                    ],
-                  },
+                  copyDataAside(survivor),
+                  addForceNewCluster(survivor),
                   startEtcd(survivor, 'start-forced'),
-                  {
-                    id: 'remove-flag',
-                    title: 'Check the member list shows one member, then remove the flag again and restart',
-                    targets: survivor,
-                    actions: (c) => [
-                      {
-                        kind: 'sh',
-                        script: `n=$(${c.tools.etcdctl('member list -w simple')} | grep -c .); [ "$n" = 1 ] || { echo "member list has $n members" >&2; exit 1; }`,
-                      },
-                      { kind: 'sh', script: c.platform.stopEtcd(c.member, c.stamp) },
-                      {
-                        kind: 'sh',
-                        script: c.platform.setEtcdFlags(c.member, c.stamp, { 'force-new-cluster': null }),
-                      },
-                      { kind: 'sh', script: c.platform.startEtcd(c.member, c.stamp) },
-                      {
-                        kind: 'sh',
-                        // 002 fixes a localhost peer URL this way; a correct one is left alone.
-                        script: `line=$(${c.tools.etcdctl('member list -w simple')}); id=$(echo "$line" | cut -d, -f1); case "$line" in *${c.member.peerURL}*) echo "peer URL ok";; *) ${c.tools.etcdctl(`member update "$id" --peer-urls=${shq(c.member.peerURL)}`)};; esac`,
-                      },
-                    ],
-                    verify: (c) => healthy(c, 120_000),
-                    timeoutMs: 240_000,
-                  },
+                  dropForceNewCluster(survivor),
                 ]),
               ],
             },
           }),
           phase('clients', 'Point the API servers at the survivor', [
-            {
+            repointApiservers({
               id: 'repoint',
               title: "Set every API server's --etcd-servers to the survivor",
               targets: all,
-              actions: (c) => [
-                {
-                  kind: 'sh',
-                  script: c.platform.setEtcdServers(c.member, c.stamp, [member(c, survivorOf(c)).clientURL]),
-                },
-              ],
-            },
+              urls: (c) => [member(c, survivorOf(c)).clientURL],
+            }),
             startApiservers(all),
           ]),
           phase('rejoin', 'Re-add the other members one at a time', [
@@ -247,29 +149,14 @@ export default defineRunbook({
             }),
           ]),
           phase('finish', 'Point the API servers at every member and verify', [
-            {
+            repointApiservers({
               id: 'repoint-all',
               title: "Set every API server's --etcd-servers back to all members",
               targets: all,
-              actions: (c) => [
-                {
-                  kind: 'sh',
-                  script: c.platform.setEtcdServers(
-                    c.member,
-                    c.stamp,
-                    c.inventory.members.map((m) => m.clientURL),
-                  ),
-                },
-              ],
-            },
+              urls: (c) => c.inventory.members.map((m) => m.clientURL),
+            }),
             initialClusterStep({ kind: 'each' }),
-            {
-              id: 'no-force-flag',
-              title: 'No --force-new-cluster flag or drop-in left on any member',
-              targets: all,
-              actions: (c) => [{ kind: 'sh', script: c.platform.noForceNewCluster(c.member) }],
-              hint: 'remove the temporary flag by hand (move the drop-in aside), or resume to retry',
-            },
+            noForceFlagLeft(all),
             verifyClusterStep(),
           ]),
         ],

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { badInput, LifeboatError, usage } from '../core/errors.js';
 import { gatherFacts } from '../engine/probe.js';
-import { shq } from '../engine/tools.js';
+import { sh } from '../shell/sh.js';
 import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
 import { parseInventory } from '../inventory/load.js';
 import type { Topology } from '../inventory/schema.js';
@@ -193,7 +193,8 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
         if (!t) return;
         const r = await ex.exec(
           inv.members[i]!.name,
-          `sha256sum ${shq(t.ca.value)} | cut -c1-64; openssl x509 -noout -checkend 0 -in ${shq(t.cert.value)} >/dev/null 2>&1 && echo valid || echo expired`,
+          sh`sha256sum ${t.ca.value} | cut -c1-64; openssl x509 -noout -checkend 0 -in ${t.cert.value} >/dev/null 2>&1 && echo valid || echo expired`
+            .text,
           { timeoutMs: 30_000 },
         );
         const [hash, valid] = r.stdout.trim().split('\n');

@@ -3,7 +3,7 @@ import { refused } from '../core/errors.js';
 import type { Executor } from '../exec/types.js';
 import type { Inventory } from '../inventory/resolve.js';
 import type { Facts } from './facts.js';
-import { shq } from './tools.js';
+import { sh } from '../shell/sh.js';
 
 export interface LockHolder {
   runId: string;
@@ -29,12 +29,12 @@ export async function acquireClusterLock(
     );
   const dir = lockDir(m.backupDir);
   const holder = JSON.stringify(me);
-  const script = [
-    `mkdir -p ${shq(m.backupDir)}`,
-    `if mkdir ${shq(dir)} 2>/dev/null; then printf '%s' ${shq(holder)} >${shq(dir + '/holder')}; echo acquired; exit 0; fi`,
-    `cat ${shq(dir + '/holder')} 2>/dev/null; echo; exit 3`,
-  ].join('\n');
-  const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
+  const script = sh.lines(
+    sh`mkdir -p ${m.backupDir}`,
+    sh`if mkdir ${dir} 2>/dev/null; then printf '%s' ${holder} >${dir + '/holder'}; echo acquired; exit 0; fi`,
+    sh`cat ${dir + '/holder'} 2>/dev/null; echo; exit 3`,
+  );
+  const r = await ex.exec(m.name, script.text, { timeoutMs: 30_000 });
   if (r.exitCode === 0) return { member: m.name, path: dir };
   let other: Partial<LockHolder> = {};
   try {
@@ -55,10 +55,10 @@ export async function releaseClusterLock(
   where: { member: string; path: string },
   runId: string,
 ): Promise<void> {
-  const p = shq(where.path);
+  const p = where.path;
   await ex.exec(
     where.member,
-    `grep -qF ${shq(runId)} ${p}/holder 2>/dev/null && mv ${p} ${p}.released-${runId} || true`,
+    sh`grep -qF ${runId} ${`${p}/holder`} 2>/dev/null && mv ${p} ${`${p}.released-${runId}`} || true`.text,
     { timeoutMs: 30_000 },
   );
 }

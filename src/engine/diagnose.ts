@@ -1,4 +1,5 @@
 // Diagnosis (PROCEDURES §2): member list, status table, quorum verdict, alarms, and the per-member consistency check of source 000 §3.
+import { sh } from '../shell/sh.js';
 import type { Executor } from '../exec/types.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { quorum, type Facts, type QuorumVerdict } from './facts.js';
@@ -70,13 +71,13 @@ export async function consistency(
           error: f?.reachable === false ? 'unreachable' : 'etcd does not answer',
         };
       const t = makeTools(m, f);
-      const script = [
-        `echo "--count--"; ${t.etcdctl(`get "" --prefix --keys-only --limit=1 --consistency=s -w json --command-timeout=5s`)} 2>&1`,
-        `echo; echo "--hash--"; ${t.etcdctl(`endpoint hashkv --rev=${revision} -w json --command-timeout=5s`)} 2>&1`,
-        `echo; echo "--alarms--"; ${t.etcdctl('alarm list --command-timeout=5s')} 2>&1`,
-        `echo; echo "--metrics--"; ${metricsScript(m)}`,
-        'true',
-      ].join('\n');
+      const script = sh.lines(
+        sh`echo "--count--"; ${t.etcdctl(sh`get "" --prefix --keys-only --limit=1 --consistency=s -w json --command-timeout=5s`)} 2>&1`,
+        sh`echo; echo "--hash--"; ${t.etcdctl(sh`endpoint hashkv --rev=${revision} -w json --command-timeout=5s`)} 2>&1`,
+        sh`echo; echo "--alarms--"; ${t.etcdctl(sh`alarm list --command-timeout=5s`)} 2>&1`,
+        sh`echo; echo "--metrics--"; ${metricsScript(m)}`,
+        sh`true`,
+      ).text;
       try {
         const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
         const [, count = '', rest = ''] = r.stdout.split(/--count--|--hash--/);

@@ -1,6 +1,6 @@
 // Facts: what a read-only probe learns about each host (tools, versions, etcd user, raft state).
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { shq } from './tools.js';
+import { sh, type Script } from '../shell/sh.js';
 import { containerProbe, parseContainerFacts, type ContainerFacts } from '../platform/containers.js';
 
 export interface EtcdStatus {
@@ -51,28 +51,28 @@ export const NO_FACTS: Facts = { probed: false, members: {} };
 
 /** The read-only probe run on each host; prints key=value lines and JSON blocks between markers. */
 export function probeScript(m: ResolvedMember): string {
-  const tls = `--cacert=${shq(m.tls.ca)} --cert=${shq(m.tls.cert)} --key=${shq(m.tls.key)}`;
-  const ep = `--endpoints=${shq(m.clientURL)}`;
+  const ctl = sh`timeout 5 $E --endpoints=${m.clientURL} --cacert=${m.tls.ca} --cert=${m.tls.cert} --key=${m.tls.key} --command-timeout=3s`;
   const port = new URL(m.clientURL).port || '2379';
-  return [
-    'export ETCDCTL_API=3',
-    'echo "hostname=$(hostname)"',
-    'command -v etcd >/dev/null 2>&1 && echo "etcd_version=$(etcd --version 2>/dev/null | sed -n "s/^etcd Version: //p")"',
-    'ctl=$(command -v etcdctl 2>/dev/null) && echo "etcdctl=$ctl" && echo "etcdctl_version=$(etcdctl version 2>/dev/null | sed -n "s/^etcdctl version: //p")"',
-    'utl=$(command -v etcdutl 2>/dev/null) && echo "etcdutl=$utl" && echo "etcdutl_version=$(etcdutl version 2>/dev/null | sed -n "s/^etcdutl version: //p")"',
+  const version = (tool: string): Script => sh.raw(`sed -n "s/^${tool} version: //p"`);
+  return sh.lines(
+    sh`export ETCDCTL_API=3`,
+    sh`echo "hostname=$(hostname)"`,
+    sh`command -v etcd >/dev/null 2>&1 && echo "etcd_version=$(etcd --version 2>/dev/null | sed -n "s/^etcd Version: //p")"`,
+    sh`ctl=$(command -v etcdctl 2>/dev/null) && echo "etcdctl=$ctl" && echo "etcdctl_version=$(etcdctl version 2>/dev/null | ${version('etcdctl')})"`,
+    sh`utl=$(command -v etcdutl 2>/dev/null) && echo "etcdutl=$utl" && echo "etcdutl_version=$(etcdutl version 2>/dev/null | ${version('etcdutl')})"`,
     containerProbe(m),
-    `[ -d ${shq(m.dataDir + '/member')} ] && echo data_dir_exists=1`,
+    sh`[ -d ${m.dataDir + '/member'} ] && echo data_dir_exists=1`,
     // The user etcd runs as: the owner of the process listening on this member's client port, else the data dir's owner.
-    `pid=$(ss -Hltnp 2>/dev/null | grep -F ${shq(`${m.address}:${port} `)} | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1)`,
-    '[ -n "$pid" ] && echo "etcd_up=1" && echo "etcd_user=$(ps -o user= -p "$pid" | tr -d " ")"',
-    `[ -z "$pid" ] && [ -e ${shq(m.dataDir)} ] && echo "etcd_user=$(stat -c %U ${shq(m.dataDir)})"`,
-    `if [ -n "$E" ] && [ -n "$pid" ]; then`,
-    `  timeout 5 $E ${ep} ${tls} --command-timeout=3s endpoint health >/dev/null 2>&1 && echo healthy=1`,
-    `  echo '--status--'; timeout 5 $E ${ep} ${tls} --command-timeout=3s endpoint status -w json 2>/dev/null; echo`,
-    `  echo '--members--'; timeout 5 $E ${ep} ${tls} --command-timeout=3s member list -w json 2>/dev/null; echo`,
-    'fi',
-    'true',
-  ].join('\n');
+    sh`pid=$(ss -Hltnp 2>/dev/null | grep -F ${`${m.address}:${port} `} | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1)`,
+    sh`[ -n "$pid" ] && echo "etcd_up=1" && echo "etcd_user=$(ps -o user= -p "$pid" | tr -d " ")"`,
+    sh`[ -z "$pid" ] && [ -e ${m.dataDir} ] && echo "etcd_user=$(stat -c %U ${m.dataDir})"`,
+    sh`if [ -n "$E" ] && [ -n "$pid" ]; then`,
+    sh`  ${ctl} endpoint health >/dev/null 2>&1 && echo healthy=1`,
+    sh`  echo '--status--'; ${ctl} endpoint status -w json 2>/dev/null; echo`,
+    sh`  echo '--members--'; ${ctl} member list -w json 2>/dev/null; echo`,
+    sh`fi`,
+    sh`true`,
+  ).text;
 }
 
 /** Quotes uint64 numbers so JSON.parse keeps every digit (etcd IDs exceed 2^53). */

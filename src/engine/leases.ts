@@ -1,5 +1,6 @@
 // API server leases (--endpoint-reconciler-type=lease): /registry/masterleases/ADDRESS per live kube-apiserver. After a
 // restore or a move, leases of addresses no longer in the inventory keep the `kubernetes` Endpoints naming dead servers.
+import { sh } from '../shell/sh.js';
 import type { Executor } from '../exec/types.js';
 import type { Inventory } from '../inventory/resolve.js';
 import type { Facts } from './facts.js';
@@ -18,9 +19,13 @@ export async function staleLeases(inv: Inventory, facts: Facts, ex: Executor): P
   if (!m) return [];
   const t = makeTools(m, facts.members[m.name]);
   try {
-    const r = await ex.exec(m.name, t.etcdctl(`get ${LEASES} --prefix --keys-only --command-timeout=5s`), {
-      timeoutMs: 30_000,
-    });
+    const r = await ex.exec(
+      m.name,
+      t.etcdctl(sh`get ${LEASES} --prefix --keys-only --command-timeout=5s`).text,
+      {
+        timeoutMs: 30_000,
+      },
+    );
     const known = new Set(inv.members.map((x) => x.address));
     return r.stdout
       .split('\n')

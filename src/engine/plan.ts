@@ -2,7 +2,7 @@
 import { platformFor } from '../platform/index.js';
 import { makeTools } from './tools.js';
 import { compile, FINAL, type Compiled } from './machine.js';
-import type { Action, HostCtx, PlanCtx, RunbookDef, StepDef, Verify } from './types.js';
+import type { Action, HostCtx, PlanCtx, RunbookDef, StepAction, StepDef, Verify } from './types.js';
 
 export interface PlannedHost {
   member: string;
@@ -53,6 +53,9 @@ export interface Plan {
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** The plan holds a script's text: what runs, what the audit log records, what dry-run prints. */
+export const planned = (a: StepAction): Action => (a.kind === 'sh' ? { ...a, script: a.script.text } : a);
 
 function targetMembers(step: StepDef, c: PlanCtx): { names: string[]; parallel: boolean; describe: string } {
   const all = c.inventory.members.map((m) => m.name);
@@ -119,9 +122,12 @@ export function plan(rb: RunbookDef, c: PlanCtx, compiled: Compiled = compile(rb
     const t = targetMembers(step, c);
     const hosts: PlannedHost[] = t.names.map((name) => {
       const hc = hostCtx(c, name, warn);
-      const h: PlannedHost = { member: name, actions: step.actions ? step.actions(hc) : [] };
-      if (step.check) h.check = step.check(hc);
-      if (step.verify) h.verify = step.verify(hc);
+      const h: PlannedHost = { member: name, actions: (step.actions?.(hc) ?? []).map(planned) };
+      if (step.check) h.check = step.check(hc).text;
+      if (step.verify) {
+        const v = step.verify(hc);
+        h.verify = { ...v, script: v.script.text };
+      }
       return h;
     });
     const p: PlannedStep = {

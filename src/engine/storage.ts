@@ -1,6 +1,6 @@
 // Backend space per member (db size, in use, quota) and alarms: what diagnose reads to see NOSPACE coming.
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { shq } from './tools.js';
+import { sh } from '../shell/sh.js';
 
 /** etcd's default --quota-backend-bytes (2 GiB), used when the metrics endpoint does not answer. */
 export const DEFAULT_QUOTA = 2 * 1024 ** 3;
@@ -29,8 +29,8 @@ export interface Alarm {
 
 /** Reads the member's /metrics over its client URL with its TLS files (curl), keeping the three size gauges. */
 export function metricsScript(m: ResolvedMember): string {
-  const tls = `--cacert ${shq(m.tls.ca)} --cert ${shq(m.tls.cert)} --key ${shq(m.tls.key)}`;
-  return `command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${shq(`${m.clientURL}/metrics`)} 2>/dev/null | grep -E '^etcd_(server_quota_backend_bytes|mvcc_db_total_size_in_bytes|mvcc_db_total_size_in_use_in_bytes) '`;
+  const tls = `--cacert ${sh.quote(m.tls.ca)} --cert ${sh.quote(m.tls.cert)} --key ${sh.quote(m.tls.key)}`;
+  return `command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${sh.quote(`${m.clientURL}/metrics`)} 2>/dev/null | grep -E '^etcd_(server_quota_backend_bytes|mvcc_db_total_size_in_bytes|mvcc_db_total_size_in_use_in_bytes) '`;
 }
 
 export function parseMetrics(out: string): Record<string, number> {

@@ -3,15 +3,12 @@ import { dirname } from 'node:path';
 import type { ResolvedMember } from '../inventory/resolve.js';
 import type { MemberFacts } from './facts.js';
 import { chooseSource, containerCommand, describeSource } from '../platform/containers.js';
-
-/** POSIX single-quote a word for sh. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import { sh, type Script } from '../shell/sh.js';
 
 export interface RestoreOpts {
   snapshot: string;
-  dataDir: string;
+  /** A path, or a shell expression of this program's (e.g. sh.raw('"$t"')). */
+  dataDir: string | Script;
   name: string;
   initialCluster: string;
   token: string;
@@ -19,19 +16,19 @@ export interface RestoreOpts {
   /** Revisions to add on a full restore (3.5+ only), so watchers never see revisions go back. */
   bumpRevision?: number;
   skipHashCheck?: boolean;
-  /** dataDir is a shell expression (e.g. "$t") to pass unquoted. */
-  dataDirIsShell?: boolean;
 }
 
 export interface Tools {
   /** Which tool was chosen and why, for the plan. */
   describe: string;
   /** An etcdctl v3 call against this member (or the given endpoints) with its TLS files. */
-  etcdctl(args: string, endpoints?: string): string;
+  etcdctl(args: Script, endpoints?: string): Script;
+  /** `etcdctl snapshot save FILE` (FILE a path or a shell expression), wherever etcdctl runs. */
+  snapshotSave(file: string | Script, flags?: Script): Script;
   /** Offline snapshot restore; warnings are recorded when a safety feature is not available. */
-  restore(o: RestoreOpts): { script: string; warnings: string[] };
+  restore(o: RestoreOpts): { script: Script; warnings: string[] };
   /** Offline snapshot status (hash, revision, total keys). */
-  snapshotStatus(file: string): string;
+  snapshotStatus(file: string): Script;
 }
 
 const major = (v: string | undefined) => {
@@ -39,14 +36,16 @@ const major = (v: string | undefined) => {
   return m ? Number(m[1]) * 100 + Number(m[2]) : undefined;
 };
 
+/** An inventory tool is a command prefix (`crictl exec -i ID etcdctl`): its words, each quoted. */
+const words = (cmd: string) => cmd.split(/\s+/).filter(Boolean);
+
 export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools {
   const etcdctlBin = m.tools.etcdctl ?? f?.etcdctl ?? 'etcdctl';
   const ctlVersion = major(f?.etcdctlVersion);
   const utl = m.tools.etcdutl ?? f?.etcdutl;
   const utlVersion = major(f?.etcdutlVersion) ?? (m.tools.etcdutl ? 305 : undefined);
   const useUtl = utl !== undefined && (utlVersion ?? 305) >= 305;
-  const tls = `--cacert=${shq(m.tls.ca)} --cert=${shq(m.tls.cert)} --key=${shq(m.tls.key)}`;
-  const offline = useUtl ? utl : etcdctlBin;
+  const tls = sh`--cacert=${m.tls.ca} --cert=${m.tls.cert} --key=${m.tls.key}`;
   const known = f?.etcdctl !== undefined || m.tools.etcdctl !== undefined;
   // etcdctl anywhere: not on the host, so from the etcd container (online) or the etcd image (offline, docker run).
   const ctr = f?.containers;
@@ -56,12 +55,19 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
     ctr?.etcdutlVersion ?? ctr?.etcdctlVersion ?? /:v?(\d+\.\d+)/.exec(image ?? '')?.[1],
   );
   const imageTool: 'etcdutl' | 'etcdctl' = (imageMajor ?? 0) >= 305 ? 'etcdutl' : 'etcdctl';
-  const offlineCmd = (rest: string, extra: string[]) =>
+  const offlineCmd = (rest: Script, extra: string[]) =>
     image
-      ? containerCommand({ kind: 'docker-run', image }, imageTool, m, ctr, true, rest, extra)
+      ? containerCommand(
+          { kind: 'docker-run', image },
+          imageTool,
+          m,
+          ctr,
+          { offline: true, extraMounts: extra },
+          rest,
+        )
       : useUtl
-        ? `${offline} ${rest}`
-        : `ETCDCTL_API=3 ${offline} ${rest}`;
+        ? sh`${words(utl)} ${rest}`
+        : sh`ETCDCTL_API=3 ${words(etcdctlBin)} ${rest}`;
   const bumpOk = image ? imageTool === 'etcdutl' : useUtl;
   const describe = [
     online
@@ -71,44 +77,39 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
   ].join('; ');
   /** 3.6 removed snapshot restore/status from etcdctl: without etcdutl the plan says so. */
   const noRestore = !image && !useUtl && ctlVersion !== undefined && ctlVersion >= 306;
+  const etcdctl = (args: Script, endpoints?: string, save?: string | Script) => {
+    const full = sh`--endpoints=${endpoints ?? m.clientURL} ${tls}${args.text ? sh` ${args}` : sh``}`;
+    if (online && online.kind !== 'host') return containerCommand(online, 'etcdctl', m, ctr, { save }, full);
+    return sh`ETCDCTL_API=3 ${words(etcdctlBin)} ${full}${save === undefined ? sh`` : sh` snapshot save ${save}`}`;
+  };
   return {
     describe,
-    etcdctl: (args, endpoints) =>
-      online && online.kind !== 'host'
-        ? containerCommand(
-            online,
-            'etcdctl',
-            m,
-            ctr,
-            false,
-            `--endpoints=${shq(endpoints ?? m.clientURL)} ${tls} ${args}`,
-          )
-        : `ETCDCTL_API=3 ${etcdctlBin} --endpoints=${shq(endpoints ?? m.clientURL)} ${tls} ${args}`,
+    etcdctl: (args, endpoints) => etcdctl(args, endpoints),
+    snapshotSave: (file, flags = sh``) => etcdctl(flags, undefined, file),
     restore(o) {
       const warnings: string[] = [];
       if (noRestore)
         warnings.push(
           `etcdctl ${f?.etcdctlVersion ?? ''} on ${m.name} has no 'snapshot restore' (removed in 3.6) and etcdutl was not found: install etcdutl or name it in the inventory (etcd.tools.etcdutl)`,
         );
-      const parts = [
-        'snapshot restore',
-        shq(o.snapshot),
-        o.dataDirIsShell ? `--data-dir=${o.dataDir}` : `--data-dir=${shq(o.dataDir)}`,
-        `--name=${shq(o.name)}`,
-        `--initial-cluster=${shq(o.initialCluster)}`,
-        `--initial-cluster-token=${shq(o.token)}`,
-        `--initial-advertise-peer-urls=${shq(o.peerURL)}`,
+      const flags = [
+        sh`snapshot restore ${o.snapshot}`,
+        sh`--data-dir=${o.dataDir}`,
+        sh`--name=${o.name}`,
+        sh`--initial-cluster=${o.initialCluster}`,
+        sh`--initial-cluster-token=${o.token}`,
+        sh`--initial-advertise-peer-urls=${o.peerURL}`,
       ];
-      if (o.skipHashCheck) parts.push('--skip-hash-check');
+      if (o.skipHashCheck) flags.push(sh`--skip-hash-check`);
       if (o.bumpRevision !== undefined) {
-        if (bumpOk) parts.push(`--bump-revision=${o.bumpRevision}`, '--mark-compacted');
+        if (bumpOk) flags.push(sh`--bump-revision=${o.bumpRevision}`, sh`--mark-compacted`);
         else
           warnings.push(
             `revision not bumped: etcdutl 3.5+ not found on the hosts (etcdctl ${f?.etcdctlVersion ?? ctr?.etcdctlVersion ?? 'unknown'}); restart every kube-apiserver so caches drop revisions newer than the snapshot`,
           );
       }
-      return { script: offlineCmd(parts.join(' '), [dirname(o.snapshot)]), warnings };
+      return { script: offlineCmd(sh.join(flags, ' '), [dirname(o.snapshot)]), warnings };
     },
-    snapshotStatus: (file) => offlineCmd(`snapshot status ${shq(file)} -w json`, [dirname(file)]),
+    snapshotStatus: (file) => offlineCmd(sh`snapshot status ${file} -w json`, [dirname(file)]),
   };
 }

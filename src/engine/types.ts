@@ -4,6 +4,7 @@ import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
 import type { Facts } from './facts.js';
 import type { Platform } from '../platform/types.js';
 import type { Tools } from './tools.js';
+import type { Script } from '../shell/sh.js';
 
 export type Params = Record<string, string>;
 
@@ -43,13 +44,19 @@ export interface HostCtx extends PlanCtx {
   warn: (message: string) => void;
 }
 
-export type Action =
-  /** A shell script run on the host (through sudo -n when the inventory says so). */
-  | { kind: 'sh'; script: string; secrets?: string[] }
+type Transfer =
   /** Copy a local file to the host; the sha256 is checked on the host. */
   | { kind: 'upload'; from: string; to: string; mode?: number }
   /** Copy a host file to the operator's machine; the sha256 is checked against the host's. */
   | { kind: 'download'; from: string; to: string };
+
+/** What a step definition asks for: its scripts are built with sh`...` (src/shell/sh.ts), never from strings. */
+export type StepAction =
+  /** A shell script run on the host (through sudo -n when the inventory says so). */
+  { kind: 'sh'; script: Script; secrets?: string[] } | Transfer;
+
+/** A planned action, as the plan records and the runner executes it: the script's text. */
+export type Action = { kind: 'sh'; script: string; secrets?: string[] } | Transfer;
 
 export type Targets =
   | { kind: 'local' } // runs on the operator's machine only (no host)
@@ -57,8 +64,8 @@ export type Targets =
   | { kind: 'all' } // every member in parallel
   | { kind: 'pick'; members: (c: PlanCtx) => string[]; parallel?: boolean; describe: string };
 
-export interface Verify {
-  script: string;
+export interface Verify<S = string> {
+  script: S;
   /** Poll until it passes or this deadline passes (a condition with a deadline, not a sleep). */
   waitMs?: number;
   intervalMs?: number;
@@ -69,15 +76,15 @@ export interface StepDef {
   title: string;
   targets: Targets;
   /** The commands for one host (targets other than local). */
-  actions?: (c: HostCtx) => Action[];
+  actions?: (c: HostCtx) => StepAction[];
   /** Local work on the operator's machine (targets local), described for the plan. */
   local?: {
     describe: (c: PlanCtx) => string;
     run: (c: PlanCtx, rt: LocalRuntime) => Promise<Record<string, unknown> | void>;
   };
   /** Exit 0 means this already happened on the host: a re-run after a crash skips it. */
-  check?: (c: HostCtx) => string;
-  verify?: (c: HostCtx) => Verify;
+  check?: (c: HostCtx) => Script;
+  verify?: (c: HostCtx) => Verify<Script>;
   destructive?: boolean;
   /** What a destructive step changes, shown in the confirmation. */
   changes?: string;

@@ -3,8 +3,7 @@
 // host has; `makeTools` picks, in that order: host binaries, the running etcd container, the etcd image.
 import { dirname } from 'node:path';
 import type { ResolvedMember } from '../inventory/resolve.js';
-
-const q = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+import { sh, type Script } from '../shell/sh.js';
 
 /** What the probe learnt about containers on a host that lacks etcdctl. */
 export interface ContainerFacts {
@@ -28,19 +27,19 @@ export type ToolSource =
   | { kind: 'docker-run'; image: string };
 
 /** Probe lines (run only when etcdctl is not on the host's PATH): print ctr_* keys. Defines $E, the etcdctl to use. */
-export function containerProbe(m: ResolvedMember): string {
-  const manifest = q(m.manifest);
-  return [
-    'E=; [ -n "$ctl" ] && E=etcdctl',
-    'if [ -z "$ctl" ]; then',
-    '  if command -v crictl >/dev/null 2>&1; then cid=$(crictl ps -q --name \'^etcd$\' 2>/dev/null | head -n1); if [ -n "$cid" ]; then echo "ctr_crictl=$cid"; E="crictl exec $cid etcdctl"',
-    '    echo "ctr_etcdctl_version=$(crictl exec "$cid" etcdctl version 2>/dev/null | sed -n "s/^etcdctl version: //p")"',
-    '    v=$(crictl exec "$cid" etcdutl version 2>/dev/null | sed -n "s/^etcdutl version: //p"); [ -n "$v" ] && echo "ctr_etcdutl_version=$v"; fi; fi',
-    '  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then echo ctr_docker=1',
-    '    st=$(docker inspect -f \'{{.State.Running}} {{.Config.Image}}\' etcd 2>/dev/null) && { echo "ctr_image=${st#* }"; if [ "${st%% *}" = true ]; then echo ctr_docker_etcd=1; [ -z "$E" ] && E="docker exec etcd etcdctl" && echo "ctr_etcdctl_version=$(docker exec etcd etcdctl version 2>/dev/null | sed -n "s/^etcdctl version: //p")"; fi; }; fi',
-    `  if [ -f ${manifest} ]; then img=$(sed -n 's/^ *image: *\\([^ ]*etcd[^ ]*\\) *$/\\1/p' ${manifest} | head -n1); [ -n "$img" ] && echo "ctr_image=$img"; fi`,
-    'fi',
-  ].join('\n');
+export function containerProbe(m: ResolvedMember): Script {
+  const version = (tool: string) => sh.raw(`sed -n "s/^${tool} version: //p"`);
+  return sh.lines(
+    sh`E=; [ -n "$ctl" ] && E=etcdctl`,
+    sh`if [ -z "$ctl" ]; then`,
+    sh`  if command -v crictl >/dev/null 2>&1; then cid=$(crictl ps -q --name '^etcd$' 2>/dev/null | head -n1); if [ -n "$cid" ]; then echo "ctr_crictl=$cid"; E="crictl exec $cid etcdctl"`,
+    sh`    echo "ctr_etcdctl_version=$(crictl exec "$cid" etcdctl version 2>/dev/null | ${version('etcdctl')})"`,
+    sh`    v=$(crictl exec "$cid" etcdutl version 2>/dev/null | ${version('etcdutl')}); [ -n "$v" ] && echo "ctr_etcdutl_version=$v"; fi; fi`,
+    sh`  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then echo ctr_docker=1`,
+    sh`    st=$(docker inspect -f '{{.State.Running}} {{.Config.Image}}' etcd 2>/dev/null) && { echo "ctr_image=\${st#* }"; if [ "\${st%% *}" = true ]; then echo ctr_docker_etcd=1; [ -z "$E" ] && E="docker exec etcd etcdctl" && echo "ctr_etcdctl_version=$(docker exec etcd etcdctl version 2>/dev/null | ${version('etcdctl')})"; fi; }; fi`,
+    sh`  if [ -f ${m.manifest} ]; then img=$(sed -n 's/^ *image: *\\([^ ]*etcd[^ ]*\\) *$/\\1/p' ${m.manifest} | head -n1); [ -n "$img" ] && echo "ctr_image=$img"; fi`,
+    sh`fi`,
+  );
 }
 
 export function parseContainerFacts(kv: Map<string, string>): ContainerFacts | undefined {
@@ -68,56 +67,59 @@ export function chooseSource(c: ContainerFacts | undefined): ToolSource | undefi
 }
 
 /** Folders a `docker run` of the image must see: the TLS files, and for offline work the data dir's parent and the backup dir. */
-function runMounts(m: ResolvedMember, offline: boolean, extra: string[] = []): string {
+function runMounts(m: ResolvedMember, offline: boolean, extra: string[] = []): Script {
   const dirs = new Set([m.tls.ca, m.tls.cert, m.tls.key].map((f) => dirname(f)));
   if (offline) {
     dirs.add(dirname(m.dataDir));
     dirs.add(m.backupDir);
   }
   for (const e of extra) dirs.add(e);
-  return [...dirs]
-    .sort()
-    .map((d) => `-v ${q(`${d}:${d}`)}`)
-    .join(' ');
+  return sh.join(
+    [...dirs].sort().map((d) => sh`-v ${`${d}:${d}`}`),
+    ' ',
+  );
+}
+
+export interface ContainerRun {
+  /** Offline work (restore, status): the image run mounts the data dir's parent and the backup dir. */
+  offline?: boolean;
+  extraMounts?: string[];
+  /** `snapshot save FILE`: the file is written where the tool runs, so each source gets it out its own way. */
+  save?: string | Script | undefined;
 }
 
 /**
- * `tool` (etcdctl or etcdutl) with `rest` (its arguments) run from this source, as one shell command usable in pipes and
- * `$(...)`. The crictl form looks the container up when it runs (its id changes at every restart); when no etcd
- * container runs and docker is there, the image is run instead. crictl exec cannot set variables: etcdctl 3.4+ speaks
- * the v3 API by default; docker gets ETCDCTL_API=3.
+ * `tool` (etcdctl or etcdutl) with `args` run from this source, as one shell command usable in pipes and `$(...)`.
+ * The crictl form looks the container up when it runs (its id changes at every restart); when no etcd container runs
+ * and docker is there, the image is run instead. crictl exec cannot set variables: etcdctl 3.4+ speaks the v3 API by
+ * default; docker gets ETCDCTL_API=3.
  */
 export function containerCommand(
   src: ToolSource,
   tool: 'etcdctl' | 'etcdutl',
   m: ResolvedMember,
   c: ContainerFacts | undefined,
-  offline0: boolean,
-  rest0: string,
-  extraMounts: string[] = [],
-): string {
+  o: ContainerRun,
+  args: Script,
+): Script {
   // `snapshot save FILE` writes where the tool runs: a container sees only its own mounts. The image run mounts the
   // backup dir; inside the etcd pod (kubeadm mounts the data dir at the same path) it saves into the data dir, then moves.
-  const save = /(^|\s)snapshot save\s+(\S+)/.exec(rest0);
-  const offline = offline0 || save !== null;
-  let rest = rest0;
-  let after = '';
-  if (save && src.kind === 'crictl-exec') {
-    const part = `${m.dataDir}/.lifeboat-snapshot.part`;
-    rest = rest0.replace(save[0], `${save[1]}snapshot save ${q(part)}`);
-    after = ` && mv ${q(part)} ${save[2]}`;
-  }
+  const save = o.save;
+  const offline = o.offline === true || save !== undefined;
+  const saveTo = (file: string | Script) => (save === undefined ? sh`` : sh` snapshot save ${file}`);
+  const part = `${m.dataDir}/.lifeboat-snapshot.part`;
+  const inPod = save === undefined ? sh`${args}` : sh`${args}${saveTo(part)} && mv ${part} ${save}`;
   const run = (image: string) =>
-    `docker run --rm -i --network host -e ETCDCTL_API=3 ${runMounts(m, offline, extraMounts)} ${q(image)} ${tool} ${rest0}`;
-  const none = `{ echo "no running etcd container to run ${tool} in" >&2; false; }`;
+    sh`docker run --rm -i --network host -e ETCDCTL_API=3 ${runMounts(m, offline, o.extraMounts)} ${image} ${tool} ${args}${saveTo(save ?? '')}`;
+  const none = sh`{ echo ${`no running etcd container to run ${tool} in`} >&2; false; }`;
   switch (src.kind) {
     case 'host':
-      return `${tool} ${rest}`;
+      return sh`${tool} ${args}${saveTo(save ?? '')}`;
     case 'crictl-exec':
-      return `{ lb_ctr=$(crictl ps -q --name '^etcd$' 2>/dev/null | head -n1); if [ -n "$lb_ctr" ]; then crictl exec "$lb_ctr" ${tool} ${rest}${after}; else ${c?.docker && c.image ? run(c.image) : none}; fi; }`;
+      return sh`{ lb_ctr=$(crictl ps -q --name '^etcd$' 2>/dev/null | head -n1); if [ -n "$lb_ctr" ]; then crictl exec "$lb_ctr" ${tool} ${inPod}; else ${c?.docker && c.image ? run(c.image) : none}; fi; }`;
     case 'docker-exec':
-      if (save && c?.image) return run(c.image);
-      return `{ if [ "$(docker inspect -f '{{.State.Running}}' ${src.container} 2>/dev/null)" = true ]; then docker exec -i -e ETCDCTL_API=3 ${src.container} ${tool} ${rest}; else ${c?.image ? run(c.image) : none}; fi; }`;
+      if (save !== undefined && c?.image) return run(c.image);
+      return sh`{ if [ "$(docker inspect -f '{{.State.Running}}' ${src.container} 2>/dev/null)" = true ]; then docker exec -i -e ETCDCTL_API=3 ${src.container} ${tool} ${args}${saveTo(save ?? '')}; else ${c?.image ? run(c.image) : none}; fi; }`;
     case 'docker-run':
       return run(src.image);
   }

@@ -5,7 +5,7 @@
 // container is renamed `etcd-before-lifeboat-STAMP[-N]`, never removed. Data: the inventory's dataDir is where the
 // volume lives on the host (`docker volume inspect etcd-data` → /var/lib/docker/volumes/etcd-data/_data, 001).
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { shq } from '../engine/tools.js';
+import { sh, type Script } from '../shell/sh.js';
 import type { Platform } from './types.js';
 import { waitPort } from './edit.js';
 
@@ -16,20 +16,23 @@ const clientHostPort = (m: ResolvedMember) => new URL(m.clientURL).host;
 const peerHostPort = (m: ResolvedMember) => new URL(m.peerURL).host;
 const saved = (m: ResolvedMember) => `${m.backupDir}/lifeboat-docker`;
 
-const running = (c: string) => `[ "$(docker inspect -f '{{.State.Running}}' ${c} 2>/dev/null)" = true ]`;
-const exists = (c: string) => `docker inspect -f '{{.Id}}' ${c} >/dev/null 2>&1`;
-const ifApi = (cmd: string) =>
-  `if ${exists(APISERVER_CONTAINER)}; then ${cmd}; else echo "no ${APISERVER_CONTAINER} container on this host"; fi`;
+/** A container name, or the shell variable holding one (sh.raw('"$c"')). */
+type Name = string | Script;
+const running = (c: Name) => sh`[ "$(docker inspect -f '{{.State.Running}}' ${c} 2>/dev/null)" = true ]`;
+const exists = (c: Name) => sh`docker inspect -f '{{.Id}}' ${c} >/dev/null 2>&1`;
+const ifApi = (cmd: Script) =>
+  sh`if ${exists(APISERVER_CONTAINER)}; then ${cmd}; else echo ${`no ${APISERVER_CONTAINER} container on this host`}; fi`;
 
 /**
  * awk over the container's arguments, one a line: drop every given flag (`--f=v`, or `--f` followed by a value line),
  * then append `--f=v` for those with a value. Values come in as awk variables, so they need no escaping.
  */
-export function editArgs(flags: Record<string, string | null>): string {
+export function editArgs(flags: Record<string, string | null>): Script {
   const names = Object.keys(flags);
-  const vars = names
-    .map((f, i) => `-v n${i}=${shq(f)} -v v${i}=${shq(flags[f] ?? '')} -v s${i}=${flags[f] === null ? 0 : 1}`)
-    .join(' ');
+  const vars = names.map(
+    (f, i) =>
+      sh`-v ${`n${i}=${f}`} -v ${`v${i}=${flags[f] ?? ''}`} -v ${`s${i}=${flags[f] === null ? 0 : 1}`}`,
+  );
   const prog = [
     '{ a[NR]=$0 }',
     'END {',
@@ -42,7 +45,7 @@ export function editArgs(flags: Record<string, string | null>): string {
     ...names.map((_, i) => `  if (s${i}==1) print "--" n${i} "=" v${i}`),
     '}',
   ].join('\n');
-  return `awk ${vars} '${prog.replace(/'/g, `'\\''`)}'`;
+  return sh`awk ${vars} ${prog}`;
 }
 
 /**
@@ -50,76 +53,87 @@ export function editArgs(flags: Record<string, string | null>): string {
  * the old one under a new name; starts the new one if the old one was running. No change, no recreation.
  */
 function recreate(
-  c: string,
+  container: string,
   flags: Record<string, string | null>,
   stamp: string,
   keepDir: string,
-  waitUp: string,
-): string {
-  return [
-    `c=${c}`,
-    `${exists('$c')} || { echo "no container $c on this host" >&2; exit 1; }`,
-    `mkdir -p ${shq(keepDir)} && { [ -e ${shq(keepDir)}/$c.inspect.before-${stamp}.json ] || docker inspect $c >${shq(keepDir)}/$c.inspect.before-${stamp}.json; }`,
-    `w=$(mktemp -d)`,
-    `docker inspect -f '{{range .Args}}{{println .}}{{end}}' $c | sed '/^$/d' >"$w/args"`,
-    `${editArgs(flags)} "$w/args" >"$w/new"`,
-    `if cmp -s "$w/args" "$w/new"; then echo "$c already has these flags"; rm -f "$w/args" "$w/new"; rmdir "$w"; exit 0; fi`,
-    `img=$(docker inspect -f '{{.Config.Image}}' $c); path=$(docker inspect -f '{{.Path}}' $c)`,
-    `net=$(docker inspect -f '{{.HostConfig.NetworkMode}}' $c); rp=$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' $c)`,
-    `docker inspect -f '{{range .HostConfig.Binds}}{{println .}}{{end}}' $c | sed '/^$/d' >"$w/binds"`,
-    `docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' $c | sed '/^$/d' >"$w/env"`,
-    `was=0; if ${running('$c')}; then was=1; docker stop $c >/dev/null; fi`,
-    `old=$c-before-lifeboat-${stamp}; n=1; while ${exists('$old')}; do n=$((n+1)); old=$c-before-lifeboat-${stamp}-$n; done`,
-    `docker rename $c "$old" && echo "old container kept as $old"`,
-    'set --',
-    `while IFS= read -r l; do set -- "$@" -v "$l"; done <"$w/binds"`,
-    `while IFS= read -r l; do set -- "$@" -e "$l"; done <"$w/env"`,
-    'set -- "$@" --entrypoint "$path" "$img"',
-    `while IFS= read -r l; do set -- "$@" "$l"; done <"$w/new"`,
-    `docker create --name $c --network "$net" --restart "\${rp:-no}" "$@" >/dev/null`,
-    `echo "$c recreated with: $(tr '\\n' ' ' <"$w/new")"`,
-    `rm -f "$w/args" "$w/new" "$w/binds" "$w/env"; rmdir "$w"`,
-    `if [ $was = 1 ]; then docker start $c >/dev/null; ${waitUp}; fi`,
-  ].join('\n');
+  waitUp: Script,
+): Script {
+  const c = sh.raw('"$c"');
+  const before = sh`${keepDir}/"$c".inspect.before-${stamp}.json`;
+  const list = (field: string, file: string) =>
+    sh`docker inspect -f ${`{{range ${field}}}{{println .}}{{end}}`} "$c" | sed '/^$/d' >${sh.raw(`"$w/${file}"`)}`;
+  return sh.lines(
+    sh`c=${container}`,
+    sh`${exists(c)} || { printf 'no container %s on this host\\n' "$c" >&2; exit 1; }`,
+    sh`mkdir -p ${keepDir} && { [ -e ${before} ] || docker inspect "$c" >${before}; }`,
+    sh`w=$(mktemp -d)`,
+    list('.Args', 'args'),
+    sh`${editArgs(flags)} "$w/args" >"$w/new"`,
+    sh`if cmp -s "$w/args" "$w/new"; then echo "$c already has these flags"; rm -f "$w/args" "$w/new"; rmdir "$w"; exit 0; fi`,
+    sh`img=$(docker inspect -f '{{.Config.Image}}' "$c"); path=$(docker inspect -f '{{.Path}}' "$c")`,
+    sh`net=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$c"); rp=$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$c")`,
+    list('.HostConfig.Binds', 'binds'),
+    list('.Config.Env', 'env'),
+    sh`was=0; if ${running(c)}; then was=1; docker stop "$c" >/dev/null; fi`,
+    sh`old="$c"-before-lifeboat-${stamp}; n=1; while ${exists(sh.raw('"$old"'))}; do n=$((n+1)); old="$c"-before-lifeboat-${stamp}-$n; done`,
+    sh`docker rename "$c" "$old" && echo "old container kept as $old"`,
+    sh`set --`,
+    sh`while IFS= read -r l; do set -- "$@" -v "$l"; done <"$w/binds"`,
+    sh`while IFS= read -r l; do set -- "$@" -e "$l"; done <"$w/env"`,
+    sh`set -- "$@" --entrypoint "$path" "$img"`,
+    sh`while IFS= read -r l; do set -- "$@" "$l"; done <"$w/new"`,
+    sh`docker create --name "$c" --network "$net" --restart "\${rp:-no}" "$@" >/dev/null`,
+    sh`echo "$c recreated with: $(tr '\\n' ' ' <"$w/new")"`,
+    sh`rm -f "$w/args" "$w/new" "$w/binds" "$w/env"; rmdir "$w"`,
+    sh`if [ $was = 1 ]; then docker start "$c" >/dev/null; ${waitUp}; fi`,
+  );
 }
 
 export const docker: Platform = {
   topology: 'docker',
   stopEtcd: (m) =>
-    [
-      `if ${running(ETCD_CONTAINER)}; then docker stop ${ETCD_CONTAINER} >/dev/null; fi`,
+    sh.lines(
+      sh`if ${running(ETCD_CONTAINER)}; then docker stop ${ETCD_CONTAINER} >/dev/null; fi`,
       waitPort(clientHostPort(m), 'down'),
       waitPort(peerHostPort(m), 'down'),
-    ].join('\n'),
+    ),
   startEtcd: (m) =>
-    [
-      `${exists(ETCD_CONTAINER)} || { echo "no container ${ETCD_CONTAINER} on this host" >&2; exit 1; }`,
-      `${running(ETCD_CONTAINER)} || docker start ${ETCD_CONTAINER} >/dev/null`,
+    sh.lines(
+      sh`${exists(ETCD_CONTAINER)} || { echo ${`no container ${ETCD_CONTAINER} on this host`} >&2; exit 1; }`,
+      sh`${running(ETCD_CONTAINER)} || docker start ${ETCD_CONTAINER} >/dev/null`,
       waitPort(clientHostPort(m), 'up'),
-    ].join('\n'),
-  etcdStopped: () => `! ${running(ETCD_CONTAINER)}`,
+    ),
+  etcdStopped: () => sh`! ${running(ETCD_CONTAINER)}`,
   stopApiserver: () =>
-    ifApi(`if ${running(APISERVER_CONTAINER)}; then docker stop ${APISERVER_CONTAINER}; fi`),
-  startApiserver: () => ifApi(`${running(APISERVER_CONTAINER)} || docker start ${APISERVER_CONTAINER}`),
-  apiserverStopped: () => `! ${running(APISERVER_CONTAINER)}`,
+    ifApi(sh`if ${running(APISERVER_CONTAINER)}; then docker stop ${APISERVER_CONTAINER}; fi`),
+  startApiserver: () => ifApi(sh`${running(APISERVER_CONTAINER)} || docker start ${APISERVER_CONTAINER}`),
+  apiserverStopped: () => sh`! ${running(APISERVER_CONTAINER)}`,
   setEtcdFlags: (m, stamp, flags) =>
     recreate(ETCD_CONTAINER, flags, stamp, saved(m), waitPort(clientHostPort(m), 'up', 120)),
   setEtcdServers: (m, stamp, urls) =>
     ifApi(
-      `(\n${recreate(APISERVER_CONTAINER, { 'etcd-servers': urls.join(',') }, stamp, saved(m), 'true')}\n)`,
+      sh.lines(
+        sh`(`,
+        recreate(APISERVER_CONTAINER, { 'etcd-servers': urls.join(',') }, stamp, saved(m), sh`true`),
+        sh`)`,
+      ),
     ),
   noForceNewCluster: () =>
-    `if docker inspect -f '{{range .Args}}{{println .}}{{end}}' ${ETCD_CONTAINER} | grep -q -- '^--force-new-cluster'; then echo "container ${ETCD_CONTAINER} still has --force-new-cluster" >&2; exit 1; fi; echo "no --force-new-cluster flag"`,
+    sh`if docker inspect -f '{{range .Args}}{{println .}}{{end}}' ${ETCD_CONTAINER} | grep -q -- '^--force-new-cluster'; then echo ${`container ${ETCD_CONTAINER} still has --force-new-cluster`} >&2; exit 1; fi; echo "no --force-new-cluster flag"`,
   backupConfig: (m, dir) => {
     const certs = [
       ...new Set([m.tls.ca, m.tls.cert, m.tls.key].map((f) => f.slice(0, f.lastIndexOf('/')) || '/')),
     ];
-    return [
-      `mkdir -p ${shq(dir)}`,
-      `docker inspect ${ETCD_CONTAINER} >${shq(`${dir}/${ETCD_CONTAINER}.inspect.json`)}`,
-      `{ ${exists(APISERVER_CONTAINER)} && docker inspect ${APISERVER_CONTAINER} >${shq(`${dir}/${APISERVER_CONTAINER}.inspect.json`)} || true; }`,
-      ...certs.map((d, i) => `cp -a ${shq(d)} ${shq(`${dir}/certs-${i}`)}`),
-      `chmod -R go-rwx ${shq(dir)}`,
-    ].join(' && ');
+    return sh.join(
+      [
+        sh`mkdir -p ${dir}`,
+        sh`docker inspect ${ETCD_CONTAINER} >${`${dir}/${ETCD_CONTAINER}.inspect.json`}`,
+        sh`{ ${exists(APISERVER_CONTAINER)} && docker inspect ${APISERVER_CONTAINER} >${`${dir}/${APISERVER_CONTAINER}.inspect.json`} || true; }`,
+        ...certs.map((d, i) => sh`cp -a ${d} ${`${dir}/certs-${i}`}`),
+        sh`chmod -R go-rwx ${dir}`,
+      ],
+      ' && ',
+    );
   },
 };

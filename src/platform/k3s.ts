@@ -4,24 +4,24 @@
 // then `systemctl daemon-reload` and a restart of k3s, exactly as 001 does after its restore.
 import { dirname } from 'node:path';
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { shq } from '../engine/tools.js';
+import { sh, type Script } from '../shell/sh.js';
 import type { Platform } from './types.js';
 import { keepOriginal } from './edit.js';
 import { systemd } from './systemd.js';
 
 export const K3S_UNIT = 'k3s';
 const saved = (m: ResolvedMember) => `${dirname(m.config)}/lifeboat-backup`;
-const ifK3s = (cmd: string) =>
-  `if systemctl cat ${K3S_UNIT} >/dev/null 2>&1; then ${cmd}; else echo "no ${K3S_UNIT} unit on this host"; fi`;
+const ifK3s = (cmd: Script) =>
+  sh`if systemctl cat ${K3S_UNIT} >/dev/null 2>&1; then ${cmd}; else echo ${`no ${K3S_UNIT} unit on this host`}; fi`;
 /** The unit file systemd loaded k3s from (001: /etc/systemd/system/k3s.service). */
-export const k3sUnitFile = `systemctl show -p FragmentPath --value ${K3S_UNIT}`;
+export const k3sUnitFile = sh`systemctl show -p FragmentPath --value ${K3S_UNIT}`;
 
 /**
  * awk that sets the value of --datastore-endpoint in a unit file, in each form k3s units carry it:
  * `--datastore-endpoint=URL`, `--datastore-endpoint URL`, and (001, k3s's installer) `'--datastore-endpoint' \`
  * with `'URL' \` on the next line. Quotes around the value are kept.
  */
-export function setDatastoreEndpoint(value: string): string {
+export function setDatastoreEndpoint(value: string): Script {
   const prog = [
     'function setv(s, start, len,   tok, q) { tok = substr(s, start, len); q = ""; if (substr(tok, 1, 1) == sq) q = sq; else if (substr(tok, 1, 1) == dq) q = dq; return substr(s, 1, start - 1) q v q substr(s, start + len) }',
     'BEGIN { sq = sprintf("%c", 39); dq = sprintf("%c", 34) }',
@@ -32,27 +32,29 @@ export function setDatastoreEndpoint(value: string): string {
     '  else if (line ~ /--datastore-endpoint[\'"]?[ \\t]*\\\\?[ \\t]*$/) want = 1',
     '  print line }',
   ].join('\n');
-  return `awk -v v=${shq(value)} '${prog.replace(/'/g, `'\\''`)}'`;
+  return sh`awk -v v=${value} ${prog}`;
 }
 
 export const k3sExternal: Platform = {
   ...systemd,
   topology: 'k3s-external',
-  stopApiserver: () => ifK3s(`systemctl stop ${K3S_UNIT}`),
-  startApiserver: () => ifK3s(`systemctl start ${K3S_UNIT}`),
-  apiserverStopped: () => `! systemctl is-active --quiet ${K3S_UNIT}`,
-  setEtcdServers: (m, stamp, urls) =>
-    ifK3s(
-      [
-        `f=$(${k3sUnitFile}); [ -n "$f" ] && [ -f "$f" ] || { echo "k3s unit file not found" >&2; exit 1; }`,
+  stopApiserver: () => ifK3s(sh`systemctl stop ${K3S_UNIT}`),
+  startApiserver: () => ifK3s(sh`systemctl start ${K3S_UNIT}`),
+  apiserverStopped: () => sh`! systemctl is-active --quiet ${K3S_UNIT}`,
+  setEtcdServers: (m, stamp, urls) => {
+    const endpoints = urls.join(',');
+    return ifK3s(
+      sh.lines(
+        sh`f=$(${k3sUnitFile}); [ -n "$f" ] && [ -f "$f" ] || { echo "k3s unit file not found" >&2; exit 1; }`,
         keepOriginal(saved(m), stamp),
-        `grep -q -- '--datastore-endpoint' "$f" || { echo "$f has no --datastore-endpoint: k3s does not use an external etcd here" >&2; exit 1; }`,
-        `t="$f.lifeboat-new"; ${setDatastoreEndpoint(urls.join(','))} "$f" >"$t"`,
-        `if cmp -s "$f" "$t"; then rm -f "$t"; echo "k3s already points at ${urls.join(',')}"; else cat "$t" >"$f" && rm -f "$t" && echo "k3s --datastore-endpoint=${urls.join(',')}"; fi`,
-        'systemctl daemon-reload',
-        `if systemctl is-active --quiet ${K3S_UNIT}; then systemctl restart ${K3S_UNIT}; fi`,
-      ].join('\n'),
-    ),
+        sh`grep -q -- '--datastore-endpoint' "$f" || { printf '%s has no --datastore-endpoint: k3s does not use an external etcd here\\n' "$f" >&2; exit 1; }`,
+        sh`t="$f.lifeboat-new"; ${setDatastoreEndpoint(endpoints)} "$f" >"$t"`,
+        sh`if cmp -s "$f" "$t"; then rm -f "$t"; echo ${`k3s already points at ${endpoints}`}; else cat "$t" >"$f" && rm -f "$t" && echo ${`k3s --datastore-endpoint=${endpoints}`}; fi`,
+        sh`systemctl daemon-reload`,
+        sh`if systemctl is-active --quiet ${K3S_UNIT}; then systemctl restart ${K3S_UNIT}; fi`,
+      ),
+    );
+  },
   backupConfig: (m, dir) =>
-    `${systemd.backupConfig(m, dir)} && { f=$(${k3sUnitFile} 2>/dev/null); [ -n "$f" ] && [ -f "$f" ] && cp -a "$f" ${shq(`${dir}/`)} || true; }`,
+    sh`${systemd.backupConfig(m, dir)} && { f=$(${k3sUnitFile} 2>/dev/null); [ -n "$f" ] && [ -f "$f" ] && cp -a "$f" ${`${dir}/`} || true; }`,
 };

@@ -1,7 +1,7 @@
 // systemd (OpenShift 3 / external etcd): ETCD_* variables in etcd.conf, drop-ins, systemctl.
 import { dirname } from 'node:path';
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { shq } from '../engine/tools.js';
+import { sh, type Script } from '../shell/sh.js';
 import type { Platform } from './types.js';
 import { editEnvFile, keepOriginal, waitPort } from './edit.js';
 
@@ -13,8 +13,8 @@ const peerHostPort = (m: ResolvedMember) => new URL(m.peerURL).host;
 const saved = (m: ResolvedMember) => `${dirname(m.config)}/lifeboat-backup`;
 /** The API server, when the host runs one as a unit; hosts without it skip those steps. */
 const apiUnit = 'kube-apiserver';
-const ifApi = (cmd: string) =>
-  `if systemctl cat ${apiUnit} >/dev/null 2>&1; then ${cmd}; else echo "no ${apiUnit} unit on this host"; fi`;
+const ifApi = (cmd: Script) =>
+  sh`if systemctl cat ${apiUnit} >/dev/null 2>&1; then ${cmd}; else echo ${`no ${apiUnit} unit on this host`}; fi`;
 
 const FLAG_VARS: Record<string, string> = {
   name: 'ETCD_NAME',
@@ -25,29 +25,30 @@ const FLAG_VARS: Record<string, string> = {
   'data-dir': 'ETCD_DATA_DIR',
 };
 
+/** A drop-in, as OpenShift's procedure does; removing it moves it aside, never deletes it. */
+function forceDropIn(m: ResolvedMember, stamp: string, on: boolean): Script {
+  if (on)
+    return sh`mkdir -p ${DROPIN_DIR} && printf '[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n' >${FORCE_DROPIN} && systemctl daemon-reload`;
+  const kept = `${saved(m)}/90-lifeboat-force-new-cluster.conf.removed-${stamp}`;
+  return sh`if [ -f ${FORCE_DROPIN} ]; then mkdir -p ${saved(m)} && mv ${FORCE_DROPIN} ${kept}; fi; systemctl daemon-reload`;
+}
+
 export const systemd: Platform = {
   topology: 'systemd',
   stopEtcd: (m) =>
-    [`systemctl stop etcd`, waitPort(clientHostPort(m), 'down'), waitPort(peerHostPort(m), 'down')].join(
-      '\n',
-    ),
+    sh.lines(sh`systemctl stop etcd`, waitPort(clientHostPort(m), 'down'), waitPort(peerHostPort(m), 'down')),
   startEtcd: (m) =>
-    [`systemctl daemon-reload`, `systemctl start etcd`, waitPort(clientHostPort(m), 'up')].join('\n'),
-  etcdStopped: () => `! systemctl is-active --quiet etcd`,
-  stopApiserver: () => ifApi(`systemctl stop ${apiUnit}`),
-  startApiserver: () => ifApi(`systemctl start ${apiUnit}`),
-  apiserverStopped: () => `! systemctl is-active --quiet ${apiUnit}`,
+    sh.lines(sh`systemctl daemon-reload`, sh`systemctl start etcd`, waitPort(clientHostPort(m), 'up')),
+  etcdStopped: () => sh`! systemctl is-active --quiet etcd`,
+  stopApiserver: () => ifApi(sh`systemctl stop ${apiUnit}`),
+  startApiserver: () => ifApi(sh`systemctl start ${apiUnit}`),
+  apiserverStopped: () => sh`! systemctl is-active --quiet ${apiUnit}`,
   setEtcdFlags: (m, stamp, flags) => {
-    const out: string[] = [`f=${shq(m.config)}`, keepOriginal(saved(m), stamp)];
+    const out: Script[] = [sh`f=${m.config}`, keepOriginal(saved(m), stamp)];
     const vars: Record<string, string | null> = {};
     for (const [flag, value] of Object.entries(flags)) {
       if (flag === 'force-new-cluster') {
-        // A drop-in, as OpenShift's procedure does; removing it moves it aside, never deletes it.
-        out.push(
-          value === null
-            ? `if [ -f ${FORCE_DROPIN} ]; then mkdir -p ${shq(saved(m))} && mv ${FORCE_DROPIN} ${shq(saved(m))}/90-lifeboat-force-new-cluster.conf.removed-${stamp}; fi; systemctl daemon-reload`
-            : `mkdir -p ${DROPIN_DIR} && printf '[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n' >${FORCE_DROPIN} && systemctl daemon-reload`,
-        );
+        out.push(forceDropIn(m, stamp, value !== null));
         continue;
       }
       const v = FLAG_VARS[flag];
@@ -55,11 +56,11 @@ export const systemd: Platform = {
       vars[v] = value;
     }
     if (Object.keys(vars).length) out.push(editEnvFile(vars));
-    return out.join('\n');
+    return sh.lines(out);
   },
-  setEtcdServers: () => ifApi(`echo "repoint ${apiUnit} by hand: its unit is not managed by lifeboat"`),
+  setEtcdServers: () => ifApi(sh`echo ${`repoint ${apiUnit} by hand: its unit is not managed by lifeboat`}`),
   noForceNewCluster: (m) =>
-    `if [ -e ${FORCE_DROPIN} ]; then echo "${FORCE_DROPIN} is still there" >&2; exit 1; fi; if grep -q '^ETCD_FORCE_NEW_CLUSTER=' ${shq(m.config)}; then echo "${m.config} still sets ETCD_FORCE_NEW_CLUSTER" >&2; exit 1; fi; echo "no force-new-cluster drop-in or variable"`,
+    sh`if [ -e ${FORCE_DROPIN} ]; then echo ${`${FORCE_DROPIN} is still there`} >&2; exit 1; fi; if grep -q '^ETCD_FORCE_NEW_CLUSTER=' ${m.config}; then echo ${`${m.config} still sets ETCD_FORCE_NEW_CLUSTER`} >&2; exit 1; fi; echo "no force-new-cluster drop-in or variable"`,
   backupConfig: (m, dir) =>
-    `mkdir -p ${shq(dir)} && cp -a ${shq(dirname(m.config))} ${shq(`${dir}/etc-etcd`)} && { [ -d ${DROPIN_DIR} ] && cp -a ${DROPIN_DIR} ${shq(`${dir}/etcd.service.d`)} || true; } && chmod -R go-rwx ${shq(dir)}`,
+    sh`mkdir -p ${dir} && cp -a ${dirname(m.config)} ${`${dir}/etc-etcd`} && { [ -d ${DROPIN_DIR} ] && cp -a ${DROPIN_DIR} ${`${dir}/etcd.service.d`} || true; } && chmod -R go-rwx ${dir}`,
 };

@@ -1,13 +1,9 @@
-// POSIX shell quoting and the sudo wrapper.
-
-/** Single-quotes a string for POSIX sh: every `'` becomes `'\''`. */
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+// The sudo wrapper and sudo's refusals (quoting itself: src/shell/sh.ts).
+import { sh } from '../shell/sh.js';
 
 /** The command as the remote login shell receives it: always POSIX sh, through `sudo -n` when asked. */
 export function wrapCommand(command: string, sudo: boolean): string {
-  return sudo ? `sudo -n sh -c ${shQuote(command)}` : `sh -c ${shQuote(command)}`;
+  return (sudo ? sh`sudo -n sh -c ${command}` : sh`sh -c ${command}`).text;
 }
 
 /** sudo's own refusals, as opposed to a failing command run under it. */

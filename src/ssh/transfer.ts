@@ -9,7 +9,8 @@ import type { TransferResult } from '../exec/types.js';
 import { LifeboatError } from '../core/errors.js';
 import { earlyExit, openExec, openSftp, type HostConnection, type Session } from './connection.js';
 import { runCommand } from './exec.js';
-import { shQuote, wrapCommand } from './quote.js';
+import { wrapCommand } from './quote.js';
+import { sh } from '../shell/sh.js';
 import { openPrivatePart } from '../local/private.js';
 
 /** Bytes per SFTP write request and how many are in flight: enough to fill a WAN pipe, bounded memory (4 MiB). */
@@ -114,7 +115,7 @@ async function catPut(
   part: string,
   sudo: boolean,
 ): Promise<{ sha256: string; bytes: number }> {
-  const cmd = `umask 077 && cat > ${shQuote(part)}`;
+  const cmd = sh`umask 077 && cat > ${part}`.text;
   const ch = await openExec(s, host, wrapCommand(cmd, sudo), cmd);
   const h = createHash('sha256');
   const count = { bytes: 0 };
@@ -162,8 +163,8 @@ export async function upload(
   // One round trip: set the mode, hash on the host, and move into place only when the hash matches.
   const m = mode.toString(8).padStart(4, '0');
   const finalize =
-    `p=${shQuote(part)}; chmod ${m} "$p" && h=$(sha256sum < "$p") && h=\${h%% *} && printf '%s\\n' "$h" && ` +
-    `if [ "$h" = ${sent.sha256} ]; then mv -f -- "$p" ${shQuote(remote)}; else rm -f -- "$p"; exit 3; fi`;
+    sh`p=${part}; chmod ${m} "$p" && h=$(sha256sum < "$p") && h=\${h%% *} && printf '%s\\n' "$h" && ${sh`if [ "$h" = ${sent.sha256} ]; then mv -f -- "$p" ${remote}; else rm -f -- "$p"; exit 3; fi`}`
+      .text;
   const r = await conn.withSlot((s) => runCommand(s, finalize, {}, { host, sudo }));
   const remoteSha = r.stdout.trim();
   if (r.exitCode === 3) {
@@ -192,7 +193,7 @@ async function catGet(
   out: FileHandle,
   sudo: boolean,
 ): Promise<void> {
-  const cmd = `cat -- ${shQuote(remote)}`;
+  const cmd = sh`cat -- ${remote}`.text;
   const ch = await openExec(s, host, wrapCommand(cmd, sudo), cmd);
   const stderr: Buffer[] = [];
   ch.stderr.on('data', (d: Buffer) => stderr.push(d));
@@ -246,7 +247,7 @@ export async function download(conn: HostConnection, remote: string, local: stri
   const sudo = conn.target.sudo;
   // Every path (SFTP, sudo cat, a resumed attempt) writes the same fresh 0600 part file, never through a symlink.
   const part = await openPrivatePart(local);
-  const hashCmd = `h=$(sha256sum < ${shQuote(remote)}) && printf '%s\\n' "\${h%% *}"`;
+  const hashCmd = sh`h=$(sha256sum < ${remote}) && printf '%s\\n' "\${h%% *}"`.text;
   try {
     // The remote hash and the copy run side by side on two channels: both only read the file.
     const [r] = await Promise.all([

@@ -1,6 +1,6 @@
 // Certificates issued on the host from the cluster CA (as source 004 does by hand): same subject, key type and usages
 // as the cert they replace, SANs given or edited (an old address swapped for a new one). The old files are kept.
-import { shq } from '../engine/tools.js';
+import { sh } from '../shell/sh.js';
 
 export interface ReissueSpec {
   cert: string;
@@ -20,7 +20,7 @@ export interface ReissueSpec {
  */
 export function reissueCertScript(s: ReissueSpec): string {
   return [
-    `crt=${shq(s.cert)}; key=${shq(s.key)}; ca=${shq(s.caCert)}; cak=${shq(s.caKey)}; to=${shq(s.to)}; from=${shq(s.from ?? '')}`,
+    `crt=${sh.quote(s.cert)}; key=${sh.quote(s.key)}; ca=${sh.quote(s.caCert)}; cak=${sh.quote(s.caKey)}; to=${sh.quote(s.to)}; from=${sh.quote(s.from ?? '')}`,
     reissueFromVars(s.stamp, s.days),
   ].join('\n');
 }
@@ -52,4 +52,4 @@ export function reissueFromVars(stamp: string, days = 365): string {
 
 /** Exit 0 when the cert is valid for IP `to`. */
 export const certHasIp = (cert: string, to: string) =>
-  `openssl x509 -in ${shq(cert)} -noout -ext subjectAltName 2>/dev/null | grep -qE ${shq(`IP Address:${to.replace(/\./g, '\\.')}(,|$)`)}`;
+  `openssl x509 -in ${sh.quote(cert)} -noout -ext subjectAltName 2>/dev/null | grep -qE ${sh.quote(`IP Address:${to.replace(/\./g, '\\.')}(,|$)`)}`;

@@ -1,10 +1,10 @@
 // Read-only cluster checks shared by runbooks: health, member list, consistency.
 import type { HostCtx, StepDef, Verify } from '../engine/types.js';
-import { shq } from '../engine/tools.js';
+import { sh, type Script } from '../shell/sh.js';
 
 /** Waits until this member answers `endpoint health` (a condition with a deadline). */
-export const healthy = (c: HostCtx, waitMs = 60_000): Verify => ({
-  script: c.tools.etcdctl('--command-timeout=3s endpoint health'),
+export const healthy = (c: HostCtx, waitMs = 60_000): Verify<Script> => ({
+  script: c.tools.etcdctl(sh`--command-timeout=3s endpoint health`),
   waitMs,
   intervalMs: 500,
 });
@@ -30,21 +30,22 @@ export function verifyClusterStep(id = 'verify-cluster'): StepDef {
   };
 }
 
-export function clusterCheckScript(c: HostCtx): string {
+export function clusterCheckScript(c: HostCtx): Script {
   const eps = allEndpoints(c);
   const names = c.inventory.members
     .map((m) => m.name)
     .sort()
     .join(' ');
-  return [
-    'set -e',
-    `${c.tools.etcdctl('--command-timeout=5s endpoint health', eps)}`,
-    `got=$(${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' '{print $3}' | sort | tr '\\n' ' ' | sed 's/ $//')`,
-    `[ "$got" = ${shq(names)} ] || { echo "member list is '$got', inventory says '${names}'" >&2; exit 1; }`,
-    `${c.tools.etcdctl('member list -w simple', eps)} | grep -q ', unstarted,' && { echo 'a member is unstarted' >&2; exit 1; } || true`,
-    `rev=$(${c.tools.etcdctl('endpoint status -w json')} | grep -o '"revision":[0-9]*' | head -n1 | cut -d: -f2)`,
-    `hashes=$(${c.tools.etcdctl('endpoint hashkv --rev=$rev -w json', eps)} | grep -o '"hash":[0-9]*' | sort -u | wc -l)`,
-    `[ "$hashes" = 1 ] || { echo "hashkv differs between members at revision $rev" >&2; exit 1; }`,
-    'echo "cluster healthy; hashkv equal at revision $rev"',
-  ].join('\n');
+  const ctl = (args: Script, endpoints?: string) => c.tools.etcdctl(args, endpoints);
+  return sh.lines(
+    sh`set -e`,
+    ctl(sh`--command-timeout=5s endpoint health`, eps),
+    sh`got=$(${ctl(sh`member list -w simple`, eps)} | awk -F', ' '{print $3}' | sort | tr '\\n' ' ' | sed 's/ $//')`,
+    sh`[ "$got" = ${names} ] || { printf "member list is '%s', inventory says '%s'\\n" "$got" ${names} >&2; exit 1; }`,
+    sh`${ctl(sh`member list -w simple`, eps)} | grep -q ', unstarted,' && { echo 'a member is unstarted' >&2; exit 1; } || true`,
+    sh`rev=$(${ctl(sh`endpoint status -w json`)} | grep -o '"revision":[0-9]*' | head -n1 | cut -d: -f2)`,
+    sh`hashes=$(${ctl(sh`endpoint hashkv --rev=$rev -w json`, eps)} | grep -o '"hash":[0-9]*' | sort -u | wc -l)`,
+    sh`[ "$hashes" = 1 ] || { echo "hashkv differs between members at revision $rev" >&2; exit 1; }`,
+    sh`echo "cluster healthy; hashkv equal at revision $rev"`,
+  );
 }

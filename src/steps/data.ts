@@ -1,6 +1,6 @@
 // Steps that stop, move aside, restore and start etcd: shared by the restore and quorum runbooks.
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { shq } from '../engine/tools.js';
+import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
 
@@ -17,7 +17,7 @@ export const newToken = (c: PlanCtx) => c.params.token ?? `lifeboat-${c.stamp.to
  * Only for scripts that start no daemon (a daemon would inherit the lock).
  */
 export const serial = (c: PlanCtx & { member: ResolvedMember }) =>
-  `exec 9>>${shq(`/tmp/lifeboat-${c.runId}-${c.member.name}.lock`)}; if command -v flock >/dev/null 2>&1; then flock -w 900 9 || { echo "another lifeboat command of this run still holds the host lock" >&2; exit 1; }; fi`;
+  sh`exec 9>>${`/tmp/lifeboat-${c.runId}-${c.member.name}.lock`}; if command -v flock >/dev/null 2>&1; then flock -w 900 9 || { echo "another lifeboat command of this run still holds the host lock" >&2; exit 1; }; fi`;
 
 /** The user etcd runs as: detected on the host, else what the platform runs it as by default. */
 export function etcdUser(c: HostCtx): string {
@@ -37,7 +37,7 @@ export function uploadSnapshot(targets: Targets, local: (c: PlanCtx) => string, 
     targets,
     actions: (c) => [{ kind: 'upload', from: local(c), to: remoteSnapshot(c, name), mode: 0o600 }],
     check: (c) =>
-      `echo ${shq(`${c.files[local(c)]?.sha256 ?? 'unknown'}  ${remoteSnapshot(c, name)}`)} | sha256sum -c --status`,
+      sh`echo ${`${c.files[local(c)]?.sha256 ?? 'unknown'}  ${remoteSnapshot(c, name)}`} | sha256sum -c --status`,
     timeoutMs: 1_800_000,
     retries: 1,
     hint: 'check free space in the backup dir on the host',
@@ -89,19 +89,19 @@ export const stopEtcd = (targets: Targets): StepDef => ({
 
 /** Where the old data goes: DATA.before-STAMP, or DATA/member.before-STAMP when DATA is a mount point (a disk or bind mount). */
 export const asideInside = (c: HostCtx) => `${c.member.dataDir}/member.before-${c.stamp}`;
-export const asideCheck = (c: HostCtx) => `{ [ -e ${shq(aside(c))} ] || [ -e ${shq(asideInside(c))} ]; }`;
+export const asideCheck = (c: HostCtx) => sh`{ [ -e ${aside(c)} ] || [ -e ${asideInside(c)} ]; }`;
 
 /** Moves old data aside, never deletes it; a host with no data still gets the aside dir, so the check means one thing. */
-export function moveAsideScript(c: HostCtx): string {
-  return [
-    'set -e',
+export function moveAsideScript(c: HostCtx): Script {
+  return sh.lines(
+    sh`set -e`,
     serial(c),
-    `d=${shq(c.member.dataDir)}; a=${shq(aside(c))}; am=${shq(asideInside(c))}`,
-    'if [ -e "$a" ] || [ -e "$am" ]; then echo "already moved aside"',
-    'elif mountpoint -q "$d"; then if [ -e "$d/member" ]; then mv "$d/member" "$am"; else mkdir -p "$am"; fi; echo "old data at $am"',
-    'elif [ -e "$d" ]; then mv "$d" "$a"; echo "old data at $a"',
-    'else mkdir -p "$a"; echo "no data dir; marked $a"; fi',
-  ].join('\n');
+    sh`d=${c.member.dataDir}; a=${aside(c)}; am=${asideInside(c)}`,
+    sh`if [ -e "$a" ] || [ -e "$am" ]; then echo "already moved aside"`,
+    sh`elif mountpoint -q "$d"; then if [ -e "$d/member" ]; then mv "$d/member" "$am"; else mkdir -p "$am"; fi; echo "old data at $am"`,
+    sh`elif [ -e "$d" ]; then mv "$d" "$a"; echo "old data at $a"`,
+    sh`else mkdir -p "$a"; echo "no data dir; marked $a"; fi`,
+  );
 }
 
 export const moveAside = (targets: Targets): StepDef => ({
@@ -135,8 +135,7 @@ export function restoreStep(o: {
       const skip = o.skipHashCheck(c);
       const base = {
         snapshot: snap,
-        dataDir: '"$t"',
-        dataDirIsShell: true,
+        dataDir: sh.raw('"$t"'),
         name: c.member.name,
         initialCluster: initialCluster(o.cluster(c)),
         token: newToken(c),
@@ -148,29 +147,29 @@ export function restoreStep(o: {
       const restore =
         skip === 'detect'
           ? // A raw copy of member/snap/db has no appended hash: restore it with --skip-hash-check (said in the output).
-            `if [ -e ${shq(`${snap}.raw`)} ]; then echo "raw db copy: restoring with --skip-hash-check"; ${c.tools.restore({ ...base, skipHashCheck: true }).script}; else ${withHash.script}; fi`
+            sh`if [ -e ${`${snap}.raw`} ]; then echo "raw db copy: restoring with --skip-hash-check"; ${c.tools.restore({ ...base, skipHashCheck: true }).script}; else ${withHash.script}; fi`
           : withHash.script;
       return [
         {
           kind: 'sh',
-          script: [
-            'set -e',
+          script: sh.lines(
+            sh`set -e`,
             serial(c),
-            `d=${shq(c.member.dataDir)}`,
+            sh`d=${c.member.dataDir}`,
             // The old data was moved aside earlier in this run, so a member/ here is this run's restore (finished by a
             // command that outlived a crashed operator machine); without the aside dir it is someone else's data.
-            `if [ -d "$d/member" ]; then if ${asideCheck(c)}; then echo "$d/member already restored by this run"; exit 0; fi; echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
+            sh`if [ -d "$d/member" ]; then if ${asideCheck(c)}; then echo "$d/member already restored by this run"; exit 0; fi; echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
             // On a mount point, restore inside it so the final move stays on one filesystem.
-            `if mountpoint -q "$d"; then t="$d/lifeboat-restoring-${c.stamp}"; else t="$d.restoring-${c.stamp}"; fi`,
-            'if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi',
+            sh`if mountpoint -q "$d"; then t="$d/lifeboat-restoring-"${c.stamp}; else t="$d.restoring-"${c.stamp}; fi`,
+            sh`if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi`,
             restore,
-            'if mountpoint -q "$d"; then mv "$t/member" "$d/member" && rmdir "$t"; else mv "$t" "$d"; fi',
-            'echo "restored into $d"',
-          ].join('\n'),
+            sh`if mountpoint -q "$d"; then mv "$t/member" "$d/member" && rmdir "$t"; else mv "$t" "$d"; fi`,
+            sh`echo "restored into $d"`,
+          ),
         },
       ];
     },
-    check: (c) => `[ -d ${shq(`${c.member.dataDir}/member/snap`)} ] && ${asideCheck(c)}`,
+    check: (c) => sh`[ -d ${`${c.member.dataDir}/member/snap`} ] && ${asideCheck(c)}`,
     timeoutMs: 600_000,
     hint: 'read the restore error; the old data dir was moved aside and can be moved back',
   };
@@ -185,7 +184,7 @@ export const fixOwnership = (targets: Targets): StepDef => ({
     return [
       {
         kind: 'sh',
-        script: `chown -R ${shq(u)}:"$(id -gn ${shq(u)})" ${shq(c.member.dataDir)} && chmod 700 ${shq(c.member.dataDir)} && stat -c '%U %a %n' ${shq(c.member.dataDir)}`,
+        script: sh`chown -R ${u}:"$(id -gn ${u})" ${c.member.dataDir} && chmod 700 ${c.member.dataDir} && stat -c '%U %a %n' ${c.member.dataDir}`,
       },
     ];
   },
@@ -226,16 +225,16 @@ export function keyCountStep(
       const all = expected(c);
       const want = all === undefined ? undefined : all - leases(c);
       // --limit=1 keeps the answer small; etcd still reports the total count of matching keys.
-      const n = (range: string) =>
-        `${c.tools.etcdctl(`get ${range} --keys-only --limit=1 --consistency=s -w json`)} | grep -o '"count":[0-9]*' | cut -d: -f2`;
-      const count = `a=$(${n('"" --prefix')}); l=$(${n('/registry/masterleases/ --prefix')}); echo $(( \${a:-0} - \${l:-0} ))`;
+      const n = (range: Script) =>
+        sh`${c.tools.etcdctl(sh`get ${range} --keys-only --limit=1 --consistency=s -w json`)} | grep -o '"count":[0-9]*' | cut -d: -f2`;
+      const count = sh`a=$(${n(sh`"" --prefix`)}); l=$(${n(sh`/registry/masterleases/ --prefix`)}); echo $(( \${a:-0} - \${l:-0} ))`;
       return [
         {
           kind: 'sh',
           script:
             want === undefined
-              ? `n=$(${count}); echo "keys: \${n:-0}"`
-              : `n=$(${count}); n=\${n:-0}; echo "keys: $n (snapshot: ${want})"; [ "$n" = ${want} ]`,
+              ? sh`n=$(${count}); echo "keys: \${n:-0}"`
+              : sh`n=$(${count}); n=\${n:-0}; echo "keys: $n (snapshot: ${want})"; [ "$n" = ${want} ]`,
         },
       ];
     },

@@ -1,6 +1,6 @@
 // Adding members back one at a time (as learner, then promoted) and removing a failed one by ID.
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { shq } from '../engine/tools.js';
+import { sh } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
 import { etcdUser, initialCluster, moveAsideScript, serial } from './data.js';
@@ -12,7 +12,7 @@ const byName = (c: PlanCtx, names: string[]) =>
 /** A member's ID by name, or by peer URL: a member added but not yet started has no name in the list. */
 const idOf = (c: HostCtx, eps: string, name: string) => {
   const peer = c.inventory.members.find((m) => m.name === name)?.peerURL ?? '';
-  return `${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(name)} -v p=${shq(peer)} '$3==n || (p != "" && index($4, p)) {print $1; exit}'`;
+  return sh`${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${name}`} -v ${`p=${peer}`} '$3==n || (p != "" && index($4, p)) {print $1; exit}'`;
 };
 
 export interface RejoinOpts {
@@ -40,22 +40,25 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
         { kind: 'sh', script: c.platform.stopEtcd(me, c.stamp) },
         {
           kind: 'sh',
-          script: `${moveAsideScript(c)}\nd=${shq(me.dataDir)}; mkdir -p "$d" && chown ${shq(u)}:"$(id -gn ${shq(u)})" "$d" && chmod 700 "$d"`,
+          script: sh.lines(
+            moveAsideScript(c),
+            sh`d=${me.dataDir}; mkdir -p "$d" && chown ${u}:"$(id -gn ${u})" "$d" && chmod 700 "$d"`,
+          ),
         },
         {
           kind: 'sh',
           // etcd refuses a member add ("unhealthy cluster") until the leader has been connected to every voting member
           // for 5 s, e.g. just after the previous member was promoted: retry that one error, with a deadline.
-          script: [
+          script: sh.lines(
             serial(c),
-            'i=0',
-            'while :; do',
-            `  if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo "${me.name} is a member"; break; fi`,
-            `  if out=$(${c.tools.etcdctl(`member add ${shq(me.name)} --peer-urls=${shq(me.peerURL)} --learner`, eps)} 2>&1); then echo "$out"; break; fi`,
-            '  case "$out" in *"unhealthy cluster"*) ;; *) echo "$out" >&2; exit 1;; esac',
-            '  i=$((i+1)); [ $i -ge 120 ] && { echo "member add still refused after 60 s: $out" >&2; exit 1; }; sleep 0.5',
-            'done',
-          ].join('\n'),
+            sh`i=0`,
+            sh`while :; do`,
+            sh`  if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo ${`${me.name} is a member`}; break; fi`,
+            sh`  if out=$(${c.tools.etcdctl(sh`member add ${me.name} --peer-urls=${me.peerURL} --learner`, eps)} 2>&1); then echo "$out"; break; fi`,
+            sh`  case "$out" in *"unhealthy cluster"*) ;; *) echo "$out" >&2; exit 1;; esac`,
+            sh`  i=$((i+1)); [ $i -ge 120 ] && { echo "member add still refused after 60 s: $out" >&2; exit 1; }; sleep 0.5`,
+            sh`done`,
+          ),
         },
         {
           kind: 'sh',
@@ -70,22 +73,22 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
         {
           kind: 'sh',
           // A learner can be promoted only once it has caught up: retry until then, with a deadline.
-          script: [
-            `id=$(${idOf(c, eps, me.name)})`,
-            '[ -n "$id" ] || { echo "member not in the member list" >&2; exit 1; }',
-            'i=0',
-            `until ${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(me.name)} '$3==n && $6=="false"' | grep -q .; do`,
-            `  ${c.tools.etcdctl('member promote "$id"', eps)} 2>&1 | tail -n1`,
-            '  i=$((i+1)); [ $i -ge 120 ] && { echo "learner not promoted after 120 attempts" >&2; exit 1; }; sleep 0.5',
-            'done',
-            `echo "${me.name} is a voting member"`,
-          ].join('\n'),
+          script: sh.lines(
+            sh`id=$(${idOf(c, eps, me.name)})`,
+            sh`[ -n "$id" ] || { echo "member not in the member list" >&2; exit 1; }`,
+            sh`i=0`,
+            sh`until ${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${me.name}`} '$3==n && $6=="false"' | grep -q .; do`,
+            sh`  ${c.tools.etcdctl(sh`member promote "$id"`, eps)} 2>&1 | tail -n1`,
+            sh`  i=$((i+1)); [ $i -ge 120 ] && { echo "learner not promoted after 120 attempts" >&2; exit 1; }; sleep 0.5`,
+            sh`done`,
+            sh`echo ${`${me.name} is a voting member`}`,
+          ),
         },
       ];
     },
     check: (c) => {
       const eps = [...o.before(c), c.member].map((m) => m.clientURL).join(',');
-      return `${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(c.member.name)} '$3==n && $2=="started" && $6=="false"' | grep -q . && ${c.tools.etcdctl('--command-timeout=3s endpoint health')}`;
+      return sh`${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${c.member.name}`} '$3==n && $2=="started" && $6=="false"' | grep -q . && ${c.tools.etcdctl(sh`--command-timeout=3s endpoint health`)}`;
     },
     verify: (c) => healthy(c, 120_000),
     timeoutMs: 240_000,
@@ -107,7 +110,10 @@ export function removeMemberStep(failed: (c: PlanCtx) => string, through: (c: Pl
       return [
         {
           kind: 'sh',
-          script: `id=$(${idOf(c, eps, failed(c))})\nif [ -z "$id" ]; then echo "${failed(c)} is not a member"; else ${c.tools.etcdctl('member remove "$id"', eps)}; fi`,
+          script: sh.lines(
+            sh`id=$(${idOf(c, eps, failed(c))})`,
+            sh`if [ -z "$id" ]; then echo ${`${failed(c)} is not a member`}; else ${c.tools.etcdctl(sh`member remove "$id"`, eps)}; fi`,
+          ),
         },
       ];
     },
@@ -117,7 +123,7 @@ export function removeMemberStep(failed: (c: PlanCtx) => string, through: (c: Pl
       const eps = byName(c, through(c))
         .map((m) => m.clientURL)
         .join(',');
-      return `[ -z "$(${idOf(c, eps, failed(c))})" ]`;
+      return sh`[ -z "$(${idOf(c, eps, failed(c))})" ]`;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Moving a member to a new address with quorum held: certificates, peer URL, its own flags, then everyone's config.
 import { dirname } from 'node:path';
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { shq } from '../engine/tools.js';
+import { sh } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
 import { certHasIp, reissueFromVars } from './certs.js';
@@ -19,7 +19,7 @@ const dots = (a: string) => a.replace(/\./g, '\\.');
 
 /** sed replacing the old address wherever it stands as an address (after / = : space or comma; before : " , space or end). */
 export const swapAddressSed = (from: string, to: string) =>
-  `sed -i -e ${shq(`s#\\([/=:, ]\\)${dots(from)}\\([:", ]\\|$\\)#\\1${to}\\2#g`)} -e ${shq(`s#\\([/=:, ]\\)${dots(from)}\\([:", ]\\|$\\)#\\1${to}\\2#g`)}`;
+  `sed -i -e ${sh.quote(`s#\\([/=:, ]\\)${dots(from)}\\([:", ]\\|$\\)#\\1${to}\\2#g`)} -e ${sh.quote(`s#\\([/=:, ]\\)${dots(from)}\\([:", ]\\|$\\)#\\1${to}\\2#g`)}`;
 
 /** Where a static pod manifest is while the runbook has it parked (etcd or the API server stopped). */
 const parkedToo = (f: string) => [
@@ -37,9 +37,9 @@ const configFiles = (c: HostCtx) =>
 function flagReader(c: HostCtx): string {
   if (c.inventory.topology === 'static-pod') {
     const [live, parked] = parkedToo(c.member.manifest);
-    return `v() { f=${shq(live!)}; [ -f "$f" ] || f=${shq(parked!)}; sed -n "s/^ *- --$1=//p" "$f" | head -n1; }`;
+    return `v() { f=${sh.quote(live!)}; [ -f "$f" ] || f=${sh.quote(parked!)}; sed -n "s/^ *- --$1=//p" "$f" | head -n1; }`;
   }
-  return `v() { k=ETCD_$(echo "$1" | tr a-z- A-Z_); sed -n "s/^$k=//p" ${shq(c.member.config)} | tr -d '"' | head -n1; }`;
+  return `v() { k=ETCD_$(echo "$1" | tr a-z- A-Z_); sed -n "s/^$k=//p" ${sh.quote(c.member.config)} | tr -d '"' | head -n1; }`;
 }
 
 /** Re-issue one of etcd's own certs (server or peer) from the CA beside --trusted-ca-file (kubeadm: ca.key). */
@@ -48,7 +48,7 @@ function etcdCert(c: HostCtx, certFlag: string, keyFlag: string): string {
   return [
     flagReader(c),
     `crt=$(v ${certFlag}); key=$(v ${keyFlag}); ca=$(v trusted-ca-file); cak="\${ca%.crt}.key"`,
-    `from=${shq(m.previousAddress ?? '')}; to=${shq(m.address)}`,
+    `from=${sh.quote(m.previousAddress ?? '')}; to=${sh.quote(m.address)}`,
     '[ -n "$crt" ] && [ -n "$key" ] && [ -n "$ca" ] || { echo "no cert/key/trusted CA flags in the etcd configuration" >&2; exit 1; }',
     reissueFromVars(c.stamp, Number(c.params.certDays ?? 365)),
   ].join('\n');
@@ -58,15 +58,15 @@ function etcdCert(c: HostCtx, certFlag: string, keyFlag: string): string {
 function apiserverCert(c: HostCtx): string {
   const pki = `${dirname(dirname(c.member.apiserverManifest))}/pki`;
   return [
-    `crt=${shq(`${pki}/apiserver.crt`)}; key=${shq(`${pki}/apiserver.key`)}; ca=${shq(`${pki}/ca.crt`)}; cak=${shq(`${pki}/ca.key`)}`,
-    `from=${shq(c.member.previousAddress ?? '')}; to=${shq(c.member.address)}`,
+    `crt=${sh.quote(`${pki}/apiserver.crt`)}; key=${sh.quote(`${pki}/apiserver.key`)}; ca=${sh.quote(`${pki}/ca.crt`)}; cak=${sh.quote(`${pki}/ca.key`)}`,
+    `from=${sh.quote(c.member.previousAddress ?? '')}; to=${sh.quote(c.member.address)}`,
     '[ -f "$crt" ] || { echo "no $crt on this host"; exit 0; }',
     reissueFromVars(c.stamp, Number(c.params.certDays ?? 365)),
   ].join('\n');
 }
 
 const idByName = (c: HostCtx, eps: string) =>
-  `${c.tools.etcdctl('member list -w simple', eps)} | awk -F', ' -v n=${shq(c.member.name)} '$3==n {print $1; exit}'`;
+  `${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v n=${sh.quote(c.member.name)} '$3==n {print $1; exit}'`;
 
 /** Own config: every flag naming a moved member's old address (listen, advertise, initial cluster, metrics, probes,
  *  --etcd-servers) names its new one; etcd (systemd) restarted when asked, static pods restart on the edit. */
@@ -78,14 +78,14 @@ function ownFlags(c: HostCtx, restart: boolean): string {
       ? `${dirname(dirname(m.manifest))}/lifeboat-backup`
       : `${dirname(m.config)}/lifeboat-backup`;
   return [
-    `mkdir -p ${shq(saved)}`,
+    `mkdir -p ${sh.quote(saved)}`,
     ...configFiles(c).map((f) =>
       [
-        `f=${shq(f)}`,
+        `f=${sh.quote(f)}`,
         'if [ -f "$f" ]; then',
-        `  b=${shq(saved)}/"$(basename "$f")".before-${c.stamp}; [ -e "$b" ] || cp -p "$f" "$b"`,
+        `  b=${sh.quote(saved)}/"$(basename "$f")".before-${c.stamp}; [ -e "$b" ] || cp -p "$f" "$b"`,
         // Edited in a copy and renamed in: the kubelet never reads a half-written manifest.
-        `  t=${shq(`${dirname(f)}/.lifeboat-${c.stamp}`)}; cp -p "$f" "$t"`,
+        `  t=${sh.quote(`${dirname(f)}/.lifeboat-${c.stamp}`)}; cp -p "$f" "$t"`,
         ...seds.map((x) => `  ${x} "$t"`),
         '  if cmp -s "$f" "$t"; then rm -f "$t"; echo "$f names no old address"; else mv "$t" "$f"; echo "$f: old addresses replaced"; fi',
         'fi',
@@ -99,16 +99,18 @@ function ownFlags(c: HostCtx, restart: boolean): string {
 
 /** Exit 0 when no config file of this host names a moved member's old address. */
 const noOldAddress = (c: HostCtx) =>
-  `! cat ${configFiles(c).map(shq).join(' ')} 2>/dev/null | grep -qE ${shq(
+  `! cat ${configFiles(c).map(sh.quote).join(' ')} 2>/dev/null | grep -qE ${sh.quote(
     movedMembers(c)
       .map((x) => `//${dots(x.previousAddress!)}:`)
       .join('|'),
   )}`;
 
 const certsActions = (c: HostCtx) => [
-  { kind: 'sh' as const, script: etcdCert(c, 'cert-file', 'key-file') },
-  { kind: 'sh' as const, script: etcdCert(c, 'peer-cert-file', 'peer-key-file') },
-  ...(c.inventory.topology === 'static-pod' ? [{ kind: 'sh' as const, script: apiserverCert(c) }] : []),
+  { kind: 'sh' as const, script: sh.raw(etcdCert(c, 'cert-file', 'key-file')) },
+  { kind: 'sh' as const, script: sh.raw(etcdCert(c, 'peer-cert-file', 'peer-key-file')) },
+  ...(c.inventory.topology === 'static-pod'
+    ? [{ kind: 'sh' as const, script: sh.raw(apiserverCert(c)) }]
+    : []),
 ];
 
 /** Restores onto moved hosts (etcd stopped): certs for the new address and config naming the new addresses. */
@@ -121,8 +123,8 @@ export function rewriteForNewAddressStep(targets: Targets): StepDef {
     destructive: true,
     changes:
       "this member's certificates are re-issued (old kept as .before-STAMP); its configuration names the new addresses",
-    actions: (c) => [...certsActions(c), { kind: 'sh', script: ownFlags(c, false) }],
-    check: noOldAddress,
+    actions: (c) => [...certsActions(c), { kind: 'sh', script: sh.raw(ownFlags(c, false)) }],
+    check: (c) => sh.raw(noOldAddress(c)),
     hint: 'read the openssl or sed error above; the old certificates and configuration were kept as .before-STAMP',
   };
 }
@@ -145,22 +147,26 @@ export function moveMemberStep(targets: Targets): StepDef {
         ...certsActions(c),
         {
           kind: 'sh',
-          script: [
-            `id=$(${idByName(c, eps)})`,
-            `[ -n "$id" ] || { echo "${c.member.name} is not in the member list" >&2; exit 1; }`,
-            `if ${c.tools.etcdctl('member list -w simple', eps)} | grep -F ", ${c.member.name}, " | grep -qF ${shq(`, ${peer}`)}; then echo "peer URL already ${peer}"; else ${c.tools.etcdctl(`member update "$id" --peer-urls=${shq(peer)}`, eps)}; fi`,
-          ].join('\n'),
+          script: sh.raw(
+            [
+              `id=$(${idByName(c, eps)})`,
+              `[ -n "$id" ] || { echo ${sh.quote(`${c.member.name} is not in the member list`)} >&2; exit 1; }`,
+              `if ${c.tools.etcdctl(sh`member list -w simple`, eps)} | grep -F ${sh.quote(`, ${c.member.name}, `)} | grep -qF ${sh.quote(`, ${peer}`)}; then echo ${sh.quote(`peer URL already ${peer}`)}; else ${c.tools.etcdctl(sh`member update "$id" --peer-urls=${peer}`, eps)}; fi`,
+            ].join('\n'),
+          ),
         },
-        { kind: 'sh', script: ownFlags(c, true) },
+        { kind: 'sh', script: sh.raw(ownFlags(c, true)) },
       ];
     },
     check: (c) => {
       const eps = c.inventory.members.map((m) => m.clientURL).join(',');
-      return [
-        `${c.tools.etcdctl('member list -w simple', eps)} | grep -F ${shq(`, ${c.member.name}, `)} | grep -qF ${shq(`, ${c.member.peerURL}`)}`,
-        noOldAddress(c),
-        c.tools.etcdctl('--command-timeout=3s endpoint health'),
-      ].join(' && ');
+      return sh.raw(
+        [
+          `${c.tools.etcdctl(sh`member list -w simple`, eps)} | grep -F ${sh.quote(`, ${c.member.name}, `)} | grep -qF ${sh.quote(`, ${c.member.peerURL}`)}`,
+          noOldAddress(c),
+          c.tools.etcdctl(sh`--command-timeout=3s endpoint health`).text,
+        ].join(' && '),
+      );
     },
     verify: (c) => healthy(c, 120_000),
     timeoutMs: 240_000,

@@ -1,5 +1,6 @@
 // The full-cluster restore (PROCEDURES §3 and §4): one verified snapshot, every member rebuilt from it.
 import { z } from 'zod';
+import { sh } from '../shell/sh.js';
 import { decision, phase } from '../engine/define.js';
 import type { Node, PlanCtx } from '../engine/types.js';
 import { verifyClusterStep } from './cluster.js';
@@ -88,9 +89,11 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
                 return [
                   {
                     kind: 'sh',
-                    script: ['member list -w table', 'endpoint status -w table', 'endpoint health']
-                      .map((a) => `${c.tools.etcdctl(`--command-timeout=3s ${a}`, eps)} 2>&1 || true`)
-                      .join('\n'),
+                    script: sh.lines(
+                      [sh`member list -w table`, sh`endpoint status -w table`, sh`endpoint health`].map(
+                        (a) => sh`${c.tools.etcdctl(sh`--command-timeout=3s ${a}`, eps)} 2>&1 || true`,
+                      ),
+                    ),
                   },
                 ];
               },

@@ -1,3 +1,4 @@
+import { sh } from '../../src/shell/sh.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ const rb = defineRunbook({
         id: 'look',
         title: 'read',
         targets: { kind: 'each' },
-        actions: (c) => [{ kind: 'sh', script: `look ${c.member.name}` }],
+        actions: (c) => [{ kind: 'sh', script: sh`look ${c.member.name}` }],
       },
     ]),
     decision({
@@ -61,9 +62,9 @@ const rb = defineRunbook({
               destructive: true,
               changes: 'moves data',
               actions: (c) => [
-                { kind: 'sh', script: `cut ${c.member.name} --password=${c.params.password ?? 'none'}` },
+                { kind: 'sh', script: sh`cut ${c.member.name} --password=${c.params.password ?? 'none'}` },
               ],
-              check: (c) => `cut-done ${c.member.name}`,
+              check: (c) => sh`cut-done ${c.member.name}`,
             },
           ]),
         ],
@@ -73,7 +74,7 @@ const rb = defineRunbook({
               id: 'other',
               title: 'other',
               targets: { kind: 'each' },
-              actions: () => [{ kind: 'sh', script: 'other' }],
+              actions: () => [{ kind: 'sh', script: sh`other` }],
             },
           ]),
         ],
@@ -85,8 +86,8 @@ const rb = defineRunbook({
         id: 'fin',
         title: 'fin',
         targets: { kind: 'pick', members: () => ['a'], describe: 'a' },
-        actions: () => [{ kind: 'sh', script: 'fin' }],
-        verify: () => ({ script: 'ok?', waitMs: 5000, intervalMs: 1000 }),
+        actions: () => [{ kind: 'sh', script: sh`fin` }],
+        verify: () => ({ script: sh`ok?`, waitMs: 5000, intervalMs: 1000 }),
       },
     ]),
   ],

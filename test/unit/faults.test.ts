@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { sh } from '../../src/shell/sh.js';
 import { Redactor } from '../../src/core/redact.js';
 import { readAudit, verifyAudit } from '../../src/engine/audit.js';
 import { defineRunbook, phase } from '../../src/engine/define.js';
@@ -45,7 +46,7 @@ const rb = defineRunbook({
         id: 'read',
         title: 'read',
         targets: { kind: 'each' },
-        actions: (c) => [{ kind: 'sh', script: `read ${c.member.name}` }],
+        actions: (c) => [{ kind: 'sh', script: sh`read ${c.member.name}` }],
       },
       {
         id: 'move',
@@ -54,10 +55,10 @@ const rb = defineRunbook({
         destructive: true,
         changes: 'moves data',
         actions: (c) => [
-          { kind: 'sh', script: `move ${c.member.name}` },
-          { kind: 'sh', script: `start ${c.member.name}` },
+          { kind: 'sh', script: sh`move ${c.member.name}` },
+          { kind: 'sh', script: sh`start ${c.member.name}` },
         ],
-        check: (c) => `moved ${c.member.name}`,
+        check: (c) => sh`moved ${c.member.name}`,
       },
     ]),
     phase('two', 'Two', [
@@ -65,8 +66,8 @@ const rb = defineRunbook({
         id: 'fin',
         title: 'fin',
         targets: { kind: 'pick', members: () => ['a'], describe: 'a' },
-        actions: () => [{ kind: 'sh', script: 'fin' }],
-        verify: () => ({ script: 'ok?', waitMs: 5000, intervalMs: 1000 }),
+        actions: () => [{ kind: 'sh', script: sh`fin` }],
+        verify: () => ({ script: sh`ok?`, waitMs: 5000, intervalMs: 1000 }),
       },
     ]),
   ],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { getSimplePaths } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
 import { compile, FINAL } from '../../src/engine/machine.js';
-import { hostCtx } from '../../src/engine/plan.js';
+import { hostCtx, planned } from '../../src/engine/plan.js';
 import { availableRunbooks, loadRunbook } from '../../src/engine/registry.js';
 import type { Facts } from '../../src/engine/facts.js';
 import type { PlanCtx } from '../../src/engine/types.js';
@@ -87,7 +87,7 @@ describe.each(availableRunbooks())('runbook %s', (id) => {
           for (const m of ctx.inventory.members) {
             const actions = info.step.actions(hostCtx(ctx, m.name, () => undefined));
             for (const a of actions) {
-              const cmd = describeAction(a);
+              const cmd = describeAction(planned(a));
               expect(cmd.length).toBeGreaterThan(0);
               await ex.exec(m.name, cmd);
             }

@@ -2,7 +2,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { remoteCommandLine, killGroupCommand } from '../../src/ssh/exec.js';
-import { isSudoRefusal, shQuote, wrapCommand } from '../../src/ssh/quote.js';
+import { isSudoRefusal, wrapCommand } from '../../src/ssh/quote.js';
+import { quote as shQuote } from '../../src/shell/sh.js';
 
 const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProbe, type MemberFacts } from '../../src/engine/facts.js';
 import { makeTools, type RestoreOpts } from '../../src/engine/tools.js';
+import { sh } from '../../src/shell/sh.js';
 import type { ResolvedMember } from '../../src/inventory/resolve.js';
 
 const m: ResolvedMember = {
@@ -45,10 +46,10 @@ describe('tool choice by etcd version', () => {
       }),
     );
     const r = t.restore(restore);
-    expect(r.script).toMatch(/^\/usr\/local\/bin\/etcdutl snapshot restore \/backup\/s\.db /);
-    expect(r.script).toContain('--bump-revision=1000000000 --mark-compacted');
+    expect(r.script.text).toMatch(/^\/usr\/local\/bin\/etcdutl snapshot restore \/backup\/s\.db /);
+    expect(r.script.text).toContain('--bump-revision=1000000000 --mark-compacted');
     expect(r.warnings).toEqual([]);
-    expect(t.snapshotStatus('/backup/s.db')).toBe(
+    expect(t.snapshotStatus('/backup/s.db').text).toBe(
       '/usr/local/bin/etcdutl snapshot status /backup/s.db -w json',
     );
     expect(t.describe).toContain('offline restore/status: etcdutl /usr/local/bin/etcdutl');
@@ -65,10 +66,10 @@ describe('tool choice by etcd version', () => {
       }),
     );
     const r = t.restore(restore);
-    expect(r.script).toMatch(/^\/usr\/bin\/etcdutl snapshot restore /);
-    expect(r.script).not.toMatch(/etcdctl/);
-    expect(r.script).toContain('--bump-revision=1000000000 --mark-compacted');
-    expect(t.snapshotStatus('/x.db')).toMatch(/^\/usr\/bin\/etcdutl snapshot status/);
+    expect(r.script.text).toMatch(/^\/usr\/bin\/etcdutl snapshot restore /);
+    expect(r.script.text).not.toMatch(/etcdctl/);
+    expect(r.script.text).toContain('--bump-revision=1000000000 --mark-compacted');
+    expect(t.snapshotStatus('/x.db').text).toMatch(/^\/usr\/bin\/etcdutl snapshot status/);
   });
 
   it('3.6 etcdctl without etcdutl: warned that restore is impossible with it', () => {
@@ -79,10 +80,12 @@ describe('tool choice by etcd version', () => {
   it('3.4: etcdctl restores (ETCDCTL_API=3), no revision bump, with a warning', () => {
     const t = makeTools(m, facts({ etcdctl: '/usr/bin/etcdctl', etcdctlVersion: '3.4.23' }));
     const r = t.restore(restore);
-    expect(r.script).toMatch(/^ETCDCTL_API=3 \/usr\/bin\/etcdctl snapshot restore /);
-    expect(r.script).not.toContain('--bump-revision');
+    expect(r.script.text).toMatch(/^ETCDCTL_API=3 \/usr\/bin\/etcdctl snapshot restore /);
+    expect(r.script.text).not.toContain('--bump-revision');
     expect(r.warnings.join('\n')).toMatch(/revision not bumped: etcdutl 3\.5\+ not found .*etcdctl 3\.4\.23/);
-    expect(t.snapshotStatus('/x.db')).toBe('ETCDCTL_API=3 /usr/bin/etcdctl snapshot status /x.db -w json');
+    expect(t.snapshotStatus('/x.db').text).toBe(
+      'ETCDCTL_API=3 /usr/bin/etcdctl snapshot status /x.db -w json',
+    );
   });
 
   it('an etcdutl older than 3.5 is not used', () => {
@@ -95,7 +98,7 @@ describe('tool choice by etcd version', () => {
         etcdutlVersion: '3.4.0',
       }),
     );
-    expect(t.restore(restore).script).toMatch(/^ETCDCTL_API=3 \/usr\/bin\/etcdctl snapshot restore/);
+    expect(t.restore(restore).script.text).toMatch(/^ETCDCTL_API=3 \/usr\/bin\/etcdctl snapshot restore/);
     expect(t.describe).toContain('etcdutl too old');
   });
 });
@@ -119,14 +122,14 @@ describe('etcdctl anywhere: the container fallback', () => {
     });
     const t = makeTools(m, f);
     expect(t.describe).toMatch(/^etcdctl: not on the host: crictl exec into the etcd container \(3\.5\.15\)/);
-    const cmd = t.etcdctl('endpoint health');
+    const cmd = t.etcdctl(sh`endpoint health`).text;
     expect(cmd).toContain(`crictl ps -q --name '^etcd$'`);
     expect(cmd).toContain(
       'crictl exec "$lb_ctr" etcdctl --endpoints=https://10.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt',
     );
-    expect(cmd).toMatch(/endpoint health; else \{ echo "no running etcd container/);
+    expect(cmd).toMatch(/endpoint health; else \{ echo 'no running etcd container/);
     // A snapshot saved inside the pod lands in the data dir (mounted from the host), then moves to the asked path.
-    expect(t.etcdctl('snapshot save /backup/x.db')).toContain(
+    expect(t.snapshotSave('/backup/x.db').text).toContain(
       'snapshot save /var/lib/etcd/.lifeboat-snapshot.part && mv /var/lib/etcd/.lifeboat-snapshot.part /backup/x.db',
     );
   });
@@ -139,16 +142,16 @@ describe('etcdctl anywhere: the container fallback', () => {
       'ctr_image=registry.k8s.io/etcd:3.5.15-0',
     ]);
     const t = makeTools(m, f);
-    const r = t.restore({ ...restore, dataDir: '"$t"', dataDirIsShell: true });
-    expect(r.script).toMatch(
+    const r = t.restore({ ...restore, dataDir: sh.raw('"$t"') });
+    expect(r.script.text).toMatch(
       /^docker run --rm -i --network host -e ETCDCTL_API=3 -v \/backup:\/backup -v \/etc\/kubernetes\/pki\/etcd:\/etc\/kubernetes\/pki\/etcd -v \/var\/lib:\/var\/lib registry\.k8s\.io\/etcd:3\.5\.15-0 etcdutl snapshot restore \/backup\/s\.db --data-dir="\$t"/,
     );
-    expect(r.script).toContain('--bump-revision=1000000000 --mark-compacted');
+    expect(r.script.text).toContain('--bump-revision=1000000000 --mark-compacted');
     expect(t.describe).toContain(
       'offline restore/status: etcdutl from the image: docker run --rm registry.k8s.io/etcd:3.5.15-0',
     );
     // When the etcd container is not running, etcdctl falls back to the image too.
-    expect(t.etcdctl('endpoint health')).toMatch(
+    expect(t.etcdctl(sh`endpoint health`).text).toMatch(
       /else docker run --rm -i --network host .* registry\.k8s\.io\/etcd:3\.5\.15-0 etcdctl --endpoints=/,
     );
   });
@@ -164,16 +167,18 @@ describe('etcdctl anywhere: the container fallback', () => {
     expect(t.describe).toMatch(
       /^etcdctl: not on the host: docker exec etcd \(docker run --rm quay\.io\/coreos\/etcd:v3\.4\.23 when it is not running\)/,
     );
-    expect(t.etcdctl('member list')).toMatch(/docker exec -i -e ETCDCTL_API=3 etcd etcdctl --endpoints=/);
+    expect(t.etcdctl(sh`member list`).text).toMatch(
+      /docker exec -i -e ETCDCTL_API=3 etcd etcdctl --endpoints=/,
+    );
     const r = t.restore(restore);
-    expect(r.script).toMatch(/quay\.io\/coreos\/etcd:v3\.4\.23 etcdctl snapshot restore/);
+    expect(r.script.text).toMatch(/quay\.io\/coreos\/etcd:v3\.4\.23 etcdctl snapshot restore/);
     expect(r.warnings.join()).toMatch(/revision not bumped/);
   });
 
   it('etcdctl on the host wins; nothing probed means the PATH is assumed', () => {
-    expect(makeTools(m, probe(['etcdctl=/usr/bin/etcdctl', 'etcdctl_version=3.4.23'])).etcdctl('x')).toMatch(
-      /^ETCDCTL_API=3 \/usr\/bin\/etcdctl /,
-    );
+    expect(
+      makeTools(m, probe(['etcdctl=/usr/bin/etcdctl', 'etcdctl_version=3.4.23'])).etcdctl(sh`x`).text,
+    ).toMatch(/^ETCDCTL_API=3 \/usr\/bin\/etcdctl /);
     expect(makeTools(m, undefined).describe).toMatch(/assumed on PATH; --probe detects/);
   });
 });

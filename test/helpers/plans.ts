@@ -1,0 +1,183 @@
+// Every runbook x topology x tool mode as plans, without a lab: the matrix the sh -n and taint tests walk.
+import type { Facts, MemberFacts } from '../../src/engine/facts.js';
+import { plan, stepsOf, type Plan } from '../../src/engine/plan.js';
+import type { PlanCtx, RunbookDef } from '../../src/engine/types.js';
+import { InventorySchema, TOPOLOGIES, type Topology } from '../../src/inventory/schema.js';
+import { resolveInventory } from '../../src/inventory/resolve.js';
+import backup from '../../runbooks/backup.js';
+import recoverQuorum from '../../runbooks/recover-quorum.js';
+import replaceMember from '../../runbooks/replace-member.js';
+import restoreMulti from '../../runbooks/restore-multi-master.js';
+import restoreSingle from '../../runbooks/restore-single-master.js';
+
+export const TOOL_MODES = ['host', 'crictl-exec', 'docker-exec', 'docker-run'] as const;
+export type ToolMode = (typeof TOOL_MODES)[number];
+
+/** Facts a probe would find for one tool mode; `v` overrides values read back from the host. */
+export function toolFacts(
+  mode: ToolMode,
+  v: Partial<Record<'version' | 'user' | 'cid' | 'image', string>> = {},
+) {
+  const version = v.version ?? '3.5.21';
+  const base = { etcdVersion: version, etcdUser: v.user ?? 'etcd' };
+  const image = v.image ?? `registry.k8s.io/etcd:${version}-0`;
+  switch (mode) {
+    case 'host':
+      return {
+        ...base,
+        etcdctl: '/usr/bin/etcdctl',
+        etcdctlVersion: version,
+        etcdutl: '/usr/bin/etcdutl',
+        etcdutlVersion: version,
+      };
+    case 'crictl-exec':
+      return {
+        ...base,
+        containers: {
+          crictlEtcd: v.cid ?? 'abc123',
+          docker: true,
+          image,
+          etcdctlVersion: version,
+          etcdutlVersion: version,
+        },
+      };
+    case 'docker-exec':
+      return { ...base, containers: { docker: true, dockerEtcd: true, image, etcdctlVersion: version } };
+    case 'docker-run':
+      return { ...base, containers: { docker: true, image } };
+  }
+}
+
+export interface Case {
+  name: string;
+  runbook: RunbookDef;
+  ctx: PlanCtx;
+}
+
+/** An inventory document of n members: `over` adds fields to the top level and each member. */
+export function inventoryDoc(
+  topology: Topology,
+  n: number,
+  over: { top?: object; member?: (i: number) => object } = {},
+) {
+  return {
+    apiVersion: 'lifeboat/v1',
+    cluster: 'unit',
+    topology,
+    ...over.top,
+    members: Array.from({ length: n }, (_, i) => ({
+      name: `cp-${i + 1}`,
+      address: `10.0.0.${i + 11}`,
+      ...over.member?.(i),
+    })),
+  };
+}
+
+const healthy = (i: number): Partial<MemberFacts> => ({
+  healthy: true,
+  status: {
+    memberId: (i + 1).toString(16),
+    leader: '1',
+    raftIndex: 50 + i,
+    raftTerm: 2,
+    revision: 10,
+    dbSize: 1,
+    version: '3.5.21',
+    isLearner: false,
+  },
+});
+
+/** Each runbook on each branch that runs steps, with its params and which members answer. */
+const SCENARIOS: Array<{
+  runbook: RunbookDef;
+  n: number;
+  params: Record<string, string>;
+  member: (i: number) => Partial<MemberFacts>;
+}> = [
+  { runbook: backup, n: 3, params: { to: '/tmp/lifeboat-unit-backups' }, member: healthy },
+  { runbook: restoreSingle, n: 1, params: { snapshot: '/snap.db' }, member: healthy },
+  { runbook: restoreMulti, n: 3, params: { snapshot: '/snap.db' }, member: healthy },
+  {
+    runbook: recoverQuorum,
+    n: 3,
+    params: { strategy: 'snapshot' },
+    member: (i) => (i === 0 ? { ...healthy(0), healthy: false } : { etcdUp: false, healthy: false }),
+  },
+  {
+    runbook: recoverQuorum,
+    n: 3,
+    params: { strategy: 'force-new-cluster' },
+    member: (i) => (i === 0 ? { ...healthy(0), healthy: false } : { etcdUp: false, healthy: false }),
+  },
+  {
+    runbook: replaceMember,
+    n: 3,
+    params: { failed: 'cp-2' },
+    member: (i) => (i === 1 ? { etcdUp: false, healthy: false } : healthy(i)),
+  },
+];
+
+export interface MatrixOptions {
+  /** Inventory fields to add (top level and per member). */
+  inventory?: { top?: object; member?: (i: number) => object };
+  /** Params added to every scenario's own. */
+  params?: Record<string, string>;
+  /** Values read back from hosts. */
+  readBack?: Parameters<typeof toolFacts>[1];
+  stamp?: string;
+  runId?: string;
+}
+
+export function matrix(o: MatrixOptions = {}): Case[] {
+  const out: Case[] = [];
+  for (const topology of TOPOLOGIES)
+    for (const mode of TOOL_MODES)
+      for (const s of SCENARIOS) {
+        const doc = InventorySchema.parse(inventoryDoc(topology, s.n, o.inventory));
+        const inventory = resolveInventory(doc, '/tmp');
+        const facts: Facts = {
+          probed: true,
+          members: Object.fromEntries(
+            inventory.members.map((m, i) => [
+              m.name,
+              {
+                reachable: true,
+                etcdUp: true,
+                dataDirExists: true,
+                ...toolFacts(mode, o.readBack),
+                ...s.member(i),
+              },
+            ]),
+          ),
+        };
+        out.push({
+          name: `${s.runbook.id}${s.params.strategy ? `(${s.params.strategy})` : ''} ${topology} ${mode}`,
+          runbook: s.runbook,
+          ctx: {
+            inventory,
+            facts,
+            params: { ...s.params, ...o.params },
+            runId: o.runId ?? 'run-1',
+            stamp: o.stamp ?? '20260101T000000Z',
+            files: { '/snap.db': { sha256: 'ab'.repeat(32), bytes: 10, keys: 1051, revision: 1052 } },
+          },
+        });
+      }
+  return out;
+}
+
+/** Every script a plan would run: actions, checks, verifications, keyed by step and member. */
+export function scriptsOf(p: Plan): Array<{ where: string; script: string }> {
+  const out: Array<{ where: string; script: string }> = [];
+  for (const s of stepsOf(p))
+    for (const h of s.hosts) {
+      h.actions.forEach((a, i) => {
+        if (a.kind === 'sh') out.push({ where: `${s.stateId} ${h.member} action ${i}`, script: a.script });
+      });
+      if (h.check) out.push({ where: `${s.stateId} ${h.member} check`, script: h.check });
+      if (h.verify) out.push({ where: `${s.stateId} ${h.member} verify`, script: h.verify.script });
+    }
+  return out;
+}
+
+export const planOf = (c: Case) => plan(c.runbook, c.ctx);
