@@ -28,6 +28,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$own_policy" = 1 ] && mv /usr/sbin/policy-rc.d "/tmp/policy-rc.d.lifeboat.$$" || true
 fi
 
+# etcd 3.5 for `lab up --etcd-version 3.5`: trixie's packages unpacked into .cache/debian/trixie (never installed).
+bash scripts/fetch-deb.sh trixie etcd-server etcd-client >/dev/null ||
+  echo "setup: etcd 3.5 not fetched (lab up --etcd-version 3.5 will refuse); 3.4 labs are unaffected" >&2
+
 # npm packages: install when the lock file is newer than what is installed.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2

@@ -57,6 +57,8 @@ export async function buildHost(o: {
   authorizedKeys: string;
   access?: LabAccess;
   noEtcdctl?: boolean;
+  /** The lab's etcd release: image tag and (3.5) the folder laid over /usr/bin. */
+  etcd?: { image: string; bin?: string };
 }): Promise<string> {
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
@@ -118,7 +120,9 @@ export async function buildHost(o: {
       }),
     );
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
-    writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members), { mode: 0o600 });
+    writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members, o.etcd?.image), {
+      mode: 0o600,
+    });
     writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m), { mode: 0o600 });
   } else if (mode === 'docker') {
     certs.push(dockerHostFiles(p, m, o.cas, readFileSync(o.cas.etcd.crt, 'utf8')));
@@ -205,6 +209,8 @@ export async function buildHost(o: {
       members: o.members,
       ...(o.access ? { access: o.access } : {}),
       noEtcdctl: o.noEtcdctl === true,
+      ...(o.etcd ? { etcdImage: o.etcd.image } : {}),
+      ...(o.etcd?.bin ? { etcdBin: o.etcd.bin } : {}),
     }),
     { mode: 0o755 },
   );

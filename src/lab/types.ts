@@ -2,6 +2,9 @@
 export const LAB_MODES = ['static-pod', 'systemd', 'docker', 'k3s-external'] as const;
 export type LabMode = (typeof LAB_MODES)[number];
 
+export const ETCD_VERSIONS = ['3.4', '3.5'] as const;
+export type EtcdVersion = (typeof ETCD_VERSIONS)[number];
+
 export const LAB_SIZES = [1, 3, 5, 7] as const;
 
 /** How the inventory reaches the hosts: `sudo` = a non-root user with passwordless `sudo -n` (root login refused);
@@ -36,6 +39,8 @@ export interface LabUpOptions {
   access?: LabAccess;
   /** Hosts where etcdctl is hidden (not on PATH): the tools must come from the etcd container. */
   noEtcdctl?: string[];
+  /** etcd release the hosts run: 3.4 = Debian bookworm's /usr/bin, 3.5 = trixie's from .cache/debian/trixie (setup.sh). Default 3.4. */
+  etcdVersion?: EtcdVersion;
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -71,6 +76,8 @@ export interface Lab {
   /** jump access: the bastion host (the only address reachable directly; the members sit on its private network). */
   bastion?: { name: string; address: string; hostDir: string; user: string };
   noEtcdctl?: string[];
+  /** The etcd the hosts run (absent in older labs: bookworm's 3.4). */
+  etcd?: { version: EtcdVersion; release: string; image: string };
   seeded: boolean;
   createdAt: string;
   starterPid: number;

@@ -11,6 +11,7 @@ import {
   readLab,
   shellQuote,
   LAB_MODES,
+  ETCD_VERSIONS,
   SCENARIOS,
 } from '../../lab/index.js';
 import { execInHostAttached } from '../../lab/hosts.js';
@@ -19,7 +20,7 @@ import { parseAccess } from '../../lab/access.js';
 const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
-     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]]
+     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--etcd-version 3.4|3.5]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
@@ -54,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
           'seed-data': { type: 'boolean' },
           access: { type: 'string' },
           'no-etcdctl': { type: 'string' },
+          'etcd-version': { type: 'string' },
         },
         false,
       );
@@ -62,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
       if (![3, 5, 7].includes(members))
         throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
       const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
+      const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.4');
       const access = v.access === undefined ? undefined : parseAccess(v.access);
       if (v.access !== undefined && !access)
         throw usage(
@@ -80,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
         mode,
         ...(access ? { access } : {}),
         noEtcdctl,
+        etcdVersion,
         ...(v.dir ? { dir: v.dir } : {}),
         ...(v.subnet ? { subnet: v.subnet } : {}),
         seedData: v['seed-data'] === true,
