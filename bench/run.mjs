@@ -1,6 +1,6 @@
-// `npm run bench`: every benchmark case of issue 7, one after another, then one table (Markdown) of medians and ratios.
+// `npm run bench`: every benchmark case of issue 7 (and 8, offsite.mjs: a backup to an object store), one after another, then one table (Markdown) of medians and ratios.
 //
-//   node bench/run.mjs [--only restore,ssh,transfer,inspect,cli] [--quick] [--runs N] [--md FILE]
+//   node bench/run.mjs [--only restore,ssh,transfer,inspect,cli,offsite] [--quick] [--runs N] [--md FILE]
 //
 // Cases: 1+5+6b restore.mjs (3, 5, 7 members: Lifeboat vs ssh-per-command script; plan time; time to the first SSH
 // command), 2 ssh-commands.mjs, 3 transfer.mjs, 4 snapshot-inspect.mjs, 6a cli-start.mjs. Each runs as its own
@@ -68,6 +68,7 @@ const cases = [
   ['transfer', ['bench/transfer.mjs', '--runs', runs, ...(v.quick ? ['--size-mb', '64'] : [])]],
   ['inspect', ['bench/snapshot-inspect.mjs', ...(v.quick ? ['--size-mb', '64'] : [])]],
   ['cli', ['bench/cli-start.mjs']],
+  ['offsite', ['bench/offsite.mjs', ...(v.quick ? ['--size-mb', '64'] : [])]],
 ];
 const started = new Date();
 for (const [name, args] of cases) {
@@ -187,6 +188,18 @@ if (want('cli')) {
   ]);
 }
 
+const off = recs.find((x) => x.case === 'offsite');
+if (want('offsite'))
+  rows.push([
+    '8',
+    `${off?.mb ?? '?'} MiB to an S3 store (upload + read-back hash; peak RSS ${off ? (off.rssKiB / 1024).toFixed(0) : '?'} MiB)` +
+      failed('offsite'),
+    s(off?.lifeboatMs),
+    `${s(off?.baselineMs)} rclone copy`,
+    r2(off?.ratio),
+    '—',
+    '—',
+  ]);
 const header = ['#', 'case', 'Lifeboat', 'baseline', 'ratio', 'goal', 'met'];
 const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free at the end), node ${process.version}, ${started.toISOString()}`;

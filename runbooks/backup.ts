@@ -1,15 +1,15 @@
 // Backup (PROCEDURES §1): snapshot members, check each, copy them and the config off the cluster, write a manifest.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { safeComponent, writePrivate } from '../src/local/private.js';
 import { chosenMembers, defineRunbook, phase } from '../src/engine/define.js';
 import { shq } from '../src/engine/tools.js';
 import type { HostCtx, PlanCtx } from '../src/engine/types.js';
+import { localDir, publishStep, pruneStep } from '../src/steps/offsite.js';
 
 const snapFile = (c: HostCtx) => `${c.member.backupDir}/etcd-${c.member.name}-${c.stamp}.db`;
 const confFile = (c: HostCtx) => `${c.member.backupDir}/etcd-${c.member.name}-${c.stamp}-config.tar.gz`;
-const outDir = (c: PlanCtx) =>
-  resolve(c.params.to ?? '.lifeboat/backups', `${c.inventory.cluster}-${c.stamp}`);
+const outDir = localDir;
 const targets = (c: PlanCtx) =>
   chosenMembers(
     c.inventory.members.map((m) => m.name),
@@ -25,11 +25,17 @@ export default defineRunbook({
   id: 'backup',
   title: 'Back up etcd: snapshots, PKI and configuration, copied off the cluster',
   summary:
-    'Snapshot every (or chosen) member, check each snapshot, back up certificates and manifests or etcd.conf, copy everything to the operator machine with sha256 checked, and write a backup manifest.',
+    'Snapshot every (or chosen) member, check each snapshot, back up certificates and manifests or etcd.conf, copy everything to the operator machine with sha256 checked, write a backup manifest; upload it to the object store (age-encrypted when configured, manifest last) and prune old backups when retention is set.',
   when: 'Before any change, on a schedule, and first thing in an incident when a member still answers.',
   params: z
     .object({
       to: z.string().min(1).optional(),
+      endpoint: z.url().optional(),
+      recipients: z.string().min(1).optional(),
+      keep: z
+        .string()
+        .regex(/^[1-9]\d*$/)
+        .optional(),
       members: z
         .string()
         .regex(/^[a-z0-9.,-]+$/)
@@ -116,8 +122,16 @@ export default defineRunbook({
         title: 'Download snapshots and config archives to the operator machine (sha256 checked)',
         targets: pick,
         actions: (c) => [
-          { kind: 'download', from: snapFile(c), to: join(outDir(c), `etcd-${c.member.name}.db`) },
-          { kind: 'download', from: confFile(c), to: join(outDir(c), `etcd-${c.member.name}-config.tar.gz`) },
+          {
+            kind: 'download',
+            from: snapFile(c),
+            to: join(outDir(c), safeComponent(`etcd-${c.member.name}.db`)),
+          },
+          {
+            kind: 'download',
+            from: confFile(c),
+            to: join(outDir(c), safeComponent(`etcd-${c.member.name}-config.tar.gz`)),
+          },
         ],
         timeoutMs: 1_800_000,
       },
@@ -141,14 +155,13 @@ export default defineRunbook({
                 ...status[name],
               })),
             };
-            mkdirSync(outDir(c), { recursive: true });
-            writeFileSync(join(outDir(c), 'backup-manifest.json'), JSON.stringify(manifest, null, 2) + '\n', {
-              mode: 0o600,
-            });
+            writePrivate(join(outDir(c), 'backup-manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
             return { dir: outDir(c), members: manifest.members.length };
           },
         },
       },
+      publishStep(),
+      pruneStep(),
     ]),
   ],
 });

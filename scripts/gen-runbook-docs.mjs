@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes docs/runbooks/<id>.md for every runbook from what the built CLI says about it (`lifeboat show ID --format text`
-// and `--format mermaid`), so the steps, the diagram, the verifications and the confirmations stay true to the code.
+// `--format mermaid` and `--format svg`), so the steps, the diagram, the verifications and the confirmations stay true to the code.
 // Only the short prose below (how to choose, how it was proven on the lab) is written by hand.
 // Usage: npx tsc -p . && node scripts/gen-runbook-docs.mjs [--check]   (--check: exit 1 if a doc is out of date)
 import { execFileSync } from 'node:child_process';
@@ -121,7 +121,11 @@ ${n.usage}
 ${CHOOSE}
 
 ## Diagram
-Generated from the compiled state machine (\`lifeboat show ${id} --format mermaid\`); destructive steps have a red border.
+Generated from the compiled state machine (\`lifeboat show ${id} --format svg\`, laid out offline); destructive steps have a red dashed border.
+
+![${id} state machine](${id}.svg)
+
+The same as Mermaid source (\`lifeboat show ${id} --format mermaid\`):
 
 \`\`\`mermaid
 ${mermaid}
@@ -158,17 +162,21 @@ const ids = lifeboat('runbooks')
   .filter(Boolean);
 mkdirSync(outDir, { recursive: true });
 let stale = 0;
+const outputs = (id) => [
+  [join(outDir, `${id}.md`), doc(id)],
+  [join(outDir, `${id}.svg`), lifeboat('show', id, '--format', 'svg')],
+];
 for (const id of ids) {
-  const file = join(outDir, `${id}.md`);
-  const body = doc(id);
-  if (check) {
-    if (!existsSync(file) || readFileSync(file, 'utf8') !== body) {
-      stale++;
-      process.stderr.write(`out of date: ${file}\n`);
+  for (const [file, body] of outputs(id)) {
+    if (check) {
+      if (!existsSync(file) || readFileSync(file, 'utf8') !== body) {
+        stale++;
+        process.stderr.write(`out of date: ${file}\n`);
+      }
+    } else {
+      writeFileSync(file, body);
+      process.stdout.write(`wrote ${file}\n`);
     }
-  } else {
-    writeFileSync(file, body);
-    process.stdout.write(`wrote ${file}\n`);
   }
 }
 if (check && stale) process.exit(1);

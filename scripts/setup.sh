@@ -11,6 +11,8 @@ command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v sudo >/dev/null 2>&1 || need_apt+=(sudo)
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)         # the terminal test drives a pseudo-terminal
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)            # the browser tests (playwright-core drives it)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages: ${need_apt[*]}; run as root or install them with apt-get" >&2
@@ -31,6 +33,10 @@ fi
 # etcd 3.5 for `lab up --etcd-version 3.5`: trixie's packages unpacked into .cache/debian/trixie (never installed).
 bash scripts/fetch-deb.sh trixie etcd-server etcd-client >/dev/null ||
   echo "setup: etcd 3.5 not fetched (lab up --etcd-version 3.5 will refuse); 3.4 labs are unaffected" >&2
+# rclone (the benchmark's baseline for uploads to an object store) from Debian sid, unpacked into .cache, never installed.
+if [ ! -x .cache/debian/sid/rclone/usr/bin/rclone ]; then
+  bash scripts/fetch-deb.sh sid rclone >/dev/null || echo "setup: rclone not fetched; the offsite benchmark runs without its baseline" >&2
+fi
 
 # npm packages: install when the lock file is newer than what is installed.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

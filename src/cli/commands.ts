@@ -13,7 +13,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'runbooks', summary: 'list the runbooks', load: () => import('./runbooks/index.js') },
   {
     name: 'show',
-    summary: 'a runbook: its steps and its diagram (text|mermaid)',
+    summary: 'a runbook: its steps and its diagram (text|mermaid|svg)',
     load: () => import('./show/index.js'),
   },
   {
@@ -23,7 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'backup',
-    summary: 'backup schedule --emit cronjob: scheduled snapshots on the control plane',
+    summary: 'backup list|verify|fetch|prune in a folder or object store; backup schedule --emit cronjob',
     load: () => import('./backup/index.js'),
   },
   {
@@ -52,6 +52,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./resume/index.js'),
   },
   { name: 'status', summary: 'where a run stands', load: () => import('./status/index.js') },
+  {
+    name: 'watch',
+    summary: 'a run live: in this terminal, or as a read-only page (--serve) for the incident channel',
+    load: () => import('./watch/index.js'),
+  },
   {
     name: 'audit',
     summary: 'audit verify RUN_DIR: check the hash chain of a run',

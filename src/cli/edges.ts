@@ -3,6 +3,7 @@ import { systemClock } from '../core/clock.js';
 import { Redactor } from '../core/redact.js';
 import type { Listener, RunEvent } from '../engine/events.js';
 import type { EngineDeps } from '../engine/runner.js';
+import { failpointFromEnv } from '../engine/failpoint.js';
 import { operatorName } from '../engine/session.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { jsonRenderer } from '../render/json.js';
@@ -13,13 +14,22 @@ import { makePrompter } from './prompter.js';
 
 export type OutputMode = 'auto' | 'text' | 'json';
 
-export function makeDeps(inv: Inventory, o: { output: OutputMode; acceptNewHostKeys: boolean }): EngineDeps {
+export function makeDeps(
+  inv: Inventory,
+  o: { output: OutputMode; acceptNewHostKeys: boolean; verbose?: boolean },
+): EngineDeps {
+  // Refused before anything is opened: a failpoint against a real cluster is a mistake, not a test.
+  const failpoint = failpointFromEnv(
+    process.env,
+    inv.members.map((m) => m.address),
+    () => process.kill(process.pid, 'SIGKILL') as never,
+  );
   const accepted: RunEvent[] = [];
   const listeners: Listener[] = [];
   let idle = async () => undefined as void;
   if (o.output === 'json') listeners.push(jsonRenderer());
   else if (o.output === 'auto' && process.stderr.isTTY && process.env.CI !== 'true') {
-    const t = ttyRenderer();
+    const t = ttyRenderer({ verbose: o.verbose === true });
     listeners.push(t.listener);
     idle = t.idle;
   } else listeners.push(plainRenderer());
@@ -36,5 +46,6 @@ export function makeDeps(inv: Inventory, o: { output: OutputMode; acceptNewHostK
     redactor: new Redactor(),
     operator: operatorName(),
     pending: accepted,
+    ...(failpoint ? { failpoint } : {}),
   };
 }

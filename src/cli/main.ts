@@ -45,6 +45,14 @@ export async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+// A reader that went away (`lifeboat ... | head -1`) is a quiet end, not a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    throw err;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

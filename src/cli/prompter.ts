@@ -1,12 +1,51 @@
-// Confirmations through inquirer on a terminal; without one the engine stops safely instead of asking.
+// Confirmations on a terminal: the step in words, keys y/n/d/a; without a terminal the engine stops safely instead.
 import type { Prompter } from '../engine/runner.js';
+import { Redactor } from '../core/redact.js';
+import { commandGroups, confirmationLines, type ConfirmContext } from '../render/confirm.js';
+
+/** One key from a raw-mode terminal (Ctrl-C counts as n: stop, resumable). */
+function readKey(): Promise<string> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    const wasRaw = stdin.isRaw;
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.once('data', (b: Buffer) => {
+      stdin.setRawMode(wasRaw);
+      stdin.pause();
+      const k = b.toString('utf8').toLowerCase();
+      resolve(k === '\u0003' ? 'n' : k.trim().charAt(0));
+    });
+  });
+}
+
+async function keyed(c: ConfirmContext): Promise<boolean> {
+  const width = Math.max(40, process.stderr.columns || 120);
+  const out = (lines: string[]) => process.stderr.write(lines.join('\n') + '\n');
+  out(['', ...confirmationLines(c, width)]);
+  const redactor = new Redactor();
+  for (;;) {
+    process.stderr.write('> ');
+    const k = await readKey();
+    process.stderr.write(`${k}\n`);
+    if (k === 'y') return true;
+    if (k === 'n') return false;
+    if (k === 'a') {
+      out(["abort: the run stops here; 'lifeboat resume RUN_DIR --abort' ends it and releases the lock"]);
+      return false;
+    }
+    if (k === 'd') out(commandGroups(c.step, (s) => redactor.redact(s)));
+    else out(['keys: y run it · n stop here (resumable) · d show the commands · a abort']);
+  }
+}
 
 export function makePrompter(beforeAsk: () => Promise<void> = async () => undefined): Prompter {
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && process.env.CI !== 'true';
   return {
     interactive,
-    async confirm(message, details) {
+    async confirm(message, details, context) {
       await beforeAsk();
+      if (context && process.stdin.isTTY) return keyed(context);
       const { confirm } = await import('@inquirer/prompts');
       // Each line of a multi-line script keeps the indentation of its host block.
       if (details.length)

@@ -10,6 +10,7 @@ export const RUN_FLAGS = {
   approve: { type: 'string', multiple: true },
   output: { type: 'string', short: 'o' },
   'accept-new-host-keys': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
 } satisfies Options;
 
 export function approvalsOf(v: { yes?: boolean | undefined; approve?: string[] | undefined }): Approvals {

@@ -1,7 +1,8 @@
 // The audit log: append-only JSON lines, one writer, hash-chained (seq, prevHash, hash) and synced per line.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, readFileSync, truncateSync, writeSync, existsSync } from 'node:fs';
 import type { RunEvent } from './events.js';
+import { openPrivateAppend, writePrivate } from '../local/private.js';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -19,12 +20,15 @@ export class AuditLog {
   private fd: number;
   private seq: number;
   private head: string;
+  /** A torn last line found (and set aside) when the log was opened; the runner records it as a warning. */
+  readonly repaired: string | undefined;
   constructor(readonly path: string) {
+    this.repaired = existsSync(path) ? repairTornTail(path) : undefined;
     const entries = existsSync(path) ? readAudit(path) : [];
     const last = entries[entries.length - 1];
     this.seq = last ? last.seq : 0;
     this.head = last ? last.hash : GENESIS;
-    this.fd = openSync(path, 'a', 0o600);
+    this.fd = openPrivateAppend(path);
   }
   get headHash(): string {
     return this.head;
@@ -47,6 +51,20 @@ export class AuditLog {
   }
 }
 
+/**
+ * A crash mid-write leaves a last line without its newline: it was never a synced entry. It is copied aside
+ * (PATH.torn-TIME) and cut off, so the next entry starts on a line of its own instead of being glued onto it.
+ */
+export function repairTornTail(path: string): string | undefined {
+  const buf = readFileSync(path);
+  if (buf.length === 0 || buf[buf.length - 1] === 0x0a) return undefined;
+  const keep = buf.lastIndexOf(0x0a) + 1;
+  const aside = `${path}.torn-${Date.now()}`;
+  writePrivate(aside, buf.subarray(keep));
+  truncateSync(path, keep);
+  return `audit log ${path}: a torn last line (${buf.length - keep} bytes, a crash mid-write) was set aside in ${aside}`;
+}
+
 export function readAudit(path: string): AuditEntry[] {
   const text = readFileSync(path, 'utf8');
   // A crash mid-write can leave a torn last line; it was never synced as a whole entry.
@@ -57,7 +75,7 @@ export function readAudit(path: string): AuditEntry[] {
       out.push(JSON.parse(l) as AuditEntry);
     } catch {
       if (i === lines.length - 1 && !text.endsWith('\n')) break;
-      throw new Error(`line ${i + 1} is not JSON`);
+      throw new Error(`line ${i + 1} is not JSON: not an audit log`);
     }
   }
   return out;
@@ -77,8 +95,11 @@ export function verifyAudit(path: string): VerifyResult {
       reason: (err as Error).message,
     };
   }
+  if (entries.length === 0) return { ok: false, line: 0, reason: 'not an audit log (no entries)' };
   let prev = GENESIS;
   for (const [i, e] of entries.entries()) {
+    if (!e || typeof e !== 'object' || typeof e.hash !== 'string' || typeof e.seq !== 'number')
+      return { ok: false, line: i + 1, reason: 'not an audit log (a line is not a hash-chained entry)' };
     const { hash, ...rest } = e;
     if (e.seq !== i + 1)
       return {

@@ -3,13 +3,34 @@ import type { Executor } from '../exec/types.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { quorum, type Facts, type QuorumVerdict } from './facts.js';
 import { makeTools } from './tools.js';
+import {
+  kib,
+  metricsScript,
+  parseAlarms,
+  parseMetrics,
+  QUOTA_WARN,
+  storageOf,
+  type Alarm,
+  type MemberStorage,
+} from './storage.js';
+import { LEASES, staleLeases } from './leases.js';
 
 export interface MemberConsistency {
   member: string;
   keys?: number;
   hash?: string;
   alarms: string[];
+  /** The size gauges of the member's /metrics (empty when curl or the endpoint is missing). */
+  metrics?: Record<string, number>;
   error?: string;
+}
+
+/** Something diagnose saw, with the runbook that deals with it; warnings make the verdict degraded (exit 1). */
+export interface Finding {
+  severity: 'warning' | 'info';
+  member?: string;
+  message: string;
+  runbook?: string;
 }
 
 export interface Diagnosis {
@@ -21,6 +42,10 @@ export interface Diagnosis {
   facts: Facts;
   consistency: MemberConsistency[];
   disagreeing: string[];
+  /** Alarms raised in the cluster (etcd keeps one list for all members), by the member that raised them. */
+  alarms: Alarm[];
+  storage: MemberStorage[];
+  findings: Finding[];
 }
 
 const num = (out: string, key: string) => {
@@ -49,11 +74,14 @@ export async function consistency(
         `echo "--count--"; ${t.etcdctl(`get "" --prefix --keys-only --limit=1 --consistency=s -w json --command-timeout=5s`)} 2>&1`,
         `echo; echo "--hash--"; ${t.etcdctl(`endpoint hashkv --rev=${revision} -w json --command-timeout=5s`)} 2>&1`,
         `echo; echo "--alarms--"; ${t.etcdctl('alarm list --command-timeout=5s')} 2>&1`,
+        `echo; echo "--metrics--"; ${metricsScript(m)}`,
+        'true',
       ].join('\n');
       try {
         const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
         const [, count = '', rest = ''] = r.stdout.split(/--count--|--hash--/);
-        const [hashPart = '', alarmPart = ''] = rest.split('--alarms--');
+        const [hashPart = '', afterHash = ''] = rest.split('--alarms--');
+        const [alarmPart = '', metricsPart = ''] = afterHash.split('--metrics--');
         const hash = /"hash":(\d+)/.exec(hashPart)?.[1];
         const out: MemberConsistency = {
           member: m.name,
@@ -62,6 +90,7 @@ export async function consistency(
             .split('\n')
             .map((s) => s.trim())
             .filter((s) => s.startsWith('memberID')),
+          metrics: parseMetrics(metricsPart),
         };
         if (hash) out.hash = hash;
         else out.error = hashPart.trim().split('\n').pop() ?? 'no hash';
@@ -109,13 +138,34 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     .join(',');
   if (listed !== undefined && listed !== [...names].sort().join(','))
     reasons.push(`member list (${listed}) differs from the inventory (${[...names].sort().join(',')})`);
-  for (const c of cons) for (const a of c.alarms) reasons.push(`${c.member}: alarm ${a}`);
-  for (const d of disagreeing) {
-    const c = cons.find((x) => x.member === d);
+  const ids = new Map((facts.memberList ?? []).map((m) => [m.id, m.name]));
+  const alarms = parseAlarms(
+    cons.flatMap((c) => c.alarms),
+    ids,
+  );
+  const storage = cons.flatMap((c) => {
+    const s = facts.members[c.member]?.status;
+    return s ? [storageOf(c.member, s.dbSize, c.metrics ?? {})] : [];
+  });
+  const findings = [
+    ...alarmFindings(alarms),
+    ...storageFindings(storage),
+    ...disagreeing.map((d): Finding => {
+      const c = cons.find((x) => x.member === d);
+      return {
+        severity: 'warning',
+        member: d,
+        message: `${d}: disagrees with the majority at revision ${revision} (keys ${c?.keys ?? '?'}, hashkv ${c?.hash ?? '?'})`,
+        runbook: `replace-member --set failed=${d}`,
+      };
+    }),
+  ];
+  for (const f of findings)
+    if (f.severity === 'warning') reasons.push(f.runbook ? `${f.message} — run ${f.runbook}` : f.message);
+  for (const a of await staleLeases(inv, facts, ex))
     reasons.push(
-      `${d}: disagrees with the majority at revision ${revision} (keys ${c?.keys ?? '?'}, hashkv ${c?.hash ?? '?'})`,
+      `stale API server lease ${LEASES}${a} (${a} is no member's address): the kubernetes Endpoints may name a dead API server; the readdress and restore runbooks remove it`,
     );
-  }
   const verdict = q.lost ? 'quorum-lost' : reasons.length ? 'degraded' : 'healthy';
   const out: Diagnosis = {
     cluster: inv.cluster,
@@ -125,7 +175,57 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     facts,
     consistency: cons,
     disagreeing,
+    alarms,
+    storage,
+    findings,
   };
   if (revision !== undefined) out.revision = revision;
+  return out;
+}
+
+/** No free-space/defrag runbook yet: the finding names etcd's maintenance procedure (docs/operators-guide.md). */
+const FREE_SPACE =
+  "etcd's space procedure: compact to the current revision, defragment members one at a time (leader last), 'alarm disarm' (docs/operators-guide.md)";
+const DEFRAG = 'a rolling defragmentation, one member at a time, leader last (docs/operators-guide.md)';
+
+function alarmFindings(alarms: Alarm[]): Finding[] {
+  return alarms.map((a) =>
+    a.alarm === 'NOSPACE'
+      ? {
+          severity: 'warning',
+          member: a.member,
+          message: `${a.member}: alarm NOSPACE (database space exceeded: the cluster takes no writes)`,
+          runbook: FREE_SPACE,
+        }
+      : a.alarm === 'CORRUPT'
+        ? {
+            severity: 'warning',
+            member: a.member,
+            message: `${a.member}: alarm CORRUPT (its data differs from the others')`,
+            runbook: `replace-member --set failed=${a.member}`,
+          }
+        : { severity: 'warning', member: a.member, message: `${a.member}: alarm ${a.alarm}` },
+  );
+}
+
+function storageFindings(storage: MemberStorage[]): Finding[] {
+  const out: Finding[] = [];
+  for (const s of storage) {
+    const used = `${kib(s.dbSize)} of its ${kib(s.quota)} quota (${s.usedPct} %)${s.quotaFrom === 'default' ? ', quota assumed: etcd default' : ''}`;
+    if (s.usedPct > QUOTA_WARN * 100)
+      out.push({
+        severity: 'warning',
+        member: s.member,
+        message: `${s.member}: db uses ${used}`,
+        runbook: FREE_SPACE,
+      });
+    else if ((s.fragmentationPct ?? 0) >= 50 && s.dbSize - (s.inUse ?? s.dbSize) >= 0.1 * s.quota)
+      out.push({
+        severity: 'info',
+        member: s.member,
+        message: `${s.member}: ${s.fragmentationPct} % of its ${kib(s.dbSize)} db is free pages`,
+        runbook: DEFRAG,
+      });
+  }
   return out;
 }

@@ -11,6 +11,7 @@ export const RUNBOOK_IDS = [
   'restore-multi-master',
   'recover-quorum',
   'replace-member',
+  'readdress',
 ] as const;
 
 function fileOf(id: string): string | undefined {

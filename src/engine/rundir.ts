@@ -1,17 +1,8 @@
 // The run directory: run.json (what was decided at start), snapshot.json (machine state), audit.jsonl, lock.
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-  existsSync,
-  unlinkSync,
-} from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { privateDir, writePrivate } from '../local/private.js';
 import { refused, badInput } from '../core/errors.js';
 import type { Facts } from './facts.js';
 import type { Plan } from './plan.js';
@@ -34,24 +25,8 @@ export interface RunRecord {
   secretParams: string[];
 }
 
-/** Writes a file so that a crash leaves either the old or the new content, never half. */
-export function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(join(path, '..'), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
+/** Writes a file so that a crash leaves either the old or the new content, never half (0600, no symlink followed). */
+export const writeAtomic = (path: string, data: string): void => writePrivate(path, data);
 
 export const runFiles = (dir: string) => ({
   record: join(dir, 'run.json'),
@@ -66,7 +41,7 @@ export function createRunDir(dir: string): void {
       `run dir ${dir} already holds a run`,
       `resume it with 'lifeboat resume ${dir}' or choose another --run-dir`,
     );
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
 }
 
 export function readRunRecord(dir: string): RunRecord {

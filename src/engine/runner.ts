@@ -1,6 +1,5 @@
 // The runner: drives the compiled machine through the stored plan with an executor, a clock and a prompter.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createActor } from 'xstate';
 import { LifeboatError } from '../core/errors.js';
@@ -8,17 +7,22 @@ import type { Clock } from '../core/clock.js';
 import { redactDeep, type Redactor } from '../core/redact.js';
 import type { ExecResult, Executor } from '../exec/types.js';
 import { AuditLog, readAudit } from './audit.js';
+import type { Failpoint } from './failpoint.js';
+import { gatherFacts } from './probe.js';
+import { watchWhileAsking } from './staleness.js';
 import type { Listener, RunEvent, RunStatus } from './events.js';
 import { applyEvent, cmdKey, foldJournal, hostKey, type JournalState } from './journal.js';
 import { FINAL, type Compiled } from './machine.js';
-import { hostCtx, plan, type PlannedHost, type PlannedStep } from './plan.js';
+import { hostCtx, plan, type Plan, type PlannedHost, type PlannedStep } from './plan.js';
 import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './rundir.js';
+import { privateDir } from '../local/private.js';
 import type { Action, PlanCtx, RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
 
 export interface Prompter {
   readonly interactive: boolean;
-  confirm(message: string, details: string[]): Promise<boolean>;
+  /** `context` lets a terminal prompter say what the step does in words (src/render/confirm.ts). */
+  confirm(message: string, details: string[], context?: { plan: Plan; step: PlannedStep }): Promise<boolean>;
   choose<T extends string>(message: string, choices: Array<{ value: T; name: string }>): Promise<T>;
 }
 
@@ -36,6 +40,8 @@ export interface EngineDeps {
   operator: string;
   /** Events raised at the edges (e.g. a host key accepted) waiting to be recorded. */
   pending?: RunEvent[];
+  /** Testing aid: kills the process at a chosen journal boundary (src/engine/failpoint.ts). */
+  failpoint?: Failpoint;
 }
 
 export interface ExecuteArgs {
@@ -74,6 +80,17 @@ export function stepFailure(s: PlannedStep, member: string, command: string, r: 
   );
 }
 
+/** The hosts changed while an approval was open: stop before the step, saying what changed. */
+function staleApproval(dir: string, s: PlannedStep, changed: string[]): LifeboatError {
+  return new LifeboatError(
+    'refused',
+    `approval of ${s.stateId} came after a long wait, and meanwhile: ${changed.slice(0, 6).join('; ')}`,
+    {
+      hint: `nothing more was run; check the cluster, then 'lifeboat resume ${dir}' (asked again) or start a new run`,
+    },
+  );
+}
+
 export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const { deps, record, compiled } = a;
   const files = runFiles(a.dir);
@@ -85,7 +102,9 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const emit = (e: RunEvent) => {
     const at = deps.clock.now();
     const clean = redactDeep(e, deps.redactor);
-    audit.append(clean, at);
+    deps.failpoint?.beforeAppend(clean);
+    const entry = audit.append(clean, at);
+    deps.failpoint?.afterAppend(entry.seq, clean);
     applyEvent(journal, clean);
     for (const l of deps.listeners) l(clean, at);
   };
@@ -106,6 +125,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
 
   try {
     for (const e of a.opening) emit(e);
+    if (audit.repaired) emit({ type: 'warning', message: audit.repaired });
     for (const e of deps.pending?.splice(0) ?? []) emit(e);
     if (snapshot === undefined) persist();
     if (a.afterFailure === 'abort' && actor.getSnapshot().status !== 'done') send('ABORT');
@@ -145,8 +165,13 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     const raw = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
     // What leaves the engine is redacted like everything it records.
     const r = (t: string | undefined) => (t === undefined ? undefined : deps.redactor.redact(t));
+    // A lost host stops the run mid-way: the one line the operator reads must say how to go on.
+    const hint =
+      raw.code === 'unreachable'
+        ? `${raw.hint ?? 'check the host'}; then 'lifeboat resume ${a.dir}' (the interrupted step is re-checked first)`
+        : raw.hint;
     const e = new LifeboatError(raw.code, r(raw.message)!, {
-      ...(raw.hint ? { hint: r(raw.hint)! } : {}),
+      ...(hint ? { hint: r(hint)! } : {}),
       ...(raw.host ? { host: raw.host } : {}),
       ...(raw.command ? { command: r(raw.command)! } : {}),
     });
@@ -229,11 +254,18 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         ...h.actions.map((x) => `  ${describeAction(x)}`),
       ]);
       if (s.changes) details.unshift(`changes: ${s.changes}`);
+      const watch = watchWhileAsking(
+        ctx.facts.probed ? () => gatherFacts(ctx.inventory, deps.executor, deps.clock.now()) : undefined,
+        () => deps.clock.now().getTime(),
+      );
       const ok = await deps.prompter.confirm(
         `Run destructive step '${s.title}' (${s.stateId}) on ${s.hosts.map((h) => h.member).join(', ') || 'this machine'}?`,
         details.map((d) => deps.redactor.redact(d)),
+        { plan: thePlan, step: s },
       );
       if (ok) {
+        const changed = await watch.drift();
+        if (changed.length > 0) throw staleApproval(a.dir, s, changed);
         emit({ type: 'approval', stateId: s.stateId, by: deps.operator, how: 'prompt' });
         return;
       }
@@ -478,7 +510,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         return ok(`uploaded ${r.bytes} bytes, sha256 ${r.sha256} verified on ${member}`);
       }
       case 'download': {
-        mkdirSync(dirname(resolve(action.to)), { recursive: true });
+        privateDir(dirname(resolve(action.to)));
         const r = await deps.executor.download(member, action.from, resolve(action.to));
         return ok(`downloaded ${r.bytes} bytes, sha256 ${r.sha256} verified`);
       }

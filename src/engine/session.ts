@@ -9,6 +9,7 @@ import { Redactor, redactDeep } from '../core/redact.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { readAudit } from './audit.js';
+import { readBackup } from './backupinput.js';
 import { NO_FACTS, type Facts } from './facts.js';
 import { foldJournal } from './journal.js';
 import { compile } from './machine.js';
@@ -56,7 +57,7 @@ export function parseParams(rb: RunbookDef, raw: Record<string, string>): Record
 }
 
 /** Verifies a snapshot before anything runs: a wrong hash or a damaged file stops here, with exit 2. */
-function checkSnapshot(path: string): { keys: number; revision: number; raw: boolean } {
+function checkSnapshot(path: string): { keys: number; leases: number; revision: number; raw: boolean } {
   const snap = Snapshot.open(path);
   try {
     const v = verifySnapshot(snap);
@@ -71,7 +72,8 @@ function checkSnapshot(path: string): { keys: number; revision: number; raw: boo
         'use another snapshot; nothing was changed on any host',
       );
     const r = inspect(snap, { hash: false });
-    return { keys: r.liveKeys, revision: r.revision, raw: v.sha256 === 'absent' };
+    const leases = r.perResource.masterleases ?? 0;
+    return { keys: r.liveKeys, leases, revision: r.revision, raw: v.sha256 === 'absent' };
   } finally {
     snap.close();
   }
@@ -80,7 +82,12 @@ function checkSnapshot(path: string): { keys: number; revision: number; raw: boo
 export async function localFiles(rb: RunbookDef, params: Record<string, string>): Promise<PlanCtx['files']> {
   const files: PlanCtx['files'] = {};
   const p = rb.needs?.snapshotParam;
-  const path = p ? params[p] : undefined;
+  // A backup folder stands for its snapshot and config archives (restore onto new machines).
+  const backup = p && params.backup ? readBackup(params.backup) : undefined;
+  if (backup)
+    for (const [member, f] of Object.entries(backup.configs))
+      files[f] = { ...(await fileSha256(f)), role: 'config', member };
+  const path = p ? (params[p] ?? backup?.snapshot) : undefined;
   if (path) {
     if (!existsSync(path) || !statSync(path).isFile())
       throw badInput(`snapshot file ${path} does not exist`, `give a snapshot file with --set ${p}=FILE`);

@@ -14,6 +14,11 @@ export interface LocalFile {
   /** Live keys at the snapshot's revision, when the file is an etcd snapshot. */
   keys?: number;
   revision?: number;
+  /** Of those, API server leases (/registry/masterleases/): the live API servers rewrite them after a restore. */
+  leases?: number;
+  /** A backup's config archive (PKI and manifests) of this member. */
+  role?: 'config';
+  member?: string;
   /** The file has no appended hash (a raw member/snap/db copy): restore needs --skip-hash-check. */
   raw?: boolean;
 }

@@ -1,9 +1,12 @@
 // Resolves an inventory's defaults into one fully specified record per member.
+import type { BackupConfig } from '../backup/config.js';
 import type { InventoryInput, Topology } from './schema.js';
 
 export interface ResolvedMember {
   name: string;
   address: string;
+  /** Where the member was before it moved (readdress); absent when it did not move. */
+  previousAddress?: string;
   peerURL: string;
   clientURL: string;
   ssh: {
@@ -27,6 +30,8 @@ export interface Inventory {
   cluster: string;
   topology: Topology;
   members: ResolvedMember[];
+  /** Where backups go and how (backup.to, encrypt, keep). */
+  backup?: BackupConfig;
   /** Folder of the inventory file: relative identity/known_hosts paths resolve against it. */
   baseDir: string;
 }
@@ -46,6 +51,7 @@ export function resolveInventory(inv: InventoryInput, baseDir: string): Inventor
     return {
       name: m.name,
       address: m.address,
+      ...(m.previousAddress && m.previousAddress !== m.address ? { previousAddress: m.previousAddress } : {}),
       peerURL: m.peerURL ?? `https://${m.address}:2380`,
       clientURL: m.clientURL ?? `https://${m.address}:2379`,
       ssh: {
@@ -65,5 +71,11 @@ export function resolveInventory(inv: InventoryInput, baseDir: string): Inventor
       tools: { ...etcd.tools },
     };
   });
-  return { cluster: inv.cluster, topology: inv.topology, members, baseDir };
+  return {
+    cluster: inv.cluster,
+    topology: inv.topology,
+    members,
+    baseDir,
+    ...(inv.backup ? { backup: inv.backup } : {}),
+  };
 }

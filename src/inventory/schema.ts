@@ -1,5 +1,6 @@
 // The inventory: one cluster, its members and how to reach them. zod is the single source of its shape.
 import { z } from 'zod';
+import { BackupConfigSchema } from '../backup/config.js';
 
 export const TOPOLOGIES = ['static-pod', 'systemd', 'docker', 'k3s-external'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
@@ -60,6 +61,8 @@ export const MemberSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'lowercase letters, digits, dots and dashes'),
     address: z.string().regex(hostPort, 'an IP address or host name'),
+    /** The address the cluster still knows this member by, when it moved (the readdress runbook). */
+    previousAddress: z.string().regex(hostPort, 'an IP address or host name').optional(),
     peerURL: z.url().optional(),
     clientURL: z.url().optional(),
     ssh: SshSchema.optional(),
@@ -75,6 +78,7 @@ export const InventorySchema = z
     ssh: SshSchema.optional(),
     etcd: EtcdSchema.optional(),
     members: z.array(MemberSchema).min(1),
+    backup: BackupConfigSchema.optional(),
   })
   .strict()
   .superRefine((inv, ctx) => {

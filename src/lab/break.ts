@@ -10,6 +10,7 @@ import { imagesDir, stateDir } from './paths.js';
 import { asLab, member } from './state.js';
 import { sshBannerInLab } from './status.js';
 import { waitFor } from './wait.js';
+import { fillQuota } from './incidents.js';
 import { readPods } from './standins/podstate.js';
 import { SCENARIOS, type BreakResult, type Lab, type Scenario } from './types.js';
 
@@ -166,6 +167,9 @@ export async function labBreak(
 
     case 'delete-objects':
       return deleteObjects(lab, actions);
+
+    case 'fill-quota':
+      return fillQuota(lab, actions);
   }
 }
 

@@ -6,6 +6,7 @@ import { labFile } from './paths.js';
 import { alive, pidsInMarkedNamespaces, stopPids } from './proc.js';
 import { labDirOf, readLab, writeLab } from './state.js';
 import { waitFor } from './wait.js';
+import { restoreAddresses } from './readdress.js';
 
 export interface DownResult {
   dir: string;
@@ -33,6 +34,7 @@ export async function labDown(dir?: string): Promise<DownResult> {
     intervalMs: 50,
     what: 'lab namespaces to vanish',
   }).catch(() => undefined);
+  await restoreAddresses(lab);
   releaseSubnet(lab.subnet, lab.id);
   writeLab({ ...lab, ...{ downAt: new Date().toISOString() } });
   return { dir: d, stopped, remaining };

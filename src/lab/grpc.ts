@@ -177,15 +177,17 @@ export class EtcdClient {
     return { revision: num(header, 3), kvs, more: num(f, 3) === 1, count: num(f, 4) };
   }
 
-  async put(key: string, value: Uint8Array, timeoutMs = 5000): Promise<number> {
-    const f = decode(
-      await this.call(
-        '/etcdserverpb.KV/Put',
-        Buffer.concat([fieldBytes(1, Buffer.from(key)), fieldBytes(2, value)]),
-        timeoutMs,
-      ),
-    );
+  async put(key: string, value: Uint8Array, timeoutMs = 5000, lease?: bigint): Promise<number> {
+    const parts = [fieldBytes(1, Buffer.from(key)), fieldBytes(2, value)];
+    if (lease !== undefined) parts.push(fieldVarint(3, lease));
+    const f = decode(await this.call('/etcdserverpb.KV/Put', Buffer.concat(parts), timeoutMs));
     return num(decode(bytes(f, 1)), 3);
+  }
+
+  /** A new lease of `ttl` seconds; its ID. */
+  async leaseGrant(ttl: number, timeoutMs = 5000): Promise<bigint> {
+    const f = decode(await this.call('/etcdserverpb.Lease/LeaseGrant', fieldVarint(1, ttl), timeoutMs));
+    return big(f, 2);
   }
 
   async deleteRange(key: string, rangeEnd: string | null = null, timeoutMs = 5000): Promise<number> {

@@ -1,4 +1,5 @@
 // Builds one host's own filesystem in the lab folder: kubeadm pki and manifests or etcd.conf and unit, sshd config, init script, tool wrappers.
+import { confWithQuota, manifestWithQuota } from './incidents.js';
 import {
   chmodSync,
   chownSync,
@@ -59,6 +60,9 @@ export async function buildHost(o: {
   noEtcdctl?: boolean;
   /** The lab's etcd release: image tag and (3.5) the folder laid over /usr/bin. */
   etcd?: { image: string; bin?: string };
+  quotaBytes?: number;
+  leases?: boolean;
+  bare?: boolean;
 }): Promise<string> {
   const { dir, m, mode } = o;
   const H = hostDir(dir, m.name);
@@ -74,7 +78,10 @@ export async function buildHost(o: {
   // Hosts share one network namespace, so peer connections leave from 127.0.0.1 and etcd checks the peer cert's SAN against it (kubeadm's peer certs carry it too).
   const peerIps = [m.address, '127.0.0.1'];
   const certs: Array<Promise<void>> = [];
-  if (mode === 'static-pod') {
+  if (o.bare) {
+    // New machines: the kubeadm layout (an empty manifests dir the kubelet watches), no PKI, no manifests, no data.
+    mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
+  } else if (mode === 'static-pod') {
     const pki = p('/etc/kubernetes/pki');
     mkdirSync(join(pki, 'etcd'), { recursive: true });
     copyFileSync(o.cas.etcd.crt, join(pki, 'etcd', 'ca.crt'));
@@ -120,10 +127,14 @@ export async function buildHost(o: {
       }),
     );
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
-    writeFileSync(p('/etc/kubernetes/manifests/etcd.yaml'), etcdManifest(m, o.members, o.etcd?.image), {
+    writeFileSync(
+      p('/etc/kubernetes/manifests/etcd.yaml'),
+      manifestWithQuota(etcdManifest(m, o.members, o.etcd?.image), o.quotaBytes),
+      { mode: 0o600 },
+    );
+    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m, o.leases), {
       mode: 0o600,
     });
-    writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m), { mode: 0o600 });
   } else if (mode === 'docker') {
     certs.push(dockerHostFiles(p, m, o.cas, readFileSync(o.cas.etcd.crt, 'utf8')));
   } else {
@@ -148,7 +159,7 @@ export async function buildHost(o: {
         client: true,
       }),
     );
-    writeFileSync(join(etc, 'etcd.conf'), etcdConf(m, o.members));
+    writeFileSync(join(etc, 'etcd.conf'), confWithQuota(etcdConf(m, o.members), o.quotaBytes));
     writeFileSync(p('/usr/lib/systemd/system/etcd.service'), ETCD_UNIT);
     mkdirSync(p('/etc/systemd/system/etcd.service.d'), { recursive: true });
     mkdirSync(p('/etc/systemd/system/multi-user.target.wants'), { recursive: true });

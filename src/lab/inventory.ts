@@ -28,6 +28,7 @@ export function inventoryDoc(lab: Lab): Record<string, unknown> {
       address: m.address,
       peerURL: m.peerURL,
       clientURL: m.clientURL,
+      ...(m.previousAddress ? { previousAddress: m.previousAddress } : {}),
       ...(lab.mode === 'docker' ? { etcd: { tls: dockerTls(m) } } : {}),
     })),
   };

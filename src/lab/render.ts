@@ -87,9 +87,10 @@ status: {}
 }
 
 /** kube-apiserver.yaml: the real flags that matter to etcd recovery; `kube-apiserver` on the host is the lab's stand-in. */
-export function apiserverManifest(m: LabMember): string {
+export function apiserverManifest(m: LabMember, leases = false): string {
   const flags = [
     `--advertise-address=${m.address}`,
+    ...(leases ? ['--endpoint-reconciler-type=lease'] : []),
     '--allow-privileged=true',
     '--authorization-mode=Node,RBAC',
     `--client-ca-file=${PKI}/ca.crt`,
@@ -268,8 +269,12 @@ mkdir -p /run/sshd /run/systemd
 # /etc and /var/lib: the machine's, with this host's own changes on top.
 if mount -t overlay lbovl-${tag}-etc -o lowerdir=/etc,upperdir=${H}/root/etc,workdir=${H}/work/etc /etc 2>/dev/null &&
    mount -t overlay lbovl-${tag}-varlib -o lowerdir=/var/lib,upperdir=${H}/root/var/lib,workdir=${H}/work/var/lib /var/lib 2>/dev/null; then
-  # A plain directory of this host (not merged with the machine's), so it can be moved aside like on a node.
-  rm -rf /var/lib/etcd && mkdir -m 0700 /var/lib/etcd && chown ${o.etcdOwner} /var/lib/etcd
+  # A plain directory of this host (not merged with the machine's), so it can be moved aside like on a node;
+  # made at the first boot only: after a reboot (lab reboot) the host's data is where it was.
+  if [ ! -e ${H}/state/first-boot-done ]; then
+    rm -rf /var/lib/etcd && mkdir -m 0700 /var/lib/etcd && chown ${o.etcdOwner} /var/lib/etcd
+    touch ${H}/state/first-boot-done
+  fi
   echo overlay >${H}/state/fs-mode
 else
   mountpoint -q /etc && umount /etc

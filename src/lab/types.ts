@@ -23,6 +23,7 @@ export const SCENARIOS = [
   'corrupt-member',
   'stop-all',
   'ssh-down',
+  'fill-quota',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -41,6 +42,12 @@ export interface LabUpOptions {
   noEtcdctl?: string[];
   /** etcd release the hosts run: 3.4 = Debian bookworm's /usr/bin, 3.5 = trixie's from .cache/debian/trixie (setup.sh). Default 3.4. */
   etcdVersion?: EtcdVersion;
+  /** etcd's --quota-backend-bytes (default: etcd's own 2 GiB); small, so that fill-quota can reach it. */
+  quotaBytes?: number;
+  /** static-pod: API server stand-ins run --endpoint-reconciler-type=lease (masterleases + kubernetes Endpoints). */
+  leases?: boolean;
+  /** New machines: sshd, etcd binaries and the kubeadm layout, but no cluster, no data, no PKI (static-pod). */
+  bare?: boolean;
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -51,6 +58,8 @@ export interface LabMember {
   address: string;
   clientURL: string;
   peerURL: string;
+  /** Set by `lab readdress`: the address the cluster's configuration still names. */
+  previousAddress?: string;
   /** This host's own folder in the lab dir (its bind-mounted /etc/kubernetes etc. live under root/). */
   hostDir: string;
 }
@@ -78,6 +87,11 @@ export interface Lab {
   noEtcdctl?: string[];
   /** The etcd the hosts run (absent in older labs: bookworm's 3.4). */
   etcd?: { version: EtcdVersion; release: string; image: string };
+  quotaBytes?: number;
+  /** Brought up with --bare: no cluster on the hosts. */
+  bare?: boolean;
+  /** Old addresses of readdressed hosts, made unreachable on the machine until `lab down`. */
+  goneAddresses?: string[];
   seeded: boolean;
   createdAt: string;
   starterPid: number;

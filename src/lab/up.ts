@@ -20,6 +20,7 @@ import { HOST_BINDS, hostDir, imagesDir, labFile, logDir, stateDir, standinsDir 
 import { apiserverImage } from './modes.js';
 import { issue, makeCa, sshKey, writeKnownHosts } from './pki.js';
 import { preflight } from './preflight.js';
+import { checkQuota } from './incidents.js';
 import { alive } from './proc.js';
 import { labDirOf, readLab, writeLab } from './state.js';
 import { labStatus } from './status.js';
@@ -95,9 +96,15 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const etcdVersion = opts.etcdVersion ?? '3.4';
   if (!ETCD_VERSIONS.includes(etcdVersion))
     throw usage(`lab: --etcd-version ${String(etcdVersion)} is not 3.4 or 3.5`, 'use --etcd-version 3.4|3.5');
+  if (opts.bare && (mode !== 'static-pod' || opts.seedData))
+    throw usage(
+      'lab: --bare is for static-pod hosts without --seed-data',
+      'drop --mode/--seed-data with --bare',
+    );
   const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
   const dir = labDirOf(opts.dir);
   const t0 = Date.now();
+  checkQuota(opts.quotaBytes, mode);
   await preflight(mode);
   prepareDir(dir);
 
@@ -152,7 +159,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
         }
       : {}),
     ...(noEtcdctl.length ? { noEtcdctl } : {}),
+    ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
     seeded: false,
+    ...(opts.bare ? { bare: true } : {}),
     createdAt: new Date().toISOString(),
     starterPid: process.pid,
   };
@@ -197,6 +206,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
           access,
           noEtcdctl: noEtcdctl.includes(m.name),
           etcd: { image: rel.image, ...(etcdVersion === '3.4' ? {} : { bin: etcdBin }) },
+          ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
+          leases: opts.leases === true,
+          bare: opts.bare === true,
         }),
       ),
     );
@@ -247,6 +259,19 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     });
     log(`hosts up (${Date.now() - t0} ms)`);
 
+    if (opts.bare) {
+      await waitFor(async () => (await labStatus(lab)).members.every((m) => m.sshdUp), {
+        timeoutMs: 30_000,
+        intervalMs: 150,
+        what: 'sshd up on every bare host',
+      });
+      writeInventory(lab);
+      writeLab(lab);
+      log(
+        `bare hosts ready: sshd, etcd binaries, empty /etc/kubernetes/manifests; no cluster (${Date.now() - t0} ms)`,
+      );
+      return lab;
+    }
     await waitFor(
       async () => {
         const st = await labStatus(lab);

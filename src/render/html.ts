@@ -1,5 +1,12 @@
 // Markdown report to a standalone HTML page: headings, tables, lists and code blocks, nothing fetched from the network.
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+// Escapes for text and for quoted attribute values alike.
+const esc = (s: string) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 const inline = (s: string) =>
   esc(s)
     .replace(/&lt;br&gt;/g, '<br>')
@@ -21,7 +28,7 @@ export function markdownToHtml(md: string, title: string): string {
       const body: string[] = [];
       while (i + 1 < lines.length && !lines[i + 1]!.startsWith('```')) body.push(lines[++i]!);
       i++;
-      out.push(`<pre class="${esc(lang || 'code')}">${esc(body.join('\n'))}</pre>`);
+      out.push(`<pre class="${esc(lang.replace(/[^\w-]/g, '') || 'code')}">${esc(body.join('\n'))}</pre>`);
     } else if (l.startsWith('|')) {
       const rows: string[] = [];
       while (i < lines.length && lines[i]!.startsWith('|')) rows.push(lines[i++]!);

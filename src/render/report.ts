@@ -13,8 +13,8 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
     `| | |`,
     `|---|---|`,
     `| Runbook | ${r.runbook} (sha256 ${r.runbookHash.slice(0, 16)}…) |`,
-    `| Cluster | ${t.cluster ?? r.plan.cluster} (${r.plan.topology}) |`,
-    `| Operator | ${t.operator ?? ''} |`,
+    `| Cluster | ${cell(`${t.cluster ?? r.plan.cluster} (${r.plan.topology})`)} |`,
+    `| Operator | ${cell(t.operator ?? '')} |`,
     `| Started (UTC) | ${t.started ?? r.startedAt} |`,
     `| Ended (UTC) | ${t.ended ?? '(not ended)'} |`,
     `| Status | **${t.status}** |`,
@@ -23,7 +23,7 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
   ];
   if (t.decisions.length) {
     out.push('## Decisions', '');
-    for (const d of t.decisions) out.push(`- ${d.at} **${d.stateId}** → \`${d.branch}\`: ${d.why}`);
+    for (const d of t.decisions) out.push(`- ${d.at} **${d.stateId}** → \`${d.branch}\`: ${cell(d.why)}`);
     out.push('');
   }
   out.push(
@@ -44,7 +44,7 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
   const failures = t.steps.filter((s) => s.error);
   if (failures.length) {
     out.push('## Failures', '');
-    for (const s of failures) out.push(`- **${s.stateId}**: ${s.error}`);
+    for (const s of failures) out.push(`- **${s.stateId}**: ${cell(s.error ?? '')}`);
     out.push('');
   }
   if (t.skips.length || t.resumes.length) {
@@ -55,7 +55,7 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
   }
   if (t.warnings.length) {
     out.push('## Warnings', '');
-    for (const w of t.warnings) out.push(`- ${w}`);
+    for (const w of t.warnings) out.push(`- ${cell(w)}`);
     out.push('');
   }
   out.push(

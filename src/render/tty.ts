@@ -10,11 +10,26 @@ interface Running {
   output: (s: string) => void;
 }
 
-export function ttyRenderer(): { listener: Listener; idle: () => Promise<void> } {
+const cut = (s: string, w: number) => (s.length > w ? `${s.slice(0, Math.max(1, w - 1))}…` : s);
+const clock = (ms: number) =>
+  `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
+
+/** Command lines show only with verbose (-v); titles are cut to the terminal so the display redraws in place. */
+export function ttyRenderer(o: { verbose?: boolean } = {}): {
+  listener: Listener;
+  idle: () => Promise<void>;
+} {
   let running: Promise<void> = Promise.resolve();
   let current: Running | undefined;
-  const listener: Listener = (e) => {
+  const seen: string[] = [];
+  let t0: number | undefined;
+  const listener: Listener = (e, at) => {
+    t0 ??= at.getTime();
+    if (e.type === 'cmd.start' && !o.verbose) return;
     if (e.type === 'step.start') {
+      if (!seen.includes(e.stateId)) seen.push(e.stateId);
+      const head = `[step ${seen.indexOf(e.stateId) + 1} · ${clock(at.getTime() - t0)}] `;
+      const width = (process.stderr.columns || 80) - 12;
       let output: (s: string) => void = () => undefined;
       let skip = () => undefined as void;
       const done = new Promise<void>((resolve, reject) => {
@@ -23,7 +38,10 @@ export function ttyRenderer(): { listener: Listener; idle: () => Promise<void> }
       const list = new Listr(
         [
           {
-            title: `${e.stateId}: ${e.title}${e.hosts.length ? ` [${e.hosts.join(', ')}]` : ''}`,
+            title: cut(
+              `${head}${e.stateId}: ${e.title}${e.hosts.length ? ` [${e.hosts.join(', ')}]` : ''}`,
+              width,
+            ),
             task: async (_ctx, task) => {
               output = (s) => (task.output = s);
               skip = () => task.skip();
@@ -31,7 +49,7 @@ export function ttyRenderer(): { listener: Listener; idle: () => Promise<void> }
             },
           },
         ],
-        { exitOnError: true, rendererOptions: { collapseErrors: false } },
+        { exitOnError: true, rendererOptions: { collapseErrors: false, formatOutput: 'truncate' } },
       );
       running = running
         .then(() => list.run())
@@ -50,7 +68,7 @@ export function ttyRenderer(): { listener: Listener; idle: () => Promise<void> }
         e.type === 'cmd.end')
     ) {
       const line = formatEvent(e);
-      if (line) current.output(line.trim());
+      if (line) current.output(cut(line.trim(), (process.stderr.columns || 80) - 6));
       return;
     }
     if (e.type === 'step.end' && current) {

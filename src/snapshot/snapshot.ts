@@ -14,6 +14,27 @@ import { PageFile, SnapshotError } from './pagefile.js';
 
 export const HASH_LEN = 32;
 
+/**
+ * Tells a saved snapshot from a raw member/snap/db by the bbolt structure: `snapshot save` writes exactly hwm pages
+ * and appends a 32-byte sha256; a live db file is a whole number of pages at least hwm long. Anything else was cut
+ * or extended.
+ */
+export function hashAppended(size: number, meta: { pageSize: number; hwm: number }): boolean {
+  const need = meta.hwm * meta.pageSize;
+  if (size === need + HASH_LEN) return true;
+  if (size >= need && size % meta.pageSize === 0) return false;
+  const past = size - need;
+  const what =
+    past < 0
+      ? `truncated: the database needs ${need} bytes (${meta.hwm} pages of ${meta.pageSize})`
+      : past < HASH_LEN
+        ? `truncated: the sha256 after the last page is ${past} of ${HASH_LEN} bytes`
+        : `extended: ${past - HASH_LEN} bytes past the sha256 (or ${past % meta.pageSize} past a whole page)`;
+  throw new SnapshotError(
+    `${what}; ${size} bytes is neither a saved snapshot (${need} + ${HASH_LEN}-byte sha256) nor a raw db (whole pages, at least ${need})`,
+  );
+}
+
 export interface LiveKey {
   key: string;
   createRevision: number;
@@ -68,8 +89,7 @@ export class Snapshot {
       const buckets = bolt.buckets();
       if (!buckets.has('key'))
         throw new SnapshotError('bbolt database has no "key" bucket: not an etcd v3 data file');
-      // `snapshot save` appends a sha256 of the db; the db itself is a multiple of 512 bytes.
-      return new Snapshot(path, file, bolt, file.size % 512 === HASH_LEN, buckets);
+      return new Snapshot(path, file, bolt, hashAppended(file.size, bolt.meta), buckets);
     } catch (err) {
       file.close();
       throw wrap(path, err);

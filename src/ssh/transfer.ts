@@ -1,8 +1,7 @@
 // Streaming file transfer with sha256 checked on both ends; nothing is held in memory whole.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
@@ -11,6 +10,7 @@ import { LifeboatError } from '../core/errors.js';
 import { earlyExit, openExec, openSftp, type HostConnection, type Session } from './connection.js';
 import { runCommand } from './exec.js';
 import { shQuote, wrapCommand } from './quote.js';
+import { openPrivatePart } from '../local/private.js';
 
 /** Bytes per SFTP write request and how many are in flight: enough to fill a WAN pipe, bounded memory (4 MiB). */
 const CHUNK = 128 * 1024;
@@ -189,7 +189,7 @@ async function catGet(
   s: Session,
   host: string,
   remote: string,
-  localPart: string,
+  out: FileHandle,
   sudo: boolean,
 ): Promise<void> {
   const cmd = `cat -- ${shQuote(remote)}`;
@@ -203,7 +203,7 @@ async function catGet(
     ch.on('close', () => resolve(c));
   });
   ch.end();
-  await pipeline(ch, createWriteStream(localPart, { mode: 0o600 }));
+  await pipeline(ch, out.createWriteStream({ autoClose: false, emitClose: false, start: 0 }));
   const code = await exit;
   if (code !== 0)
     throw stepError(
@@ -213,11 +213,39 @@ async function catGet(
     );
 }
 
+/** Pipelined SFTP download into an open private file: IN_FLIGHT workers, each reading one chunk and writing it at its offset. */
+async function sftpGet(sftp: SFTPWrapper, remote: string, out: FileHandle): Promise<void> {
+  const handle = await p<Buffer>((cb) => sftp.open(remote, 'r', cb))();
+  try {
+    const size = (await p<{ size: number }>((cb) => sftp.fstat(handle, cb))()).size;
+    const GET = 32 * 1024;
+    let next = 0;
+    const worker = async () => {
+      const buf = Buffer.allocUnsafe(GET);
+      while (next < size) {
+        const at = next;
+        const len = Math.min(GET, size - at);
+        next += len;
+        // A server may answer with fewer bytes than asked: read the rest of the chunk before writing it.
+        for (let got = 0; got < len;) {
+          const n = await p<number>((cb) => sftp.read(handle, buf, got, len - got, at + got, cb))();
+          if (n === 0) throw new Error(`${remote} ended at ${at + got} of ${size} bytes`);
+          got += n;
+        }
+        await out.write(buf, 0, len, at);
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  } finally {
+    await p<void>((cb) => sftp.close(handle, (e) => cb(e, undefined)))().catch(() => undefined);
+  }
+}
+
 export async function download(conn: HostConnection, remote: string, local: string): Promise<TransferResult> {
   const host = conn.name;
   const sudo = conn.target.sudo;
-  const localPart = `${local}.part`;
-  await mkdir(dirname(local), { recursive: true });
+  // Every path (SFTP, sudo cat, a resumed attempt) writes the same fresh 0600 part file, never through a symlink.
+  const part = await openPrivatePart(local);
   const hashCmd = `h=$(sha256sum < ${shQuote(remote)}) && printf '%s\\n' "\${h%% *}"`;
   try {
     // The remote hash and the copy run side by side on two channels: both only read the file.
@@ -225,14 +253,10 @@ export async function download(conn: HostConnection, remote: string, local: stri
       conn.withSlot((s) => runCommand(s, hashCmd, {}, { host, sudo })),
       conn.withSlot(async (s) => {
         try {
-          if (sudo) return await catGet(s, host, remote, localPart, true);
+          if (sudo) return await catGet(s, host, remote, part.fh, true);
           const sftp = await openSftp(s, host);
           try {
-            await p<void>((cb) =>
-              sftp.fastGet(remote, localPart, { concurrency: IN_FLIGHT, chunkSize: 32 * 1024 }, (e) =>
-                cb(e, undefined),
-              ),
-            )();
+            await sftpGet(sftp, remote, part.fh);
           } finally {
             sftp.end();
           }
@@ -249,8 +273,9 @@ export async function download(conn: HostConnection, remote: string, local: stri
         hashCmd,
       );
     }
+    await part.fh.sync();
     // Hash what actually landed on the local disk, not what passed through memory.
-    const got = await sha256File(localPart);
+    const got = await sha256File(part.path);
     if (got.sha256 !== remoteSha) {
       throw stepError(
         host,
@@ -259,10 +284,10 @@ export async function download(conn: HostConnection, remote: string, local: stri
         'the file changed on the host during the copy, or was corrupted; retry',
       );
     }
-    await rename(localPart, local);
-    return { bytes: (await stat(local)).size, sha256: got.sha256 };
+    await part.commit();
+    return { bytes: got.bytes, sha256: got.sha256 };
   } catch (e) {
-    await unlink(localPart).catch(() => undefined);
+    await part.abort();
     throw e;
   }
 }

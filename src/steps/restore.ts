@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { decision, phase } from '../engine/define.js';
 import type { Node, PlanCtx } from '../engine/types.js';
 import { verifyClusterStep } from './cluster.js';
+import { staleLeasesStep } from './leases.js';
+import { configOf, pkiFromBackupStep } from './pki.js';
+import { movedMembers, rewriteForNewAddressStep } from './readdress.js';
 import {
   fixOwnership,
   followersThenLeader,
@@ -19,7 +22,9 @@ import {
 
 export const restoreParams = z
   .object({
-    snapshot: z.string().min(1, 'the snapshot file to restore'),
+    snapshot: z.string().min(1, 'the snapshot file to restore').optional(),
+    /** A `lifeboat backup` folder: its snapshot, and its PKI and manifests for hosts that lack them. */
+    backup: z.string().min(1).optional(),
     token: z
       .string()
       .regex(/^[A-Za-z0-9._-]+$/)
@@ -29,7 +34,8 @@ export const restoreParams = z
   })
   .strict();
 
-const snapshotOf = (c: PlanCtx) => c.params.snapshot ?? '';
+const snapshotOf = (c: PlanCtx) =>
+  c.params.snapshot ?? Object.keys(c.files).find((f) => c.files[f]!.role === undefined) ?? '';
 
 export function restoreNodes(kind: 'single' | 'multi'): Node[] {
   const all = { kind: 'all' as const };
@@ -41,6 +47,19 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
         const n = c.inventory.members.length;
         if (kind === 'single' && n !== 1)
           return { branch: 'refuse', why: `the inventory has ${n} members; use restore-multi-master` };
+        if (!c.params.snapshot && !c.params.backup)
+          return { branch: 'refuse', why: 'give --set snapshot=FILE or --set backup=DIR' };
+        const noConfig = c.inventory.members.filter((m) => !configOf(c, m.name)).map((m) => m.name);
+        if (c.params.backup && c.inventory.topology !== 'static-pod')
+          return {
+            branch: 'refuse',
+            why: 'a backup folder is restored onto static-pod hosts only; give --set snapshot=FILE',
+          };
+        if (c.params.backup && noConfig.length)
+          return {
+            branch: 'refuse',
+            why: `the backup has no config archive for ${noConfig.join(', ')}: member names must match the backup's`,
+          };
         const f = c.files[snapshotOf(c)];
         if (f?.raw && c.params.skipHashCheck !== 'true')
           return {
@@ -82,6 +101,21 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
             stopApiservers(all),
             stopEtcd(followersThenLeader),
           ]),
+          decision({
+            id: 'pki',
+            title: 'A backup folder: put its PKI and manifests on hosts that lack them?',
+            decide: (c) =>
+              c.params.backup
+                ? {
+                    branch: 'backup',
+                    why: `backup ${c.params.backup}: hosts without its etcd CA get its PKI and manifests`,
+                  }
+                : { branch: 'none', why: 'a snapshot alone: the hosts keep their PKI and manifests' },
+            branches: {
+              none: [],
+              backup: [phase('pki', 'PKI and manifests from the backup', [pkiFromBackupStep()])],
+            },
+          }),
           phase('restore', 'Restore every member from the same snapshot', [
             moveAside(all),
             restoreStep({
@@ -93,10 +127,37 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
             }),
             fixOwnership(all),
           ]),
+          // Hosts that moved (inventory previousAddress): certs and flags for the new addresses before etcd starts.
+          decision({
+            id: 'addresses',
+            title: 'Did any host move to a new address?',
+            decide: (c) => {
+              const moved = movedMembers(c).map((m) => m.name);
+              return moved.length
+                ? { branch: 'moved', why: `moved (previousAddress in the inventory): ${moved.join(', ')}` }
+                : { branch: 'same', why: 'no member has a previousAddress: every host kept its address' };
+            },
+            branches: {
+              same: [],
+              moved: [
+                phase('readdress', 'Certificates and flags for the new addresses', [
+                  rewriteForNewAddressStep({
+                    kind: 'pick',
+                    members: (c) => movedMembers(c).map((m) => m.name),
+                    describe: 'each member with a previousAddress',
+                  }),
+                ]),
+              ],
+            },
+          }),
           phase('start', 'Start etcd, then the API servers', [startEtcd(all), startApiservers(all)]),
           phase('verify', 'Verify the restored cluster', [
             verifyClusterStep(),
-            keyCountStep((c) => c.files[snapshotOf(c)]?.keys),
+            keyCountStep(
+              (c) => c.files[snapshotOf(c)]?.keys,
+              (c) => c.files[snapshotOf(c)]?.leases ?? 0,
+            ),
+            staleLeasesStep(),
           ]),
         ],
       },

@@ -27,13 +27,17 @@ export interface CliResult {
 }
 
 /** Runs `lifeboat ARGS` (the built dist/) to its end; never throws on a non-zero exit. */
-export function cli(args: string[], timeoutMs = 170_000): Promise<CliResult> {
+export function cli(
+  args: string[],
+  timeoutMs = 170_000,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((res) => {
     execFile(
       'node',
       [BIN, ...args],
-      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } },
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', ...env } },
       (err, stdout, stderr) => {
         const code = err
           ? typeof (err as { code?: unknown }).code === 'number'
@@ -283,6 +287,21 @@ export const stepsRun = (runDir: string) =>
     .map((e) => e.stateId);
 
 /** A static-pod and a systemd lab brought up side by side before a file's tests and always brought down after. */
+/** One seeded lab for a test file, up before its tests and down (by pid) after them. */
+export function oneLab(
+  tag: string,
+  o: { members: number; mode: 'static-pod' | 'systemd' },
+  set: (lab: Lab) => void,
+): string {
+  const dir = mkdtempSync(join(tmpdir(), `lifeboat-rb-${tag}-`));
+  beforeAll(async () => set(await labUp({ dir: join(dir, 'lab'), ...o, seedData: true })));
+  afterAll(async () => {
+    await labDown(join(dir, 'lab')).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
 export function twoLabs(
   tag: string,
   members: { sp: number; sd: number },

@@ -69,3 +69,51 @@ describe('diagnose', () => {
     expect(d.reasons).toEqual(['b: etcd is not running', 'c: etcd is not running']);
   });
 });
+
+describe('diagnose: space and alarms', () => {
+  const metrics = (size: number, inUse: number, quota: number) =>
+    `etcd_mvcc_db_total_size_in_bytes ${size}\netcd_mvcc_db_total_size_in_use_in_bytes ${inUse}\netcd_server_quota_backend_bytes ${quota}`;
+  const withSpace = (alarms: string, m: string) =>
+    new FakeExecutor(() => ({
+      stdout: `--count--\n{"header":{},"count":5}\n--hash--\n[{"HashKV":{"hash":7}}]\n--alarms--\n${alarms}\n--metrics--\n${m}\n`,
+    }));
+
+  it('NOSPACE alarm (deduplicated, named by member ID) and > 80 % of quota: degraded, the space procedure named', async () => {
+    const d = await diagnose(inv, facts(), withSpace('memberID:2 alarm:NOSPACE', metrics(900, 880, 1000)));
+    expect(d.verdict).toBe('degraded');
+    expect(d.alarms).toEqual([{ member: 'b', alarm: 'NOSPACE' }]);
+    expect(d.storage[0]).toMatchObject({
+      dbSize: 900,
+      inUse: 880,
+      quota: 1000,
+      usedPct: 90,
+      quotaFrom: 'metrics',
+    });
+    expect(d.reasons).toContain(
+      "b: alarm NOSPACE (database space exceeded: the cluster takes no writes) — run etcd's space procedure: compact to the current revision, defragment members one at a time (leader last), 'alarm disarm' (docs/operators-guide.md)",
+    );
+    expect(d.reasons.filter((r) => /db uses .* \(90 %\) — run etcd's space procedure/.test(r))).toHaveLength(
+      3,
+    );
+  });
+
+  it('CORRUPT names replace-member for the member that raised it', async () => {
+    const d = await diagnose(inv, facts(), withSpace('memberID:3 alarm:CORRUPT', metrics(100, 90, 1000)));
+    expect(d.reasons).toEqual([
+      "c: alarm CORRUPT (its data differs from the others') — run replace-member --set failed=c",
+    ]);
+  });
+
+  it('fragmentation alone is a note, not a warning; no metrics: etcd default quota assumed', async () => {
+    const frag = await diagnose(inv, facts(), withSpace('', metrics(600, 100, 1000)));
+    expect(frag.verdict).toBe('healthy');
+    expect(frag.findings[0]).toMatchObject({
+      severity: 'info',
+      runbook: expect.stringMatching(/rolling defragmentation/),
+    });
+    expect(frag.storage[0]!.fragmentationPct).toBeCloseTo(83.3);
+    const none = await diagnose(inv, facts(), withSpace('', ''));
+    expect(none.storage[0]).toMatchObject({ quotaFrom: 'default', quota: 2 * 1024 ** 3 });
+    expect(none.verdict).toBe('healthy');
+  });
+});

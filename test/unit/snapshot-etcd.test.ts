@@ -335,6 +335,27 @@ describe('snapshot reader against etcd 3.4', () => {
     await expect(snapshotCli(['verify', bad])).rejects.toThrow(/sha256 mismatch/);
   });
 
+  it('verify tells saved from raw by the bbolt structure: a saved snapshot cut or extended by one byte is exit-2 input', async () => {
+    for (const [name, bytes, why] of [
+      [
+        'cut.db',
+        readFileSync(A).subarray(0, readFileSync(A).length - 1),
+        /truncated: the sha256 after the last page is 31 of 32 bytes/,
+      ],
+      ['ext.db', Buffer.concat([readFileSync(A), Buffer.from([0])]), /extended: 1 bytes past the sha256/],
+    ] as const) {
+      const f = join(etcd.dir, name);
+      writeFileSync(f, bytes);
+      const e = await snapshotCli(['verify', f]).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(LifeboatError);
+      expect((e as LifeboatError).code).toBe('input');
+      expect((e as LifeboatError).message).toMatch(why);
+    }
+  });
+
   it('bad input: empty, truncated and non-snapshot files are one-line LifeboatErrors', async () => {
     const empty = join(etcd.dir, 'empty.db');
     writeFileSync(empty, '');

@@ -7,6 +7,7 @@ import type { Facts, MemberFacts } from '../../src/engine/facts.js';
 import { plan, stepsOf, type PlannedStep } from '../../src/engine/plan.js';
 import type { PlanCtx, RunbookDef } from '../../src/engine/types.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { commandGroups, confirmationLines } from '../../src/render/confirm.js';
 import backup from '../../runbooks/backup.js';
 import recoverQuorum from '../../runbooks/recover-quorum.js';
 import replaceMember from '../../runbooks/replace-member.js';
@@ -103,6 +104,26 @@ describe('every runbook, every branch', () => {
     ],
   ];
   it.each(cases.map(([rb, c], i) => [`${rb.id} #${i}`, rb, c] as const))(
+    '%s: every confirmation fits in 15 lines at 120 columns and says where, what, until when, undo',
+    (_n, rb, c) => {
+      const p = plan(rb, c);
+      for (const s of stepsOf(p).filter((x) => x.destructive)) {
+        const lines = confirmationLines({ plan: p, step: s }, 120);
+        expect(lines.length).toBeLessThanOrEqual(15);
+        for (const l of lines) expect(l.length).toBeLessThanOrEqual(120);
+        const text = lines.join('\n');
+        expect(text).toMatch(/step \d+ of \d+/);
+        for (const h of s.hosts) expect(text).toContain(h.member);
+        expect(text).toMatch(/^Undo: /m);
+        expect(text).toMatch(/\[d\] show the commands/);
+        if (s.id === 'stop-apiservers')
+          expect(text).toMatch(/stays down until step \d+ "Start kube-apiserver/);
+        const d = commandGroups(s).join('\n');
+        for (const h of s.hosts) expect(d).toContain(h.member);
+      }
+    },
+  );
+  it.each(cases.map(([rb, c], i) => [`${rb.id} #${i}`, rb, c] as const))(
     '%s: destructive steps have a check or are idempotent; nothing deletes',
     (_name, rb, c) => {
       const p = plan(rb, c);
@@ -139,6 +160,7 @@ describe('restore-multi-master', () => {
       'start/start-apiservers',
       'verify/verify-cluster',
       'verify/key-count',
+      'verify/stale-leases',
     ]);
     const steps = stepsOf(plan(restoreMulti, c));
     const dist = steps.find((s) => s.id === 'distribute')!;

@@ -4,15 +4,21 @@ import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { cronJob } from '../../backup/cronjob.js';
+import { STORE_HELP } from './help.js';
 
 const HELP = `Usage: lifeboat backup schedule --emit cronjob -i INVENTORY [--schedule CRON] [--image IMAGE]
                                 [--backup-dir HOST_DIR] [--retention-days N] [--namespace NS]
 
 Prints a CronJob that snapshots every member from the control-plane nodes (hostNetwork, etcd PKI and
 backup dir as hostPath), checks each snapshot and keeps N days. Defaults: every 6 hours, etcd 3.5
-image, /var/backups/etcd, 7 days, kube-system. For full backups copied off the cluster: 'lifeboat run backup'.`;
+image, /var/backups/etcd, 7 days, kube-system. For full backups copied off the cluster: 'lifeboat run backup'.
+
+Backups kept off the cluster:
+${STORE_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {
+  if (['list', 'verify', 'fetch', 'prune'].includes(argv[0] ?? ''))
+    return (await import('./store.js')).runStore(argv);
   const { values, positionals } = parse('backup', argv, {
     emit: { type: 'string' },
     inventory: { type: 'string', short: 'i' },

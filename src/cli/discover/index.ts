@@ -1,5 +1,5 @@
 // `lifeboat discover --ssh USER@HOST[,...]`: read how etcd runs on each host and write an inventory (read-only on hosts).
-import { writeFileSync } from 'node:fs';
+import { writePrivate } from '../../local/private.js';
 import { parse } from '../args.js';
 import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
@@ -46,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     acceptNewHostKeys: v['accept-new-host-keys'] === true,
   });
   if (v.output) {
-    writeFileSync(v.output, d.text);
+    writePrivate(v.output, d.text);
     process.stdout.write(`${v.output}: ${d.hosts.length} members, ${d.hosts[0]!.config.topology}\n`);
   } else process.stdout.write(d.text);
   for (const f of d.findings) process.stderr.write(`finding: ${f}\n`);

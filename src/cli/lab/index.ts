@@ -1,4 +1,4 @@
-// `lifeboat lab up|status|break|exec|down`: the local DR lab (see docs/lab.md).
+// `lifeboat lab up|status|break|reboot|exec|down`: the local DR lab (see docs/lab.md).
 import { parse, oneOf } from '../args.js';
 import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
@@ -6,8 +6,10 @@ import {
   formatStatus,
   labBreak,
   labDown,
+  labReboot,
   labStatus,
   labUp,
+  labReaddress,
   readLab,
   shellQuote,
   LAB_MODES,
@@ -20,16 +22,24 @@ import { parseAccess } from '../../lab/access.js';
 const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
-     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--etcd-version 3.4|3.5]
+     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--bare] [--quota-bytes N]
+     [--etcd-version 3.4|3.5]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
+        --bare: new machines (sshd, etcd binaries, empty kubeadm layout; no cluster, data or PKI);
+        --leases: API server stand-ins keep /registry/masterleases/ADDRESS and the kubernetes Endpoints;
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
   status [--dir DIR] [--output json]
         member, address, sshd, etcd, healthy, leader, raft index, revision
   break SCENARIO [--member NAME] [--dir DIR]
         ${SCENARIOS.join(', ')}
+  reboot MEMBER [--dir DIR]
+        power-cycle a host: every process killed at once, then it boots again (static pods and units come back)
   exec MEMBER [--dir DIR] -- COMMAND...
         run a command inside a host, as root
+  readdress MEMBER --address 127.0.N.X [--dir DIR]
+        move a host to a new address as a re-IP would: sshd moves, the old address vanishes, etcd and the API
+        server stop; their configuration still names the old address; the inventory gets previousAddress
   down [--dir DIR]
         stop every process of the lab by pid; works after a crashed 'lab up'
 `;
@@ -56,6 +66,9 @@ export async function run(argv: string[]): Promise<number> {
           access: { type: 'string' },
           'no-etcdctl': { type: 'string' },
           'etcd-version': { type: 'string' },
+          'quota-bytes': { type: 'string' },
+          leases: { type: 'boolean' },
+          bare: { type: 'boolean' },
         },
         false,
       );
@@ -84,9 +97,12 @@ export async function run(argv: string[]): Promise<number> {
         ...(access ? { access } : {}),
         noEtcdctl,
         etcdVersion,
+        ...(v['quota-bytes'] !== undefined ? { quotaBytes: Number(v['quota-bytes']) } : {}),
         ...(v.dir ? { dir: v.dir } : {}),
         ...(v.subnet ? { subnet: v.subnet } : {}),
         seedData: v['seed-data'] === true,
+        leases: v.leases === true,
+        bare: v.bare === true,
         log: (l) => err(`lab: ${l}`),
       });
       out(formatStatus(await labStatus(lab)));
@@ -119,6 +135,16 @@ export async function run(argv: string[]): Promise<number> {
       for (const a of r.actions) out(`${r.scenario}: ${a}`);
       return EXIT.ok;
     }
+    case 'reboot': {
+      const { values: v, positionals } = parse('lab reboot', rest, { dir: { type: 'string' } });
+      if (v.help) return help();
+      const name = positionals[0];
+      if (!name || positionals.length > 1)
+        throw usage('lab reboot: give one MEMBER', 'lifeboat lab reboot cp-2');
+      const r = await labReboot(readLab(v.dir), name);
+      out(`reboot: ${name}: ${r.killed} processes killed, booted again`);
+      return EXIT.ok;
+    }
     case 'exec': {
       const dd = rest.indexOf('--');
       if (dd < 0) throw usage('lab exec: put the command after --', 'lifeboat lab exec MEMBER -- COMMAND...');
@@ -142,6 +168,21 @@ export async function run(argv: string[]): Promise<number> {
       );
       if (code === 255) err(`lab exec: host ${name} is not running (or the command exited 255)`);
       return code;
+    }
+    case 'readdress': {
+      const { values: v, positionals } = parse('lab readdress', rest, {
+        dir: { type: 'string' },
+        address: { type: 'string' },
+      });
+      if (v.help) return help();
+      const name = positionals[0];
+      if (!name || positionals.length > 1 || !v.address)
+        throw usage(
+          'lab readdress: give one MEMBER and --address',
+          'lifeboat lab readdress cp-2 --address 127.0.N.21',
+        );
+      for (const a of await labReaddress(readLab(v.dir), name, v.address)) out(`readdress: ${a}`);
+      return EXIT.ok;
     }
     case 'down': {
       const { values: v } = parse('lab down', rest, { dir: { type: 'string' } }, false);

@@ -1,5 +1,4 @@
 // `lifeboat report RUN_DIR [--format md|html]`: writes the postmortem timeline next to the audit log.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { oneOf, parse } from '../args.js';
 import { usage } from '../../core/errors.js';
@@ -11,7 +10,8 @@ import { loadRunbook } from '../../engine/registry.js';
 import { readRunRecord, runFiles } from '../../engine/rundir.js';
 import { timeline } from '../../engine/timeline.js';
 import { reportMarkdown } from '../../render/report.js';
-import { markdownToHtml } from '../../render/html.js';
+import { writeAtomic } from '../../engine/rundir.js';
+import { fmtDuration, gantt } from '../../render/svg/gantt.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('report', argv, {
@@ -28,11 +28,23 @@ export async function run(argv: string[]): Promise<number> {
   const format = oneOf('report', 'format', values.format, ['md', 'html'] as const, 'md');
   const record = readRunRecord(dir);
   const f = runFiles(dir).audit;
-  const t = timeline(readAudit(f));
+  const entries = readAudit(f);
+  const t = timeline(entries);
   const { def } = await loadRunbook(record.runbook);
-  const md = reportMarkdown(record, t, verifyAudit(f), mermaid(compile(def), t.visited));
+  const compiled = compile(def);
   const out = values.out ?? join(dir, `report.${format}`);
-  writeFileSync(out, format === 'md' ? md : markdownToHtml(md, `Lifeboat run ${record.runId}`));
+  if (format === 'html') {
+    const { reportHtml } = await import('../../render/svg/report-html.js');
+    writeAtomic(out, reportHtml(record, t, verifyAudit(f), compiled, entries));
+  } else {
+    const g = gantt(entries);
+    const head = `Time to API back: **${fmtDuration(g.headlines.apiBackMs)}**; time to full redundancy: **${fmtDuration(g.headlines.fullRedundancyMs)}**${g.gaps.length ? `; interrupted: ${g.gaps.map((x) => `${x.label} for ${fmtDuration(x.end - x.start)}`).join('; ')}` : ''}.`;
+    const md = reportMarkdown(record, t, verifyAudit(f), mermaid(compiled, t.visited)).replace(
+      '\n\n',
+      `\n\n${head}\n\n`,
+    );
+    writeAtomic(out, md);
+  }
   process.stdout.write(`report written: ${out}\n`);
   return EXIT.ok;
 }

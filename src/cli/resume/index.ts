@@ -9,7 +9,7 @@ import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, outputOf } from '../runflags.js';
 
 const HELP = `Usage: lifeboat resume RUN_DIR [--yes | --approve STEP ...] [--retry | --skip | --abort] [--accept-changed-runbook]
-                       [--output auto|text|json] [--accept-new-host-keys]
+                       [--output auto|text|json] [--accept-new-host-keys] [-v]
 
 Continues a run from its journal. A step interrupted mid-way is re-checked with its "already done?" check
 before it runs again. After a failed step: --retry, --skip (recorded) or --abort (asked on a terminal).`;
@@ -32,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const deps = makeDeps(inv, {
     output: outputOf('resume', values.output),
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    verbose: values.verbose === true,
   });
   try {
     const status = await resumeRun({

@@ -8,10 +8,13 @@ import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, outputOf } from '../runflags.js';
 
 const HELP = `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--yes | --approve STEP ...] [--run-dir DIR]
-                    [--output auto|text|json] [--accept-new-host-keys]
+                    [--identity FILE] [--output auto|text|json] [--accept-new-host-keys] [-v]
 
 Runs a runbook. Destructive steps ask for confirmation on a terminal; without one, the run stops safely
 before the first unapproved destructive step (exit 4) and says how to approve it.
+On a terminal: y run it, n stop (resumable), d show the commands, a abort; -v shows command lines in the progress.
+A restore's --set snapshot= may name a backup (s3://BUCKET/PREFIX/ID, DIR/ID or an ID): it is fetched first,
+decrypted with --identity FILE when encrypted.
 Exit: 0 done, 1 a step failed, 2 bad input or refused (nothing changed), 4 waiting for approval.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -19,6 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     inventory: { type: 'string', short: 'i' },
     set: { type: 'string', multiple: true },
     'run-dir': { type: 'string' },
+    identity: { type: 'string' },
     ...RUN_FLAGS,
   });
   if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
@@ -29,12 +33,18 @@ export async function run(argv: string[]): Promise<number> {
     throw usage('run: --yes and --approve exclude each other', 'use one of them');
   const output = outputOf('run', values.output);
   const inv = loadInventory(values.inventory);
-  const deps = makeDeps(inv, { output, acceptNewHostKeys: values['accept-new-host-keys'] === true });
+  const deps = makeDeps(inv, {
+    output,
+    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    verbose: values.verbose === true,
+  });
   try {
     const { status, dir } = await startRun({
       runbook,
       inventoryPath: values.inventory,
-      params: parseSets('run', values.set),
+      params: await (
+        await import('../../backup/params.js')
+      ).prepareParams(runbook, parseSets('run', values.set), inv, values.identity),
       ...(values['run-dir'] ? { runDir: values['run-dir'] } : {}),
       approvals: approvalsOf(values),
       deps,

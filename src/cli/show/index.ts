@@ -1,4 +1,4 @@
-// `lifeboat show RUNBOOK [--format text|mermaid]`: its steps, and the diagram generated from the machine.
+// `lifeboat show RUNBOOK [--format text|mermaid|svg]`: its steps, and the diagram generated from the machine.
 import { oneOf, parse } from '../args.js';
 import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
@@ -7,7 +7,7 @@ import { mermaid } from '../../engine/diagram.js';
 import { loadRunbook } from '../../engine/registry.js';
 import type { Node } from '../../engine/types.js';
 
-const HELP = `Usage: lifeboat show RUNBOOK [--format text|mermaid]`;
+const HELP = `Usage: lifeboat show RUNBOOK [--format text|mermaid|svg]`;
 
 function describeTargets(t: { kind: string; describe?: string }): string {
   return t.kind === 'pick'
@@ -50,9 +50,14 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
   const id = positionals[0];
   if (!id) throw usage('show: which runbook?', "run 'lifeboat runbooks' for the list");
-  const format = oneOf('show', 'format', values.format, ['text', 'mermaid'] as const, 'text');
+  const format = oneOf('show', 'format', values.format, ['text', 'mermaid', 'svg'] as const, 'text');
   const { def } = await loadRunbook(id);
   const compiled = compile(def);
+  if (format === 'svg') {
+    const { diagramSvg } = await import('../../render/svg/diagram.js');
+    process.stdout.write(diagramSvg(compiled, { title: `${def.id}: ${def.title}` }) + '\n');
+    return EXIT.ok;
+  }
   if (format === 'mermaid') {
     process.stdout.write(mermaid(compiled) + '\n');
     return EXIT.ok;

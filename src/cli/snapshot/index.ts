@@ -3,6 +3,7 @@ import { usage } from '../../core/errors.js';
 import { EXIT } from '../../core/exit.js';
 
 const HELP = `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see docs/snapshots.md)
+       An age-encrypted FILE (from an encrypted backup) is opened with --identity FILE.
 
   verify FILE [-o text|json]
         sha256 appended by 'etcdctl snapshot save', bbolt structure, every MVCC record
@@ -32,6 +33,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
+  const { argv: args, done } = await (await import('./decrypt.js')).decryptArgs(sub, rest);
+  try {
+    return await runSub(sub, args);
+  } finally {
+    done();
+  }
+}
+
+async function runSub(sub: string, rest: string[]): Promise<number> {
   switch (sub) {
     case 'verify':
       return (await import('./verify.js')).runVerify(rest);

@@ -2,6 +2,7 @@
 import { createServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { EtcdClient, prefixEnd } from '../grpc.js';
+import { reconcileLeases } from './leases.js';
 
 const flags = new Map<string, string>();
 for (const a of process.argv.slice(2)) {
@@ -20,6 +21,9 @@ const servers = need('etcd-servers').split(',').filter(Boolean);
 const tls = { ca: need('etcd-cafile'), cert: need('etcd-certfile'), key: need('etcd-keyfile') };
 const address = need('advertise-address');
 const port = Number(flags.get('secure-port') ?? '6443');
+// The lab sets it only when asked (lab up --leases): otherwise the stand-in writes nothing to etcd.
+const leases = flags.get('endpoint-reconciler-type') === 'lease';
+let reconciled = 0;
 
 interface Report {
   ok: boolean;
@@ -58,6 +62,12 @@ async function check(): Promise<void> {
         etcdServers: servers,
       };
       if (!was) log(`etcd ${s} reachable: ${r.count} keys under /registry at revision ${r.revision}`);
+      // kube-apiserver reconciles every 10 s with a 15 s TTL; the first one right after etcd answers.
+      if (leases && Date.now() - reconciled >= 10_000) {
+        const ips = await reconcileLeases(c, address);
+        reconciled = Date.now();
+        log(`lease ${address} renewed; kubernetes endpoints: ${ips.join(',')}`);
+      }
       return;
     } catch (err) {
       errors.push(`${s}: ${(err as Error).message}`);

@@ -1,0 +1,98 @@
+// Where backups are kept: a local folder or an S3-compatible bucket, behind one small interface.
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { constants } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BackupConfig } from './config.js';
+import { badInput } from '../core/errors.js';
+import { S3Store } from './s3.js';
+
+export interface StoredObject {
+  key: string;
+  bytes: number;
+}
+
+export interface Store {
+  readonly url: string;
+  check(): Promise<void>;
+  put(key: string, body: Readable, meta: Record<string, string>): Promise<void>;
+  get(key: string): Promise<Readable>;
+  list(under?: string): Promise<StoredObject[]>;
+  remove(keys: string[]): Promise<void>;
+  close(): void;
+}
+
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._/-]*))?$/;
+
+export const isS3 = (to: string) => to.startsWith('s3://');
+
+export function openStore(to: string, cfg: BackupConfig = {}): Store {
+  if (!isS3(to)) return new LocalStore(resolve(to));
+  const m = S3_URL.exec(to);
+  if (!m) throw badInput(`backup target ${to} is not s3://BUCKET[/PREFIX]`, 'e.g. s3://etcd-backups/prod');
+  return new S3Store({
+    bucket: m[1]!,
+    prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, ''),
+    endpoint: cfg.endpoint ?? process.env.LIFEBOAT_S3_ENDPOINT,
+    region: cfg.region,
+    pathStyle: cfg.pathStyle ?? (cfg.endpoint ? true : undefined),
+    profile: cfg.profile,
+  });
+}
+
+/** A local folder: files 0600 in folders 0700, written under a temporary name and renamed (never half a file). */
+export class LocalStore implements Store {
+  constructor(readonly url: string) {}
+  private path(key: string) {
+    const p = resolve(this.url, key);
+    if (relative(this.url, p).startsWith('..')) throw badInput(`backup file name ${key} leaves ${this.url}`);
+    return p;
+  }
+  async check(): Promise<void> {
+    mkdirSync(this.url, { recursive: true, mode: 0o700 });
+  }
+  async put(key: string, body: Readable): Promise<void> {
+    const p = this.path(key);
+    mkdirSync(dirname(p), { recursive: true, mode: 0o700 });
+    const tmp = `${p}.part-${process.pid}`;
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+    await pipeline(body, createWriteStream(tmp, { flags: flags as unknown as string, mode: 0o600 }));
+    renameSync(tmp, p);
+  }
+  async get(key: string): Promise<Readable> {
+    return createReadStream(this.path(key));
+  }
+  async list(under = ''): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const walk = (d: string) => {
+      let names: string[];
+      try {
+        names = readdirSync(d);
+      } catch {
+        return;
+      }
+      for (const n of names) {
+        const p = join(d, n);
+        const st = statSync(p);
+        if (st.isDirectory()) walk(p);
+        else if (st.isFile() && !/\.part-\d+$/.test(n))
+          out.push({ key: relative(this.url, p), bytes: st.size });
+      }
+    };
+    walk(this.path(under));
+    return out;
+  }
+  async remove(keys: string[]): Promise<void> {
+    for (const k of keys) rmSync(this.path(k), { force: true });
+  }
+  close(): void {}
+}

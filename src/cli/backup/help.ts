@@ -1,0 +1,11 @@
+// Help text of the backup store commands (kept apart so `backup --help` loads no SDK).
+export const STORE_HELP = `       lifeboat backup list [TARGET] [-i INVENTORY] [-o json]
+       lifeboat backup verify BACKUP [--identity FILE]
+       lifeboat backup fetch BACKUP DIR [--identity FILE]
+       lifeboat backup prune [TARGET] [-i INVENTORY] [--keep N] [--days D] [--yes]
+
+TARGET is a folder or s3://BUCKET/PREFIX (default: the inventory's backup.to, else .lifeboat/backups);
+BACKUP is TARGET/ID or an ID from 'backup list'. Object-store credentials come from the AWS environment,
+shared config/credentials files or AWS_PROFILE; --endpoint URL (or backup.endpoint) for S3-compatible stores.
+prune lists what it would delete; --yes deletes (only backups with a Lifeboat manifest; logged in
+.lifeboat/backup-audit.jsonl).`;

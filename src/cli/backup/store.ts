@@ -1,0 +1,163 @@
+// `lifeboat backup list|verify|fetch|prune`: backups in a folder or an object store, found by their manifests.
+import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from '../args.js';
+import { badInput, usage } from '../../core/errors.js';
+import { EXIT } from '../../core/exit.js';
+import { loadInventory } from '../../inventory/load.js';
+import type { BackupConfig } from '../../backup/config.js';
+import { loadIdentities } from '../../backup/age.js';
+import { fetchFile, getManifest, listBackups, removeBackup, toPrune } from '../../backup/backups.js';
+import { openStore, type Store } from '../../backup/store.js';
+import { Snapshot } from '../../snapshot/snapshot.js';
+import { verify as verifySnapshot } from '../../snapshot/verify.js';
+import { operatorName } from '../../engine/session.js';
+
+const FLAGS = {
+  inventory: { type: 'string', short: 'i' },
+  output: { type: 'string', short: 'o' },
+  identity: { type: 'string' },
+  endpoint: { type: 'string' },
+  keep: { type: 'string' },
+  days: { type: 'string' },
+  yes: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parse<typeof FLAGS>>['values'];
+
+function where(v: Values, target?: string): { store: Store; cluster?: string } {
+  const inv = v.inventory ? loadInventory(v.inventory) : undefined;
+  const cfg: BackupConfig = { ...inv?.backup, ...(v.endpoint ? { endpoint: v.endpoint } : {}) };
+  return {
+    store: openStore(target ?? inv?.backup?.to ?? '.lifeboat/backups', cfg),
+    ...(inv ? { cluster: inv.cluster } : {}),
+  };
+}
+
+/** BACKUP = TARGET/ID, or a bare ID in the default target. */
+function backupRef(v: Values, ref: string | undefined, cmd: string): { store: Store; id: string } {
+  if (!ref)
+    throw usage(`backup ${cmd}: which backup?`, "give TARGET/ID or an ID from 'lifeboat backup list'");
+  const s = ref.replace(/\/+$/, '');
+  const i = s.lastIndexOf('/');
+  const target = i > 0 && !s.slice(0, i).endsWith('s3:/') ? s.slice(0, i) : undefined;
+  return { store: where(v, target).store, id: s.slice(i + 1) };
+}
+
+const num = (cmd: string, flag: string, s: string | undefined) => {
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw usage(`backup ${cmd}: --${flag} '${s}' is not a whole number ≥ 1`);
+  return n;
+};
+
+export async function runStore(argv: string[]): Promise<number> {
+  const { values: v, positionals: p } = parse('backup', argv, FLAGS);
+  const cmd = p[0]!;
+  if (cmd === 'list') {
+    const { store, cluster } = where(v, p[1]);
+    try {
+      const all = await listBackups(store, cluster);
+      if (v.output === 'json') process.stdout.write(JSON.stringify(all, null, 2) + '\n');
+      else {
+        process.stdout.write(`backups in ${store.url}: ${all.length}\n`);
+        for (const m of all) {
+          const first = m.members[0] as { revision?: number; totalKey?: number } | undefined;
+          const bytes = m.files.reduce((a, f) => a + f.storedBytes, 0);
+          process.stdout.write(
+            `${m.id}  ${m.cluster}  ${m.takenAt}  members ${m.members.map((x) => x.member).join(',')}  revision ${first?.revision ?? '?'}  keys ${first?.totalKey ?? '?'}  ${bytes} bytes  ${m.encrypted ? 'encrypted' : 'plain'}  ${m.verified ? 'verified' : 'unverified'}\n`,
+          );
+        }
+      }
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  }
+  if (cmd === 'verify' || cmd === 'fetch') {
+    const { store, id } = backupRef(v, p[1], cmd);
+    const ids = v.identity ? loadIdentities(v.identity) : [];
+    const dir = cmd === 'fetch' ? resolve(p[2] ?? '') : mkdtempSync(join(tmpdir(), 'lifeboat-verify-'));
+    if (cmd === 'fetch' && !p[2]) throw usage('backup fetch: into which folder?', 'backup fetch BACKUP DIR');
+    try {
+      const m = await getManifest(store, id);
+      if (!m.files.length)
+        throw badInput(`backup ${id} has no file list in its manifest (an older local backup)`);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const f of m.files) {
+        const out = join(dir, f.name);
+        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+        await fetchFile(
+          store,
+          id,
+          f,
+          createWriteStream(out, { flags: flags as unknown as string, mode: 0o600 }),
+          ids,
+        );
+        if (f.name.endsWith('.db')) checkDb(out, f.name);
+        process.stdout.write(`${f.name}: sha256 ${f.sha256.slice(0, 12)}… ok\n`);
+      }
+      process.stdout.write(
+        `backup ${id}: ${m.files.length} files ${cmd === 'fetch' ? `fetched into ${dir}` : 'verified'}\n`,
+      );
+      return EXIT.ok;
+    } finally {
+      store.close();
+      if (cmd === 'verify') rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (cmd === 'prune') return prune(v, p[1]);
+  throw usage(`backup: unknown subcommand '${cmd}'`, "run 'lifeboat backup --help'");
+}
+
+function checkDb(path: string, name: string) {
+  const s = Snapshot.open(path);
+  try {
+    const r = verifySnapshot(s);
+    if (!r.ok || r.sha256 === 'mismatch')
+      throw badInput(
+        `${name}: snapshot verify failed: ${r.problems.slice(0, 3).join('; ') || 'hash mismatch'}`,
+      );
+  } finally {
+    s.close();
+  }
+}
+
+async function prune(v: Values, target?: string): Promise<number> {
+  const keep = { last: num('prune', 'keep', v.keep), days: num('prune', 'days', v.days) };
+  if (!keep.last && !keep.days) throw usage('backup prune: --keep N and/or --days D is required');
+  const { store, cluster } = where(v, target);
+  try {
+    const all = await listBackups(store, cluster);
+    const gone = toPrune(
+      all,
+      { ...(keep.last ? { last: keep.last } : {}), ...(keep.days ? { days: keep.days } : {}) },
+      new Date(),
+    );
+    for (const m of gone)
+      process.stdout.write(`${v.yes ? 'delete' : 'would delete'} ${m.id} (${m.takenAt})\n`);
+    if (!v.yes) {
+      process.stdout.write(
+        `${gone.length} of ${all.length} backups would be deleted; run again with --yes\n`,
+      );
+      return EXIT.ok;
+    }
+    for (const m of gone) await removeBackup(store, m.id);
+    mkdirSync('.lifeboat', { recursive: true, mode: 0o700 });
+    const entry = {
+      type: 'backup.prune',
+      at: new Date().toISOString(),
+      operator: operatorName(),
+      target: store.url,
+      keep,
+      removed: gone.map((m) => m.id),
+    };
+    appendFileSync('.lifeboat/backup-audit.jsonl', JSON.stringify(entry) + '\n', { mode: 0o600 });
+    process.stdout.write(`${gone.length} of ${all.length} backups deleted from ${store.url}\n`);
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
+}

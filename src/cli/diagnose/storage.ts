@@ -1,0 +1,34 @@
+// diagnose's text for space and alarms: one line per member, then notes that do not change the verdict.
+import type { Diagnosis } from '../../engine/diagnose.js';
+import { kib } from '../../engine/storage.js';
+
+export function storageLines(d: Diagnosis): string[] {
+  if (!d.storage.length) return [];
+  const alarmsOf = (n: string) =>
+    d.alarms
+      .filter((a) => a.member === n)
+      .map((a) => a.alarm)
+      .join(',');
+  return [
+    '',
+    'space:',
+    ...d.storage.map((s) =>
+      [
+        `  ${s.member}`,
+        `db ${kib(s.dbSize)}`,
+        `in use ${s.inUse === undefined ? '?' : kib(s.inUse)}`,
+        `quota ${kib(s.quota)}${s.quotaFrom === 'default' ? ' (assumed default)' : ''}`,
+        `used ${s.usedPct} %`,
+        `fragmentation ${s.fragmentationPct === undefined ? '?' : `${s.fragmentationPct} %`}`,
+        `alarms ${alarmsOf(s.member) || 'none'}`,
+      ].join('  '),
+    ),
+  ];
+}
+
+export function notes(d: Diagnosis): string[] {
+  const info = d.findings.filter((f) => f.severity === 'info');
+  return info.length
+    ? ['', 'notes:', ...info.map((f) => `  - ${f.message}${f.runbook ? ` — consider ${f.runbook}` : ''}`)]
+    : [];
+}

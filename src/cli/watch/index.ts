@@ -1,0 +1,89 @@
+// `lifeboat watch RUN_DIR [--serve [HOST:]PORT]`: where a run stands, live, read from the run dir alone.
+import { existsSync } from 'node:fs';
+import { parse } from '../args.js';
+import { usage } from '../../core/errors.js';
+import { EXIT } from '../../core/exit.js';
+import { readAudit } from '../../engine/audit.js';
+import { compile } from '../../engine/machine.js';
+import { loadRunbook } from '../../engine/registry.js';
+import { readRunRecord, runFiles } from '../../engine/rundir.js';
+import { liveState, type LiveState } from '../../live/state.js';
+
+const HELP = `Usage: lifeboat watch RUN_DIR [--serve [HOST:]PORT]
+  Without --serve: redraws where the run stands in this terminal (Ctrl-C to leave; the run is not affected).
+  With --serve: a read-only live page on HOST (default 127.0.0.1); the URL with its access token is printed once.`;
+
+export function parseServe(v: string): { host: string; port: number } {
+  const m = /^(?:\[?([0-9a-fA-F:.]+|localhost)\]?:)?(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535)
+    throw usage(
+      `watch: --serve '${v}' is not [HOST:]PORT`,
+      'give e.g. --serve 127.0.0.1:8080 (0 picks a free port)',
+    );
+  return { host: m[1] ?? '127.0.0.1', port };
+}
+
+function terminalLines(s: LiveState): string[] {
+  const out = [
+    `${s.runbook} · run ${s.runId} · ${s.status}${s.lastAt ? ` · last entry ${s.lastAt}` : ''}`,
+    s.current
+      ? `Phase ${s.current.phase} · step ${s.current.n} of ${s.current.of}: ${s.current.stateId} ${s.current.title}`
+      : 'not started',
+  ];
+  if (s.waiting) out.push(`■ WAITING FOR APPROVAL before ${s.waiting.stateId}: ${s.waiting.hint}`);
+  for (const [h, v] of Object.entries(s.hosts)) out.push(`  ${h.padEnd(12)} ${v.step}  ${v.state}`);
+  return out;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('watch', argv, { serve: { type: 'string' } });
+  if (values.help) return (void process.stdout.write(HELP + '\n'), EXIT.ok);
+  const dir = positionals[0];
+  if (!dir) throw usage('watch: which run dir?', 'give the directory printed by lifeboat run');
+  const serve = values.serve === undefined ? undefined : parseServe(values.serve);
+  const record = readRunRecord(dir);
+  const { def } = await loadRunbook(record.runbook);
+  const compiled = compile(def);
+  const auditPath = runFiles(dir).audit;
+  const state = () => liveState(existsSync(auditPath) ? readAudit(auditPath) : [], record.plan, compiled);
+  if (serve) {
+    const { serveLive } = await import('../../live/server.js');
+    const { liveFragment, livePage } = await import('../../live/page.js');
+    const srv = await serveLive(
+      {
+        runDir: dir,
+        auditPath,
+        render: () => {
+          const entries = existsSync(auditPath) ? readAudit(auditPath) : [];
+          return liveFragment(liveState(entries, record.plan, compiled), entries, compiled);
+        },
+      },
+      serve.host,
+      serve.port,
+      livePage,
+    );
+    process.stdout.write(`live page (read-only; share the URL only with who may see this run): ${srv.url}\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await srv.close();
+    return EXIT.ok;
+  }
+  let shown = '';
+  const draw = () => {
+    const text = terminalLines(state()).join('\n');
+    if (text === shown) return;
+    shown = text;
+    process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
+  };
+  draw();
+  const timer = setInterval(draw, 500);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(timer);
+  return EXIT.ok;
+}

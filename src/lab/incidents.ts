@@ -1,0 +1,72 @@
+// Incidents operators hit in the field, made with real etcd: a small backend quota set at lab up, then filled (NOSPACE).
+import { usage, refused } from '../core/errors.js';
+import { EtcdClient } from './grpc.js';
+import type { BreakResult, Lab, LabMode } from './types.js';
+
+/** Smallest quota the lab accepts: room for the seeded objects (~0.5 MiB) and some history. */
+export const MIN_QUOTA = 2 * 1024 * 1024;
+
+export function checkQuota(bytes: number | undefined, mode: LabMode): void {
+  if (bytes === undefined) return;
+  if (!Number.isInteger(bytes) || bytes < MIN_QUOTA)
+    throw usage(
+      `lab: --quota-bytes ${bytes} is not a whole number >= ${MIN_QUOTA}`,
+      'use e.g. --quota-bytes 4194304',
+    );
+  if (mode === 'docker')
+    throw usage(
+      'lab: --quota-bytes is not available in docker mode yet',
+      'use static-pod, systemd or k3s-external',
+    );
+}
+
+/** The etcd manifest with --quota-backend-bytes added to etcd's command (kubeadm's extraArgs would put it there). */
+export const manifestWithQuota = (yaml: string, bytes: number | undefined) =>
+  bytes === undefined ? yaml : yaml.replace(/^( {4}- etcd\n)/m, `$1    - --quota-backend-bytes=${bytes}\n`);
+
+/** etcd.conf with ETCD_QUOTA_BACKEND_BYTES (OpenShift's etcd.conf carries it the same way). */
+export const confWithQuota = (conf: string, bytes: number | undefined) =>
+  bytes === undefined ? conf : `${conf.trimEnd()}\nETCD_QUOTA_BACKEND_BYTES=${bytes}\n`;
+
+const isNoSpace = (err: unknown) => /database space exceeded|NOSPACE/i.test((err as Error).message ?? '');
+
+/**
+ * Writes many revisions of a few keys (a hot key's history: what compaction frees) through the leader's client URL
+ * until etcd refuses a put with "database space exceeded" and raises the NOSPACE alarm.
+ */
+export async function fillQuota(lab: Lab, actions: string[]): Promise<BreakResult> {
+  if (!lab.quotaBytes)
+    throw refused(
+      'lab break fill-quota: this lab has the default 2 GiB quota',
+      "bring the lab up with 'lifeboat lab up --quota-bytes 4194304'",
+    );
+  const value = Buffer.alloc(64 * 1024, 'x');
+  const limit = Math.ceil((lab.quotaBytes * 4) / value.length);
+  let lastErr: Error | undefined;
+  for (const m of lab.members) {
+    const c = new EtcdClient(m.clientURL, lab.client);
+    try {
+      for (let i = 0; i < limit; i++) {
+        value.write(String(i).padStart(8, '0'), 0);
+        try {
+          await c.put(`/lifeboat-lab/hot/key-${i % 4}`, value, 10_000);
+        } catch (err) {
+          if (!isNoSpace(err)) throw err;
+          actions.push(
+            `${i} puts of 64 KiB to 4 keys through ${m.name}: etcd answered '${(err as Error).message}'`,
+          );
+          return { scenario: 'fill-quota', members: lab.members.map((x) => x.name), actions };
+        }
+      }
+      throw new Error(
+        `lab break fill-quota: ${limit} puts and still no NOSPACE (quota ${lab.quotaBytes} bytes)`,
+      );
+    } catch (err) {
+      lastErr = err as Error;
+      if (/still no NOSPACE/.test(lastErr.message)) throw lastErr;
+    } finally {
+      c.close();
+    }
+  }
+  throw new Error(`lab break fill-quota: no member accepted the puts: ${lastErr?.message ?? ''}`);
+}

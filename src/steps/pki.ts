@@ -1,0 +1,57 @@
+// Restore onto new machines (source 004): hosts without the cluster's PKI (or with another CA) get the backup's PKI and
+// manifests first; whatever was there is moved aside. Manifests go to the parked folder, started later by the runbook.
+import { dirname } from 'node:path';
+import { shq } from '../engine/tools.js';
+import type { HostCtx, PlanCtx, StepDef } from '../engine/types.js';
+
+/** This member's config archive in the backup (by member name). */
+export const configOf = (c: PlanCtx, name: string) =>
+  Object.entries(c.files).find(([, f]) => f.role === 'config' && f.member === name)?.[0];
+
+const remote = (c: HostCtx) => `${c.member.backupDir}/lifeboat-config-in-${c.stamp}.tar.gz`;
+const k8sDir = (c: HostCtx) => dirname(dirname(c.member.manifest));
+
+export function pkiFromBackupStep(): StepDef {
+  return {
+    id: 'pki-from-backup',
+    title:
+      "Hosts lacking the backup's etcd CA get the backup's PKI and manifests (old ones moved aside); manifests parked until etcd starts",
+    targets: { kind: 'all' },
+    destructive: true,
+    changes:
+      "/etc/kubernetes/pki and the etcd/API server manifests are replaced by the backup's (the old ones kept as .before-STAMP)",
+    actions: (c) => {
+      const k = k8sDir(c);
+      const s = c.stamp;
+      const etcd = c.member.manifest.split('/').pop()!;
+      const api = c.member.apiserverManifest.split('/').pop()!;
+      return [
+        { kind: 'upload', from: configOf(c, c.member.name)!, to: remote(c), mode: 0o600 },
+        {
+          kind: 'sh',
+          script: [
+            'set -e',
+            `a=${shq(remote(c))}; k=${shq(k)}; park="$k/manifests-stopped-by-lifeboat"`,
+            'w=$(mktemp -d); trap \'rm -rf "$w"\' EXIT; tar xzf "$a" -C "$w"',
+            '[ -f "$w/pki/etcd/ca.crt" ] || { echo "the backup\'s config archive has no pki/etcd/ca.crt" >&2; exit 1; }',
+            'if [ -f "$k/pki/etcd/ca.crt" ] && cmp -s "$k/pki/etcd/ca.crt" "$w/pki/etcd/ca.crt"; then echo "this host already has the backup\'s etcd CA: PKI and manifests left as they are"; exit 0; fi',
+            `aside() { b="$1.before-${s}"; [ -e "$b" ] && b="$b-$(date +%s)"; mv "$1" "$b"; echo "moved aside: $b"; }`,
+            '[ -e "$k/pki" ] && aside "$k/pki"',
+            'cp -a "$w/pki" "$k/pki.lifeboat-new" && mv "$k/pki.lifeboat-new" "$k/pki"',
+            'mkdir -p "$park" "$k/manifests"',
+            'for f in "$w"/manifests/*.yaml; do [ -f "$f" ] || continue; n=$(basename "$f")',
+            '  for old in "$k/manifests/$n" "$park/$n"; do [ -e "$old" ] && aside "$old"; done',
+            `  case "$n" in ${shq(etcd)}|${shq(api)}) cp -p "$f" "$park/$n";; *) cp -p "$f" "$k/manifests/$n";; esac`,
+            'done',
+            'echo "PKI and manifests from the backup in place"',
+          ].join('\n'),
+        },
+      ];
+    },
+    check: (c) => {
+      const k = k8sDir(c);
+      return `[ -f ${shq(`${k}/pki/etcd/ca.crt`)} ] && [ -f ${shq(remote(c))} ] && w=$(mktemp -d) && tar xzf ${shq(remote(c))} -C "$w" ./pki/etcd/ca.crt && cmp -s "$w/pki/etcd/ca.crt" ${shq(`${k}/pki/etcd/ca.crt`)}; r=$?; rm -rf "$w"; [ $r = 0 ] && { [ -f ${shq(c.member.manifest)} ] || [ -f ${shq(`${k}/manifests-stopped-by-lifeboat/${c.member.manifest.split('/').pop()}`)} ]; }`;
+    },
+    hint: "read the error above; the host's old PKI and manifests are kept as .before-STAMP",
+  };
+}
