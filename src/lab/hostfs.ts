@@ -58,6 +58,8 @@ export async function buildHost(o: {
   authorizedKeys: string;
   access?: LabAccess;
   noEtcdctl?: boolean;
+  /** The lab's etcd release: image tag and (3.5) the folder laid over /usr/bin. */
+  etcd?: { image: string; bin?: string };
   quotaBytes?: number;
   leases?: boolean;
   bare?: boolean;
@@ -127,7 +129,7 @@ export async function buildHost(o: {
     mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
     writeFileSync(
       p('/etc/kubernetes/manifests/etcd.yaml'),
-      manifestWithQuota(etcdManifest(m, o.members), o.quotaBytes),
+      manifestWithQuota(etcdManifest(m, o.members, o.etcd?.image), o.quotaBytes),
       { mode: 0o600 },
     );
     writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m, o.leases), {
@@ -218,6 +220,8 @@ export async function buildHost(o: {
       members: o.members,
       ...(o.access ? { access: o.access } : {}),
       noEtcdctl: o.noEtcdctl === true,
+      ...(o.etcd ? { etcdImage: o.etcd.image } : {}),
+      ...(o.etcd?.bin ? { etcdBin: o.etcd.bin } : {}),
     }),
     { mode: 0o755 },
   );

@@ -15,6 +15,8 @@ export const DOCKER_SSL = '/etc/kubernetes/ssl';
 /** Where docker keeps the etcd-data volume (001: `docker volume inspect etcd-data` → Mountpoint). */
 export const DOCKER_DATA = '/var/lib/docker/volumes/etcd-data/_data';
 export const ETCD_IMAGE = 'registry.k8s.io/etcd:3.4.23-0';
+/** The kubeadm image tag of an etcd release (e.g. 3.5.16 -> registry.k8s.io/etcd:3.5.16-0). */
+export const etcdImageOf = (release: string) => `registry.k8s.io/etcd:${release}-0`;
 export const APISERVER_IMAGE = 'rancher/hyperkube:v1.28.15-rancher1';
 export const K3S_UNIT_PATH = '/etc/systemd/system/k3s.service';
 export const K3S_TLS = '/var/lib/rancher/k3s/server/tls';
@@ -71,7 +73,7 @@ export async function dockerHostFiles(
 }
 
 /** `docker run` of the etcd container as RKE runs it (flags as arguments), with 001's named volume. */
-export function etcdRun(m: LabMember, members: LabMember[]): string {
+export function etcdRun(m: LabMember, members: LabMember[], image = ETCD_IMAGE): string {
   const t = dockerTls(m);
   const args = [
     `--name=${m.name}`,
@@ -93,7 +95,7 @@ export function etcdRun(m: LabMember, members: LabMember[]): string {
     `--peer-key-file=${t.key}`,
     '--peer-client-cert-auth=true',
   ];
-  return `docker run -d --name etcd --restart unless-stopped --network host -v etcd-data:/var/lib/rancher/etcd -v ${DOCKER_SSL}:${DOCKER_SSL}:ro ${ETCD_IMAGE} /usr/local/bin/etcd ${args.join(' ')}`;
+  return `docker run -d --name etcd --restart unless-stopped --network host -v etcd-data:/var/lib/rancher/etcd -v ${DOCKER_SSL}:${DOCKER_SSL}:ro ${image} /usr/local/bin/etcd ${args.join(' ')}`;
 }
 
 export function apiserverRun(m: LabMember, members: LabMember[]): string {
@@ -111,12 +113,12 @@ export function apiserverRun(m: LabMember, members: LabMember[]): string {
 }
 
 /** docker mode's boot: first boot creates the containers; later boots start those whose restart policy says so (dockerd does). */
-export function dockerBoot(m: LabMember, members: LabMember[]): string {
+export function dockerBoot(m: LabMember, members: LabMember[], image = ETCD_IMAGE): string {
   return `# docker mode: containers as dockerd would have them after boot
 if docker inspect etcd >/dev/null 2>&1; then
   for c in etcd kube-apiserver; do [ "$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' $c 2>/dev/null)" = unless-stopped ] && docker start $c >/dev/null; done
 else
-  ${etcdRun(m, members)} >/dev/null
+  ${etcdRun(m, members, image)} >/dev/null
   ${apiserverRun(m, members)} >/dev/null
 fi`;
 }

@@ -1,7 +1,7 @@
 // Text of the files a lab host carries: kubeadm-like manifests, etcd.conf and unit, sshd_config, the host's init script and tool wrappers.
 import { FALLBACK_BINDS, HOST_BINDS } from './paths.js';
 import { inetdCommand, memberSshdExtra, opsUserScript } from './access.js';
-import { dockerBoot } from './modes.js';
+import { dockerBoot, ETCD_IMAGE } from './modes.js';
 import { ROOT_ACCESS, type LabAccess, type LabMember, type LabMode } from './types.js';
 
 const PKI = '/etc/kubernetes/pki';
@@ -11,7 +11,7 @@ export function initialCluster(members: LabMember[]): string {
 }
 
 /** /etc/kubernetes/manifests/etcd.yaml as kubeadm writes it, listening on the host's address only (hosts share one network). */
-export function etcdManifest(m: LabMember, members: LabMember[]): string {
+export function etcdManifest(m: LabMember, members: LabMember[], image = ETCD_IMAGE): string {
   const flags = [
     `--advertise-client-urls=${m.clientURL}`,
     `--cert-file=${PKI}/etcd/server.crt`,
@@ -48,7 +48,7 @@ spec:
   - command:
     - etcd
 ${flags.map((f) => `    - ${f}`).join('\n')}
-    image: registry.k8s.io/etcd:3.4.23-0
+    image: ${image}
     imagePullPolicy: IfNotPresent
     livenessProbe:
       failureThreshold: 8
@@ -231,6 +231,10 @@ export function initScript(o: {
   members?: LabMember[];
   access?: LabAccess;
   noEtcdctl?: boolean;
+  /** etcd image tag (docker mode). */
+  etcdImage?: string;
+  /** Folder with this lab's etcd, etcdctl (and etcdutl): laid over the host's /usr/bin. */
+  etcdBin?: string;
 }): string {
   const H = o.hostDir;
   const access = o.access ?? ROOT_ACCESS;
@@ -238,7 +242,9 @@ export function initScript(o: {
   const sshd = access.jump
     ? `nsenter --net=/proc/self/fd/3 ${inetdCommand({ node: o.node, standins: o.standins, listen: `${o.member.address}:22`, execNet: '/proc/1/ns/net', log: `${H}/log/sshd.log`, sshdConfig: `${H}/sshd_config` })} &`
     : `/usr/sbin/sshd -D -f ${H}/sshd_config -E ${H}/log/sshd.log &`;
+  const tag = `${o.labId}-${o.member.name}`;
   const extra = [
+    o.etcdBin ? etcdBinMount(o.etcdBin, tag) : '',
     access.sudo ? opsUserScript(H, o.member.address, o.member.name, o.authorizedKeys) : '',
     // No etcdctl on this host (as on kubeadm nodes where only the etcd image has it): its PATH entry is an empty, non-executable file.
     o.noEtcdctl
@@ -247,12 +253,11 @@ export function initScript(o: {
   ]
     .filter(Boolean)
     .join('\n');
-  const tag = `${o.labId}-${o.member.name}`;
   const daemon =
     o.mode === 'static-pod'
       ? `${o.node} ${o.standins}/kubelet.js --manifests /etc/kubernetes/manifests --state ${H}/state --logs ${H}/log --node ${o.member.name} >>${H}/log/kubelet.log 2>&1 &`
       : o.mode === 'docker'
-        ? `${dockerBoot(o.member, o.members ?? [o.member])} >>${H}/log/docker-boot.log 2>&1\nsleep infinity &`
+        ? `${dockerBoot(o.member, o.members ?? [o.member], o.etcdImage)} >>${H}/log/docker-boot.log 2>&1\nsleep infinity &`
         : `${o.node} ${o.standins}/systemd.js --state ${H}/state --logs ${H}/log --socket /run/systemd/lifeboat.sock >>${H}/log/systemd.log 2>&1 &`;
   return `#!/bin/bash
 # pid 1 of lab host ${o.member.name} (own mount, UTS and pid namespaces); lifeboat lab down stops it by pid.
@@ -292,6 +297,14 @@ trap 'kill -TERM -1 2>/dev/null; sleep 1; exit 0' TERM INT
 echo up >${H}/state/init.ready
 while :; do sleep 3600 & wait $!; done
 `;
+}
+
+/** The lab's etcd release as /usr/bin/etcd, etcdctl, etcdutl: a read-only overlay over /usr/bin, else bind mounts per file. */
+function etcdBinMount(bin: string, tag: string): string {
+  const binds = ['etcd', 'etcdctl']
+    .map((t) => `[ -e /usr/bin/${t} ] && [ -e ${bin}/${t} ] && mount --bind ${bin}/${t} /usr/bin/${t}`)
+    .join('; ');
+  return `mount -t overlay lbovl-${tag}-usrbin -o lowerdir=${bin}:/usr/bin /usr/bin 2>/dev/null || { ${binds}; }`;
 }
 
 /** A wrapper in the host's /usr/local/sbin that runs a stand-in under the name of the real tool. */

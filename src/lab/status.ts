@@ -151,6 +151,7 @@ export function formatStatus(s: LabStatus): string {
     'LEADER',
     'RAFT INDEX',
     'REVISION',
+    'VERSION',
     ...(s.mode !== 'systemd' ? ['APISERVER'] : []),
   ];
   const yn = (b: boolean) => (b ? 'up' : 'down');
@@ -164,6 +165,7 @@ export function formatStatus(s: LabStatus): string {
     m.isLeader ? `${m.leader} *` : (m.leader ?? '-'),
     m.raftIndex === null ? '-' : String(m.raftIndex),
     m.revision === null ? '-' : String(m.revision),
+    m.version ?? '-',
     ...(s.mode !== 'systemd'
       ? [m.apiserver ? (m.apiserver.ok ? 'ok' : m.apiserver.running ? 'no etcd' : 'down') : '-']
       : []),

@@ -2,6 +2,9 @@
 export const LAB_MODES = ['static-pod', 'systemd', 'docker', 'k3s-external'] as const;
 export type LabMode = (typeof LAB_MODES)[number];
 
+export const ETCD_VERSIONS = ['3.4', '3.5'] as const;
+export type EtcdVersion = (typeof ETCD_VERSIONS)[number];
+
 export const LAB_SIZES = [1, 3, 5, 7] as const;
 
 /** How the inventory reaches the hosts: `sudo` = a non-root user with passwordless `sudo -n` (root login refused);
@@ -37,6 +40,8 @@ export interface LabUpOptions {
   access?: LabAccess;
   /** Hosts where etcdctl is hidden (not on PATH): the tools must come from the etcd container. */
   noEtcdctl?: string[];
+  /** etcd release the hosts run: 3.4 = Debian bookworm's /usr/bin, 3.5 = trixie's from .cache/debian/trixie (setup.sh). Default 3.4. */
+  etcdVersion?: EtcdVersion;
   /** etcd's --quota-backend-bytes (default: etcd's own 2 GiB); small, so that fill-quota can reach it. */
   quotaBytes?: number;
   /** static-pod: API server stand-ins run --endpoint-reconciler-type=lease (masterleases + kubernetes Endpoints). */
@@ -80,6 +85,8 @@ export interface Lab {
   /** jump access: the bastion host (the only address reachable directly; the members sit on its private network). */
   bastion?: { name: string; address: string; hostDir: string; user: string };
   noEtcdctl?: string[];
+  /** The etcd the hosts run (absent in older labs: bookworm's 3.4). */
+  etcd?: { version: EtcdVersion; release: string; image: string };
   quotaBytes?: number;
   /** Brought up with --bare: no cluster on the hosts. */
   bare?: boolean;

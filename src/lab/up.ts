@@ -1,11 +1,8 @@
 // lab up: claim addresses, make PKI and host filesystems, start every host, wait until etcd is healthy, seed, write the inventory.
 import { randomBytes } from 'node:crypto';
 import {
-  chmodSync,
   closeSync,
-  copyFileSync,
   existsSync,
-  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -30,7 +27,16 @@ import { labStatus } from './status.js';
 import { writeInventory } from './inventory.js';
 import { seedLab } from './seed.js';
 import { waitFor } from './wait.js';
-import { LAB_MODES, LAB_SIZES, ROOT_ACCESS, type Lab, type LabMember, type LabUpOptions } from './types.js';
+import {
+  ETCD_VERSIONS,
+  LAB_MODES,
+  LAB_SIZES,
+  ROOT_ACCESS,
+  type Lab,
+  type LabMember,
+  type LabUpOptions,
+} from './types.js';
+import { stageEtcd } from './etcdbin.js';
 import { BASTION, OPS_USER, accessLabel } from './access.js';
 import { buildBastion } from './bastion.js';
 
@@ -52,21 +58,6 @@ function unitState(dir: string, name: string): string | null {
     ).activeState;
   } catch {
     return null;
-  }
-}
-
-/** The etcd "image": its binaries where `crictl exec` and `docker run` stand-ins find them (a hard link, else a copy). */
-function makeEtcdImage(dir: string): void {
-  const bin = join(imagesDir(dir), 'etcd', 'usr', 'local', 'bin');
-  mkdirSync(bin, { recursive: true });
-  for (const tool of ['etcd', 'etcdctl']) {
-    const to = join(bin, tool);
-    try {
-      linkSync(`/usr/bin/${tool}`, to);
-    } catch {
-      copyFileSync(`/usr/bin/${tool}`, to);
-      chmodSync(to, 0o755);
-    }
   }
 }
 
@@ -102,6 +93,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       `lab: --mode ${String(mode)} is not one of ${LAB_MODES.join(', ')}`,
       `use --mode ${LAB_MODES.join('|')}`,
     );
+  const etcdVersion = opts.etcdVersion ?? '3.4';
+  if (!ETCD_VERSIONS.includes(etcdVersion))
+    throw usage(`lab: --etcd-version ${String(etcdVersion)} is not 3.4 or 3.5`, 'use --etcd-version 3.4|3.5');
   if (opts.bare && (mode !== 'static-pod' || opts.seedData))
     throw usage(
       'lab: --bare is for static-pod hosts without --seed-data',
@@ -173,7 +167,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   };
   writeLab(lab); // first, so that `lab down` finds whatever starts from here on
   log(
-    `lab ${dir}: ${size} members, ${mode}, ${subnet}.0/24, access ${accessLabel(access)}${noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : ''}`,
+    `lab ${dir}: ${size} members, ${mode}, etcd ${etcdVersion}, ${subnet}.0/24, access ${accessLabel(access)}${noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : ''}`,
   );
   try {
     for (const p of HOST_BINDS) mkdirSync(p, { recursive: true }); // empty mount points on the real root (/backup, /usr/local/sbin)
@@ -191,7 +185,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       }),
       sshKey(lab.ssh.identityFile, `lifeboat-lab-${id}`),
     ]);
-    makeEtcdImage(dir);
+    // The etcd "image" (where `crictl exec` and `docker run` find its tools) doubles as the folder laid over /usr/bin.
+    const etcdBin = join(imagesDir(dir), 'etcd', 'usr', 'local', 'bin');
+    const rel = stageEtcd(etcdVersion, etcdBin);
+    lab.etcd = { version: etcdVersion, ...rel };
+    writeLab(lab);
     if (mode === 'docker') apiserverImage(imagesDir(dir), process.execPath, standinsDir());
     const authorizedKeys = join(dir, 'ssh', 'authorized_keys');
     writeFileSync(authorizedKeys, clientPub + '\n', { mode: 0o600 });
@@ -207,6 +205,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
           authorizedKeys,
           access,
           noEtcdctl: noEtcdctl.includes(m.name),
+          etcd: { image: rel.image, ...(etcdVersion === '3.4' ? {} : { bin: etcdBin }) },
           ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
           leases: opts.leases === true,
           bare: opts.bare === true,

@@ -340,3 +340,10 @@ export async function damage(lab: Lab, tag: string, o: { overwrite?: boolean } =
     .split('\n')[0]!;
   await etcdctl(lab, `put ${some} overwritten-${tag}`);
 }
+
+/** The etcd version lab tests run on: LAB_ETCD_VERSION (3.4 or 3.5), default 3.4. */
+export function labEtcdVersion(): '3.4' | '3.5' {
+  const v = process.env.LAB_ETCD_VERSION ?? '3.4';
+  if (v !== '3.4' && v !== '3.5') throw new Error(`LAB_ETCD_VERSION=${v} is not 3.4 or 3.5`);
+  return v;
+}

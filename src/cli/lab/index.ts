@@ -13,6 +13,7 @@ import {
   readLab,
   shellQuote,
   LAB_MODES,
+  ETCD_VERSIONS,
   SCENARIOS,
 } from '../../lab/index.js';
 import { execInHostAttached } from '../../lab/hosts.js';
@@ -22,6 +23,7 @@ const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
      [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--bare] [--quota-bytes N]
+     [--etcd-version 3.4|3.5]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
         --bare: new machines (sshd, etcd binaries, empty kubeadm layout; no cluster, data or PKI);
@@ -63,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
           'seed-data': { type: 'boolean' },
           access: { type: 'string' },
           'no-etcdctl': { type: 'string' },
+          'etcd-version': { type: 'string' },
           'quota-bytes': { type: 'string' },
           leases: { type: 'boolean' },
           bare: { type: 'boolean' },
@@ -74,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
       if (![3, 5, 7].includes(members))
         throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
       const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
+      const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.4');
       const access = v.access === undefined ? undefined : parseAccess(v.access);
       if (v.access !== undefined && !access)
         throw usage(
@@ -92,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
         mode,
         ...(access ? { access } : {}),
         noEtcdctl,
+        etcdVersion,
         ...(v['quota-bytes'] !== undefined ? { quotaBytes: Number(v['quota-bytes']) } : {}),
         ...(v.dir ? { dir: v.dir } : {}),
         ...(v.subnet ? { subnet: v.subnet } : {}),
