@@ -1,6 +1,6 @@
 // Streaming file transfer with sha256 checked on both ends; nothing is held in memory whole.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -190,7 +190,7 @@ async function catGet(
   s: Session,
   host: string,
   remote: string,
-  out: FileHandle,
+  localPart: string,
   sudo: boolean,
 ): Promise<void> {
   const cmd = sh`cat -- ${remote}`.text;
@@ -204,7 +204,8 @@ async function catGet(
     ch.on('close', () => resolve(c));
   });
   ch.end();
-  await pipeline(ch, out.createWriteStream({ autoClose: false, emitClose: false, start: 0 }));
+  // The part file exists already (0600, made O_EXCL): r+ writes into it and keeps its mode; its own fd closes at the end.
+  await pipeline(ch, createWriteStream(localPart, { flags: 'r+', start: 0 }));
   const code = await exit;
   if (code !== 0)
     throw stepError(
@@ -254,7 +255,7 @@ export async function download(conn: HostConnection, remote: string, local: stri
       conn.withSlot((s) => runCommand(s, hashCmd, {}, { host, sudo })),
       conn.withSlot(async (s) => {
         try {
-          if (sudo) return await catGet(s, host, remote, part.fh, true);
+          if (sudo) return await catGet(s, host, remote, part.path, true);
           const sftp = await openSftp(s, host);
           try {
             await sftpGet(sftp, remote, part.fh);
