@@ -5,18 +5,16 @@ type Obj = Record<string, unknown>;
 type EncodeFn = (msg: string, obj: Obj, path: string) => Uint8Array;
 type DecodeFn = (msg: string, buf: Uint8Array, start: number, end: number) => Obj;
 
-const PROPS = 'apiext.JSONSchemaProps';
-const SPECIAL = new Set([
-  'apiext.JSONSchemaPropsOrArray',
-  'apiext.JSONSchemaPropsOrBool',
-  'apiext.JSONSchemaPropsOrStringArray',
-]);
-export const isSpecial = (name: string): boolean => SPECIAL.has(name);
+const SPECIAL = /^(apiextensions\.v1(?:beta1)?\.JSONSchemaProps)Or(?:Array|Bool|StringArray)$/;
+export const isSpecial = (name: string): boolean => SPECIAL.test(name);
+/** The JSONSchemaProps message of the same API version as the union. */
+const propsOf = (name: string): string => SPECIAL.exec(name)![1]!;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function encodeSpecial(name: string, v: unknown, path: string, enc: EncodeFn): Uint8Array {
   const w = new Writer();
+  const PROPS = propsOf(name);
   if (name.endsWith('OrBool')) {
     w.tag(1, WIRE.varint);
     w.varint(typeof v === 'boolean' ? (v ? 1 : 0) : 1); // a schema means "allowed"
@@ -40,6 +38,7 @@ export function decodeSpecial(
   let schema: Obj | undefined;
   const list: unknown[] = [];
   let allows = false;
+  const PROPS = propsOf(name);
   for (const f of readFields(buf, start, end)) {
     if (name.endsWith('OrBool')) {
       if (f.num === 1 && f.wire === WIRE.varint) allows = asBool(f);

@@ -6,6 +6,7 @@
 //          pkg.Message (another message in the registry)
 //   prefix * pointer (optional: only on the wire when set), [] repeated, {} map with string keys
 //   flags  ! JSON without omitempty, ~ JSON omitzero, ^ embedded (its fields inline in the JSON object)
+// A spec starting with `@ ` is a Go slice/map type (ExtraValue, Verbs): its JSON is its one field's value.
 export type MessageTable = Record<string, string>;
 
 export const SCALARS = ['s', 'b', 'i32', 'i64', 'u32', 'u64', 'f64', 'by', 'u8'] as const;
@@ -29,13 +30,16 @@ export interface Message {
   fields: Field[]; // declaration order
   wireOrder: Field[]; // ascending field number, the order Kubernetes marshals
   byNum: Map<number, Field>;
+  /** Go named slice or map: the JSON form is the value of its single `items` field. */
+  wrap: boolean;
 }
 
 const FIELD_RE = /^([^=]*)=(\d+):(\*?)(\[\]|\{\})?([\w.]+)([!~^]?)$/;
 
 export function parseMessage(name: string, spec: string): Message {
   const fields: Field[] = [];
-  for (const tok of spec.split(' ').filter(Boolean)) {
+  const wrap = spec.startsWith('@ ');
+  for (const tok of (wrap ? spec.slice(2) : spec).split(' ').filter(Boolean)) {
     const m = FIELD_RE.exec(tok);
     if (!m) throw new Error(`schema ${name}: bad field '${tok}'`);
     const type = m[5]!;
@@ -61,5 +65,6 @@ export function parseMessage(name: string, spec: string): Message {
     fields,
     wireOrder: [...fields].sort((a, b) => a.num - b.num),
     byNum: new Map(fields.map((f) => [f.num, f])),
+    wrap,
   };
 }
