@@ -1,5 +1,6 @@
 // The commander's terminal, used the way a person uses it: recover-quorum in a tmux pseudo-terminal at 120 columns,
 // keys sent, the screen read back; then the postmortem report of that run.
+// The person at this terminal is not CI: the CLI runs with CI unset even when the suite runs under CI=true.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,7 @@ describe('commander terminal (tmux, 120 columns)', () => {
   it('confirmations in words fit 15 lines; d shows the commands; n stops with exit 4 and the resume line; y runs on', async () => {
     const before = await clusterValues(lab);
     await labBreak(lab, 'lose-quorum');
-    const cmd = `cd ${ROOT} && node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${runDir}; echo EXIT=$?; sleep 3600`;
+    const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${runDir}; echo EXIT=$?; sleep 3600`;
     tmux('new-session', '-d', '-s', 'rq', '-x', '120', '-y', '50', cmd);
     const prompt = (n: number) =>
       waitFor(() => (screen().split('[y] run it').length - 1 >= n ? true : /EXIT=\d/.test(screen())), {
@@ -71,7 +72,7 @@ describe('commander terminal (tmux, 120 columns)', () => {
       '-k',
       '-t',
       'rq',
-      `cd ${ROOT} && node bin/lifeboat resume ${runDir}; echo EXIT=$?; sleep 3600`,
+      `cd ${ROOT} && env -u CI node bin/lifeboat resume ${runDir}; echo EXIT=$?; sleep 3600`,
     );
     let asked = 0;
     for (;;) {
