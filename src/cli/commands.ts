@@ -74,7 +74,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'lab',
-    summary: 'local DR lab: up, status, break, exec, down',
+    summary: 'local DR lab: up, status, break, reboot, readdress, exec, down',
     load: () => import('./lab/index.js'),
   },
   {
