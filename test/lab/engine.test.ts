@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { sh } from '../../src/shell/sh.js';
 import { systemClock } from '../../src/core/clock.js';
 import { Redactor } from '../../src/core/redact.js';
 import { readAudit } from '../../src/engine/audit.js';
@@ -142,10 +143,12 @@ describe('engine on the lab', () => {
               {
                 kind: 'sh',
                 // Record the pid of this connection's sshd process, then take long enough to be cut (unless told to be fast).
-                script: `p=$$; m=$(cat /run/sshd.pid); while [ "$(awk '/^PPid/{print $2}' /proc/$p/status)" != "$m" ]; do p=$(awk '/^PPid/{print $2}' /proc/$p/status); done; echo $p >${f('pid')}.tmp; mv ${f('pid')}.tmp ${f('pid')}; [ -e ${f('fast')} ] || sleep 20; touch ${f('done')}`,
+                script: sh.raw(
+                  `p=$$; m=$(cat /run/sshd.pid); while [ "$(awk '/^PPid/{print $2}' /proc/$p/status)" != "$m" ]; do p=$(awk '/^PPid/{print $2}' /proc/$p/status); done; echo $p >${f('pid')}.tmp; mv ${f('pid')}.tmp ${f('pid')}; [ -e ${f('fast')} ] || sleep 20; touch ${f('done')}`,
+                ),
               },
             ],
-            check: () => `[ -e ${f('done')} ]`,
+            check: () => sh`[ -e ${f('done')} ]`,
           },
         ]),
       ],
