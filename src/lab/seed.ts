@@ -28,7 +28,7 @@ export const CRD_GROUP = 'lifeboat.example.com';
 const SYSTEM_NS = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 // Deterministic: the same lab seed every time (uids, timestamps, data), so tests can rebuild the objects.
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labBreak, type Lab } from '../../src/lab/index.js';
+import { rng } from '../../src/lab/seed.js';
 import {
   ROOT,
   cli,
@@ -46,17 +47,6 @@ interface Outcome {
   notReached: number;
   recovered: number;
   failed: string[];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Runs the CLI with a failpoint; tells whether it died by SIGKILL (the failpoint fired) or ended by itself. */
@@ -231,7 +221,7 @@ describe.concurrent('crash sweep: kill at journal boundaries, resume, same healt
       `${which}, 3 members: every runbook`,
       async () => {
         const lab = which === 'static-pod' ? sp : sd;
-        const rand = mulberry32(SEED + (which === 'systemd' ? 1 : 0));
+        const rand = rng(SEED + (which === 'systemd' ? 1 : 0));
         const base = join(dir, which);
         const wanted = process.env.CRASH_SWEEP_RUNBOOKS?.split(',');
         for (const s of scenarios(dir, lab).filter((x) => !wanted || wanted.includes(x.runbook))) {
