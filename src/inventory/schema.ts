@@ -1,11 +1,54 @@
 // The inventory: one cluster, its members and how to reach them. zod is the single source of its shape.
+import { isIP } from 'node:net';
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { BackupConfigSchema } from '../backup/config.js';
 
 export const TOPOLOGIES = ['static-pod', 'systemd', 'docker', 'k3s-external'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
-const hostPort = /^[A-Za-z0-9._-]+(:\d{1,5})?$/;
+// Values here end up in commands run as root on every member: each is parsed strictly, never just "a string".
+const DNS_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const isHost = (h: string) => isIP(h) !== 0 || (DNS_NAME.test(h) && !/^[\d.]+$/.test(h));
+
+/** An IP address or DNS name, without a port (the SSH port has its own field). */
+const HostSchema = z.string().refine(isHost, 'an IP address or DNS name, without a port');
+
+/** scheme://host:port and nothing else: no path, query, user info or fragment. */
+export function isEtcdURL(text: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return false;
+  }
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  return (
+    (u.protocol === 'https:' || u.protocol === 'http:') &&
+    u.port !== '' &&
+    isHost(host) &&
+    text === `${u.protocol}//${u.host}`
+  );
+}
+const UrlSchema = z
+  .string()
+  .refine(
+    isEtcdURL,
+    'https://HOST:PORT or http://HOST:PORT (an IP or DNS name; no path, query or user info)',
+  );
+
+/** An absolute, normalised path of plain characters: no `..`, `//`, trailing slash or control characters. */
+const PathSchema = z
+  .string()
+  .refine(
+    (p) =>
+      p.startsWith('/') &&
+      posix.normalize(p) === p &&
+      (p === '/' || !p.endsWith('/')) &&
+      !/[\0-\x1f\x7f]/.test(p),
+    'an absolute, normalised path (no .., //, trailing slash or control characters)',
+  );
 
 export const SshSchema = z
   .object({
@@ -26,9 +69,9 @@ export type Ssh = z.infer<typeof SshSchema>;
 
 export const TlsSchema = z
   .object({
-    ca: z.string().min(1),
-    cert: z.string().min(1),
-    key: z.string().min(1),
+    ca: PathSchema,
+    cert: PathSchema,
+    key: PathSchema,
   })
   .strict();
 
@@ -42,17 +85,17 @@ export const ToolsSchema = z
 
 export const EtcdSchema = z
   .object({
-    dataDir: z.string().startsWith('/').optional(),
+    dataDir: PathSchema.optional(),
     /** static-pod: the etcd static pod manifest. */
-    manifest: z.string().startsWith('/').optional(),
+    manifest: PathSchema.optional(),
     /** static-pod: the API server manifest (its --etcd-servers is repointed). */
-    apiserverManifest: z.string().startsWith('/').optional(),
+    apiserverManifest: PathSchema.optional(),
     /** systemd: the EnvironmentFile with ETCD_* variables. */
-    config: z.string().startsWith('/').optional(),
+    config: PathSchema.optional(),
     /** Client TLS used by etcdctl on the host. */
     tls: TlsSchema.optional(),
     tools: ToolsSchema.optional(),
-    backupDir: z.string().startsWith('/').optional(),
+    backupDir: PathSchema.optional(),
   })
   .strict();
 export type Etcd = z.infer<typeof EtcdSchema>;
@@ -60,11 +103,11 @@ export type Etcd = z.infer<typeof EtcdSchema>;
 export const MemberSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'lowercase letters, digits, dots and dashes'),
-    address: z.string().regex(hostPort, 'an IP address or host name'),
+    address: HostSchema,
     /** The address the cluster still knows this member by, when it moved (the readdress runbook). */
-    previousAddress: z.string().regex(hostPort, 'an IP address or host name').optional(),
-    peerURL: z.url().optional(),
-    clientURL: z.url().optional(),
+    previousAddress: HostSchema.optional(),
+    peerURL: UrlSchema.optional(),
+    clientURL: UrlSchema.optional(),
     ssh: SshSchema.optional(),
     etcd: EtcdSchema.optional(),
   })
@@ -82,17 +125,28 @@ export const InventorySchema = z
   })
   .strict()
   .superRefine((inv, ctx) => {
-    const seen = new Map<string, number>();
-    inv.members.forEach((m, i) => {
-      const prev = seen.get(m.name);
-      if (prev !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['members', i, 'name'],
-          message: `duplicate member name '${m.name}' (also members[${prev}])`,
-        });
-      seen.set(m.name, i);
-    });
+    // Two members with one name, address or URL would make every per-member step act on the wrong host.
+    const unique = (
+      field: 'name' | 'address' | 'peerURL' | 'clientURL',
+      of: (m: (typeof inv.members)[number]) => string,
+    ) => {
+      const seen = new Map<string, number>();
+      inv.members.forEach((m, i) => {
+        const v = of(m);
+        const prev = seen.get(v);
+        if (prev !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['members', i, field],
+            message: `duplicate ${field === 'name' ? 'member name' : field} '${v}' (also members[${prev}])`,
+          });
+        seen.set(v, i);
+      });
+    };
+    unique('name', (m) => m.name);
+    unique('address', (m) => m.address);
+    unique('peerURL', (m) => m.peerURL ?? `https://${m.address}:2380`);
+    unique('clientURL', (m) => m.clientURL ?? `https://${m.address}:2379`);
   });
 
 export type InventoryInput = z.infer<typeof InventorySchema>;

@@ -53,3 +53,50 @@ describe('inventory', () => {
     expect(parseInventory('{{{', 'i.yaml')).toMatchObject({ ok: false });
   });
 });
+
+describe('inventory values are parsed strictly (they reach shells on every member)', () => {
+  const inv = (member: string, extra = '') =>
+    `apiVersion: lifeboat/v1\ncluster: c\ntopology: static-pod\n${extra}members:\n  - ${member}\n  - {name: b, address: 10.0.0.2}\n`;
+  const problems = (text: string) => {
+    const r = parseInventory(text, 'i.yaml');
+    return r.ok ? [] : r.problems;
+  };
+
+  it('refuses URLs with a path, query, user info, shell syntax or no port, naming the field', () => {
+    for (const url of [
+      'https://10.0.0.11:2380/$(touch X)',
+      'https://10.0.0.11:2380/',
+      'https://10.0.0.11:2380?x=1',
+      'https://u:p@10.0.0.11:2380',
+      'https://10.0.0.11:2380#f',
+      'https://10.0.0.11',
+      'ftp://10.0.0.11:2380',
+      'https://$(id):2380',
+      'https://10.0.0.11:2380`id`',
+      "https://10.0.0.11:2380'; id; '",
+    ]) {
+      const p = problems(inv(`{name: a, address: 10.0.0.1, peerURL: ${JSON.stringify(url)}}`));
+      expect(p.length, url).toBeGreaterThan(0);
+      expect(p[0], url).toMatch(/^members\.0\.peerURL: /);
+    }
+    expect(problems(inv('{name: a, address: 10.0.0.1, peerURL: "https://etcd-a.example.com:2380"}'))).toEqual(
+      [],
+    );
+    expect(problems(inv('{name: a, address: "fd00::1", clientURL: "https://[fd00::1]:2379"}'))).toEqual([]);
+  });
+
+  it('refuses addresses with ports or shell syntax, duplicate addresses and URLs, and paths that are not normal', () => {
+    expect(problems(inv('{name: a, address: "10.0.0.11:2222"}'))[0]).toMatch(/^members\.0\.address: /);
+    expect(problems(inv('{name: a, address: "$(id)"}'))[0]).toMatch(/^members\.0\.address: /);
+    expect(problems(inv('{name: a, address: 10.0.0.2}'))).toEqual([
+      "members.1.address: duplicate address '10.0.0.2' (also members[0])",
+      "members.1.peerURL: duplicate peerURL 'https://10.0.0.2:2380' (also members[0])",
+      "members.1.clientURL: duplicate clientURL 'https://10.0.0.2:2379' (also members[0])",
+    ]);
+    for (const dir of ['/../../etc/x/../..', 'var/lib/etcd', '/var//lib', '/var/lib/etcd/', '/var/lib\netcd'])
+      expect(
+        problems(inv('{name: a, address: 10.0.0.1}', `etcd: {dataDir: ${JSON.stringify(dir)}}\n`))[0],
+        dir,
+      ).toMatch(/^etcd\.dataDir: /);
+  });
+});
