@@ -1,6 +1,6 @@
 // Backend space per member (db size, in use, quota) and alarms: what diagnose reads to see NOSPACE coming.
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { sh } from '../shell/sh.js';
+import { sh, type Script } from '../shell/sh.js';
 
 /** etcd's default --quota-backend-bytes (2 GiB), used when the metrics endpoint does not answer. */
 export const DEFAULT_QUOTA = 2 * 1024 ** 3;
@@ -28,9 +28,9 @@ export interface Alarm {
 }
 
 /** Reads the member's /metrics over its client URL with its TLS files (curl), keeping the three size gauges. */
-export function metricsScript(m: ResolvedMember): string {
-  const tls = `--cacert ${sh.quote(m.tls.ca)} --cert ${sh.quote(m.tls.cert)} --key ${sh.quote(m.tls.key)}`;
-  return `command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${sh.quote(`${m.clientURL}/metrics`)} 2>/dev/null | grep -E '^etcd_(server_quota_backend_bytes|mvcc_db_total_size_in_bytes|mvcc_db_total_size_in_use_in_bytes) '`;
+export function metricsScript(m: ResolvedMember): Script {
+  const tls = sh`--cacert ${m.tls.ca} --cert ${m.tls.cert} --key ${m.tls.key}`;
+  return sh`command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${`${m.clientURL}/metrics`} 2>/dev/null | grep -E '^etcd_(server_quota_backend_bytes|mvcc_db_total_size_in_bytes|mvcc_db_total_size_in_use_in_bytes) '`;
 }
 
 export function parseMetrics(out: string): Record<string, number> {
