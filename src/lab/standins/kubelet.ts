@@ -2,7 +2,7 @@
 // A container that exits stays exited (no restart) until its manifest changes or reappears: lab breaks stay broken.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -189,7 +189,15 @@ async function sync(): Promise<void> {
         continue;
       }
       seen.add(f);
-      const hash = createHash('sha256').update(text).digest('hex');
+      // A manifest moved away and back between two polls still changed (its ctime did): the pod starts again, as a
+      // real kubelet would restart its crashed container; content alone would miss it.
+      let changed = '';
+      try {
+        changed = String(statSync(join(manifestDir, f)).ctimeMs);
+      } catch {
+        continue;
+      }
+      const hash = `${createHash('sha256').update(text).digest('hex')}@${changed}`;
       const cur = pods.get(f);
       if (cur && cur.pod.hash === hash) continue;
       let spec: PodSpec;
