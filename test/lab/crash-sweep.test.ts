@@ -2,7 +2,7 @@
 // then checked: data as expected, cluster healthy, audit verifies, lock released. `npm test` runs a fixed-seed
 // sample; `npm run crash-sweep` (CRASH_SWEEP=full) tries every boundary and writes docs/reliability.md.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labBreak, type Lab } from '../../src/lab/index.js';
@@ -128,8 +128,13 @@ async function sweep(lab: Lab, s: Scenario, base: string, rand: () => number): P
     0,
   );
   await expectRecovered(lab, first, want, s.runbook);
-  for (const [i, p] of pointsOf(first, rand).entries()) {
+  const points = pointsOf(first, rand);
+  mkdirSync(base, { recursive: true });
+  // A full sweep runs for an hour or more: one line per point shows how far it got (tail -f progress.log).
+  const progress = (line: string) => appendFileSync(join(base, 'progress.log'), `${line}\n`);
+  for (const [i, p] of points.entries()) {
     const n = i + 1;
+    const started = Date.now();
     want = await s.prepare(lab, n);
     const runDir = join(base, `${s.runbook}-${n}`);
     out.tried++;
@@ -142,7 +147,13 @@ async function sweep(lab: Lab, s: Scenario, base: string, rand: () => number): P
       else out.notReached++;
       await expectRecovered(lab, runDir, want, s.runbook);
       out.recovered++;
+      progress(
+        `${s.runbook} ${n}/${points.length} ${spec(p)} ${r.killed ? 'recovered' : 'not reached'} ${Date.now() - started} ms`,
+      );
     } catch (err) {
+      progress(
+        `${s.runbook} ${n}/${points.length} ${spec(p)} FAILED: ${(err as Error).message.split('\n')[0]}`,
+      );
       const why = `${s.runbook} on ${lab.mode}, ${spec(p)} (${r.killed ? 'killed' : `not killed, exit ${r.code}`})`;
       out.failed.push(`${spec(p)}: ${(err as Error).message.split('\n')[0]}`);
       if (!FULL)
