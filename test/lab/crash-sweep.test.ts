@@ -166,7 +166,7 @@ async function sweep(lab: Lab, s: Scenario, base: string, rand: () => number): P
 
 function scenarios(dir: string, lab: Lab): Scenario[] {
   let snapshot = '';
-  return [
+  const multi: Scenario[] = [
     {
       runbook: 'backup',
       prepare: async (l) => clusterValues(l),
@@ -199,15 +199,29 @@ function scenarios(dir: string, lab: Lab): Scenario[] {
       },
       args: (l) => ['--set', `failed=${l.members[1]!.name}`],
     },
-  ].filter(() => lab.members.length >= 3);
+  ];
+  // restore-single-master is the one-member runbook: its own lab of one.
+  const single: Scenario = {
+    runbook: 'restore-single-master',
+    prepare: async (l, n) => {
+      if (!snapshot) snapshot = await takeSnapshot(l, join(dir, `${l.mode}-single-snapshot.db`));
+      await damage(l, `${l.mode}-single-${n}`);
+      return snapshotValues(snapshot);
+    },
+    args: () => ['--set', `snapshot=${snapshot}`],
+  };
+  return lab.members.length >= 3 ? multi : [single];
 }
 
 const outcomes: Outcome[] = [];
-let sp: Lab;
-let sd: Lab;
+const labs = new Map<string, Lab>();
 const dir = twoLabs('crash', { sp: 3, sd: 3 }, (a, b) => {
-  sp = a;
-  sd = b;
+  labs.set('static-pod-3', a);
+  labs.set('systemd-3', b);
+});
+twoLabs('crash1', { sp: 1, sd: 1 }, (a, b) => {
+  labs.set('static-pod-1', a);
+  labs.set('systemd-1', b);
 });
 
 afterAll(() => {
@@ -227,15 +241,21 @@ afterAll(() => {
 
 describe.concurrent('crash sweep: kill at journal boundaries, resume, same healthy end', () => {
   const only = process.env.CRASH_SWEEP_ONLY;
-  for (const which of (['static-pod', 'systemd'] as const).filter((w) => !only || w === only)) {
+  const topologies = (['static-pod', 'systemd'] as const).filter((w) => !only || w === only);
+  for (const [which, size, seed] of topologies.flatMap((w, i) => [
+    [w, 3, i] as const,
+    [w, 1, i + 2] as const,
+  ])) {
     it(
-      `${which}, 3 members: every runbook`,
+      `${which}, ${size} member${size > 1 ? 's' : ''}: every runbook of that size`,
       async () => {
-        const lab = which === 'static-pod' ? sp : sd;
-        const rand = rng(SEED + (which === 'systemd' ? 1 : 0));
-        const base = join(dir, which);
+        const lab = labs.get(`${which}-${size}`)!;
+        const rand = rng(SEED + seed);
+        const base = join(dir, `${which}-${size}`);
         const wanted = process.env.CRASH_SWEEP_RUNBOOKS?.split(',');
-        for (const s of scenarios(dir, lab).filter((x) => !wanted || wanted.includes(x.runbook))) {
+        const chosen = scenarios(dir, lab).filter((x) => !wanted || wanted.includes(x.runbook));
+        if (chosen.length === 0) return; // CRASH_SWEEP_RUNBOOKS named none of this lab size's runbooks
+        for (const s of chosen) {
           const o = await sweep(lab, s, base, rand);
           outcomes.push(o);
           expect(o.failed, `${s.runbook} on ${which}`).toEqual([]);
