@@ -15,6 +15,22 @@ const idOf = (c: HostCtx, eps: string, name: string) => {
   return sh`${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${name}`} -v ${`p=${peer}`} '$3==n || (p != "" && index($4, p)) {print $1; exit}'`;
 };
 
+/**
+ * Waits while the cluster answers that its version is not decided yet: a member started then exits with "incompatible
+ * with current running cluster", and nothing restarts it. The leader decides within seconds of its election (just
+ * after a restore or force-new-cluster); without curl, or when /version does not answer, there is nothing to wait on.
+ */
+export const clusterVersionDecided = (files: ResolvedMember['tls'], via: ResolvedMember | undefined) => {
+  if (!via) return sh``;
+  const tls = sh`--cacert ${files.ca} --cert ${files.cert} --key ${files.key}`;
+  return sh.lines(
+    sh`i=0`,
+    sh`while command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${`${via.clientURL}/version`} 2>/dev/null | grep -q '"etcdcluster":"not_decided"'; do`,
+    sh`  i=$((i+1)); [ $i -ge 120 ] && { echo "the cluster version is still not decided after 60 s" >&2; exit 1; }; sleep 0.5`,
+    sh`done`,
+  );
+};
+
 export interface RejoinOpts {
   targets: Targets;
   /** Members already in the cluster when `self` joins, in join order (self excluded). */
@@ -51,6 +67,7 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
           // for 5 s, e.g. just after the previous member was promoted: retry that one error, with a deadline.
           script: sh.lines(
             serial(c),
+            clusterVersionDecided(me.tls, inCluster[0]),
             sh`i=0`,
             sh`while :; do`,
             sh`  if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo ${`${me.name} is a member`}; break; fi`,
