@@ -1,5 +1,5 @@
 // Confirmations on a terminal: the step in words, keys y/n/d/a; without a terminal the engine stops safely instead.
-import type { Prompter } from '../engine/runner.js';
+import type { Prompter } from '../engine/ports.js';
 import { Redactor } from '../core/redact.js';
 import { commandGroups, confirmationLines, type ConfirmContext } from '../render/confirm.js';
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { LifeboatError } from '../core/errors.js';
-import type { ExecResult } from '../exec/types.js';
+import type { ExecResult } from './ports.js';
 import { privateDir } from '../local/private.js';
 import type { PlannedStep } from './plan.js';
 import type { EngineDeps } from './scope.js';

@@ -14,7 +14,7 @@ import { loadPlanCtx } from './context.js';
 import type { Approvals, EngineDeps, RunScope } from './scope.js';
 import { runStep } from './step.js';
 
-export type { Approvals, EngineDeps, Prompter } from './scope.js';
+export type { Approvals, EngineDeps } from './scope.js';
 export { describeAction, stepFailure } from './actions.js';
 
 export interface ExecuteArgs {

@@ -1,20 +1,12 @@
 // What one invocation of the runner shares with its step, host and action code: the run's deps, plan and journal.
-import type { Clock } from '../core/clock.js';
 import type { Redactor } from '../core/redact.js';
-import type { Executor } from '../exec/types.js';
-import type { Listener, RunEvent } from './events.js';
+import type { RunEvent } from './events.js';
+import type { Clock, Executor, Listener, Prompter } from './ports.js';
 import type { Failpoint } from './failpoint.js';
 import type { JournalState } from './journal.js';
 import type { Compiled } from './machine.js';
 import type { Plan, PlannedStep } from './plan.js';
 import type { PlanCtx } from './types.js';
-
-export interface Prompter {
-  readonly interactive: boolean;
-  /** `context` lets a terminal prompter say what the step does in words (src/render/confirm.ts). */
-  confirm(message: string, details: string[], context?: { plan: Plan; step: PlannedStep }): Promise<boolean>;
-  choose<T extends string>(message: string, choices: Array<{ value: T; name: string }>): Promise<T>;
-}
 
 export interface Approvals {
   all: boolean;

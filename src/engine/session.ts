@@ -4,7 +4,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { badInput, refused, LifeboatError } from '../core/errors.js';
-import { stamp as stampOf } from '../core/clock.js';
+import { stamp as stampOf } from './clock.js';
 import { Redactor, redactDeep } from '../core/redact.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/resolve.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sh } from '../../src/shell/sh.js';
-import { systemClock } from '../../src/core/clock.js';
+import { systemClock } from '../../src/engine/clock.js';
 import { Redactor } from '../../src/core/redact.js';
 import { readAudit } from '../../src/engine/audit.js';
 import { defineRunbook, phase } from '../../src/engine/define.js';
