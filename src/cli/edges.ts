@@ -1,6 +1,6 @@
 // The edges of a run: SSH executor, clock, prompter, renderers, redactor — wired from CLI flags.
 import { systemClock } from '../engine/clock.js';
-import { Redactor } from '../core/redact.js';
+import { Redactor } from '../secrets/redact.js';
 import type { RunEvent } from '../engine/events.js';
 import type { Listener } from '../engine/ports.js';
 import type { EngineDeps } from '../engine/runner.js';

@@ -1,7 +1,7 @@
 // Actions: how a planned action is performed through the executor, described to the operator, and reported failed.
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { LifeboatError } from '../core/errors.js';
+import { LifeboatError } from '../errors/error.js';
 import type { ExecResult } from './ports.js';
 import { privateDir } from '../local/private.js';
 import type { PlannedStep } from './plan.js';

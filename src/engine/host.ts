@@ -1,5 +1,5 @@
 // A step on one host: re-check after an interruption, its actions with retries, its capture and its verification.
-import { LifeboatError } from '../core/errors.js';
+import { LifeboatError } from '../errors/error.js';
 import type { ExecResult } from './ports.js';
 import { describeAction, perform, sha, stepFailure, tail } from './actions.js';
 import { cmdKey, hostKey } from './journal.js';

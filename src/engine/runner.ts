@@ -1,8 +1,8 @@
 // The runner: drives the compiled machine through the stored plan with an executor, a clock and a prompter.
 // Steps are in step.ts, a step on one host (re-check, retries, verification) in host.ts, actions in actions.ts.
 import { createActor } from 'xstate';
-import { LifeboatError } from '../core/errors.js';
-import { redactDeep } from '../core/redact.js';
+import { LifeboatError } from '../errors/error.js';
+import { redactDeep } from '../secrets/redact.js';
 import { AuditLog, readAudit } from './audit.js';
 import type { RunEvent, RunStatus } from './events.js';
 import { applyEvent, foldJournal } from './journal.js';

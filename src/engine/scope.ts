@@ -1,5 +1,5 @@
 // What one invocation of the runner shares with its step, host and action code: the run's deps, plan and journal.
-import type { Redactor } from '../core/redact.js';
+import type { Redactor } from '../secrets/redact.js';
 import type { RunEvent } from './events.js';
 import type { Clock, Executor, Listener, Prompter } from './ports.js';
 import type { Failpoint } from './failpoint.js';

@@ -1,5 +1,5 @@
 // A step: approval first (when destructive), then its local part, then its hosts (in turn or in parallel).
-import { LifeboatError } from '../core/errors.js';
+import { LifeboatError } from '../errors/error.js';
 import { describeAction } from './actions.js';
 import { runHost } from './host.js';
 import type { PlannedStep } from './plan.js';

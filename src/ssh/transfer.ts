@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import type { TransferResult } from '../engine/ports.js';
-import { LifeboatError } from '../core/errors.js';
+import { LifeboatError } from '../errors/error.js';
 import { earlyExit, openExec, openSftp, type HostConnection, type Session } from './connection.js';
 import { runCommand } from './exec.js';
 import { wrapCommand } from './quote.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sh } from '../../src/shell/sh.js';
 import { systemClock } from '../../src/engine/clock.js';
-import { Redactor } from '../../src/core/redact.js';
+import { Redactor } from '../../src/secrets/redact.js';
 import { readAudit } from '../../src/engine/audit.js';
 import { defineRunbook, phase } from '../../src/engine/define.js';
 import { NO_FACTS } from '../../src/engine/facts.js';
