@@ -15,7 +15,7 @@ import {
   type Recipient,
 } from 'age-encryption';
 import ssh2 from 'ssh2';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 
 export const AGE_MAGIC = 'age-encryption.org/v1\n';
 const ED_INFO = 'age-encryption.org/v1/ssh-ed25519';

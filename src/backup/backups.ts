@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Identity } from 'age-encryption';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import { decryptStream, encryptStream, recipientLabel } from './age.js';
 import type { Store } from './store.js';
 

@@ -4,7 +4,7 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Inventory } from '../inventory/resolve.js';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import { loadIdentities } from './age.js';
 import { fetchFile, getManifest } from './backups.js';
 import { isS3, openStore } from './store.js';

@@ -9,7 +9,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import type { Store, StoredObject } from './store.js';
 
 export interface S3Options {

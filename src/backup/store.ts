@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupConfig } from './config.js';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import { S3Store } from './s3.js';
 
 export interface StoredObject {

@@ -1,6 +1,6 @@
 // Flag parsing shared by every command: util.parseArgs, with bad flags turned into a one-line usage error.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { usage } from '../core/errors.js';
+import { usage } from '../errors/error.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

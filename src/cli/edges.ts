@@ -1,7 +1,8 @@
 // The edges of a run: SSH executor, clock, prompter, renderers, redactor — wired from CLI flags.
-import { systemClock } from '../core/clock.js';
-import { Redactor } from '../core/redact.js';
-import type { Listener, RunEvent } from '../engine/events.js';
+import { systemClock } from '../engine/clock.js';
+import { Redactor } from '../secrets/redact.js';
+import type { RunEvent } from '../engine/events.js';
+import type { Listener } from '../engine/ports.js';
 import type { EngineDeps } from '../engine/runner.js';
 import { failpointFromEnv } from '../engine/failpoint.js';
 import { operatorName } from '../engine/session.js';

@@ -1,8 +1,8 @@
 // Entry point: dispatch through the command table, map errors to one line and an exit code.
 import { readFileSync } from 'node:fs';
 import { COMMANDS } from './commands.js';
-import { LifeboatError } from '../core/errors.js';
-import { exitCodeFor, EXIT } from '../core/exit.js';
+import { LifeboatError } from '../errors/error.js';
+import { exitCodeFor, EXIT } from '../errors/exit.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {

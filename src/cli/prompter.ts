@@ -1,6 +1,6 @@
 // Confirmations on a terminal: the step in words, keys y/n/d/a; without a terminal the engine stops safely instead.
-import type { Prompter } from '../engine/runner.js';
-import { Redactor } from '../core/redact.js';
+import type { Prompter } from '../engine/ports.js';
+import { Redactor } from '../secrets/redact.js';
 import { commandGroups, confirmationLines, type ConfirmContext } from '../render/confirm.js';
 
 /** One key from a raw-mode terminal (Ctrl-C counts as n: stop, resumable). */

@@ -1,6 +1,6 @@
 // Flags shared by `run` and `resume`: approvals, output, host keys; and the exit code of a run's status.
 import { oneOf, type Options } from './args.js';
-import { EXIT } from '../core/exit.js';
+import { EXIT } from '../errors/exit.js';
 import type { RunStatus } from '../engine/events.js';
 import type { Approvals } from '../engine/runner.js';
 import type { OutputMode } from './edges.js';

@@ -2,7 +2,7 @@
 // with `member list`, and write an inventory whose comments say where each value came from. Read-only on every host.
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { badInput, LifeboatError, usage } from '../core/errors.js';
+import { badInput, LifeboatError, usage } from '../errors/error.js';
 import { gatherFacts } from '../engine/probe.js';
 import { sh } from '../shell/sh.js';
 import type { Inventory, ResolvedMember } from '../inventory/resolve.js';

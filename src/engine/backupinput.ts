@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 
 const ManifestSchema = z.object({
   cluster: z.string(),

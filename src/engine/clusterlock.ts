@@ -1,6 +1,6 @@
 // One run at a time per cluster: a lock directory on the first reachable member, naming its holder.
-import { refused } from '../core/errors.js';
-import type { Executor } from '../exec/types.js';
+import { refused } from '../errors/error.js';
+import type { Executor } from './ports.js';
 import type { Inventory } from '../inventory/resolve.js';
 import type { Facts } from './facts.js';
 import { sh } from '../shell/sh.js';

@@ -1,6 +1,6 @@
 // Diagnosis (PROCEDURES §2): member list, status table, quorum verdict, alarms, and the per-member consistency check of source 000 §3.
 import { sh } from '../shell/sh.js';
-import type { Executor } from '../exec/types.js';
+import type { Executor } from './ports.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { quorum, type Facts, type QuorumVerdict } from './facts.js';
 import { makeTools } from './tools.js';

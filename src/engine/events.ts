@@ -61,4 +61,3 @@ export type RunEvent =
   | { type: 'run.end'; status: RunStatus; message?: string };
 
 export type EventType = RunEvent['type'];
-export type Listener = (e: RunEvent, at: Date) => void;

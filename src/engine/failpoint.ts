@@ -1,6 +1,6 @@
 // Failpoints: a testing aid that kills the CLI at a chosen journal boundary, so resume is proven at every point.
 // Off unless LIFEBOAT_FAILPOINT is set; refused for an inventory that is not a lab (see docs/reliability.md).
-import { refused, usage } from '../core/errors.js';
+import { refused, usage } from '../errors/error.js';
 import type { RunEvent } from './events.js';
 
 export type FailpointSpec =

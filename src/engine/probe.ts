@@ -1,6 +1,6 @@
 // Gathers facts from every member in parallel, read-only; host key problems stop everything before any change.
-import { LifeboatError } from '../core/errors.js';
-import type { Executor } from '../exec/types.js';
+import { LifeboatError } from '../errors/error.js';
+import type { Executor } from './ports.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { parseProbe, probeScript, type Facts } from './facts.js';
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import type { RunbookDef } from './types.js';
 
 export const RUNBOOK_IDS = [

@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, renameSync, writeSync, existsSync, u
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { privateDir, writePrivate } from '../local/private.js';
-import { refused, badInput } from '../core/errors.js';
+import { refused, badInput } from '../errors/error.js';
 import type { Facts } from './facts.js';
 import type { Plan } from './plan.js';
 import type { LocalFile } from './types.js';

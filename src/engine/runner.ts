@@ -1,48 +1,21 @@
 // The runner: drives the compiled machine through the stored plan with an executor, a clock and a prompter.
-import { createHash } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
+// Steps are in step.ts, a step on one host (re-check, retries, verification) in host.ts, actions in actions.ts.
 import { createActor } from 'xstate';
-import { LifeboatError } from '../core/errors.js';
-import type { Clock } from '../core/clock.js';
-import { redactDeep, type Redactor } from '../core/redact.js';
-import type { ExecResult, Executor } from '../exec/types.js';
+import { LifeboatError } from '../errors/error.js';
+import { redactDeep } from '../secrets/redact.js';
 import { AuditLog, readAudit } from './audit.js';
-import type { Failpoint } from './failpoint.js';
-import { gatherFacts } from './probe.js';
-import { watchWhileAsking } from './staleness.js';
-import type { Listener, RunEvent, RunStatus } from './events.js';
-import { applyEvent, cmdKey, foldJournal, hostKey, type JournalState } from './journal.js';
+import type { RunEvent, RunStatus } from './events.js';
+import { applyEvent, foldJournal } from './journal.js';
 import { FINAL, type Compiled } from './machine.js';
-import { hostCtx, plan, type Plan, type PlannedHost, type PlannedStep } from './plan.js';
+import { plan } from './plan.js';
 import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './rundir.js';
-import { privateDir } from '../local/private.js';
-import type { Action, PlanCtx, RunbookDef } from './types.js';
+import type { RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
+import type { Approvals, EngineDeps, RunScope } from './scope.js';
+import { runStep } from './step.js';
 
-export interface Prompter {
-  readonly interactive: boolean;
-  /** `context` lets a terminal prompter say what the step does in words (src/render/confirm.ts). */
-  confirm(message: string, details: string[], context?: { plan: Plan; step: PlannedStep }): Promise<boolean>;
-  choose<T extends string>(message: string, choices: Array<{ value: T; name: string }>): Promise<T>;
-}
-
-export interface Approvals {
-  all: boolean;
-  steps: Set<string>;
-}
-
-export interface EngineDeps {
-  executor: Executor;
-  clock: Clock;
-  prompter: Prompter;
-  listeners: Listener[];
-  redactor: Redactor;
-  operator: string;
-  /** Events raised at the edges (e.g. a host key accepted) waiting to be recorded. */
-  pending?: RunEvent[];
-  /** Testing aid: kills the process at a chosen journal boundary (src/engine/failpoint.ts). */
-  failpoint?: Failpoint;
-}
+export type { Approvals, EngineDeps } from './scope.js';
+export { describeAction, stepFailure } from './actions.js';
 
 export interface ExecuteArgs {
   dir: string;
@@ -57,48 +30,12 @@ export interface ExecuteArgs {
   afterFailure?: 'retry' | 'skip' | 'abort';
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const tail = (s: string, n = 800) => (s.length > n ? `…${s.slice(-n)}` : s);
-const approved = (a: Approvals, s: PlannedStep) => a.all || a.steps.has(s.id) || a.steps.has(s.stateId);
-
-export function stepFailure(s: PlannedStep, member: string, command: string, r: ExecResult): LifeboatError {
-  const why = r.timedOut
-    ? `timed out after ${s.timeoutMs} ms`
-    : r.exitCode !== null
-      ? `exited ${r.exitCode}`
-      : `ended by signal ${r.signal ?? '?'}`;
-  const err = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
-  const cmd = command.split('\n')[0] ?? '';
-  return new LifeboatError(
-    'step',
-    `step ${s.stateId} failed on ${member}: \`${cmd.length > 120 ? `${cmd.slice(0, 120)}…` : cmd}\` ${why}${err ? `: ${err}` : ''}`,
-    {
-      host: member,
-      command,
-      hint: `${s.hint ?? 'fix the cause'}; then 'lifeboat resume RUN_DIR' to retry, skip or abort`,
-    },
-  );
-}
-
-/** The hosts changed while an approval was open: stop before the step, saying what changed. */
-function staleApproval(dir: string, s: PlannedStep, changed: string[]): LifeboatError {
-  return new LifeboatError(
-    'refused',
-    `approval of ${s.stateId} came after a long wait, and meanwhile: ${changed.slice(0, 6).join('; ')}`,
-    {
-      hint: `nothing more was run; check the cluster, then 'lifeboat resume ${dir}' (asked again) or start a new run`,
-    },
-  );
-}
-
 export async function execute(a: ExecuteArgs): Promise<RunStatus> {
-  const { deps, record, compiled } = a;
+  const { deps, compiled } = a;
   const files = runFiles(a.dir);
   const audit = new AuditLog(files.audit);
-  const journal: JournalState = foldJournal(readAudit(files.audit));
-  const ctx: PlanCtx = loadPlanCtx(record);
-  // The plan is pure: recomputed from the stored context, so the stored copy can stay redacted.
-  const thePlan = plan(a.runbook, ctx, compiled);
+  const journal = foldJournal(readAudit(files.audit));
+  const ctx = loadPlanCtx(a.record);
   const emit = (e: RunEvent) => {
     const at = deps.clock.now();
     const clean = redactDeep(e, deps.redactor);
@@ -107,6 +44,17 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     deps.failpoint?.afterAppend(entry.seq, clean);
     applyEvent(journal, clean);
     for (const l of deps.listeners) l(clean, at);
+  };
+  // The plan is pure: recomputed from the stored context, so the stored copy can stay redacted.
+  const run: RunScope = {
+    dir: a.dir,
+    deps,
+    approvals: a.approvals,
+    compiled,
+    ctx,
+    journal,
+    emit,
+    plan: plan(a.runbook, ctx, compiled),
   };
   const snapshot = readSnapshot(a.dir);
   const actor = createActor(
@@ -143,11 +91,11 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       if (s.status === 'done') {
         const status: RunStatus =
           value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
-        const refusal = thePlan.refusal;
+        const refusal = run.plan.refusal;
         emit({ type: 'run.end', status, ...(status === 'refused' && refusal ? { message: refusal } : {}) });
         return status;
       }
-      const item = thePlan.items.find((i) => i.stateId === value);
+      const item = run.plan.items.find((i) => i.stateId === value);
       if (!item)
         throw new LifeboatError('internal', `the stored plan has no item for state ${value}`, {
           hint: 'the runbook changed under this run; start a new run',
@@ -158,23 +106,11 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         send(`BRANCH.${item.branch}`);
         continue;
       }
-      const outcome = await runStep(item);
+      const outcome = await runStep(run, item);
       send(outcome === 'skipped' ? 'SKIP' : 'DONE');
     }
   } catch (err) {
-    const raw = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
-    // What leaves the engine is redacted like everything it records.
-    const r = (t: string | undefined) => (t === undefined ? undefined : deps.redactor.redact(t));
-    // A lost host stops the run mid-way: the one line the operator reads must say how to go on.
-    const hint =
-      raw.code === 'unreachable'
-        ? `${raw.hint ?? 'check the host'}; then 'lifeboat resume ${a.dir}' (the interrupted step is re-checked first)`
-        : raw.hint;
-    const e = new LifeboatError(raw.code, r(raw.message)!, {
-      ...(hint ? { hint: r(hint)! } : {}),
-      ...(raw.host ? { host: raw.host } : {}),
-      ...(raw.command ? { command: r(raw.command)! } : {}),
-    });
+    const e = leavingError(a.dir, deps, err);
     const status: RunStatus = e.code === 'approval' ? 'awaiting-approval' : 'failed';
     emit({ type: 'run.end', status, message: e.oneLine() });
     throw e;
@@ -182,349 +118,20 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     actor.stop();
     audit.close();
   }
-
-  async function runStep(s: PlannedStep): Promise<'done' | 'skipped'> {
-    const st = journal.steps.get(s.stateId);
-    if (st?.ended === 'done') return 'done';
-    if (st?.ended === 'skipped') return 'skipped';
-    // Approval comes before the step starts, so a declined step leaves no trace on any host.
-    if (s.destructive && !journal.approvals.has(s.stateId)) await approve(s);
-    const started = deps.clock.now().getTime();
-    if (!st?.started || st.ended === 'failed')
-      emit({ type: 'step.start', stateId: s.stateId, title: s.title, hosts: s.hosts.map((h) => h.member) });
-    const info = compiled.states.get(s.stateId);
-    const def = info?.kind === 'step' ? info.step : undefined;
-    try {
-      if (s.local && def?.local) {
-        const data = await def.local.run(ctx, {
-          outputs: journal.outputs,
-          log: (m) => emit({ type: 'warning', message: m }),
-        });
-        if (data) emit({ type: 'capture', stateId: s.stateId, member: 'local', data });
-      }
-      if (s.parallel) {
-        const results = await Promise.allSettled(s.hosts.map((h) => runHost(s, h)));
-        const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (bad) throw bad.reason;
-      } else {
-        for (const h of s.hosts) await runHost(s, h);
-      }
-    } catch (err) {
-      // A lost connection interrupts the step rather than failing it: resume re-checks it and goes on.
-      if (err instanceof LifeboatError && err.code === 'unreachable') throw err;
-      const e =
-        err instanceof LifeboatError
-          ? err
-          : new LifeboatError(
-              'step',
-              `step ${s.stateId} failed: ${(err as Error).message}`,
-              s.hint ? { hint: s.hint } : {},
-            );
-      emit({
-        type: 'step.end',
-        stateId: s.stateId,
-        status: 'failed',
-        durationMs: deps.clock.now().getTime() - started,
-        error: e.oneLine(),
-      });
-      throw e;
-    }
-    emit({
-      type: 'step.end',
-      stateId: s.stateId,
-      status: 'done',
-      durationMs: deps.clock.now().getTime() - started,
-    });
-    return 'done';
-  }
-
-  async function approve(s: PlannedStep): Promise<void> {
-    if (approved(a.approvals, s)) {
-      emit({
-        type: 'approval',
-        stateId: s.stateId,
-        by: deps.operator,
-        how: a.approvals.all ? 'yes-flag' : 'approve-flag',
-      });
-      return;
-    }
-    if (deps.prompter.interactive) {
-      const details = s.hosts.flatMap((h) => [
-        `${h.member}:`,
-        ...h.actions.map((x) => `  ${describeAction(x)}`),
-      ]);
-      if (s.changes) details.unshift(`changes: ${s.changes}`);
-      const watch = watchWhileAsking(
-        ctx.facts.probed ? () => gatherFacts(ctx.inventory, deps.executor, deps.clock.now()) : undefined,
-        () => deps.clock.now().getTime(),
-      );
-      const ok = await deps.prompter.confirm(
-        `Run destructive step '${s.title}' (${s.stateId}) on ${s.hosts.map((h) => h.member).join(', ') || 'this machine'}?`,
-        details.map((d) => deps.redactor.redact(d)),
-        { plan: thePlan, step: s },
-      );
-      if (ok) {
-        const changed = await watch.drift();
-        if (changed.length > 0) throw staleApproval(a.dir, s, changed);
-        emit({ type: 'approval', stateId: s.stateId, by: deps.operator, how: 'prompt' });
-        return;
-      }
-    }
-    const hint = `approve it with 'lifeboat resume ${a.dir} --approve ${s.id}' (or --yes for every step)`;
-    emit({ type: 'approval.missing', stateId: s.stateId, hint });
-    throw new LifeboatError('approval', `stopped before destructive step ${s.stateId}: not approved`, {
-      hint,
-    });
-  }
-
-  async function runHost(s: PlannedStep, h: PlannedHost): Promise<void> {
-    const key = hostKey(s.stateId, h.member);
-    const hs = journal.hosts.get(key);
-    if (hs?.ended === 'done' || hs?.ended === 'already-done') return;
-    const t0 = deps.clock.now().getTime();
-    if (hs?.started) {
-      // Interrupted or failed here before: ask the step's own check whether it already happened.
-      if (h.check) {
-        const r = await deps.executor.exec(h.member, h.check, { timeoutMs: 30_000 });
-        emit({
-          type: 'host.check',
-          stateId: s.stateId,
-          member: h.member,
-          alreadyDone: r.exitCode === 0,
-          exitCode: r.exitCode,
-        });
-        if (r.exitCode === 0) {
-          emit({
-            type: 'host.end',
-            stateId: s.stateId,
-            member: h.member,
-            status: 'already-done',
-            durationMs: deps.clock.now().getTime() - t0,
-          });
-          return;
-        }
-      } else if (hs.ended === undefined && !approved(a.approvals, s)) {
-        const q = `Step ${s.stateId} was interrupted on ${h.member} and has no check; run its remaining commands again?`;
-        if (!(deps.prompter.interactive && (await deps.prompter.confirm(q, h.actions.map(describeAction))))) {
-          throw new LifeboatError(
-            'approval',
-            `step ${s.stateId} was interrupted on ${h.member} and cannot tell whether it finished`,
-            {
-              host: h.member,
-              hint: `check the host, then 'lifeboat resume ${a.dir} --approve ${s.id}' to run it again`,
-            },
-          );
-        }
-      }
-    }
-    let lastStdout = '';
-    let reconnected = false;
-    const info = compiled.states.get(s.stateId);
-    const capture = info?.kind === 'step' ? info.step.capture : undefined;
-    const last = h.actions.length - 1;
-    for (const [index, action] of h.actions.entries()) {
-      // Done commands are not repeated; a capturing step's last (read-only) command runs again so its output can be read.
-      if (
-        journal.cmds.get(cmdKey(s.stateId, h.member, index))?.exitCode === 0 &&
-        !(capture && index === last)
-      )
-        continue;
-      let result: ExecResult | undefined;
-      for (let attempt = 1; attempt <= s.retries + 1; attempt++) {
-        const command = describeAction(action);
-        emit({ type: 'cmd.start', stateId: s.stateId, member: h.member, index, attempt, command });
-        try {
-          result = await perform(h.member, action, s.timeoutMs);
-          // No exit status and no signal: the command's outcome is unknown, which is an interruption, not a failure.
-          if (result.exitCode === null && result.signal === null && !result.timedOut) {
-            throw new LifeboatError('unreachable', `${h.member}: the command ended without an exit status`, {
-              host: h.member,
-              hint: 'check the host, then resume: the step is re-checked first',
-            });
-          }
-        } catch (err) {
-          emit({
-            type: 'cmd.end',
-            stateId: s.stateId,
-            member: h.member,
-            index,
-            attempt,
-            exitCode: null,
-            signal: null,
-            timedOut: false,
-            durationMs: 0,
-            stdoutSha256: sha(''),
-            stderrSha256: sha(''),
-            tail: tail((err as Error).message),
-          });
-          // One lost connection per host is mended in place, as resume would: reconnect, ask the check, go on.
-          if (reconnected || !(err instanceof LifeboatError && err.code === 'unreachable') || !h.check)
-            throw err;
-          reconnected = true;
-          emit({
-            type: 'warning',
-            message: `${h.member}: ${err.message}; reconnecting to re-check ${s.stateId}`,
-          });
-          const r = await deps.executor.exec(h.member, h.check, { timeoutMs: 30_000 });
-          emit({
-            type: 'host.check',
-            stateId: s.stateId,
-            member: h.member,
-            alreadyDone: r.exitCode === 0,
-            exitCode: r.exitCode,
-          });
-          if (r.exitCode === 0) {
-            emit({
-              type: 'host.end',
-              stateId: s.stateId,
-              member: h.member,
-              status: 'already-done',
-              durationMs: deps.clock.now().getTime() - t0,
-            });
-            return;
-          }
-          attempt--;
-          continue;
-        }
-        emit({
-          type: 'cmd.end',
-          stateId: s.stateId,
-          member: h.member,
-          index,
-          attempt,
-          exitCode: result.exitCode,
-          signal: result.signal,
-          timedOut: result.timedOut,
-          durationMs: result.durationMs,
-          stdoutSha256: sha(result.stdout),
-          stderrSha256: sha(result.stderr),
-          tail: tail(`${result.stdout}${result.stderr ? `\n[stderr] ${result.stderr}` : ''}`.trim()),
-        });
-        if (result.exitCode === 0) break;
-        if (attempt <= s.retries) {
-          emit({ type: 'retry', stateId: s.stateId, by: 'engine' });
-          await deps.clock.sleep(Math.min(1000 * attempt, 5000));
-        }
-      }
-      if (!result || result.exitCode !== 0) {
-        emit({
-          type: 'host.end',
-          stateId: s.stateId,
-          member: h.member,
-          status: 'failed',
-          durationMs: deps.clock.now().getTime() - t0,
-        });
-        throw stepFailure(
-          s,
-          h.member,
-          describeAction(action),
-          result ?? { exitCode: null, signal: null, stdout: '', stderr: '', durationMs: 0, timedOut: false },
-        );
-      }
-      lastStdout = result.stdout;
-    }
-    if (capture && h.actions.length > 0)
-      emit({
-        type: 'capture',
-        stateId: s.stateId,
-        member: h.member,
-        data: capture(
-          lastStdout,
-          hostCtx(ctx, h.member, () => undefined),
-        ),
-      });
-    if (h.verify) await verify(s, h);
-    emit({
-      type: 'host.end',
-      stateId: s.stateId,
-      member: h.member,
-      status: 'done',
-      durationMs: deps.clock.now().getTime() - t0,
-    });
-  }
-
-  async function verify(s: PlannedStep, h: PlannedHost): Promise<void> {
-    const v = h.verify!;
-    const deadline = deps.clock.now().getTime() + (v.waitMs ?? 0);
-    let attempts = 0;
-    for (;;) {
-      attempts++;
-      const r = await deps.executor.exec(h.member, v.script, {
-        timeoutMs: Math.max(10_000, Math.min(s.timeoutMs, 60_000)),
-      });
-      if (r.exitCode === 0) {
-        emit({
-          type: 'verify',
-          stateId: s.stateId,
-          member: h.member,
-          ok: true,
-          attempts,
-          tail: tail(r.stdout.trim(), 400),
-        });
-        return;
-      }
-      if (deps.clock.now().getTime() >= deadline) {
-        emit({
-          type: 'verify',
-          stateId: s.stateId,
-          member: h.member,
-          ok: false,
-          attempts,
-          tail: tail(`${r.stdout}${r.stderr}`.trim(), 400),
-        });
-        emit({ type: 'host.end', stateId: s.stateId, member: h.member, status: 'failed', durationMs: 0 });
-        throw stepFailure(
-          { ...s, hint: `verification failed; ${s.hint ?? 'inspect the host'}` },
-          h.member,
-          v.script,
-          r,
-        );
-      }
-      await deps.clock.sleep(v.intervalMs ?? 500);
-    }
-  }
-
-  async function perform(member: string, action: Action, timeoutMs: number): Promise<ExecResult> {
-    const t0 = deps.clock.now().getTime();
-    const ok = (stdout: string): ExecResult => ({
-      exitCode: 0,
-      signal: null,
-      stdout,
-      stderr: '',
-      durationMs: deps.clock.now().getTime() - t0,
-      timedOut: false,
-    });
-    switch (action.kind) {
-      case 'sh':
-        return deps.executor.exec(member, action.script, {
-          timeoutMs,
-          ...(action.secrets ? { secrets: action.secrets } : {}),
-        });
-      case 'upload': {
-        const r = await deps.executor.upload(
-          member,
-          resolve(action.from),
-          action.to,
-          action.mode === undefined ? {} : { mode: action.mode },
-        );
-        return ok(`uploaded ${r.bytes} bytes, sha256 ${r.sha256} verified on ${member}`);
-      }
-      case 'download': {
-        privateDir(dirname(resolve(action.to)));
-        const r = await deps.executor.download(member, action.from, resolve(action.to));
-        return ok(`downloaded ${r.bytes} bytes, sha256 ${r.sha256} verified`);
-      }
-    }
-  }
 }
 
-export function describeAction(a: Action): string {
-  switch (a.kind) {
-    case 'sh':
-      return a.script;
-    case 'upload':
-      return `upload ${a.from} -> ${a.to} (sha256 checked on the host)`;
-    case 'download':
-      return `download ${a.from} -> ${a.to} (sha256 checked)`;
-  }
+/** What leaves the engine is redacted like everything it records. */
+function leavingError(dir: string, deps: EngineDeps, err: unknown): LifeboatError {
+  const raw = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
+  const r = (t: string | undefined) => (t === undefined ? undefined : deps.redactor.redact(t));
+  // A lost host stops the run mid-way: the one line the operator reads must say how to go on.
+  const hint =
+    raw.code === 'unreachable'
+      ? `${raw.hint ?? 'check the host'}; then 'lifeboat resume ${dir}' (the interrupted step is re-checked first)`
+      : raw.hint;
+  return new LifeboatError(raw.code, r(raw.message)!, {
+    ...(hint ? { hint: r(hint)! } : {}),
+    ...(raw.host ? { host: raw.host } : {}),
+    ...(raw.command ? { command: r(raw.command)! } : {}),
+  });
 }

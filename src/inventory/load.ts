@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import { InventorySchema } from './schema.js';
 import { resolveInventory, type Inventory } from './resolve.js';
 

@@ -1,5 +1,5 @@
 // JSON-form Kubernetes object -> the exact bytes kube-apiserver stores in etcd with protobuf storage.
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import { BuiltinError, encodeBuiltin } from './builtins.js';
 import { K8S_MAGIC } from './envelope.js';
 import { kindFor, message } from './schema/index.js';

@@ -2,7 +2,7 @@
 import { createDecipheriv, type DecipherGCM } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import { secretboxOpen } from './secretbox.js';
 
 export interface Encrypted {

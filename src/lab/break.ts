@@ -1,7 +1,7 @@
 // lab break: puts the lab into a named failure state, each done inside the host as an operator or a fault would (kill, rm, dd).
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { refused, usage } from '../core/errors.js';
+import { refused, usage } from '../errors/error.js';
 import { EtcdClient, prefixEnd } from './grpc.js';
 import { execInHost, pidsOfHost } from './hosts.js';
 import { alive } from './proc.js';

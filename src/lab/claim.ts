@@ -1,7 +1,7 @@
 // Claims a 127.0.N block for one lab, atomically across every lab on this machine (a short mkdir mutex guards the claim files).
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { refused, usage } from '../core/errors.js';
+import { refused, usage } from '../errors/error.js';
 import { CLAIM_DIR, labFile } from './paths.js';
 import { alive } from './proc.js';
 import { hostPids } from './hosts.js';

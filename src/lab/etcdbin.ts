@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { usage } from '../core/errors.js';
+import { usage } from '../errors/error.js';
 import { etcdImageOf } from './modes.js';
 import type { EtcdVersion } from './types.js';
 

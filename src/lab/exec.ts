@@ -1,5 +1,5 @@
 // lab exec: run a command inside one host, as root, through its namespaces (works even when its sshd is down).
-import { usage } from '../core/errors.js';
+import { usage } from '../errors/error.js';
 import { execInHost } from './hosts.js';
 import { asLab, member } from './state.js';
 import type { ExecOutput, Lab } from './types.js';

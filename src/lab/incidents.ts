@@ -1,5 +1,5 @@
 // Incidents operators hit in the field, made with real etcd: a small backend quota set at lab up, then filled (NOSPACE).
-import { usage, refused } from '../core/errors.js';
+import { usage, refused } from '../errors/error.js';
 import { EtcdClient } from './grpc.js';
 import type { BreakResult, Lab, LabMode } from './types.js';
 

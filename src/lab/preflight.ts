@@ -1,7 +1,7 @@
 // Checks before a lab starts: root, the binaries it runs, namespaces allowed, stand-ins built. Each failure is one line, exit 2.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { environment } from '../core/errors.js';
+import { environment } from '../errors/error.js';
 import { run } from './proc.js';
 import { standinsDir } from './paths.js';
 import type { LabMode } from './types.js';

@@ -3,7 +3,7 @@
 // etcd's configuration is left as it was (it still names the old address), exactly what an operator finds after a re-IP.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { refused, usage } from '../core/errors.js';
+import { refused, usage } from '../errors/error.js';
 import { etcdPid } from './break.js';
 import { execInHost } from './hosts.js';
 import { writeInventory } from './inventory.js';

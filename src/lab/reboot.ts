@@ -3,7 +3,7 @@
 // manifests and enabled units say, as on a real node.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { refused } from '../core/errors.js';
+import { refused } from '../errors/error.js';
 import { hostReady, initPid, pidsOfHost, startHost } from './hosts.js';
 import { hostDir, initPidFile } from './paths.js';
 import { alive, signal } from './proc.js';

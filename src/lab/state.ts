@@ -1,7 +1,7 @@
 // Reads and writes the lab's state file (lab.json); a missing or unreadable one is a clear input error.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import { DEFAULT_DIR, labFile } from './paths.js';
 import type { Lab } from './types.js';
 

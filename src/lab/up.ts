@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { refused, usage } from '../core/errors.js';
+import { refused, usage } from '../errors/error.js';
 import { claimSubnet, parseSubnet, releaseSubnet } from './claim.js';
 import { labDown } from './down.js';
 import { buildHost } from './hostfs.js';

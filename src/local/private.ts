@@ -14,7 +14,7 @@ import {
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_RDONLY, O_DIRECTORY } = constants;
 /** Flags for a fresh private file: never an existing file, never through a symlink. */

@@ -1,5 +1,5 @@
 // Picks the adapter for an inventory's topology.
-import { badInput } from '../core/errors.js';
+import { badInput } from '../errors/error.js';
 import type { Topology } from '../inventory/schema.js';
 import type { Platform } from './types.js';
 import { staticPod } from './static-pod.js';

@@ -1,5 +1,5 @@
 // Plain timestamped lines, for CI and pipes.
-import type { Listener } from '../engine/events.js';
+import type { Listener } from '../engine/ports.js';
 import { formatEvent } from './format.js';
 
 export function plainRenderer(write: (s: string) => void = (s) => process.stderr.write(s)): Listener {

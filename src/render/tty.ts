@@ -1,6 +1,6 @@
 // listr2 progress on a terminal: one task per step while it runs; other events print as lines between tasks.
 import { Listr } from 'listr2';
-import type { Listener } from '../engine/events.js';
+import type { Listener } from '../engine/ports.js';
 import { formatEvent } from './format.js';
 
 interface Running {

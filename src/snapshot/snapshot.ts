@@ -1,6 +1,6 @@
 // An etcd snapshot file: bbolt + MVCC, read page by page. All errors come out as one-line LifeboatErrors.
 import { createHash } from 'node:crypto';
-import { badInput, LifeboatError } from '../core/errors.js';
+import { badInput, LifeboatError } from '../errors/error.js';
 import { Bolt, type BucketRef } from './bolt.js';
 import {
   parseKeyValue,

@@ -1,7 +1,7 @@
 // One lazily opened, reused SSH connection per member (through its jump hosts), with a bounded number of channels.
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import { LifeboatError } from '../core/errors.js';
+import { LifeboatError } from '../errors/error.js';
 import { authMethods } from './auth.js';
 import { verifyHostKey, type HostKeyPolicy } from './hostkey.js';
 import { hostKeyAlgorithms, knownKeyTypes, knownHostsName, readKnownHosts } from './knownhosts.js';

@@ -1,5 +1,5 @@
 // Host key verification for one hop, and the first-contact acceptance path.
-import { LifeboatError } from '../core/errors.js';
+import { LifeboatError } from '../errors/error.js';
 import {
   appendKnownHost,
   checkHostKey,

@@ -1,5 +1,5 @@
 // A fake executor for unit tests: records every command and answers from a handler.
-import type { ExecOptions, ExecResult, Executor, TransferResult } from '../../src/exec/types.js';
+import type { ExecOptions, ExecResult, Executor, TransferResult } from '../../src/engine/ports.js';
 
 export type Answer = Partial<ExecResult> | Error;
 

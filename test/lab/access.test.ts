@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LifeboatError } from '../../src/core/errors.js';
+import { LifeboatError } from '../../src/errors/error.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
 import { SshExecutor } from '../../src/ssh/executor.js';

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LifeboatError } from '../../src/core/errors.js';
+import { LifeboatError } from '../../src/errors/error.js';
 import type { Inventory, ResolvedMember } from '../../src/inventory/resolve.js';
 import { SshExecutor, type SshExecutorOptions } from '../../src/ssh/executor.js';
 import { fingerprint } from '../../src/ssh/knownhosts.js';

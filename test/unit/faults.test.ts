@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sh } from '../../src/shell/sh.js';
-import { Redactor } from '../../src/core/redact.js';
+import { Redactor } from '../../src/secrets/redact.js';
 import { readAudit, verifyAudit } from '../../src/engine/audit.js';
 import { defineRunbook, phase } from '../../src/engine/define.js';
 import { NO_FACTS, type Facts } from '../../src/engine/facts.js';

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeStoredObject } from '../../src/k8s/encode.js';
-import { LifeboatError } from '../../src/core/errors.js';
+import { LifeboatError } from '../../src/errors/error.js';
 
 const DIR = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
 const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.json'));

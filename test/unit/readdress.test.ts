@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LifeboatError } from '../../src/core/errors.js';
+import { LifeboatError } from '../../src/errors/error.js';
 import { readBackup } from '../../src/engine/backupinput.js';
 import { reissueCertScript } from '../../src/steps/certs.js';
 import { swapAddressSed, withHost } from '../../src/steps/readdress.js';

@@ -1,6 +1,6 @@
 // Redaction masks secret values and nothing else: the recorded command is the command that ran, values replaced.
 import { describe, expect, it } from 'vitest';
-import { Redactor } from '../../src/core/redact.js';
+import { Redactor } from '../../src/secrets/redact.js';
 
 const r = new Redactor();
 describe('Redactor', () => {

@@ -4,7 +4,7 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LifeboatError } from '../../src/core/errors.js';
+import { LifeboatError } from '../../src/errors/error.js';
 import { encodeStoredObject } from '../../src/k8s/encode.js';
 import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
 import { diffStates } from '../../src/snapshot/diff.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LifeboatError } from '../../src/core/errors.js';
+import { LifeboatError } from '../../src/errors/error.js';
 import { encodeStoredObject } from '../../src/k8s/encode.js';
 import { startLocalEtcd, type LocalEtcd } from '../../src/snapshot/etcd-local.js';
 import { inspect } from '../../src/snapshot/inspect.js';

@@ -1,7 +1,7 @@
 // `lifeboat audit verify RUN_DIR`: detects any edited, removed or reordered line; prints the head hash.
 import { parse } from '../args.js';
-import { badInput, usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { badInput, usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { readAudit, verifyAudit } from '../../engine/audit.js';
 import { runFiles } from '../../engine/rundir.js';
 import { existsSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // `lifeboat backup schedule --emit cronjob -i INVENTORY`: a CronJob manifest for scheduled snapshots.
 import { parse } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { cronJob } from '../../backup/cronjob.js';
 import { STORE_HELP } from './help.js';

@@ -1,8 +1,8 @@
 // `lifeboat decode [FILE|-] [--base64]`: one stored value (or `etcdctl get -w json` output) to YAML/JSON.
 import { readFileSync } from 'node:fs';
 import { parse, oneOf } from '../args.js';
-import { badInput, usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { badInput, usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { decodeStoredValue, type DecodeOptions } from '../../k8s/value.js';
 import { ENC_FLAG, keysFrom, out } from '../snapshot/common.js';
 import { renderValue } from '../snapshot/render.js';

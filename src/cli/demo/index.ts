@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from '../args.js';
-import { LifeboatError } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { LifeboatError } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { compareWithManifest, labBreak, labDown, labUp, type Lab } from '../../lab/index.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/lifeboat', import.meta.url));

@@ -1,7 +1,7 @@
 // `lifeboat diagnose -i INVENTORY`: read-only; exit 0 healthy, 1 degraded, 3 quorum lost.
 import { oneOf, parse } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { diagnose, type Diagnosis } from '../../engine/diagnose.js';
 import { gatherFacts } from '../../engine/probe.js';

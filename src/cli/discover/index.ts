@@ -1,8 +1,8 @@
 // `lifeboat discover --ssh USER@HOST[,...]`: read how etcd runs on each host and write an inventory (read-only on hosts).
 import { writePrivate } from '../../local/private.js';
 import { parse } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { discover, parseTargets } from '../../discover/index.js';
 
 const HELP = `Usage: lifeboat discover --ssh USER@HOST[:PORT][,USER@HOST...] [--jump USER@JUMP[:PORT]] [-o inventory.yaml]

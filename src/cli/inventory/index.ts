@@ -1,7 +1,7 @@
 // `lifeboat inventory check FILE`: every problem at once, each with its path in the file.
 import { parse } from '../args.js';
-import { badInput, usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { badInput, usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { readInventory } from '../../inventory/load.js';
 
 const HELP = `Usage: lifeboat inventory check FILE

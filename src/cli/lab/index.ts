@@ -1,7 +1,7 @@
 // `lifeboat lab up|status|break|reboot|exec|down`: the local DR lab (see docs/lab.md).
 import { parse, oneOf } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import {
   formatStatus,
   labBreak,

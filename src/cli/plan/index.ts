@@ -1,8 +1,8 @@
 // `lifeboat plan RUNBOOK -i INVENTORY`: the dry run — every command per host, in order; changes nothing.
 import { oneOf, parse, parseSets } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
-import { Redactor, redactDeep } from '../../core/redact.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
+import { Redactor, redactDeep } from '../../secrets/redact.js';
 import { loadInventory } from '../../inventory/load.js';
 import { gatherFacts, requireReachable } from '../../engine/probe.js';
 import { makePlan } from '../../engine/session.js';

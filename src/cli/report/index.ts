@@ -1,8 +1,8 @@
 // `lifeboat report RUN_DIR [--format md|html]`: writes the postmortem timeline next to the audit log.
 import { join } from 'node:path';
 import { oneOf, parse } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { readAudit, verifyAudit } from '../../engine/audit.js';
 import { mermaid } from '../../engine/diagram.js';
 import { compile } from '../../engine/machine.js';

@@ -1,7 +1,7 @@
 // `lifeboat resume RUN_DIR`: continue after a crash, a lost connection, a failed step or a missing approval.
 import { parse } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { readRunRecord } from '../../engine/rundir.js';
 import { resumeRun } from '../../engine/session.js';

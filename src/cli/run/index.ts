@@ -1,7 +1,7 @@
 // `lifeboat run RUNBOOK -i INVENTORY`: probe, plan, confirm destructive steps, execute, record.
 import { parse, parseSets } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { startRun } from '../../engine/session.js';
 import { makeDeps } from '../edges.js';

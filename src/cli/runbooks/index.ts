@@ -1,6 +1,6 @@
 // `lifeboat runbooks`: the runbooks shipped, with what each is for.
 import { parse } from '../args.js';
-import { EXIT } from '../../core/exit.js';
+import { EXIT } from '../../errors/exit.js';
 import { availableRunbooks, loadRunbook } from '../../engine/registry.js';
 
 export async function run(argv: string[]): Promise<number> {

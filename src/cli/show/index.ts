@@ -1,7 +1,7 @@
 // `lifeboat show RUNBOOK [--format text|mermaid|svg]`: its steps, and the diagram generated from the machine.
 import { oneOf, parse } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { compile } from '../../engine/machine.js';
 import { mermaid } from '../../engine/diagram.js';
 import { loadRunbook } from '../../engine/registry.js';

@@ -1,5 +1,5 @@
 // Shared by the snapshot subcommands: flag values, revision parsing, output.
-import { usage } from '../../core/errors.js';
+import { usage } from '../../errors/error.js';
 import { loadEncryptionConfig, type KeyRing } from '../../k8s/encryption.js';
 
 export const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');

@@ -14,7 +14,7 @@ import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { usage } from '../../core/errors.js';
+import { usage } from '../../errors/error.js';
 
 function isAgeFile(p: string): boolean {
   if (!existsSync(p) || !statSync(p).isFile()) return false;

@@ -1,7 +1,7 @@
 // `lifeboat snapshot diff A B`: objects added, removed and changed between two snapshots.
 import { parse, oneOf } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { diffStates, type DiffEntry } from '../../snapshot/diff.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { out, table } from './common.js';

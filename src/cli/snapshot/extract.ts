@@ -1,7 +1,7 @@
 // `lifeboat snapshot extract FILE --kind KIND [--namespace NS] [--name NAME] [--clean] [-o yaml|json]`.
 import { parse, oneOf } from '../args.js';
-import { badInput, usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { badInput, usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { present, toJson, toYaml } from '../../k8s/present.js';
 import { KINDS, kindByName } from '../../k8s/schema/index.js';
 import { decodeStoredValue, objectOf } from '../../k8s/value.js';

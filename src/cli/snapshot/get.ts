@@ -1,7 +1,7 @@
 // `lifeboat snapshot get FILE KEY [--rev N] [-o yaml|json|raw]`.
 import { parse, oneOf } from '../args.js';
-import { badInput, usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { badInput, usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { decodeStoredValue } from '../../k8s/value.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { ENC_FLAG, keysFrom, out, revFlag } from './common.js';

@@ -1,6 +1,6 @@
 // `lifeboat snapshot verify|inspect|ls|get|diff|extract`: read etcd snapshot files offline (see docs/snapshots.md).
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 
 const HELP = `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see docs/snapshots.md)
        An age-encrypted FILE (from an encrypted backup) is opened with --identity FILE.

@@ -1,7 +1,7 @@
 // `lifeboat snapshot inspect FILE [--output json]`.
 import { parse, oneOf } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { inspectParallel, type InspectReport } from '../../snapshot/inspect.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { human, out, table } from './common.js';

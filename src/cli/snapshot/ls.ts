@@ -1,7 +1,7 @@
 // `lifeboat snapshot ls FILE [PREFIX] [--rev N]`: live keys with their revisions.
 import { parse, oneOf } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { out, revFlag, table } from './common.js';
 

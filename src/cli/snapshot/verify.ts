@@ -1,7 +1,7 @@
 // `lifeboat snapshot verify FILE`: appended sha256, bbolt structure, MVCC records.
 import { parse, oneOf } from '../args.js';
-import { badInput, usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { badInput, usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { verify } from '../../snapshot/verify.js';
 import { human, out, warn } from './common.js';

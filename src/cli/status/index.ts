@@ -1,7 +1,7 @@
 // `lifeboat status RUN_DIR`: where a run stands and what to do next.
 import { parse } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { readAudit } from '../../engine/audit.js';
 import { foldJournal } from '../../engine/journal.js';
 import { readRunRecord, readSnapshot, runFiles } from '../../engine/rundir.js';

@@ -1,8 +1,8 @@
 // `lifeboat watch RUN_DIR [--serve [HOST:]PORT]`: where a run stands, live, read from the run dir alone.
 import { existsSync } from 'node:fs';
 import { parse } from '../args.js';
-import { usage } from '../../core/errors.js';
-import { EXIT } from '../../core/exit.js';
+import { usage } from '../../errors/error.js';
+import { EXIT } from '../../errors/exit.js';
 import { readAudit } from '../../engine/audit.js';
 import { compile } from '../../engine/machine.js';
 import { loadRunbook } from '../../engine/registry.js';

@@ -4,7 +4,7 @@ import type { AuditEntry, VerifyResult } from '../../engine/audit.js';
 import type { Compiled } from '../../engine/machine.js';
 import type { RunRecord } from '../../engine/rundir.js';
 import type { Timeline } from '../../engine/timeline.js';
-import { Redactor, redactDeep } from '../../core/redact.js';
+import { Redactor, redactDeep } from '../../secrets/redact.js';
 import { diagramSvg, type StateMark } from './diagram.js';
 import { esc } from './escape.js';
 import { fmtDuration, gantt, ganttSvg } from './gantt.js';

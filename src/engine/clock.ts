@@ -1,8 +1,5 @@
-// Time as an injected dependency, so the engine's core is testable without waiting.
-export interface Clock {
-  now(): Date;
-  sleep(ms: number): Promise<void>;
-}
+// The real clock, and the compact stamp that names things moved aside.
+import type { Clock } from './ports.js';
 
 export const systemClock: Clock = {
   now: () => new Date(),

@@ -1,5 +1,5 @@
 // Exit codes, mapped in one place.
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from './error.js';
 
 export const EXIT = {
   ok: 0,
