@@ -29,7 +29,13 @@ export interface Tools {
   restore(o: RestoreOpts): { script: Script; warnings: string[] };
   /** Offline snapshot status (hash, revision, total keys). */
   snapshotStatus(file: string): Script;
+  /** A restore here can bump the revision and mark it compacted (etcdutl 3.5+). */
+  bumps: boolean;
 }
+
+/** What an unbumped restore means for Kubernetes (kubernetes#118501), said in the plan and the audit log. */
+export const NOT_BUMPED =
+  'watchers and informers may see revisions go backwards (and miss or replay events): after the restore restart every kube-apiserver, kube-controller-manager, kube-scheduler and kubelet so their caches relist';
 
 const major = (v: string | undefined) => {
   const m = /^(\d+)\.(\d+)/.exec(v ?? '');
@@ -105,11 +111,12 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
         if (bumpOk) flags.push(sh`--bump-revision=${o.bumpRevision}`, sh`--mark-compacted`);
         else
           warnings.push(
-            `revision not bumped: etcdutl 3.5+ not found on the hosts (etcdctl ${f?.etcdctlVersion ?? ctr?.etcdctlVersion ?? 'unknown'}); restart every kube-apiserver so caches drop revisions newer than the snapshot`,
+            `revision not bumped: etcdutl 3.5+ not found on the hosts (etcdctl ${f?.etcdctlVersion ?? ctr?.etcdctlVersion ?? 'unknown'}); ${NOT_BUMPED}`,
           );
       }
       return { script: offlineCmd(sh.join(flags, ' '), [dirname(o.snapshot)]), warnings };
     },
+    bumps: bumpOk,
     snapshotStatus: (file) => offlineCmd(sh`snapshot status ${file} -w json`, [dirname(file)]),
   };
 }

@@ -93,7 +93,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       `lab: --mode ${String(mode)} is not one of ${LAB_MODES.join(', ')}`,
       `use --mode ${LAB_MODES.join('|')}`,
     );
-  const etcdVersion = opts.etcdVersion ?? '3.4';
+  const etcdVersion = opts.etcdVersion ?? '3.5';
   if (!ETCD_VERSIONS.includes(etcdVersion))
     throw usage(`lab: --etcd-version ${String(etcdVersion)} is not 3.4 or 3.5`, 'use --etcd-version 3.4|3.5');
   if (opts.bare && (mode !== 'static-pod' || opts.seedData))

@@ -2,6 +2,7 @@
 import type { ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
+import { makeTools, NOT_BUMPED } from '../engine/tools.js';
 import { healthy } from './cluster.js';
 
 export const aside = (c: HostCtx) => `${c.member.dataDir}.before-${c.stamp}`;
@@ -10,6 +11,38 @@ export const remoteSnapshot = (c: HostCtx, name = 'restore') =>
 export const initialCluster = (members: ResolvedMember[]) =>
   members.map((m) => `${m.name}=${m.peerURL}`).join(',');
 export const newToken = (c: PlanCtx) => c.params.token ?? `lifeboat-${c.stamp.toLowerCase()}`;
+
+/** etcd's and Kubernetes' restore guides bump by 1e9: far beyond what a cluster writes between a backup and a restore. */
+export const DEFAULT_BUMP = 1_000_000_000;
+
+/** The revision bump of a restore and how it was chosen, for the plan (highest revision seen in the facts). */
+export function revisionBump(c: PlanCtx, snapshotRevision?: number): { n: number; why: string } {
+  const given = c.params.bumpRevision;
+  if (given !== undefined) return { n: Number(given), why: `bump ${given} (--set bumpRevision)` };
+  const seen = Math.max(0, ...Object.values(c.facts.members).map((f) => f.status?.revision ?? 0));
+  const written =
+    seen > 0 && snapshotRevision !== undefined ? Math.max(0, seen - snapshotRevision) : undefined;
+  const n = written !== undefined && 2 * written > DEFAULT_BUMP ? 2 * written : DEFAULT_BUMP;
+  const base =
+    n === DEFAULT_BUMP
+      ? `the etcd and Kubernetes restore guides' ${DEFAULT_BUMP}`
+      : `twice the ${written} revisions written after the snapshot`;
+  const since =
+    written === undefined
+      ? 'no live revision was read (plan --probe reads it)'
+      : `highest revision seen ${seen}, snapshot at ${snapshotRevision}: ${written} written after it`;
+  return { n, why: `bump ${n} = ${base} (${since}); --set bumpRevision=N to choose` };
+}
+
+/** The plan's line on revisions after a restore: bumped and compacted (etcdutl 3.5+), else what to restart. */
+export function bumpNote(c: PlanCtx, snapshotRevision?: number): string {
+  const old = c.inventory.members
+    .filter((m) => !makeTools(m, c.facts.members[m.name]).bumps)
+    .map((m) => m.name);
+  if (old.length) return `revision NOT bumped on ${old.join(', ')} (no etcdutl 3.5+): ${NOT_BUMPED}`;
+  const b = revisionBump(c, snapshotRevision);
+  return `revision bumped and marked compacted, so every watcher gets "compacted" and relists instead of seeing revisions go backwards: ${b.why}`;
+}
 
 /**
  * Serialises this run's scripts on one host: after a crash of the operator machine, a command may still be
@@ -121,6 +154,8 @@ export function restoreStep(o: {
   snapshot: (c: HostCtx) => string;
   cluster: (c: HostCtx) => ResolvedMember[];
   bump: boolean;
+  /** The snapshot's revision (from the local file), from which the default bump is derived. */
+  snapshotRevision?: (c: PlanCtx) => number | undefined;
   skipHashCheck: (c: HostCtx) => boolean | 'detect';
 }): StepDef {
   return {
@@ -140,7 +175,7 @@ export function restoreStep(o: {
         initialCluster: initialCluster(o.cluster(c)),
         token: newToken(c),
         peerURL: c.member.peerURL,
-        ...(o.bump ? { bumpRevision: Number(c.params.bumpRevision ?? 1_000_000_000) } : {}),
+        ...(o.bump ? { bumpRevision: revisionBump(c, o.snapshotRevision?.(c)).n } : {}),
       };
       const withHash = c.tools.restore({ ...base, skipHashCheck: skip === true });
       for (const w of withHash.warnings) c.warn(w);

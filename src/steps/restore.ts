@@ -8,6 +8,7 @@ import { staleLeasesStep } from './leases.js';
 import { configOf, pkiFromBackupStep } from './pki.js';
 import { movedMembers, rewriteForNewAddressStep } from './readdress.js';
 import {
+  bumpNote,
   fixOwnership,
   followersThenLeader,
   keyCountStep,
@@ -69,7 +70,7 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
           };
         return {
           branch: 'go',
-          why: `${n} member(s); snapshot ${snapshotOf(c)} sha256 ${f?.sha256.slice(0, 12) ?? '?'}…${f?.keys !== undefined ? `, ${f.keys} keys at revision ${f.revision}` : ''}`,
+          why: `${n} member(s); snapshot ${snapshotOf(c)} sha256 ${f?.sha256.slice(0, 12) ?? '?'}…${f?.keys !== undefined ? `, ${f.keys} keys at revision ${f.revision}` : ''}; ${bumpNote(c, f?.revision)}`,
         };
       },
       branches: {
@@ -126,6 +127,7 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
               snapshot: (c) => remoteSnapshot(c),
               cluster: (c) => c.inventory.members,
               bump: true,
+              snapshotRevision: (c) => c.files[snapshotOf(c)]?.revision,
               skipHashCheck: (c) => c.params.skipHashCheck === 'true',
             }),
             fixOwnership(all),

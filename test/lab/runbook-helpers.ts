@@ -286,7 +286,6 @@ export const stepsRun = (runDir: string) =>
     .filter((e) => e.type === 'step.start')
     .map((e) => e.stateId);
 
-/** A static-pod and a systemd lab brought up side by side before a file's tests and always brought down after. */
 /** One seeded lab for a test file, up before its tests and down (by pid) after them. */
 export function oneLab(
   tag: string,
@@ -294,7 +293,9 @@ export function oneLab(
   set: (lab: Lab) => void,
 ): string {
   const dir = mkdtempSync(join(tmpdir(), `lifeboat-rb-${tag}-`));
-  beforeAll(async () => set(await labUp({ dir: join(dir, 'lab'), ...o, seedData: true })));
+  beforeAll(async () =>
+    set(await labUp({ dir: join(dir, 'lab'), ...o, seedData: true, etcdVersion: labEtcdVersion() })),
+  );
   afterAll(async () => {
     await labDown(join(dir, 'lab')).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -302,6 +303,7 @@ export function oneLab(
   return dir;
 }
 
+/** A static-pod and a systemd lab brought up side by side before a file's tests and always brought down after. */
 export function twoLabs(
   tag: string,
   members: { sp: number; sd: number },
@@ -310,8 +312,20 @@ export function twoLabs(
   const dir = mkdtempSync(join(tmpdir(), `lifeboat-rb-${tag}-`));
   beforeAll(async () => {
     const [sp, sd] = await Promise.all([
-      labUp({ dir: join(dir, 'sp'), members: members.sp, mode: 'static-pod', seedData: true }),
-      labUp({ dir: join(dir, 'sd'), members: members.sd, mode: 'systemd', seedData: true }),
+      labUp({
+        dir: join(dir, 'sp'),
+        members: members.sp,
+        mode: 'static-pod',
+        seedData: true,
+        etcdVersion: labEtcdVersion(),
+      }),
+      labUp({
+        dir: join(dir, 'sd'),
+        members: members.sd,
+        mode: 'systemd',
+        seedData: true,
+        etcdVersion: labEtcdVersion(),
+      }),
     ]);
     set(sp, sd);
   });
@@ -341,9 +355,39 @@ export async function damage(lab: Lab, tag: string, o: { overwrite?: boolean } =
   await etcdctl(lab, `put ${some} overwritten-${tag}`);
 }
 
-/** The etcd version lab tests run on: LAB_ETCD_VERSION (3.4 or 3.5), default 3.4. */
+/** The etcd version lab tests run on: LAB_ETCD_VERSION (3.4 or 3.5), default 3.5 (the lab's default). */
 export function labEtcdVersion(): '3.4' | '3.5' {
-  const v = process.env.LAB_ETCD_VERSION ?? '3.4';
+  const v = process.env.LAB_ETCD_VERSION ?? '3.5';
   if (v !== '3.4' && v !== '3.5') throw new Error(`LAB_ETCD_VERSION=${v} is not 3.4 or 3.5`);
   return v;
+}
+
+/** The cluster's current revision, as a member reports it in `endpoint status`. */
+export async function clusterRevision(lab: Lab, member = lab.members[0]!): Promise<number> {
+  const rev = Number(
+    /"revision":(\d+)/.exec(await etcdctl(lab, 'endpoint status -w json', member.clientURL))?.[1],
+  );
+  if (!Number.isFinite(rev)) throw new Error(`${member.name}: no revision in endpoint status`);
+  return rev;
+}
+
+/**
+ * What a restore does to revisions, by the version the lab reports: on 3.5 the revision is bumped past every revision
+ * served before (and no "not bumped" warning); on 3.4 the warning is in the output and the audit log.
+ */
+export async function expectRevisionOutcome(
+  lab: Lab,
+  o: { runDir: string; stderr: string; before: number },
+): Promise<void> {
+  const warned = readAuditEvents(o.runDir).some(
+    (e) => e.type === 'warning' && /revision not bumped/.test(String(e.message)),
+  );
+  const after = await clusterRevision(lab);
+  if (lab.etcd?.version === '3.4') {
+    expect(o.stderr).toMatch(/revision not bumped: etcdutl 3\.5\+ not found/);
+    expect(warned).toBe(true);
+  } else {
+    expect(warned, 'no "revision not bumped" warning on etcd 3.5').toBe(false);
+    expect(after, `revision after the restore (${after}) > before (${o.before})`).toBeGreaterThan(o.before);
+  }
 }

@@ -17,10 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labExec, labUp, type Lab } from '../../src/lab/index.js';
 import {
   cli,
+  clusterRevision,
   clusterValues,
   expectCode,
   expectDataDirOwnership,
   expectHealthyCluster,
+  expectRevisionOutcome,
   expectSameData,
   labEtcdVersion,
   readAuditEvents,
@@ -111,6 +113,7 @@ describe('restore-multi-master, static-pod, 3 members', () => {
   it('restores after deletes and changes: keys and values equal the snapshot, cluster healthy', async () => {
     await damage(lab, 'a');
     expect((await clusterValues(lab)).size).not.toBe(want.size);
+    const before = await clusterRevision(lab);
     const runDir = join(dir, 'run-1');
     const r = await cli([
       'run',
@@ -125,14 +128,7 @@ describe('restore-multi-master, static-pod, 3 members', () => {
     ]);
     expectCode(r, 0);
     // The version the lab reports decides: 3.5 bumps the revision, 3.4 records the warning.
-    const warned = readAuditEvents(runDir).some(
-      (e) => e.type === 'warning' && /revision not bumped/.test(String(e.message)),
-    );
-    if (lab.etcd?.version === '3.5') expect(warned).toBe(false);
-    else {
-      expect(r.stderr).toMatch(/revision not bumped: etcdutl 3\.5\+ not found/);
-      expect(warned).toBe(true);
-    }
+    await expectRevisionOutcome(lab, { runDir, stderr: r.stderr, before });
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name) });
     await expectDataDirOwnership(lab);
     for (const m of lab.members) expectSameData(await clusterValues(lab, m.name), want);
@@ -164,7 +160,13 @@ describe('restore-multi-master, systemd, 5 members', () => {
   let lab: Lab;
 
   beforeAll(async () => {
-    lab = await labUp({ dir: join(dir, 'lab'), members: 5, mode: 'systemd', seedData: true });
+    lab = await labUp({
+      dir: join(dir, 'lab'),
+      members: 5,
+      mode: 'systemd',
+      seedData: true,
+      etcdVersion: labEtcdVersion(),
+    });
   });
   afterAll(async () => {
     await labDown(join(dir, 'lab'));
@@ -176,6 +178,8 @@ describe('restore-multi-master, systemd, 5 members', () => {
     const want = snapshotValues(snap);
     expectSameData(await clusterValues(lab), want);
     await damage(lab, 'c');
+    const before = await clusterRevision(lab);
+    const runDir = join(dir, 'run-1');
     const r = await cli([
       'run',
       'restore-multi-master',
@@ -185,9 +189,10 @@ describe('restore-multi-master, systemd, 5 members', () => {
       `snapshot=${snap}`,
       '--yes',
       '--run-dir',
-      join(dir, 'run-1'),
+      runDir,
     ]);
     expectCode(r, 0);
+    await expectRevisionOutcome(lab, { runDir, stderr: r.stderr, before });
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name) });
     await expectDataDirOwnership(lab);
     expectSameData(await clusterValues(lab), want);

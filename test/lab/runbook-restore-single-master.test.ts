@@ -16,10 +16,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { labExec, type Lab } from '../../src/lab/index.js';
 import {
   cli,
+  clusterRevision,
   clusterValues,
   expectCode,
   expectDataDirOwnership,
   expectHealthyCluster,
+  expectRevisionOutcome,
   expectSameData,
   readAuditEvents,
   runAndKill,
@@ -86,6 +88,8 @@ describe('restore-single-master, static-pod, 1 member', () => {
 
   it('restores after deletes and changes: keys and values equal the snapshot', async () => {
     await damage(sp, 'a');
+    const before = await clusterRevision(sp);
+    const runDir = join(dir, 'run-1');
     const r = await cli([
       'run',
       'restore-single-master',
@@ -95,9 +99,10 @@ describe('restore-single-master, static-pod, 1 member', () => {
       `snapshot=${snap}`,
       '--yes',
       '--run-dir',
-      join(dir, 'run-1'),
+      runDir,
     ]);
     expectCode(r, 0);
+    await expectRevisionOutcome(sp, { runDir, stderr: r.stderr, before });
     await expectHealthyCluster(sp, { asideOn: ['cp-1'] });
     await expectDataDirOwnership(sp);
     expectSameData(await clusterValues(sp), want);
@@ -140,6 +145,8 @@ describe('restore-single-master, systemd, 1 member', () => {
     const snap = await takeSnapshot(sd, join(dir, 'sd.db'));
     const want = snapshotValues(snap);
     await damage(sd, 'c');
+    const before = await clusterRevision(sd);
+    const runDir = join(dir, 'run-sd');
     const r = await cli([
       'run',
       'restore-single-master',
@@ -149,9 +156,10 @@ describe('restore-single-master, systemd, 1 member', () => {
       `snapshot=${snap}`,
       '--yes',
       '--run-dir',
-      join(dir, 'run-sd'),
+      runDir,
     ]);
     expectCode(r, 0);
+    await expectRevisionOutcome(sd, { runDir, stderr: r.stderr, before });
     await expectHealthyCluster(sd, { asideOn: ['cp-1'] });
     await expectDataDirOwnership(sd);
     expectSameData(await clusterValues(sd), want);

@@ -208,6 +208,40 @@ describe('restore-multi-master', () => {
     expect(p.warnings).toEqual([]);
   });
 
+  it('the plan says how the bump was derived, honours --set bumpRevision, and on 3.4 says what to restart', () => {
+    const v35 = (rev: number) => () => ({
+      etcdutl: '/usr/bin/etcdutl',
+      etcdutlVersion: '3.5.9',
+      etcdctlVersion: '3.5.9',
+      status: { ...status(50), revision: rev, version: '3.5.9' },
+    });
+    const why = (c: PlanCtx) => {
+      const d = plan(restoreMulti, c).items.find((i) => i.kind === 'decision' && i.id === 'shape');
+      return d && d.kind === 'decision' ? d.why : '';
+    };
+    const restoreOf = (c: PlanCtx) =>
+      script(
+        stepsOf(plan(restoreMulti, c)).find((s) => s.id === 'restore')!,
+        'cp-1',
+      );
+    const few = ctx('systemd', 3, { snapshot: '/snap.db' }, v35(2052));
+    expect(why(few)).toMatch(
+      /revision bumped and marked compacted.*bump 1000000000 = the etcd and Kubernetes restore guides' 1000000000 \(highest revision seen 2052, snapshot at 1052: 1000 written after it\)/,
+    );
+    // A cluster that wrote more than half the default since the snapshot: twice what it wrote.
+    const many = ctx('systemd', 3, { snapshot: '/snap.db' }, v35(600_001_052));
+    expect(why(many)).toMatch(/bump 1200000000 = twice the 600000000 revisions written after the snapshot/);
+    expect(restoreOf(many)).toContain('--bump-revision=1200000000 --mark-compacted');
+    const given = ctx('systemd', 3, { snapshot: '/snap.db', bumpRevision: '5000' }, v35(2052));
+    expect(why(given)).toMatch(/bump 5000 \(--set bumpRevision\)/);
+    expect(restoreOf(given)).toContain('--bump-revision=5000 --mark-compacted');
+    const old = ctx('systemd', 3, { snapshot: '/snap.db' });
+    expect(why(old)).toMatch(
+      /revision NOT bumped on cp-1, cp-2, cp-3 .*revisions go backwards.*restart every kube-apiserver, kube-controller-manager, kube-scheduler and kubelet/,
+    );
+    expect(restoreOf(old)).not.toContain('--bump-revision');
+  });
+
   it('single-master refuses more than one member; a raw db copy is refused without skipHashCheck', () => {
     expect(plan(restoreSingle, ctx('static-pod', 3, { snapshot: '/snap.db' })).refusal).toMatch(
       /the inventory has 3 members; use restore-multi-master/,

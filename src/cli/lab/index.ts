@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
       if (![3, 5, 7].includes(members))
         throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
       const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
-      const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.4');
+      const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.5');
       const access = v.access === undefined ? undefined : parseAccess(v.access);
       if (v.access !== undefined && !access)
         throw usage(
