@@ -21,8 +21,13 @@ import { loadPlanCtx } from './context.js';
 
 export interface Prompter {
   readonly interactive: boolean;
-  /** `context` lets a terminal prompter say what the step does in words (src/render/confirm.ts). */
-  confirm(message: string, details: string[], context?: { plan: Plan; step: PlannedStep }): Promise<boolean>;
+  /** `context` lets a terminal prompter say what the step does in words (src/render/confirm.ts);
+   * only with it may the answer be 'abort' (end the run for good). */
+  confirm(
+    message: string,
+    details: string[],
+    context?: { plan: Plan; step: PlannedStep },
+  ): Promise<boolean | 'abort'>;
   choose<T extends string>(message: string, choices: Array<{ value: T; name: string }>): Promise<T>;
 }
 
@@ -91,6 +96,14 @@ function staleApproval(dir: string, s: PlannedStep, changed: string[]): Lifeboat
   );
 }
 
+/** Ending a run for good is recorded with who and before which step: resume then refuses it, saying so. */
+const abortEvent = (stateId: string, by: string, how: 'prompt' | 'flag'): RunEvent => ({
+  type: 'abort',
+  stateId,
+  by,
+  how,
+});
+
 export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const { deps, record, compiled } = a;
   const files = runFiles(a.dir);
@@ -128,8 +141,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     if (audit.repaired) emit({ type: 'warning', message: audit.repaired });
     for (const e of deps.pending?.splice(0) ?? []) emit(e);
     if (snapshot === undefined) persist();
-    if (a.afterFailure === 'abort' && actor.getSnapshot().status !== 'done') send('ABORT');
-    else if (journal.lastFailed && a.afterFailure) {
+    if (a.afterFailure === 'abort' && actor.getSnapshot().status !== 'done') {
+      emit(abortEvent(String(actor.getSnapshot().value), deps.operator, 'flag'));
+      send('ABORT');
+    } else if (journal.lastFailed && a.afterFailure) {
       const failed = journal.lastFailed;
       if (a.afterFailure === 'skip') {
         emit({ type: 'skip', stateId: failed, by: deps.operator });
@@ -144,7 +159,8 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         const status: RunStatus =
           value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
         const refusal = thePlan.refusal;
-        emit({ type: 'run.end', status, ...(status === 'refused' && refusal ? { message: refusal } : {}) });
+        const why = status === 'refused' ? refusal : status === 'aborted' ? journal.aborted : undefined;
+        emit({ type: 'run.end', status, ...(why ? { message: why } : {}) });
         return status;
       }
       const item = thePlan.items.find((i) => i.stateId === value);
@@ -159,7 +175,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         continue;
       }
       const outcome = await runStep(item);
-      send(outcome === 'skipped' ? 'SKIP' : 'DONE');
+      send(outcome === 'skipped' ? 'SKIP' : outcome === 'aborted' ? 'ABORT' : 'DONE');
     }
   } catch (err) {
     const raw = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
@@ -183,12 +199,15 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     audit.close();
   }
 
-  async function runStep(s: PlannedStep): Promise<'done' | 'skipped'> {
+  async function runStep(s: PlannedStep): Promise<'done' | 'skipped' | 'aborted'> {
     const st = journal.steps.get(s.stateId);
     if (st?.ended === 'done') return 'done';
     if (st?.ended === 'skipped') return 'skipped';
     // Approval comes before the step starts, so a declined step leaves no trace on any host.
-    if (s.destructive && !journal.approvals.has(s.stateId)) await approve(s);
+    if (s.destructive && !journal.approvals.has(s.stateId) && (await approve(s)) === 'abort') {
+      emit(abortEvent(s.stateId, deps.operator, 'prompt'));
+      return 'aborted';
+    }
     const started = deps.clock.now().getTime();
     if (!st?.started || st.ended === 'failed')
       emit({ type: 'step.start', stateId: s.stateId, title: s.title, hosts: s.hosts.map((h) => h.member) });
@@ -238,7 +257,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     return 'done';
   }
 
-  async function approve(s: PlannedStep): Promise<void> {
+  async function approve(s: PlannedStep): Promise<'abort' | undefined> {
     if (approved(a.approvals, s)) {
       emit({
         type: 'approval',
@@ -246,7 +265,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         by: deps.operator,
         how: a.approvals.all ? 'yes-flag' : 'approve-flag',
       });
-      return;
+      return undefined;
     }
     if (deps.prompter.interactive) {
       const details = s.hosts.flatMap((h) => [
@@ -263,11 +282,12 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         details.map((d) => deps.redactor.redact(d)),
         { plan: thePlan, step: s },
       );
+      if (ok === 'abort') return 'abort';
       if (ok) {
         const changed = await watch.drift();
         if (changed.length > 0) throw staleApproval(a.dir, s, changed);
         emit({ type: 'approval', stateId: s.stateId, by: deps.operator, how: 'prompt' });
-        return;
+        return undefined;
       }
     }
     const hint = `approve it with 'lifeboat resume ${a.dir} --approve ${s.id}' (or --yes for every step)`;
@@ -305,7 +325,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         }
       } else if (hs.ended === undefined && !approved(a.approvals, s)) {
         const q = `Step ${s.stateId} was interrupted on ${h.member} and has no check; run its remaining commands again?`;
-        if (!(deps.prompter.interactive && (await deps.prompter.confirm(q, h.actions.map(describeAction))))) {
+        if (!(
+          deps.prompter.interactive &&
+          (await deps.prompter.confirm(q, h.actions.map(describeAction))) === true
+        )) {
           throw new LifeboatError(
             'approval',
             `step ${s.stateId} was interrupted on ${h.member} and cannot tell whether it finished`,
