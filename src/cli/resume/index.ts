@@ -36,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
     verbose: values.verbose === true,
   });
+  deps.showPlan(record.plan, Date.parse(record.startedAt));
   try {
     const status = await resumeRun({
       dir,

@@ -48,7 +48,10 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['run-dir'] ? { runDir: values['run-dir'] } : {}),
       approvals: approvalsOf(values),
       deps,
-      onPlan: (_p, dir) => process.stderr.write(`run dir: ${dir}\n`),
+      onPlan: (p, dir) => {
+        deps.showPlan(p);
+        process.stderr.write(`run dir: ${dir}\n`);
+      },
     });
     process.stderr.write(`run ${status}; audit log: ${dir}/audit.jsonl; report: lifeboat report ${dir}\n`);
     return exitFor(status);
