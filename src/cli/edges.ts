@@ -4,6 +4,7 @@ import { Redactor } from '../secrets/redact.js';
 import type { RunEvent } from '../engine/events.js';
 import type { Listener } from '../engine/ports.js';
 import type { EngineDeps } from '../engine/runner.js';
+import type { Plan } from '../engine/plan.js';
 import { failpointFromEnv } from '../engine/failpoint.js';
 import { operatorName } from '../engine/session.js';
 import type { Inventory } from '../inventory/resolve.js';
@@ -15,10 +16,11 @@ import { makePrompter } from './prompter.js';
 
 export type OutputMode = 'auto' | 'text' | 'json';
 
+/** `showPlan` tells the terminal progress the plan (for "step N of M" and the phase) once it is known. */
 export function makeDeps(
   inv: Inventory,
   o: { output: OutputMode; acceptNewHostKeys: boolean; verbose?: boolean },
-): EngineDeps {
+): EngineDeps & { showPlan: (p: Plan, startedAt?: number) => void } {
   // Refused before anything is opened: a failpoint against a real cluster is a mistake, not a test.
   const failpoint = failpointFromEnv(
     process.env,
@@ -28,11 +30,13 @@ export function makeDeps(
   const accepted: RunEvent[] = [];
   const listeners: Listener[] = [];
   let idle = async () => undefined as void;
+  let showPlan: (p: Plan, startedAt?: number) => void = () => undefined;
   if (o.output === 'json') listeners.push(jsonRenderer());
   else if (o.output === 'auto' && process.stderr.isTTY && process.env.CI !== 'true') {
     const t = ttyRenderer({ verbose: o.verbose === true });
     listeners.push(t.listener);
     idle = t.idle;
+    showPlan = t.showPlan;
   } else listeners.push(plainRenderer());
   const executor = new SshExecutor(inv, {
     acceptNewHostKeys: o.acceptNewHostKeys,
@@ -48,5 +52,6 @@ export function makeDeps(
     operator: operatorName(),
     pending: accepted,
     ...(failpoint ? { failpoint } : {}),
+    showPlan,
   };
 }

@@ -19,7 +19,7 @@ function readKey(): Promise<string> {
   });
 }
 
-async function keyed(c: ConfirmContext): Promise<boolean> {
+async function keyed(c: ConfirmContext): Promise<boolean | 'abort'> {
   const width = Math.max(40, process.stderr.columns || 120);
   const out = (lines: string[]) => process.stderr.write(lines.join('\n') + '\n');
   out(['', ...confirmationLines(c, width)]);
@@ -31,8 +31,16 @@ async function keyed(c: ConfirmContext): Promise<boolean> {
     if (k === 'y') return true;
     if (k === 'n') return false;
     if (k === 'a') {
-      out(["abort: the run stops here; 'lifeboat resume RUN_DIR --abort' ends it and releases the lock"]);
-      return false;
+      // Aborting cannot be taken back, so it takes a second key.
+      out([
+        'abort the run for good? It ends as aborted (exit 5), the lock is released, it cannot be resumed.',
+      ]);
+      process.stderr.write('press a again to abort, any other key to go back > ');
+      const again = await readKey();
+      process.stderr.write(`${again}\n`);
+      if (again === 'a') return 'abort';
+      out(['not aborted; keys: y run it · n stop here (resumable) · d show the commands · a abort']);
+      continue;
     }
     if (k === 'd') out(commandGroups(c.step, (s) => redactor.redact(s)));
     else out(['keys: y run it · n stop here (resumable) · d show the commands · a abort']);

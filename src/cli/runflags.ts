@@ -1,7 +1,6 @@
 // Flags shared by `run` and `resume`: approvals, output, host keys; and the exit code of a run's status.
 import { oneOf, type Options } from './args.js';
-import { EXIT } from '../errors/exit.js';
-import type { RunStatus } from '../engine/events.js';
+import { exitForStatus } from '../errors/exit.js';
 import type { Approvals } from '../engine/runner.js';
 import type { OutputMode } from './edges.js';
 
@@ -28,15 +27,4 @@ export function approvalsOf(v: { yes?: boolean | undefined; approve?: string[] |
 export const outputOf = (cmd: string, v: string | undefined): OutputMode =>
   oneOf(cmd, 'output', v, ['auto', 'text', 'json'] as const, 'auto');
 
-export function exitFor(status: RunStatus): number {
-  switch (status) {
-    case 'done':
-      return EXIT.ok;
-    case 'refused':
-      return EXIT.badInput;
-    case 'awaiting-approval':
-      return EXIT.awaitingApproval;
-    default:
-      return EXIT.failed;
-  }
-}
+export const exitFor = exitForStatus;

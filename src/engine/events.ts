@@ -24,6 +24,8 @@ export type RunEvent =
   | { type: 'step.start'; stateId: string; title: string; hosts: string[] }
   | { type: 'approval'; stateId: string; by: string; how: 'prompt' | 'yes-flag' | 'approve-flag' }
   | { type: 'approval.missing'; stateId: string; hint: string }
+  /** The operator ended the run for good before this step (key `a`, or `resume --abort`). */
+  | { type: 'abort'; stateId: string; by: string; how: 'prompt' | 'flag' }
   | { type: 'host.check'; stateId: string; member: string; alreadyDone: boolean; exitCode: number | null }
   | { type: 'cmd.start'; stateId: string; member: string; index: number; attempt: number; command: string }
   | {

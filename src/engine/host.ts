@@ -95,7 +95,7 @@ async function recheckHost(
 async function confirmRerun(run: RunScope, step: PlannedStep, host: PlannedHost): Promise<void> {
   const { prompter } = run.deps;
   const q = `Step ${step.stateId} was interrupted on ${host.member} and has no check; run its remaining commands again?`;
-  if (prompter.interactive && (await prompter.confirm(q, host.actions.map(describeAction)))) return;
+  if (prompter.interactive && (await prompter.confirm(q, host.actions.map(describeAction))) === true) return;
   throw new LifeboatError(
     'approval',
     `step ${step.stateId} was interrupted on ${host.member} and cannot tell whether it finished`,

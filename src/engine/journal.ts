@@ -11,6 +11,8 @@ export interface JournalState {
   outputs: Record<string, Record<string, Record<string, unknown>>>;
   lastFailed?: string;
   final?: string;
+  /** Who aborted the run, before which step, when it was aborted (for run.end and resume's refusal). */
+  aborted?: string;
 }
 
 export const hostKey = (stateId: string, member: string) => `${stateId}|${member}`;
@@ -66,6 +68,9 @@ export function applyEvent(j: JournalState, e: RunEvent): void {
       break;
     case 'capture':
       (j.outputs[e.stateId] ??= {})[e.member] = e.data;
+      break;
+    case 'abort':
+      j.aborted = `aborted by ${e.by} before ${e.stateId}${e.how === 'flag' ? ' (resume --abort)' : ''}`;
       break;
     case 'run.end':
       j.final = e.status;

@@ -54,8 +54,13 @@ export interface Clock {
 /** The operator: asked before destructive steps and at choices (src/cli/prompter.ts). */
 export interface Prompter {
   readonly interactive: boolean;
-  /** `context` lets a terminal prompter say what the step does in words (src/render/confirm.ts). */
-  confirm(message: string, details: string[], context?: { plan: Plan; step: PlannedStep }): Promise<boolean>;
+  /** `context` lets a terminal prompter say what the step does in words (src/render/confirm.ts);
+   * only with it may the answer be 'abort' (end the run for good). */
+  confirm(
+    message: string,
+    details: string[],
+    context?: { plan: Plan; step: PlannedStep },
+  ): Promise<boolean | 'abort'>;
   choose<T extends string>(message: string, choices: Array<{ value: T; name: string }>): Promise<T>;
 }
 

@@ -12,7 +12,7 @@ import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './rundir.js
 import type { RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
 import type { Approvals, EngineDeps, RunScope } from './scope.js';
-import { runStep } from './step.js';
+import { abortEvent, runStep } from './step.js';
 
 export type { Approvals, EngineDeps } from './scope.js';
 export { describeAction, stepFailure } from './actions.js';
@@ -76,8 +76,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     if (audit.repaired) emit({ type: 'warning', message: audit.repaired });
     for (const e of deps.pending?.splice(0) ?? []) emit(e);
     if (snapshot === undefined) persist();
-    if (a.afterFailure === 'abort' && actor.getSnapshot().status !== 'done') send('ABORT');
-    else if (journal.lastFailed && a.afterFailure) {
+    if (a.afterFailure === 'abort' && actor.getSnapshot().status !== 'done') {
+      emit(abortEvent(String(actor.getSnapshot().value), deps.operator, 'flag'));
+      send('ABORT');
+    } else if (journal.lastFailed && a.afterFailure) {
       const failed = journal.lastFailed;
       if (a.afterFailure === 'skip') {
         emit({ type: 'skip', stateId: failed, by: deps.operator });
@@ -91,8 +93,9 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       if (s.status === 'done') {
         const status: RunStatus =
           value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
-        const refusal = run.plan.refusal;
-        emit({ type: 'run.end', status, ...(status === 'refused' && refusal ? { message: refusal } : {}) });
+        const why =
+          status === 'refused' ? run.plan.refusal : status === 'aborted' ? journal.aborted : undefined;
+        emit({ type: 'run.end', status, ...(why ? { message: why } : {}) });
         return status;
       }
       const item = run.plan.items.find((i) => i.stateId === value);
@@ -107,7 +110,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         continue;
       }
       const outcome = await runStep(run, item);
-      send(outcome === 'skipped' ? 'SKIP' : 'DONE');
+      send(outcome === 'skipped' ? 'SKIP' : outcome === 'aborted' ? 'ABORT' : 'DONE');
     }
   } catch (err) {
     const e = leavingError(a.dir, deps, err);

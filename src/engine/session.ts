@@ -269,8 +269,16 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
       'put back the inventory the run started with; the plan depends on it',
     );
   }
-  const journal = foldJournal(readAudit(runFiles(o.dir).audit));
-  if (journal.final === 'done' || journal.final === 'aborted' || journal.final === 'refused') {
+  const entries = readAudit(runFiles(o.dir).audit);
+  const journal = foldJournal(entries);
+  if (journal.final === 'aborted') {
+    const end = [...entries].reverse().find((e) => e.type === 'run.end');
+    throw refused(
+      `run ${record.runId} was aborted${journal.aborted ? ` (${journal.aborted})` : ''}${end ? ` at ${end.ts}` : ''}; it cannot be resumed`,
+      'nothing more runs in it and its cluster lock is released; start a new run',
+    );
+  }
+  if (journal.final === 'done' || journal.final === 'refused') {
     throw refused(`run ${record.runId} already ended (${journal.final})`, 'start a new run');
   }
   const release = lockRunDir(o.dir, o.deps.operator);

@@ -1,5 +1,6 @@
 // A step: approval first (when destructive), then its local part, then its hosts (in turn or in parallel).
 import { LifeboatError } from '../errors/error.js';
+import type { RunEvent } from './events.js';
 import { describeAction } from './actions.js';
 import { runHost } from './host.js';
 import type { PlannedStep } from './plan.js';
@@ -7,13 +8,16 @@ import { gatherFacts } from './probe.js';
 import { approved, elapsedSince, type RunScope } from './scope.js';
 import { watchWhileAsking } from './staleness.js';
 
-export async function runStep(run: RunScope, step: PlannedStep): Promise<'done' | 'skipped'> {
+export async function runStep(run: RunScope, step: PlannedStep): Promise<'done' | 'skipped' | 'aborted'> {
   const { journal, emit } = run;
   const state = journal.steps.get(step.stateId);
   if (state?.ended === 'done') return 'done';
   if (state?.ended === 'skipped') return 'skipped';
   // Approval comes before the step starts, so a declined step leaves no trace on any host.
-  if (step.destructive && !journal.approvals.has(step.stateId)) await approve(run, step);
+  if (step.destructive && !journal.approvals.has(step.stateId) && (await approve(run, step)) === 'abort') {
+    emit(abortEvent(step.stateId, run.deps.operator, 'prompt'));
+    return 'aborted';
+  }
   const started = run.deps.clock.now().getTime();
   if (!state?.started || state.ended === 'failed')
     emit({
@@ -63,12 +67,12 @@ async function runLocalPart(run: RunScope, step: PlannedStep): Promise<void> {
 }
 
 /** Approval by flag, or by prompt when interactive (refused if the hosts changed meanwhile); else stop. */
-async function approve(run: RunScope, step: PlannedStep): Promise<void> {
+async function approve(run: RunScope, step: PlannedStep): Promise<'abort' | undefined> {
   const { deps, emit } = run;
   if (approved(run.approvals, step)) {
     const how = run.approvals.all ? 'yes-flag' : 'approve-flag';
     emit({ type: 'approval', stateId: step.stateId, by: deps.operator, how });
-    return;
+    return undefined;
   }
   if (deps.prompter.interactive) {
     const details = step.hosts.flatMap((h) => [
@@ -88,11 +92,12 @@ async function approve(run: RunScope, step: PlannedStep): Promise<void> {
       details.map((d) => deps.redactor.redact(d)),
       { plan: run.plan, step },
     );
+    if (ok === 'abort') return 'abort';
     if (ok) {
       const changed = await watch.drift();
       if (changed.length > 0) throw staleApproval(run.dir, step, changed);
       emit({ type: 'approval', stateId: step.stateId, by: deps.operator, how: 'prompt' });
-      return;
+      return undefined;
     }
   }
   const hint = `approve it with 'lifeboat resume ${run.dir} --approve ${step.id}' (or --yes for every step)`;
@@ -112,3 +117,11 @@ function staleApproval(dir: string, step: PlannedStep, changed: string[]): Lifeb
     },
   );
 }
+
+/** Ending a run for good is recorded with who and before which step: resume then refuses it, saying so. */
+export const abortEvent = (stateId: string, by: string, how: 'prompt' | 'flag'): RunEvent => ({
+  type: 'abort',
+  stateId,
+  by,
+  how,
+});

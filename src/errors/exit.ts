@@ -1,5 +1,6 @@
 // Exit codes, mapped in one place.
 import type { ErrorCode } from './error.js';
+import type { RunStatus } from '../engine/events.js';
 
 export const EXIT = {
   ok: 0,
@@ -7,7 +8,24 @@ export const EXIT = {
   badInput: 2, // bad input or refusal: nothing was changed on any host
   quorumLost: 3, // diagnose: quorum is lost
   awaitingApproval: 4, // run stopped safely before an unapproved destructive step
+  aborted: 5, // the operator aborted the run: it ended, the lock is released, it cannot be resumed
 } as const;
+
+/** The exit code of a run that ended (or stopped) with this status. */
+export function exitForStatus(status: RunStatus): number {
+  switch (status) {
+    case 'done':
+      return EXIT.ok;
+    case 'refused':
+      return EXIT.badInput;
+    case 'awaiting-approval':
+      return EXIT.awaitingApproval;
+    case 'aborted':
+      return EXIT.aborted;
+    case 'failed':
+      return EXIT.failed;
+  }
+}
 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {

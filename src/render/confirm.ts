@@ -65,7 +65,10 @@ export function confirmationLines(c: ConfirmContext, width = 120): string[] {
     ),
     cut(`Undo:    ${undo(step)}`, width),
     cut(`Commands: ${cmds} on ${hosts.length || 1} host(s) — press d to see them`, width),
-    cut('[y] run it   [n] stop here (resumable, exit 4)   [d] show the commands   [a] abort the run', width),
+    cut(
+      '[y] run it   [n] stop here (resumable, exit 4)   [d] show the commands   [a] abort the run (exit 5)',
+      width,
+    ),
   ];
   return lines;
 }

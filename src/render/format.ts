@@ -29,6 +29,8 @@ export function formatEvent(e: RunEvent): string | undefined {
       return `  approved ${e.stateId} by ${e.by} (${e.how})`;
     case 'approval.missing':
       return `■ stopped before ${e.stateId}: ${e.hint}`;
+    case 'abort':
+      return `■ aborted before ${e.stateId} by ${e.by}: nothing more runs; the run cannot be resumed`;
     case 'host.check':
       return `  ${e.member}: already-done check ${e.alreadyDone ? 'passed, skipping' : `did not pass (exit ${e.exitCode}), running`}`;
     case 'cmd.start':

@@ -1,6 +1,7 @@
 // listr2 progress on a terminal: one task per step while it runs; other events print as lines between tasks.
 import { Listr } from 'listr2';
 import type { Listener } from '../engine/ports.js';
+import { stepsOf, type Plan } from '../engine/plan.js';
 import { formatEvent } from './format.js';
 
 interface Running {
@@ -11,25 +12,49 @@ interface Running {
 }
 
 const cut = (s: string, w: number) => (s.length > w ? `${s.slice(0, Math.max(1, w - 1))}…` : s);
-const clock = (ms: number) =>
-  `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
+const clock = (ms: number) => {
+  const sec = Math.max(0, Math.floor(ms / 1000));
+  const mmss = `${Math.floor(sec / 60) % 60}:${String(sec % 60).padStart(2, '0')}`;
+  return sec >= 3600 ? `${Math.floor(sec / 3600)}:${mmss.padStart(5, '0')}` : mmss;
+};
+
+/** A step's progress line: phase, step N of M, elapsed time since the run started, then the step; one line. */
+export function stepHeader(o: {
+  plan?: Plan;
+  stateId: string;
+  title: string;
+  hosts: string[];
+  elapsedMs: number;
+  width: number;
+}): string {
+  const steps = o.plan ? stepsOf(o.plan) : [];
+  const i = steps.findIndex((s) => s.stateId === o.stateId);
+  // The phase is cut short so the step itself stays on the line.
+  const head =
+    i >= 0
+      ? `step ${i + 1} of ${steps.length} · ${clock(o.elapsedMs)} · ${cut(steps[i]!.phaseTitle, 28)}`
+      : `step · ${clock(o.elapsedMs)}`;
+  const hosts = o.hosts.length ? ` [${o.hosts.join(', ')}]` : '';
+  return cut(`[${head}] ${o.stateId}: ${o.title}${hosts}`, o.width);
+}
 
 /** Command lines show only with verbose (-v); titles are cut to the terminal so the display redraws in place. */
 export function ttyRenderer(o: { verbose?: boolean } = {}): {
   listener: Listener;
   idle: () => Promise<void>;
+  /** The plan gives "of M" and the phase; `startedAt` (a resume) makes the elapsed time the run's. */
+  showPlan: (plan: Plan, startedAt?: number) => void;
 } {
   let running: Promise<void> = Promise.resolve();
   let current: Running | undefined;
-  const seen: string[] = [];
+  let thePlan: Plan | undefined;
   let t0: number | undefined;
   const listener: Listener = (e, at) => {
     t0 ??= at.getTime();
     if (e.type === 'cmd.start' && !o.verbose) return;
     if (e.type === 'step.start') {
-      if (!seen.includes(e.stateId)) seen.push(e.stateId);
-      const head = `[step ${seen.indexOf(e.stateId) + 1} · ${clock(at.getTime() - t0)}] `;
-      const width = (process.stderr.columns || 80) - 12;
+      // Room for listr's symbol, its indent and a spinner, so the line never wraps and redraws in place.
+      const width = (process.stderr.columns || 80) - 6;
       let output: (s: string) => void = () => undefined;
       let skip = () => undefined as void;
       const done = new Promise<void>((resolve, reject) => {
@@ -38,10 +63,14 @@ export function ttyRenderer(o: { verbose?: boolean } = {}): {
       const list = new Listr(
         [
           {
-            title: cut(
-              `${head}${e.stateId}: ${e.title}${e.hosts.length ? ` [${e.hosts.join(', ')}]` : ''}`,
+            title: stepHeader({
+              ...(thePlan ? { plan: thePlan } : {}),
+              stateId: e.stateId,
+              title: e.title,
+              hosts: e.hosts,
+              elapsedMs: at.getTime() - t0,
               width,
-            ),
+            }),
             task: async (_ctx, task) => {
               output = (s) => (task.output = s);
               skip = () => task.skip();
@@ -84,5 +113,9 @@ export function ttyRenderer(o: { verbose?: boolean } = {}): {
     const line = formatEvent(e);
     if (line) running = running.then(() => void process.stderr.write(line + '\n'));
   };
-  return { listener, idle: () => running };
+  const showPlan = (plan: Plan, startedAt?: number) => {
+    thePlan = plan;
+    if (startedAt !== undefined && Number.isFinite(startedAt)) t0 = startedAt;
+  };
+  return { listener, idle: () => running, showPlan };
 }

@@ -247,7 +247,7 @@ describe('engine on the lab', () => {
     expect(second.status).toBe(2);
     expect(second.stderr).toMatch(/locked by run .*restore-multi-master/);
     expect(cli(['status', join(dir, 'a')]).stdout).toMatch(/approve: lifeboat resume/);
-    expect(cli(['resume', join(dir, 'a'), '--abort']).status).toBe(1);
+    expect(cli(['resume', join(dir, 'a'), '--abort']).status).toBe(5);
     expect(auditOf(join(dir, 'a')).at(-1)).toMatchObject({ type: 'run.end', status: 'aborted' });
     expect(auditOf(join(dir, 'a')).some((e) => e.type === 'cmd.start' && e.stateId.startsWith('stop/'))).toBe(
       false,

@@ -262,7 +262,7 @@ describe('faults during a run (static-pod, 3 members)', () => {
       const local = existsSync(to) ? readdirSync(to, { recursive: true }).map(String) : [];
       expect(local.filter((f) => f.endsWith('backup-manifest.json'))).toEqual([]);
       expect(local.filter((f) => f.endsWith('.db'))).toEqual([]);
-      expectCode(await cli(['resume', join(dir, 'disk-full'), '--abort']), 1);
+      expectCode(await cli(['resume', join(dir, 'disk-full'), '--abort']), 5);
     } finally {
       await labExec(sp, first, 'umount /backup');
     }

@@ -134,7 +134,7 @@ describe('backup, systemd, 5 members', () => {
       await cli(['run', 'backup', '-i', sd.inventoryPath, '--yes', '--run-dir', join(dir, 'run-other')]),
       2,
     );
-    expectCode(await cli(['resume', join(dir, 'run-all'), '--abort']), 1);
+    expectCode(await cli(['resume', join(dir, 'run-all'), '--abort']), 5);
     expect(readAuditEvents(join(dir, 'run-all')).at(-1)).toMatchObject({
       type: 'run.end',
       status: 'aborted',

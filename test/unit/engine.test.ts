@@ -8,6 +8,8 @@ import { LifeboatError } from '../../src/errors/error.js';
 import { Redactor } from '../../src/secrets/redact.js';
 import { readAudit, verifyAudit } from '../../src/engine/audit.js';
 import { timeline } from '../../src/engine/timeline.js';
+import { foldJournal } from '../../src/engine/journal.js';
+import { EXIT, exitForStatus } from '../../src/errors/exit.js';
 import { mermaid } from '../../src/engine/diagram.js';
 import { reportMarkdown } from '../../src/render/report.js';
 import { markdownToHtml } from '../../src/render/html.js';
@@ -131,7 +133,7 @@ function deps(
   ex: FakeExecutor,
   events: RunEvent[] = [],
   interactive = false,
-  answers: boolean[] = [],
+  answers: Array<boolean | 'abort'> = [],
 ): EngineDeps {
   return {
     executor: ex,
@@ -201,6 +203,29 @@ describe('runner', () => {
     );
   });
 
+  it('a at a confirmation aborts the run: recorded with who and where, nothing more runs, exit 5', async () => {
+    const s = setup({ way: 'x' });
+    const ex = new FakeExecutor();
+    expect(await go(s, deps(ex, [], true, ['abort']))).toBe('aborted');
+    expect(ex.calls.map((c) => c.command)).toEqual(['look a', 'look b']);
+    const entries = readAudit(runFiles(s.runDir).audit);
+    expect(entries.find((e) => e.type === 'abort')).toMatchObject({
+      stateId: 'x/cut',
+      by: 'tester',
+      how: 'prompt',
+    });
+    expect(entries.some((e) => e.type === 'step.start' && e.stateId !== 'one/look')).toBe(false);
+    expect(entries.at(-1)).toMatchObject({
+      type: 'run.end',
+      status: 'aborted',
+      message: 'aborted by tester before x/cut',
+    });
+    expect(foldJournal(entries).final).toBe('aborted');
+    expect(exitForStatus('aborted')).toBe(EXIT.aborted);
+    expect(new Set(Object.values(EXIT)).size).toBe(Object.values(EXIT).length);
+    expect(verifyAudit(runFiles(s.runDir).audit).ok).toBe(true);
+  });
+
   it('a step interrupted mid-way is re-checked before it runs again; completed hosts are not re-run', async () => {
     const s = setup({ way: 'x' });
     let cut = 0;
@@ -236,6 +261,10 @@ describe('runner', () => {
     const s2 = setup({ way: 'y' });
     await go(s2, deps(ex)).catch(() => undefined);
     expect(await go(s2, deps(ex), { afterFailure: 'abort' })).toBe('aborted');
+    expect(readAudit(runFiles(s2.runDir).audit).find((e) => e.type === 'abort')).toMatchObject({
+      stateId: 'y/other',
+      how: 'flag',
+    });
   });
 
   it('verification polls with a deadline and fails the step when it never passes', async () => {

@@ -12,7 +12,9 @@ const HELP = `Usage: lifeboat resume RUN_DIR [--yes | --approve STEP ...] [--ret
                        [--output auto|text|json] [--accept-new-host-keys] [-v]
 
 Continues a run from its journal. A step interrupted mid-way is re-checked with its "already done?" check
-before it runs again. After a failed step: --retry, --skip (recorded) or --abort (asked on a terminal).`;
+before it runs again. After a failed step: --retry, --skip (recorded) or --abort (asked on a terminal).
+An aborted run cannot be resumed.
+Exit: 0 done, 1 a step failed, 2 bad input or refused, 4 waiting for approval, 5 aborted.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('resume', argv, {
@@ -34,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
     verbose: values.verbose === true,
   });
+  deps.showPlan(record.plan, Date.parse(record.startedAt));
   try {
     const status = await resumeRun({
       dir,

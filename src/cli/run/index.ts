@@ -12,10 +12,10 @@ const HELP = `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--
 
 Runs a runbook. Destructive steps ask for confirmation on a terminal; without one, the run stops safely
 before the first unapproved destructive step (exit 4) and says how to approve it.
-On a terminal: y run it, n stop (resumable), d show the commands, a abort; -v shows command lines in the progress.
+On a terminal: y run it, n stop (resumable), d show the commands, a a abort for good; -v shows command lines.
 A restore's --set snapshot= may name a backup (s3://BUCKET/PREFIX/ID, DIR/ID or an ID): it is fetched first,
 decrypted with --identity FILE when encrypted.
-Exit: 0 done, 1 a step failed, 2 bad input or refused (nothing changed), 4 waiting for approval.`;
+Exit: 0 done, 1 a step failed, 2 bad input or refused (nothing changed), 4 waiting for approval, 5 aborted.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('run', argv, {
@@ -48,7 +48,10 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['run-dir'] ? { runDir: values['run-dir'] } : {}),
       approvals: approvalsOf(values),
       deps,
-      onPlan: (_p, dir) => process.stderr.write(`run dir: ${dir}\n`),
+      onPlan: (p, dir) => {
+        deps.showPlan(p);
+        process.stderr.write(`run dir: ${dir}\n`);
+      },
     });
     process.stderr.write(`run ${status}; audit log: ${dir}/audit.jsonl; report: lifeboat report ${dir}\n`);
     return exitFor(status);

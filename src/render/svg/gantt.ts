@@ -16,7 +16,7 @@ export interface Bar {
 export interface Mark {
   row: string;
   at: number;
-  kind: 'approval' | 'retry' | 'verify-ok' | 'verify-failed' | 'waiting';
+  kind: 'approval' | 'retry' | 'verify-ok' | 'verify-failed' | 'waiting' | 'aborted';
   label: string;
 }
 export interface Gap {
@@ -97,6 +97,9 @@ export function gantt(entries: AuditEntry[]): Gantt {
         break;
       case 'approval.missing':
         g.marks.push({ row: row(e.stateId, 'approval'), at, kind: 'waiting', label: 'waiting for approval' });
+        break;
+      case 'abort':
+        g.marks.push({ row: row(e.stateId, 'approval'), at, kind: 'aborted', label: `aborted by ${e.by}` });
         break;
       case 'retry':
         g.marks.push({ row: row(e.stateId, 'retry'), at, kind: 'retry', label: `retry (${e.by})` });
@@ -191,6 +194,7 @@ export function ganttSvg(g: Gantt): string {
   const SYM: Record<Mark['kind'], [string, string]> = {
     approval: ['✔', '#198754'],
     waiting: ['■', '#fd7e14'],
+    aborted: ['✖', '#dc3545'],
     retry: ['↻', '#e0a800'],
     'verify-ok': ['◆', '#198754'],
     'verify-failed': ['◆', '#dc3545'],
