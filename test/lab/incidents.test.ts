@@ -34,7 +34,7 @@ interface Diag {
 }
 
 describe('fill-quota', () => {
-  it('healthy under the small quota, then NOSPACE after fill-quota: diagnose exit 1 naming the space procedure', async () => {
+  it('healthy under the small quota, then NOSPACE after fill-quota: diagnose exit 1 naming free-space', async () => {
     const ok = diagnose(lab.inventoryPath, true);
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
     const before = JSON.parse(ok.stdout) as Diag;
@@ -51,7 +51,7 @@ describe('fill-quota', () => {
     expect(d.alarms.map((a) => a.alarm)).toContain('NOSPACE');
     expect(d.alarms.every((a) => lab.members.some((m) => m.name === a.member))).toBe(true);
     for (const s of d.storage) expect(s.usedPct, s.member).toBeGreaterThan(80);
-    expect(d.reasons.join('\n')).toMatch(/alarm NOSPACE .* — run etcd's space procedure/);
+    expect(d.reasons.join('\n')).toMatch(/alarm NOSPACE .* — run free-space/);
 
     const text = diagnose(lab.inventoryPath);
     expect(text.status).toBe(1);
