@@ -131,7 +131,7 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     const f = facts.members[n];
     if (!f?.reachable) reasons.push(`${n}: unreachable over SSH`);
     else if (!f.etcdUp) reasons.push(`${n}: etcd is not running`);
-    else if (!f.healthy) reasons.push(`${n}: etcd runs but is not healthy`);
+    else if (!f.healthy && !f.alarmOnly) reasons.push(`${n}: etcd runs but is not healthy`);
   }
   const listed = facts.memberList
     ?.map((m) => m.name)
@@ -184,10 +184,9 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
   return out;
 }
 
-/** No free-space/defrag runbook yet: the finding names etcd's maintenance procedure (docs/operators-guide.md). */
-const FREE_SPACE =
-  "etcd's space procedure: compact to the current revision, defragment members one at a time (leader last), 'alarm disarm' (docs/operators-guide.md)";
-const DEFRAG = 'a rolling defragmentation, one member at a time, leader last (docs/operators-guide.md)';
+/** The runbooks that deal with space: free-space for NOSPACE or a nearly full quota, defrag for free pages. */
+const FREE_SPACE = 'free-space';
+const DEFRAG = 'defrag';
 
 function alarmFindings(alarms: Alarm[]): Finding[] {
   return alarms.map((a) =>

@@ -2,6 +2,7 @@
 import type { ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import { containerProbe, parseContainerFacts, type ContainerFacts } from '../platform/containers.js';
+import { metricsScript, parseMetrics } from './storage.js';
 
 export interface EtcdStatus {
   memberId: string; // hex
@@ -29,7 +30,13 @@ export interface MemberFacts {
   dataDirExists?: boolean;
   etcdUp?: boolean;
   healthy?: boolean;
+  /** `endpoint health` failed only because the NOSPACE alarm is raised (etcd 3.5+): it answers and votes. */
+  alarmOnly?: boolean;
   status?: EtcdStatus;
+  /** `etcdctl alarm list` lines as this member answered them ("memberID:N alarm:NOSPACE"). */
+  alarms?: string[];
+  /** The size gauges of its /metrics (quota, db size, in use), when curl and the endpoint answer. */
+  metrics?: Record<string, number>;
 }
 
 export interface ListedMember {
@@ -67,9 +74,12 @@ export function probeScript(m: ResolvedMember): string {
     sh`[ -n "$pid" ] && echo "etcd_up=1" && echo "etcd_user=$(ps -o user= -p "$pid" | tr -d " ")"`,
     sh`[ -z "$pid" ] && [ -e ${m.dataDir} ] && echo "etcd_user=$(stat -c %U ${m.dataDir})"`,
     sh`if [ -n "$E" ] && [ -n "$pid" ]; then`,
-    sh`  ${ctl} endpoint health >/dev/null 2>&1 && echo healthy=1`,
+    // etcd 3.5's health check fails on any alarm: a member refusing only because of NOSPACE still serves and votes.
+    sh`  if h=$(${ctl} endpoint health 2>&1); then echo healthy=1; else case "$h" in *'Active Alarm(s): NOSPACE'*) echo alarm_only=1;; esac; fi`,
     sh`  echo '--status--'; ${ctl} endpoint status -w json 2>/dev/null; echo`,
     sh`  echo '--members--'; ${ctl} member list -w json 2>/dev/null; echo`,
+    sh`  echo '--alarms--'; ${ctl} alarm list 2>/dev/null; echo`,
+    sh`  echo '--metrics--'; ${metricsScript(m)}; echo`,
     sh`fi`,
     sh`true`,
   ).text;
@@ -103,6 +113,7 @@ export function parseProbe(out: string): { facts: MemberFacts; members?: ListedM
     healthy: kv.has('healthy'),
     dataDirExists: kv.has('data_dir_exists'),
   };
+  if (kv.has('alarm_only')) f.alarmOnly = true;
   const set = (k: keyof MemberFacts, key: string) => {
     const v = kv.get(key);
     if (v) (f as unknown as Record<string, unknown>)[k] = v;
@@ -139,6 +150,14 @@ export function parseProbe(out: string): { facts: MemberFacts; members?: ListedM
       // A partial answer from a dying member is not a fact; leave status unset.
     }
   }
+  const al = section(out, 'alarms');
+  if (st)
+    f.alarms = (al ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('memberID'));
+  const me = parseMetrics(section(out, 'metrics') ?? '');
+  if (Object.keys(me).length) f.metrics = me;
   let members: ListedMember[] | undefined;
   const ml = section(out, 'members');
   if (ml) {
@@ -167,7 +186,8 @@ export interface QuorumVerdict {
 
 export function quorum(facts: Facts, memberNames: string[]): QuorumVerdict {
   const total = memberNames.length;
-  const healthy = memberNames.filter((n) => facts.members[n]?.healthy).length;
+  // A member that refuses writes only because of the NOSPACE alarm still has its vote: quorum is not lost.
+  const healthy = memberNames.filter((n) => facts.members[n]?.healthy || facts.members[n]?.alarmOnly).length;
   const needed = Math.floor(total / 2) + 1;
   return { total, healthy, needed, lost: healthy < needed };
 }

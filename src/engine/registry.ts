@@ -12,6 +12,9 @@ export const RUNBOOK_IDS = [
   'recover-quorum',
   'replace-member',
   'readdress',
+  'free-space',
+  'defrag',
+  'renew-certs',
 ] as const;
 
 function fileOf(id: string): string | undefined {

@@ -77,3 +77,30 @@ export function parseAlarms(lines: string[], idToName: Map<string, string>): Ala
 
 export const kib = (n: number) =>
   n >= 10 * 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(0)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+
+/** Alarms and per-member space as the probe saw them (facts), for runbook decisions made at plan time. */
+export function spaceFromFacts(
+  facts: {
+    members: Record<
+      string,
+      { alarms?: string[]; metrics?: Record<string, number>; status?: { memberId: string; dbSize: number } }
+    >;
+  },
+  names: string[],
+  memberList: Array<{ id: string; name: string }> = [],
+): { alarms: Alarm[]; storage: MemberStorage[] } {
+  const ids = new Map(memberList.map((m) => [m.id, m.name]));
+  for (const n of names) {
+    const id = facts.members[n]?.status?.memberId;
+    if (id && !ids.has(id)) ids.set(id, n);
+  }
+  const alarms = parseAlarms(
+    names.flatMap((n) => facts.members[n]?.alarms ?? []),
+    ids,
+  );
+  const storage = names.flatMap((n) => {
+    const f = facts.members[n];
+    return f?.status ? [storageOf(n, f.status.dbSize, f.metrics ?? {})] : [];
+  });
+  return { alarms, storage };
+}

@@ -54,7 +54,7 @@ export function diagnosisText(d: Diagnosis): string {
         name,
         f.reachable ? 'ok' : 'DOWN',
         f.etcdUp ? 'up' : 'down',
-        f.healthy ? 'yes' : 'NO',
+        f.healthy ? 'yes' : f.alarmOnly ? 'NOSPACE' : 'NO',
         s?.version ?? f.etcdVersion ?? '',
         s ? `${(s.dbSize / 1024).toFixed(0)} KiB` : '',
         s

@@ -1,0 +1,96 @@
+// NOSPACE (etcd's maintenance guide): back up, compact to the current revision, defragment one member at a time
+// (leader last), disarm the alarm, check that a write succeeds.
+import { z } from 'zod';
+import { decision, defineRunbook, phase } from '../src/engine/define.js';
+import { quorum } from '../src/engine/facts.js';
+import { QUOTA_WARN, spaceFromFacts } from '../src/engine/storage.js';
+import type { PlanCtx, Targets } from '../src/engine/types.js';
+import {
+  archiveConfig,
+  downloadBackup,
+  saveSnapshot,
+  snapshotStatus,
+  writeManifest,
+} from '../src/steps/backup.js';
+import { verifyClusterStep } from '../src/steps/cluster.js';
+import { followersThenLeader, leaderLast } from '../src/steps/data.js';
+import { compactStep, defragStep, disarmStep, writeCheckStep } from '../src/steps/space.js';
+
+const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
+const space = (c: PlanCtx) => spaceFromFacts(c.facts, names(c), c.facts.memberList);
+/** The backup is taken from one follower (the leader keeps its work), else the only member. */
+const backupFrom = (c: PlanCtx) => [leaderLast(c)[0]!];
+const one: Targets = { kind: 'pick', members: backupFrom, describe: 'one member (a follower)' };
+
+export default defineRunbook({
+  id: 'free-space',
+  title: 'Free etcd space after NOSPACE: back up, compact, defragment member by member, disarm the alarm',
+  summary:
+    'Confirms the NOSPACE alarm (or a member above 80 % of its quota), takes a snapshot through the backup steps and copies it off the cluster, compacts the key history to the current revision, defragments the members one at a time (followers first; leadership moved off the leader before its turn; every member answering between turns), disarms the alarm and checks that a write succeeds. Keys and values are not touched.',
+  when: "etcd answers 'mvcc: database space exceeded' (the cluster is read-only), or diagnose shows a member above 80 % of --quota-backend-bytes. When live data alone is near the quota, raise --quota-backend-bytes afterwards.",
+  params: z
+    .object({
+      force: z.enum(['true', 'false']).optional(),
+      to: z.string().min(1).optional(),
+    })
+    .strict(),
+  nodes: [
+    decision({
+      id: 'space',
+      title: 'Is the NOSPACE alarm raised (or space nearly used up), and does every member answer?',
+      decide: (c) => {
+        if (!c.facts.probed)
+          return { branch: 'free', why: 'not probed: assuming NOSPACE (the run decides from the cluster)' };
+        const q = quorum(c.facts, names(c));
+        if (q.lost)
+          return {
+            branch: 'refuse',
+            why: `quorum is lost (${q.healthy}/${q.total} answer, ${q.needed} needed): recover it first (recover-quorum)`,
+          };
+        const down = names(c).filter((n) => !c.facts.members[n]?.status);
+        if (down.length)
+          return {
+            branch: 'refuse',
+            why: `${down.join(', ')} does not answer: every member is defragmented, so replace it first (replace-member)`,
+          };
+        const { alarms, storage } = space(c);
+        const other = alarms.filter((a) => a.alarm !== 'NOSPACE');
+        if (other.length)
+          return {
+            branch: 'refuse',
+            why: `alarm ${other.map((a) => `${a.alarm} on ${a.member}`).join(', ')} raised too ('alarm disarm' would clear it): replace that member first (replace-member)`,
+          };
+        const full = storage.filter((s) => s.usedPct > QUOTA_WARN * 100);
+        const nospace = alarms.some((a) => a.alarm === 'NOSPACE');
+        const used = storage.map((s) => `${s.member} ${s.usedPct} %`).join(', ');
+        if (!nospace && !full.length && c.params.force !== 'true')
+          return {
+            branch: 'refuse',
+            why: `no NOSPACE alarm and every member under ${QUOTA_WARN * 100} % of its quota (${used}): for maintenance use the defrag runbook; --set force=true overrides`,
+          };
+        return {
+          branch: 'free',
+          why: `${nospace ? 'NOSPACE alarm raised' : full.length ? `above ${QUOTA_WARN * 100} % of the quota: ${full.map((s) => s.member).join(', ')}` : 'forced'}; db use ${used}; defragment order ${leaderLast(c).join(', ')} (leader last)`,
+        };
+      },
+      branches: {
+        refuse: 'refuse',
+        free: [
+          phase('backup', 'Back up first (snapshot copied off the cluster)', [
+            saveSnapshot(one),
+            snapshotStatus(one),
+            archiveConfig(one),
+            downloadBackup(one),
+            writeManifest(backupFrom),
+          ]),
+          phase('compact', 'Compact the history', [compactStep(one)]),
+          phase('defrag', 'Defragment each member in turn, the leader last', [
+            defragStep(followersThenLeader, { nospaceOk: true }),
+          ]),
+          phase('writes', 'Take writes again', [disarmStep(one), writeCheckStep(one)]),
+          phase('verify', 'Verify', [verifyClusterStep()]),
+        ],
+      },
+    }),
+  ],
+});
