@@ -14,6 +14,7 @@ import {
   expectHealthyCluster,
   expectSameData,
   hostRead,
+  labEtcdVersion,
   readAuditEvents,
   runAndKill,
   snapshotValues,
@@ -51,7 +52,14 @@ async function expectLeasesClean(): Promise<void> {
 }
 
 beforeAll(async () => {
-  lab = await labUp({ dir: join(dir, 'lab'), members: 3, mode: 'static-pod', seedData: true, leases: true });
+  lab = await labUp({
+    dir: join(dir, 'lab'),
+    members: 3,
+    mode: 'static-pod',
+    seedData: true,
+    leases: true,
+    etcdVersion: labEtcdVersion(),
+  });
   want = withoutLeases(await clusterValues(lab));
 });
 afterAll(async () => {

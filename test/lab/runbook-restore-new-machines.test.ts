@@ -14,6 +14,7 @@ import {
   expectHealthyCluster,
   expectSameData,
   hostRead,
+  labEtcdVersion,
   snapshotValues,
 } from './runbook-helpers.js';
 
@@ -27,8 +28,8 @@ let old: Lab;
 let fresh: Lab;
 beforeAll(async () => {
   [old, fresh] = await Promise.all([
-    labUp({ dir: join(dir, 'old'), members: 3, seedData: true, leases: true }),
-    labUp({ dir: join(dir, 'new'), members: 3, bare: true }),
+    labUp({ dir: join(dir, 'old'), members: 3, seedData: true, leases: true, etcdVersion: labEtcdVersion() }),
+    labUp({ dir: join(dir, 'new'), members: 3, bare: true, etcdVersion: labEtcdVersion() }),
   ]);
 });
 afterAll(async () => {
