@@ -5,7 +5,7 @@ import { quorum } from '../src/engine/facts.js';
 import type { PlanCtx } from '../src/engine/types.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
 import { initialClusterStep } from '../src/steps/members.js';
-import { staleLeasesStep } from '../src/steps/leases.js';
+import { staleEndpointsStep, staleLeasesStep } from '../src/steps/leases.js';
 import { movedMembers, moveMemberStep, repointClientsStep } from '../src/steps/readdress.js';
 
 const isIp = (a: string) => /^(\d{1,3}\.){3}\d{1,3}$/.test(a);
@@ -16,7 +16,7 @@ export default defineRunbook({
   id: 'readdress',
   title: 'Members with new addresses (cluster keeps quorum): certificates, peer URLs, flags, clients',
   summary:
-    "For each member whose inventory entry has a previousAddress, one at a time: re-issues its server and peer certificates (and kubeadm's API server certificate) from the cluster CA with the new address in the SANs, old ones kept; `member update` of its peer URL through the others; its own flags (listen, advertise, initial cluster, metrics) moved to the new address; healthy before the next. Then --initial-cluster on every member and every API server's --etcd-servers (k3s --datastore-endpoint) name the new addresses, and the cluster is verified.",
+    "For each member whose inventory entry has a previousAddress, one at a time: re-issues its server and peer certificates (and the API server's serving certificate: kubeadm apiserver.crt, k3s serving-kube-apiserver.crt, RKE kube-apiserver.pem) from the CA beside the trusted CA with the new address in the SANs, old ones kept; `member update` of its peer URL through the others; its own flags (listen, advertise, initial cluster, metrics) moved to the new address where the platform keeps them (static pod manifests, etcd.conf, the k3s unit, or the etcd and kube-apiserver containers recreated with the old ones kept); healthy before the next. Then --initial-cluster on every member and every API server's --etcd-servers (k3s --datastore-endpoint) name the new addresses, the cluster is verified, and API server leases of old addresses are removed.",
   when: "A control-plane host's address changed (VM re-IP, DHCP, new subnet) and the members that did not move still have quorum. Write the new address in the inventory and the old one as previousAddress.",
   params: z
     .object({
@@ -41,11 +41,6 @@ export default defineRunbook({
           return {
             branch: 'refuse',
             why: `${notIp.map((m) => m.name).join(', ')}: address and previousAddress must be IPv4 addresses (certificates carry them as IP SANs)`,
-          };
-        if (c.inventory.topology === 'docker')
-          return {
-            branch: 'refuse',
-            why: 'the docker topology is not supported by readdress yet: move its flags by hand',
           };
         const q = quorum(c.facts, names(c));
         // Healthy at the inventory's (new) address: members that stayed, and moved ones already done by an earlier run.
@@ -73,6 +68,7 @@ export default defineRunbook({
           phase('verify', 'Verify, and remove leases of the old addresses', [
             verifyClusterStep(),
             staleLeasesStep(),
+            staleEndpointsStep(),
           ]),
         ],
       },

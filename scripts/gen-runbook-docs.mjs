@@ -24,7 +24,9 @@ const CHOOSE = `| Situation | Runbook |
 | One member broken (disk lost, data corrupt, host rebuilt), the others keep quorum | [replace-member](replace-member.md) |
 | A majority lost (no leader), at least one member still has its data | [recover-quorum](recover-quorum.md) |
 | Data lost or wrong on the whole cluster, or no member has usable data; a good snapshot exists; several control-plane members | [restore-multi-master](restore-multi-master.md) |
-| The same with one control-plane member | [restore-single-master](restore-single-master.md) |`;
+| The same with one control-plane member | [restore-single-master](restore-single-master.md) |
+| A host's address changed (re-IP, DHCP, new subnet), the others keep quorum | [readdress](readdress.md) |
+| Every host (or a majority) moved, quorum lost; or the control plane was rebuilt on new machines | [restore-multi-master](restore-multi-master.md) with the same inventory (\`previousAddress\`), \`--set snapshot=FILE\` or \`--set backup=DIR\` |`;
 
 /** Hand-written notes per runbook: parameters explained, how it was proven on the lab (test file), known limits. */
 const NOTES = {
@@ -66,6 +68,15 @@ const NOTES = {
       'etcd 3.4 note: a learner that just joined serves clients only ~7 s later (its first publish times out), and a member add is refused for 5 s after the previous promotion ("unhealthy cluster"): the runbook waits for both with deadlines.',
     ],
     lab: 'test/lab/runbook-recover-quorum.test.ts: static-pod 3 members (refusal on a healthy cluster, strategy snapshot, strategy force-new-cluster killed with kill -9 right after `member add` and resumed) and, side by side, systemd 5 members with 3 lost (strategy force-new-cluster through the drop-in); every key and value as before the loss.',
+  },
+  readdress: {
+    usage: 'lifeboat run readdress -i INVENTORY --yes   # members: new address, old one as previousAddress',
+    notes: [
+      'Old addresses come from each moved member\'s `previousAddress` in the inventory (the operator writes the new `address` and the old one there); with none, or addresses that are not IPv4, it refuses (exit 2). When the members at their inventory address have no quorum it refuses and names restore-multi-master (same inventory, a snapshot or a backup folder).',
+      'Certificates are re-issued on the host from the CA key beside the trusted CA (kubeadm `ca.key`, RKE `kube-ca-key.pem`, openshift-ansible `ca/ca.key`); old certs and config are kept as `.before-STAMP` (docker: the old containers renamed `NAME-before-lifeboat-STAMP`). Where each topology keeps its flags: docs/platforms.md, "Moved hosts".',
+      'After the moves: stale leases under `/registry/masterleases/` are removed; the `stale-endpoints` step waits until the `kubernetes` Endpoints and EndpointSlice name only members and lists other Endpoints/EndpointSlices naming an old address with the `kubectl -n NS delete endpointslice NAME` that has kube-controller-manager rebuild them.',
+    ],
+    lab: 'test/lab/runbook-readdress.test.ts: static-pod 3 members with API server leases and a control-plane Service\'s EndpointSlice (one member moved; a second killed with kill -9 after its certs and resumed; all three moved: refused, then restore-multi-master on the new addresses); test/lab/runbook-readdress-platforms.test.ts: one member of 3 on systemd, k3s-external and docker. Every key and value as before, new peer URL, new IP SAN, diagnose exit 0; both pass with LAB_ETCD_VERSION=3.5.',
   },
   'replace-member': {
     usage: 'lifeboat run replace-member -i INVENTORY --set failed=NAME [--set new=NAME] --yes',

@@ -15,6 +15,7 @@ import {
   type MemberStorage,
 } from './storage.js';
 import { LEASES, staleLeases } from './leases.js';
+import { staleEndpoints } from './endpoints.js';
 
 export interface MemberConsistency {
   member: string;
@@ -167,6 +168,8 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     reasons.push(
       `stale API server lease ${LEASES}${a} (${a} is no member's address): the kubernetes Endpoints may name a dead API server; the readdress and restore runbooks remove it`,
     );
+  for (const e of await staleEndpoints(inv, facts, ex))
+    reasons.push(`${e.key} names ${e.stale.join(', ')} (no member's address): ${e.fix}`);
   const verdict = q.lost ? 'quorum-lost' : reasons.length ? 'degraded' : 'healthy';
   const out: Diagnosis = {
     cluster: inv.cluster,

@@ -141,6 +141,11 @@ export async function buildHost(o: {
     if (mode === 'k3s-external') certs.push(k3sHostFiles(p, m, o.members, o.cas));
     const etc = p('/etc/etcd');
     copyFileSync(o.cas.etcd.crt, join(etc, 'ca.crt'));
+    // openshift-ansible's etcd_ca_dir (/etc/etcd/ca): the CA that readdress re-issues member certs from.
+    mkdirSync(join(etc, 'ca'), { recursive: true, mode: 0o700 });
+    copyFileSync(o.cas.etcd.crt, join(etc, 'ca', 'ca.crt'));
+    copyFileSync(o.cas.etcd.key, join(etc, 'ca', 'ca.key'));
+    chmodSync(join(etc, 'ca', 'ca.key'), 0o600);
     certs.push(
       issue(o.cas.etcd, {
         out: join(etc, 'server'),

@@ -5,7 +5,7 @@
 // (RKE's names), all run by the docker stand-in. k3s-external (001): the systemd layout (etcd.conf, etcd.service as
 // the etcd user) plus a k3s server unit /etc/systemd/system/k3s.service whose --datastore-endpoint names the etcd
 // members, run by the systemd stand-in (`k3s` is a stand-in that serves the API server stand-in's health).
-import { chmodSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issue } from './pki.js';
 import { initialCluster } from './render.js';
@@ -23,11 +23,12 @@ export const K3S_TLS = '/var/lib/rancher/k3s/server/tls';
 export const K3S_CLIENT = '/etc/rancher/k3s';
 
 const dashed = (a: string) => a.replace(/\./g, '-');
-/** RKE's per-node etcd cert (server and peer in one, as RKE issues it). */
+/** RKE's per-node etcd cert (server and peer in one, as RKE issues it), named after the address the host was built
+ *  with (a moved host keeps the files; its cert is re-issued in place). */
 export const dockerTls = (m: LabMember) => ({
   ca: `${DOCKER_SSL}/kube-ca.pem`,
-  cert: `${DOCKER_SSL}/kube-etcd-${dashed(m.address)}.pem`,
-  key: `${DOCKER_SSL}/kube-etcd-${dashed(m.address)}-key.pem`,
+  cert: `${DOCKER_SSL}/kube-etcd-${dashed(m.builtAt ?? m.address)}.pem`,
+  key: `${DOCKER_SSL}/kube-etcd-${dashed(m.builtAt ?? m.address)}-key.pem`,
 });
 
 type Ca = { crt: string; key: string };
@@ -53,6 +54,9 @@ export async function dockerHostFiles(
   const ssl = p(DOCKER_SSL);
   mkdirSync(ssl, { recursive: true });
   writeFileSync(join(ssl, 'kube-ca.pem'), caPem);
+  // RKE's one kube-ca signs etcd and the API server; its key on the node lets readdress re-issue certs there.
+  copyFileSync(cas.etcd.key, join(ssl, 'kube-ca-key.pem'));
+  chmodSync(join(ssl, 'kube-ca-key.pem'), 0o600);
   await Promise.all([
     issuePem(cas.etcd, ssl, `kube-etcd-${dashed(m.address)}`, {
       cn: `kube-etcd-${dashed(m.address)}`,
@@ -62,7 +66,7 @@ export async function dockerHostFiles(
       client: true,
     }),
     issuePem(cas.etcd, ssl, 'kube-node', { cn: 'system:node', server: false, client: true }),
-    issuePem(cas.kube, ssl, 'kube-apiserver', {
+    issuePem(cas.etcd, ssl, 'kube-apiserver', {
       cn: 'kube-apiserver',
       ips: [m.address],
       dns: [m.name, 'kubernetes'],
@@ -176,6 +180,10 @@ export async function k3sHostFiles(
 ): Promise<void> {
   mkdirSync(p(K3S_TLS), { recursive: true });
   mkdirSync(p(K3S_CLIENT), { recursive: true });
+  // k3s keeps its server CA beside the serving certs it signs (server-ca.crt/key).
+  copyFileSync(cas.kube.crt, join(p(K3S_TLS), 'server-ca.crt'));
+  copyFileSync(cas.kube.key, join(p(K3S_TLS), 'server-ca.key'));
+  chmodSync(join(p(K3S_TLS), 'server-ca.key'), 0o600);
   await Promise.all([
     issue(cas.kube, {
       out: join(p(K3S_TLS), 'serving-kube-apiserver'),

@@ -94,6 +94,7 @@ export async function labReaddress(lab: Lab, name: string, address: string): Pro
     .map((l) => (l.startsWith(`${old} `) ? `${address}${l.slice(old.length)}` : l));
   writeFileSync(lab.ssh.knownHosts, kh.join('\n'));
   Object.assign(m, {
+    builtAt: m.builtAt ?? old,
     address,
     clientURL: `https://${address}:2379`,
     peerURL: `https://${address}:2380`,

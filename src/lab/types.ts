@@ -46,6 +46,9 @@ export interface LabUpOptions {
   quotaBytes?: number;
   /** static-pod: API server stand-ins run --endpoint-reconciler-type=lease (masterleases + kubernetes Endpoints). */
   leases?: boolean;
+  /** With seedData: kube-system/kube-etcd-metrics Endpoints and EndpointSlice naming every member, kept up to date by
+   *  nothing (src/lab/slices.ts): after lab readdress they name the old address. */
+  cpEndpoints?: boolean;
   /** New machines: sshd, etcd binaries and the kubeadm layout, but no cluster, no data, no PKI (static-pod). */
   bare?: boolean;
   /** Progress lines (the CLI prints them). */
@@ -60,6 +63,8 @@ export interface LabMember {
   peerURL: string;
   /** Set by `lab readdress`: the address the cluster's configuration still names. */
   previousAddress?: string;
+  /** Set by the first `lab readdress`: the address the host was built with (docker's RKE cert files carry it). */
+  builtAt?: string;
   /** This host's own folder in the lab dir (its bind-mounted /etc/kubernetes etc. live under root/). */
   hostDir: string;
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -26,6 +27,7 @@ import { labDirOf, readLab, writeLab } from './state.js';
 import { labStatus } from './status.js';
 import { writeInventory } from './inventory.js';
 import { seedLab } from './seed.js';
+import { seedControlPlaneEndpoints } from './slices.js';
 import { waitFor } from './wait.js';
 import {
   ETCD_VERSIONS,
@@ -175,6 +177,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'),
       makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes'),
     ]);
+    // RKE (docker mode) has one kube-ca for etcd and the API server: the kubernetes CA is the etcd CA there.
+    if (mode === 'docker') for (const f of ['crt', 'key'] as const) copyFileSync(etcdCa[f], kubeCa[f]);
     const [, clientPub] = await Promise.all([
       issue(etcdCa, {
         out: join(dir, 'pki', 'admin-client'),
@@ -308,6 +312,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     log(`etcd healthy on all ${size} members (${Date.now() - t0} ms)`);
 
     if (opts.seedData) {
+      if (opts.cpEndpoints) await seedControlPlaneEndpoints(lab);
       const n = await seedLab(lab);
       lab.seeded = true;
       log(`seeded ${n} keys; data manifest ${lab.manifestPath} (${Date.now() - t0} ms)`);

@@ -49,14 +49,16 @@ export function editArgs(flags: Record<string, string | null>): Script {
 }
 
 /**
- * Recreates container $c with edited arguments (same image, entrypoint, network, restart policy, volumes, env), keeping
- * the old one under a new name; starts the new one if the old one was running. No change, no recreation.
+ * Recreates container $c with its arguments passed through `edit` (a filter given the args file, one a line), with the
+ * same image, entrypoint, network, restart policy, volumes and env, keeping the old one under a new name; starts the new
+ * one if the old one was running (start 'was'), always, or never. No change, no recreation.
  */
-function recreate(
+export function recreateContainer(
   container: string,
-  flags: Record<string, string | null>,
+  edit: Script,
   stamp: string,
   keepDir: string,
+  start: 'was' | 'always' | 'never',
   waitUp: Script,
 ): Script {
   const c = sh.raw('"$c"');
@@ -69,7 +71,7 @@ function recreate(
     sh`mkdir -p ${keepDir} && { [ -e ${before} ] || docker inspect "$c" >${before}; }`,
     sh`w=$(mktemp -d)`,
     list('.Args', 'args'),
-    sh`${editArgs(flags)} "$w/args" >"$w/new"`,
+    sh`${edit} "$w/args" >"$w/new"`,
     sh`if cmp -s "$w/args" "$w/new"; then echo "$c already has these flags"; rm -f "$w/args" "$w/new"; rmdir "$w"; exit 0; fi`,
     sh`img=$(docker inspect -f '{{.Config.Image}}' "$c"); path=$(docker inspect -f '{{.Path}}' "$c")`,
     sh`net=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$c"); rp=$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$c")`,
@@ -86,7 +88,9 @@ function recreate(
     sh`docker create --name "$c" --network "$net" --restart "\${rp:-no}" "$@" >/dev/null`,
     sh`echo "$c recreated with: $(tr '\\n' ' ' <"$w/new")"`,
     sh`rm -f "$w/args" "$w/new" "$w/binds" "$w/env"; rmdir "$w"`,
-    sh`if [ $was = 1 ]; then docker start "$c" >/dev/null; ${waitUp}; fi`,
+    start === 'never'
+      ? sh`true`
+      : sh`if [ $was = 1 ] || [ ${start} = always ]; then docker start "$c" >/dev/null; ${waitUp}; fi`,
   );
 }
 
@@ -110,12 +114,26 @@ export const docker: Platform = {
   startApiserver: () => ifApi(sh`${running(APISERVER_CONTAINER)} || docker start ${APISERVER_CONTAINER}`),
   apiserverStopped: () => sh`! ${running(APISERVER_CONTAINER)}`,
   setEtcdFlags: (m, stamp, flags) =>
-    recreate(ETCD_CONTAINER, flags, stamp, saved(m), waitPort(clientHostPort(m), 'up', 120)),
+    recreateContainer(
+      ETCD_CONTAINER,
+      editArgs(flags),
+      stamp,
+      saved(m),
+      'was',
+      waitPort(clientHostPort(m), 'up', 120),
+    ),
   setEtcdServers: (m, stamp, urls) =>
     ifApi(
       sh.lines(
         sh`(`,
-        recreate(APISERVER_CONTAINER, { 'etcd-servers': urls.join(',') }, stamp, saved(m), sh`true`),
+        recreateContainer(
+          APISERVER_CONTAINER,
+          editArgs({ 'etcd-servers': urls.join(',') }),
+          stamp,
+          saved(m),
+          'was',
+          sh`true`,
+        ),
         sh`)`,
       ),
     ),

@@ -1,7 +1,16 @@
 // Moving a member to a new address with quorum held: certificates, peer URL, its own flags, then everyone's config.
-import { dirname } from 'node:path';
 import type { ResolvedMember } from '../inventory/resolve.js';
-import { sh } from '../shell/sh.js';
+import {
+  caKeyFinder,
+  etcdFlagReader,
+  namesNoOldAddress,
+  servingCerts,
+  swapAddresses,
+  swapExprs,
+  type AddressPair,
+  type ServingCert,
+} from '../platform/addresses.js';
+import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
 import { certHasIp, reissueFromVars } from './certs.js';
@@ -15,102 +24,58 @@ export const withHost = (url: string, host: string) => {
   return u.toString().replace(/\/$/, '');
 };
 
-const dots = (a: string) => a.replace(/\./g, '\\.');
+/** sed -i over files, replacing the old address wherever it stands as an address (see swapExprs). */
+export const swapAddressSed = (from: string, to: string) => `sed -i ${swapExprs([[from, to]]).text}`;
 
-/** sed replacing the old address wherever it stands as an address (after / = : space or comma; before : " , space or end). */
-export const swapAddressSed = (from: string, to: string) =>
-  `sed -i -e ${sh.quote(`s#\\([/=:, ]\\)${dots(from)}\\([:", ]\\|$\\)#\\1${to}\\2#g`)} -e ${sh.quote(`s#\\([/=:, ]\\)${dots(from)}\\([:", ]\\|$\\)#\\1${to}\\2#g`)}`;
+const pairs = (c: HostCtx): AddressPair[] =>
+  movedMembers(c).map((x) => [x.previousAddress!, x.address] as const);
+const certDays = (c: HostCtx) => Number(c.params.certDays ?? 365);
 
-/** Where a static pod manifest is while the runbook has it parked (etcd or the API server stopped). */
-const parkedToo = (f: string) => [
-  f,
-  `${dirname(dirname(f))}/manifests-stopped-by-lifeboat/${f.split('/').pop()}`,
-];
-
-/** This host's config files that may name addresses: both manifests (wherever they are), or etcd.conf. */
-const configFiles = (c: HostCtx) =>
-  c.inventory.topology === 'static-pod'
-    ? [...parkedToo(c.member.manifest), ...parkedToo(c.member.apiserverManifest)]
-    : [c.member.config];
-
-/** Shell function `v FLAG` printing a flag's value from this member's etcd configuration (manifest or etcd.conf). */
-function flagReader(c: HostCtx): string {
-  if (c.inventory.topology === 'static-pod') {
-    const [live, parked] = parkedToo(c.member.manifest);
-    return `v() { f=${sh.quote(live!)}; [ -f "$f" ] || f=${sh.quote(parked!)}; sed -n "s/^ *- --$1=//p" "$f" | head -n1; }`;
-  }
-  return `v() { k=ETCD_$(echo "$1" | tr a-z- A-Z_); sed -n "s/^$k=//p" ${sh.quote(c.member.config)} | tr -d '"' | head -n1; }`;
-}
-
-/** Re-issue one of etcd's own certs (server or peer) from the CA beside --trusted-ca-file (kubeadm: ca.key). */
-function etcdCert(c: HostCtx, certFlag: string, keyFlag: string): string {
+/** Re-issue one of etcd's own certs (server or peer) from the CA of --trusted-ca-file (its key found beside it). */
+function etcdCert(c: HostCtx, certFlag: string, keyFlag: string): Script {
   const m = c.member;
-  return [
-    flagReader(c),
-    `crt=$(v ${certFlag}); key=$(v ${keyFlag}); ca=$(v trusted-ca-file); cak="\${ca%.crt}.key"`,
-    `from=${sh.quote(m.previousAddress ?? '')}; to=${sh.quote(m.address)}`,
-    '[ -n "$crt" ] && [ -n "$key" ] && [ -n "$ca" ] || { echo "no cert/key/trusted CA flags in the etcd configuration" >&2; exit 1; }',
-    reissueFromVars(c.stamp, Number(c.params.certDays ?? 365)),
-  ].join('\n');
+  return sh.lines(
+    etcdFlagReader(m, c.inventory.topology),
+    sh.raw(`crt=$(v ${certFlag}); key=$(v ${keyFlag}); ca=$(v trusted-ca-file)`),
+    sh`[ -n "$crt" ] && [ -n "$key" ] && [ -n "$ca" ] || { echo "no cert/key/trusted CA flags in the etcd configuration" >&2; exit 1; }`,
+    caKeyFinder,
+    sh`from=${m.previousAddress ?? ''}; to=${m.address}`,
+    sh.raw(reissueFromVars(c.stamp, certDays(c))),
+  );
 }
 
-/** kubeadm's API server serving cert (pki/apiserver.crt from pki/ca.key) when it names the old address. */
-function apiserverCert(c: HostCtx): string {
-  const pki = `${dirname(dirname(c.member.apiserverManifest))}/pki`;
-  return [
-    `crt=${sh.quote(`${pki}/apiserver.crt`)}; key=${sh.quote(`${pki}/apiserver.key`)}; ca=${sh.quote(`${pki}/ca.crt`)}; cak=${sh.quote(`${pki}/ca.key`)}`,
-    `from=${sh.quote(c.member.previousAddress ?? '')}; to=${sh.quote(c.member.address)}`,
-    '[ -f "$crt" ] || { echo "no $crt on this host"; exit 0; }',
-    reissueFromVars(c.stamp, Number(c.params.certDays ?? 365)),
-  ].join('\n');
+/** The API server's (k3s's) serving cert, when the host has it (kubeadm pki/apiserver.crt from pki/ca.key). */
+function servingCert(c: HostCtx, s: ServingCert): Script {
+  return sh.lines(
+    sh`crt=${s.cert}; key=${s.key}; ca=${s.ca}; cak=${s.caKey}`,
+    sh`from=${c.member.previousAddress ?? ''}; to=${c.member.address}`,
+    sh`[ -f "$crt" ] || { echo "no $crt on this host"; exit 0; }`,
+    sh.raw(reissueFromVars(c.stamp, certDays(c))),
+  );
 }
 
 const idByName = (c: HostCtx, eps: string) =>
   `${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v n=${sh.quote(c.member.name)} '$3==n {print $1; exit}'`;
 
-/** Own config: every flag naming a moved member's old address (listen, advertise, initial cluster, metrics, probes,
- *  --etcd-servers) names its new one; etcd (systemd) restarted when asked, static pods restart on the edit. */
-function ownFlags(c: HostCtx, restart: boolean): string {
-  const m = c.member;
-  const seds = movedMembers(c).map((x) => swapAddressSed(x.previousAddress!, x.address));
-  const saved =
-    c.inventory.topology === 'static-pod'
-      ? `${dirname(dirname(m.manifest))}/lifeboat-backup`
-      : `${dirname(m.config)}/lifeboat-backup`;
-  return [
-    `mkdir -p ${sh.quote(saved)}`,
-    ...configFiles(c).map((f) =>
-      [
-        `f=${sh.quote(f)}`,
-        'if [ -f "$f" ]; then',
-        `  b=${sh.quote(saved)}/"$(basename "$f")".before-${c.stamp}; [ -e "$b" ] || cp -p "$f" "$b"`,
-        // Edited in a copy and renamed in: the kubelet never reads a half-written manifest.
-        `  t=${sh.quote(`${dirname(f)}/.lifeboat-${c.stamp}`)}; cp -p "$f" "$t"`,
-        ...seds.map((x) => `  ${x} "$t"`),
-        '  if cmp -s "$f" "$t"; then rm -f "$t"; echo "$f names no old address"; else mv "$t" "$f"; echo "$f: old addresses replaced"; fi',
-        'fi',
-      ].join('\n'),
-    ),
-    restart && c.inventory.topology !== 'static-pod'
-      ? 'systemctl daemon-reload && systemctl restart etcd'
-      : 'true',
-  ].join('\n');
-}
+/** Own config names the new addresses (the platform says where); etcd restarted when asked. */
+const ownFlags = (c: HostCtx, restart: boolean) =>
+  swapAddresses(c.member, c.inventory.topology, c.stamp, pairs(c), restart);
 
-/** Exit 0 when no config file of this host names a moved member's old address. */
+/** Exit 0 when no config of this host names a moved member's old address. */
 const noOldAddress = (c: HostCtx) =>
-  `! cat ${configFiles(c).map(sh.quote).join(' ')} 2>/dev/null | grep -qE ${sh.quote(
-    movedMembers(c)
-      .map((x) => `//${dots(x.previousAddress!)}:`)
-      .join('|'),
-  )}`;
+  namesNoOldAddress(
+    c.member,
+    c.inventory.topology,
+    movedMembers(c).map((x) => x.previousAddress!),
+  ).text;
 
 const certsActions = (c: HostCtx) => [
-  { kind: 'sh' as const, script: sh.raw(etcdCert(c, 'cert-file', 'key-file')) },
-  { kind: 'sh' as const, script: sh.raw(etcdCert(c, 'peer-cert-file', 'peer-key-file')) },
-  ...(c.inventory.topology === 'static-pod'
-    ? [{ kind: 'sh' as const, script: sh.raw(apiserverCert(c)) }]
-    : []),
+  { kind: 'sh' as const, script: etcdCert(c, 'cert-file', 'key-file') },
+  { kind: 'sh' as const, script: etcdCert(c, 'peer-cert-file', 'peer-key-file') },
+  ...servingCerts(c.member, c.inventory.topology).map((s) => ({
+    kind: 'sh' as const,
+    script: servingCert(c, s),
+  })),
 ];
 
 /** Restores onto moved hosts (etcd stopped): certs for the new address and config naming the new addresses. */
@@ -123,7 +88,7 @@ export function rewriteForNewAddressStep(targets: Targets): StepDef {
     destructive: true,
     changes:
       "this member's certificates are re-issued (old kept as .before-STAMP); its configuration names the new addresses",
-    actions: (c) => [...certsActions(c), { kind: 'sh', script: sh.raw(ownFlags(c, false)) }],
+    actions: (c) => [...certsActions(c), { kind: 'sh', script: ownFlags(c, false) }],
     check: (c) => sh.raw(noOldAddress(c)),
     hint: 'read the openssl or sed error above; the old certificates and configuration were kept as .before-STAMP',
   };
@@ -155,7 +120,7 @@ export function moveMemberStep(targets: Targets): StepDef {
             ].join('\n'),
           ),
         },
-        { kind: 'sh', script: sh.raw(ownFlags(c, true)) },
+        { kind: 'sh', script: ownFlags(c, true) },
       ];
     },
     check: (c) => {

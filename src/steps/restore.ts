@@ -4,7 +4,7 @@ import { sh } from '../shell/sh.js';
 import { decision, phase } from '../engine/define.js';
 import type { Node, PlanCtx } from '../engine/types.js';
 import { verifyClusterStep } from './cluster.js';
-import { staleLeasesStep } from './leases.js';
+import { staleEndpointsStep, staleLeasesStep } from './leases.js';
 import { configOf, pkiFromBackupStep } from './pki.js';
 import { movedMembers, rewriteForNewAddressStep } from './readdress.js';
 import {
@@ -163,6 +163,7 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
               (c) => c.files[snapshotOf(c)]?.leases ?? 0,
             ),
             staleLeasesStep(),
+            staleEndpointsStep(),
           ]),
         ],
       },

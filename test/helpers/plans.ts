@@ -7,6 +7,7 @@ import { resolveInventory } from '../../src/inventory/resolve.js';
 import backup from '../../runbooks/backup.js';
 import recoverQuorum from '../../runbooks/recover-quorum.js';
 import replaceMember from '../../runbooks/replace-member.js';
+import readdress from '../../runbooks/readdress.js';
 import restoreMulti from '../../runbooks/restore-multi-master.js';
 import restoreSingle from '../../runbooks/restore-single-master.js';
 
@@ -93,6 +94,8 @@ const SCENARIOS: Array<{
   n: number;
   params: Record<string, string>;
   member: (i: number) => Partial<MemberFacts>;
+  /** Inventory fields of member i (readdress: where it was). */
+  inv?: (i: number) => object;
 }> = [
   { runbook: backup, n: 3, params: { to: '/tmp/lifeboat-unit-backups' }, member: healthy },
   { runbook: restoreSingle, n: 1, params: { snapshot: '/snap.db' }, member: healthy },
@@ -108,6 +111,20 @@ const SCENARIOS: Array<{
     n: 3,
     params: { strategy: 'force-new-cluster' },
     member: (i) => (i === 0 ? { ...healthy(0), healthy: false } : { etcdUp: false, healthy: false }),
+  },
+  {
+    runbook: readdress,
+    n: 3,
+    params: {},
+    member: (i) => (i === 1 ? { etcdUp: false, healthy: false } : healthy(i)),
+    inv: (i) => (i === 1 ? { address: '10.0.1.22', previousAddress: '10.0.0.12' } : {}),
+  },
+  {
+    runbook: restoreMulti,
+    n: 3,
+    params: { snapshot: '/snap.db' },
+    member: healthy,
+    inv: (i) => ({ address: `10.0.1.${i + 21}`, previousAddress: `10.0.0.${i + 11}` }),
   },
   {
     runbook: replaceMember,
@@ -133,7 +150,12 @@ export function matrix(o: MatrixOptions = {}): Case[] {
   for (const topology of TOPOLOGIES)
     for (const mode of TOOL_MODES)
       for (const s of SCENARIOS) {
-        const doc = InventorySchema.parse(inventoryDoc(topology, s.n, o.inventory));
+        const doc = InventorySchema.parse(
+          inventoryDoc(topology, s.n, {
+            ...(o.inventory?.top ? { top: o.inventory.top } : {}),
+            member: (i) => ({ ...o.inventory?.member?.(i), ...s.inv?.(i) }),
+          }),
+        );
         const inventory = resolveInventory(doc, '/tmp');
         const facts: Facts = {
           probed: true,
@@ -151,7 +173,7 @@ export function matrix(o: MatrixOptions = {}): Case[] {
           ),
         };
         out.push({
-          name: `${s.runbook.id}${s.params.strategy ? `(${s.params.strategy})` : ''} ${topology} ${mode}`,
+          name: `${s.runbook.id}${s.params.strategy ? `(${s.params.strategy})` : ''}${s.inv ? ' (moved)' : ''} ${topology} ${mode}`,
           runbook: s.runbook,
           ctx: {
             inventory,

@@ -14,6 +14,7 @@ import {
   expectHealthyCluster,
   expectSameData,
   hostRead,
+  labEtcdVersion,
   readAuditEvents,
   runAndKill,
   snapshotValues,
@@ -21,15 +22,19 @@ import {
   takeSnapshot,
 } from './runbook-helpers.js';
 import { labExec, waitFor } from '../../src/lab/index.js';
+import { METRICS_ENDPOINTS, METRICS_SLICE, seedControlPlaneEndpoints } from '../../src/lab/slices.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-rb-readdress-'));
 let lab: Lab;
 let want: Map<string, Buffer>;
 const LEASES = '/registry/masterleases/';
 const ENDPOINTS = '/registry/services/endpoints/default/kubernetes';
-/** What the API server stand-ins rewrite as they run (their leases and the Endpoints): everything else must not change. */
+const SLICE = '/registry/endpointslices/default/kubernetes';
+/** What the API server stand-ins (leases, the kubernetes Endpoints and EndpointSlice) and the test as controller-manager
+ *  (the control-plane Service's endpoints) rewrite: everything else must not change. */
+const rewritten = new Set([ENDPOINTS, SLICE, METRICS_ENDPOINTS, METRICS_SLICE]);
 const withoutLeases = (m: Map<string, Buffer>) =>
-  new Map([...m].filter(([k]) => !k.startsWith(LEASES) && k !== ENDPOINTS));
+  new Map([...m].filter(([k]) => !k.startsWith(LEASES) && !rewritten.has(k)));
 
 /** No lease of an address outside the lab, and the kubernetes Endpoints name exactly the live API servers. */
 async function expectLeasesClean(): Promise<void> {
@@ -38,20 +43,31 @@ async function expectLeasesClean(): Promise<void> {
     async () => {
       const v = await clusterValues(lab);
       const leases = [...v.keys()].filter((k) => k.startsWith(LEASES)).map((k) => k.slice(LEASES.length));
-      const ep = v.get(ENDPOINTS)?.toString('latin1') ?? '';
-      const named = [...ep.matchAll(/127\.\d+\.\d+\.\d+/g)].map((x) => x[0]).sort();
-      return JSON.stringify([leases.sort(), named]) === JSON.stringify([addrs, addrs]);
+      const named = (k: string) =>
+        [...(v.get(k)?.toString('latin1') ?? '').matchAll(/127\.\d+\.\d+\.\d+/g)].map((x) => x[0]).sort();
+      return (
+        JSON.stringify([leases.sort(), named(ENDPOINTS), named(SLICE)]) ===
+        JSON.stringify([addrs, addrs, addrs])
+      );
     },
     {
       timeoutMs: 40_000,
       intervalMs: 500,
-      what: 'leases and kubernetes Endpoints naming only the new addresses',
+      what: 'leases and the kubernetes Endpoints and EndpointSlice naming only the new addresses',
     },
   );
 }
 
 beforeAll(async () => {
-  lab = await labUp({ dir: join(dir, 'lab'), members: 3, mode: 'static-pod', seedData: true, leases: true });
+  lab = await labUp({
+    dir: join(dir, 'lab'),
+    members: 3,
+    mode: 'static-pod',
+    seedData: true,
+    leases: true,
+    cpEndpoints: true,
+    etcdVersion: labEtcdVersion(),
+  });
   want = withoutLeases(await clusterValues(lab));
 });
 afterAll(async () => {
@@ -80,6 +96,8 @@ async function expectMoved(name: string, old: string): Promise<void> {
   await expectHealthyCluster(lab, { etcdServers: 'all' });
   expectSameData(withoutLeases(await clusterValues(lab)), want);
   await expectLeasesClean();
+  // kube-controller-manager's part (the lab has none): the control-plane Service's endpoints follow the pods' new IPs.
+  await seedControlPlaneEndpoints(lab);
   expectCode(await cli(['diagnose', '-i', lab.inventoryPath]), 0);
 }
 
@@ -104,6 +122,8 @@ describe('readdress, static-pod, 3 members', () => {
     const d = await cli(['diagnose', '-i', lab.inventoryPath]);
     expectCode(d, 1);
     expect(d.stdout + d.stderr).toContain(`stale API server lease ${LEASES}${lab.subnet}.99`);
+    expect(d.stdout + d.stderr).toContain(`${METRICS_SLICE} names ${old}`);
+    expect(d.stdout + d.stderr).toContain(`${METRICS_ENDPOINTS} names ${old}`);
     const r = await cli([
       'run',
       'readdress',
@@ -114,6 +134,9 @@ describe('readdress, static-pod, 3 members', () => {
       join(dir, 'run1'),
     ]);
     expectCode(r, 0);
+    expect(JSON.stringify(readAuditEvents(join(dir, 'run1')))).toContain(
+      `planned: ${METRICS_SLICE} names an old address; kube-controller-manager rebuilds it from the Service's live pods: kubectl -n kube-system delete endpointslice kube-etcd-metrics-x7k2p`,
+    );
     await expectMoved('cp-2', old);
   });
 

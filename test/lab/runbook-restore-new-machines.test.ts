@@ -14,21 +14,24 @@ import {
   expectHealthyCluster,
   expectSameData,
   hostRead,
+  labEtcdVersion,
   snapshotValues,
 } from './runbook-helpers.js';
 
 const LEASES = '/registry/masterleases/';
 const ENDPOINTS = '/registry/services/endpoints/default/kubernetes';
+const SLICE = '/registry/endpointslices/default/kubernetes';
+/** The API server stand-ins rewrite their leases and the kubernetes Endpoints and EndpointSlice: the rest must not change. */
 const withoutLeases = (m: Map<string, Buffer>) =>
-  new Map([...m].filter(([k]) => !k.startsWith(LEASES) && k !== ENDPOINTS));
+  new Map([...m].filter(([k]) => !k.startsWith(LEASES) && k !== ENDPOINTS && k !== SLICE));
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-rb-newhosts-'));
 let old: Lab;
 let fresh: Lab;
 beforeAll(async () => {
   [old, fresh] = await Promise.all([
-    labUp({ dir: join(dir, 'old'), members: 3, seedData: true, leases: true }),
-    labUp({ dir: join(dir, 'new'), members: 3, bare: true }),
+    labUp({ dir: join(dir, 'old'), members: 3, seedData: true, leases: true, etcdVersion: labEtcdVersion() }),
+    labUp({ dir: join(dir, 'new'), members: 3, bare: true, etcdVersion: labEtcdVersion() }),
   ]);
 });
 afterAll(async () => {
@@ -95,12 +98,19 @@ describe('restore-multi-master from a backup onto 3 new hosts', () => {
       async () => {
         const v = await clusterValues(fresh);
         const leases = [...v.keys()].filter((k) => k.startsWith(LEASES)).map((k) => k.slice(LEASES.length));
-        const named = [...(v.get(ENDPOINTS)?.toString('latin1') ?? '').matchAll(/127\.\d+\.\d+\.\d+/g)].map(
-          (x) => x[0],
+        const named = (k: string) =>
+          [...(v.get(k)?.toString('latin1') ?? '').matchAll(/127\.\d+\.\d+\.\d+/g)].map((x) => x[0]).sort();
+        return (
+          JSON.stringify([leases.sort(), named(ENDPOINTS), named(SLICE)]) ===
+          JSON.stringify([addrs, addrs, addrs])
         );
-        return JSON.stringify([leases.sort(), named.sort()]) === JSON.stringify([addrs, addrs]);
       },
-      { timeoutMs: 40_000, intervalMs: 500, what: 'leases and Endpoints naming only the new API servers' },
+      {
+        timeoutMs: 40_000,
+        intervalMs: 500,
+        what: 'leases and the kubernetes Endpoints and EndpointSlice naming only the new API servers',
+      },
     );
+    expectCode(await cli(['diagnose', '-i', invPath]), 0);
   });
 });

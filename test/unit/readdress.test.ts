@@ -42,6 +42,32 @@ describe('readdress shell', () => {
     expect(withHost('https://10.0.0.12:2380', '10.1.0.22')).toBe('https://10.1.0.22:2380');
   });
 
+  it("swaps addresses in k3s's quoted unit arguments and in container arguments (one a line)", () => {
+    const f = join(dir, 'k3s.service');
+    writeFileSync(
+      f,
+      [
+        "    '--datastore-endpoint' \\",
+        "        'https://10.0.0.11:2379,https://10.0.0.12:2379' \\",
+        "        '--advertise-address=10.0.0.12' \\",
+        '--listen-peer-urls=https://10.0.0.12:2380',
+        '--advertise-address=10.0.0.12',
+        '',
+      ].join('\n'),
+    );
+    sh(`${swapAddressSed('10.0.0.12', '10.1.0.22')} ${f}`);
+    expect(readFileSync(f, 'utf8')).toBe(
+      [
+        "    '--datastore-endpoint' \\",
+        "        'https://10.0.0.11:2379,https://10.1.0.22:2379' \\",
+        "        '--advertise-address=10.1.0.22' \\",
+        '--listen-peer-urls=https://10.1.0.22:2380',
+        '--advertise-address=10.1.0.22',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('re-issues a cert from the CA: new address in place of the old, other SANs and subject kept, old kept; idempotent', async () => {
     const ca = await makeCa(join(dir, 'pki'), 'ca', 'etcd-ca');
     const out = join(dir, 'pki', 'peer');

@@ -161,6 +161,7 @@ describe('restore-multi-master', () => {
       'verify/verify-cluster',
       'verify/key-count',
       'verify/stale-leases',
+      'verify/stale-endpoints',
     ]);
     const steps = stepsOf(plan(restoreMulti, c));
     const dist = steps.find((s) => s.id === 'distribute')!;

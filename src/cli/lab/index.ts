@@ -22,12 +22,14 @@ import { parseAccess } from '../../lab/access.js';
 const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
-     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--bare] [--quota-bytes N]
-     [--etcd-version 3.4|3.5]
+     [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--cp-endpoints] [--bare]
+     [--quota-bytes N] [--etcd-version 3.4|3.5]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
         --bare: new machines (sshd, etcd binaries, empty kubeadm layout; no cluster, data or PKI);
-        --leases: API server stand-ins keep /registry/masterleases/ADDRESS and the kubernetes Endpoints;
+        --leases: API server stand-ins keep /registry/masterleases/ADDRESS and the kubernetes Endpoints/EndpointSlice;
+        --cp-endpoints (with --seed-data): a control-plane Service's Endpoints/EndpointSlice naming every member, kept
+        up to date by nothing (after lab readdress they name the old address);
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
   status [--dir DIR] [--output json]
         member, address, sshd, etcd, healthy, leader, raft index, revision
@@ -68,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
           'etcd-version': { type: 'string' },
           'quota-bytes': { type: 'string' },
           leases: { type: 'boolean' },
+          'cp-endpoints': { type: 'boolean' },
           bare: { type: 'boolean' },
         },
         false,
@@ -102,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(v.subnet ? { subnet: v.subnet } : {}),
         seedData: v['seed-data'] === true,
         leases: v.leases === true,
+        cpEndpoints: v['cp-endpoints'] === true,
         bare: v.bare === true,
         log: (l) => err(`lab: ${l}`),
       });
