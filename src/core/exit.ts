@@ -4,6 +4,7 @@ import type { ErrorCode } from './errors.js';
 export const EXIT = {
   ok: 0,
   failed: 1, // a step failed, or diagnose found the cluster degraded
+  incomplete: 1, // decode/snapshot: some value came back raw or partial (its lifeboatDecode marker says why)
   badInput: 2, // bad input or refusal: nothing was changed on any host
   quorumLost: 3, // diagnose: quorum is lost
   awaitingApproval: 4, // run stopped safely before an unapproved destructive step

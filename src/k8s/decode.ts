@@ -128,6 +128,41 @@ function isEmptyScalar(v: unknown): boolean {
   return v === '' || v === false || v === 0 || v === null;
 }
 
+/** A field on the wire the schema does not know (a newer Kubernetes, or damage): kept, not dropped silently. */
+export interface UnknownField {
+  message: string;
+  field: number;
+  wire: number;
+  /** The varint as digits, or the payload in base64. */
+  value: string;
+}
+
+let sink: UnknownField[] | undefined;
+
+function keepUnknown(msg: string, fs: RawField[], buf: Uint8Array): void {
+  for (const f of fs) {
+    // An empty or zero field carries nothing (proto3: same as absent), e.g. the removed clusterName "".
+    if (f.wire === WIRE.len ? f.end === f.start : f.lo === 0 && f.hi === 0) continue;
+    const value =
+      f.wire === WIRE.varint
+        ? String(uint64Exact(f))
+        : Buffer.from(buf.subarray(f.start, f.end)).toString('base64');
+    sink!.push({ message: msg, field: f.num, wire: f.wire, value });
+  }
+}
+
+/** decodeMessage, also returning every wire field the schema has no entry for. */
+export function decodeTyped(msgName: string, buf: Uint8Array): { object: Obj; unknown: UnknownField[] } {
+  const prev = sink;
+  sink = [];
+  try {
+    const object = decodeMessage(msgName, buf);
+    return { object, unknown: sink };
+  } finally {
+    sink = prev;
+  }
+}
+
 /** Decodes one message of the named schema type into JSON key order (Go struct order). */
 export function decodeMessage(msgName: string, buf: Uint8Array, start = 0, end = buf.length, depth = 0): Obj {
   if (depth > MAX_DEPTH) throw new WireError('message nesting too deep');
@@ -138,6 +173,7 @@ export function decodeMessage(msgName: string, buf: Uint8Array, start = 0, end =
     if (list) list.push(f);
     else byNum.set(f.num, [f]);
   }
+  if (sink) for (const [num, fs] of byNum) if (!msg.byNum.has(num)) keepUnknown(msgName, fs, buf);
   const out: Obj = {};
   for (const field of msg.fields) {
     const fs = byNum.get(field.num) ?? [];
