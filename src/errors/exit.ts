@@ -5,6 +5,7 @@ import type { RunStatus } from '../engine/events.js';
 export const EXIT = {
   ok: 0,
   failed: 1, // a step failed, or diagnose found the cluster degraded
+  incomplete: 1, // decode/snapshot: some value came back raw or partial (its lifeboatDecode marker says why)
   badInput: 2, // bad input or refusal: nothing was changed on any host
   quorumLost: 3, // diagnose: quorum is lost
   awaitingApproval: 4, // run stopped safely before an unapproved destructive step

@@ -7,8 +7,8 @@ import {
   asBool,
   asDouble,
   asInt32,
-  asInt64,
-  asUint64,
+  int64Exact,
+  uint64Exact,
   readFields,
   Reader,
   str,
@@ -46,9 +46,9 @@ function scalarValue(type: string, buf: Uint8Array, f: RawField): unknown {
     case 'u8':
       return f.lo;
     case 'u64':
-      return asUint64(f);
+      return uint64Exact(f);
     default:
-      return asInt64(f);
+      return int64Exact(f);
   }
 }
 
@@ -65,7 +65,15 @@ function one(field: Field, buf: Uint8Array, f: RawField, msg: string, depth: num
     return decodeSpecial(field.type, buf, f.start, f.end, (m, b, s, e) =>
       decodeMessage(m, b, s, e, depth + 1),
     );
+  if (message(field.type).wrap)
+    return unwrap(field.type, decodeMessage(field.type, buf, f.start, f.end, depth + 1));
   return decodeMessage(field.type, buf, f.start, f.end, depth + 1);
+}
+
+/** A Go named slice or map (ExtraValue, Verbs): on the wire a message, in JSON its one field's value. */
+function unwrap(type: string, m: Obj): unknown {
+  const inner = message(type).fields[0]!;
+  return m[inner.name] ?? (inner.map ? {} : []);
 }
 
 /** Repeated scalars may arrive packed (one length-delimited run) or one per field. */
@@ -112,11 +120,47 @@ function mapValue(field: Field, buf: Uint8Array, fs: RawField[], msg: string, de
 function emptyValue(field: Field, depth: number): unknown {
   if (field.kind === 'builtin') return decodeBuiltin(field.type as Builtin, new Uint8Array(0), 0, 0);
   if (isSpecial(field.type)) return null;
+  if (message(field.type).wrap) return unwrap(field.type, {}); // a map value Go makes as an empty non-nil slice
   return decodeMessage(field.type, new Uint8Array(0), 0, 0, depth + 1);
 }
 
 function isEmptyScalar(v: unknown): boolean {
-  return v === '' || v === false || v === 0;
+  return v === '' || v === false || v === 0 || v === null;
+}
+
+/** A field on the wire the schema does not know (a newer Kubernetes, or damage): kept, not dropped silently. */
+export interface UnknownField {
+  message: string;
+  field: number;
+  wire: number;
+  /** The varint as digits, or the payload in base64. */
+  value: string;
+}
+
+let sink: UnknownField[] | undefined;
+
+function keepUnknown(msg: string, fs: RawField[], buf: Uint8Array): void {
+  for (const f of fs) {
+    // An empty or zero field carries nothing (proto3: same as absent), e.g. the removed clusterName "".
+    if (f.wire === WIRE.len ? f.end === f.start : f.lo === 0 && f.hi === 0) continue;
+    const value =
+      f.wire === WIRE.varint
+        ? String(uint64Exact(f))
+        : Buffer.from(buf.subarray(f.start, f.end)).toString('base64');
+    sink!.push({ message: msg, field: f.num, wire: f.wire, value });
+  }
+}
+
+/** decodeMessage, also returning every wire field the schema has no entry for. */
+export function decodeTyped(msgName: string, buf: Uint8Array): { object: Obj; unknown: UnknownField[] } {
+  const prev = sink;
+  sink = [];
+  try {
+    const object = decodeMessage(msgName, buf);
+    return { object, unknown: sink };
+  } finally {
+    sink = prev;
+  }
 }
 
 /** Decodes one message of the named schema type into JSON key order (Go struct order). */
@@ -129,6 +173,7 @@ export function decodeMessage(msgName: string, buf: Uint8Array, start = 0, end =
     if (list) list.push(f);
     else byNum.set(f.num, [f]);
   }
+  if (sink) for (const [num, fs] of byNum) if (!msg.byNum.has(num)) keepUnknown(msgName, fs, buf);
   const out: Obj = {};
   for (const field of msg.fields) {
     const fs = byNum.get(field.num) ?? [];
@@ -151,8 +196,15 @@ export function decodeMessage(msgName: string, buf: Uint8Array, start = 0, end =
       continue;
     }
     if (field.kind === 'scalar') {
-      const v = last ? one(field, buf, last, msgName, depth) : field.type === 'by' ? '' : ZERO[field.type];
+      // An absent bytes field is a nil slice (null); present but empty is "" (Go allocates it on decode).
+      const v = last ? one(field, buf, last, msgName, depth) : field.type === 'by' ? null : ZERO[field.type];
       if (field.json === 'always' || !isEmptyScalar(v)) out[field.name] = v;
+      continue;
+    }
+    if (field.kind === 'message' && message(field.type).wrap) {
+      // Named slices and maps are written only when non-nil: absent is null.
+      if (last) out[field.name] = one(field, buf, last, msgName, depth);
+      else if (field.json === 'always') out[field.name] = null;
       continue;
     }
     const v = last ? one(field, buf, last, msgName, depth) : emptyValue(field, depth);

@@ -40,11 +40,13 @@ function scalar(w: Writer, f: Field, v: unknown, path: string): void {
     case 'f64':
       if (typeof v !== 'number') throw new EncodeError(`${path}: expected a number`);
       return w.double(f.num, v);
-    default:
-      if (typeof v !== 'number' || !Number.isInteger(v))
+    default: {
+      const big = typeof v === 'bigint' && (f.type === 'i64' || f.type === 'u64');
+      if (!big && (typeof v !== 'number' || !Number.isInteger(v)))
         throw new EncodeError(`${path}: expected an integer`);
       w.tag(f.num, WIRE.varint);
-      return w.varint(v);
+      return w.varint(v as number | bigint);
+    }
   }
 }
 
@@ -61,6 +63,9 @@ function value(w: Writer, f: Field, v: unknown, path: string): void {
     }
   }
   if (isSpecial(f.type)) return w.lenDelimited(f.num, encodeSpecial(f.type, v, path, encodeMessage));
+  const m = message(f.type);
+  if (m.wrap)
+    return w.lenDelimited(f.num, encodeMessage(f.type, v == null ? {} : { [m.fields[0]!.name]: v }, path));
   if (v !== undefined && !isObj(v)) throw new EncodeError(`${path}: expected an object`);
   w.lenDelimited(f.num, encodeMessage(f.type, v ?? {}, path));
 }
@@ -107,6 +112,8 @@ export function encodeMessage(
       if (v !== undefined && v !== null) value(w, f, v, p);
     } else if (f.kind === 'scalar') {
       value(w, f, v ?? ZERO[f.type], p);
+    } else if (f.kind === 'message' && message(f.type).wrap) {
+      if (v !== undefined && v !== null) value(w, f, v, p); // a nil named slice is not written
     } else {
       value(w, f, v ?? undefined, p);
     }

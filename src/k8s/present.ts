@@ -1,5 +1,6 @@
 // Turning decoded objects into what an operator reads or applies: kubectl-style YAML/JSON, --clean manifests.
 import { stringify } from 'yaml';
+import { stringifyExact } from './json.js';
 
 type Obj = Record<string, unknown>;
 
@@ -58,4 +59,5 @@ export function toYaml(v: unknown): string {
   return stringify(sortKeys(v), { version: '1.1', indentSeq: false, lineWidth: 0 });
 }
 
-export const toJson = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
+/** JSON as kubectl prints it, int64 values past 2^53 exact. */
+export const toJson = (v: unknown): string => stringifyExact(v, 2) + '\n';

@@ -1,5 +1,5 @@
 // Schema-less view of protobuf bytes (like `protoc --decode_raw`), for kinds we have no table for.
-import { asInt64, readFields, strictUtf8, WIRE } from './wire.js';
+import { int64Exact, readFields, strictUtf8, WIRE } from './wire.js';
 
 type Obj = Record<string, unknown>;
 
@@ -24,7 +24,7 @@ export function rawFields(buf: Uint8Array, start = 0, end = buf.length, depth = 
   const out: Obj = {};
   for (const f of readFields(buf, start, end)) {
     let v: unknown;
-    if (f.wire === WIRE.varint) v = asInt64(f);
+    if (f.wire === WIRE.varint) v = int64Exact(f);
     else if (f.wire === WIRE.len) v = payload(buf, f.start, f.end, depth);
     else v = { fixed: Buffer.from(buf.subarray(f.start, f.end)).toString('hex') };
     const k = String(f.num);

@@ -1,15 +1,24 @@
 // One stored etcd value -> what it is: a Kubernetes object (protobuf or JSON), encrypted, or plain bytes. Never throws.
-import { decodeMessage } from './decode.js';
+import { decodeTyped, type UnknownField } from './decode.js';
 import { decryptValue, parseEncryptedPrefix, type KeyRing } from './encryption.js';
 import { hasMagic, readUnknown } from './envelope.js';
 import { rawFields } from './rawdump.js';
 import { kindFor } from './schema/index.js';
+import { parseExact } from './json.js';
 import { strictUtf8 } from './wire.js';
 
 type Obj = Record<string, unknown>;
 
 export type StoredValue =
-  | { format: 'protobuf'; apiVersion: string; kind: string; object: Obj; typed: boolean; note?: string }
+  | {
+      format: 'protobuf';
+      apiVersion: string;
+      kind: string;
+      object: Obj;
+      typed: boolean;
+      note?: string;
+      unknown?: UnknownField[];
+    }
   | { format: 'json'; object: unknown }
   | { format: 'encrypted'; provider: string; keyName: string; inner?: StoredValue; note: string }
   | { format: 'raw'; text?: string; base64: string; note?: string };
@@ -66,37 +75,53 @@ function protobuf(b: Uint8Array, opts: DecodeOptions): StoredValue {
   const info = kindFor(u.apiVersion, u.kind);
   if (info) {
     try {
-      const object = { kind: u.kind, apiVersion: u.apiVersion, ...decodeMessage(info.message, u.raw) };
+      const d = decodeTyped(info.message, u.raw);
+      const object: Obj = { kind: u.kind, apiVersion: u.apiVersion, ...d.object };
       withResourceVersion(object, opts);
-      return { ...head, object, typed: true };
+      if (d.unknown.length === 0) return { ...head, object, typed: true };
+      const note = `${d.unknown.length} field(s) the ${u.apiVersion} ${u.kind} schema does not know, kept in ${MARKER}.unknownFields`;
+      object[MARKER] = { status: 'partial', why: note, unknownFields: d.unknown };
+      return { ...head, object, typed: true, note, unknown: d.unknown };
     } catch (err) {
-      return {
-        ...head,
-        object: rawObject(u.apiVersion, u.kind, u.raw),
-        typed: false,
-        note: `does not match the ${u.kind} schema (${(err as Error).message}): raw fields shown`,
-      };
+      const note = `does not match the ${u.kind} schema (${(err as Error).message}): raw fields shown`;
+      return { ...head, object: rawObject(u.apiVersion, u.kind, u.raw, note), typed: false, note };
     }
   }
-  return {
-    ...head,
-    object: rawObject(u.apiVersion, u.kind, u.raw),
-    typed: false,
-    note:
-      u.kind === ''
-        ? 'k8s protobuf envelope without apiVersion/kind: raw fields shown'
-        : `no schema for ${u.apiVersion} ${u.kind}: raw protobuf fields shown`,
-  };
+  const note =
+    u.kind === ''
+      ? 'k8s protobuf envelope without apiVersion/kind: raw fields shown'
+      : `no schema for ${u.apiVersion} ${u.kind}: raw protobuf fields shown`;
+  return { ...head, object: rawObject(u.apiVersion, u.kind, u.raw, note), typed: false, note };
 }
 
-function rawObject(apiVersion: string, kind: string, rawBytes: Uint8Array): Obj {
+/** The top-level key that marks an object Lifeboat could not decode fully (a script tests for it). */
+export const MARKER = 'lifeboatDecode';
+
+function rawObject(apiVersion: string, kind: string, rawBytes: Uint8Array, why: string): Obj {
   let fields: unknown;
   try {
     fields = rawFields(rawBytes);
   } catch {
     fields = { base64: Buffer.from(rawBytes).toString('base64') };
   }
-  return { kind, apiVersion, protobuf: fields };
+  return { kind, apiVersion, protobuf: fields, [MARKER]: { status: 'raw', why } };
+}
+
+/**
+ * Why a value is not a fully decoded object, or undefined when it is one (or plain data, not Kubernetes').
+ * Callers count these: the command exits EXIT.incomplete when any value is incomplete.
+ */
+export function incomplete(v: StoredValue): string | undefined {
+  switch (v.format) {
+    case 'protobuf':
+      return v.typed && !v.unknown ? undefined : v.note;
+    case 'encrypted':
+      return v.inner ? incomplete(v.inner) : v.note;
+    case 'raw':
+      return v.note;
+    case 'json':
+      return undefined;
+  }
 }
 
 export function decodeStoredValue(b: Uint8Array, opts: DecodeOptions = {}): StoredValue {
@@ -114,7 +139,7 @@ export function decodeStoredValue(b: Uint8Array, opts: DecodeOptions = {}): Stor
     const first = text?.trimStart()[0];
     if (text !== undefined && (first === '{' || first === '[')) {
       try {
-        const object = JSON.parse(text) as unknown;
+        const object = parseExact(text);
         withResourceVersion(object, opts);
         return { format: 'json', object };
       } catch {

@@ -109,6 +109,17 @@ export function asInt64(f: Pick<RawField, 'lo' | 'hi'>): number {
   return f.hi * TWO32 + f.lo;
 }
 export const asUint64 = (f: Pick<RawField, 'lo' | 'hi'>): number => f.hi * TWO32 + f.lo;
+
+/** int64 without loss: a number when it is a safe integer, else a BigInt (printed as digits, see json.ts). */
+export function int64Exact(f: Pick<RawField, 'lo' | 'hi'>): number | bigint {
+  const n = asInt64(f);
+  if (Number.isSafeInteger(n)) return n;
+  return BigInt.asIntN(64, (BigInt(f.hi) << 32n) | BigInt(f.lo));
+}
+export function uint64Exact(f: Pick<RawField, 'lo' | 'hi'>): number | bigint {
+  const n = asUint64(f);
+  return Number.isSafeInteger(n) ? n : (BigInt(f.hi) << 32n) | BigInt(f.lo);
+}
 export const asInt32 = (f: Pick<RawField, 'lo'>): number => f.lo | 0;
 export const asBool = (f: Pick<RawField, 'lo' | 'hi'>): boolean => f.lo !== 0 || f.hi !== 0;
 export function asDouble(f: Pick<RawField, 'lo' | 'hi'>): number {
@@ -154,9 +165,9 @@ export class Writer {
     }
     this.buf[this.len++] = v;
   }
-  /** Signed int32/int64 as protobuf does it: negatives are 10-byte two's complement. */
-  varint(v: number): void {
-    if (v >= 0) return this.uvarint(v);
+  /** Signed int32/int64 as protobuf does it: negatives are 10-byte two's complement; BigInt for past 2^53. */
+  varint(v: number | bigint): void {
+    if (typeof v === 'number' && v >= 0) return this.uvarint(v);
     let x = BigInt.asUintN(64, BigInt(v));
     this.ensure(10);
     while (x >= 0x80n) {

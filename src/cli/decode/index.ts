@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parse, oneOf } from '../args.js';
 import { badInput, usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
-import { decodeStoredValue, type DecodeOptions } from '../../k8s/value.js';
-import { ENC_FLAG, keysFrom, out } from '../snapshot/common.js';
+import { decodeStoredValue, incomplete, MARKER, type DecodeOptions } from '../../k8s/value.js';
+import { ENC_FLAG, keysFrom, out, warn } from '../snapshot/common.js';
 import { renderValue } from '../snapshot/render.js';
 
 const HELP = `Usage: lifeboat decode [FILE|-] [--base64] [-o yaml|json] [--key KEY] [--mod-revision N]
@@ -62,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   let input = readInput(p[0]);
   const etcdctl = asEtcdctlJson(input);
   if (etcdctl) {
+    let bad = 0;
     const docs = (etcdctl.kvs ?? []).map((kv) => {
       const key = kv.key === undefined ? undefined : Buffer.from(kv.key, 'base64').toString('utf8');
       const opts: DecodeOptions = {
@@ -69,16 +70,21 @@ export async function run(argv: string[]): Promise<number> {
         ...(key ? { key } : {}),
         ...(keys ? { keys } : {}),
       };
-      const body =
-        kv.value === undefined
-          ? '# no value (was the get run with --keys-only?)\n'
-          : renderValue(decodeStoredValue(Buffer.from(kv.value, 'base64'), opts), fmt, present);
+      if (kv.value === undefined) return '# no value (was the get run with --keys-only?)\n';
+      const val = decodeStoredValue(Buffer.from(kv.value, 'base64'), opts);
+      const why = incomplete(val);
+      if (why) {
+        bad++;
+        warn(`${key ?? 'value'}: not fully decoded: ${why}`);
+      }
+      const body = renderValue(val, fmt, present);
       return fmt === 'yaml' && key ? `# ${key}\n${body}` : body;
     });
     if (docs.length === 0)
       throw badInput('decode: the etcdctl output has no kvs', 'check the key or --prefix of the etcdctl get');
     out(fmt === 'yaml' ? docs.join('---\n') : docs.join(''));
-    return EXIT.ok;
+    if (bad > 0) warn(`${bad} of ${docs.length} values not fully decoded (see ${MARKER} in each)`);
+    return bad > 0 ? EXIT.incomplete : EXIT.ok;
   }
   if (v.base64) {
     const text = input.toString('latin1').replace(/\s+/g, '');
@@ -99,5 +105,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(keys ? { keys } : {}),
   });
   out(renderValue(val, fmt, present));
-  return EXIT.ok;
+  const why = incomplete(val);
+  if (why) warn(`${v.key ?? p[0] ?? 'stdin'}: not fully decoded: ${why}`);
+  return why ? EXIT.incomplete : EXIT.ok;
 }

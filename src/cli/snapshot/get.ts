@@ -2,9 +2,9 @@
 import { parse, oneOf } from '../args.js';
 import { badInput, usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
-import { decodeStoredValue } from '../../k8s/value.js';
+import { decodeStoredValue, incomplete } from '../../k8s/value.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
-import { ENC_FLAG, keysFrom, out, revFlag } from './common.js';
+import { ENC_FLAG, keysFrom, out, revFlag, warn } from './common.js';
 import { renderValue } from './render.js';
 
 export function runGet(argv: string[]): number {
@@ -41,7 +41,9 @@ export function runGet(argv: string[]): number {
       ...(keys ? { keys } : {}),
     });
     out(renderValue(val, fmt, { showManagedFields: v['show-managed-fields'] === true }));
-    return EXIT.ok;
+    const why = incomplete(val);
+    if (why) warn(`${key}: not fully decoded: ${why}`);
+    return why ? EXIT.incomplete : EXIT.ok;
   } finally {
     s.close();
   }

@@ -1,6 +1,6 @@
 // A decoded stored value as text: the object in YAML/JSON, or what it is when it is not an object.
 import { present, toJson, toYaml, type PresentOptions } from '../../k8s/present.js';
-import { objectOf, type StoredValue } from '../../k8s/value.js';
+import { incomplete, MARKER, objectOf, type StoredValue } from '../../k8s/value.js';
 
 export function renderValue(v: StoredValue, fmt: 'yaml' | 'json', opts: PresentOptions = {}): string {
   const obj = objectOf(v);
@@ -13,13 +13,15 @@ export function renderValue(v: StoredValue, fmt: 'yaml' | 'json', opts: PresentO
     const body = fmt === 'json' ? toJson(shown) : toYaml(shown);
     return (fmt === 'yaml' ? notes.map((n) => `# ${n}\n`).join('') : '') + body;
   }
+  const why = incomplete(v);
   const desc =
     v.format === 'raw'
       ? {
           format: 'raw',
           ...(v.note ? { note: v.note } : {}),
           ...(v.text !== undefined ? { text: v.text } : { base64: v.base64 }),
+          ...(why ? { [MARKER]: { status: 'raw', why } } : {}),
         }
-      : v;
+      : { ...v, ...(why ? { [MARKER]: { status: v.format, why } } : {}) };
   return fmt === 'json' ? toJson(desc) : toYaml(desc);
 }

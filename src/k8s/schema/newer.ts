@@ -25,7 +25,7 @@ export const NEWER: MessageTable = {
   'core.v1.NodeAllocatableMappedResources': 'name=1:s! quantity=2:*qty!',
   'core.v1.NodeAllocatableOverheadResources': 'name=1:s! perPod=2:*qty perContainer=3:*qty',
   'core.v1.NodeAllocatableResourceClaimStatus':
-    'resourceClaimName=1:s! containers=2:[]s mapping=4:[]core.v1.NodeAllocatableMappedResources overhead=5:[]core.v1.NodeAllocatableOverheadResources',
+    'resourceClaimName=1:s! containers=2:[]s resources=3:{}qty mapping=4:[]core.v1.NodeAllocatableMappedResources overhead=5:[]core.v1.NodeAllocatableOverheadResources',
   'core.v1.NodePodPreemptionPolicy': 'disableResizePreemption=1:[]s',
   'core.v1.NodeSpec':
     'podCIDR=1:s podCIDRs=7:[]s providerID=3:s unschedulable=4:b taints=5:[]core.v1.Taint configSource=6:*core.v1.NodeConfigSource externalID=2:s podPreemptionPolicy=8:*core.v1.NodePodPreemptionPolicy',
