@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BackupConfig } from './config.js';
 import { badInput } from '../core/errors.js';
 import { S3Store } from './s3.js';
+import { isS3, parseS3Url } from './url.js';
 
 export interface StoredObject {
   key: string;
@@ -31,17 +32,12 @@ export interface Store {
   close(): void;
 }
 
-const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._/-]*))?$/;
-
-export const isS3 = (to: string) => to.startsWith('s3://');
+export { isS3, parseS3Url } from './url.js';
 
 export function openStore(to: string, cfg: BackupConfig = {}): Store {
   if (!isS3(to)) return new LocalStore(resolve(to));
-  const m = S3_URL.exec(to);
-  if (!m) throw badInput(`backup target ${to} is not s3://BUCKET[/PREFIX]`, 'e.g. s3://etcd-backups/prod');
   return new S3Store({
-    bucket: m[1]!,
-    prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, ''),
+    ...parseS3Url(to),
     endpoint: cfg.endpoint ?? process.env.LIFEBOAT_S3_ENDPOINT,
     region: cfg.region,
     pathStyle: cfg.pathStyle ?? (cfg.endpoint ? true : undefined),
