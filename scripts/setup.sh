@@ -33,9 +33,11 @@ fi
 # etcd 3.5 for `lab up --etcd-version 3.5`: trixie's packages unpacked into .cache/debian/trixie (never installed).
 bash scripts/fetch-deb.sh trixie etcd-server etcd-client >/dev/null ||
   echo "setup: etcd 3.5 not fetched (lab up --etcd-version 3.5 will refuse); 3.4 labs are unaffected" >&2
-# rclone (the benchmark's baseline for uploads to an object store) from Debian sid, unpacked into .cache, never installed.
-if [ ! -x .cache/debian/sid/rclone/usr/bin/rclone ]; then
-  bash scripts/fetch-deb.sh sid rclone >/dev/null || echo "setup: rclone not fetched; the offsite benchmark runs without its baseline" >&2
+# rclone (the benchmark's baseline, and the CronJob's uploader) and age (the CronJob's encryption) from Debian sid,
+# unpacked into .cache, never installed.
+if [ ! -x .cache/debian/sid/rclone/usr/bin/rclone ] || [ ! -x .cache/debian/sid/age/usr/bin/age ]; then
+  bash scripts/fetch-deb.sh sid rclone age >/dev/null ||
+    echo "setup: rclone/age not fetched; the offsite benchmark has no baseline and the CronJob upload lab test skips" >&2
 fi
 
 # npm packages: install when the lock file is newer than what is installed.

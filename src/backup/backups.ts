@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Identity } from 'age-encryption';
 import { badInput } from '../errors/error.js';
 import { decryptStream, encryptStream, recipientLabel } from './age.js';
-import type { Store } from './store.js';
+import type { PendingUpload, Store } from './store.js';
 
 export const MANIFEST = 'backup-manifest.json';
 
@@ -190,4 +190,20 @@ function pruneOne(
 export async function removeBackup(store: Store, id: string): Promise<void> {
   await store.remove([`${id}/${MANIFEST}`]);
   await store.remove((await store.list(`${id}/`)).map((o) => o.key));
+}
+
+/**
+ * Aborts uploads under `under` never completed (only those begun before `before` when given) (their parts cost storage and are no
+ * backup); returns them. Before a backup's files go up, every pending upload of that same backup id is from a
+ * killed earlier attempt.
+ */
+export async function abortPending(
+  store: Store,
+  under: string,
+  before?: Date,
+  dryRun = false,
+): Promise<PendingUpload[]> {
+  const stale = (await store.pendingUploads(under)).filter((p) => !before || p.initiated < before);
+  if (!dryRun) for (const p of stale) await store.abortUpload(p);
+  return stale;
 }

@@ -2,7 +2,10 @@
 // (env, shared config/credentials files, profile); never stored, never printed.
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
@@ -10,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { badInput } from '../errors/error.js';
-import type { Store, StoredObject } from './store.js';
+import type { PendingUpload, Store, StoredObject } from './store.js';
 
 export interface S3Options {
   bucket: string;
@@ -147,6 +150,38 @@ export class S3Store implements Store {
           }),
         ),
       );
+  }
+
+  async pendingUploads(under = ''): Promise<PendingUpload[]> {
+    const out: PendingUpload[] = [];
+    let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const r = await this.client
+        .send(new ListMultipartUploadsCommand({ Bucket: this.o.bucket, Prefix: this.key(under), ...marker }))
+        .catch((err: unknown) => {
+          // A store that cannot list pending uploads has none Lifeboat could clean; anything else is an error.
+          if ((err as { name?: string }).name === 'NotImplemented')
+            return { Uploads: [], IsTruncated: false } as Partial<ListMultipartUploadsCommandOutput>;
+          throw storeError(this.url, err);
+        });
+      for (const u of r.Uploads ?? [])
+        if (u.Key && u.UploadId)
+          out.push({
+            key: u.Key.slice(this.key('').length),
+            id: u.UploadId,
+            initiated: u.Initiated ?? new Date(0),
+          });
+      if (!r.IsTruncated) return out;
+      marker = { KeyMarker: r.NextKeyMarker!, UploadIdMarker: r.NextUploadIdMarker! };
+    }
+  }
+
+  async abortUpload(p: PendingUpload): Promise<void> {
+    await this.call(() =>
+      this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.o.bucket, Key: this.key(p.key), UploadId: p.id }),
+      ),
+    );
   }
 
   close(): void {

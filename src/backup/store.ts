@@ -1,5 +1,6 @@
 // Where backups are kept: a local folder or an S3-compatible bucket, behind one small interface.
 import {
+  lstatSync,
   createReadStream,
   createWriteStream,
   mkdirSync,
@@ -15,14 +16,26 @@ import { pipeline } from 'node:stream/promises';
 import type { BackupConfig } from './config.js';
 import { badInput } from '../errors/error.js';
 import { S3Store } from './s3.js';
+import { isS3, parseS3Url } from './url.js';
 
 export interface StoredObject {
   key: string;
   bytes: number;
 }
 
+/** An upload begun and never completed: an S3 multipart upload, or a local part file. */
+export interface PendingUpload {
+  key: string;
+  id: string;
+  initiated: Date;
+}
+
 export interface Store {
   readonly url: string;
+  /** Uploads under `under` that were started and never completed (a killed upload leaves its parts stored). */
+  pendingUploads(under?: string): Promise<PendingUpload[]>;
+  /** Drops a pending upload's stored parts (never a complete object). */
+  abortUpload(p: PendingUpload): Promise<void>;
   check(): Promise<void>;
   put(key: string, body: Readable, meta: Record<string, string>): Promise<void>;
   get(key: string): Promise<Readable>;
@@ -31,23 +44,20 @@ export interface Store {
   close(): void;
 }
 
-const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9._/-]*))?$/;
-
-export const isS3 = (to: string) => to.startsWith('s3://');
+export { isS3, parseS3Url } from './url.js';
 
 export function openStore(to: string, cfg: BackupConfig = {}): Store {
   if (!isS3(to)) return new LocalStore(resolve(to));
-  const m = S3_URL.exec(to);
-  if (!m) throw badInput(`backup target ${to} is not s3://BUCKET[/PREFIX]`, 'e.g. s3://etcd-backups/prod');
   return new S3Store({
-    bucket: m[1]!,
-    prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, ''),
+    ...parseS3Url(to),
     endpoint: cfg.endpoint ?? process.env.LIFEBOAT_S3_ENDPOINT,
     region: cfg.region,
     pathStyle: cfg.pathStyle ?? (cfg.endpoint ? true : undefined),
     profile: cfg.profile,
   });
 }
+
+const PART = /\.part-\d+$/;
 
 /** A local folder: files 0600 in folders 0700, written under a temporary name and renamed (never half a file). */
 export class LocalStore implements Store {
@@ -84,8 +94,7 @@ export class LocalStore implements Store {
         const p = join(d, n);
         const st = statSync(p);
         if (st.isDirectory()) walk(p);
-        else if (st.isFile() && !/\.part-\d+$/.test(n))
-          out.push({ key: relative(this.url, p), bytes: st.size });
+        else if (st.isFile() && !PART.test(n)) out.push({ key: relative(this.url, p), bytes: st.size });
       }
     };
     walk(this.path(under));
@@ -93,6 +102,34 @@ export class LocalStore implements Store {
   }
   async remove(keys: string[]): Promise<void> {
     for (const k of keys) rmSync(this.path(k), { force: true });
+  }
+  async pendingUploads(under = ''): Promise<PendingUpload[]> {
+    const out: PendingUpload[] = [];
+    const walk = (d: string) => {
+      let names: string[];
+      try {
+        names = readdirSync(d);
+      } catch {
+        return;
+      }
+      for (const n of names) {
+        const p = join(d, n);
+        const st = lstatSync(p);
+        if (st.isDirectory()) walk(p);
+        else if (st.isFile() && PART.test(n))
+          out.push({
+            key: relative(this.url, p).replace(PART, ''),
+            id: relative(this.url, p),
+            initiated: st.mtime,
+          });
+      }
+    };
+    walk(this.path(under));
+    return out;
+  }
+  async abortUpload(p: PendingUpload): Promise<void> {
+    // A part file on the operator's machine, left by a killed write: never a complete backup file.
+    if (PART.test(p.id)) rmSync(this.path(p.id), { force: true });
   }
   close(): void {}
 }

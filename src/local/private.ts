@@ -91,6 +91,24 @@ export function openPrivateAppend(path: string): number {
   return fd;
 }
 
+/**
+ * Appends one line to a private log: created 0600 in a 0700 folder, one O_APPEND write (whole lines even with other
+ * writers), fsynced; never through a symlink: one planted there is moved aside (kept, timestamped) and the log
+ * starts afresh.
+ */
+export function appendPrivateLine(path: string, line: string): void {
+  const abs = resolve(path);
+  privateDir(dirname(abs));
+  if (lstatOrNull(abs)?.isSymbolicLink()) renameSync(abs, `${abs}.symlink-${Date.now()}`);
+  const fd = openPrivateAppend(abs);
+  try {
+    writeSync(fd, Buffer.from(line.endsWith('\n') ? line : `${line}\n`));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A file being received: written to PATH.part (fresh, 0600), moved into place only by commit(). */
 export interface PrivatePart {
   readonly path: string;

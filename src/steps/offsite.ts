@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PlanCtx, StepDef } from '../engine/types.js';
 import {
+  abortPending,
   listBackups,
   putFile,
   putManifest,
@@ -64,6 +65,8 @@ export function publishStep(): StepDef {
         const id = backupId(c);
         try {
           await store.check();
+          // A retry after a kill: the earlier attempt's unfinished uploads of this backup are dropped first.
+          await abortPending(store, `${id}/`);
           const files = [];
           for (const m of local.members) {
             files.push(await putFile(store, id, m.file, join(localDir(c), m.file), m.sha256, rcp));

@@ -1,9 +1,18 @@
 // Backups in a real S3-protocol server (s3rver in its own process): multipart upload of a >64 MiB file encrypted to an
 // age and an SSH recipient and fetched back identical; wrong credentials and a missing bucket are one line, exit 2;
-// an upload killed mid-way leaves no backup, the resumed one exactly one; prune --keep 2 removes the two oldest.
+// an upload killed mid-way leaves no backup, the resumed one aborts its stale parts and makes exactly one; prune aborts
+// unfinished uploads older than --stale-hours; prune --keep 2 removes the two oldest.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -123,14 +132,15 @@ describe('backups in an S3-compatible object store', () => {
     expect(none.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('an upload killed mid-way is no backup; resumed, exactly one complete backup is listed', async () => {
-    const a = await bigFile('a.db', 2);
-    const b = await bigFile('b.db', 90);
+  /** Starts publishing ID (a small then a 90 MiB file) and kills it -9 once the big file's parts are being stored. */
+  async function killMidUpload(id: string): Promise<string[]> {
+    const a = await bigFile(`${id}-a.db`, 2);
+    const b = await bigFile(`${id}-b.db`, 90);
     const args = [
       'test/lab/s3-publish-child.mjs',
       's3://bkt/kill',
       s3.endpoint,
-      'k-1',
+      id,
       `${a}|${sha(a)}|a.db`,
       `${b}|${sha(b)}|b.db`,
     ];
@@ -138,26 +148,69 @@ describe('backups in an S3-compatible object store', () => {
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     const gone = new Promise((res) => child.on('exit', res));
-    await waitFor(() => out.includes('put a.db'), {
-      timeoutMs: 60_000,
-      intervalMs: 20,
-      what: 'first file uploaded',
-    });
+    const kill = openStore('s3://bkt/kill', { endpoint: s3.endpoint });
+    try {
+      await waitFor(async () => (await partsOf(kill, `${id}/b.db`)) > 0, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+        what: `parts of ${id}/b.db stored`,
+      });
+    } finally {
+      kill.close();
+    }
     process.kill(child.pid!, 'SIGKILL');
     await gone;
+    expect(out).toContain('put a.db');
     expect(out).not.toMatch(/manifest/);
+    return args;
+  }
+
+  /** Parts s3rver holds on disk for the pending upload of KEY (0 when there is none). */
+  async function partsOf(st: Store, key: string): Promise<number> {
+    const p = (await st.pendingUploads(key)).find((u) => u.key === key);
+    if (!p) return 0;
+    return readdirSync(join(s3.dir, 'bkt', '._S3rver_uploads', p.id)).filter((n) => /^\d+$/.test(n)).length;
+  }
+
+  it('an upload killed mid-way is no backup; resumed, its stale parts are aborted and exactly one backup is listed', async () => {
+    const args = await killMidUpload('k-1');
     const kill = openStore('s3://bkt/kill', { endpoint: s3.endpoint });
     expect(await listBackups(kill)).toEqual([]);
-    const again = await new Promise<number | null>((res) =>
-      spawn('node', args, { cwd: ROOT, stdio: 'ignore' }).on('exit', res),
-    );
+    expect((await kill.pendingUploads('k-1/')).map((p) => p.key)).toEqual(['k-1/b.db']);
+    let out = '';
+    const again = await new Promise<number | null>((res) => {
+      const c = spawn('node', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      c.stdout.on('data', (d) => (out += d));
+      c.on('exit', res);
+    });
     expect(again).toBe(0);
+    expect(out).toContain('aborted 1');
+    expect(await kill.pendingUploads('k-1/')).toEqual([]);
+    expect(readdirSync(join(s3.dir, 'bkt', '._S3rver_uploads'))).toEqual([]);
     const all = await listBackups(kill);
     expect(all.map((m) => m.id)).toEqual(['k-1']);
-    expect(all[0]!.files.map((f) => [f.name, f.sha256])).toEqual([
-      ['a.db', sha(a)],
-      ['b.db', sha(b)],
-    ]);
+    expect(all[0]!.files.map((f) => f.name)).toEqual(['a.db', 'b.db']);
+    kill.close();
+  });
+
+  it('prune aborts unfinished uploads older than --stale-hours (dry run first, audited) and leaves younger ones', async () => {
+    await killMidUpload('k-2');
+    await killMidUpload('k-3');
+    const kill = openStore('s3://bkt/kill', { endpoint: s3.endpoint });
+    const old = (await kill.pendingUploads('k-2/'))[0]!;
+    // k-2 began two days ago (its start time is what s3rver reports as Initiated).
+    const when = new Date(Date.now() - 48 * 3_600_000);
+    utimesSync(join(s3.dir, 'bkt', '._S3rver_uploads', old.id, 'key'), when, when);
+    const base = ['backup', 'prune', 's3://bkt/kill', '--endpoint', s3.endpoint, '--keep', '5'];
+    const dry = await cli([...base, '--stale-hours', '24']);
+    expectCode(dry, 0);
+    expect(dry.stdout).toContain('would abort unfinished upload k-2/b.db');
+    expect(dry.stdout).not.toContain('k-3/');
+    expect((await kill.pendingUploads()).map((p) => p.key).sort()).toEqual(['k-2/b.db', 'k-3/b.db']);
+    expectCode(await cli([...base, '--stale-hours', '24', '--yes']), 0);
+    expect((await kill.pendingUploads()).map((p) => p.key)).toEqual(['k-3/b.db']);
+    const audit = readFileSync(join(ROOT, '.lifeboat/backup-audit.jsonl'), 'utf8').trim().split('\n').at(-1)!;
+    expect(JSON.parse(audit)).toMatchObject({ type: 'backup.prune', removed: [], aborted: ['k-2/b.db'] });
     kill.close();
   });
 

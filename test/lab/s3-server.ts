@@ -1,4 +1,5 @@
 // A real S3-protocol server for tests: s3rver (npm) in its own process on 127.0.0.1, over a temp folder, stopped by pid.
+// It checks key ids, not signatures; pending multipart uploads are listed and aborted by s3rver-child.mjs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -33,9 +34,8 @@ const accepts = (port: number) =>
 export async function startS3(buckets: string[]): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-s3-'));
   const port = await freePort();
-  const bin = join(import.meta.dirname, '../../node_modules/s3rver/bin/s3rver.js');
-  const args = [bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent'];
-  for (const b of buckets) args.push('--configure-bucket', b);
+  // s3rver with ListMultipartUploads and AbortMultipartUpload added (it has neither).
+  const args = [join(import.meta.dirname, 's3rver-child.mjs'), dir, String(port), ...buckets];
   const child: ChildProcess = spawn('node', args, { stdio: 'ignore' });
   const exited = new Promise<void>((res) => child.on('exit', () => res()));
   await waitFor(() => accepts(port), { timeoutMs: 20_000, intervalMs: 50, what: 's3rver listening' });

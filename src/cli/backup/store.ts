@@ -1,5 +1,5 @@
 // `lifeboat backup list|verify|fetch|prune`: backups in a folder or an object store, found by their manifests.
-import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,7 +9,15 @@ import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import type { BackupConfig } from '../../backup/config.js';
 import { loadIdentities } from '../../backup/age.js';
-import { fetchFile, getManifest, listBackups, removeBackup, toPrune } from '../../backup/backups.js';
+import {
+  abortPending,
+  fetchFile,
+  getManifest,
+  listBackups,
+  removeBackup,
+  toPrune,
+} from '../../backup/backups.js';
+import { appendPrivateLine, safeComponent } from '../../local/private.js';
 import { openStore, type Store } from '../../backup/store.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { verify as verifySnapshot } from '../../snapshot/verify.js';
@@ -22,6 +30,7 @@ const FLAGS = {
   endpoint: { type: 'string' },
   keep: { type: 'string' },
   days: { type: 'string' },
+  'stale-hours': { type: 'string' },
   yes: { type: 'boolean' },
 } as const;
 
@@ -128,6 +137,7 @@ function checkDb(path: string, name: string) {
 async function prune(v: Values, target?: string): Promise<number> {
   const keep = { last: num('prune', 'keep', v.keep), days: num('prune', 'days', v.days) };
   if (!keep.last && !keep.days) throw usage('backup prune: --keep N and/or --days D is required');
+  const staleHours = num('prune', 'stale-hours', v['stale-hours']) ?? 24;
   const { store, cluster } = where(v, target);
   try {
     const all = await listBackups(store, cluster);
@@ -136,26 +146,39 @@ async function prune(v: Values, target?: string): Promise<number> {
       { ...(keep.last ? { last: keep.last } : {}), ...(keep.days ? { days: keep.days } : {}) },
       new Date(),
     );
-    for (const m of gone)
-      process.stdout.write(`${v.yes ? 'delete' : 'would delete'} ${m.id} (${m.takenAt})\n`);
+    // Uploads begun long ago and never completed (a killed run or CronJob): their parts, no backup.
+    const before = new Date(Date.now() - staleHours * 3_600_000);
+    const mine = cluster ? `${safeComponent(cluster)}-` : '';
+    const stale = (await abortPending(store, '', before, true)).filter((p) => p.key.startsWith(mine));
+    const verb = (s: string) => (v.yes ? s : `would ${s}`);
+    for (const m of gone) process.stdout.write(`${verb('delete')} ${m.id} (${m.takenAt})\n`);
+    for (const p of stale)
+      process.stdout.write(
+        `${verb('abort')} unfinished upload ${p.key} (begun ${p.initiated.toISOString()})\n`,
+      );
     if (!v.yes) {
       process.stdout.write(
-        `${gone.length} of ${all.length} backups would be deleted; run again with --yes\n`,
+        `${gone.length} of ${all.length} backups would be deleted, ${stale.length} unfinished uploads older than ${staleHours} h aborted; run again with --yes\n`,
       );
       return EXIT.ok;
     }
     for (const m of gone) await removeBackup(store, m.id);
-    mkdirSync('.lifeboat', { recursive: true, mode: 0o700 });
-    const entry = {
-      type: 'backup.prune',
-      at: new Date().toISOString(),
-      operator: operatorName(),
-      target: store.url,
-      keep,
-      removed: gone.map((m) => m.id),
-    };
-    appendFileSync('.lifeboat/backup-audit.jsonl', JSON.stringify(entry) + '\n', { mode: 0o600 });
-    process.stdout.write(`${gone.length} of ${all.length} backups deleted from ${store.url}\n`);
+    for (const p of stale) await store.abortUpload(p);
+    appendPrivateLine(
+      '.lifeboat/backup-audit.jsonl',
+      JSON.stringify({
+        type: 'backup.prune',
+        at: new Date().toISOString(),
+        operator: operatorName(),
+        target: store.url,
+        keep,
+        removed: gone.map((m) => m.id),
+        aborted: stale.map((p) => p.key),
+      }),
+    );
+    process.stdout.write(
+      `${gone.length} of ${all.length} backups deleted from ${store.url}, ${stale.length} unfinished uploads aborted\n`,
+    );
     return EXIT.ok;
   } finally {
     store.close();
