@@ -24,6 +24,7 @@ export const SCENARIOS = [
   'stop-all',
   'ssh-down',
   'fill-quota',
+  'expire-certs',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

@@ -34,7 +34,7 @@ const configFiles = (c: HostCtx) =>
     : [c.member.config];
 
 /** Shell function `v FLAG` printing a flag's value from this member's etcd configuration (manifest or etcd.conf). */
-function flagReader(c: HostCtx): string {
+export function flagReader(c: HostCtx): string {
   if (c.inventory.topology === 'static-pod') {
     const [live, parked] = parkedToo(c.member.manifest);
     return `v() { f=${sh.quote(live!)}; [ -f "$f" ] || f=${sh.quote(parked!)}; sed -n "s/^ *- --$1=//p" "$f" | head -n1; }`;
