@@ -12,6 +12,7 @@ import { sshBannerInLab } from './status.js';
 import { waitFor } from './wait.js';
 import { fillQuota } from './incidents.js';
 import { expireCerts } from './expire.js';
+import { divergeMember } from './diverge.js';
 import { readPods } from './standins/podstate.js';
 import { SCENARIOS, type BreakResult, type Lab, type Scenario } from './types.js';
 
@@ -174,6 +175,15 @@ export async function labBreak(
 
     case 'expire-certs':
       return expireCerts(lab, actions);
+
+    case 'diverge-member':
+      return divergeMember(
+        lab,
+        one,
+        actions,
+        () => killEtcd(lab, one, 'KILL', actions),
+        () => etcdAnswers(lab, one),
+      );
   }
 }
 

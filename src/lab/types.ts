@@ -25,6 +25,7 @@ export const SCENARIOS = [
   'ssh-down',
   'fill-quota',
   'expire-certs',
+  'diverge-member',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

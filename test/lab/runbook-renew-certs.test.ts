@@ -1,8 +1,10 @@
 // renew-certs on the lab: every etcd certificate re-signed already expired (lab break expire-certs) -> diagnose names each
 // and etcd fails -> renew-certs --yes -> diagnose 0, same SANs, a year of validity, old files kept; kill -9 mid-renew.
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { labBreak, labExec, type Lab } from '../../src/lab/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labBreak, labDown, labExec, labUp, type Lab } from '../../src/lab/index.js';
 import { EXPIRED_CERTS } from '../../src/lab/expire.js';
 import {
   cli,
@@ -10,12 +12,25 @@ import {
   expectCode,
   expectHealthyCluster,
   expectSameData,
+  labEtcdVersion,
   readAuditEvents,
-  oneLab,
 } from './runbook-helpers.js';
 
 let lab: Lab;
-const dir = oneLab('rc', { members: 3, mode: 'static-pod' }, (l) => (lab = l));
+const dir = mkdtempSync(join(tmpdir(), 'lifeboat-rb-rc-'));
+beforeAll(async () => {
+  lab = await labUp({
+    dir: join(dir, 'lab'),
+    members: 3,
+    mode: 'static-pod',
+    seedData: true,
+    etcdVersion: labEtcdVersion(),
+  });
+});
+afterAll(async () => {
+  await labDown(join(dir, 'lab')).catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** notAfter (epoch ms) and SANs of a cert file, read inside the host. */
 async function certOf(member: string, file: string): Promise<{ until: number; sans: string }> {
