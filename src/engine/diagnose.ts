@@ -16,6 +16,7 @@ import {
 } from './storage.js';
 import { LEASES, staleLeases } from './leases.js';
 import { staleEndpoints } from './endpoints.js';
+import { CERT_WARN_DAYS, readCerts, type CertInfo } from './certcheck.js';
 
 export interface MemberConsistency {
   member: string;
@@ -47,6 +48,8 @@ export interface Diagnosis {
   /** Alarms raised in the cluster (etcd keeps one list for all members), by the member that raised them. */
   alarms: Alarm[];
   storage: MemberStorage[];
+  /** etcd's certificates on each reachable member, with days left. */
+  certificates: CertInfo[];
   findings: Finding[];
 }
 
@@ -121,7 +124,10 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     .filter((r): r is number => r !== undefined && r > 0);
   // The lowest revision every answering member has reached: hashkv compares like with like.
   const revision = answering.length ? Math.min(...answering) : undefined;
-  const cons = revision === undefined ? [] : await consistency(inv, facts, ex, revision);
+  const [cons, certificates] = await Promise.all([
+    revision === undefined ? Promise.resolve([]) : consistency(inv, facts, ex, revision),
+    readCerts(inv, facts, ex, new Date()),
+  ]);
   const disagreeing = [
     ...new Set([
       ...outliers(cons.map((c) => ({ member: c.member, v: c.hash }))),
@@ -152,6 +158,7 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
   const findings = [
     ...alarmFindings(alarms),
     ...storageFindings(storage),
+    ...certFindings(certificates),
     ...disagreeing.map((d): Finding => {
       const c = cons.find((x) => x.member === d);
       return {
@@ -181,6 +188,7 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     disagreeing,
     alarms,
     storage,
+    certificates,
     findings,
   };
   if (revision !== undefined) out.revision = revision;
@@ -231,4 +239,33 @@ function storageFindings(storage: MemberStorage[]): Finding[] {
       });
   }
   return out;
+}
+
+function certFindings(certs: CertInfo[]): Finding[] {
+  return certs.flatMap((c): Finding[] => {
+    const out: Finding[] = [];
+    const day = c.notAfter.slice(0, 10);
+    if (c.daysLeft < 0)
+      out.push({
+        severity: 'warning',
+        member: c.member,
+        message: `${c.member}: ${c.file} expired on ${day}`,
+        runbook: 'renew-certs',
+      });
+    else if (c.daysLeft < CERT_WARN_DAYS)
+      out.push({
+        severity: 'warning',
+        member: c.member,
+        message: `${c.member}: ${c.file} expires in ${c.daysLeft} days (${day})`,
+        runbook: 'renew-certs',
+      });
+    if (c.missingAddress)
+      out.push({
+        severity: 'warning',
+        member: c.member,
+        message: `${c.member}: ${c.file} does not name the member's address among its SANs (${c.sans.join(', ') || 'none'})`,
+        runbook: 'renew-certs',
+      });
+    return out;
+  });
 }

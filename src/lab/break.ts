@@ -11,6 +11,8 @@ import { asLab, member } from './state.js';
 import { sshBannerInLab } from './status.js';
 import { waitFor } from './wait.js';
 import { fillQuota } from './incidents.js';
+import { expireCerts } from './expire.js';
+import { divergeMember } from './diverge.js';
 import { readPods } from './standins/podstate.js';
 import { SCENARIOS, type BreakResult, type Lab, type Scenario } from './types.js';
 
@@ -170,6 +172,18 @@ export async function labBreak(
 
     case 'fill-quota':
       return fillQuota(lab, actions);
+
+    case 'expire-certs':
+      return expireCerts(lab, actions);
+
+    case 'diverge-member':
+      return divergeMember(
+        lab,
+        one,
+        actions,
+        () => killEtcd(lab, one, 'KILL', actions),
+        () => etcdAnswers(lab, one),
+      );
   }
 }
 

@@ -24,6 +24,8 @@ export const SCENARIOS = [
   'stop-all',
   'ssh-down',
   'fill-quota',
+  'expire-certs',
+  'diverge-member',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

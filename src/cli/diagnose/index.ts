@@ -6,12 +6,13 @@ import { loadInventory } from '../../inventory/load.js';
 import { diagnose, type Diagnosis } from '../../engine/diagnose.js';
 import { gatherFacts } from '../../engine/probe.js';
 import { SshExecutor } from '../../ssh/index.js';
-import { notes, storageLines } from './storage.js';
+import { certLines, notes, storageLines } from './storage.js';
 
 const HELP = `Usage: lifeboat diagnose -i INVENTORY [--output text|json] [--accept-new-host-keys]
 
 Reads (only reads) every member: member list, endpoint health and status (version, db size, leader, learner,
 raft term and index), quorum verdict, alarms, db size, in-use size and quota (percent used, fragmentation),
+etcd's certificates (expiry, days left, the member's address in the SANs),
 and per-member key count and hashkv at one revision; each finding names the runbook to run.
 Exit: 0 healthy, 1 degraded, 3 quorum lost, 2 bad input.`;
 
@@ -89,6 +90,7 @@ export function diagnosisText(d: Diagnosis): string {
       ? 'consistency: no member answers'
       : `consistency at revision ${d.revision}: ${d.disagreeing.length ? `DISAGREE: ${d.disagreeing.join(', ')}` : 'all answering members agree (keys and hashkv)'}`,
     ...storageLines(d),
+    ...certLines(d),
     ...(d.reasons.length ? ['', 'findings:', ...d.reasons.map((r) => `  - ${r}`)] : []),
     ...notes(d),
   ].join('\n');

@@ -32,3 +32,15 @@ export function notes(d: Diagnosis): string[] {
     ? ['', 'notes:', ...info.map((f) => `  - ${f.message}${f.runbook ? ` — consider ${f.runbook}` : ''}`)]
     : [];
 }
+
+export function certLines(d: Diagnosis): string[] {
+  if (!d.certificates.length) return [];
+  return [
+    '',
+    'certificates:',
+    ...d.certificates.map(
+      (c) =>
+        `  ${c.member}  ${c.file}  ${c.role}  until ${c.notAfter.slice(0, 10)}  ${c.daysLeft < 0 ? 'EXPIRED' : `${c.daysLeft} days left`}`,
+    ),
+  ];
+}

@@ -1,0 +1,83 @@
+// etcd's certificates per member, read on the host with openssl: expiry, days left, SANs against the member's address.
+import { dirname } from 'node:path';
+import type { Executor } from './ports.js';
+import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
+import { sh } from '../shell/sh.js';
+import type { Facts } from './facts.js';
+
+/** Fewer days left than this is a warning (kubeadm's certificates last one year). */
+export const CERT_WARN_DAYS = 30;
+
+export interface CertInfo {
+  member: string;
+  file: string;
+  /** server and peer certs must name the member's address; client certs name no address. */
+  role: 'server' | 'peer' | 'client';
+  notAfter: string;
+  daysLeft: number;
+  sans: string[];
+  /** A server or peer cert without the member's IP among its SANs. */
+  missingAddress?: boolean;
+}
+
+/** The files to look at: kubeadm's layout for static pods (and the API server's etcd client cert), else beside etcd.conf. */
+export function certFiles(
+  topology: string,
+  m: ResolvedMember,
+): Array<{ file: string; role: CertInfo['role'] }> {
+  if (topology === 'static-pod') {
+    const pki = `${dirname(dirname(m.manifest))}/pki`;
+    return [
+      { file: `${pki}/etcd/server.crt`, role: 'server' },
+      { file: `${pki}/etcd/peer.crt`, role: 'peer' },
+      { file: `${pki}/etcd/healthcheck-client.crt`, role: 'client' },
+      { file: `${pki}/apiserver-etcd-client.crt`, role: 'client' },
+    ];
+  }
+  const etc = dirname(m.config);
+  return [
+    { file: `${etc}/server.crt`, role: 'server' },
+    { file: `${etc}/peer.crt`, role: 'peer' },
+  ];
+}
+
+const certLine = (f: string) =>
+  sh`if [ -f ${f} ]; then echo "cert|"${f}"|$(openssl x509 -in ${f} -noout -enddate 2>/dev/null | cut -d= -f2)|$(openssl x509 -in ${f} -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ')"; fi`;
+
+export function parseCerts(member: ResolvedMember, topology: string, out: string, now: Date): CertInfo[] {
+  const roles = new Map(certFiles(topology, member).map((c) => [c.file, c.role]));
+  return out.split('\n').flatMap((line): CertInfo[] => {
+    const [tag, file = '', end = '', san = ''] = line.split('|');
+    const t = Date.parse(end);
+    if (tag !== 'cert' || !roles.has(file) || !Number.isFinite(t)) return [];
+    const role = roles.get(file)!;
+    const sans = san ? san.split(',').map((s) => s.replace(/^IPAddress:/, 'IP:')) : [];
+    const info: CertInfo = {
+      member: member.name,
+      file,
+      role,
+      notAfter: new Date(t).toISOString(),
+      daysLeft: Math.floor((t - now.getTime()) / 86_400_000),
+      sans,
+    };
+    if (role !== 'client' && !sans.includes(`IP:${member.address}`)) info.missingAddress = true;
+    return [info];
+  });
+}
+
+/** Every reachable member's certificates; one that cannot be read is left out (its SSH error is reported elsewhere). */
+export async function readCerts(inv: Inventory, facts: Facts, ex: Executor, now: Date): Promise<CertInfo[]> {
+  const per = await Promise.all(
+    inv.members.map(async (m) => {
+      if (!facts.members[m.name]?.reachable) return [];
+      try {
+        const script = sh.lines(...certFiles(inv.topology, m).map((c) => certLine(c.file)), sh`true`).text;
+        const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
+        return parseCerts(m, inv.topology, r.stdout, now);
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return per.flat();
+}

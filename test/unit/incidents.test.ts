@@ -1,0 +1,154 @@
+// Issue 12's pure parts: the probe's alarm facts, space from facts, the free-space and defrag decisions, cert parsing.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCerts } from '../../src/engine/certcheck.js';
+import { parseProbe, quorum, type Facts, type MemberFacts } from '../../src/engine/facts.js';
+import { loadRunbook } from '../../src/engine/registry.js';
+import { spaceFromFacts } from '../../src/engine/storage.js';
+import type { DecisionDef, PlanCtx } from '../../src/engine/types.js';
+import { loadInventory } from '../../src/inventory/load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lb-incidents-'));
+const invFile = join(dir, 'inv.yaml');
+writeFileSync(
+  invFile,
+  'apiVersion: lifeboat/v1\ncluster: c\ntopology: static-pod\nmembers:\n  - { name: a, address: 127.0.0.2 }\n  - { name: b, address: 127.0.0.3 }\n  - { name: c, address: 127.0.0.4 }\n',
+);
+const inv = loadInventory(invFile);
+const metrics = (size: number, inUse: number, quota: number) => ({
+  etcd_mvcc_db_total_size_in_bytes: size,
+  etcd_mvcc_db_total_size_in_use_in_bytes: inUse,
+  etcd_server_quota_backend_bytes: quota,
+});
+const member = (i: number, o: Partial<MemberFacts> = {}): MemberFacts => ({
+  reachable: true,
+  etcdUp: true,
+  healthy: true,
+  status: {
+    memberId: `${i + 1}`,
+    leader: '2',
+    raftIndex: 10,
+    raftTerm: 2,
+    revision: 5,
+    dbSize: 100,
+    version: '3.5.16',
+    isLearner: false,
+  },
+  metrics: metrics(100, 90, 1000),
+  alarms: [],
+  ...o,
+});
+const facts = (m: Record<string, MemberFacts>): Facts => ({ probed: true, members: m });
+const ctx = (f: Facts, params: Record<string, string> = {}): PlanCtx => ({
+  inventory: inv,
+  facts: f,
+  params,
+  runId: 'r',
+  stamp: '20260101T000000Z',
+  files: {},
+});
+const decide = async (id: string, c: PlanCtx) =>
+  ((await loadRunbook(id)).def.nodes[0] as DecisionDef).decide(c);
+
+describe('probe: alarms and NOSPACE-only health', () => {
+  it('reads the alarm lines and size gauges; a member failing health only for NOSPACE keeps its vote', () => {
+    const out = [
+      'alarm_only=1',
+      'etcd_up=1',
+      '--status--',
+      '[{"Endpoint":"x","Status":{"header":{"member_id":1,"revision":5},"leader":1,"raftIndex":9,"dbSize":100}}]',
+      '--alarms--',
+      'memberID:1 alarm:NOSPACE ',
+      '--metrics--',
+      'etcd_server_quota_backend_bytes 4.194304e+06',
+      'etcd_mvcc_db_total_size_in_bytes 4800000',
+    ].join('\n');
+    const f = parseProbe(out).facts;
+    expect(f).toMatchObject({ healthy: false, alarmOnly: true, alarms: ['memberID:1 alarm:NOSPACE'] });
+    expect(f.metrics).toEqual({
+      etcd_server_quota_backend_bytes: 4194304,
+      etcd_mvcc_db_total_size_in_bytes: 4800000,
+    });
+    const q = quorum(facts({ a: f, b: { reachable: true }, c: { ...f } }), ['a', 'b', 'c']);
+    expect(q).toMatchObject({ healthy: 2, lost: false });
+  });
+});
+
+describe('space from facts', () => {
+  it('names alarms by member ID and computes use and fragmentation per member', () => {
+    const s = spaceFromFacts(
+      facts({
+        a: member(0, { alarms: ['memberID:2 alarm:NOSPACE'] }),
+        b: member(1, { metrics: metrics(900, 300, 1000) }),
+      }),
+      ['a', 'b'],
+    );
+    expect(s.alarms).toEqual([{ member: 'b', alarm: 'NOSPACE' }]);
+    expect(s.storage.map((x) => [x.member, x.usedPct, x.fragmentationPct])).toEqual([
+      ['a', 10, 10],
+      ['b', 90, 66.7],
+    ]);
+  });
+});
+
+describe('free-space decision', () => {
+  const all = (o: Partial<MemberFacts> = {}) => ({ a: member(0, o), b: member(1, o), c: member(2, o) });
+  it('refuses without NOSPACE or high use, frees with the alarm, the leader last', async () => {
+    expect(await decide('free-space', ctx(facts(all())))).toMatchObject({
+      branch: 'refuse',
+      why: expect.stringMatching(/use the defrag runbook/),
+    });
+    expect((await decide('free-space', ctx(facts(all()), { force: 'true' }))).branch).toBe('free');
+    const f = all();
+    f.a.alarms = ['memberID:1 alarm:NOSPACE'];
+    expect(await decide('free-space', ctx(facts(f)))).toMatchObject({
+      branch: 'free',
+      why: expect.stringMatching(/NOSPACE alarm raised.*order a, c, b \(leader last\)/),
+    });
+  });
+  it('refuses with a CORRUPT alarm too, or a member that does not answer', async () => {
+    const f = all({ alarms: ['memberID:1 alarm:NOSPACE', 'memberID:3 alarm:CORRUPT'] });
+    expect((await decide('free-space', ctx(facts(f)))).why).toMatch(/alarm CORRUPT on c raised too/);
+    const g = all({ alarms: ['memberID:1 alarm:NOSPACE'] });
+    g.c = { reachable: true, etcdUp: false };
+    expect((await decide('free-space', ctx(facts(g)))).why).toMatch(/^c does not answer/);
+  });
+});
+
+describe('defrag decision', () => {
+  it('skips members under the threshold and refuses when nobody gains', async () => {
+    const low = { metrics: metrics(100, 95, 1000) };
+    const f = facts({
+      a: member(0, { metrics: metrics(1000, 100, 4000) }),
+      b: member(1, low),
+      c: member(2, low),
+    });
+    expect((await decide('defrag', ctx(f))).why).toMatch(
+      /defragmenting a 90 % of 1 KiB.*skipped under 10 %: b, c/,
+    );
+    expect((await decide('defrag', ctx(f, { threshold: '95' }))).branch).toBe('refuse');
+    expect((await decide('defrag', ctx(f, { members: 'zz' }))).why).toMatch(/unknown member\(s\) zz/);
+  });
+});
+
+describe('certificates', () => {
+  it('days left, roles, and a server cert without the member address', () => {
+    const m = inv.members[0]!;
+    const now = new Date('2026-01-01T00:00:00Z');
+    const out = [
+      'cert|/etc/kubernetes/pki/etcd/server.crt|Jan 11 00:00:00 2026 GMT|DNS:a,IPAddress:127.0.0.9',
+      'cert|/etc/kubernetes/pki/etcd/peer.crt|Dec 31 00:00:00 2025 GMT|DNS:a,IPAddress:127.0.0.2',
+      'cert|/etc/kubernetes/pki/apiserver-etcd-client.crt|Jan  1 00:00:00 2027 GMT|',
+      'cert|/etc/other.crt|Jan  1 00:00:00 2027 GMT|',
+    ].join('\n');
+    expect(
+      parseCerts(m, 'static-pod', out, now).map((c) => [c.role, c.daysLeft, c.missingAddress ?? false]),
+    ).toEqual([
+      ['server', 10, true],
+      ['peer', -1, false],
+      ['client', 365, false],
+    ]);
+  });
+});
