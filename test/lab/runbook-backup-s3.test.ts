@@ -1,7 +1,7 @@
 // backup to an S3-compatible object store on the lab, age-encrypted to an age key and an SSH key: listed, verified,
 // stored as age files, restored with restore-multi-master --set snapshot=s3://...; credentials appear nowhere.
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,8 @@ describe('backup to s3:// encrypted, then restore from it', () => {
     expect(all[0]!.files).toHaveLength(6);
     for (const f of all[0]!.files) expect(f.recipients).toHaveLength(2);
     const bid = all[0]!.id;
+    // The plain copies gathered for the upload are gone once the store's copies were read back and matched.
+    expect(existsSync(join(ROOT, '.lifeboat/staging', bid)), 'staging copy left').toBe(false);
     const ver = await cli([
       'backup',
       'verify',
