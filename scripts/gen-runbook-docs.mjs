@@ -72,11 +72,11 @@ const NOTES = {
   readdress: {
     usage: 'lifeboat run readdress -i INVENTORY --yes   # members: new address, old one as previousAddress',
     notes: [
-      'Old addresses come from each moved member\'s `previousAddress` in the inventory (the operator writes the new `address` and the old one there); with none, or addresses that are not IPv4, it refuses (exit 2). When the members at their inventory address have no quorum it refuses and names restore-multi-master (same inventory, a snapshot or a backup folder).',
+      "Old addresses come from each moved member's `previousAddress` in the inventory (the operator writes the new `address` and the old one there); with none, or addresses that are not IPv4, it refuses (exit 2). When the members at their inventory address have no quorum it refuses and names restore-multi-master (same inventory, a snapshot or a backup folder).",
       'Certificates are re-issued on the host from the CA key beside the trusted CA (kubeadm `ca.key`, RKE `kube-ca-key.pem`, openshift-ansible `ca/ca.key`); old certs and config are kept as `.before-STAMP` (docker: the old containers renamed `NAME-before-lifeboat-STAMP`). Where each topology keeps its flags: docs/platforms.md, "Moved hosts".',
       'After the moves: stale leases under `/registry/masterleases/` are removed; the `stale-endpoints` step waits until the `kubernetes` Endpoints and EndpointSlice name only members and lists other Endpoints/EndpointSlices naming an old address with the `kubectl -n NS delete endpointslice NAME` that has kube-controller-manager rebuild them.',
     ],
-    lab: 'test/lab/runbook-readdress.test.ts: static-pod 3 members with API server leases and a control-plane Service\'s EndpointSlice (one member moved; a second killed with kill -9 after its certs and resumed; all three moved: refused, then restore-multi-master on the new addresses); test/lab/runbook-readdress-platforms.test.ts: one member of 3 on systemd, k3s-external and docker. Every key and value as before, new peer URL, new IP SAN, diagnose exit 0; both pass with LAB_ETCD_VERSION=3.5.',
+    lab: "test/lab/runbook-readdress.test.ts: static-pod 3 members with API server leases and a control-plane Service's EndpointSlice (one member moved; a second killed with kill -9 after its certs and resumed; all three moved: refused, then restore-multi-master on the new addresses); test/lab/runbook-readdress-platforms.test.ts: one member of 3 on systemd, k3s-external and docker. Every key and value as before, new peer URL, new IP SAN, diagnose exit 0; both pass with LAB_ETCD_VERSION=3.5.",
   },
   'replace-member': {
     usage: 'lifeboat run replace-member -i INVENTORY --set failed=NAME [--set new=NAME] --yes',
