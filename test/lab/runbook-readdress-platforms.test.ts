@@ -32,8 +32,11 @@ const root = mkdtempSync(join(tmpdir(), 'lifeboat-rb-readdress-modes-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** etcdctl from the lab machine with the lab's admin client cert (every mode, whatever the hosts carry). */
-function etcdctl(lab: Lab, args: string[]): Promise<string> {
-  const eps = lab.members.map((m) => m.clientURL).join(',');
+function etcdctl(
+  lab: Lab,
+  args: string[],
+  eps = lab.members.map((m) => m.clientURL).join(','),
+): Promise<string> {
   const tls = ['--cacert', lab.client.ca, '--cert', lab.client.cert, '--key', lab.client.key];
   return new Promise((res, rej) =>
     execFile(
@@ -146,7 +149,7 @@ for (const mode of ['systemd', 'k3s-external', 'docker'] as const) {
 
     it('everything moved (quorum lost): readdress refuses; restore-multi-master rebuilds on the new addresses', async () => {
       const snap = join(root, `${mode}-before-all-moved.db`);
-      await etcdctl(lab, ['--endpoints', lab.members[0]!.clientURL, 'snapshot', 'save', snap]);
+      await etcdctl(lab, ['snapshot', 'save', snap], lab.members[0]!.clientURL);
       const olds = lab.members.map((m) => m.address);
       for (const [i, m] of lab.members.entries()) await labReaddress(lab, m.name, `${lab.subnet}.${31 + i}`);
       const refused = await cli([
