@@ -160,7 +160,9 @@ export function swapAddresses(
     );
   }
   const files = swapFiles(m, t, stamp, pairs);
-  if (!restart || t === 'static-pod') return files;
+  if (t === 'static-pod') return files;
+  // Reloaded even when nothing restarts: a later `systemctl start` must run the edited units.
+  if (!restart) return sh.lines(files, sh`systemctl daemon-reload`);
   return sh.lines(
     files,
     sh`systemctl daemon-reload && systemctl restart etcd`,

@@ -1,19 +1,20 @@
 // Backup steps off the operator's machine: publish the backup to its target (object store or folder, encrypted when
 // configured), manifest last, then prune old backups when retention is configured.
 import { safeComponent } from '../local/private.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PlanCtx, StepDef } from '../engine/types.js';
 import {
   abortPending,
   listBackups,
+  MANIFEST,
   putFile,
   putManifest,
   removeBackup,
   toPrune,
   type BackupManifest,
 } from '../backup/backups.js';
-import { isS3, openStore } from '../backup/store.js';
+import { isS3, openStore, type Store } from '../backup/store.js';
 
 export const backupId = (c: PlanCtx) => safeComponent(`${c.inventory.cluster}-${c.stamp}`);
 export const targetOf = (c: PlanCtx) => c.params.to ?? c.inventory.backup?.to ?? '.lifeboat/backups';
@@ -51,42 +52,9 @@ export function publishStep(): StepDef {
           : 'nothing to upload: the backup folder is the target',
       run: async (c) => {
         if (!publishes(c)) return { published: false };
-        const local = JSON.parse(readFileSync(join(localDir(c), 'backup-manifest.json'), 'utf8')) as {
-          members: Array<{
-            member: string;
-            file: string;
-            config: string;
-            sha256: string;
-            configSha256?: string;
-          }>;
-        };
         const store = openStore(targetOf(c), cfgOf(c));
-        const rcp = recipientsOf(c);
-        const id = backupId(c);
         try {
-          await store.check();
-          // A retry after a kill: the earlier attempt's unfinished uploads of this backup are dropped first.
-          await abortPending(store, `${id}/`);
-          const files = [];
-          for (const m of local.members) {
-            files.push(await putFile(store, id, m.file, join(localDir(c), m.file), m.sha256, rcp));
-            const conf = join(localDir(c), m.config);
-            files.push(await putFile(store, id, m.config, conf, await sha(conf), rcp));
-          }
-          const manifest: BackupManifest = {
-            ...local,
-            format: 'lifeboat-backup/1',
-            id,
-            cluster: c.inventory.cluster,
-            takenAt: new Date().toISOString(),
-            runId: c.runId,
-            encrypted: rcp.length > 0,
-            verified: true,
-            members: local.members,
-            files,
-          };
-          await putManifest(store, manifest);
-          return { published: `${store.url.replace(/\/$/, '')}/${id}`, files: files.length };
+          return await publish(c, store);
         } finally {
           store.close();
         }
@@ -94,6 +62,52 @@ export function publishStep(): StepDef {
     },
     timeoutMs: 3_600_000,
   };
+}
+
+/** Uploads the staged files, manifest last; then the plain staging copy goes (the operator's disk; never a host's). */
+async function publish(c: PlanCtx, store: Store): Promise<Record<string, unknown>> {
+  const id = backupId(c);
+  const url = `${store.url.replace(/\/$/, '')}/${id}`;
+  await store.check();
+  // Already complete (a run killed after the manifest went up): only the staging copy may be left to remove.
+  if ((await store.list(`${id}/`)).some((o) => o.key === `${id}/${MANIFEST}`)) {
+    rmSync(localDir(c), { recursive: true, force: true });
+    return { published: url, staging: 'removed' };
+  }
+  const local = JSON.parse(readFileSync(join(localDir(c), 'backup-manifest.json'), 'utf8')) as {
+    members: Array<{
+      member: string;
+      file: string;
+      config: string;
+      sha256: string;
+      configSha256?: string;
+    }>;
+  };
+  const rcp = recipientsOf(c);
+  // A retry after a kill: the earlier attempt's unfinished uploads of this backup are dropped first.
+  await abortPending(store, `${id}/`);
+  const files = [];
+  for (const m of local.members) {
+    files.push(await putFile(store, id, m.file, join(localDir(c), m.file), m.sha256, rcp));
+    const conf = join(localDir(c), m.config);
+    files.push(await putFile(store, id, m.config, conf, await sha(conf), rcp));
+  }
+  const manifest: BackupManifest = {
+    ...local,
+    format: 'lifeboat-backup/1',
+    id,
+    cluster: c.inventory.cluster,
+    takenAt: new Date().toISOString(),
+    runId: c.runId,
+    encrypted: rcp.length > 0,
+    verified: true,
+    members: local.members,
+    files,
+  };
+  await putManifest(store, manifest);
+  // Every file was read back from the store and matched: the plain local copies are no longer needed.
+  rmSync(localDir(c), { recursive: true, force: true });
+  return { published: url, files: files.length, staging: 'removed' };
 }
 
 const sha = async (f: string) => (await import('../engine/session.js')).fileSha256(f).then((r) => r.sha256);

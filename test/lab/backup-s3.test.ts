@@ -119,6 +119,19 @@ describe('backups in an S3-compatible object store', () => {
     expect(noId.stderr).toMatch(/is encrypted .*--identity/);
   });
 
+  it('an upload that fails mid-way (its source breaks) aborts its own multipart upload: no parts left', async () => {
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        if (sent++ < 20) this.push(randomBytes(1 << 20));
+        else this.destroy(new Error('source gone'));
+      },
+    });
+    await expect(store.put('f-1/x.db', body, {})).rejects.toThrow();
+    expect(await store.pendingUploads('f-1/')).toEqual([]);
+    expect(await store.list('f-1/')).toEqual([]);
+  });
+
   it('wrong credentials and a missing bucket: one clear line each, exit 2', async () => {
     const wrong = await cli(['backup', 'list', 's3://bkt/prod', '--endpoint', s3.endpoint], 60_000, {
       AWS_ACCESS_KEY_ID: 'NOT-A-KEY',

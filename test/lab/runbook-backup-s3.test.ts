@@ -1,7 +1,7 @@
 // backup to an S3-compatible object store on the lab, age-encrypted to an age key and an SSH key: listed, verified,
 // stored as age files, restored with restore-multi-master --set snapshot=s3://...; credentials appear nowhere.
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,17 @@ import { generateIdentity, identityToRecipient } from 'age-encryption';
 import type { Lab } from '../../src/lab/index.js';
 import { AGE_MAGIC } from '../../src/backup/age.js';
 import { openStore } from '../../src/backup/store.js';
-import { cli, clusterValues, damage, expectCode, expectSameData, oneLab, ROOT } from './runbook-helpers.js';
+import {
+  cli,
+  clusterValues,
+  damage,
+  expectCode,
+  expectSameData,
+  oneLab,
+  ROOT,
+  runAndKill,
+  stepStarted,
+} from './runbook-helpers.js';
 import { startS3, type S3Server } from './s3-server.js';
 
 const SECRET = 'lifeboat-test-secret-never-printed-7f3a';
@@ -69,6 +79,8 @@ describe('backup to s3:// encrypted, then restore from it', () => {
     expect(all[0]!.files).toHaveLength(6);
     for (const f of all[0]!.files) expect(f.recipients).toHaveLength(2);
     const bid = all[0]!.id;
+    // The plain copies gathered for the upload are gone once the store's copies were read back and matched.
+    expect(existsSync(join(ROOT, '.lifeboat/staging', bid)), 'staging copy left').toBe(false);
     const ver = await cli([
       'backup',
       'verify',
@@ -156,5 +168,44 @@ describe('backup to s3:// encrypted, then restore from it', () => {
     const audit = readFileSync(join(ROOT, '.lifeboat/backup-audit.jsonl'), 'utf8').trim().split('\n').at(-1)!;
     expect(JSON.parse(audit)).toMatchObject({ type: 'backup.prune', removed: [four[1], four[0]] });
     expect(audit.includes(SECRET)).toBe(false);
+  });
+
+  it('kill -9 during the upload, resume: exactly one more complete backup, no partial one, no parts, no staging', async () => {
+    const listed = async () => {
+      const r = await cli(['backup', 'list', 's3://bkt/lab', '--endpoint', s3.endpoint, '-o', 'json']);
+      expectCode(r, 0);
+      return (JSON.parse(r.stdout) as Array<{ id: string; files: unknown[] }>).map((m) => m.id);
+    };
+    const before = await listed();
+    const runDir = join(dir, 'run-kill');
+    await runAndKill(
+      [
+        'run',
+        'backup',
+        '-i',
+        lab.inventoryPath,
+        '--set',
+        'to=s3://bkt/lab',
+        '--set',
+        `endpoint=${s3.endpoint}`,
+        '--yes',
+      ],
+      runDir,
+      stepStarted('copy-off/publish'),
+    );
+    expect(await listed()).toEqual(before);
+    expectCode(await cli(['resume', runDir, '--yes']), 0);
+    const after = await listed();
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after).toHaveLength(before.length + 1);
+    const store = openStore('s3://bkt/lab', { endpoint: s3.endpoint });
+    try {
+      expect(await store.pendingUploads()).toEqual([]);
+      const objs = (await store.list(`${after.at(-1)}/`)).map((o) => o.key);
+      expect(objs).toHaveLength(7);
+    } finally {
+      store.close();
+    }
+    expect(existsSync(join(ROOT, '.lifeboat/staging', after.at(-1)!))).toBe(false);
   });
 });

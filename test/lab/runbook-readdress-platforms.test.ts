@@ -19,14 +19,24 @@ import {
   type LabMode,
 } from '../../src/lab/index.js';
 import { dockerTls, K3S_TLS } from '../../src/lab/modes.js';
-import { cli, clusterValues, expectCode, expectSameData, labEtcdVersion } from './runbook-helpers.js';
+import {
+  cli,
+  clusterValues,
+  expectCode,
+  expectSameData,
+  labEtcdVersion,
+  snapshotValues,
+} from './runbook-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lifeboat-rb-readdress-modes-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** etcdctl from the lab machine with the lab's admin client cert (every mode, whatever the hosts carry). */
-function etcdctl(lab: Lab, args: string[]): Promise<string> {
-  const eps = lab.members.map((m) => m.clientURL).join(',');
+function etcdctl(
+  lab: Lab,
+  args: string[],
+  eps = lab.members.map((m) => m.clientURL).join(','),
+): Promise<string> {
   const tls = ['--cacert', lab.client.ca, '--cert', lab.client.cert, '--key', lab.client.key];
   return new Promise((res, rej) =>
     execFile(
@@ -135,6 +145,38 @@ for (const mode of ['systemd', 'k3s-external', 'docker'] as const) {
       ]);
       expectCode(r, 0);
       await expectMoved(lab, 'cp-2', old, want);
+    }, 300_000);
+
+    it('everything moved (quorum lost): readdress refuses; restore-multi-master rebuilds on the new addresses', async () => {
+      const snap = join(root, `${mode}-before-all-moved.db`);
+      await etcdctl(lab, ['snapshot', 'save', snap], lab.members[0]!.clientURL);
+      const olds = lab.members.map((m) => m.address);
+      for (const [i, m] of lab.members.entries()) await labReaddress(lab, m.name, `${lab.subnet}.${31 + i}`);
+      const refused = await cli([
+        'run',
+        'readdress',
+        '-i',
+        lab.inventoryPath,
+        '--yes',
+        '--run-dir',
+        join(root, `refused-${mode}`),
+      ]);
+      expectCode(refused, 2);
+      expect(refused.stderr).toMatch(/quorum lost: 0 healthy member\(s\).*restore-multi-master/);
+      const r = await cli([
+        'run',
+        'restore-multi-master',
+        '-i',
+        lab.inventoryPath,
+        '--set',
+        `snapshot=${snap}`,
+        '--yes',
+        '--run-dir',
+        join(root, `restore-${mode}`),
+      ]);
+      expectCode(r, 0);
+      for (const [i, m] of lab.members.entries())
+        await expectMoved(lab, m.name, olds[i]!, snapshotValues(snap));
     }, 300_000);
   });
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labReaddress, labUp, type Lab } from '../../src/lab/index.js';
+import { labDown, labReaddress, labStatus, labUp, type Lab } from '../../src/lab/index.js';
 import {
   cli,
   clusterValues,
@@ -94,6 +94,8 @@ async function expectMoved(name: string, old: string): Promise<void> {
     expect(etcdYaml, `${x.name} etcd.yaml`).not.toContain(`//${old}:`);
   }
   await expectHealthyCluster(lab, { etcdServers: 'all' });
+  const versions = (await labStatus(lab)).members.map((s) => s.version?.split('.').slice(0, 2).join('.'));
+  expect(versions, 'etcd release the members run').toEqual(lab.members.map(() => labEtcdVersion()));
   expectSameData(withoutLeases(await clusterValues(lab)), want);
   await expectLeasesClean();
   // kube-controller-manager's part (the lab has none): the control-plane Service's endpoints follow the pods' new IPs.
