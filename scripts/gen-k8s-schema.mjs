@@ -129,7 +129,8 @@ function parseGo(dir) {
         const goName = m[1] ?? m[2].split('.').pop();
         cur.byNum.set(Number(pb[1]), { json: jname || goName, opts, ptr: m[2].startsWith('*') });
       }
-      if (!cur && !/^\s*\/\//.test(line)) doc = [];
+      // The +genclient tags sit above the doc comment, often with a blank line between: keep both.
+      if (!cur && !/^\s*(\/\/.*)?$/.test(line)) doc = [];
     }
   }
   return { structs, aliases };
