@@ -38,6 +38,12 @@ if [ ! -x .cache/debian/sid/rclone/usr/bin/rclone ]; then
   bash scripts/fetch-deb.sh sid rclone >/dev/null || echo "setup: rclone not fetched; the offsite benchmark runs without its baseline" >&2
 fi
 
+# Kubernetes' and OpenShift's API definitions and round-trip fixtures (k8s.io/api testdata) from Debian sid, unpacked
+# into .cache: scripts/gen-k8s-schema.mjs --check and the fixture sweep (test/unit/k8s-testdata.test.ts) read them.
+bash scripts/fetch-deb.sh sid golang-k8s-api-dev golang-k8s-apimachinery-dev golang-k8s-apiextensions-apiserver-dev \
+  golang-github-openshift-api-dev >/dev/null ||
+  echo "setup: Kubernetes API sources not fetched; the schema --check and fixture sweep tests will fail" >&2
+
 # npm packages: install when the lock file is newer than what is installed.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2
