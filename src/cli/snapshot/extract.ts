@@ -153,11 +153,12 @@ export function runExtract(argv: string[]): number {
       if (!resource && !obj) continue; // a whole-store extract skips what is not an object (leases, ranges)
       if (!selected(hit, obj, sel)) continue;
       const why = incomplete(val) ?? (obj ? undefined : 'not a Kubernetes object');
+      const take = obj !== undefined && !(val.format === 'protobuf' && !val.typed);
       if (why) {
         bad++;
-        warn(`${hit.key}: ${obj && val.format !== 'encrypted' ? 'not fully decoded' : 'skipped'}: ${why}`);
+        warn(`${hit.key}: ${take ? 'not fully decoded' : 'skipped'}: ${why}`);
       }
-      if (!obj || (val.format === 'protobuf' && !val.typed)) continue;
+      if (!take) continue;
       if (isObj(obj.metadata) && Array.isArray(obj.metadata.ownerReferences)) owned++;
       if (isObj(obj.metadata) && obj.metadata.uid) uids.add(obj.metadata.uid);
       items.push(present(obj, { clean: forApply }));
