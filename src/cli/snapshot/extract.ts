@@ -70,7 +70,7 @@ function selected(hit: LiveKey, obj: Obj | undefined, s: Selection): boolean {
 }
 
 /** --for-apply: ownerReferences to objects not in the extract go (their owner would never match); noted. */
-function dropForeignOwners(items: Obj[], uids: Set<unknown>, note: (s: string) => void): void {
+export function dropForeignOwners(items: Obj[], uids: Set<unknown>, note: (s: string) => void): void {
   for (const o of items) {
     const md = isObj(o.metadata) ? o.metadata : undefined;
     if (!md || !Array.isArray(md.ownerReferences)) continue;
