@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates src/k8s/schema/generated/ from the upstream API definitions Debian ships (generated.proto for field
 // numbers and wire types, the Go structs beside them for JSON names, omitempty/omitzero, inline and pointers).
-// Usage: node scripts/gen-k8s-schema.mjs [--check] [--cache DIR]   (DIR defaults to .cache/debian/sid)
+// Usage: node scripts/gen-k8s-schema.mjs [--check] [--cache DIR] [--out DIR]   (DIR defaults to .cache/debian/sid)
 // Fetch the sources first: scripts/fetch-deb.sh sid golang-k8s-api-dev golang-k8s-apimachinery-dev \
 //   golang-k8s-apiextensions-apiserver-dev golang-github-openshift-api-dev
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,8 +9,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = join(ROOT, 'src/k8s/schema/generated');
 const args = process.argv.slice(2);
+const outAt = args.indexOf('--out'); // another folder to write or --check (the unit test's copy)
+const OUT = outAt >= 0 ? args[outAt + 1] : join(ROOT, 'src/k8s/schema/generated');
 const check = args.includes('--check');
 const cacheAt = args.indexOf('--cache');
 const CACHE = cacheAt >= 0 ? args[cacheAt + 1] : join(ROOT, '.cache/debian/sid');
@@ -129,7 +130,8 @@ function parseGo(dir) {
         const goName = m[1] ?? m[2].split('.').pop();
         cur.byNum.set(Number(pb[1]), { json: jname || goName, opts, ptr: m[2].startsWith('*') });
       }
-      if (!cur && !/^\s*\/\//.test(line)) doc = [];
+      // The +genclient tags sit above the doc comment, often with a blank line between: keep both.
+      if (!cur && !/^\s*(\/\/.*)?$/.test(line)) doc = [];
     }
   }
   return { structs, aliases };

@@ -40,6 +40,12 @@ if [ ! -x .cache/debian/sid/rclone/usr/bin/rclone ] || [ ! -x .cache/debian/sid/
     echo "setup: rclone/age not fetched; the offsite benchmark has no baseline and the CronJob upload lab test skips" >&2
 fi
 
+# Kubernetes' and OpenShift's API definitions and round-trip fixtures (k8s.io/api testdata) from Debian sid, unpacked
+# into .cache: scripts/gen-k8s-schema.mjs --check and the fixture sweep (test/unit/k8s-testdata.test.ts) read them.
+bash scripts/fetch-deb.sh sid golang-k8s-api-dev golang-k8s-apimachinery-dev golang-k8s-apiextensions-apiserver-dev \
+  golang-github-openshift-api-dev >/dev/null ||
+  echo "setup: Kubernetes API sources not fetched; the schema --check and fixture sweep tests will fail" >&2
+
 # npm packages: install when the lock file is newer than what is installed.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2

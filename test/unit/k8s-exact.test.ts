@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { run as decodeCli } from '../../src/cli/decode/index.js';
+import { dropForeignOwners } from '../../src/cli/snapshot/extract.js';
 import { EXIT } from '../../src/errors/exit.js';
 import { encodeStoredObject, wrapUnknown } from '../../src/k8s/encode.js';
 import { parseExact, stringifyExact } from '../../src/k8s/json.js';
@@ -134,3 +135,28 @@ function innerOf(stored: Uint8Array): Uint8Array {
   }
   return buf.subarray(at, at + len);
 }
+
+describe('extract --for-apply ownerReferences', () => {
+  it('keeps a reference to an object in the extract, drops (and notes) one to an object not in it', () => {
+    const owned = {
+      kind: 'ReplicaSet',
+      metadata: {
+        name: 'rs',
+        namespace: 'a',
+        ownerReferences: [
+          { kind: 'Deployment', name: 'd', uid: 'uid-d' },
+          { kind: 'Thing', name: 'gone', uid: 'uid-gone' },
+        ],
+      },
+    };
+    const orphan = { kind: 'Pod', metadata: { name: 'p', ownerReferences: [{ uid: 'uid-gone' }] } };
+    const notes: string[] = [];
+    dropForeignOwners([owned, orphan], new Set(['uid-d', 'uid-rs']), (s) => notes.push(s));
+    expect(owned.metadata.ownerReferences).toEqual([{ kind: 'Deployment', name: 'd', uid: 'uid-d' }]);
+    expect(orphan.metadata).not.toHaveProperty('ownerReferences');
+    expect(notes).toEqual([
+      'ReplicaSet a/rs: dropped 1 ownerReference(s) to objects not in the extract',
+      'Pod p: dropped 1 ownerReference(s) to objects not in the extract',
+    ]);
+  });
+});

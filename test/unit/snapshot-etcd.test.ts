@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LifeboatError } from '../../src/errors/error.js';
+import { exitCodeFor } from '../../src/errors/exit.js';
 import { encodeStoredObject } from '../../src/k8s/encode.js';
 import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
 import { diffStates } from '../../src/snapshot/diff.js';
@@ -314,6 +315,55 @@ describe('snapshot reader against etcd 3.4', () => {
     const list = JSON.parse(res.stdout) as { kind: string; items: unknown[] };
     expect(list.kind).toBe('List');
     expect(list.items).toHaveLength(300);
+  });
+
+  it('extract --since REV gives what changed after REV and names what was deleted after it', async () => {
+    const res = await capture(() => snapshotCli(['extract', B, '--since', String(statusA.revision)]));
+    expect(res.code).toBe(0);
+    const docs = parseAllDocuments(res.stdout).map((x) => x.toJS() as { metadata: { name: string } });
+    expect(docs.map((d) => d.metadata.name)).toEqual(['cm-0']);
+    for (const k of deleted)
+      expect(res.stderr).toContain(
+        `${k}: deleted after revision ${statusA.revision}; get it back with --rev`,
+      );
+    // In A, after midRev only cm-6 changed (cm-5 was written at midRev itself).
+    const a = await capture(() => snapshotCli(['extract', A, '--since', String(midRev), '-o', 'json']));
+    expect((JSON.parse(a.stdout) as { items: { data: unknown }[] }).items.map((i) => i.data)).toEqual([
+      { after: 'mid' },
+    ]);
+  });
+
+  it('extract --for-apply without --kind: filters by namespace and name over the whole store, strips state', async () => {
+    const res = await capture(() =>
+      snapshotCli(['extract', A, '--namespace', 'team-a', '--name', 'web', '--for-apply', '-o', 'json']),
+    );
+    expect(res.code).toBe(0);
+    const obj = JSON.parse(res.stdout) as {
+      kind: string;
+      metadata: Record<string, unknown>;
+      status?: unknown;
+    };
+    expect(obj.kind).toBe('Deployment');
+    expect(obj.status).toBeUndefined();
+    expect(Object.keys(obj.metadata).sort()).toEqual(['labels', 'name', 'namespace']);
+    expect(res.stderr).toMatch(/for-apply: dropped status, uid, resourceVersion.* from 1 object/);
+  });
+
+  it('extract: bad flag values are one-line usage errors (exit 2)', async () => {
+    for (const [args, msg] of [
+      [['--since', 'abc'], /--since 'abc' is not a revision/],
+      [['--since', '999999999'], /after the snapshot's last revision/],
+      [['--since', '5', '--rev', '5'], /not before --rev/],
+      [['--namespace', 'a/b'], /not a Kubernetes object name/],
+      [['--kind', 'Nope'], /unknown --kind 'Nope'/],
+      [['--kind', 'Namespace', '--namespace', 'x'], /cluster-scoped/],
+    ] as const) {
+      const err = await snapshotCli(['extract', A, ...args]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LifeboatError);
+      expect(exitCodeFor((err as LifeboatError).code)).toBe(2);
+      expect((err as LifeboatError).oneLine()).toMatch(msg);
+      expect((err as LifeboatError).oneLine()).not.toContain('\n');
+    }
   });
 
   it('verify: ok with sha256; raw db copy flagged; tampered value is a sha256 mismatch', async () => {

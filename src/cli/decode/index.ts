@@ -13,6 +13,7 @@ const HELP = `Usage: lifeboat decode [FILE|-] [--base64] [-o yaml|json] [--key K
 Decodes one value stored by Kubernetes in etcd (k8s protobuf, JSON, or k8s:enc: encrypted) read from
 FILE or stdin. --base64: the input is base64 text (as in 'etcdctl get -w json'). The whole output of
 'etcdctl get -w json' is also accepted: every kv in it is decoded, with resourceVersion = mod_revision.
+Exit 0 when every value decoded fully; 1 when one came back raw or partial (its lifeboatDecode key says why).
 `;
 
 interface EtcdctlJson {

@@ -79,7 +79,7 @@ export function runDiff(argv: string[]): number {
     if (rows.length > 0) out(table([['CHANGE', 'RESOURCE', 'NAMESPACE', 'NAME'], ...rows]));
     if (r.removed.length > 0)
       out(
-        `get them back: lifeboat snapshot extract ${p[0]} --kind RESOURCE [--namespace NS] [--name NAME] --clean`,
+        `get them back: lifeboat snapshot extract ${p[0]} --kind RESOURCE [--namespace NS] [--name NAME] --for-apply`,
       );
   }
   return EXIT.ok;

@@ -16,7 +16,7 @@ const HELP = `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see d
         one value, decoded (protobuf, JSON, encrypted)
   diff BEFORE AFTER [--prefix P] [--exclude RESOURCE]... [-o text|json]
         objects added, removed and changed, by resource, namespace and name
-  extract FILE --kind KIND [--namespace NS] [--name NAME] [--clean] [-o yaml|json] [--rev N] [--encryption-config F]
+  extract FILE [--kind KIND] [--namespace NS] [--name NAME] [--since REV] [--for-apply] [-o yaml|json] [--rev N] [--encryption-config F]
         manifests ready for 'kubectl apply -f' (--clean drops resourceVersion, uid, managedFields, creationTimestamp, status)
 `;
 
