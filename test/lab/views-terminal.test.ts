@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labBreak, labDown, labUp, waitFor, type Lab } from '../../src/lab/index.js';
 import { findAll, parseXml } from '../helpers/xml.js';
-import { cli, clusterValues, expectCode, expectSameData, ROOT, stepsRun } from './runbook-helpers.js';
+import {
+  cli,
+  clusterValues,
+  expectCode,
+  expectSameData,
+  hostExists,
+  readAuditEvents,
+  ROOT,
+  stepsRun,
+} from './runbook-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-views-'));
 const SOCK = `lifeboat-views-${process.pid}`;
@@ -37,11 +46,53 @@ function lastConfirmation(s: string): string[] {
   return lines.slice(start, end + 1);
 }
 
+/** The progress lines of finished steps: [step N of M · …] stateId: … */
+const progress = (s: string) =>
+  s.split('\n').flatMap((l) => {
+    const m = /^✔ \[step (\d+) of (\d+) · [^\]]*\] (\S+):/.exec(l);
+    return m ? [{ n: Number(m[1]), of: Number(m[2]), stateId: m[3]! }] : [];
+  });
+
 describe('commander terminal (tmux, 120 columns)', () => {
   const runDir = join(dir, 'run');
-  it('confirmations in words fit 15 lines; d shows the commands; n stops with exit 4 and the resume line; y runs on', async () => {
-    const before = await clusterValues(lab);
+  let before: Map<string, Buffer>;
+  it('a, then a again, aborts the run: exit 5, recorded, lock released, nothing more ran; resume says it was aborted', async () => {
+    before = await clusterValues(lab);
     await labBreak(lab, 'lose-quorum');
+    const abortDir = join(dir, 'aborted');
+    const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${abortDir}; echo EXIT=$?; sleep 3600`;
+    tmux('new-session', '-d', '-s', 'rq', '-x', '120', '-y', '50', cmd);
+    await waitFor(() => screen().includes('[y] run it') || /EXIT=\d/.test(screen()), {
+      timeoutMs: 120_000,
+      what: 'the first confirmation',
+    });
+    // Steps before the first confirmation: step N of M, in order, each once.
+    const shown = progress(screen());
+    expect(shown.length).toBeGreaterThan(0);
+    shown.forEach((p, i) => expect(p.n).toBe(i + 1));
+    const held = await Promise.all(lab.members.map((m) => hostExists(lab, m.name, '/backup/.lifeboat-lock')));
+    expect(held).toContain(true);
+    tmux('send-keys', '-t', 'rq', 'a');
+    await waitFor(() => screen().includes('press a again'), { timeoutMs: 5000, what: 'the abort question' });
+    tmux('send-keys', '-t', 'rq', 'a');
+    await waitFor(() => /EXIT=\d/.test(screen()), { timeoutMs: 30_000, what: 'the end of the run' });
+    expect(screen()).toContain('EXIT=5');
+    const events = readAuditEvents(abortDir);
+    const abort = events.find((e) => e.type === 'abort');
+    expect(abort).toMatchObject({ how: 'prompt' });
+    expect(events.at(-1)).toMatchObject({ type: 'run.end', status: 'aborted' });
+    // Nothing ran from the aborted step on.
+    const at = events.indexOf(abort!);
+    expect(events.slice(at).filter((e) => e.type === 'cmd.start')).toEqual([]);
+    for (const m of lab.members)
+      expect(await hostExists(lab, m.name, '/backup/.lifeboat-lock'), m.name).toBe(false);
+    const r = await cli(['resume', abortDir]);
+    expectCode(r, 2);
+    expect(r.stderr).toMatch(/was aborted \(aborted by .+ before \S+\).*cannot be resumed/);
+    tmux('kill-session', '-t', 'rq');
+  }, 200_000);
+
+  it('confirmations in words fit 15 lines; d shows the commands; n stops with exit 4 and the resume line; y runs on', async () => {
     const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${runDir}; echo EXIT=$?; sleep 3600`;
     tmux('new-session', '-d', '-s', 'rq', '-x', '120', '-y', '50', cmd);
     const prompt = (n: number) =>
@@ -62,6 +113,11 @@ describe('commander terminal (tmux, 120 columns)', () => {
       timeoutMs: 5000,
       what: 'commands',
     });
+    // Each host is named in exactly one group: identical command lists are shown once.
+    const groups = screen()
+      .split('\n')
+      .filter((l) => l.startsWith('── '));
+    for (const m of lab.members) expect(groups.filter((g) => g.includes(m.name)).length, m.name).toBe(1);
     tmux('send-keys', '-t', 'rq', 'n');
     await waitFor(() => screen().includes('EXIT=4'), { timeoutMs: 20_000, what: 'exit 4' });
     expect(screen()).toContain(`lifeboat resume ${runDir} --approve stop-apiservers`);
@@ -95,12 +151,13 @@ describe('commander terminal (tmux, 120 columns)', () => {
     }
     expect(screen()).toContain('EXIT=0');
     expect(asked).toBeGreaterThanOrEqual(4);
-    // The progress display never shows a step twice.
-    const done = screen()
-      .split('\n')
-      .filter((l) => /^✔ \[step \d+/.test(l))
-      .map((l) => /\] (\S+):/.exec(l)?.[1]);
-    expect(new Set(done).size).toBe(done.length);
+    // The progress display says step N of M and never shows a step twice; command lines stay hidden (no -v).
+    const done = progress(screen());
+    expect(done.length).toBeGreaterThan(10);
+    expect(new Set(done.map((d) => d.stateId)).size).toBe(done.length);
+    expect(new Set(done.map((d) => d.n)).size).toBe(done.length);
+    for (const d of done) expect(d.n).toBeLessThanOrEqual(d.of);
+    expect(screen()).not.toMatch(/^\s*cp-\d\$ /m);
     expectSameData(await clusterValues(lab), before);
   }, 400_000);
 
