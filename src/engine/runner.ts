@@ -47,6 +47,8 @@ export interface EngineDeps {
   pending?: RunEvent[];
   /** Testing aid: kills the process at a chosen journal boundary (src/engine/failpoint.ts). */
   failpoint?: Failpoint;
+  /** Read-only events recorded just before a finished run's run.end (the facts after it, for the report). */
+  closing?: (status: RunStatus) => Promise<RunEvent[]>;
 }
 
 export interface ExecuteArgs {
@@ -160,6 +162,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
           value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
         const refusal = thePlan.refusal;
         const why = status === 'refused' ? refusal : status === 'aborted' ? journal.aborted : undefined;
+        if (status !== 'refused') for (const e of (await deps.closing?.(status)) ?? []) emit(e);
         emit({ type: 'run.end', status, ...(why ? { message: why } : {}) });
         return status;
       }

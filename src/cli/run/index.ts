@@ -39,6 +39,9 @@ export async function run(argv: string[]): Promise<number> {
     verbose: values.verbose === true,
   });
   try {
+    // The cluster as diagnose sees it before anything runs; recorded only if the run starts (for the report).
+    const { diagnosisEvent } = await import('../diagnose/record.js');
+    (deps.pending ??= []).push(await diagnosisEvent(inv, deps.executor, 'before'));
     const { status, dir } = await startRun({
       runbook,
       inventoryPath: values.inventory,
