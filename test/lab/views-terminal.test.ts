@@ -1,7 +1,7 @@
 // The commander's terminal, used the way a person uses it: recover-quorum in a tmux pseudo-terminal at 120 columns,
 // keys sent, the screen read back; then the postmortem report of that run.
 // The person at this terminal is not CI: the CLI runs with CI unset even when the suite runs under CI=true.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,11 +24,29 @@ const SOCK = `lifeboat-views-${process.pid}`;
 const tmux = (...a: string[]) => execFileSync('tmux', ['-L', SOCK, ...a], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-2000', '-t', 'rq');
 let lab: Lab;
+let watcher: ChildProcess | undefined;
+
+/** `lifeboat watch RUN_DIR` for a second operator, output piped (plain): each redraw with when it arrived. */
+function watchPlain(runDir: string): Array<{ at: number; text: string }> {
+  const seen: Array<{ at: number; text: string }> = [];
+  watcher = spawn('node', [join(ROOT, 'bin/lifeboat'), 'watch', runDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buf = '';
+  watcher.stdout!.on('data', (d: Buffer) => {
+    const blocks = (buf + d.toString()).split('\n\n');
+    buf = blocks.pop() ?? '';
+    for (const text of blocks) seen.push({ at: Date.now(), text });
+  });
+  return seen;
+}
 
 beforeAll(async () => {
   lab = await labUp({ dir: join(dir, 'lab'), members: 3, mode: 'static-pod', seedData: true });
 });
 afterAll(async () => {
+  if (watcher?.pid !== undefined && watcher.exitCode === null) process.kill(watcher.pid, 'SIGTERM');
   try {
     tmux('kill-server');
   } catch {
@@ -122,6 +140,16 @@ describe('commander terminal (tmux, 120 columns)', () => {
     await waitFor(() => screen().includes('EXIT=4'), { timeoutMs: 20_000, what: 'exit 4' });
     expect(screen()).toContain(`lifeboat resume ${runDir} --approve stop-apiservers`);
 
+    // A second operator's terminal: lifeboat watch, redrawn as the audit log grows.
+    const watched = watchPlain(runDir);
+    await waitFor(
+      () => watched.some((w) => w.text.includes('WAITING FOR APPROVAL before stop/stop-apiservers')),
+      {
+        timeoutMs: 10_000,
+        what: 'watch: waiting for approval',
+      },
+    );
+
     // Resume in the same terminal and answer y to every confirmation, each checked on the screen.
     tmux(
       'respawn-pane',
@@ -158,6 +186,28 @@ describe('commander terminal (tmux, 120 columns)', () => {
     expect(new Set(done.map((d) => d.n)).size).toBe(done.length);
     for (const d of done) expect(d.n).toBeLessThanOrEqual(d.of);
     expect(screen()).not.toMatch(/^\s*cp-\d\$ /m);
+
+    // The watcher followed: steps in order, each within 3 s of its audit entry, then the end.
+    await waitFor(() => watched.some((w) => / · done/.test(w.text.split('\n')[0] ?? '')), {
+      timeoutMs: 5000,
+      what: 'watch: the run done',
+    });
+    const starts = new Map(
+      readAuditEvents(runDir)
+        .filter((e) => e.type === 'step.start')
+        .map((e) => [e.stateId!, Date.parse(e.ts as string)]),
+    );
+    const followed: Array<{ n: number; stateId: string; lag: number }> = [];
+    for (const w of watched) {
+      const m = /step (\d+) of \d+: (\S+)/.exec(w.text);
+      if (!m || followed.at(-1)?.stateId === m[2]) continue;
+      followed.push({ n: Number(m[1]), stateId: m[2]!, lag: w.at - (starts.get(m[2]!) ?? NaN) });
+    }
+    expect(followed.length).toBeGreaterThanOrEqual(5);
+    followed.slice(1).forEach((f, i) => expect(f.n, f.stateId).toBeGreaterThan(followed[i]!.n));
+    // The first one was already shown when the watcher started; the rest are changes it picked up.
+    for (const f of followed.slice(1)) expect(f.lag, f.stateId).toBeLessThan(3000);
+    process.kill(watcher!.pid!, 'SIGTERM');
     expectSameData(await clusterValues(lab), before);
   }, 400_000);
 
