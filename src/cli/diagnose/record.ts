@@ -1,5 +1,6 @@
 // The diagnose table recorded in a run's audit log before it starts and after it ends: the report's facts before/after.
 import { diagnose } from '../../engine/diagnose.js';
+import type { Facts } from '../../engine/facts.js';
 import type { RunEvent } from '../../engine/events.js';
 import { gatherFacts } from '../../engine/probe.js';
 import type { Executor } from '../../exec/types.js';
@@ -13,6 +14,8 @@ export async function diagnosisEvent(
   inv: Inventory,
   ex: Executor,
   when: 'before' | 'after',
+  /** Facts just probed (the run's own), so they are not read twice. */
+  facts?: Facts,
 ): Promise<RunEvent> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {

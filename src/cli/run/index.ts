@@ -42,9 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     verbose: values.verbose === true,
   });
   try {
-    // The cluster as diagnose sees it before anything runs; recorded only if the run starts (for the report).
     const { diagnosisEvent } = await import('../diagnose/record.js');
-    (deps.pending ??= []).push(await diagnosisEvent(inv, deps.executor, 'before'));
     const { status, dir } = await startRun({
       runbook,
       inventoryPath: values.inventory,
@@ -54,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['run-dir'] ? { runDir: values['run-dir'] } : {}),
       approvals: approvalsOf(values),
       deps,
+      // The cluster as diagnose sees it before anything runs, from the run's own facts (for the report).
+      before: async (facts) => [await diagnosisEvent(inv, deps.executor, 'before', facts)],
       onPlan: (p, dir) => {
         deps.showPlan(p);
         live.start(dir);
