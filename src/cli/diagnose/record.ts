@@ -23,7 +23,8 @@ export async function diagnosisEvent(
     timer.unref();
   });
   try {
-    const d = await Promise.race([gatherFacts(inv, ex, new Date()).then((f) => diagnose(inv, f, ex)), late]);
+    const read = facts ? Promise.resolve(facts) : gatherFacts(inv, ex, new Date());
+    const d = await Promise.race([read.then((f) => diagnose(inv, f, ex)), late]);
     return { type: 'diagnosis', when, verdict: d.verdict, text: diagnosisText(d) };
   } catch (err) {
     return { type: 'warning', message: `diagnose ${when} the run failed: ${(err as Error).message}` };
