@@ -183,6 +183,8 @@ describe('in a browser', () => {
         expect(await page.locator(`svg.lb-gantt rect[data-state="${s}"]`).count(), s).toBeGreaterThan(0);
     }
     expect(await page.locator('svg.lb-gantt .lb-gap').count()).toBe(2);
+    expect(await page.locator('pre.diagnosis').count()).toBe(2);
+    expect(await page.locator('#facts-after + p').textContent()).toMatch(/healthy/);
     expect(await page.locator('#api-back').textContent()).toMatch(/\d/);
     expect(await page.locator('#full-redundancy').textContent()).toMatch(/\d/);
     await page.screenshot({ path: join(IMG, 'report.png'), fullPage: false });

@@ -224,6 +224,12 @@ describe('commander terminal (tmux, 120 columns)', () => {
     expect(findAll(doc, (n) => n.attrs.id === 'api-back')[0]!.text).toMatch(/\d+(\.\d)? s/);
     expect(findAll(doc, (n) => n.attrs.id === 'full-redundancy')[0]!.text).toMatch(/\d+(\.\d)? s/);
     expect(findAll(doc, (n) => n.attrs.class === 'lb-gap').length).toBe(1);
+    // Facts before (quorum lost) and after (healthy again), as diagnose tables.
+    const diag = findAll(doc, (n) => n.attrs.class === 'diagnosis');
+    expect(diag).toHaveLength(2);
+    for (const d of diag) expect(d.text).toMatch(/MEMBER\s+SSH\s+ETCD/);
+    expect(html).toMatch(/id="facts-before".*?<b class="bad">quorum-lost<\/b>/s);
+    expect(html).toMatch(/id="facts-after".*?<b class="ok">healthy<\/b>/s);
     expect(
       findAll(doc, (n) => n.name === 'rect' && (n.attrs.class ?? '').startsWith('lb-bar')).length,
     ).toBeGreaterThan(10);
