@@ -13,6 +13,7 @@ import { plainRenderer } from '../render/plain.js';
 import { ttyRenderer } from '../render/tty.js';
 import { SshExecutor } from '../ssh/index.js';
 import { makePrompter } from './prompter.js';
+import { diagnosisEvent } from './diagnose/record.js';
 
 export type OutputMode = 'auto' | 'text' | 'json';
 
@@ -52,6 +53,9 @@ export function makeDeps(
     operator: operatorName(),
     pending: accepted,
     ...(failpoint ? { failpoint } : {}),
+    // The cluster after a run that ended (done or aborted), as diagnose shows it: for the report.
+    closing: async (status) =>
+      status === 'done' || status === 'aborted' ? [await diagnosisEvent(inv, executor, 'after')] : [],
     showPlan,
   };
 }

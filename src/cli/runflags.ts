@@ -1,6 +1,8 @@
 // Flags shared by `run` and `resume`: approvals, output, host keys; and the exit code of a run's status.
 import { oneOf, type Options } from './args.js';
 import { exitForStatus } from '../errors/exit.js';
+import { parseServe, SERVE_NOTE, serveRunDir } from '../live/serve-run.js';
+import type { LiveServer } from '../live/server.js';
 import type { Approvals } from '../engine/runner.js';
 import type { OutputMode } from './edges.js';
 
@@ -10,7 +12,30 @@ export const RUN_FLAGS = {
   output: { type: 'string', short: 'o' },
   'accept-new-host-keys': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
+  serve: { type: 'string' },
 } satisfies Options;
+
+/** `--serve [HOST:]PORT` on run/resume: the live page while this process runs; it failing never stops the run. */
+export function liveWhile(
+  cmd: string,
+  v: string | undefined,
+): {
+  start: (dir: string) => void;
+  stop: () => Promise<void>;
+} {
+  const at = v === undefined ? undefined : parseServe(cmd, v);
+  let srv: Promise<LiveServer | undefined> = Promise.resolve(undefined);
+  return {
+    start: (dir) => {
+      if (!at) return;
+      srv = serveRunDir(dir, at).then(
+        (s) => (process.stderr.write(`${SERVE_NOTE}: ${s.url}\n`), s),
+        (err: Error) => (process.stderr.write(`WARNING live page not served: ${err.message}\n`), undefined),
+      );
+    },
+    stop: async () => (await srv)?.close(),
+  };
+}
 
 export function approvalsOf(v: { yes?: boolean | undefined; approve?: string[] | undefined }): Approvals {
   return {

@@ -16,6 +16,8 @@ export type RunEvent =
     }
   | { type: 'run.resume'; by: string; acceptedChangedRunbook: boolean; from: string }
   | { type: 'facts'; summary: Record<string, string> }
+  /** The cluster as `lifeboat diagnose` shows it, read before the run and after its end (for the report). */
+  | { type: 'diagnosis'; when: 'before' | 'after'; verdict: string; text: string }
   | { type: 'warning'; message: string }
   | { type: 'hostkey.accepted'; member: string; fingerprint: string }
   | { type: 'lock'; action: 'acquired' | 'released'; where: string; holder: string }

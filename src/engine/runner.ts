@@ -95,6 +95,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
           value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
         const why =
           status === 'refused' ? run.plan.refusal : status === 'aborted' ? journal.aborted : undefined;
+        if (status !== 'refused') for (const e of (await deps.closing?.(status)) ?? []) emit(e);
         emit({ type: 'run.end', status, ...(why ? { message: why } : {}) });
         return status;
       }

@@ -1,6 +1,6 @@
 // What one invocation of the runner shares with its step, host and action code: the run's deps, plan and journal.
 import type { Redactor } from '../secrets/redact.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent, RunStatus } from './events.js';
 import type { Clock, Executor, Listener, Prompter } from './ports.js';
 import type { Failpoint } from './failpoint.js';
 import type { JournalState } from './journal.js';
@@ -24,6 +24,8 @@ export interface EngineDeps {
   pending?: RunEvent[];
   /** Testing aid: kills the process at a chosen journal boundary (src/engine/failpoint.ts). */
   failpoint?: Failpoint;
+  /** Read-only events recorded just before a finished run's run.end (the facts after it, for the report). */
+  closing?: (status: RunStatus) => Promise<RunEvent[]>;
 }
 
 /** One invocation's state: `emit` records an event (redacted, audited, folded into `journal`, told to listeners). */

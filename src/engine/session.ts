@@ -19,7 +19,7 @@ import { loadRunbook } from './registry.js';
 import { acquireClusterLock, releaseClusterLock } from './clusterlock.js';
 import { createRunDir, lockRunDir, readRunRecord, runFiles, writeAtomic, type RunRecord } from './rundir.js';
 import { execute, type Approvals, type EngineDeps } from './runner.js';
-import type { RunStatus } from './events.js';
+import type { RunEvent, RunStatus } from './events.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 import { verify as verifySnapshot } from '../snapshot/verify.js';
 import { inspect } from '../snapshot/inspect.js';
@@ -122,6 +122,8 @@ export interface StartOptions {
   deps: EngineDeps;
   /** Called after probing and planning, before anything changes (e.g. to print the plan). */
   onPlan?: (p: Plan, dir: string) => void;
+  /** Read-only events recorded at the start of a run that was not refused (the diagnose table before it). */
+  before?: (facts: Facts) => Promise<RunEvent[]>;
 }
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
@@ -180,6 +182,7 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
     writeAtomic(runFiles(dir).record, JSON.stringify(record, null, 2));
     o.onPlan?.(made.plan, dir);
     const deps = { ...o.deps, redactor: o.deps.redactor.with(secretParams) };
+    (deps.pending ??= []).push(...((await o.before?.(facts)) ?? []));
     (deps.pending ??= []).push({
       type: 'lock',
       action: 'acquired',

@@ -98,6 +98,7 @@ export async function serveLive(
       new Promise((resolve) => {
         clearInterval(poll);
         clearInterval(ping);
+        push(); // the last entries (run.end) reach the page before it closes
         w.close();
         for (const c of clients) c.end();
         server.close(() => resolve());

@@ -13,6 +13,8 @@ export function formatEvent(e: RunEvent): string | undefined {
       return Object.entries(e.summary)
         .map(([m, s]) => `facts ${m}: ${s}`)
         .join('\n');
+    case 'diagnosis':
+      return `diagnose ${e.when} the run: ${e.verdict}`;
     case 'warning':
       return `WARNING ${e.message}`;
     case 'hostkey.accepted':

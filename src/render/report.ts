@@ -1,12 +1,20 @@
 // The postmortem timeline as Markdown or HTML: UTC times, durations, approvals, failures, the path on the diagram.
 import type { RunRecord } from '../engine/rundir.js';
 import type { Timeline } from '../engine/timeline.js';
-import type { VerifyResult } from '../engine/audit.js';
+import type { AuditEntry, VerifyResult } from '../engine/audit.js';
+import { Redactor, redactDeep } from '../secrets/redact.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)}s`);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, diagram: string): string {
+export function reportMarkdown(
+  r: RunRecord,
+  t: Timeline,
+  audit: VerifyResult,
+  diagram: string,
+  entries?: AuditEntry[],
+  anchor?: string,
+): string {
   const out = [
     `# Lifeboat run ${r.runId}`,
     '',
@@ -18,7 +26,7 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
     `| Started (UTC) | ${t.started ?? r.startedAt} |`,
     `| Ended (UTC) | ${t.ended ?? '(not ended)'} |`,
     `| Status | **${t.status}** |`,
-    `| Audit log | ${audit.ok ? `verified, ${audit.entries} entries, head ${audit.head}` : `BROKEN at line ${audit.line}: ${audit.reason}`} |`,
+    `| Audit log | ${audit.ok ? `verified, ${audit.entries} entries, head ${audit.head}${anchor === undefined ? ' (write it in the incident ticket)' : anchor === audit.head ? ', matches the anchor given' : `, does NOT match the anchor ${anchor}`}` : `BROKEN at line ${audit.line}: ${audit.reason}`} |`,
     '',
   ];
   if (t.decisions.length) {
@@ -58,6 +66,18 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
     for (const w of t.warnings) out.push(`- ${cell(w)}`);
     out.push('');
   }
+  out.push(...approvalLines(entries ?? []), ...commandLines(entries ?? []));
+  for (const when of ['before', 'after'] as const) {
+    const d = [...(entries ?? [])].reverse().find((e) => e.type === 'diagnosis' && e.when === when);
+    out.push(`## Facts ${when}`, '');
+    if (d?.type === 'diagnosis')
+      out.push(`${d.ts}: **${d.verdict}**`, '', '```', new Redactor().redact(d.text), '```', '');
+    else
+      out.push(
+        when === 'after' ? 'not recorded (the run has not ended, or ended failed)' : 'not recorded',
+        '',
+      );
+  }
   out.push(
     '## Path taken',
     '',
@@ -69,4 +89,42 @@ export function reportMarkdown(r: RunRecord, t: Timeline, audit: VerifyResult, d
     '',
   );
   return out.join('\n');
+}
+
+/** Who approved (or aborted) what and when. */
+function approvalLines(entries: AuditEntry[]): string[] {
+  const rows = entries.flatMap((e) =>
+    e.type === 'approval'
+      ? [`| ${e.ts} | ${e.stateId} | ${cell(e.by)} | ${e.how} |`]
+      : e.type === 'abort'
+        ? [`| ${e.ts} | ${e.stateId} | ${cell(e.by)} | **ABORTED** (${e.how}) |`]
+        : [],
+  );
+  if (!rows.length) return [];
+  return ['## Approvals', '', '| At (UTC) | Step | By | How |', '|---|---|---|---|', ...rows, ''];
+}
+
+/** Every command with its exit code and the (redacted) tail of its output. */
+function commandLines(raw: AuditEntry[]): string[] {
+  const red = new Redactor();
+  const entries = redactDeep(raw, red);
+  const starts = new Map<string, string>();
+  const out = ['## Commands', ''];
+  for (const e of entries) {
+    const k = `${e.type === 'cmd.start' || e.type === 'cmd.end' ? `${e.stateId}|${e.member}|${e.index}|${e.attempt}` : ''}`;
+    if (e.type === 'cmd.start') starts.set(k, e.command);
+    if (e.type !== 'cmd.end') continue;
+    const exit = e.exitCode ?? (e.signal ? `signal ${e.signal}` : e.timedOut ? 'timed out' : 'lost');
+    const tailText = e.tail.split('\n').slice(-6).join('\n');
+    out.push(
+      `- ${e.ts} **${e.stateId}** on ${e.member}: exit **${exit}** in ${secs(e.durationMs)}`,
+      '',
+      '  ```sh',
+      ...(starts.get(k) ?? '').split('\n').map((l) => `  ${l}`),
+      '  ```',
+      ...(tailText.trim() ? ['', '  ```', ...tailText.split('\n').map((l) => `  ${l}`), '  ```'] : []),
+      '',
+    );
+  }
+  return out.length > 2 ? out : [];
 }

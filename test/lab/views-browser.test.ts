@@ -138,7 +138,28 @@ describe('in a browser', () => {
       (e) => e.type === 'cmd.start' && e.stateId === 'rejoin/rejoin' && e.index === 3,
     );
     await page.screenshot({ path: join(IMG, 'live-running.png') });
-    expectCode(await cli(['resume', runDir, '--yes']), 0);
+    // The last resume serves the same page itself (--serve): its URL printed once, the token required.
+    const own = spawn(
+      'node',
+      [join(ROOT, 'bin/lifeboat'), 'resume', runDir, '--yes', '--serve', '127.0.0.1:0'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let err = '';
+    own.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const ended = new Promise<number | null>((res) => own.on('exit', (code) => res(code)));
+    const ownUrl = await waitFor(() => /http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}/.exec(err)?.[0], {
+      timeoutMs: 60_000,
+      what: 'the URL of resume --serve',
+    });
+    expect((await fetch(ownUrl.replace(/\?.*/, ''))).status).toBe(401);
+    const own200 = await fetch(ownUrl);
+    expect(own200.status).toBe(200);
+    expect(await own200.text()).toContain('id="status"');
+    expect(await ended).toBe(0);
+    expect(err.match(/token=/g)).toHaveLength(1);
     await expect
       .poll(() => page.locator('#status').getAttribute('data-status'), { timeout: 5000 })
       .toBe('done');
@@ -162,6 +183,8 @@ describe('in a browser', () => {
         expect(await page.locator(`svg.lb-gantt rect[data-state="${s}"]`).count(), s).toBeGreaterThan(0);
     }
     expect(await page.locator('svg.lb-gantt .lb-gap').count()).toBe(2);
+    expect(await page.locator('pre.diagnosis').count()).toBe(2);
+    expect(await page.locator('#facts-after + p').textContent()).toMatch(/healthy/);
     expect(await page.locator('#api-back').textContent()).toMatch(/\d/);
     expect(await page.locator('#full-redundancy').textContent()).toMatch(/\d/);
     await page.screenshot({ path: join(IMG, 'report.png'), fullPage: false });

@@ -1,25 +1,52 @@
 // The commander's terminal, used the way a person uses it: recover-quorum in a tmux pseudo-terminal at 120 columns,
 // keys sent, the screen read back; then the postmortem report of that run.
 // The person at this terminal is not CI: the CLI runs with CI unset even when the suite runs under CI=true.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labBreak, labDown, labUp, waitFor, type Lab } from '../../src/lab/index.js';
 import { findAll, parseXml } from '../helpers/xml.js';
-import { cli, clusterValues, expectCode, expectSameData, ROOT, stepsRun } from './runbook-helpers.js';
+import {
+  cli,
+  clusterValues,
+  expectCode,
+  expectSameData,
+  hostExists,
+  readAuditEvents,
+  ROOT,
+  stepsRun,
+} from './runbook-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-views-'));
 const SOCK = `lifeboat-views-${process.pid}`;
 const tmux = (...a: string[]) => execFileSync('tmux', ['-L', SOCK, ...a], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-2000', '-t', 'rq');
 let lab: Lab;
+let watcher: ChildProcess | undefined;
+
+/** `lifeboat watch RUN_DIR` for a second operator, output piped (plain): each redraw with when it arrived. */
+function watchPlain(runDir: string): Array<{ at: number; text: string }> {
+  const seen: Array<{ at: number; text: string }> = [];
+  watcher = spawn('node', [join(ROOT, 'bin/lifeboat'), 'watch', runDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buf = '';
+  watcher.stdout!.on('data', (d: Buffer) => {
+    const blocks = (buf + d.toString()).split('\n\n');
+    buf = blocks.pop() ?? '';
+    for (const text of blocks) seen.push({ at: Date.now(), text });
+  });
+  return seen;
+}
 
 beforeAll(async () => {
   lab = await labUp({ dir: join(dir, 'lab'), members: 3, mode: 'static-pod', seedData: true });
 });
 afterAll(async () => {
+  if (watcher?.pid !== undefined && watcher.exitCode === null) process.kill(watcher.pid, 'SIGTERM');
   try {
     tmux('kill-server');
   } catch {
@@ -37,11 +64,53 @@ function lastConfirmation(s: string): string[] {
   return lines.slice(start, end + 1);
 }
 
+/** The progress lines of finished steps: [step N of M · …] stateId: … */
+const progress = (s: string) =>
+  s.split('\n').flatMap((l) => {
+    const m = /^✔ \[step (\d+) of (\d+) · [^\]]*\] (\S+):/.exec(l);
+    return m ? [{ n: Number(m[1]), of: Number(m[2]), stateId: m[3]! }] : [];
+  });
+
 describe('commander terminal (tmux, 120 columns)', () => {
   const runDir = join(dir, 'run');
-  it('confirmations in words fit 15 lines; d shows the commands; n stops with exit 4 and the resume line; y runs on', async () => {
-    const before = await clusterValues(lab);
+  let before: Map<string, Buffer>;
+  it('a, then a again, aborts the run: exit 5, recorded, lock released, nothing more ran; resume says it was aborted', async () => {
+    before = await clusterValues(lab);
     await labBreak(lab, 'lose-quorum');
+    const abortDir = join(dir, 'aborted');
+    const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${abortDir}; echo EXIT=$?; sleep 3600`;
+    tmux('new-session', '-d', '-s', 'rq', '-x', '120', '-y', '50', cmd);
+    await waitFor(() => screen().includes('[y] run it') || /EXIT=\d/.test(screen()), {
+      timeoutMs: 120_000,
+      what: 'the first confirmation',
+    });
+    // Steps before the first confirmation: step N of M, in order, each once.
+    const shown = progress(screen());
+    expect(shown.length).toBeGreaterThan(0);
+    shown.forEach((p, i) => expect(p.n).toBe(i + 1));
+    const held = await Promise.all(lab.members.map((m) => hostExists(lab, m.name, '/backup/.lifeboat-lock')));
+    expect(held).toContain(true);
+    tmux('send-keys', '-t', 'rq', 'a');
+    await waitFor(() => screen().includes('press a again'), { timeoutMs: 5000, what: 'the abort question' });
+    tmux('send-keys', '-t', 'rq', 'a');
+    await waitFor(() => /EXIT=\d/.test(screen()), { timeoutMs: 30_000, what: 'the end of the run' });
+    expect(screen()).toContain('EXIT=5');
+    const events = readAuditEvents(abortDir);
+    const abort = events.find((e) => e.type === 'abort');
+    expect(abort).toMatchObject({ how: 'prompt' });
+    expect(events.at(-1)).toMatchObject({ type: 'run.end', status: 'aborted' });
+    // Nothing ran from the aborted step on.
+    const at = events.indexOf(abort!);
+    expect(events.slice(at).filter((e) => e.type === 'cmd.start')).toEqual([]);
+    for (const m of lab.members)
+      expect(await hostExists(lab, m.name, '/backup/.lifeboat-lock'), m.name).toBe(false);
+    const r = await cli(['resume', abortDir]);
+    expectCode(r, 2);
+    expect(r.stderr).toMatch(/was aborted \(aborted by .+ before \S+\).*cannot be resumed/);
+    tmux('kill-session', '-t', 'rq');
+  }, 200_000);
+
+  it('confirmations in words fit 15 lines; d shows the commands; n stops with exit 4 and the resume line; y runs on', async () => {
     const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${runDir}; echo EXIT=$?; sleep 3600`;
     tmux('new-session', '-d', '-s', 'rq', '-x', '120', '-y', '50', cmd);
     const prompt = (n: number) =>
@@ -62,9 +131,24 @@ describe('commander terminal (tmux, 120 columns)', () => {
       timeoutMs: 5000,
       what: 'commands',
     });
+    // Each host is named in exactly one group: identical command lists are shown once.
+    const groups = screen()
+      .split('\n')
+      .filter((l) => l.startsWith('── '));
+    for (const m of lab.members) expect(groups.filter((g) => g.includes(m.name)).length, m.name).toBe(1);
     tmux('send-keys', '-t', 'rq', 'n');
     await waitFor(() => screen().includes('EXIT=4'), { timeoutMs: 20_000, what: 'exit 4' });
     expect(screen()).toContain(`lifeboat resume ${runDir} --approve stop-apiservers`);
+
+    // A second operator's terminal: lifeboat watch, redrawn as the audit log grows.
+    const watched = watchPlain(runDir);
+    await waitFor(
+      () => watched.some((w) => w.text.includes('WAITING FOR APPROVAL before stop/stop-apiservers')),
+      {
+        timeoutMs: 10_000,
+        what: 'watch: waiting for approval',
+      },
+    );
 
     // Resume in the same terminal and answer y to every confirmation, each checked on the screen.
     tmux(
@@ -95,12 +179,35 @@ describe('commander terminal (tmux, 120 columns)', () => {
     }
     expect(screen()).toContain('EXIT=0');
     expect(asked).toBeGreaterThanOrEqual(4);
-    // The progress display never shows a step twice.
-    const done = screen()
-      .split('\n')
-      .filter((l) => /^✔ \[step \d+/.test(l))
-      .map((l) => /\] (\S+):/.exec(l)?.[1]);
-    expect(new Set(done).size).toBe(done.length);
+    // The progress display says step N of M and never shows a step twice; command lines stay hidden (no -v).
+    const done = progress(screen());
+    expect(done.length).toBeGreaterThan(10);
+    expect(new Set(done.map((d) => d.stateId)).size).toBe(done.length);
+    expect(new Set(done.map((d) => d.n)).size).toBe(done.length);
+    for (const d of done) expect(d.n).toBeLessThanOrEqual(d.of);
+    expect(screen()).not.toMatch(/^\s*cp-\d\$ /m);
+
+    // The watcher followed: steps in order, each within 3 s of its audit entry, then the end.
+    await waitFor(() => watched.some((w) => / · done/.test(w.text.split('\n')[0] ?? '')), {
+      timeoutMs: 5000,
+      what: 'watch: the run done',
+    });
+    const starts = new Map(
+      readAuditEvents(runDir)
+        .filter((e) => e.type === 'step.start')
+        .map((e) => [e.stateId!, Date.parse(e.ts as string)]),
+    );
+    const followed: Array<{ n: number; stateId: string; lag: number }> = [];
+    for (const w of watched) {
+      const m = /step (\d+) of \d+: (\S+)/.exec(w.text);
+      if (!m || followed.at(-1)?.stateId === m[2]) continue;
+      followed.push({ n: Number(m[1]), stateId: m[2]!, lag: w.at - (starts.get(m[2]!) ?? NaN) });
+    }
+    expect(followed.length).toBeGreaterThanOrEqual(5);
+    followed.slice(1).forEach((f, i) => expect(f.n, f.stateId).toBeGreaterThan(followed[i]!.n));
+    // The first one was already shown when the watcher started; the rest are changes it picked up.
+    for (const f of followed.slice(1)) expect(f.lag, f.stateId).toBeLessThan(3000);
+    process.kill(watcher!.pid!, 'SIGTERM');
     expectSameData(await clusterValues(lab), before);
   }, 400_000);
 
@@ -117,6 +224,12 @@ describe('commander terminal (tmux, 120 columns)', () => {
     expect(findAll(doc, (n) => n.attrs.id === 'api-back')[0]!.text).toMatch(/\d+(\.\d)? s/);
     expect(findAll(doc, (n) => n.attrs.id === 'full-redundancy')[0]!.text).toMatch(/\d+(\.\d)? s/);
     expect(findAll(doc, (n) => n.attrs.class === 'lb-gap').length).toBe(1);
+    // Facts before (quorum lost) and after (healthy again), as diagnose tables.
+    const diag = findAll(doc, (n) => n.attrs.class === 'diagnosis');
+    expect(diag).toHaveLength(2);
+    for (const d of diag) expect(d.text).toMatch(/MEMBER\s+SSH\s+ETCD/);
+    expect(html).toMatch(/id="facts-before".*?<b class="bad">quorum-lost<\/b>/s);
+    expect(html).toMatch(/id="facts-after".*?<b class="ok">healthy<\/b>/s);
     expect(
       findAll(doc, (n) => n.name === 'rect' && (n.attrs.class ?? '').startsWith('lb-bar')).length,
     ).toBeGreaterThan(10);

@@ -206,7 +206,9 @@ describe('runner', () => {
   it('a at a confirmation aborts the run: recorded with who and where, nothing more runs, exit 5', async () => {
     const s = setup({ way: 'x' });
     const ex = new FakeExecutor();
-    expect(await go(s, deps(ex, [], true, ['abort']))).toBe('aborted');
+    const d = deps(ex, [], true, ['abort']);
+    d.closing = async (status) => [{ type: 'diagnosis', when: 'after', verdict: status, text: 't' }];
+    expect(await go(s, d)).toBe('aborted');
     expect(ex.calls.map((c) => c.command)).toEqual(['look a', 'look b']);
     const entries = readAudit(runFiles(s.runDir).audit);
     expect(entries.find((e) => e.type === 'abort')).toMatchObject({
@@ -220,6 +222,7 @@ describe('runner', () => {
       status: 'aborted',
       message: 'aborted by tester before x/cut',
     });
+    expect(entries.at(-2)).toMatchObject({ type: 'diagnosis', when: 'after', verdict: 'aborted' });
     expect(foldJournal(entries).final).toBe('aborted');
     expect(exitForStatus('aborted')).toBe(EXIT.aborted);
     expect(new Set(Object.values(EXIT)).size).toBe(Object.values(EXIT).length);

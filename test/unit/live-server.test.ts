@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serveLive, type LiveServer } from '../../src/live/server.js';
 import { parseServe } from '../../src/cli/watch/index.js';
+import { parseServe as serveFlag } from '../../src/live/serve-run.js';
 import { waitFor } from '../../src/lab/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lb-live-'));
@@ -73,5 +74,8 @@ describe('live page server', () => {
     expect(parseServe('8080')).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(parseServe('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
     expect(() => parseServe('x; rm -rf /')).toThrow(/not \[HOST:\]PORT/);
+    // run and resume take the same flag and say which command refused it.
+    expect(() => serveFlag('run', '127.0.0.1:70000')).toThrow(/^run: --serve '127\.0\.0\.1:70000' is not/);
+    expect(serveFlag('resume', '[::1]:0')).toEqual({ host: '::1', port: 0 });
   });
 });

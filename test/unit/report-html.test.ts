@@ -8,6 +8,7 @@ import { timeline } from '../../src/engine/timeline.js';
 import { gantt } from '../../src/render/svg/gantt.js';
 import { reportHtml } from '../../src/render/svg/report-html.js';
 import { findAll, parseXml } from '../helpers/xml.js';
+import { reportMarkdown } from '../../src/render/report.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 function log(events: Array<[number, RunEvent]>): AuditEntry[] {
@@ -154,5 +155,64 @@ describe('postmortem report: Gantt timeline, headline times, path diagram', () =
     expect(findAll(doc, (n) => n.attrs.id === 'api-back')[0]!.text).toBe('1 min 25 s');
     expect(findAll(doc, (n) => n.attrs.id === 'full-redundancy')[0]!.text).toBe('1 min 36 s');
     expect(html).toContain('@media print');
+  });
+
+  it('facts before and after (diagnose tables), who approved or aborted what and when, every command, the anchor', async () => {
+    const { def } = await loadRunbook('recover-quorum');
+    const withFacts = log([
+      [
+        0,
+        {
+          type: 'diagnosis',
+          when: 'before',
+          verdict: 'quorum-lost',
+          text: 'MEMBER  ETCD\ncp-1    BEFORE-ROW',
+        },
+      ],
+      ...step('save/config', 1, 2, ['cp-1']),
+      [4, { type: 'approval', stateId: 'stop/stop-apiservers', by: 'op', how: 'prompt' }],
+      ...step('stop/stop-apiservers', 4, 3, ['cp-1']),
+      [9, { type: 'abort', stateId: 'stop/stop-etcd', by: 'op2', how: 'prompt' }],
+      [
+        10,
+        { type: 'diagnosis', when: 'after', verdict: 'degraded', text: 'cp-1 AFTER-ROW --password=hunter22' },
+      ],
+      [11, { type: 'run.end', status: 'aborted', message: 'aborted by op2 before stop/stop-etcd' }],
+    ]);
+    const t = timeline(withFacts);
+    const record = {
+      runId: 'r2',
+      runbook: 'recover-quorum',
+      runbookHash: 'h'.repeat(64),
+      startedAt: '',
+      plan: { cluster: 'lab', topology: 'static-pod' },
+    } as unknown as RunRecord;
+    const audit = { ok: true, entries: withFacts.length, head: 'a'.repeat(64) } as never;
+    const html = reportHtml(record, t, audit, compile(def), withFacts, undefined, 'b'.repeat(64));
+    const doc = parseXml(
+      html.replace(/<!doctype html>/i, '').replace(/<meta charset="utf-8">/, '<meta charset="utf-8"/>'),
+    );
+    const pres = findAll(doc, (n) => n.attrs.class === 'diagnosis').map((n) => n.text);
+    expect(pres).toHaveLength(2);
+    expect(pres[0]).toContain('BEFORE-ROW');
+    expect(pres[1]).toContain('AFTER-ROW');
+    expect(html).not.toContain('hunter22');
+    expect(html.indexOf('id="facts-before"')).toBeLessThan(html.indexOf('BEFORE-ROW'));
+    expect(html.indexOf('id="facts-after"')).toBeLessThan(html.indexOf('AFTER-ROW'));
+    expect(html).toMatch(/stop\/stop-etcd<\/td><td>op2<\/td><td><b class="bad">ABORTED/);
+    expect(findAll(doc, (n) => n.attrs.id === 'audit-head')[0]!.text).toBe('a'.repeat(64));
+    expect(findAll(doc, (n) => n.attrs.id === 'anchor')[0]!.text).toMatch(/does NOT match/);
+    expect(reportHtml(record, t, audit, compile(def), withFacts, undefined, 'a'.repeat(64))).toContain(
+      'matches the anchor given',
+    );
+
+    const md = reportMarkdown(record, t, audit, 'graph', withFacts, 'a'.repeat(64));
+    expect(md).toMatch(/## Facts before\n\n.*\*\*quorum-lost\*\*\n\n```\nMEMBER {2}ETCD\ncp-1 {4}BEFORE-ROW/);
+    expect(md).toMatch(/## Facts after\n\n.*\*\*degraded\*\*/);
+    expect(md).toMatch(/\| stop\/stop-apiservers \| op \| prompt \|/);
+    expect(md).toMatch(/\| stop\/stop-etcd \| op2 \| \*\*ABORTED\*\* \(prompt\) \|/);
+    expect(md).toMatch(/\*\*save\/config\*\* on cp-1: exit \*\*0\*\*/);
+    expect(md).toContain('matches the anchor given');
+    expect(md).not.toMatch(/hunter22|abc123/);
   });
 });

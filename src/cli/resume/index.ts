@@ -6,14 +6,14 @@ import { loadInventory } from '../../inventory/load.js';
 import { readRunRecord } from '../../engine/rundir.js';
 import { resumeRun } from '../../engine/session.js';
 import { makeDeps } from '../edges.js';
-import { RUN_FLAGS, approvalsOf, exitFor, outputOf } from '../runflags.js';
+import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf } from '../runflags.js';
 
 const HELP = `Usage: lifeboat resume RUN_DIR [--yes | --approve STEP ...] [--retry | --skip | --abort] [--accept-changed-runbook]
-                       [--output auto|text|json] [--accept-new-host-keys] [-v]
+                       [--output auto|text|json] [--accept-new-host-keys] [-v] [--serve [HOST:]PORT]
 
 Continues a run from its journal. A step interrupted mid-way is re-checked with its "already done?" check
 before it runs again. After a failed step: --retry, --skip (recorded) or --abort (asked on a terminal).
-An aborted run cannot be resumed.
+An aborted run cannot be resumed. --serve: the live page while it runs (URL with its token printed once).
 Exit: 0 done, 1 a step failed, 2 bad input or refused, 4 waiting for approval, 5 aborted.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -29,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!dir) throw usage('resume: which run dir?', 'give the directory printed by lifeboat run');
   const choices = (['retry', 'skip', 'abort'] as const).filter((c) => values[c]);
   if (choices.length > 1) throw usage('resume: --retry, --skip and --abort exclude each other', 'choose one');
+  const live = liveWhile('resume', values.serve);
   const record = readRunRecord(dir);
   const inv = loadInventory(record.inventoryPath);
   const deps = makeDeps(inv, {
@@ -37,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     verbose: values.verbose === true,
   });
   deps.showPlan(record.plan, Date.parse(record.startedAt));
+  live.start(dir);
   try {
     const status = await resumeRun({
       dir,
@@ -48,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`run ${status}; report: lifeboat report ${dir}\n`);
     return exitFor(status);
   } finally {
+    await live.stop();
     await deps.executor.close();
   }
 }

@@ -5,16 +5,18 @@ import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { startRun } from '../../engine/session.js';
 import { makeDeps } from '../edges.js';
-import { RUN_FLAGS, approvalsOf, exitFor, outputOf } from '../runflags.js';
+import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf } from '../runflags.js';
 
 const HELP = `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--yes | --approve STEP ...] [--run-dir DIR]
-                    [--identity FILE] [--output auto|text|json] [--accept-new-host-keys] [-v]
+                    [--identity FILE] [--output auto|text|json] [--accept-new-host-keys] [-v] [--serve [HOST:]PORT]
 
 Runs a runbook. Destructive steps ask for confirmation on a terminal; without one, the run stops safely
 before the first unapproved destructive step (exit 4) and says how to approve it.
 On a terminal: y run it, n stop (resumable), d show the commands, a a abort for good; -v shows command lines.
 A restore's --set snapshot= may name a backup (s3://BUCKET/PREFIX/ID, DIR/ID or an ID): it is fetched first,
 decrypted with --identity FILE when encrypted.
+--serve [HOST:]PORT: the read-only live page of this run (as 'lifeboat watch RUN_DIR --serve') while it runs;
+its URL with the access token is printed once.
 Exit: 0 done, 1 a step failed, 2 bad input or refused (nothing changed), 4 waiting for approval, 5 aborted.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -32,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.yes && values.approve?.length)
     throw usage('run: --yes and --approve exclude each other', 'use one of them');
   const output = outputOf('run', values.output);
+  const live = liveWhile('run', values.serve);
   const inv = loadInventory(values.inventory);
   const deps = makeDeps(inv, {
     output,
@@ -39,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     verbose: values.verbose === true,
   });
   try {
+    const { diagnosisEvent } = await import('../diagnose/record.js');
     const { status, dir } = await startRun({
       runbook,
       inventoryPath: values.inventory,
@@ -48,14 +52,18 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['run-dir'] ? { runDir: values['run-dir'] } : {}),
       approvals: approvalsOf(values),
       deps,
+      // The cluster as diagnose sees it before anything runs, from the run's own facts (for the report).
+      before: async (facts) => [await diagnosisEvent(inv, deps.executor, 'before', facts)],
       onPlan: (p, dir) => {
         deps.showPlan(p);
+        live.start(dir);
         process.stderr.write(`run dir: ${dir}\n`);
       },
     });
     process.stderr.write(`run ${status}; audit log: ${dir}/audit.jsonl; report: lifeboat report ${dir}\n`);
     return exitFor(status);
   } finally {
+    await live.stop();
     await deps.executor.close();
   }
 }

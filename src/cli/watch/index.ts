@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { parse } from '../args.js';
 import { usage } from '../../errors/error.js';
+import { parseServe as parseServeAs, SERVE_NOTE, serveRunDir } from '../../live/serve-run.js';
 import { EXIT } from '../../errors/exit.js';
 import { readAudit } from '../../engine/audit.js';
 import { compile } from '../../engine/machine.js';
@@ -13,16 +14,7 @@ const HELP = `Usage: lifeboat watch RUN_DIR [--serve [HOST:]PORT]
   Without --serve: redraws where the run stands in this terminal (Ctrl-C to leave; the run is not affected).
   With --serve: a read-only live page on HOST (default 127.0.0.1); the URL with its access token is printed once.`;
 
-export function parseServe(v: string): { host: string; port: number } {
-  const m = /^(?:\[?([0-9a-fA-F:.]+|localhost)\]?:)?(\d{1,5})$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535)
-    throw usage(
-      `watch: --serve '${v}' is not [HOST:]PORT`,
-      'give e.g. --serve 127.0.0.1:8080 (0 picks a free port)',
-    );
-  return { host: m[1] ?? '127.0.0.1', port };
-}
+export const parseServe = (v: string) => parseServeAs('watch', v);
 
 function terminalLines(s: LiveState): string[] {
   const out = [
@@ -48,22 +40,8 @@ export async function run(argv: string[]): Promise<number> {
   const auditPath = runFiles(dir).audit;
   const state = () => liveState(existsSync(auditPath) ? readAudit(auditPath) : [], record.plan, compiled);
   if (serve) {
-    const { serveLive } = await import('../../live/server.js');
-    const { liveFragment, livePage } = await import('../../live/page.js');
-    const srv = await serveLive(
-      {
-        runDir: dir,
-        auditPath,
-        render: () => {
-          const entries = existsSync(auditPath) ? readAudit(auditPath) : [];
-          return liveFragment(liveState(entries, record.plan, compiled), entries, compiled);
-        },
-      },
-      serve.host,
-      serve.port,
-      livePage,
-    );
-    process.stdout.write(`live page (read-only; share the URL only with who may see this run): ${srv.url}\n`);
+    const srv = await serveRunDir(dir, serve);
+    process.stdout.write(`${SERVE_NOTE}: ${srv.url}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -47,13 +47,18 @@ export function reportHtml(
   compiled: Compiled,
   raw: AuditEntry[],
   redactor: Redactor = new Redactor(),
+  anchor?: string,
 ): string {
   // Masked again here: a report leaves the run dir, so it never relies on the log having been clean.
   const entries = redactDeep(raw, redactor);
   const red = (s: string) => esc(redactor.redact(s));
   const g = gantt(entries);
   const approvals = entries.flatMap((e) =>
-    e.type === 'approval' ? [[at(e.ts), esc(e.stateId), red(e.by), esc(e.how)]] : [],
+    e.type === 'approval'
+      ? [[at(e.ts), esc(e.stateId), red(e.by), esc(e.how)]]
+      : e.type === 'abort'
+        ? [[at(e.ts), esc(e.stateId), red(e.by), `<b class="bad">ABORTED</b> (${esc(e.how)})`]]
+        : [],
   );
   const facts = entries.flatMap((e) =>
     e.type === 'facts' ? Object.entries(e.summary).map(([m, s]) => [esc(m), red(s), at(e.ts)]) : [],
@@ -77,7 +82,7 @@ export function reportHtml(
     [
       'Audit log',
       audit.ok
-        ? `<span class="ok">verified</span>, ${audit.entries} entries, head hash <code>${esc(audit.head)}</code>`
+        ? `<span class="ok">verified</span>, ${audit.entries} entries, head hash <code id="audit-head">${esc(audit.head)}</code>${anchorHtml(audit.head, anchor)}`
         : `<span class="bad">BROKEN at line ${esc(audit.line)}: ${esc(audit.reason)}</span>`,
     ],
   ];
@@ -124,10 +129,27 @@ ${
 }
 <h2>Path taken</h2><p>Green: done; red: failed; grey: skipped; amber: retried; orange: waiting for approval. Dashed red border: destructive.</p>
 <div class="svgbox">${diagramSvg(compiled, { marks: stateMarks(t), title: `path taken by ${r.runId}` })}</div>
-<h2>Facts before</h2>${facts.length ? table(['Member', 'Facts', 'Read at (UTC)'], facts) : '<p>none recorded</p>'}
+<h2 id="facts-before">Facts before</h2>${diagnosisHtml(entries, 'before', red)}${facts.length ? table(['Member', 'Facts', 'Read at (UTC)'], facts) : ''}
+<h2 id="facts-after">Facts after</h2>${diagnosisHtml(entries, 'after', red) || '<p>not recorded (the run has not ended, or ended failed)</p>'}
 <h2>Commands</h2>${table(['At (UTC)', 'Step', 'Host', 'Command', 'Exit', 'Duration', 'Output (tail)'], cmds)}
 </body></html>
 `;
+}
+
+/** The diagnose table recorded before or after the run (the last of its kind), or '' when none was. */
+function diagnosisHtml(entries: AuditEntry[], when: 'before' | 'after', red: (s: string) => string): string {
+  const d = [...entries].reverse().find((e) => e.type === 'diagnosis' && e.when === when);
+  if (d?.type !== 'diagnosis') return '';
+  return `<p>${at(d.ts)}: <b class="${d.verdict === 'healthy' ? 'ok' : 'bad'}">${esc(d.verdict)}</b></p><pre class="diagnosis">${red(d.text)}</pre>`;
+}
+
+/** The head against the anchor noted outside the log (report --expect-head), or how to anchor it. */
+function anchorHtml(head: string, anchor: string | undefined): string {
+  if (anchor === undefined)
+    return '<br/>write it in the incident ticket; <code>lifeboat audit verify RUN_DIR --expect-head HASH</code> checks the log against it later';
+  return anchor === head
+    ? '<br/><span class="ok" id="anchor">matches the anchor given (--expect-head)</span>'
+    : `<br/><span class="bad" id="anchor">does NOT match the anchor ${esc(anchor)}: lines were cut off or the log rewritten</span>`;
 }
 
 function commands(entries: AuditEntry[], red: (s: string) => string): string[][] {

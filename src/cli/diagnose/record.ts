@@ -1,0 +1,34 @@
+// The diagnose table recorded in a run's audit log before it starts and after it ends: the report's facts before/after.
+import { diagnose } from '../../engine/diagnose.js';
+import type { Facts } from '../../engine/facts.js';
+import type { RunEvent } from '../../engine/events.js';
+import { gatherFacts } from '../../engine/probe.js';
+import type { Executor } from '../../engine/ports.js';
+import type { Inventory } from '../../inventory/resolve.js';
+import { diagnosisText } from './index.js';
+
+const LIMIT_MS = 90_000;
+
+/** Read-only; a diagnosis that fails or takes too long becomes a warning, never a failed run. */
+export async function diagnosisEvent(
+  inv: Inventory,
+  ex: Executor,
+  when: 'before' | 'after',
+  /** Facts just probed (the run's own), so they are not read twice. */
+  facts?: Facts,
+): Promise<RunEvent> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${LIMIT_MS / 1000} s`)), LIMIT_MS);
+    timer.unref();
+  });
+  try {
+    const read = facts ? Promise.resolve(facts) : gatherFacts(inv, ex, new Date());
+    const d = await Promise.race([read.then((f) => diagnose(inv, f, ex)), late]);
+    return { type: 'diagnosis', when, verdict: d.verdict, text: diagnosisText(d) };
+  } catch (err) {
+    return { type: 'warning', message: `diagnose ${when} the run failed: ${(err as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
