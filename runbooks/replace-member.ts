@@ -24,6 +24,7 @@ export default defineRunbook({
   params: z
     .object({ failed: z.string().min(1, 'the member to replace'), new: z.string().optional() })
     .strict(),
+  needs: { downMemberParam: 'failed' },
   nodes: [
     decision({
       id: 'quorum',
