@@ -1,4 +1,4 @@
-// Member replacement (PROCEDURES §6): with quorum, remove the failed member by ID, add its replacement, update the rest.
+// Member replacement (docs/procedures.md#replace-member): with quorum, remove the failed member by ID, add its replacement, update the rest.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { quorum } from '../src/engine/facts.js';
