@@ -100,94 +100,97 @@ const lostWhileRunning = (meta: RunMeta, command: string, cause: Error) =>
     hint: 'the command may or may not have completed on the host: check it, then resume',
   });
 
-export async function runCommand(
+export function runCommand(
   s: Session,
   command: string,
   opts: ExecOptions,
   meta: RunMeta,
 ): Promise<ExecResult> {
   const started = performance.now();
-  const ch = await openExec(s, meta.host, remoteCommandLine(command, meta.sudo), command);
-  return new Promise<ExecResult>((resolve, reject) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const dOut = new StringDecoder('utf8');
-    const dErr = new StringDecoder('utf8');
-    let exitCode: number | null = null;
-    let signal: string | null = null;
-    let sawExit = false;
-    let timedOut = false;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
+  // Handlers go on in the same reaction that gets the channel: with `await` in between, the lab showed lost output.
+  return openExec(s, meta.host, remoteCommandLine(command, meta.sudo), command).then(
+    (ch) =>
+      new Promise<ExecResult>((resolve, reject) => {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        const dOut = new StringDecoder('utf8');
+        const dErr = new StringDecoder('utf8');
+        let exitCode: number | null = null;
+        let signal: string | null = null;
+        let sawExit = false;
+        let timedOut = false;
+        let settled = false;
+        let timer: NodeJS.Timeout | undefined;
+        let graceTimer: NodeJS.Timeout | undefined;
 
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(graceTimer);
-      s.watchers.delete(onLost);
-      fn();
-    };
-    const onLost = (cause: Error) => finish(() => reject(lostWhileRunning(meta, command, cause)));
-    s.watchers.add(onLost);
+        const finish = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          clearTimeout(graceTimer);
+          s.watchers.delete(onLost);
+          fn();
+        };
+        const onLost = (cause: Error) => finish(() => reject(lostWhileRunning(meta, command, cause)));
+        s.watchers.add(onLost);
 
-    ch.on('data', (chunk: Buffer) => {
-      out.push(chunk);
-      const text = dOut.write(chunk);
-      if (text !== '') opts.onData?.('stdout', text);
-    });
-    const marker = new PidMarker((chunk) => {
-      const text = dErr.write(chunk);
-      err.push(chunk);
-      if (text !== '') opts.onData?.('stderr', text);
-    });
-    ch.stderr.on('data', (chunk: Buffer) => marker.write(chunk));
-    const onExit = (code: number | null, sig?: string) => {
-      sawExit = true;
-      exitCode = typeof code === 'number' ? code : null;
-      signal = sig ?? null;
-    };
-    const early = earlyExit.get(ch);
-    if (early) onExit(early.code, early.signal);
-    ch.on('exit', onExit);
-    const closed = () => {
-      if (!sawExit && !timedOut && !s.lost) {
-        // ssh2 closes a dropped connection's channels before it reports the drop: give the drop a moment to show.
-        setTimeout(closedAfterDrop, 200);
-        return;
-      }
-      closedAfterDrop();
-    };
-    const closedAfterDrop = () => {
-      if (!sawExit && !timedOut && s.lost) {
-        onLost(s.lost);
-        return;
-      }
-      finish(() => {
-        const held = marker.rest();
-        if (held) err.push(held);
-        resolve({
-          exitCode,
-          signal,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-          durationMs: Math.round(performance.now() - started),
-          timedOut,
+        ch.on('data', (chunk: Buffer) => {
+          out.push(chunk);
+          const text = dOut.write(chunk);
+          if (text !== '') opts.onData?.('stdout', text);
         });
-      });
-    };
-    ch.on('close', closed);
-    ch.on('error', () => undefined);
+        const marker = new PidMarker((chunk) => {
+          const text = dErr.write(chunk);
+          err.push(chunk);
+          if (text !== '') opts.onData?.('stderr', text);
+        });
+        ch.stderr.on('data', (chunk: Buffer) => marker.write(chunk));
+        const onExit = (code: number | null, sig?: string) => {
+          sawExit = true;
+          exitCode = typeof code === 'number' ? code : null;
+          signal = sig ?? null;
+        };
+        const early = earlyExit.get(ch);
+        if (early) onExit(early.code, early.signal);
+        ch.on('exit', onExit);
+        const closed = () => {
+          if (!sawExit && !timedOut && !s.lost) {
+            // ssh2 closes a dropped connection's channels before it reports the drop: give the drop a moment to show.
+            setTimeout(closedAfterDrop, 200);
+            return;
+          }
+          closedAfterDrop();
+        };
+        const closedAfterDrop = () => {
+          if (!sawExit && !timedOut && s.lost) {
+            onLost(s.lost);
+            return;
+          }
+          finish(() => {
+            const held = marker.rest();
+            if (held) err.push(held);
+            resolve({
+              exitCode,
+              signal,
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(err).toString('utf8'),
+              durationMs: Math.round(performance.now() - started),
+              timedOut,
+            });
+          });
+        };
+        ch.on('close', closed);
+        ch.on('error', () => undefined);
 
-    if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        graceTimer = stopTimedOut(s, meta, ch, marker.pid);
-      }, opts.timeoutMs);
-    }
+        if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+          timer = setTimeout(() => {
+            timedOut = true;
+            graceTimer = stopTimedOut(s, meta, ch, marker.pid);
+          }, opts.timeoutMs);
+        }
 
-    if (opts.stdin !== undefined) ch.end(opts.stdin);
-    else ch.end();
-  });
+        if (opts.stdin !== undefined) ch.end(opts.stdin);
+        else ch.end();
+      }),
+  );
 }
