@@ -1,4 +1,4 @@
-// Backup (PROCEDURES §1): snapshot members, check each, copy them and the config off the cluster, write a manifest.
+// Backup (docs/procedures.md#backup): snapshot members, check each, copy them and the config off the cluster, write a manifest.
 import { z } from 'zod';
 import { chosenMembers, defineRunbook, phase } from '../src/engine/define.js';
 import type { PlanCtx } from '../src/engine/types.js';

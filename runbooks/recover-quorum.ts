@@ -1,4 +1,4 @@
-// Quorum loss (PROCEDURES §5): survivor by highest raft index -> one-member cluster -> members re-added one at a time.
+// Quorum loss (docs/procedures.md#recover-quorum): survivor by highest raft index -> one-member cluster -> members re-added one at a time.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { chooseSurvivor, quorum } from '../src/engine/facts.js';

@@ -1,4 +1,4 @@
-// Member replacement (PROCEDURES §6): with quorum, remove the failed member by ID, add its replacement, update the rest.
+// Member replacement (docs/procedures.md#replace-member): with quorum, remove the failed member by ID, add its replacement, update the rest.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { quorum } from '../src/engine/facts.js';
@@ -24,6 +24,7 @@ export default defineRunbook({
   params: z
     .object({ failed: z.string().min(1, 'the member to replace'), new: z.string().optional() })
     .strict(),
+  needs: { downMemberParam: 'failed' },
   nodes: [
     decision({
       id: 'quorum',

@@ -1,6 +1,31 @@
-// Multi control-plane restore (PROCEDURES §4): every member rebuilt from ONE snapshot with a NEW cluster token.
-import { defineRunbook } from '../src/engine/define.js';
-import { restoreNodes, restoreParams } from '../src/steps/restore.js';
+// Multi control-plane restore: every member rebuilt from ONE snapshot with a NEW cluster token.
+// The phases below are the procedure, in order; docs/procedures.md says why each step is there.
+import { defineRunbook, phase } from '../src/engine/define.js';
+import type { Targets } from '../src/engine/types.js';
+import { verifyClusterStep } from '../src/steps/cluster.js';
+import {
+  fixOwnership,
+  followersThenLeader,
+  moveAside,
+  startApiservers,
+  startEtcd,
+  stopApiservers,
+  stopEtcd,
+  uploadSnapshot,
+} from '../src/steps/data.js';
+import { staleEndpointsStep, staleLeasesStep } from '../src/steps/leases.js';
+import {
+  pkiFromBackupIfGiven,
+  readdressMovedHosts,
+  recordStateBefore,
+  restoreEveryMember,
+  restoreInputs,
+  restoreParams,
+  snapshotKeyCount,
+  snapshotOf,
+} from '../src/steps/restore.js';
+
+const all: Targets = { kind: 'all' };
 
 export default defineRunbook({
   id: 'restore-multi-master',
@@ -10,5 +35,29 @@ export default defineRunbook({
   when: 'The data is lost or wrong on the whole cluster (bad change, corruption, lost majority with no usable survivor) and a good snapshot exists.',
   params: restoreParams,
   needs: { snapshotParam: 'snapshot' },
-  nodes: restoreNodes('multi'),
+  nodes: [
+    // Any member count (one works too); the single-member runbook is the same procedure for one host.
+    restoreInputs({ question: 'More than one member?' }, [
+      phase('record', 'Record the state before', [recordStateBefore()]),
+      phase('distribute', 'Distribute the snapshot', [uploadSnapshot(all, snapshotOf)]),
+      phase('stop', 'Stop the API servers and etcd everywhere before any restore', [
+        stopApiservers(all),
+        stopEtcd(followersThenLeader),
+      ]),
+      pkiFromBackupIfGiven(),
+      phase('restore', 'Restore every member from the same snapshot', [
+        moveAside(all),
+        restoreEveryMember(all),
+        fixOwnership(all),
+      ]),
+      readdressMovedHosts(),
+      phase('start', 'Start etcd, then the API servers', [startEtcd(all), startApiservers(all)]),
+      phase('verify', 'Verify the restored cluster', [
+        verifyClusterStep(),
+        snapshotKeyCount(),
+        staleLeasesStep(),
+        staleEndpointsStep(),
+      ]),
+    ]),
+  ],
 });

@@ -1,6 +1,31 @@
-// Single control-plane restore (PROCEDURES §3): stop, move aside, restore, fix ownership, start, verify.
-import { defineRunbook } from '../src/engine/define.js';
-import { restoreNodes, restoreParams } from '../src/steps/restore.js';
+// Single control-plane restore: the one member rebuilt from a verified snapshot with a new cluster token.
+// The phases below are the procedure, in order; docs/procedures.md says why each step is there.
+import { defineRunbook, phase } from '../src/engine/define.js';
+import type { Targets } from '../src/engine/types.js';
+import { verifyClusterStep } from '../src/steps/cluster.js';
+import {
+  fixOwnership,
+  followersThenLeader,
+  moveAside,
+  startApiservers,
+  startEtcd,
+  stopApiservers,
+  stopEtcd,
+  uploadSnapshot,
+} from '../src/steps/data.js';
+import { staleEndpointsStep, staleLeasesStep } from '../src/steps/leases.js';
+import {
+  pkiFromBackupIfGiven,
+  readdressMovedHosts,
+  recordStateBefore,
+  restoreEveryMember,
+  restoreInputs,
+  restoreParams,
+  snapshotKeyCount,
+  snapshotOf,
+} from '../src/steps/restore.js';
+
+const all: Targets = { kind: 'all' };
 
 export default defineRunbook({
   id: 'restore-single-master',
@@ -10,5 +35,34 @@ export default defineRunbook({
   when: 'A cluster with one control-plane member lost or damaged its etcd data and a good snapshot exists.',
   params: restoreParams,
   needs: { snapshotParam: 'snapshot' },
-  nodes: restoreNodes('single'),
+  nodes: [
+    restoreInputs(
+      {
+        question: 'One control-plane member?',
+        onlyMembers: { count: 1, otherwise: 'restore-multi-master' },
+      },
+      [
+        phase('record', 'Record the state before', [recordStateBefore()]),
+        phase('distribute', 'Distribute the snapshot', [uploadSnapshot(all, snapshotOf)]),
+        phase('stop', 'Stop the API servers and etcd everywhere before any restore', [
+          stopApiservers(all),
+          stopEtcd(followersThenLeader),
+        ]),
+        pkiFromBackupIfGiven(),
+        phase('restore', 'Restore every member from the same snapshot', [
+          moveAside(all),
+          restoreEveryMember(all),
+          fixOwnership(all),
+        ]),
+        readdressMovedHosts(),
+        phase('start', 'Start etcd, then the API servers', [startEtcd(all), startApiservers(all)]),
+        phase('verify', 'Verify the restored cluster', [
+          verifyClusterStep(),
+          snapshotKeyCount(),
+          staleLeasesStep(),
+          staleEndpointsStep(),
+        ]),
+      ],
+    ),
+  ],
 });

@@ -13,7 +13,7 @@ import { constants } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BackupConfig } from './config.js';
+import type { BackupConfig } from '../inventory/backup.js';
 import { badInput } from '../errors/error.js';
 import { S3Store } from './s3.js';
 import { isS3, parseS3Url } from './url.js';

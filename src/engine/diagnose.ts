@@ -1,4 +1,5 @@
-// Diagnosis (PROCEDURES §2): member list, status table, quorum verdict, alarms, and the per-member consistency check of source 000 §3.
+// Diagnosis (docs/procedures.md#diagnose): member list, status table, quorum verdict, alarms,
+// and the per-member consistency check (key count and hashkv at one revision).
 import { sh } from '../shell/sh.js';
 import type { Executor } from './ports.js';
 import type { Inventory } from '../inventory/resolve.js';

@@ -1,21 +1,12 @@
-// The runbooks shipped in runbooks/, loaded lazily; a runbook's content hash is the hash of its file.
+// The runbooks shipped in runbooks/ (listed in runbooks/index.ts), loaded lazily; a runbook's content hash is the hash of its file.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { badInput } from '../errors/error.js';
 import type { RunbookDef } from './types.js';
+import { RUNBOOK_IDS } from '../../runbooks/index.js';
 
-export const RUNBOOK_IDS = [
-  'backup',
-  'restore-single-master',
-  'restore-multi-master',
-  'recover-quorum',
-  'replace-member',
-  'readdress',
-  'free-space',
-  'defrag',
-  'renew-certs',
-] as const;
+export { RUNBOOK_IDS };
 
 function fileOf(id: string): string | undefined {
   for (const ext of ['.js', '.ts']) {

@@ -134,7 +134,8 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
   const { def } = await loadRunbook(o.runbook);
   parseParams(def, o.params);
   const facts = await gatherFacts(inventory, o.deps.executor, now);
-  requireReachable(inventory, facts, def.id === 'replace-member' ? [o.params.failed ?? ''] : []);
+  const mayBeDown = def.needs?.downMemberParam;
+  requireReachable(inventory, facts, mayBeDown ? [o.params[mayBeDown] ?? ''] : []);
   const made = await makePlan(
     { runbook: o.runbook, inventoryPath: o.inventoryPath, params: o.params, facts },
     now,

@@ -121,8 +121,13 @@ export interface RunbookDef<P extends z.ZodType<Params> = z.ZodType<Params>> {
   /** When to use it, for `show` and the docs. */
   when: string;
   params: P;
-  /** Facts this runbook needs: 'cluster' also reads member status (read-only). */
-  needs?: { snapshotParam?: string };
+  /** What the runbook needs before it starts, beyond its params. */
+  needs?: {
+    /** The param naming the snapshot file, read and verified at plan time. */
+    snapshotParam?: string;
+    /** The param naming a member that may be unreachable at start (the one being replaced). */
+    downMemberParam?: string;
+  };
   nodes: Node[];
 }
 

@@ -1,5 +1,5 @@
 // Resolves an inventory's defaults into one fully specified record per member.
-import type { BackupConfig } from '../backup/config.js';
+import type { BackupConfig } from './backup.js';
 import type { InventoryInput, Topology } from './schema.js';
 
 export interface ResolvedMember {
@@ -42,6 +42,10 @@ const KUBEADM_TLS = {
   key: '/etc/kubernetes/pki/etcd/healthcheck-client.key',
 };
 const ETCD_CONF_TLS = { ca: '/etc/etcd/ca.crt', cert: '/etc/etcd/peer.crt', key: '/etc/etcd/peer.key' };
+
+/** etcd's --initial-cluster value for these members, in order: name=peerURL,... (the lab's and the runbooks'). */
+export const initialCluster = (members: ReadonlyArray<{ name: string; peerURL: string }>) =>
+  members.map((m) => `${m.name}=${m.peerURL}`).join(',');
 
 export function resolveInventory(inv: InventoryInput, baseDir: string): Inventory {
   const members = inv.members.map((m): ResolvedMember => {

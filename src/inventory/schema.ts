@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { BackupConfigSchema } from '../backup/config.js';
+import { BackupConfigSchema } from './backup.js';
 
 export const TOPOLOGIES = ['static-pod', 'systemd', 'docker', 'k3s-external'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];

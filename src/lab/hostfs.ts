@@ -200,7 +200,7 @@ export async function buildHost(o: {
         ? {}
         : { systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']) };
   if (mode === 'k3s-external') tools.k3s = wrapper(node, join(S, 'k3s.js'));
-  // docker: a host without etcdctl runs it from the etcd image (source 000), so it has docker (the stand-in).
+  // docker: a host without etcdctl runs it from the etcd image (docs/procedures.md), so it has docker (the stand-in).
   if (o.noEtcdctl || mode === 'docker')
     tools.docker = wrapper(node, join(S, 'docker.js'), [
       '--images',

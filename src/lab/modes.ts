@@ -8,7 +8,7 @@
 import { chmodSync, copyFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issue } from './pki.js';
-import { initialCluster } from './render.js';
+import { initialCluster } from '../inventory/resolve.js';
 import type { LabMember } from './types.js';
 
 export const DOCKER_SSL = '/etc/kubernetes/ssl';

@@ -1,14 +1,11 @@
 // Text of the files a lab host carries: kubeadm-like manifests, etcd.conf and unit, sshd_config, the host's init script and tool wrappers.
+import { initialCluster } from '../inventory/resolve.js';
 import { FALLBACK_BINDS, HOST_BINDS } from './paths.js';
 import { inetdCommand, memberSshdExtra, opsUserScript } from './access.js';
 import { dockerBoot, ETCD_IMAGE } from './modes.js';
 import { ROOT_ACCESS, type LabAccess, type LabMember, type LabMode } from './types.js';
 
 const PKI = '/etc/kubernetes/pki';
-
-export function initialCluster(members: LabMember[]): string {
-  return members.map((m) => `${m.name}=${m.peerURL}`).join(',');
-}
 
 /** /etc/kubernetes/manifests/etcd.yaml as kubeadm writes it, listening on the host's address only (hosts share one network). */
 export function etcdManifest(m: LabMember, members: LabMember[], image = ETCD_IMAGE): string {

@@ -134,6 +134,6 @@ export function describeSource(src: ToolSource, c: ContainerFacts | undefined): 
     case 'docker-exec':
       return `not on the host: docker exec ${src.container}${c?.image ? ` (docker run --rm ${c.image} when it is not running)` : ''}`;
     case 'docker-run':
-      return `not on the host: docker run --rm ${src.image} (source 000)`;
+      return `not on the host: docker run --rm ${src.image} (etcdctl from the etcd image)`;
   }
 }

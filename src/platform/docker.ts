@@ -1,6 +1,6 @@
-// docker: etcd as a container named `etcd` (source 001's `docker run --name etcd ... -v etcd-data:...`, RKE's etcd in 003),
+// docker: etcd as a container named `etcd` (`docker run --name etcd ... -v etcd-data:...`, RKE's etcd),
 // and the API server as a container named `kube-apiserver` when the host has one (RKE). Flags are the container's
-// arguments (`docker inspect etcd | jq .[].Args`, 003): docker cannot change them in place, so an edit recreates the
+// arguments (`docker inspect etcd | jq .[].Args`): docker cannot change them in place, so an edit recreates the
 // container from `docker inspect` with the same image, network, restart policy, volumes and environment — the old
 // container is renamed `etcd-before-lifeboat-STAMP[-N]`, never removed. Data: the inventory's dataDir is where the
 // volume lives on the host (`docker volume inspect etcd-data` → /var/lib/docker/volumes/etcd-data/_data, 001).

@@ -1,4 +1,4 @@
-// k3s-external: k3s servers whose datastore is an external etcd cluster (source 001). etcd itself runs as a systemd
+// k3s-external: k3s servers whose datastore is an external etcd cluster (docs/procedures.md). etcd itself runs as a systemd
 // service with /etc/etcd/etcd.conf (everything the systemd adapter does); the "API server" is the k3s unit, whose
 // `--datastore-endpoint` names the etcd client URLs: repointing it edits the unit file (a copy of the original kept),
 // then `systemctl daemon-reload` and a restart of k3s, exactly as 001 does after its restore.

@@ -1,5 +1,6 @@
 // Runs one command on a session: output capture, stdin, timeout that kills the remote process group, loss detection.
 import { StringDecoder } from 'node:string_decoder';
+import type { ClientChannel } from 'ssh2';
 import type { ExecOptions, ExecResult } from '../engine/ports.js';
 import { LifeboatError } from '../errors/error.js';
 import { earlyExit, openExec, type Session } from './connection.js';
@@ -34,6 +35,71 @@ export interface RunMeta {
   sudo: boolean;
 }
 
+/** Takes the login shell's pid marker out of a command's stderr; everything else goes on to `emit`. */
+class PidMarker {
+  pid: number | undefined;
+  private head = ''; // stderr until the marker has been seen and removed
+  private done = false;
+  constructor(private readonly emit: (chunk: Buffer) => void) {}
+
+  write(chunk: Buffer): void {
+    if (this.done) return this.emit(chunk);
+    this.head += chunk.toString('latin1');
+    const m = MARK_RE.exec(this.head);
+    if (m) {
+      this.pid = Number(m[2]);
+      this.done = true;
+      const rest = this.head.slice(0, m.index + (m[1] ?? '').length) + this.head.slice(m.index + m[0].length);
+      this.head = '';
+      if (rest !== '') this.emit(Buffer.from(rest, 'latin1'));
+    } else if (this.head.length > 65536 && !this.head.includes(MARK)) {
+      // The login shell printed a lot before our marker: stop looking, pass it through.
+      this.done = true;
+      const held = Buffer.from(this.head, 'latin1');
+      this.head = '';
+      this.emit(held);
+    }
+  }
+
+  /** What is still held back when the command ends without a marker. */
+  rest(): Buffer | undefined {
+    return this.head === '' ? undefined : Buffer.from(this.head, 'latin1');
+  }
+}
+
+/** A timed-out command: its process group is killed, and past the kill's grace the channel is closed regardless. */
+function stopTimedOut(s: Session, meta: RunMeta, ch: ClientChannel, pid: number | undefined): NodeJS.Timeout {
+  const closeNow = () => {
+    try {
+      ch.close();
+    } catch {
+      // already closed
+    }
+  };
+  const grace = setTimeout(closeNow, KILL_GRACE_TENTHS * 100 + 5000);
+  if (pid === undefined) {
+    ch.signal('KILL');
+    closeNow();
+    return grace;
+  }
+  openExec(s, meta.host, killGroupCommand(pid, meta.sudo), 'kill timed-out command').then((k) => {
+    k.on('close', closeNow);
+    k.on('error', () => undefined);
+    k.resume();
+    k.stderr.resume();
+    k.end();
+  }, closeNow);
+  return grace;
+}
+
+const lostWhileRunning = (meta: RunMeta, command: string, cause: Error) =>
+  new LifeboatError('unreachable', `connection to ${meta.host} lost while a command was running`, {
+    host: meta.host,
+    command,
+    cause,
+    hint: 'the command may or may not have completed on the host: check it, then resume',
+  });
+
 export function runCommand(
   s: Session,
   command: string,
@@ -41,6 +107,7 @@ export function runCommand(
   meta: RunMeta,
 ): Promise<ExecResult> {
   const started = performance.now();
+  // Handlers go on in the same reaction that gets the channel: with `await` in between, the lab showed lost output.
   return openExec(s, meta.host, remoteCommandLine(command, meta.sudo), command).then(
     (ch) =>
       new Promise<ExecResult>((resolve, reject) => {
@@ -48,9 +115,6 @@ export function runCommand(
         const err: Buffer[] = [];
         const dOut = new StringDecoder('utf8');
         const dErr = new StringDecoder('utf8');
-        let head = ''; // stderr until the pid marker has been seen and removed
-        let pid: number | undefined;
-        let markerDone = false;
         let exitCode: number | null = null;
         let signal: string | null = null;
         let sawExit = false;
@@ -67,56 +131,20 @@ export function runCommand(
           s.watchers.delete(onLost);
           fn();
         };
-        const onLost = (cause: Error) =>
-          finish(() =>
-            reject(
-              new LifeboatError(
-                'unreachable',
-                `connection to ${meta.host} lost while a command was running`,
-                {
-                  host: meta.host,
-                  command,
-                  cause,
-                  hint: 'the command may or may not have completed on the host: check it, then resume',
-                },
-              ),
-            ),
-          );
+        const onLost = (cause: Error) => finish(() => reject(lostWhileRunning(meta, command, cause)));
         s.watchers.add(onLost);
 
-        const emitErr = (text: string, chunk: Buffer) => {
-          err.push(chunk);
-          if (text !== '') opts.onData?.('stderr', text);
-        };
         ch.on('data', (chunk: Buffer) => {
           out.push(chunk);
           const text = dOut.write(chunk);
           if (text !== '') opts.onData?.('stdout', text);
         });
-        ch.stderr.on('data', (chunk: Buffer) => {
-          if (markerDone) {
-            emitErr(dErr.write(chunk), chunk);
-            return;
-          }
-          head += chunk.toString('latin1');
-          const m = MARK_RE.exec(head);
-          if (m) {
-            pid = Number(m[2]);
-            markerDone = true;
-            const rest = head.slice(0, m.index + (m[1] ?? '').length) + head.slice(m.index + m[0].length);
-            head = '';
-            if (rest !== '') {
-              const b = Buffer.from(rest, 'latin1');
-              emitErr(dErr.write(b), b);
-            }
-          } else if (head.length > 65536 && !head.includes(MARK)) {
-            // The login shell printed a lot before our marker: stop looking, pass it through.
-            markerDone = true;
-            const b = Buffer.from(head, 'latin1');
-            head = '';
-            emitErr(dErr.write(b), b);
-          }
+        const marker = new PidMarker((chunk) => {
+          const text = dErr.write(chunk);
+          err.push(chunk);
+          if (text !== '') opts.onData?.('stderr', text);
         });
+        ch.stderr.on('data', (chunk: Buffer) => marker.write(chunk));
         const onExit = (code: number | null, sig?: string) => {
           sawExit = true;
           exitCode = typeof code === 'number' ? code : null;
@@ -128,18 +156,19 @@ export function runCommand(
         const closed = () => {
           if (!sawExit && !timedOut && !s.lost) {
             // ssh2 closes a dropped connection's channels before it reports the drop: give the drop a moment to show.
-            setTimeout(closed2, 200);
+            setTimeout(closedAfterDrop, 200);
             return;
           }
-          closed2();
+          closedAfterDrop();
         };
-        const closed2 = () => {
+        const closedAfterDrop = () => {
           if (!sawExit && !timedOut && s.lost) {
             onLost(s.lost);
             return;
           }
           finish(() => {
-            if (head !== '') err.push(Buffer.from(head, 'latin1'));
+            const held = marker.rest();
+            if (held) err.push(held);
             resolve({
               exitCode,
               signal,
@@ -156,27 +185,7 @@ export function runCommand(
         if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
           timer = setTimeout(() => {
             timedOut = true;
-            const closeNow = () => {
-              try {
-                ch.close();
-              } catch {
-                // already closed
-              }
-            };
-            // Past the kill script's own grace, close the channel regardless; 'close' then resolves.
-            graceTimer = setTimeout(closeNow, KILL_GRACE_TENTHS * 100 + 5000);
-            if (pid === undefined) {
-              ch.signal('KILL');
-              closeNow();
-              return;
-            }
-            openExec(s, meta.host, killGroupCommand(pid, meta.sudo), 'kill timed-out command').then((k) => {
-              k.on('close', closeNow);
-              k.on('error', () => undefined);
-              k.resume();
-              k.stderr.resume();
-              k.end();
-            }, closeNow);
+            graceTimer = stopTimedOut(s, meta, ch, marker.pid);
           }, opts.timeoutMs);
         }
 

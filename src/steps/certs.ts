@@ -1,4 +1,4 @@
-// Certificates issued on the host from the cluster CA (as source 004 does by hand): same subject, key type and usages
+// Certificates issued on the host from the cluster CA (as an operator does with openssl): same subject, key type and usages
 // as the cert they replace, SANs given or edited (an old address swapped for a new one). The old files are kept.
 import { sh } from '../shell/sh.js';
 

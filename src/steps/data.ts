@@ -1,5 +1,5 @@
 // Steps that stop, move aside, restore and start etcd: shared by the restore and quorum runbooks.
-import type { ResolvedMember } from '../inventory/resolve.js';
+import { initialCluster, type ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { makeTools, NOT_BUMPED } from '../engine/tools.js';
@@ -8,8 +8,6 @@ import { healthy } from './cluster.js';
 export const aside = (c: HostCtx) => `${c.member.dataDir}.before-${c.stamp}`;
 export const remoteSnapshot = (c: HostCtx, name = 'restore') =>
   `${c.member.backupDir}/lifeboat-${name}-${c.stamp}.db`;
-export const initialCluster = (members: ResolvedMember[]) =>
-  members.map((m) => `${m.name}=${m.peerURL}`).join(',');
 export const newToken = (c: PlanCtx) => c.params.token ?? `lifeboat-${c.stamp.toLowerCase()}`;
 
 /** etcd's and Kubernetes' restore guides bump by 1e9: far beyond what a cluster writes between a backup and a restore. */

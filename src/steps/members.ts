@@ -1,9 +1,9 @@
 // Adding members back one at a time (as learner, then promoted) and removing a failed one by ID.
-import type { ResolvedMember } from '../inventory/resolve.js';
 import { sh } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
-import { etcdUser, initialCluster, moveAsideScript, serial } from './data.js';
+import { initialCluster, type ResolvedMember } from '../inventory/resolve.js';
+import { etcdUser, moveAsideScript, serial } from './data.js';
 
 const byName = (c: PlanCtx, names: string[]) =>
   names.map((n) => c.inventory.members.find((m) => m.name === n)!).filter(Boolean);

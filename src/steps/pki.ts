@@ -1,4 +1,4 @@
-// Restore onto new machines (source 004): hosts without the cluster's PKI (or with another CA) get the backup's PKI and
+// Restore onto new machines (docs/procedures.md#restoring-onto-new-machines): hosts without the cluster's PKI (or with another CA) get the backup's PKI and
 // manifests first; whatever was there is moved aside. Manifests go to the parked folder, started later by the runbook.
 import { dirname } from 'node:path';
 import { sh } from '../shell/sh.js';

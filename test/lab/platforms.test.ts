@@ -200,7 +200,7 @@ describe('docker (sources 001, 003)', () => {
   });
 });
 
-describe('k3s-external (source 001)', () => {
+describe('k3s-external', () => {
   let lab: Lab;
   it('discover equals the lab inventory and reads the k3s datastore endpoint', async () => {
     lab = await up('k3s-external', { seedData: true });

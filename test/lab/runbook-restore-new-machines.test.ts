@@ -1,4 +1,4 @@
-// Restore onto new machines (source 004): a `lifeboat backup` of one lab restored onto a `lab up --bare` lab of 3 new
+// Restore onto new machines (docs/procedures.md#restoring-onto-new-machines): a `lifeboat backup` of one lab restored onto a `lab up --bare` lab of 3 new
 // hosts at other addresses: the backup's PKI and manifests put in place, member certs re-issued for the new addresses,
 // every key and value of the backup, no stale API server leases, the kubernetes Endpoints naming only the new servers.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

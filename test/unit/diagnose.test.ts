@@ -53,7 +53,7 @@ describe('diagnose', () => {
     expect(d).toMatchObject({ verdict: 'healthy', revision: 20, disagreeing: [], reasons: [] });
   });
 
-  it('names the member whose key count and hashkv differ (source 000 §3), as degraded', async () => {
+  it('names the member whose key count and hashkv differ, as degraded', async () => {
     const d = await diagnose(inv, facts(), answer({ a: 5, b: 5, c: 4 }, { a: '7', b: '7', c: '9' }));
     expect(d.verdict).toBe('degraded');
     expect(d.disagreeing).toEqual(['c']);

@@ -1,7 +1,5 @@
 import { sh } from '../../src/shell/sh.js';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { LifeboatError } from '../../src/errors/error.js';
@@ -14,23 +12,11 @@ import { mermaid } from '../../src/engine/diagram.js';
 import { reportMarkdown } from '../../src/render/report.js';
 import { markdownToHtml } from '../../src/render/html.js';
 import { decision, defineRunbook, phase } from '../../src/engine/define.js';
-import { NO_FACTS } from '../../src/engine/facts.js';
 import { compile } from '../../src/engine/machine.js';
-import { plan } from '../../src/engine/plan.js';
-import { createRunDir, runFiles, writeAtomic, type RunRecord } from '../../src/engine/rundir.js';
-import { execute, type EngineDeps } from '../../src/engine/runner.js';
+import { runFiles } from '../../src/engine/rundir.js';
 import type { RunEvent } from '../../src/engine/events.js';
-import type { PlanCtx } from '../../src/engine/types.js';
-import { loadInventory } from '../../src/inventory/load.js';
-import { FakeExecutor, manualClock, type Answer } from '../helpers/fake-executor.js';
-
-const INV = `apiVersion: lifeboat/v1
-cluster: unit
-topology: static-pod
-members:
-  - { name: a, address: 127.0.0.2 }
-  - { name: b, address: 127.0.0.3 }
-`;
+import { executeRun, newRun, testDeps } from '../helpers/engine-run.js';
+import { FakeExecutor, type Answer } from '../helpers/fake-executor.js';
 
 const rb = defineRunbook({
   id: 'unit',
@@ -95,71 +81,15 @@ const rb = defineRunbook({
   ],
 });
 
-function setup(params: Record<string, string> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'lb-engine-'));
-  const invPath = join(dir, 'inventory.yaml');
-  writeFileSync(invPath, INV);
-  const ctx: PlanCtx = {
-    inventory: loadInventory(invPath),
-    facts: NO_FACTS,
-    params,
-    runId: 'r1',
-    stamp: '20261122T100000Z',
-    files: {},
-  };
-  const p = plan(rb, ctx);
-  const runDir = join(dir, 'run');
-  createRunDir(runDir);
-  const record: RunRecord = {
-    version: 1,
-    runId: 'r1',
-    runbook: 'unit',
-    runbookHash: 'h',
-    inventoryPath: invPath,
-    inventoryHash: 'i',
-    params,
-    stamp: ctx.stamp,
-    startedAt: '',
-    facts: NO_FACTS,
-    files: {},
-    plan: p,
-    secretParams: params.password ? [params.password] : [],
-  };
-  writeAtomic(runFiles(runDir).record, JSON.stringify(record));
-  return { runDir, record, plan: p };
-}
-
-function deps(
+const setup = (params: Record<string, string> = {}) =>
+  newRun(rb, { prefix: 'lb-engine-', params, secretParams: params.password ? [params.password] : [] });
+const deps = (
   ex: FakeExecutor,
   events: RunEvent[] = [],
   interactive = false,
   answers: Array<boolean | 'abort'> = [],
-): EngineDeps {
-  return {
-    executor: ex,
-    clock: manualClock(),
-    prompter: {
-      interactive,
-      confirm: async () => answers.shift() ?? false,
-      choose: async () => 'retry' as never,
-    },
-    listeners: [(e) => events.push(e)],
-    redactor: new Redactor(),
-    operator: 'tester',
-  };
-}
-
-const go = (s: ReturnType<typeof setup>, d: EngineDeps, extra: Partial<Parameters<typeof execute>[0]> = {}) =>
-  execute({
-    dir: s.runDir,
-    record: s.record,
-    runbook: rb,
-    compiled: compile(rb),
-    deps: d,
-    approvals: { all: false, steps: new Set() },
-    opening: [],
-    ...extra,
-  });
+) => testDeps(ex, { events, interactive, answers });
+const go = executeRun;
 
 describe('plan', () => {
   it('resolves decisions and marks destructive steps, without running anything', () => {

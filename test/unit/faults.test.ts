@@ -1,12 +1,8 @@
 // Failpoints (parsing, refusal off the lab, a crash at every journal boundary resumed to the same end) and a long
 // approval wait whose hosts changed meanwhile.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sh } from '../../src/shell/sh.js';
-import { Redactor } from '../../src/secrets/redact.js';
 import { readAudit, verifyAudit } from '../../src/engine/audit.js';
 import { defineRunbook, phase } from '../../src/engine/define.js';
 import { NO_FACTS, type Facts } from '../../src/engine/facts.js';
@@ -18,20 +14,10 @@ import {
   type FailpointSpec,
 } from '../../src/engine/failpoint.js';
 import { compile } from '../../src/engine/machine.js';
-import { plan } from '../../src/engine/plan.js';
-import { createRunDir, runFiles, writeAtomic, type RunRecord } from '../../src/engine/rundir.js';
+import { runFiles } from '../../src/engine/rundir.js';
 import { execute, type EngineDeps } from '../../src/engine/runner.js';
-import type { PlanCtx } from '../../src/engine/types.js';
-import { loadInventory } from '../../src/inventory/load.js';
+import { executeRun, newRun, testDeps, type TestRun } from '../helpers/engine-run.js';
 import { FakeExecutor, manualClock } from '../helpers/fake-executor.js';
-
-const INV = `apiVersion: lifeboat/v1
-cluster: unit
-topology: static-pod
-members:
-  - { name: a, address: 127.0.0.2 }
-  - { name: b, address: 127.0.0.3 }
-`;
 
 // Two hosts, a parallel destructive step with a check, a sequential step without one, a verification.
 const rb = defineRunbook({
@@ -88,58 +74,10 @@ function world() {
   return { ex, moved, kill: () => ((dead = true), new Killed('SIGKILL')), revive: () => void (dead = false) };
 }
 
-function setup(facts: Facts = NO_FACTS) {
-  const dir = mkdtempSync(join(tmpdir(), 'lb-fail-'));
-  const invPath = join(dir, 'inventory.yaml');
-  writeFileSync(invPath, INV);
-  const ctx: PlanCtx = {
-    inventory: loadInventory(invPath),
-    facts,
-    params: {},
-    runId: 'r1',
-    stamp: '20261122T100000Z',
-    files: {},
-  };
-  const runDir = join(dir, 'run');
-  createRunDir(runDir);
-  const record: RunRecord = {
-    version: 1,
-    runId: 'r1',
-    runbook: 'crashy',
-    runbookHash: 'h',
-    inventoryPath: invPath,
-    inventoryHash: 'i',
-    params: {},
-    stamp: ctx.stamp,
-    startedAt: '',
-    facts,
-    files: {},
-    plan: plan(rb, ctx),
-    secretParams: [],
-  };
-  writeAtomic(runFiles(runDir).record, JSON.stringify(record));
-  return { runDir, record };
-}
-
-function deps(ex: FakeExecutor, failpoint?: EngineDeps['failpoint']): EngineDeps {
-  return {
-    executor: ex,
-    clock: manualClock(),
-    prompter: { interactive: false, confirm: async () => false, choose: async () => 'retry' as never },
-    listeners: [],
-    redactor: new Redactor(),
-    operator: 'tester',
-    ...(failpoint ? { failpoint } : {}),
-  };
-}
-
-const run = (s: ReturnType<typeof setup>, d: EngineDeps, resume: boolean) =>
-  execute({
-    dir: s.runDir,
-    record: s.record,
-    runbook: rb,
-    compiled: compile(rb),
-    deps: d,
+const setup = (facts: Facts = NO_FACTS) => newRun(rb, { prefix: 'lb-fail-', facts });
+const deps = (ex: FakeExecutor, failpoint?: EngineDeps['failpoint']) => testDeps(ex, { failpoint });
+const run = (s: TestRun, d: EngineDeps, resume: boolean) =>
+  executeRun(s, d, {
     approvals: { all: true, steps: new Set() },
     opening: resume
       ? [{ type: 'run.resume', by: 'tester', acceptedChangedRunbook: false, from: 'test' }]

@@ -14,7 +14,7 @@ import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
 const DIR = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
 const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.pb'));
 
-// The `default` Namespace value from source 000 (etcdctl get -w json), and the YAML kubectl shows for it.
+// The `default` Namespace value as `etcdctl get -w json` prints it, and the YAML kubectl shows for it.
 const SOURCE_000 =
   'azhzAAoPCgJ2MRIJTmFtZXNwYWNlEogCCu0BCgdkZWZhdWx0EgAaACIAKiQ5ZDQyYmYxMy03OGM0LTQ4NzQtOThiYy05NjNlMDg1MDYyZjYyADgAQggIo8yllQYQAFomChtrdWJlcm5ldGVzLmlvL21ldGFkYXRhLm5hbWUSB2RlZmF1bHR6AIoBfQoOa3ViZS1hcGlzZXJ2ZXISBlVwZGF0ZRoCdjEiCAijzKWVBhAAMghGaWVsZHNWMTpJCkd7ImY6bWV0YWRhdGEiOnsiZjpsYWJlbHMiOnsiLiI6e30sImY6a3ViZXJuZXRlcy5pby9tZXRhZGF0YS5uYW1lIjp7fX19fUIAEgwKCmt1YmVybmV0ZXMaCAoGQWN0aXZlGgAiAA==';
 const SOURCE_000_YAML = `apiVersion: v1
@@ -42,12 +42,12 @@ describe('decodeStoredValue', () => {
     expect(JSON.stringify(objectOf(v))).toBe(JSON.stringify(JSON.parse(want)));
   });
 
-  it('decodes the default Namespace of source 000 to the YAML shown there', () => {
+  it('decodes the default Namespace to the YAML kubectl shows', () => {
     const v = decodeStoredValue(Buffer.from(SOURCE_000, 'base64'), { modRevision: 192 });
     expect(toYaml(present(objectOf(v)!))).toBe(SOURCE_000_YAML);
   });
 
-  it('decode -> encode -> decode is stable (source 000; its removed clusterName field 15 is dropped)', () => {
+  it('decode -> encode -> decode is stable (its removed clusterName field 15 is dropped)', () => {
     const b = Buffer.from(SOURCE_000, 'base64');
     const obj = objectOf(decodeStoredValue(b))!;
     const again = Buffer.from(encodeStoredObject(obj));
@@ -156,7 +156,7 @@ describe('lifeboat decode', () => {
     return out;
   }
 
-  it('decodes `etcdctl get -w json` output as in source 000 (resourceVersion from mod_revision)', async () => {
+  it('decodes `etcdctl get -w json` output (resourceVersion from mod_revision)', async () => {
     const f = join(dir, 'get.json');
     writeFileSync(
       f,

@@ -156,7 +156,7 @@ describe('etcdctl anywhere: the container fallback', () => {
     );
   });
 
-  it('docker-run etcd (source 001): docker exec etcd while it runs, the image otherwise; 3.4 image restores with etcdctl', () => {
+  it('docker-run etcd: docker exec etcd while it runs, the image otherwise; 3.4 image restores with etcdctl', () => {
     const f = probe([
       'ctr_docker=1',
       'ctr_docker_etcd=1',

@@ -7,7 +7,7 @@ import { parse } from '../args.js';
 import { badInput, usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
-import type { BackupConfig } from '../../backup/config.js';
+import type { BackupConfig } from '../../inventory/backup.js';
 import { loadIdentities } from '../../backup/age.js';
 import {
   abortPending,
