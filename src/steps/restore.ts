@@ -14,6 +14,7 @@ import {
   keyCountStep,
   moveAside,
   remoteSnapshot,
+  restartControllers,
   restoreStep,
   startApiservers,
   startEtcd,
@@ -155,7 +156,11 @@ export function restoreNodes(kind: 'single' | 'multi'): Node[] {
               ],
             },
           }),
-          phase('start', 'Start etcd, then the API servers', [startEtcd(all), startApiservers(all)]),
+          phase('start', 'Start etcd, then the API servers, then what caches revisions', [
+            startEtcd(all),
+            startApiservers(all),
+            restartControllers(all),
+          ]),
           phase('verify', 'Verify the restored cluster', [
             verifyClusterStep(),
             keyCountStep(
