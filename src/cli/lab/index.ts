@@ -29,6 +29,7 @@ const HELP = `Usage: lifeboat lab <command> [options]
         --bare: new machines (sshd, etcd binaries, empty kubeadm layout; no cluster, data or PKI);
         --leases: API server stand-ins keep /registry/masterleases/ADDRESS and the kubernetes Endpoints;
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
+        --etcd-version: 3.5 (default: trixie's, fetched by setup) or 3.4 (bookworm's, no etcdutl)
   status [--dir DIR] [--output json]
         member, address, sshd, etcd, healthy, leader, raft index, revision
   break SCENARIO [--member NAME] [--dir DIR]
