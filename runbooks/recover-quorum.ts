@@ -9,6 +9,7 @@ import {
   followersThenLeader,
   moveAside,
   remoteSnapshot,
+  restartControllers,
   restoreStep,
   startApiservers,
   startEtcd,
@@ -140,6 +141,7 @@ export default defineRunbook({
               urls: (c) => [member(c, survivorOf(c)).clientURL],
             }),
             startApiservers(all),
+            restartControllers(all),
           ]),
           phase('rejoin', 'Re-add the other members one at a time', [
             rejoinStep({

@@ -7,6 +7,7 @@ import {
   fixOwnership,
   followersThenLeader,
   moveAside,
+  restartControllers,
   startApiservers,
   startEtcd,
   stopApiservers,
@@ -55,7 +56,11 @@ export default defineRunbook({
           fixOwnership(all),
         ]),
         readdressMovedHosts(),
-        phase('start', 'Start etcd, then the API servers', [startEtcd(all), startApiservers(all)]),
+        phase('start', 'Start etcd, then the API servers, then what caches revisions', [
+          startEtcd(all),
+          startApiservers(all),
+          restartControllers(all),
+        ]),
         phase('verify', 'Verify the restored cluster', [
           verifyClusterStep(),
           snapshotKeyCount(),

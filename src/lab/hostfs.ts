@@ -32,6 +32,11 @@ import {
   initScript,
   sshdConfig,
   wrapper,
+  KUBE_COMPONENTS,
+  componentKubeconfig,
+  componentManifest,
+  componentUnit,
+  UNIT_CONF_DIR,
 } from './render.js';
 import type { LabAccess, LabMember, LabMode } from './types.js';
 
@@ -135,6 +140,11 @@ export async function buildHost(o: {
     writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m, o.leases), {
       mode: 0o600,
     });
+    for (const c of KUBE_COMPONENTS) {
+      const k = componentKubeconfig(m, c);
+      writeFileSync(p(k.path), k.text, { mode: 0o600 });
+      writeFileSync(p(`/etc/kubernetes/manifests/${c}.yaml`), componentManifest(c), { mode: 0o600 });
+    }
   } else if (mode === 'docker') {
     certs.push(dockerHostFiles(p, m, o.cas, readFileSync(o.cas.etcd.crt, 'utf8')));
   } else {
@@ -172,6 +182,7 @@ export async function buildHost(o: {
       '/usr/lib/systemd/system/etcd.service',
       p('/etc/systemd/system/multi-user.target.wants/etcd.service'),
     );
+    if (mode === 'systemd') componentUnits(p, m);
   }
   await Promise.all([pub, ...certs]);
   if (mode === 'systemd' || mode === 'k3s-external') {
@@ -189,6 +200,7 @@ export async function buildHost(o: {
     mode === 'static-pod'
       ? {
           'kube-apiserver': wrapper(node, join(S, 'apiserver.js')),
+          ...componentWrappers(node, S),
           crictl: wrapper(node, join(S, 'crictl.js'), [
             '--state',
             stateDir(dir, m.name),
@@ -198,7 +210,10 @@ export async function buildHost(o: {
         }
       : mode === 'docker'
         ? {}
-        : { systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']) };
+        : {
+            systemctl: wrapper(node, join(S, 'systemctl.js'), ['--socket', '/run/systemd/lifeboat.sock']),
+            ...(mode === 'systemd' ? componentWrappers(node, S) : {}),
+          };
   if (mode === 'k3s-external') tools.k3s = wrapper(node, join(S, 'k3s.js'));
   // docker: a host without etcdctl runs it from the etcd image (docs/procedures.md), so it has docker (the stand-in).
   if (o.noEtcdctl || mode === 'docker')
@@ -231,4 +246,23 @@ export async function buildHost(o: {
     { mode: 0o755 },
   );
   return await pub;
+}
+
+/** kube-controller-manager and kube-scheduler on the host: the lab's stand-in, told which one it is. */
+const componentWrappers = (node: string, S: string) =>
+  Object.fromEntries(
+    KUBE_COMPONENTS.map((c) => [c, wrapper(node, join(S, 'kube-component.js'), [`--lab-component=${c}`])]),
+  );
+
+/** systemd mode: the components as enabled units, their kubeconfigs naming this host's API server address. */
+function componentUnits(p: (path: string) => string, m: LabMember): void {
+  mkdirSync(p(UNIT_CONF_DIR), { recursive: true });
+  for (const c of KUBE_COMPONENTS) {
+    writeFileSync(p(`${UNIT_CONF_DIR}/${c}.kubeconfig`), componentKubeconfig(m, c).text, { mode: 0o600 });
+    writeFileSync(p(`/usr/lib/systemd/system/${c}.service`), componentUnit(c));
+    symlinkSync(
+      `/usr/lib/systemd/system/${c}.service`,
+      p(`/etc/systemd/system/multi-user.target.wants/${c}.service`),
+    );
+  }
 }

@@ -308,3 +308,88 @@ function etcdBinMount(bin: string, tag: string): string {
 export function wrapper(node: string, script: string, args: string[] = []): string {
   return `#!/bin/sh\n# lifeboat lab stand-in (see docs/lab.md)\nexec ${node} ${script} ${args.join(' ')} "$@"\n`;
 }
+
+/** The control-plane components besides the API server whose caches a restore must drop (lab stand-ins). */
+export const KUBE_COMPONENTS = ['kube-controller-manager', 'kube-scheduler'] as const;
+export type KubeComponent = (typeof KUBE_COMPONENTS)[number];
+const confOf = (c: KubeComponent) =>
+  `/etc/kubernetes/${c === 'kube-scheduler' ? 'scheduler' : 'controller-manager'}.conf`;
+
+/** kubeadm's controller-manager.conf / scheduler.conf: the API server on this host (no client cert in the lab). */
+export function componentKubeconfig(m: LabMember, c: KubeComponent): { path: string; text: string } {
+  const user = c === 'kube-scheduler' ? 'system:kube-scheduler' : 'system:kube-controller-manager';
+  return {
+    path: confOf(c),
+    text: `apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority: ${PKI}/ca.crt
+    server: https://${m.address}:6443
+  name: kubernetes
+contexts:
+- context:
+    cluster: kubernetes
+    user: ${user}
+  name: ${user}@kubernetes
+current-context: ${user}@kubernetes
+users:
+- name: ${user}
+  user: {}
+`,
+  };
+}
+
+/** kube-controller-manager.yaml / kube-scheduler.yaml as kubeadm writes them (the flags that matter here). */
+export function componentManifest(c: KubeComponent): string {
+  const conf = confOf(c);
+  const flags = [`--kubeconfig=${conf}`, '--bind-address=127.0.0.1', '--leader-elect=true'];
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: null
+  labels:
+    component: ${c}
+    tier: control-plane
+  name: ${c}
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - ${c}
+${flags.map((f) => `    - ${f}`).join('\n')}
+    image: registry.k8s.io/${c}:v1.28.15
+    imagePullPolicy: IfNotPresent
+    name: ${c}
+    volumeMounts:
+    - mountPath: ${conf}
+      name: kubeconfig
+      readOnly: true
+  hostNetwork: true
+  priority: 2000001000
+  priorityClassName: system-node-critical
+  volumes:
+  - hostPath:
+      path: ${conf}
+      type: FileOrCreate
+    name: kubeconfig
+status: {}
+`;
+}
+
+/** systemd mode (OpenShift 3's layout): the components' kubeconfigs. */
+export const UNIT_CONF_DIR = '/etc/origin/master';
+
+/** systemd mode: the component as a unit (as on hosts that run the control plane outside kubelet). */
+export function componentUnit(c: KubeComponent): string {
+  return `[Unit]
+Description=${c} (lifeboat lab stand-in)
+After=network.target
+
+[Service]
+ExecStart=/usr/local/sbin/${c} --kubeconfig=${UNIT_CONF_DIR}/${c}.kubeconfig --bind-address=127.0.0.1 --leader-elect=true
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

@@ -1,4 +1,5 @@
 // Steps that stop, move aside, restore and start etcd: shared by the restore and quorum runbooks.
+import { dirname } from 'node:path';
 import { initialCluster, type ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
@@ -239,6 +240,53 @@ export const startApiservers = (targets: Targets): StepDef => ({
   targets,
   actions: (c) => [{ kind: 'sh', script: c.platform.startApiserver(c.member, c.stamp) }],
   timeoutMs: 120_000,
+});
+
+/** The control-plane components besides the API server; their caches hold revisions too. */
+export const CONTROLLERS = ['kube-controller-manager', 'kube-scheduler'] as const;
+
+/** kubeadm: move the static pod's manifest out until crictl shows no container, back in until a new one runs. */
+function restartStaticPod(c: HostCtx, name: string): Script {
+  const dir = dirname(c.member.apiserverManifest);
+  const park = `${dirname(dir)}/manifests-stopped-by-lifeboat`;
+  const [f, p] = [`${dir}/${name}.yaml`, `${park}/${name}.yaml`];
+  const ids = sh`crictl ps --name ${`^${name}$`} -q 2>/dev/null | head -n1`;
+  const gone = `${name} still running 60s after its manifest was moved out`;
+  const back = `${name} not started again within 120s`;
+  return sh.lines(
+    sh`if [ -f ${f} ] || [ -f ${p} ]; then`,
+    sh`  old=$(${ids})`,
+    sh`  if [ -f ${f} ]; then mkdir -p ${park} && mv ${f} ${p}; fi`,
+    sh`  i=0; while [ -n "$(${ids})" ]; do i=$((i+1)); [ $i -ge 600 ] && { echo ${gone} >&2; exit 1; }; sleep 0.1; done`,
+    sh`  mv ${p} ${f}`,
+    sh`  i=0; until n=$(${ids}); [ -n "$n" ] && [ "$n" != "$old" ]; do i=$((i+1)); [ $i -ge 1200 ] && { echo ${back} >&2; exit 1; }; sleep 0.1; done`,
+    sh`  echo ${`${name} restarted (container $n)`}`,
+    sh`else echo ${`no ${name} manifest on this host`}; fi`,
+  );
+}
+
+function restartController(c: HostCtx, name: string): Script {
+  switch (c.inventory.topology) {
+    case 'static-pod':
+      return restartStaticPod(c, name);
+    case 'docker':
+      return sh`if docker inspect ${name} >/dev/null 2>&1; then docker restart ${name} >/dev/null && echo ${`${name} restarted`}; else echo ${`no ${name} container on this host`}; fi`;
+    default:
+      // systemd hosts and k3s (which runs them inside the k3s unit the API server step already restarted).
+      return sh`if systemctl cat ${`${name}.service`} >/dev/null 2>&1; then systemctl restart ${name} && echo ${`${name} restarted`}; else echo ${`no ${name} unit on this host`}; fi`;
+  }
+}
+
+/** After etcd and the API servers are back: their watch caches still hold the revisions from before. */
+export const restartControllers = (targets: Targets): StepDef => ({
+  id: 'restart-controllers',
+  title: 'Restart kube-controller-manager and kube-scheduler (their caches hold revisions from before)',
+  targets,
+  actions: (c) => [
+    { kind: 'sh', script: sh.lines(sh`set -e`, ...CONTROLLERS.map((n) => restartController(c, n))) },
+  ],
+  timeoutMs: 400_000,
+  hint: 'a component that does not come back: look at its manifest or unit and the kubelet log',
 });
 
 /**

@@ -391,3 +391,26 @@ export async function expectRevisionOutcome(
     expect(after, `revision after the restore (${after}) > before (${o.before})`).toBeGreaterThan(o.before);
   }
 }
+
+/** The control-plane components the lab runs besides the API server (static pods or units). */
+export const COMPONENTS = ['kube-controller-manager', 'kube-scheduler'] as const;
+
+/** Each member's last recorded start of each component (`member/component` -> ISO time), as the stand-ins wrote it. */
+export async function componentStarts(lab: Lab): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const m of lab.members)
+    for (const c of COMPONENTS) {
+      const r = await labExec(lab, m.name, `tail -n1 /var/lib/lifeboat-lab/${c}.starts 2>/dev/null`);
+      out.set(`${m.name}/${c}`, r.stdout.trim().split(' ')[0] ?? '');
+    }
+  return out;
+}
+
+/** Every component on every member started again after `before` was read (and was running before it). */
+export async function expectComponentsRestarted(lab: Lab, before: Map<string, string>): Promise<void> {
+  const after = await componentStarts(lab);
+  for (const [k, t] of before) {
+    expect(t, `${k} had started before the run`).not.toBe('');
+    expect(after.get(k)! > t, `${k} restarted: ${t} -> ${after.get(k)}`).toBe(true);
+  }
+}

@@ -6,7 +6,9 @@ import { labBreak, type Lab } from '../../src/lab/index.js';
 import {
   cli,
   clusterValues,
+  componentStarts,
   expectCode,
+  expectComponentsRestarted,
   expectDataDirOwnership,
   expectHealthyCluster,
   expectSameData,
@@ -61,6 +63,7 @@ describe.concurrent('recover-quorum', () => {
 
     // Strategy snapshot: one-member cluster from the survivor's snapshot, the others re-added.
     await labBreak(lab, 'lose-quorum');
+    const starts = await componentStarts(lab);
     runDir = join(dir, 'sp-snapshot');
     r = await cli([
       'run',
@@ -77,6 +80,12 @@ describe.concurrent('recover-quorum', () => {
     expect(decisionWhy(runDir, 'decide/quorum')).toMatch(
       /\d\/3 members healthy, 2 needed; survivor cp-1: highest raft index/,
     );
+    // After the API servers were repointed and started: the controllers restarted, in that order.
+    const order = stepsRun(runDir);
+    expect(order.indexOf('clients/restart-controllers')).toBeGreaterThan(
+      order.indexOf('clients/start-apiservers'),
+    );
+    await expectComponentsRestarted(lab, starts);
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name), etcdServers: 'all' });
     await expectFullInitialCluster(lab);
     await expectDataDirOwnership(lab);
@@ -107,6 +116,7 @@ describe.concurrent('recover-quorum', () => {
     const lab = sd;
     const want = await clusterValues(lab);
     await labBreak(lab, 'lose-quorum', 'cp-3'); // cp-5, cp-4, cp-2 lose etcd and data; cp-1 and cp-3 survive without quorum
+    const starts = await componentStarts(lab);
     const runDir = join(dir, 'sd-force');
     const r = await cli([
       'run',
@@ -123,6 +133,7 @@ describe.concurrent('recover-quorum', () => {
     expect(decisionWhy(runDir, 'decide/quorum')).toMatch(
       /\d\/5 members healthy, 3 needed; survivor cp-\d: highest raft index/,
     );
+    await expectComponentsRestarted(lab, starts);
     expect(
       readAuditEvents(runDir).some(
         (e) =>

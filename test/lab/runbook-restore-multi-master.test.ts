@@ -19,7 +19,9 @@ import {
   cli,
   clusterRevision,
   clusterValues,
+  componentStarts,
   expectCode,
+  expectComponentsRestarted,
   expectDataDirOwnership,
   expectHealthyCluster,
   expectRevisionOutcome,
@@ -114,6 +116,7 @@ describe('restore-multi-master, static-pod, 3 members', () => {
     await damage(lab, 'a');
     expect((await clusterValues(lab)).size).not.toBe(want.size);
     const before = await clusterRevision(lab);
+    const starts = await componentStarts(lab);
     const runDir = join(dir, 'run-1');
     const r = await cli([
       'run',
@@ -129,6 +132,7 @@ describe('restore-multi-master, static-pod, 3 members', () => {
     expectCode(r, 0);
     // The version the lab reports decides: 3.5 bumps the revision, 3.4 records the warning.
     await expectRevisionOutcome(lab, { runDir, stderr: r.stderr, before });
+    await expectComponentsRestarted(lab, starts);
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name) });
     await expectDataDirOwnership(lab);
     for (const m of lab.members) expectSameData(await clusterValues(lab, m.name), want);
@@ -179,6 +183,7 @@ describe('restore-multi-master, systemd, 5 members', () => {
     expectSameData(await clusterValues(lab), want);
     await damage(lab, 'c');
     const before = await clusterRevision(lab);
+    const starts = await componentStarts(lab);
     const runDir = join(dir, 'run-1');
     const r = await cli([
       'run',
@@ -193,6 +198,7 @@ describe('restore-multi-master, systemd, 5 members', () => {
     ]);
     expectCode(r, 0);
     await expectRevisionOutcome(lab, { runDir, stderr: r.stderr, before });
+    await expectComponentsRestarted(lab, starts);
     await expectHealthyCluster(lab, { asideOn: lab.members.map((m) => m.name) });
     await expectDataDirOwnership(lab);
     expectSameData(await clusterValues(lab), want);

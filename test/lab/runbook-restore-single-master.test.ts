@@ -18,7 +18,9 @@ import {
   cli,
   clusterRevision,
   clusterValues,
+  componentStarts,
   expectCode,
+  expectComponentsRestarted,
   expectDataDirOwnership,
   expectHealthyCluster,
   expectRevisionOutcome,
@@ -89,6 +91,7 @@ describe('restore-single-master, static-pod, 1 member', () => {
   it('restores after deletes and changes: keys and values equal the snapshot', async () => {
     await damage(sp, 'a');
     const before = await clusterRevision(sp);
+    const starts = await componentStarts(sp);
     const runDir = join(dir, 'run-1');
     const r = await cli([
       'run',
@@ -103,6 +106,7 @@ describe('restore-single-master, static-pod, 1 member', () => {
     ]);
     expectCode(r, 0);
     await expectRevisionOutcome(sp, { runDir, stderr: r.stderr, before });
+    await expectComponentsRestarted(sp, starts);
     await expectHealthyCluster(sp, { asideOn: ['cp-1'] });
     await expectDataDirOwnership(sp);
     expectSameData(await clusterValues(sp), want);
@@ -146,6 +150,7 @@ describe('restore-single-master, systemd, 1 member', () => {
     const want = snapshotValues(snap);
     await damage(sd, 'c');
     const before = await clusterRevision(sd);
+    const starts = await componentStarts(sd);
     const runDir = join(dir, 'run-sd');
     const r = await cli([
       'run',
@@ -160,6 +165,7 @@ describe('restore-single-master, systemd, 1 member', () => {
     ]);
     expectCode(r, 0);
     await expectRevisionOutcome(sd, { runDir, stderr: r.stderr, before });
+    await expectComponentsRestarted(sd, starts);
     await expectHealthyCluster(sd, { asideOn: ['cp-1'] });
     await expectDataDirOwnership(sd);
     expectSameData(await clusterValues(sd), want);

@@ -158,6 +158,7 @@ describe('restore-multi-master', () => {
       'restore/ownership',
       'start/start-etcd',
       'start/start-apiservers',
+      'start/restart-controllers',
       'verify/verify-cluster',
       'verify/key-count',
       'verify/stale-leases',

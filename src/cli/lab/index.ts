@@ -31,6 +31,7 @@ const HELP = `Usage: lifeboat lab <command> [options]
         --cp-endpoints (with --seed-data): a control-plane Service's Endpoints/EndpointSlice naming every member, kept
         up to date by nothing (after lab readdress they name the old address);
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
+        --etcd-version: 3.5 (default: trixie's, fetched by setup) or 3.4 (bookworm's, no etcdutl)
   status [--dir DIR] [--output json]
         member, address, sshd, etcd, healthy, leader, raft index, revision
   break SCENARIO [--member NAME] [--dir DIR]
