@@ -4,6 +4,7 @@ import { EXIT } from '../core/exit.js';
 import type { RunStatus } from '../engine/events.js';
 import type { Approvals } from '../engine/runner.js';
 import type { OutputMode } from './edges.js';
+import type { Anchored } from '../engine/anchor.js';
 
 export const RUN_FLAGS = {
   yes: { type: 'boolean', short: 'y' },
@@ -39,4 +40,12 @@ export function exitFor(status: RunStatus): number {
     default:
       return EXIT.failed;
   }
+}
+
+/** The audit head at the end of a run, and where it was anchored: keep it to check the log later (`audit verify`). */
+export function printAnchor(a: Anchored | undefined): void {
+  if (a)
+    process.stderr.write(
+      `audit head ${a.hash} (entry ${a.seq}), anchored on ${a.on.join(', ') || 'no member (none reachable)'}\n`,
+    );
 }

@@ -33,6 +33,9 @@ export class AuditLog {
   get headHash(): string {
     return this.head;
   }
+  get headSeq(): number {
+    return this.seq;
+  }
   append(e: RunEvent, at: Date): AuditEntry {
     const partial = { seq: this.seq + 1, ts: at.toISOString(), ...e, prevHash: this.head } as Omit<
       AuditEntry,

@@ -6,7 +6,8 @@ import { LifeboatError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { redactDeep, type Redactor } from '../core/redact.js';
 import type { ExecResult, Executor } from '../exec/types.js';
-import { AuditLog, readAudit } from './audit.js';
+import { AuditLog } from './audit.js';
+import { distrustApprovals, trustedSnapshot, verifiedEntries } from './trust.js';
 import type { Failpoint } from './failpoint.js';
 import { gatherFacts } from './probe.js';
 import { watchWhileAsking } from './staleness.js';
@@ -42,6 +43,10 @@ export interface EngineDeps {
   pending?: RunEvent[];
   /** Testing aid: kills the process at a chosen journal boundary (src/engine/failpoint.ts). */
   failpoint?: Failpoint;
+  /** Writes the audit head on the members (src/engine/anchor.ts): after each approval and step. */
+  anchor?: (head: { seq: number; hash: string }) => Promise<void>;
+  /** On resume: approvals recorded after this entry are not vouched for by the members' anchors. */
+  trustApprovalsUpTo?: number;
 }
 
 export interface ExecuteArgs {
@@ -95,7 +100,9 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const { deps, record, compiled } = a;
   const files = runFiles(a.dir);
   const audit = new AuditLog(files.audit);
-  const journal: JournalState = foldJournal(readAudit(files.audit));
+  const entries = verifiedEntries(files.audit);
+  const journal: JournalState = distrustApprovals(foldJournal(entries), entries, deps.trustApprovalsUpTo);
+  const anchorNow = () => deps.anchor?.({ seq: audit.headSeq, hash: audit.headHash });
   const ctx: PlanCtx = loadPlanCtx(record);
   // The plan is pure: recomputed from the stored context, so the stored copy can stay redacted.
   const thePlan = plan(a.runbook, ctx, compiled);
@@ -108,7 +115,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     applyEvent(journal, clean);
     for (const l of deps.listeners) l(clean, at);
   };
-  const snapshot = readSnapshot(a.dir);
+  const snapshot = trustedSnapshot(compiled, readSnapshot(a.dir), entries, journal, files.snapshot);
   const actor = createActor(
     compiled.machine,
     snapshot === undefined ? undefined : { snapshot: snapshot as never },
@@ -160,6 +167,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       }
       const outcome = await runStep(item);
       send(outcome === 'skipped' ? 'SKIP' : 'DONE');
+      await anchorNow();
     }
   } catch (err) {
     const raw = err instanceof LifeboatError ? err : new LifeboatError('internal', (err as Error).message);
@@ -246,6 +254,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         by: deps.operator,
         how: a.approvals.all ? 'yes-flag' : 'approve-flag',
       });
+      await anchorNow();
       return;
     }
     if (deps.prompter.interactive) {
@@ -267,6 +276,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         const changed = await watch.drift();
         if (changed.length > 0) throw staleApproval(a.dir, s, changed);
         emit({ type: 'approval', stateId: s.stateId, by: deps.operator, how: 'prompt' });
+        await anchorNow();
         return;
       }
     }
