@@ -58,6 +58,9 @@ export async function readAnchors(
       }
     }),
   );
+  const order = (n: string) => inv.members.findIndex((m) => m.name === n);
+  anchors.sort((x, y) => order(x.member) - order(y.member));
+  unread.sort((x, y) => order(x) - order(y));
   return { anchors, unread };
 }
 

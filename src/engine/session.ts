@@ -1,12 +1,13 @@
 // Starting and resuming runs: probe, plan, record, lock, execute. The CLI wires real edges into this.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { badInput, refused, LifeboatError } from '../core/errors.js';
 import { stamp as stampOf } from '../core/clock.js';
 import { Redactor, redactDeep } from '../core/redact.js';
 import { loadInventory } from '../inventory/load.js';
+import { requireRegularFile } from '../local/input.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { verifiedEntries } from './trust.js';
 import { verifyAudit, type AuditEntry } from './audit.js';
@@ -91,8 +92,7 @@ export async function localFiles(rb: RunbookDef, params: Record<string, string>)
       files[f] = { ...(await fileSha256(f)), role: 'config', member };
   const path = p ? (params[p] ?? backup?.snapshot) : undefined;
   if (path) {
-    if (!existsSync(path) || !statSync(path).isFile())
-      throw badInput(`snapshot file ${path} does not exist`, `give a snapshot file with --set ${p}=FILE`);
+    requireRegularFile(path, `snapshot file (--set ${p})`);
     files[path] = { ...(await fileSha256(path)), ...checkSnapshot(path) };
   }
   return files;

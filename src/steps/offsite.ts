@@ -1,7 +1,6 @@
 // Backup steps off the operator's machine: publish the backup to its target (object store or folder, encrypted when
 // configured), manifest last, then prune old backups when retention is configured.
 import { safeComponent } from '../local/private.js';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PlanCtx, StepDef } from '../engine/types.js';
 import {
@@ -13,6 +12,8 @@ import {
   type BackupManifest,
 } from '../backup/backups.js';
 import { isS3, openStore } from '../backup/store.js';
+import { readFileSync } from 'node:fs';
+import { readRegularText } from '../local/input.js';
 
 export const backupId = (c: PlanCtx) => safeComponent(`${c.inventory.cluster}-${c.stamp}`);
 export const targetOf = (c: PlanCtx) => c.params.to ?? c.inventory.backup?.to ?? '.lifeboat/backups';
@@ -24,7 +25,7 @@ const cfgOf = (c: PlanCtx) => ({
 /** Recipients from `--set recipients=FILE` (one a line, as age -R) or backup.encrypt.recipients. */
 export function recipientsOf(c: PlanCtx): string[] {
   if (c.params.recipients)
-    return readFileSync(c.params.recipients, 'utf8')
+    return readRegularText(c.params.recipients, 'recipients file')
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
