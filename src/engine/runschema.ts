@@ -24,7 +24,7 @@ export const ABS_PATH = z
     (p) => /^\/[A-Za-z0-9._+@%=,:/-]*$/.test(p) && posix.normalize(p) === p,
     'an absolute, normalised path of plain characters',
   );
-const USER = re(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/, 'a user name');
+const USER = re(/^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,31}\$?$/, 'a user name or uid');
 const HOSTNAME = re(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$/, 'a host name');
 const CONTAINER_ID = re(/^[0-9a-f]{6,64}$/, 'a container id (hex)');
 const IMAGE = re(
@@ -158,4 +158,15 @@ export function parseUntrusted<T>(schema: z.ZodType<T>, value: unknown, file: st
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   throw badInput(`${file} is damaged or forged: ${problems(r.error)}`, hint);
+}
+
+/** What a host answered, checked before it reaches a script or a file: undefined when every value is safe. */
+export function hostFactsProblems(facts: unknown, members: unknown): string | undefined {
+  const a = MemberFactsSchema.safeParse(facts);
+  const b = members === undefined ? undefined : z.array(ListedMemberSchema).max(64).safeParse(members);
+  const out = [
+    ...(a.success ? [] : [problems(a.error)]),
+    ...(b && !b.success ? [`member list: ${problems(b.error)}`] : []),
+  ];
+  return out.length ? out.join('; ') : undefined;
 }

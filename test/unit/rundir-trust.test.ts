@@ -140,7 +140,9 @@ describe('run.json and snapshot.json are parsed, not trusted', () => {
     const ex = new FakeExecutor();
     await expect(go(s, deps(ex))).rejects.toMatchObject({ code: 'approval' });
     writeFileSync(runFiles(s.runDir).snapshot, JSON.stringify({ status: 'active', value: '$(x)' }));
-    expect(errorOf(() => readSnapshot(s.runDir)).message).toMatch(/snapshot\.json is damaged or forged: value/);
+    expect(errorOf(() => readSnapshot(s.runDir)).message).toMatch(
+      /snapshot\.json is damaged or forged: value/,
+    );
     writeFileSync(runFiles(s.runDir).snapshot, JSON.stringify({ status: 'active', value: 'nowhere' }));
     await expect(go(s, deps(new FakeExecutor()))).rejects.toThrow(/not a state of this runbook/);
     writeFileSync(runFiles(s.runDir).snapshot, JSON.stringify({ status: 'done', value: 'done' }));
@@ -209,5 +211,31 @@ describe('approvals come from the verified, anchored chain only', () => {
     );
     const edited = entries.map((e, i) => (i === newest.seq - 1 ? { ...e, hash: '0'.repeat(64) } : e));
     expect(checkAnchors(edited, [newest])[0]).toMatch(/rewritten/);
+  });
+});
+
+describe('values read back from hosts are re-validated', () => {
+  it('a member answering with a hostile etcdctl path, user or member URL counts as unreachable, naming the field', async () => {
+    const { gatherFacts } = await import('../../src/engine/probe.js');
+    const s = setup();
+    const inv = loadInventory(s.record.inventoryPath);
+    for (const [out, field] of [
+      ['etcdctl=/usr/bin/etcdctl;touch X\n', 'etcdctl'],
+      ['etcd_up=1\netcd_user=$(touch X)\n', 'etcdUser'],
+      ['ctr_crictl=abc`id`\n', 'containers.crictlEtcd'],
+      ['etcd_version=3.5.0 $(x)\n', 'etcdVersion'],
+    ] as const) {
+      const f = await gatherFacts(inv, new FakeExecutor(() => ({ stdout: out })), new Date());
+      expect(f.members.a, out).toMatchObject({ reachable: false });
+      expect(f.members.a?.error).toContain(field);
+    }
+    const good = await gatherFacts(
+      inv,
+      new FakeExecutor(() => ({
+        stdout: 'etcdctl=/usr/bin/etcdctl\netcdctl_version=3.5.21\netcd_user=etcd\n',
+      })),
+      new Date(),
+    );
+    expect(good.members.a).toMatchObject({ reachable: true, etcdctl: '/usr/bin/etcdctl', etcdUser: 'etcd' });
   });
 });
