@@ -23,7 +23,9 @@ const stub = join(root, 'stub');
 writeFileSync(
   stub,
   `#!/bin/sh\n{ printf '%s\\0' "\${0##*/}"; for a in "$@"; do printf '%s\\0' "$a"; done; printf '\\001'; } >>"$LB_LOG"\n` +
-    `case "\${0##*/} $*" in "touch "*LBTAINT*) : >"$LB_MARK/injected";; esac\nexit 0\n`,
+    `case "\${0##*/} $*" in "touch "*LBTAINT*) : >"$LB_MARK/injected";; esac\n` +
+    // grep answers yes then no, alternately: every wait loop (until grep / until ! grep) ends on its first turns.
+    `if [ "\${0##*/}" = grep ]; then n=0; [ -f "$LB_MARK/../g" ] && read n <"$LB_MARK/../g"; n=$((n+1)); echo $n >"$LB_MARK/../g"; exit $((n % 2 == 0)); fi\nexit 0\n`,
 );
 chmodSync(stub, 0o755);
 const names = new Set([
@@ -112,7 +114,7 @@ describe.skipIf(!canNamespace)('taint', () => {
     expect(cases.length).toBeGreaterThanOrEqual(96);
   });
   it('the harness sees an unquoted value run, and a split one', () => {
-    const r = runAll([`echo ${CORE}`, `cat ${path('x')}`]);
+    const r = runAll(['echo $(touch LBTAINT)', `cat ${W}/x LBTAINT-half`]);
     expect(r.injected).toBe(true);
     expect(
       r.calls.some((c) => c[0] === 'cat' && c.some((w) => w.includes('LBTAINT') && !w.includes(CORE))),
