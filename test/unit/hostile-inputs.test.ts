@@ -1,16 +1,17 @@
 // No hang, no stack trace, on any input: FIFOs, folders and devices are refused up front (one line, exit 2, within a
 // deadline); EPIPE is a quiet exit; every command's flags and arguments fuzzed with a fixed seed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { LifeboatError } from '../../src/core/errors.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/lifeboat');
 const dir = mkdtempSync(join(tmpdir(), 'lb-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fifo = join(dir, 'fifo');
 execFileSync('mkfifo', [fifo]);
 const folder = join(dir, 'folder');

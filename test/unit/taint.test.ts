@@ -2,14 +2,15 @@
 // every runbook x topology x tool mode; every rendered script runs under sh with stub binaries that record argv, in a
 // mount namespace where / is read-only. No injected command may run, and each hostile value must arrive as one word.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { probeScript } from '../../src/engine/facts.js';
 import { matrix, planOf, scriptsOf, type Case } from '../helpers/plans.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lb-taint-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const W = join(root, 'w'); // a tmpfs inside the namespace: the only writable place
 mkdirSync(W);
 /** Every injection shape at once; no slash, so a path's basename keeps it whole. */
