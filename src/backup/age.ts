@@ -2,7 +2,6 @@
 // defines them (age-encryption.org/v1/ssh-ed25519 and ssh-rsa stanzas), since the package has only the native ones.
 import { constants, createCipheriv, createDecipheriv, createHash, createPrivateKey } from 'node:crypto';
 import { createPublicKey, hkdfSync, privateDecrypt, publicEncrypt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebStream } from 'node:stream/web';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
@@ -16,6 +15,7 @@ import {
 } from 'age-encryption';
 import ssh2 from 'ssh2';
 import { badInput } from '../errors/error.js';
+import { readRegularText } from '../local/input.js';
 
 export const AGE_MAGIC = 'age-encryption.org/v1\n';
 const ED_INFO = 'age-encryption.org/v1/ssh-ed25519';
@@ -114,7 +114,7 @@ export function recipientLabel(s: string): string {
 export function loadIdentities(file: string): Array<string | Identity> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularText(file, 'identity file');
   } catch {
     throw badInput(
       `identity file ${file} cannot be read`,

@@ -5,6 +5,7 @@ import { parseServe, SERVE_NOTE, serveRunDir } from '../live/serve-run.js';
 import type { LiveServer } from '../live/server.js';
 import type { Approvals } from '../engine/runner.js';
 import type { OutputMode } from './edges.js';
+import type { Anchored } from '../engine/anchor.js';
 
 export const RUN_FLAGS = {
   yes: { type: 'boolean', short: 'y' },
@@ -53,3 +54,11 @@ export const outputOf = (cmd: string, v: string | undefined): OutputMode =>
   oneOf(cmd, 'output', v, ['auto', 'text', 'json'] as const, 'auto');
 
 export const exitFor = exitForStatus;
+
+/** The audit head at the end of a run, and where it was anchored: keep it to check the log later (`audit verify`). */
+export function printAnchor(a: Anchored | undefined): void {
+  if (a)
+    process.stderr.write(
+      `audit head ${a.hash} (entry ${a.seq}), anchored on ${a.on.join(', ') || 'no member (none reachable)'}\n`,
+    );
+}

@@ -1,6 +1,7 @@
 // The audit log: append-only JSON lines, one writer, hash-chained (seq, prevHash, hash) and synced per line.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, readFileSync, truncateSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, truncateSync, writeSync, existsSync } from 'node:fs';
+import { readRegularFile } from '../local/input.js';
 import type { RunEvent } from './events.js';
 import { openPrivateAppend, writePrivate } from '../local/private.js';
 
@@ -33,6 +34,9 @@ export class AuditLog {
   get headHash(): string {
     return this.head;
   }
+  get headSeq(): number {
+    return this.seq;
+  }
   append(e: RunEvent, at: Date): AuditEntry {
     const partial = { seq: this.seq + 1, ts: at.toISOString(), ...e, prevHash: this.head } as Omit<
       AuditEntry,
@@ -56,7 +60,7 @@ export class AuditLog {
  * (PATH.torn-TIME) and cut off, so the next entry starts on a line of its own instead of being glued onto it.
  */
 export function repairTornTail(path: string): string | undefined {
-  const buf = readFileSync(path);
+  const buf = readRegularFile(path, 'audit log');
   if (buf.length === 0 || buf[buf.length - 1] === 0x0a) return undefined;
   const keep = buf.lastIndexOf(0x0a) + 1;
   const aside = `${path}.torn-${Date.now()}`;
@@ -66,7 +70,7 @@ export function repairTornTail(path: string): string | undefined {
 }
 
 export function readAudit(path: string): AuditEntry[] {
-  const text = readFileSync(path, 'utf8');
+  const text = readRegularFile(path, 'audit log').toString('utf8');
   // A crash mid-write can leave a torn last line; it was never synced as a whole entry.
   const lines = text.split('\n').filter((l) => l.length > 0);
   const out: AuditEntry[] = [];

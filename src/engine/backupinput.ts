@@ -1,8 +1,9 @@
 // A `lifeboat backup` folder as a restore's input: its manifest names each member's snapshot and config archive.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { badInput } from '../errors/error.js';
+import { readRegularText } from '../local/input.js';
 
 const ManifestSchema = z.object({
   cluster: z.string(),
@@ -31,7 +32,7 @@ export function readBackup(path: string): BackupInput {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'backup-manifest.json') : path;
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(readRegularText(file, 'backup manifest'));
   } catch {
     throw badInput(
       `backup ${file}: not a readable backup manifest`,

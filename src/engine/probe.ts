@@ -3,6 +3,7 @@ import { LifeboatError } from '../errors/error.js';
 import type { Executor } from './ports.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { parseProbe, probeScript, type Facts } from './facts.js';
+import { hostFactsProblems } from './runschema.js';
 
 export async function gatherFacts(inv: Inventory, ex: Executor, now: Date): Promise<Facts> {
   const facts: Facts = { probed: true, collectedAt: now.toISOString(), members: {} };
@@ -11,6 +12,15 @@ export async function gatherFacts(inv: Inventory, ex: Executor, now: Date): Prom
       try {
         const r = await ex.exec(m.name, probeScript(m), { timeoutMs: 30_000 });
         const p = parseProbe(r.stdout);
+        // A compromised member could plant values meant for other hosts' shells: it counts as unreachable.
+        const bad = hostFactsProblems(p.facts, p.members);
+        if (bad) {
+          facts.members[m.name] = {
+            reachable: false,
+            error: `${m.name} answered with values not safe to use: ${bad}`,
+          };
+          return;
+        }
         facts.members[m.name] = p.facts;
         if (p.members && !facts.memberList) facts.memberList = p.members;
       } catch (err) {

@@ -1,10 +1,11 @@
 // The runbooks shipped in runbooks/ (listed in runbooks/index.ts), loaded lazily; a runbook's content hash is the hash of its file.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { badInput } from '../errors/error.js';
 import type { RunbookDef } from './types.js';
 import { RUNBOOK_IDS } from '../../runbooks/index.js';
+import { readRegularFile } from '../local/input.js';
 
 export { RUNBOOK_IDS };
 
@@ -30,6 +31,6 @@ export async function loadRunbook(id: string): Promise<{ def: RunbookDef; hash: 
   const mod = (await import(new URL(`../../runbooks/${id}.js`, import.meta.url).href)) as {
     default: RunbookDef;
   };
-  const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const hash = createHash('sha256').update(readRegularFile(file, 'runbook')).digest('hex');
   return { def: mod.default, hash, file };
 }

@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { privateDir, writePrivate } from '../local/private.js';
 import { refused, badInput } from '../errors/error.js';
+import { readRegularText } from '../local/input.js';
+import { parseUntrusted, RunRecordSchema, SnapshotSchema } from './runschema.js';
 import type { Facts } from './facts.js';
 import type { Plan } from './plan.js';
 import type { LocalFile } from './types.js';
@@ -51,19 +53,25 @@ export function readRunRecord(dir: string): RunRecord {
       `run dir ${dir} holds no run (no run.json)`,
       "give the directory printed by 'lifeboat run'",
     );
-  try {
-    return JSON.parse(readFileSync(f, 'utf8')) as RunRecord;
-  } catch {
-    throw badInput(
-      `run dir ${dir}: run.json is not readable JSON`,
-      'restore it from a copy; the audit log is intact',
-    );
-  }
+  const hint = 'nothing was run; restore the run dir from a copy or start a new run';
+  return parseUntrusted(RunRecordSchema, readJson(f, 'run.json', hint), f, hint) as unknown as RunRecord;
 }
 
-export function readSnapshot(dir: string): unknown {
+/** The machine position stored in snapshot.json (validated); undefined before the first step. */
+export function readSnapshot(dir: string): { status: 'active' | 'done'; value: string } | undefined {
   const f = runFiles(dir).snapshot;
-  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as unknown) : undefined;
+  if (!existsSync(f)) return undefined;
+  const hint = 'nothing was run; restore the run dir from a copy or start a new run';
+  return parseUntrusted(SnapshotSchema, readJson(f, 'snapshot.json', hint), f, hint);
+}
+
+function readJson(f: string, name: string, hint: string): unknown {
+  const text = readRegularText(f, name);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw badInput(`${f} is not readable JSON (damaged or forged)`, hint);
+  }
 }
 
 const alive = (pid: number) => {

@@ -3,7 +3,8 @@
 import { createActor } from 'xstate';
 import { LifeboatError } from '../errors/error.js';
 import { redactDeep } from '../secrets/redact.js';
-import { AuditLog, readAudit } from './audit.js';
+import { AuditLog } from './audit.js';
+import { distrustApprovals, trustedSnapshot, verifiedEntries } from './trust.js';
 import type { RunEvent, RunStatus } from './events.js';
 import { applyEvent, foldJournal } from './journal.js';
 import { FINAL, type Compiled } from './machine.js';
@@ -34,7 +35,9 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const { deps, compiled } = a;
   const files = runFiles(a.dir);
   const audit = new AuditLog(files.audit);
-  const journal = foldJournal(readAudit(files.audit));
+  const entries = verifiedEntries(files.audit);
+  const journal = distrustApprovals(foldJournal(entries), entries, deps.trustApprovalsUpTo);
+  const anchorNow = async () => deps.anchor?.({ seq: audit.headSeq, hash: audit.headHash });
   const ctx = loadPlanCtx(a.record);
   const emit = (e: RunEvent) => {
     const at = deps.clock.now();
@@ -54,9 +57,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     ctx,
     journal,
     emit,
+    anchorNow,
     plan: plan(a.runbook, ctx, compiled),
   };
-  const snapshot = readSnapshot(a.dir);
+  const snapshot = trustedSnapshot(compiled, readSnapshot(a.dir), entries, journal, files.snapshot);
   const actor = createActor(
     compiled.machine,
     snapshot === undefined ? undefined : { snapshot: snapshot as never },
@@ -112,6 +116,7 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       }
       const outcome = await runStep(run, item);
       send(outcome === 'skipped' ? 'SKIP' : outcome === 'aborted' ? 'ABORT' : 'DONE');
+      await anchorNow();
     }
   } catch (err) {
     const e = leavingError(a.dir, deps, err);

@@ -26,6 +26,10 @@ export interface EngineDeps {
   failpoint?: Failpoint;
   /** Read-only events recorded just before a finished run's run.end (the facts after it, for the report). */
   closing?: (status: RunStatus) => Promise<RunEvent[]>;
+  /** Writes the audit head on the members (src/engine/anchor.ts): after each approval and step. */
+  anchor?: (head: { seq: number; hash: string }) => Promise<void>;
+  /** On resume: approvals recorded after this entry are not vouched for by the members' anchors. */
+  trustApprovalsUpTo?: number;
 }
 
 /** One invocation's state: `emit` records an event (redacted, audited, folded into `journal`, told to listeners). */
@@ -38,6 +42,8 @@ export interface RunScope {
   plan: Plan;
   journal: JournalState;
   emit: (event: RunEvent) => void;
+  /** Anchors the audit head on the members (a no-op without deps.anchor). */
+  anchorNow: () => Promise<void>;
 }
 
 export const approved = (approvals: Approvals, step: PlannedStep) =>

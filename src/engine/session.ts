@@ -1,14 +1,17 @@
 // Starting and resuming runs: probe, plan, record, lock, execute. The CLI wires real edges into this.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { badInput, refused, LifeboatError } from '../errors/error.js';
 import { stamp as stampOf } from './clock.js';
 import { Redactor, redactDeep } from '../secrets/redact.js';
 import { loadInventory } from '../inventory/load.js';
+import { requireRegularFile } from '../local/input.js';
 import type { Inventory } from '../inventory/resolve.js';
-import { readAudit } from './audit.js';
+import { verifiedEntries } from './trust.js';
+import { verifyAudit, type AuditEntry } from './audit.js';
+import { anchoredSeq, anchorWriter, checkAnchors, readAnchors, type Anchored } from './anchor.js';
 import { readBackup } from './backupinput.js';
 import { NO_FACTS, type Facts } from './facts.js';
 import { foldJournal } from './journal.js';
@@ -89,8 +92,7 @@ export async function localFiles(rb: RunbookDef, params: Record<string, string>)
       files[f] = { ...(await fileSha256(f)), role: 'config', member };
   const path = p ? (params[p] ?? backup?.snapshot) : undefined;
   if (path) {
-    if (!existsSync(path) || !statSync(path).isFile())
-      throw badInput(`snapshot file ${path} does not exist`, `give a snapshot file with --set ${p}=FILE`);
+    requireRegularFile(path, `snapshot file (--set ${p})`);
     files[path] = { ...(await fileSha256(path)), ...checkSnapshot(path) };
   }
   return files;
@@ -124,6 +126,8 @@ export interface StartOptions {
   onPlan?: (p: Plan, dir: string) => void;
   /** Read-only events recorded at the start of a run that was not refused (the diagnose table before it). */
   before?: (facts: Facts) => Promise<RunEvent[]>;
+  /** Called at the end with the audit head and the members it was written on (to print it). */
+  onAnchored?: (a: Anchored | undefined) => void;
 }
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
@@ -182,7 +186,17 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
     };
     writeAtomic(runFiles(dir).record, JSON.stringify(record, null, 2));
     o.onPlan?.(made.plan, dir);
-    const deps = { ...o.deps, redactor: o.deps.redactor.with(secretParams) };
+    const anchors = anchorWriter(
+      inventory,
+      o.deps.executor,
+      record.runId,
+      (n) => facts.members[n]?.reachable === true,
+    );
+    const deps: EngineDeps = {
+      ...o.deps,
+      redactor: o.deps.redactor.with(secretParams),
+      anchor: (h) => anchors.write(h),
+    };
     (deps.pending ??= []).push(...((await o.before?.(facts)) ?? []));
     (deps.pending ??= []).push({
       type: 'lock',
@@ -190,30 +204,32 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
       where: `${lock.member}:${lock.path}`,
       holder: record.runId,
     });
-    const status = await execute({
-      dir,
-      record,
-      runbook: def,
-      compiled: compile(def),
-      deps,
-      approvals: o.approvals,
-      opening: [
-        {
-          type: 'run.start',
-          runId: record.runId,
-          runbook: def.id,
-          runbookHash: made.hash,
-          inventory: record.inventoryPath,
-          inventoryHash: record.inventoryHash,
-          cluster: inventory.cluster,
-          operator: operatorIdentity(),
-          dryRun: false,
-          params: made.params,
-        },
-        { type: 'facts', summary: factsSummary(inventory, facts) },
-        ...made.plan.warnings.map((message) => ({ type: 'warning' as const, message })),
-      ],
-    });
+    const status = await anchoredAtEnd(dir, anchors, o.onAnchored, () =>
+      execute({
+        dir,
+        record,
+        runbook: def,
+        compiled: compile(def),
+        deps,
+        approvals: o.approvals,
+        opening: [
+          {
+            type: 'run.start',
+            runId: record.runId,
+            runbook: def.id,
+            runbookHash: made.hash,
+            inventory: record.inventoryPath,
+            inventoryHash: record.inventoryHash,
+            cluster: inventory.cluster,
+            operator: operatorIdentity(),
+            dryRun: false,
+            params: made.params,
+          },
+          { type: 'facts', summary: factsSummary(inventory, facts) },
+          ...made.plan.warnings.map((message) => ({ type: 'warning' as const, message })),
+        ],
+      }),
+    );
     if (status === 'done' || status === 'refused' || status === 'aborted')
       await releaseClusterLock(o.deps.executor, lock, record.runId);
     return { status, dir };
@@ -253,6 +269,42 @@ export interface ResumeOptions {
   deps: EngineDeps;
   acceptChangedRunbook: boolean;
   afterFailure?: 'retry' | 'skip' | 'abort';
+  onAnchored?: (a: Anchored | undefined) => void;
+}
+
+/** Runs the engine, then anchors the final head on the members, also when the run stopped or failed. */
+async function anchoredAtEnd(
+  dir: string,
+  anchors: ReturnType<typeof anchorWriter>,
+  onAnchored: ((a: Anchored | undefined) => void) | undefined,
+  go: () => Promise<RunStatus>,
+): Promise<RunStatus> {
+  try {
+    return await go();
+  } finally {
+    const v = verifyAudit(runFiles(dir).audit);
+    if (v.ok) await anchors.write({ seq: v.entries, hash: v.head });
+    onAnchored?.(anchors.last);
+  }
+}
+
+/** Refuses a log the members' anchors contradict; returns the newest entry they vouch for. */
+async function checkedAgainstAnchors(
+  inv: Inventory,
+  facts: Facts,
+  ex: EngineDeps['executor'],
+  runId: string,
+  entries: AuditEntry[],
+): Promise<number> {
+  const reachable = { ...inv, members: inv.members.filter((m) => facts.members[m.name]?.reachable) };
+  const { anchors } = await readAnchors(reachable, ex, runId);
+  const problems = checkAnchors(entries, anchors);
+  if (problems.length > 0)
+    throw badInput(
+      `audit log of run ${runId} does not match the members' anchors: ${problems.join('; ')}`,
+      'nothing was run; the run dir was cut or rewritten — restore it from a copy, or start a new run',
+    );
+  return anchoredSeq(anchors);
 }
 
 export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
@@ -273,7 +325,8 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
       'put back the inventory the run started with; the plan depends on it',
     );
   }
-  const entries = readAudit(runFiles(o.dir).audit);
+  parseParams(def, record.params);
+  const entries = verifiedEntries(runFiles(o.dir).audit);
   const journal = foldJournal(entries);
   if (journal.final === 'aborted') {
     const end = [...entries].reverse().find((e) => e.type === 'run.end');
@@ -312,32 +365,46 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
         throw new LifeboatError('approval', 'skip not confirmed', { hint: 'resume again to choose' });
       }
     }
-    const deps = { ...o.deps, redactor: o.deps.redactor.with(record.secretParams) };
     const inventory = loadInventory(record.inventoryPath);
     const facts = await gatherFacts(inventory, o.deps.executor, o.deps.clock.now());
+    const upTo = await checkedAgainstAnchors(inventory, facts, o.deps.executor, record.runId, entries);
+    const anchors = anchorWriter(
+      inventory,
+      o.deps.executor,
+      record.runId,
+      (n) => facts.members[n]?.reachable === true,
+    );
+    const deps: EngineDeps = {
+      ...o.deps,
+      redactor: o.deps.redactor.with(record.secretParams),
+      anchor: (h) => anchors.write(h),
+      trustApprovalsUpTo: upTo,
+    };
     const lock = await acquireClusterLock(inventory, facts, o.deps.executor, {
       runId: record.runId,
       operator: o.deps.operator,
       host: hostname(),
       dir: o.dir,
     });
-    const status = await execute({
-      dir: o.dir,
-      record,
-      runbook: def,
-      compiled: compile(def),
-      deps,
-      approvals: o.approvals,
-      opening: [
-        {
-          type: 'run.resume',
-          by: o.deps.operator,
-          acceptedChangedRunbook: hash !== record.runbookHash,
-          from: journal.lastFailed ?? 'interruption',
-        },
-      ],
-      ...(afterFailure ? { afterFailure } : {}),
-    });
+    const status = await anchoredAtEnd(o.dir, anchors, o.onAnchored, () =>
+      execute({
+        dir: o.dir,
+        record,
+        runbook: def,
+        compiled: compile(def),
+        deps,
+        approvals: o.approvals,
+        opening: [
+          {
+            type: 'run.resume',
+            by: o.deps.operator,
+            acceptedChangedRunbook: hash !== record.runbookHash,
+            from: journal.lastFailed ?? 'interruption',
+          },
+        ],
+        ...(afterFailure ? { afterFailure } : {}),
+      }),
+    );
     if (status === 'done' || status === 'refused' || status === 'aborted')
       await releaseClusterLock(o.deps.executor, lock, record.runId);
     return status;

@@ -72,6 +72,7 @@ async function approve(run: RunScope, step: PlannedStep): Promise<'abort' | unde
   if (approved(run.approvals, step)) {
     const how = run.approvals.all ? 'yes-flag' : 'approve-flag';
     emit({ type: 'approval', stateId: step.stateId, by: deps.operator, how });
+    await run.anchorNow();
     return undefined;
   }
   if (deps.prompter.interactive) {
@@ -97,6 +98,7 @@ async function approve(run: RunScope, step: PlannedStep): Promise<'abort' | unde
       const changed = await watch.drift();
       if (changed.length > 0) throw staleApproval(run.dir, step, changed);
       emit({ type: 'approval', stateId: step.stateId, by: deps.operator, how: 'prompt' });
+      await run.anchorNow();
       return undefined;
     }
   }

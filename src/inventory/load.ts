@@ -1,5 +1,5 @@
 // Reads and validates an inventory file; every problem is reported at once, each with its path.
-import { readFileSync } from 'node:fs';
+import { readRegularText } from '../local/input.js';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { badInput } from '../errors/error.js';
@@ -27,13 +27,7 @@ export function parseInventory(text: string, file: string): InventoryResult {
 
 /** Reads and checks an inventory file; an unreadable file is an error, invalid content a result. */
 export function readInventory(file: string): InventoryResult {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw badInput(`inventory ${file}: cannot be read`, 'check the path given to -i');
-  }
-  return parseInventory(text, file);
+  return parseInventory(readRegularText(file, 'inventory'), file);
 }
 
 export function loadInventory(file: string): Inventory {

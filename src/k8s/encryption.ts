@@ -1,9 +1,9 @@
 // Encryption at rest: recognise `k8s:enc:<provider>:v1:<key>:` values and decrypt aescbc, aesgcm and secretbox.
 import { createDecipheriv, type DecipherGCM } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { badInput } from '../errors/error.js';
 import { secretboxOpen } from './secretbox.js';
+import { readRegularText } from '../local/input.js';
 
 export interface Encrypted {
   provider: string; // aescbc | aesgcm | secretbox | kms
@@ -88,7 +88,7 @@ type Provider = Record<string, { keys?: { name?: string; secret?: string }[] } |
 export function loadEncryptionConfig(path: string): KeyRing {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    doc = parseYaml(readRegularText(path, 'encryption config'));
   } catch (err) {
     throw badInput(
       `${path}: cannot read the encryption config (${(err as Error).message})`,

@@ -1,5 +1,6 @@
 // Reads a file by page on demand (pread through a small chunk cache), so a 1 GiB snapshot is never held in memory.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { requireRegularFile } from '../local/input.js';
 
 export class SnapshotError extends Error {}
 
@@ -13,7 +14,8 @@ export class PageFile {
   private spare: Buffer | undefined;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'r');
+    requireRegularFile(path, 'snapshot');
+    this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       this.size = fstatSync(this.fd).size;
     } catch (err) {

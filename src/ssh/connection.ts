@@ -4,7 +4,7 @@ import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from
 import { LifeboatError } from '../errors/error.js';
 import { authMethods } from './auth.js';
 import { verifyHostKey, type HostKeyPolicy } from './hostkey.js';
-import { hostKeyAlgorithms, knownKeyTypes, knownHostsName, readKnownHosts } from './knownhosts.js';
+import { hostKeyAlgorithms, knownKeyTypes, knownHostsName, readAllKnownHosts } from './knownhosts.js';
 import { hopLabel, type Hop, type Target } from './target.js';
 
 export interface ConnectionOptions extends HostKeyPolicy {
@@ -144,7 +144,7 @@ export class HostConnection {
     via: string,
     isJump: boolean,
   ): Promise<Client> {
-    const entries = await readKnownHosts(hop.knownHostsFile);
+    const entries = await readAllKnownHosts(hop.knownHostsFile);
     const methods = await authMethods(hop, this.opts.agentSocket);
     const client = new Client();
     let hostKeyError: LifeboatError | undefined;

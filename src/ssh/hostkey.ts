@@ -5,7 +5,8 @@ import {
   checkHostKey,
   fingerprint,
   knownHostsName,
-  readKnownHosts,
+  globalKnownHosts,
+  readAllKnownHosts,
   type KnownHostEntry,
 } from './knownhosts.js';
 import type { Hop } from './target.js';
@@ -17,6 +18,10 @@ export interface HostKeyPolicy {
 
 // Serialises read-check-append so two connections never append the same host twice.
 let appendChain: Promise<unknown> = Promise.resolve();
+
+/** A line of the user's file, or (negative) of the system-wide one. */
+const where = (hop: Hop, line: number) =>
+  line < 0 ? `${globalKnownHosts()} line ${-line}` : `${hop.knownHostsFile} line ${line}`;
 
 function unknownError(hop: Hop, fp: string): LifeboatError {
   const name = knownHostsName(hop.host, hop.port);
@@ -30,7 +35,7 @@ function changedError(hop: Hop, fp: string, lines: number[], types: string[]): L
   const name = knownHostsName(hop.host, hop.port);
   return new LifeboatError(
     'hostkey',
-    `host key for ${name} has changed: ${hop.knownHostsFile} line ${lines.join(', ')} records a different ${types.join('/')} key (possible man-in-the-middle)`,
+    `host key for ${name} has changed: ${lines.map((l) => where(hop, l)).join(', ')} records a different ${types.join('/')} key (possible man-in-the-middle)`,
     {
       host: name,
       hint: `if the host was really reinstalled, verify its new fingerprint ${fp} out of band and replace that line; --accept-new-host-keys never overrides a changed key`,
@@ -52,7 +57,7 @@ export async function verifyHostKey(
   if (v.status === 'revoked') {
     throw new LifeboatError(
       'hostkey',
-      `host key ${fp} for ${name} is marked @revoked in ${hop.knownHostsFile} line ${v.line}`,
+      `host key ${fp} for ${name} is marked @revoked in ${where(hop, v.line)}`,
       {
         host: name,
         hint: 'the host presents a revoked key: do not connect until it is re-keyed',
@@ -60,13 +65,23 @@ export async function verifyHostKey(
     );
   }
   if (v.status === 'changed') throw changedError(hop, fp, v.lines, v.knownTypes);
+  // A CA vouches for this host, but ssh2 cannot check host certificates: refuse rather than trust the raw key.
+  if (v.status === 'ca-only')
+    throw new LifeboatError(
+      'hostkey',
+      `host ${name} is vouched for only by an @cert-authority line (${where(hop, v.line)}); Lifeboat cannot check host certificates`,
+      {
+        host: name,
+        hint: `verify its key ${fp} out of band and add it as a plain known_hosts line; --accept-new-host-keys never bypasses a CA`,
+      },
+    );
   if (!policy.acceptNew) throw unknownError(hop, fp);
   const run = appendChain.then(async () => {
     // Re-read: another connection may have recorded this host meanwhile.
-    const again = checkHostKey(await readKnownHosts(hop.knownHostsFile), hop.host, hop.port, blob);
+    const again = checkHostKey(await readAllKnownHosts(hop.knownHostsFile), hop.host, hop.port, blob);
     if (again.status === 'known') return;
     if (again.status === 'changed') throw changedError(hop, fp, again.lines, again.knownTypes);
-    if (again.status === 'revoked') throw unknownError(hop, fp);
+    if (again.status === 'revoked' || again.status === 'ca-only') throw unknownError(hop, fp);
     await appendKnownHost(hop.knownHostsFile, hop.host, hop.port, blob);
     policy.onAccepted?.(name, fp);
   });

@@ -78,7 +78,9 @@ export type HostKeyVerdict =
   | { status: 'known'; line: number }
   | { status: 'unknown' }
   | { status: 'changed'; knownTypes: string[]; lines: number[] }
-  | { status: 'revoked'; line: number };
+  | { status: 'revoked'; line: number }
+  /** No key of the host's own on record, but an @cert-authority line names it: only a host certificate could pass. */
+  | { status: 'ca-only'; line: number };
 
 /** Judges a presented host key blob against the entries for `host:port`. */
 export function checkHostKey(
@@ -94,7 +96,8 @@ export function checkHostKey(
   const plain = mine.filter((e) => e.marker === undefined);
   const hit = plain.find((e) => e.key.equals(blob));
   if (hit) return { status: 'known', line: hit.line };
-  if (plain.length === 0) return { status: 'unknown' };
+  const ca = entries.find((e) => e.marker === '@cert-authority' && entryMatches(e, name));
+  if (plain.length === 0) return ca ? { status: 'ca-only', line: ca.line } : { status: 'unknown' };
   // Any other key on record for this host (of any type) means the host's identity changed: never auto-accepted.
   return {
     status: 'changed',
@@ -124,6 +127,16 @@ const DEFAULT_ALGOS = Object.values(ALGOS_FOR_TYPE).flat();
 export function hostKeyAlgorithms(knownTypes: readonly string[]): string[] {
   const first = knownTypes.flatMap((t) => ALGOS_FOR_TYPE[t] ?? []);
   return [...first, ...DEFAULT_ALGOS.filter((a) => !first.includes(a))];
+}
+
+/** The system-wide file OpenSSH reads after the user's (LIFEBOAT_GLOBAL_KNOWN_HOSTS moves it, for tests). */
+export const globalKnownHosts = () => process.env.LIFEBOAT_GLOBAL_KNOWN_HOSTS ?? '/etc/ssh/ssh_known_hosts';
+
+/** The user's entries then the system-wide ones, as OpenSSH consults them; line numbers past the user's are offset. */
+export async function readAllKnownHosts(file: string): Promise<KnownHostEntry[]> {
+  const mine = await readKnownHosts(file);
+  const global = await readKnownHosts(globalKnownHosts()).catch(() => []);
+  return [...mine, ...global.map((e) => ({ ...e, line: -e.line }))];
 }
 
 export async function readKnownHosts(file: string): Promise<KnownHostEntry[]> {

@@ -15,6 +15,7 @@ import {
   type BackupManifest,
 } from '../backup/backups.js';
 import { isS3, openStore, type Store } from '../backup/store.js';
+import { readRegularText } from '../local/input.js';
 
 export const backupId = (c: PlanCtx) => safeComponent(`${c.inventory.cluster}-${c.stamp}`);
 export const targetOf = (c: PlanCtx) => c.params.to ?? c.inventory.backup?.to ?? '.lifeboat/backups';
@@ -26,7 +27,7 @@ const cfgOf = (c: PlanCtx) => ({
 /** Recipients from `--set recipients=FILE` (one a line, as age -R) or backup.encrypt.recipients. */
 export function recipientsOf(c: PlanCtx): string[] {
   if (c.params.recipients)
-    return readFileSync(c.params.recipients, 'utf8')
+    return readRegularText(c.params.recipients, 'recipients file')
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));

@@ -417,7 +417,7 @@ describe('snapshot reader against etcd 3.4', () => {
       [empty, /empty/],
       [trunc, /truncated/],
       [text, /not an etcd snapshot/],
-      [join(etcd.dir, 'missing.db'), /no such file/],
+      [join(etcd.dir, 'missing.db'), /does not exist/],
     ] as const) {
       const err = await snapshotCli(['inspect', f]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LifeboatError);

@@ -109,7 +109,50 @@ describe('known_hosts parsing and matching', () => {
       `@revoked * ${other.type} ${other.b64}\n@cert-authority *.lab ${rsa.type} ${rsa.b64}\nx ${ed.type} ${ed.b64}`,
     );
     expect(checkHostKey(e, 'x', 22, other.blob).status).toBe('revoked');
-    expect(checkHostKey(e, 'n.lab', 22, rsa.blob).status).toBe('unknown');
+    expect(checkHostKey(e, 'n.lab', 22, rsa.blob).status).toBe('ca-only');
+    expect(checkHostKey(e, 'other', 22, rsa.blob).status).toBe('unknown');
+  });
+
+  it('a host vouched for only by @cert-authority is refused in one line, even with --accept-new-host-keys', async () => {
+    const { verifyHostKey } = await import('../../src/ssh/hostkey.js');
+    const file = join(dir, 'kh-ca');
+    writeFileSync(file, `@cert-authority *.lab ${rsa.type} ${rsa.b64}\n`);
+    const hop = {
+      alias: 'n.lab',
+      host: 'n.lab',
+      port: 22,
+      user: 'root',
+      identityFiles: [],
+      identityExplicit: false,
+      knownHostsFile: file,
+    } as never;
+    const accepted: string[] = [];
+    const err = await verifyHostKey(hop, await readKnownHosts(file), ed.blob, {
+      acceptNew: true,
+      onAccepted: (h) => void accepted.push(h),
+    }).catch((e: unknown) => e as { code: string; oneLine(): string });
+    expect(err).toMatchObject({ code: 'hostkey' });
+    expect((err as { oneLine(): string }).oneLine()).toMatch(
+      /only by an @cert-authority line \(.*kh-ca line 1\)/,
+    );
+    expect(accepted).toEqual([]);
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('reads the system-wide known_hosts after the user file', async () => {
+    const { readAllKnownHosts } = await import('../../src/ssh/knownhosts.js');
+    const global = join(dir, 'ssh_known_hosts');
+    writeFileSync(global, `g.lab ${ed.type} ${ed.b64}\n`);
+    const old = process.env.LIFEBOAT_GLOBAL_KNOWN_HOSTS;
+    process.env.LIFEBOAT_GLOBAL_KNOWN_HOSTS = global;
+    try {
+      const e = await readAllKnownHosts(join(dir, 'missing-user-file'));
+      expect(checkHostKey(e, 'g.lab', 22, ed.blob)).toEqual({ status: 'known', line: -1 });
+      expect(checkHostKey(e, 'g.lab', 22, rsa.blob).status).toBe('changed');
+    } finally {
+      if (old === undefined) delete process.env.LIFEBOAT_GLOBAL_KNOWN_HOSTS;
+      else process.env.LIFEBOAT_GLOBAL_KNOWN_HOSTS = old;
+    }
   });
 
   it('prefers the host key algorithms on record', () => {

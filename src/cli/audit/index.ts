@@ -1,16 +1,25 @@
-// `lifeboat audit verify RUN_DIR`: detects any edited, removed or reordered line; prints the head hash.
+// `lifeboat audit verify RUN_DIR`: detects any edited, removed or reordered line, and (reading the members' anchors)
+// a cut tail or a rewritten log; prints the head hash.
 import { parse } from '../args.js';
 import { badInput, usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { readAudit, verifyAudit } from '../../engine/audit.js';
-import { runFiles } from '../../engine/rundir.js';
+import { readRunRecord, runFiles } from '../../engine/rundir.js';
 import { existsSync } from 'node:fs';
+import { checkAnchors, readAnchors } from '../../engine/anchor.js';
+import { loadInventory } from '../../inventory/load.js';
+import { SshExecutor } from '../../ssh/index.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('audit', argv, { 'expect-head': { type: 'string' } });
+  const { values, positionals } = parse('audit', argv, {
+    'expect-head': { type: 'string' },
+    offline: { type: 'boolean' },
+  });
   if (values.help)
     return (
-      void process.stdout.write('Usage: lifeboat audit verify RUN_DIR [--expect-head HASH]\n'),
+      void process.stdout.write(
+        'Usage: lifeboat audit verify RUN_DIR [--expect-head HASH] [--offline]\n  --offline: do not read the anchors on the members\n',
+      ),
       EXIT.ok
     );
   const expected = values['expect-head'];
@@ -36,6 +45,35 @@ export async function run(argv: string[]): Promise<number> {
     );
     return EXIT.failed;
   }
+  if (values.offline !== true && !(await anchorsAgree(dir, f))) return EXIT.failed;
   process.stdout.write(`audit ${f}: ok, ${r.entries} entries, head ${r.head}\n`);
   return EXIT.ok;
+}
+
+/** Compares the log with the anchors on the members the run's inventory names; says which could not be read. */
+async function anchorsAgree(dir: string, f: string): Promise<boolean> {
+  if (!existsSync(runFiles(dir).record)) {
+    process.stderr.write(`audit ${f}: no run.json beside it, so no members to read anchors from\n`);
+    return true;
+  }
+  const record = readRunRecord(dir);
+  const inv = loadInventory(record.inventoryPath);
+  const ex = new SshExecutor(inv, { acceptNewHostKeys: false });
+  try {
+    const { anchors, unread } = await readAnchors(inv, ex, record.runId);
+    const problems = checkAnchors(readAudit(f), anchors);
+    if (problems.length > 0) {
+      process.stderr.write(`audit ${f}: BROKEN: ${problems.join('; ')}\n`);
+      return false;
+    }
+    const none = anchors.length === 0 ? 'no member holds an anchor of this run; ' : '';
+    if (unread.length > 0 || none)
+      process.stderr.write(
+        `audit ${f}: ${none}${unread.length ? `anchors not read on ${unread.join(', ')} (unreachable)` : ''}\n`,
+      );
+    else process.stderr.write(`audit ${f}: anchors agree on ${anchors.map((a) => a.member).join(', ')}\n`);
+    return true;
+  } finally {
+    await ex.close();
+  }
 }

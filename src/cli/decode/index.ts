@@ -6,6 +6,7 @@ import { EXIT } from '../../errors/exit.js';
 import { decodeStoredValue, incomplete, MARKER, type DecodeOptions } from '../../k8s/value.js';
 import { ENC_FLAG, keysFrom, out, warn } from '../snapshot/common.js';
 import { renderValue } from '../snapshot/render.js';
+import { readRegularFile } from '../../local/input.js';
 
 const HELP = `Usage: lifeboat decode [FILE|-] [--base64] [-o yaml|json] [--key KEY] [--mod-revision N]
                        [--encryption-config FILE] [--show-managed-fields]
@@ -22,7 +23,8 @@ interface EtcdctlJson {
 
 function readInput(file: string | undefined): Buffer {
   try {
-    return readFileSync(file === undefined || file === '-' ? 0 : file);
+    if (file === undefined || file === '-') return readFileSync(0);
+    return readRegularFile(file, 'decode input');
   } catch (err) {
     throw badInput(
       `decode: cannot read ${file ?? 'stdin'} (${(err as Error).message})`,

@@ -6,7 +6,7 @@ import { loadInventory } from '../../inventory/load.js';
 import { readRunRecord } from '../../engine/rundir.js';
 import { resumeRun } from '../../engine/session.js';
 import { makeDeps } from '../edges.js';
-import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf } from '../runflags.js';
+import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
 
 const HELP = `Usage: lifeboat resume RUN_DIR [--yes | --approve STEP ...] [--retry | --skip | --abort] [--accept-changed-runbook]
                        [--output auto|text|json] [--accept-new-host-keys] [-v] [--serve [HOST:]PORT]
@@ -45,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       approvals: approvalsOf(values),
       deps,
       acceptChangedRunbook: values['accept-changed-runbook'] === true,
+      onAnchored: printAnchor,
       ...(choices[0] ? { afterFailure: choices[0] } : {}),
     });
     process.stderr.write(`run ${status}; report: lifeboat report ${dir}\n`);

@@ -5,7 +5,7 @@ import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { startRun } from '../../engine/session.js';
 import { makeDeps } from '../edges.js';
-import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf } from '../runflags.js';
+import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
 
 const HELP = `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--yes | --approve STEP ...] [--run-dir DIR]
                     [--identity FILE] [--output auto|text|json] [--accept-new-host-keys] [-v] [--serve [HOST:]PORT]
@@ -59,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
         live.start(dir);
         process.stderr.write(`run dir: ${dir}\n`);
       },
+      onAnchored: printAnchor,
     });
     process.stderr.write(`run ${status}; audit log: ${dir}/audit.jsonl; report: lifeboat report ${dir}\n`);
     return exitFor(status);

@@ -1,0 +1,172 @@
+// A run dir and a host's answers are untrusted input: zod schemas with the inventory's rules for every value that
+// can reach a command (stamp, runId, paths, versions, users, container ids, member URLs).
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { badInput } from '../errors/error.js';
+import { isEtcdURL } from '../inventory/schema.js';
+
+const re = (r: RegExp, what: string) => z.string().regex(r, what);
+
+export const STAMP = re(/^\d{8}T\d{6}Z$/, 'a UTC stamp such as 20260101T000000Z');
+export const RUN_ID = re(/^\d{8}T\d{6}Z-[a-z0-9-]{1,64}-[0-9a-f]{6}$/, 'STAMP-RUNBOOK-HEX6');
+const HEX = re(/^[0-9a-f]{1,16}$/, 'a hex id');
+const SHA256 = re(/^[0-9a-f]{64}$/, 'a sha256 in hex');
+/** A version as etcd prints it: 3.5.21, 3.6.0-rc.1. */
+export const VERSION = re(
+  /^\d{1,4}\.\d{1,4}\.\d{1,4}([-+][A-Za-z0-9.+-]{1,40})?$/,
+  'a version such as 3.5.21',
+);
+/** An absolute, normalised path of plain characters (what `command -v` prints for a real binary). */
+export const ABS_PATH = z
+  .string()
+  .max(4096)
+  .refine(
+    (p) => /^\/[A-Za-z0-9._+@%=,:/-]*$/.test(p) && posix.normalize(p) === p,
+    'an absolute, normalised path of plain characters',
+  );
+const USER = re(/^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,31}\$?$/, 'a user name or uid');
+const HOSTNAME = re(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$/, 'a host name');
+const CONTAINER_ID = re(/^[0-9a-f]{6,64}$/, 'a container id (hex)');
+const IMAGE = re(
+  /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/,
+  'an image reference such as registry.k8s.io/etcd:3.5.21-0',
+);
+const URL_ = z.string().refine(isEtcdURL, 'https://HOST:PORT or http://HOST:PORT');
+const MEMBER_NAME = re(/^[A-Za-z0-9._-]{0,253}$/, 'a member name');
+const count = z.number().int().nonnegative().finite();
+const TEXT = z.string().max(4000);
+
+export const StatusSchema = z
+  .object({
+    memberId: HEX,
+    leader: HEX,
+    raftIndex: count,
+    raftTerm: count,
+    revision: count,
+    dbSize: count,
+    version: z.union([VERSION, z.literal('')]),
+    isLearner: z.boolean(),
+  })
+  .strict();
+
+export const ContainersSchema = z
+  .object({
+    crictlEtcd: CONTAINER_ID.optional(),
+    docker: z.boolean().optional(),
+    dockerEtcd: z.boolean().optional(),
+    image: IMAGE.optional(),
+    etcdctlVersion: VERSION.optional(),
+    etcdutlVersion: VERSION.optional(),
+  })
+  .strict();
+
+export const MemberFactsSchema = z
+  .object({
+    reachable: z.boolean(),
+    error: TEXT.optional(),
+    hostname: HOSTNAME.optional(),
+    etcdVersion: VERSION.optional(),
+    etcdctl: ABS_PATH.optional(),
+    etcdctlVersion: VERSION.optional(),
+    etcdutl: ABS_PATH.optional(),
+    etcdutlVersion: VERSION.optional(),
+    containers: ContainersSchema.optional(),
+    etcdUser: USER.optional(),
+    dataDirExists: z.boolean().optional(),
+    etcdUp: z.boolean().optional(),
+    healthy: z.boolean().optional(),
+    status: StatusSchema.optional(),
+  })
+  .strict();
+
+export const ListedMemberSchema = z
+  .object({
+    id: HEX,
+    name: MEMBER_NAME,
+    peerURLs: z.array(URL_).max(16),
+    clientURLs: z.array(URL_).max(16),
+    isLearner: z.boolean(),
+  })
+  .strict();
+
+export const FactsSchema = z
+  .object({
+    probed: z.boolean(),
+    collectedAt: z.string().datetime().optional(),
+    members: z.record(MEMBER_NAME, MemberFactsSchema),
+    memberList: z.array(ListedMemberSchema).max(64).optional(),
+  })
+  .strict();
+
+const LocalFileSchema = z
+  .object({
+    sha256: SHA256,
+    bytes: count,
+    keys: count.optional(),
+    revision: count.optional(),
+    leases: count.optional(),
+    role: z.literal('config').optional(),
+    member: MEMBER_NAME.optional(),
+    raw: z.boolean().optional(),
+  })
+  .strict();
+
+/** The stored plan is only shown (status, report, watch); the runner recomputes it from the context. */
+const PlanSchema = z
+  .object({
+    runbook: z.string(),
+    cluster: z.string(),
+    items: z.array(
+      z.object({ kind: z.enum(['step', 'decision']), stateId: z.string(), id: z.string() }).passthrough(),
+    ),
+  })
+  .passthrough();
+
+export const RunRecordSchema = z
+  .object({
+    version: z.literal(1),
+    runId: RUN_ID,
+    runbook: re(/^[a-z0-9-]{1,64}$/, 'a runbook id'),
+    runbookHash: SHA256,
+    inventoryPath: ABS_PATH,
+    inventoryHash: SHA256,
+    params: z.record(re(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a parameter name'), z.string().max(4096)),
+    stamp: STAMP,
+    startedAt: z.string().datetime(),
+    facts: FactsSchema,
+    files: z.record(ABS_PATH, LocalFileSchema),
+    plan: PlanSchema,
+    secretParams: z.array(z.string()),
+  })
+  .strict();
+
+/** Only the machine position is taken from snapshot.json; the rest of the actor state is rebuilt. */
+export const SnapshotSchema = z
+  .object({
+    status: z.enum(['active', 'done']),
+    value: re(/^[A-Za-z0-9._/-]{1,200}$/, 'a state id'),
+  })
+  .passthrough();
+
+/** Every problem of a zod result as `field: message`, joined. */
+export function problems(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+}
+
+/** Parses untrusted JSON with a schema; a failure is one line naming the file and every bad field (exit 2). */
+export function parseUntrusted<T>(schema: z.ZodType<T>, value: unknown, file: string, hint: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw badInput(`${file} is damaged or forged: ${problems(r.error)}`, hint);
+}
+
+/** What a host answered, checked before it reaches a script or a file: undefined when every value is safe. */
+export function hostFactsProblems(facts: unknown, members: unknown): string | undefined {
+  const a = MemberFactsSchema.safeParse(facts);
+  const b = members === undefined ? undefined : z.array(ListedMemberSchema).max(64).safeParse(members);
+  const out = [
+    ...(a.success ? [] : [problems(a.error)]),
+    ...(b && !b.success ? [`member list: ${problems(b.error)}`] : []),
+  ];
+  return out.length ? out.join('; ') : undefined;
+}
