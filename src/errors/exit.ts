@@ -1,6 +1,5 @@
 // Exit codes, mapped in one place.
 import type { ErrorCode } from './error.js';
-import type { RunStatus } from '../engine/events.js';
 
 export const EXIT = {
   ok: 0,
@@ -13,6 +12,9 @@ export const EXIT = {
 } as const;
 
 /** The exit code of a run that ended (or stopped) with this status. */
+/** How a run ended (engine/events.ts RunStatus; spelled out here so errors/ imports nothing of the engine). */
+type RunStatus = 'done' | 'failed' | 'aborted' | 'refused' | 'awaiting-approval';
+
 export function exitForStatus(status: RunStatus): number {
   switch (status) {
     case 'done':

@@ -10,6 +10,9 @@ import replaceMember from '../../runbooks/replace-member.js';
 import readdress from '../../runbooks/readdress.js';
 import restoreMulti from '../../runbooks/restore-multi-master.js';
 import restoreSingle from '../../runbooks/restore-single-master.js';
+import freeSpace from '../../runbooks/free-space.js';
+import defrag from '../../runbooks/defrag.js';
+import renewCerts from '../../runbooks/renew-certs.js';
 
 export const TOOL_MODES = ['host', 'crictl-exec', 'docker-exec', 'docker-run'] as const;
 export type ToolMode = (typeof TOOL_MODES)[number];
@@ -132,6 +135,9 @@ const SCENARIOS: Array<{
     params: { failed: 'cp-2' },
     member: (i) => (i === 1 ? { etcdUp: false, healthy: false } : healthy(i)),
   },
+  { runbook: freeSpace, n: 3, params: { force: 'true' }, member: healthy },
+  { runbook: defrag, n: 3, params: { threshold: '0' }, member: healthy },
+  { runbook: renewCerts, n: 3, params: {}, member: healthy },
 ];
 
 export interface MatrixOptions {

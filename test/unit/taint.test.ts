@@ -143,11 +143,14 @@ describe.skipIf(!canNamespace)('taint', () => {
           .map((w) => `${a[0]}: ${JSON.stringify(w)}`),
       );
       expect(split).toEqual([]);
-      if (!r.calls.some((a) => a.some((w) => w.includes(CORE)))) unreached.push(c.name);
+      const refused = planOf(c).refusal !== undefined; // nothing of a refused plan runs: no tool to reach
+      if (!refused && !r.calls.some((a) => a.some((w) => w.includes(CORE)))) unreached.push(c.name);
     },
   );
   it('the hostile values reached the tools in (nearly) every case', () => {
-    // replace-member on static-pod with host tools stops at a stubbed check before its tools run (1 case).
-    expect(unreached.length, unreached.join(', ')).toBeLessThanOrEqual(1);
+    // With host tools, replace-member on static-pod and defrag stop at a stubbed check before a tool sees a value.
+    const early = /^(replace-member static-pod|defrag \S+) host$/;
+    expect(unreached.filter((n) => !early.test(n))).toEqual([]);
+    expect(unreached.length).toBeLessThanOrEqual(5);
   });
 });
