@@ -43,7 +43,7 @@ function fullScan(s: Snapshot, crc: Crc32c | undefined): KeyScan {
       const rev = parseRevision(k);
       r.revision = rev.main;
       if (rev.tombstone) r.tombstones++;
-      r.final.set(parseKeyValue(v).key.toString('latin1'), !rev.tombstone);
+      if (v.length > 0) r.final.set(parseKeyValue(v).key.toString('latin1'), !rev.tombstone); // empty: bump marker
     }),
   );
   return r;

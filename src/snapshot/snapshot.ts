@@ -144,7 +144,10 @@ export class Snapshot {
   /** Every revision in the key bucket, in revision order. Buffers are views: copy what you keep. */
   forEachRevision(fn: (rev: Revision, kv: KeyValue, entry: Buffer) => void): void {
     const ref = this.bucketMap.get('key')!;
-    this.guard(() => this.bolt.walk(ref, (k, v) => fn(parseRevision(k), parseKeyValue(v), v)));
+    // An empty value is the marker etcdutl restore --bump-revision leaves at the bumped revision: it has no key.
+    this.guard(() =>
+      this.bolt.walk(ref, (k, v) => v.length > 0 && fn(parseRevision(k), parseKeyValue(v), v)),
+    );
   }
 
   /** The live keys as of a revision: for each key its latest revision, deleted keys left out. */
