@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { badInput } from '../errors/error.js';
 import { isEtcdURL } from '../inventory/schema.js';
+import type { MemberFacts } from './facts.js';
 
 const re = (r: RegExp, what: string) => z.string().regex(r, what);
 
@@ -75,9 +76,19 @@ export const MemberFactsSchema = z
     dataDirExists: z.boolean().optional(),
     etcdUp: z.boolean().optional(),
     healthy: z.boolean().optional(),
+    alarmOnly: z.boolean().optional(),
     status: StatusSchema.optional(),
+    alarms: z
+      .array(re(/^memberID:\d{1,20} alarm:[A-Z_]{1,32}$/, 'an etcdctl alarm list line'))
+      .max(64)
+      .optional(),
+    metrics: z.record(re(/^etcd_[a-z_]{1,80}$/, 'an etcd metric name'), z.number().finite()).optional(),
   })
   .strict();
+
+// Compile-time: every field a probe can set is in the schema (else a new fact makes every host "unsafe").
+type Unchecked = Exclude<keyof MemberFacts, keyof z.infer<typeof MemberFactsSchema>>;
+export const EVERY_FACT_CHECKED: [Unchecked] extends [never] ? true : Unchecked = true;
 
 export const ListedMemberSchema = z
   .object({
