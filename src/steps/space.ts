@@ -19,7 +19,7 @@ export const clusterHealthy = (c: HostCtx, nospaceOk = false, waitMs = 120_000):
     script: nospaceOk
       ? sh.lines(
           sh`out=$(${health} 2>&1); echo "$out"`,
-          sh`ok=$(echo "$out" | grep -cE ' is healthy|is unhealthy: failed to commit proposal: Active Alarm[(]s[)]: NOSPACE *$')`,
+          sh`ok=$(echo "$out" | grep -cE ' is healthy|is unhealthy: failed to commit proposal: Active Alarm[(]s[)]: NOSPACE( NOSPACE)* *$')`,
           sh`[ "$ok" = ${n} ]`,
         )
       : health,
