@@ -254,8 +254,10 @@ function restartStaticPod(c: HostCtx, name: string): Script {
   const gone = `${name} still running 60s after its manifest was moved out`;
   const back = `${name} not started again within 120s`;
   return sh.lines(
-    sh`if [ -f ${f} ] || [ -f ${p} ]; then`,
-    sh`  old=$(${ids})`,
+    sh`old=$(${ids})`,
+    // Not running (e.g. new machines whose kubelet cannot start it yet): it caches nothing; the kubelet starts it.
+    sh`if [ -z "$old" ] && [ -f ${f} ]; then echo ${`${name} is not running: nothing cached to drop, left to the kubelet`};`,
+    sh`elif [ -f ${f} ] || [ -f ${p} ]; then`,
     sh`  if [ -f ${f} ]; then mkdir -p ${park} && mv ${f} ${p}; fi`,
     sh`  i=0; while [ -n "$(${ids})" ]; do i=$((i+1)); [ $i -ge 600 ] && { echo ${gone} >&2; exit 1; }; sleep 0.1; done`,
     sh`  mv ${p} ${f}`,
