@@ -186,17 +186,7 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
     };
     writeAtomic(runFiles(dir).record, JSON.stringify(record, null, 2));
     o.onPlan?.(made.plan, dir);
-    const anchors = anchorWriter(
-      inventory,
-      o.deps.executor,
-      record.runId,
-      (n) => facts.members[n]?.reachable === true,
-    );
-    const deps: EngineDeps = {
-      ...o.deps,
-      redactor: o.deps.redactor.with(secretParams),
-      anchor: (h) => anchors.write(h),
-    };
+    const { deps, anchors } = anchoredDeps(o.deps, inventory, facts, record.runId, secretParams);
     (deps.pending ??= []).push(...((await o.before?.(facts)) ?? []));
     (deps.pending ??= []).push({
       type: 'lock',
@@ -368,18 +358,9 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
     const inventory = loadInventory(record.inventoryPath);
     const facts = await gatherFacts(inventory, o.deps.executor, o.deps.clock.now());
     const upTo = await checkedAgainstAnchors(inventory, facts, o.deps.executor, record.runId, entries);
-    const anchors = anchorWriter(
-      inventory,
-      o.deps.executor,
-      record.runId,
-      (n) => facts.members[n]?.reachable === true,
-    );
-    const deps: EngineDeps = {
-      ...o.deps,
-      redactor: o.deps.redactor.with(record.secretParams),
-      anchor: (h) => anchors.write(h),
-      trustApprovalsUpTo: upTo,
-    };
+    const anchored = anchoredDeps(o.deps, inventory, facts, record.runId, record.secretParams);
+    const { anchors } = anchored;
+    const deps: EngineDeps = { ...anchored.deps, trustApprovalsUpTo: upTo };
     const lock = await acquireClusterLock(inventory, facts, o.deps.executor, {
       runId: record.runId,
       operator: o.deps.operator,
@@ -414,3 +395,20 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
 }
 
 export const newRedactor = () => new Redactor();
+
+/** The run's deps: its secrets redacted, and the audit head anchored on the members that answered the probe. */
+function anchoredDeps(
+  deps: EngineDeps,
+  inventory: Inventory,
+  facts: Facts,
+  runId: string,
+  secrets: string[],
+) {
+  const anchors = anchorWriter(inventory, deps.executor, runId, (n) => facts.members[n]?.reachable === true);
+  const withAnchor: EngineDeps = {
+    ...deps,
+    redactor: deps.redactor.with(secrets),
+    anchor: (h) => anchors.write(h),
+  };
+  return { deps: withAnchor, anchors };
+}
