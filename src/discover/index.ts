@@ -271,9 +271,11 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
         hosts,
       };
     }
+    // Values read from the hosts are hostile until they pass the inventory schema: refuse, write nothing.
     throw new LifeboatError(
-      'internal',
-      `discover: the inventory it wrote does not load: ${parsed.problems.join('; ')}`,
+      'refused',
+      `discover: what the hosts report does not make a valid inventory (nothing written): ${parsed.problems.join('; ')}`,
+      { hint: 'fix the etcd configuration on the host named above, or write the inventory by hand' },
     );
   } finally {
     await ex.close();

@@ -16,9 +16,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labUp, type Lab } from '../../src/lab/index.js';
+import { labDown, labExec, labUp, type Lab } from '../../src/lab/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
-import { cli, expectCode, hostRead, runAndKill } from './runbook-helpers.js';
+import { cli, expectCode, hostExists, hostRead, runAndKill } from './runbook-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-harden-'));
 let lab: Lab;
@@ -132,5 +132,36 @@ describe('private backups under umask 022', () => {
     expect(readdirSync(join(to, sub!)).filter((f) => f.endsWith('.part'))).toEqual([]);
     expect(notPrivate(to)).toEqual([]);
     expect(notPrivate(runDir)).toEqual([]);
+  });
+
+  // Last in the file: the planted flag breaks cp-2's etcd once its kubelet stand-in rereads the manifest.
+  it('discover refuses a member that advertises a $(...) client URL: exit 2 naming it, nothing written', async () => {
+    const marker = join(tmpdir(), `lifeboat-pwned-${process.pid}`);
+    const cp2 = lab.members[1]!;
+    const manifest = '/etc/kubernetes/manifests/etcd.yaml';
+    const plant = String.raw`sed -i 's#--advertise-client-urls=\([^ "]*\)#--advertise-client-urls=\1/$(touch ${marker})#' ${manifest}`;
+    expect((await labExec(lab, cp2.name, plant)).code).toBe(0);
+    expect(await hostRead(lab, cp2.name, manifest)).toContain(`$(touch ${marker})`);
+    const out = join(dir, 'discovered.yaml');
+    const targets = lab.members.map((m) => `${lab.ssh.user}@${m.address}`).join(',');
+    const r = await cli([
+      'discover',
+      '--ssh',
+      targets,
+      '--identity',
+      lab.ssh.identityFile,
+      '--known-hosts',
+      lab.ssh.knownHosts,
+      '--cluster',
+      lab.cluster,
+      '-o',
+      out,
+    ]);
+    expectCode(r, 2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/clientURL/);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(marker)).toBe(false);
+    for (const m of lab.members) expect(await hostExists(lab, m.name, marker)).toBe(false);
   });
 });

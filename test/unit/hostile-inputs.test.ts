@@ -1,7 +1,8 @@
 // No hang, no stack trace, on any input: FIFOs, folders and devices are refused up front (one line, exit 2, within a
 // deadline); EPIPE is a quiet exit; every command's flags and arguments fuzzed with a fixed seed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -127,7 +128,7 @@ const WORDS = [
   '--probe',
   '--quota-bytes',
 ];
-// Commands that start labs, servers or a demo are fuzzed elsewhere (their own tests); here nothing may touch a host.
+// Labs, servers and the demo have their own tests; commands that reach hosts are fuzzed below against a dead end.
 const SKIP = new Set(['lab', 'demo', 'watch', 'discover', 'diagnose', 'run', 'resume']);
 
 describe('CLI fuzz (seed 10)', () => {
@@ -168,3 +169,96 @@ describe('CLI fuzz (seed 10)', () => {
 });
 
 writeFileSync(join(dir, 'nope.yaml'), 'apiVersion: [');
+
+// Host-touching commands with hostile inventories and targets: every host is a port that hangs up at once.
+const MARK = join(dir, 'TAINTED');
+const KEY = join(dir, 'id_ed25519');
+execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', KEY]);
+const HOSTILE = [
+  `$(touch ${MARK})`,
+  `\`touch ${MARK}\``,
+  `x;touch ${MARK}`,
+  `a\nb`,
+  '../../etc/x',
+  '/../../etc/x/../..',
+  '127.0.0.1:22',
+  'https://127.0.0.1:2379/$(id)',
+  'http://u:p@127.0.0.1:2379',
+  "it's",
+  '-rf',
+  '',
+  'x'.repeat(300),
+  '\u0000',
+];
+function inventory(next: () => number, port: number): string {
+  const hostile = () => JSON.stringify(HOSTILE[Math.floor(next() * HOSTILE.length)]);
+  const field = (good: string) => (next() < 0.06 ? hostile() : JSON.stringify(good));
+  const member = (i: number) =>
+    `  - { name: ${field(`m${i}`)}, address: ${field(`127.0.0.${i}`)}, peerURL: ${field(`https://127.0.0.${i}:2380`)},` +
+    ` clientURL: ${field(`https://127.0.0.${i}:2379`)}, dataDir: ${field('/var/lib/etcd')} }`;
+  return [
+    'apiVersion: lifeboat/v1',
+    `cluster: ${field('fz')}`,
+    `topology: ${field(next() < 0.5 ? 'static-pod' : 'systemd')}`,
+    `ssh: { port: ${port}, user: ${field('root')}, identityFile: ${JSON.stringify(KEY)} }`,
+    'members:',
+    member(1),
+    member(2),
+    member(3),
+  ].join('\n');
+}
+
+describe('host-touching commands fuzzed against hosts that hang up (seed 11)', () => {
+  it('run, diagnose, discover, resume: exit 0-5 or one LifeboatError line; no marker; no stack trace', async () => {
+    let connections = 0;
+    const server = createServer((c) => (connections++, c.destroy()));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as AddressInfo).port;
+    const next = rng(11);
+    const runbooks = ['backup', 'recover-quorum', 'replace-member', 'restore-single-master', 'free-space'];
+    const bad: string[] = [];
+    const quiet = { out: process.stdout.write, err: process.stderr.write };
+    process.stdout.write = (() => true) as never;
+    process.stderr.write = (() => true) as never;
+    try {
+      for (let i = 0; i < 36; i++) {
+        const inv = join(dir, `fz-${i}.yaml`);
+        writeFileSync(inv, inventory(next, port));
+        const rb = runbooks[Math.floor(next() * runbooks.length)]!;
+        const word = () => HOSTILE[Math.floor(next() * HOSTILE.length)]!;
+        const target = next() < 0.5 ? `root@127.0.0.1:${port}` : `root@${word()}`;
+        const argvs: Array<[string, string[]]> = [
+          [
+            'run',
+            [rb, '-i', inv, '--yes', '--run-dir', join(dir, `fz-run-${i}`), '--set', `failed=${word()}`],
+          ],
+          ['diagnose', ['-i', inv]],
+          [
+            'discover',
+            ['--ssh', target, '--identity', KEY, '--known-hosts', '/dev/null', '-o', join(dir, `d-${i}`)],
+          ],
+          ['resume', [join(dir, `fz-run-${i}`), '--yes']],
+        ];
+        for (const [name, argv] of argvs) {
+          const mod = await COMMANDS.find((c) => c.name === name)!.load();
+          const started = Date.now();
+          try {
+            const code = await mod.run(argv);
+            if (![0, 1, 2, 3, 4, 5].includes(code)) bad.push(`${name} ${JSON.stringify(argv)}: exit ${code}`);
+          } catch (e) {
+            if (!(e instanceof LifeboatError))
+              bad.push(`${name} ${JSON.stringify(argv)}: ${(e as Error).stack}`);
+          }
+          if (Date.now() - started > 20_000) bad.push(`${name} ${JSON.stringify(argv)}: took over 20 s`);
+        }
+      }
+    } finally {
+      process.stdout.write = quiet.out;
+      process.stderr.write = quiet.err;
+      server.close();
+    }
+    expect(bad).toEqual([]);
+    expect(existsSync(MARK)).toBe(false);
+    expect(connections, 'some fuzzed inputs are valid enough to reach a host').toBeGreaterThan(10);
+  }, 300_000);
+});
