@@ -10,9 +10,9 @@ describe('docs/runbooks', () => {
     const r = spawnSync('node', [join(ROOT, 'scripts/gen-runbook-docs.mjs'), '--check'], {
       cwd: ROOT,
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 280_000,
     });
     expect(r.stdout + r.stderr, 'run node scripts/gen-runbook-docs.mjs and commit docs/runbooks').toBe('');
     expect(r.status).toBe(0);
-  }, 150_000);
+  }, 300_000);
 });
