@@ -165,7 +165,7 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
     const hosts = await Promise.all(
       inv.members.map(async (m, i) => {
         const target = o.targets[i]!;
-        const r = await ex.exec(m.name, DISCOVERY_SCRIPT, { timeoutMs: 60_000 });
+        const r = await ex.exec(m.name, DISCOVERY_SCRIPT.text, { timeoutMs: 60_000 });
         const config = readHost(r.stdout);
         if (!config)
           throw badInput(

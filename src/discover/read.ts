@@ -2,6 +2,7 @@
 // EnvironmentFile (etcd.conf), `docker inspect etcd`, the k3s unit. Read-only; every value keeps where it came from.
 import { parse as parseYaml } from 'yaml';
 import type { Topology } from '../inventory/schema.js';
+import { sh } from '../shell/sh.js';
 
 export interface Found {
   value: string;
@@ -26,19 +27,28 @@ export interface HostConfig {
 
 const MARK = '@@lifeboat:';
 
+const MANIFESTS = [
+  '/etc/kubernetes/manifests/etcd.yaml',
+  '/etc/kubernetes/manifests-stopped-by-lifeboat/etcd.yaml',
+];
+const hasUnit = (unit: string) =>
+  sh`command -v systemctl >/dev/null 2>&1 && systemctl cat ${unit} >/dev/null 2>&1`;
+const hasContainer = sh`command -v docker >/dev/null 2>&1 && docker inspect etcd >/dev/null 2>&1`;
+
 /** The read-only script: each finding is printed after a `@@lifeboat:NAME@@` line. */
-export const DISCOVERY_SCRIPT = [
-  `mark() { echo "${MARK}$1@@"; }`,
-  'mark hostname; hostname',
-  'for f in /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/manifests-stopped-by-lifeboat/etcd.yaml; do if [ -f "$f" ]; then mark "manifest $f"; cat "$f"; break; fi; done',
-  '[ -f /etc/kubernetes/pki/etcd/healthcheck-client.crt ] && { mark kubeadm-healthcheck-client; echo yes; }',
-  'if command -v systemctl >/dev/null 2>&1 && systemctl cat etcd.service >/dev/null 2>&1; then mark etcd-unit; systemctl cat etcd.service',
-  '  for f in $(systemctl cat etcd.service | sed -n \'s/^EnvironmentFile=-\\{0,1\\}//p\'); do [ -f "$f" ] && { mark "envfile $f"; cat "$f"; }; done; fi',
-  'if command -v docker >/dev/null 2>&1 && docker inspect etcd >/dev/null 2>&1; then mark docker-etcd; docker inspect etcd; fi',
-  'if command -v systemctl >/dev/null 2>&1 && systemctl cat k3s.service >/dev/null 2>&1; then mark k3s-unit; systemctl cat k3s.service; fi',
-  'mark end',
-  'true',
-].join('\n');
+export const DISCOVERY_SCRIPT = sh.lines(
+  sh`mark() { echo ${MARK}"$1"@@; }`,
+  sh`mark hostname; hostname`,
+  sh`for f in ${MANIFESTS}; do if [ -f "$f" ]; then mark "manifest $f"; cat "$f"; break; fi; done`,
+  sh`[ -f /etc/kubernetes/pki/etcd/healthcheck-client.crt ] && { mark kubeadm-healthcheck-client; echo yes; }`,
+  sh`if ${hasUnit('etcd.service')}; then mark etcd-unit; systemctl cat etcd.service`,
+  sh`  for f in $(systemctl cat etcd.service | sed -n 's/^EnvironmentFile=-\\{0,1\\}//p'); do`,
+  sh`    [ -f "$f" ] && { mark "envfile $f"; cat "$f"; }; done; fi`,
+  sh`if ${hasContainer}; then mark docker-etcd; docker inspect etcd; fi`,
+  sh`if ${hasUnit('k3s.service')}; then mark k3s-unit; systemctl cat k3s.service; fi`,
+  sh`mark end`,
+  sh`true`,
+);
 
 export function sections(out: string): Map<string, string> {
   const m = new Map<string, string>();

@@ -41,7 +41,8 @@ function fixFor(key: string): string {
     return 'the live API servers rebuild it from /registry/masterleases/ once the stale leases are removed (the readdress and restore runbooks remove them)';
   const isSlice = key.startsWith(SLICES);
   const [ns = '', name = ''] = key.slice((isSlice ? SLICES : ENDPOINTS).length).split('/');
-  return `kube-controller-manager rebuilds it from the Service's live pods: kubectl -n ${sh.quote(ns)} delete ${isSlice ? 'endpointslice' : 'endpoints'} ${sh.quote(name)}`;
+  const kind = isSlice ? 'endpointslice' : 'endpoints';
+  return `kube-controller-manager rebuilds it from the Service's live pods: ${sh`kubectl -n ${ns} delete ${kind} ${name}`}`;
 }
 
 /**

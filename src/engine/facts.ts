@@ -60,7 +60,7 @@ export const NO_FACTS: Facts = { probed: false, members: {} };
 export function probeScript(m: ResolvedMember): string {
   const ctl = sh`timeout 5 $E --endpoints=${m.clientURL} --cacert=${m.tls.ca} --cert=${m.tls.cert} --key=${m.tls.key} --command-timeout=3s`;
   const port = new URL(m.clientURL).port || '2379';
-  const version = (tool: string): Script => sh.raw(`sed -n "s/^${tool} version: //p"`);
+  const version = (tool: string): Script => sh`sed -n ${`s/^${tool} version: //p`}`;
   return sh.lines(
     sh`export ETCDCTL_API=3`,
     sh`echo "hostname=$(hostname)"`,

@@ -4,6 +4,7 @@
 // there (an inetd stand-in listening inside that namespace runs `sshd -i` back in the machine's network, where etcd is),
 // and the bastion's sshd answers on 127.0.N.10:22 of the machine's network the same way. A direct connection to a
 // member's port 22 is refused because nothing listens there; only the bastion's `direct-tcpip` forwarding reaches it.
+import { sh, type Script } from '../shell/sh.js';
 import type { LabAccess, LabMember } from './types.js';
 
 /** The lab's non-root operator account (on every host in sudo mode, and on the bastion). */
@@ -35,23 +36,35 @@ export function opsUserScript(
   address: string,
   name: string,
   authorizedKeys: string,
-): string {
+): Script {
   const H = hostDir;
-  return `# the lab's operator account: non-root, passwordless sudo (see docs/lab.md, access modes)
-fsmode=$(cat ${H}/state/fs-mode)
-addline() { f=$1; shift; if [ "$fsmode" = overlay ]; then printf '%s\\n' "$*" >>"$f"; else c=${H}/etc-files/$(basename "$f"); if [ ! -e "$c" ]; then mkdir -p ${H}/etc-files; cp -p "$f" "$c"; mount --bind "$c" "$f"; fi; printf '%s\\n' "$*" >>"$c"; fi; }
-if ! grep -q '^${OPS_USER}:' /etc/passwd; then
-  addline /etc/passwd '${OPS_USER}:x:${OPS_UID}:${OPS_UID}:lifeboat lab operator:/run/${OPS_USER}:/bin/sh'
-  addline /etc/group '${OPS_USER}:x:${OPS_UID}:'
-  addline /etc/shadow '${OPS_USER}:*:20000:0:99999:7:::'
-fi
-grep -q ' ${name}$' /etc/hosts || addline /etc/hosts '${address} ${name}'
-if [ "$fsmode" = overlay ]; then sd=/etc/sudoers.d; else sd=${H}/etc-files/sudoers.d; mkdir -p $sd; cp -a /etc/sudoers.d/. $sd/; fi
-printf '%s\\n' '${OPS_USER} ALL=(ALL:ALL) NOPASSWD: ALL' >$sd/lifeboat-lab && chmod 0440 $sd/lifeboat-lab
-[ "$fsmode" = overlay ] || mount --bind $sd /etc/sudoers.d
-# sshd reads a user's authorized keys as that user: a copy it can read, in its home
-mkdir -p /run/${OPS_USER} && install -o ${OPS_UID} -g ${OPS_UID} -m 0600 ${authorizedKeys} /run/${OPS_USER}/authorized_keys && chown ${OPS_UID}:${OPS_UID} /run/${OPS_USER}
-`;
+  const copies = sh`${H}/etc-files`;
+  const addline = sh.lines(
+    sh`addline() { f=$1; shift; if [ "$fsmode" = overlay ]; then printf '%s\\n' "$*" >>"$f"; else`,
+    sh`  c=${copies}/$(basename "$f")`,
+    sh`  if [ ! -e "$c" ]; then mkdir -p ${copies}; cp -p "$f" "$c"; mount --bind "$c" "$f"; fi`,
+    sh`  printf '%s\\n' "$*" >>"$c"; fi; }`,
+  );
+  const run = `/run/${OPS_USER}`;
+  return sh.lines(
+    sh`# the lab's operator account: non-root, passwordless sudo (see docs/lab.md, access modes)`,
+    sh`fsmode=$(cat ${H}/state/fs-mode)`,
+    addline,
+    sh`if ! grep -q ${`^${OPS_USER}:`} /etc/passwd; then`,
+    sh`  addline /etc/passwd ${`${OPS_USER}:x:${OPS_UID}:${OPS_UID}:lifeboat lab operator:${run}:/bin/sh`}`,
+    sh`  addline /etc/group ${`${OPS_USER}:x:${OPS_UID}:`}`,
+    sh`  addline /etc/shadow ${`${OPS_USER}:*:20000:0:99999:7:::`}`,
+    sh`fi`,
+    sh`grep -q ${` ${name}$`} /etc/hosts || addline /etc/hosts ${`${address} ${name}`}`,
+    sh`if [ "$fsmode" = overlay ]; then sd=/etc/sudoers.d; else`,
+    sh`  sd=${copies}/sudoers.d; mkdir -p $sd; cp -a /etc/sudoers.d/. $sd/; fi`,
+    sh`printf '%s\\n' ${`${OPS_USER} ALL=(ALL:ALL) NOPASSWD: ALL`} >$sd/lifeboat-lab && chmod 0440 $sd/lifeboat-lab`,
+    sh`[ "$fsmode" = overlay ] || mount --bind $sd /etc/sudoers.d`,
+    sh`# sshd reads a user's authorized keys as that user: a copy it can read, in its home`,
+    sh`mkdir -p ${run} && install -o ${OPS_UID} -g ${OPS_UID} -m 0600 ${authorizedKeys} ${run}/authorized_keys &&`,
+    sh`  chown ${OPS_UID}:${OPS_UID} ${run}`,
+    sh``,
+  );
 }
 
 /** sshd lines for a member: root refused in sudo mode (the operator must go through sudo). */
@@ -69,8 +82,9 @@ export function inetdCommand(o: {
   execNet: string;
   log: string;
   sshdConfig: string;
-}): string {
-  return `${o.node} ${o.standins}/inetd.js --listen ${o.listen} --net ${o.execNet} --log ${o.log} -- /usr/sbin/sshd -i -e -f ${o.sshdConfig}`;
+}): Script {
+  const inetd = sh`${o.node} ${o.standins}/inetd.js --listen ${o.listen} --net ${o.execNet} --log ${o.log}`;
+  return sh`${inetd} -- /usr/sbin/sshd -i -e -f ${o.sshdConfig}`;
 }
 
 export function bastionSshdConfig(hostDir: string, members: LabMember[]): string {
@@ -101,17 +115,27 @@ export function bastionInit(o: {
   standins: string;
   path: string;
   authorizedKeys: string;
-}): string {
+}): Script {
   const H = o.hostDir;
-  return `#!/bin/bash
+  const inetd = inetdCommand({
+    node: o.node,
+    standins: o.standins,
+    listen: `${o.address}:22`,
+    execNet: '/proc/1/ns/net',
+    log: `${H}/log/sshd.log`,
+    sshdConfig: `${H}/sshd_config`,
+  });
+  const tag = `${o.labId}-${BASTION}`;
+  const etcDirs = `lowerdir=/etc,upperdir=${H}/root/etc,workdir=${H}/work/etc`;
+  return sh`#!/bin/bash
 # pid 1 of the lab's bastion (own mount, UTS, pid and network namespaces); lifeboat lab down stops it by pid.
 set -eu
 export PATH=${o.path} HOME=/root LANG=C.UTF-8
 hostname ${BASTION}
-mount -t tmpfs -o mode=0755 lifeboat-${o.labId}-${BASTION} /run
+mount -t tmpfs -o mode=0755 lifeboat-${tag} /run
 mkdir -p /run/sshd
 ip link set lo up
-if mount -t overlay lbovl-${o.labId}-${BASTION}-etc -o lowerdir=/etc,upperdir=${H}/root/etc,workdir=${H}/work/etc /etc 2>/dev/null; then
+if mount -t overlay lbovl-${tag}-etc -o ${etcDirs} /etc 2>/dev/null; then
   echo overlay >${H}/state/fs-mode
 else
   echo bind >${H}/state/fs-mode
@@ -120,7 +144,7 @@ ${opsUserScript(H, o.address, BASTION, o.authorizedKeys)}
 cd /
 set +e
 # Listen in the machine's network (fd 3); each connection gets an sshd -i here, in the private network.
-nsenter --net=/proc/self/fd/3 ${inetdCommand({ node: o.node, standins: o.standins, listen: `${o.address}:22`, execNet: '/proc/1/ns/net', log: `${H}/log/sshd.log`, sshdConfig: `${H}/sshd_config` })} &
+nsenter --net=/proc/self/fd/3 ${inetd} &
 echo $! >${H}/state/sshd.pid
 exec 3<&-
 trap 'kill -TERM -1 2>/dev/null; sleep 1; exit 0' TERM INT

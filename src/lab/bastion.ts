@@ -36,7 +36,7 @@ export async function buildBastion(o: {
       standins: standinsDir(),
       path: HOST_PATH,
       authorizedKeys: o.authorizedKeys,
-    }),
+    }).text,
     { mode: 0o755 },
   );
   return pub;

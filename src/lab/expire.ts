@@ -1,6 +1,7 @@
 // lab break expire-certs: every member's etcd certificates re-signed by the lab CA with a notAfter in the past.
 import { refused } from '../errors/error.js';
 import { execInHost } from './hosts.js';
+import { sh, type Script } from '../shell/sh.js';
 import type { BreakResult, Lab } from './types.js';
 
 /** kubeadm's etcd certs and the API server's etcd client cert (static-pod), signed by pki/etcd/ca.key on the host. */
@@ -20,24 +21,31 @@ const asn1 = (days: number) =>
  * Shell for one host: each cert re-signed with its own key, subject, SANs and usages, valid from 400 days ago until
  * yesterday (`openssl ca` takes explicit dates; `x509 -days` cannot reach the past).
  */
-export function expireScript(certs: string[], caCrt: string, from: string, until: string): string {
-  return [
-    'set -e',
-    `ca=${caCrt}; cak="\${ca%.crt}.key"`,
-    'w=$(mktemp -d); trap \'rm -rf "$w"\' EXIT',
-    ': >"$w/index"; echo 1000 >"$w/serial"',
-    'printf "[ca]\\ndefault_ca=x\\n[x]\\ndatabase=%s/index\\nserial=%s/serial\\nnew_certs_dir=%s\\ndefault_md=sha256\\npolicy=p\\npreserve=yes\\nunique_subject=no\\n[p]\\norganizationName=optional\\ncommonName=supplied\\n" "$w" "$w" "$w" >"$w/cnf"',
-    `for crt in ${certs.join(' ')}; do`,
-    '  [ -f "$crt" ] || continue; key="${crt%.crt}.key"',
-    '  subj=$(openssl x509 -in "$crt" -noout -subject -nameopt compat | sed "s/^subject=//")',
-    '  san=$(openssl x509 -in "$crt" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | sed "s/IP Address:/IP:/g" | tr -d " ")',
-    '  eku=$(openssl x509 -in "$crt" -noout -ext extendedKeyUsage 2>/dev/null | tail -n +2 | sed "s/TLS Web Server Authentication/serverAuth/; s/TLS Web Client Authentication/clientAuth/" | tr -d " ")',
-    '  { echo "basicConstraints=critical,CA:FALSE"; echo "keyUsage=critical,digitalSignature,keyEncipherment"; [ -n "$eku" ] && echo "extendedKeyUsage=$eku"; [ -n "$san" ] && echo "subjectAltName=$san"; true; } >"$w/ext"',
-    '  openssl req -new -key "$key" -subj "$subj" -out "$w/csr" 2>/dev/null',
-    `  openssl ca -batch -notext -config "$w/cnf" -cert "$ca" -keyfile "$cak" -in "$w/csr" -out "$w/crt" -startdate ${from} -enddate ${until} -extfile "$w/ext" 2>/dev/null`,
-    '  cat "$w/crt" >"$crt"; echo "$crt expired: $(openssl x509 -in "$crt" -noout -enddate)"',
-    'done',
-  ].join('\n');
+export function expireScript(certs: string[], caCrt: string, from: string, until: string): Script {
+  const cnf =
+    '[ca]\\ndefault_ca=x\\n[x]\\ndatabase=%s/index\\nserial=%s/serial\\nnew_certs_dir=%s\\ndefault_md=sha256\\npolicy=p\\n' +
+    'preserve=yes\\nunique_subject=no\\n[p]\\norganizationName=optional\\ncommonName=supplied\\n';
+  const ext = (name: string) => sh`openssl x509 -in "$crt" -noout -ext ${name} 2>/dev/null | tail -n +2`;
+  const usages = sh`sed "s/TLS Web Server Authentication/serverAuth/; s/TLS Web Client Authentication/clientAuth/"`;
+  const sign = sh`openssl ca -batch -notext -config "$w/cnf" -cert "$ca" -keyfile "$cak" -in "$w/csr" -out "$w/crt"`;
+  return sh.lines(
+    sh`set -e`,
+    sh`ca=${caCrt}; cak="\${ca%.crt}.key"`,
+    sh`w=$(mktemp -d); trap 'rm -rf "$w"' EXIT`,
+    sh`: >"$w/index"; echo 1000 >"$w/serial"`,
+    sh`printf ${cnf} "$w" "$w" "$w" >"$w/cnf"`,
+    sh`for crt in ${certs}; do`,
+    sh`  [ -f "$crt" ] || continue; key="\${crt%.crt}.key"`,
+    sh`  subj=$(openssl x509 -in "$crt" -noout -subject -nameopt compat | sed "s/^subject=//")`,
+    sh`  san=$(${ext('subjectAltName')} | sed "s/IP Address:/IP:/g" | tr -d " ")`,
+    sh`  eku=$(${ext('extendedKeyUsage')} | ${usages} | tr -d " ")`,
+    sh`  { echo "basicConstraints=critical,CA:FALSE"; echo "keyUsage=critical,digitalSignature,keyEncipherment"`,
+    sh`    [ -n "$eku" ] && echo "extendedKeyUsage=$eku"; [ -n "$san" ] && echo "subjectAltName=$san"; true; } >"$w/ext"`,
+    sh`  openssl req -new -key "$key" -subj "$subj" -out "$w/csr" 2>/dev/null`,
+    sh`  ${sign} -startdate ${from} -enddate ${until} -extfile "$w/ext" 2>/dev/null`,
+    sh`  cat "$w/crt" >"$crt"; echo "$crt expired: $(openssl x509 -in "$crt" -noout -enddate)"`,
+    sh`done`,
+  );
 }
 
 export async function expireCerts(lab: Lab, actions: string[]): Promise<BreakResult> {
@@ -46,7 +54,7 @@ export async function expireCerts(lab: Lab, actions: string[]): Promise<BreakRes
       `lab break expire-certs: only the static-pod lab keeps the etcd CA key on the hosts (this lab is ${lab.mode})`,
       "bring a lab up with 'lifeboat lab up --mode static-pod'",
     );
-  const script = expireScript(EXPIRED_CERTS, CA, asn1(-400), asn1(-1));
+  const script = expireScript(EXPIRED_CERTS, CA, asn1(-400), asn1(-1)).text;
   for (const m of lab.members) {
     const r = await execInHost(lab, m.name, script, { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`lab break expire-certs: on ${m.name}: ${r.stderr.trim()}`);

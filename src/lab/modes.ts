@@ -9,6 +9,7 @@ import { chmodSync, copyFileSync, mkdirSync, renameSync, symlinkSync, writeFileS
 import { join } from 'node:path';
 import { issue } from './pki.js';
 import { initialCluster } from '../inventory/resolve.js';
+import { sh, type Script } from '../shell/sh.js';
 import type { LabMember } from './types.js';
 
 export const DOCKER_SSL = '/etc/kubernetes/ssl';
@@ -77,7 +78,7 @@ export async function dockerHostFiles(
 }
 
 /** `docker run` of the etcd container as RKE runs it (flags as arguments), with 001's named volume. */
-export function etcdRun(m: LabMember, members: LabMember[], image = ETCD_IMAGE): string {
+export function etcdRun(m: LabMember, members: LabMember[], image = ETCD_IMAGE): Script {
   const t = dockerTls(m);
   const args = [
     `--name=${m.name}`,
@@ -99,10 +100,11 @@ export function etcdRun(m: LabMember, members: LabMember[], image = ETCD_IMAGE):
     `--peer-key-file=${t.key}`,
     '--peer-client-cert-auth=true',
   ];
-  return `docker run -d --name etcd --restart unless-stopped --network host -v etcd-data:/var/lib/rancher/etcd -v ${DOCKER_SSL}:${DOCKER_SSL}:ro ${image} /usr/local/bin/etcd ${args.join(' ')}`;
+  const volumes = sh`-v etcd-data:/var/lib/rancher/etcd -v ${DOCKER_SSL}:${DOCKER_SSL}:ro`;
+  return sh`docker run -d --name etcd --restart unless-stopped --network host ${volumes} ${image} /usr/local/bin/etcd ${args}`;
 }
 
-export function apiserverRun(m: LabMember, members: LabMember[]): string {
+export function apiserverRun(m: LabMember, members: LabMember[]): Script {
   const args = [
     `--advertise-address=${m.address}`,
     `--etcd-servers=${members.map((x) => x.clientURL).join(',')}`,
@@ -113,18 +115,22 @@ export function apiserverRun(m: LabMember, members: LabMember[]): string {
     `--tls-cert-file=${DOCKER_SSL}/kube-apiserver.pem`,
     `--tls-private-key-file=${DOCKER_SSL}/kube-apiserver-key.pem`,
   ];
-  return `docker run -d --name kube-apiserver --restart unless-stopped --network host -v ${DOCKER_SSL}:${DOCKER_SSL}:ro ${APISERVER_IMAGE} kube-apiserver ${args.join(' ')}`;
+  const run = sh`docker run -d --name kube-apiserver --restart unless-stopped --network host`;
+  return sh`${run} -v ${DOCKER_SSL}:${DOCKER_SSL}:ro ${APISERVER_IMAGE} kube-apiserver ${args}`;
 }
 
 /** docker mode's boot: first boot creates the containers; later boots start those whose restart policy says so (dockerd does). */
-export function dockerBoot(m: LabMember, members: LabMember[], image = ETCD_IMAGE): string {
-  return `# docker mode: containers as dockerd would have them after boot
-if docker inspect etcd >/dev/null 2>&1; then
-  for c in etcd kube-apiserver; do [ "$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' $c 2>/dev/null)" = unless-stopped ] && docker start $c >/dev/null; done
-else
-  ${etcdRun(m, members, image)} >/dev/null
-  ${apiserverRun(m, members)} >/dev/null
-fi`;
+export function dockerBoot(m: LabMember, members: LabMember[], image = ETCD_IMAGE): Script {
+  const policy = sh`"$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' $c 2>/dev/null)"`;
+  return sh.lines(
+    sh`# docker mode: containers as dockerd would have them after boot`,
+    sh`if docker inspect etcd >/dev/null 2>&1; then`,
+    sh`  for c in etcd kube-apiserver; do [ ${policy} = unless-stopped ] && docker start $c >/dev/null; done`,
+    sh`else`,
+    sh`  ${etcdRun(m, members, image)} >/dev/null`,
+    sh`  ${apiserverRun(m, members)} >/dev/null`,
+    sh`fi`,
+  );
 }
 
 /** The kube-apiserver "image": its program runs the API server stand-in. */
@@ -133,7 +139,8 @@ export function apiserverImage(imagesDir: string, node: string, standins: string
   mkdirSync(bin, { recursive: true });
   writeFileSync(
     join(bin, 'kube-apiserver'),
-    `#!/bin/sh\n# lifeboat lab stand-in (see docs/lab.md)\nexec ${node} ${standins}/apiserver.js "$@"\n`,
+    sh`#!/bin/sh\n# lifeboat lab stand-in (see docs/lab.md)\nexec ${node} ${standins}/apiserver.js "$@"\n`
+      .text,
   );
   chmodSync(join(bin, 'kube-apiserver'), 0o755);
 }

@@ -9,6 +9,7 @@ import { execInHost } from './hosts.js';
 import { writeInventory } from './inventory.js';
 import { run } from './proc.js';
 import { sshdConfig } from './render.js';
+import { sh, type Script } from '../shell/sh.js';
 import { readPods } from './standins/podstate.js';
 import { stateDir } from './paths.js';
 import { member, writeLab } from './state.js';
@@ -53,6 +54,18 @@ function podPids(lab: Lab, name: string): number[] {
   );
 }
 
+/** Inside the host: sshd stopped by its pid file, then started again from its (rewritten) config; waits for both. */
+function restartSshd(H: string): Script {
+  const upTo = (n: number) => sh`i=$((i+1)); [ $i -ge ${n} ] && exit 1`;
+  return sh.lines(
+    sh`p=$(cat /run/sshd.pid 2>/dev/null); [ -n "$p" ] && kill "$p"`,
+    sh`i=0; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do ${upTo(100)}; sleep 0.1; done`,
+    sh`rm -f /run/sshd.pid; /usr/sbin/sshd -f ${H}/sshd_config -E ${H}/log/sshd.log || exit 1`,
+    sh`i=0; until [ -s /run/sshd.pid ]; do ${upTo(100)}; sleep 0.05; done`,
+    sh`cat /run/sshd.pid >${H}/state/sshd.pid`,
+  );
+}
+
 export async function labReaddress(lab: Lab, name: string, address: string): Promise<string[]> {
   const m = member(lab, name);
   checkNewAddress(lab, address);
@@ -67,12 +80,7 @@ export async function labReaddress(lab: Lab, name: string, address: string): Pro
     join(H, 'sshd_config'),
     sshdConfig(moved, H, join(lab.dir, 'ssh', 'authorized_keys'), lab.access),
   );
-  const r = await execInHost(
-    lab,
-    name,
-    `p=$(cat /run/sshd.pid 2>/dev/null); [ -n "$p" ] && kill "$p"; i=0; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do i=$((i+1)); [ $i -ge 100 ] && exit 1; sleep 0.1; done; rm -f /run/sshd.pid; /usr/sbin/sshd -f ${H}/sshd_config -E ${H}/log/sshd.log || exit 1; i=0; until [ -s /run/sshd.pid ]; do i=$((i+1)); [ $i -ge 100 ] && exit 1; sleep 0.05; done; cat /run/sshd.pid >${H}/state/sshd.pid`,
-    { timeoutMs: 20_000 },
-  );
+  const r = await execInHost(lab, name, restartSshd(H).text, { timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`lab readdress: sshd on ${name} did not restart: ${r.stderr.trim()}`);
   actions.push(`${name}: sshd moved from ${old}:22 to ${address}:22`);
   await route('del', address).catch(() => undefined);
@@ -81,7 +89,7 @@ export async function labReaddress(lab: Lab, name: string, address: string): Pro
   actions.push(`${old} is gone from the machine (unreachable route)`);
   // What was listening on the old address dies with it (a reboot onto the new address: etcd fails to bind).
   for (const pid of podPids(lab, name))
-    await execInHost(lab, name, `kill -s KILL ${pid} 2>/dev/null || true`);
+    await execInHost(lab, name, sh`kill -s KILL ${pid} 2>/dev/null || true`.text);
   await waitFor(() => podPids(lab, name).length === 0, {
     timeoutMs: 15_000,
     intervalMs: 50,

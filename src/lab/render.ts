@@ -3,6 +3,7 @@ import { initialCluster } from '../inventory/resolve.js';
 import { FALLBACK_BINDS, HOST_BINDS } from './paths.js';
 import { inetdCommand, memberSshdExtra, opsUserScript } from './access.js';
 import { dockerBoot, ETCD_IMAGE } from './modes.js';
+import { sh, type Script } from '../shell/sh.js';
 import { ROOT_ACCESS, type LabAccess, type LabMember, type LabMode } from './types.js';
 
 const PKI = '/etc/kubernetes/pki';
@@ -215,8 +216,8 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 
 export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), its own /etc and /var/lib layers and folders, sshd and kubelet or systemd stand-in. */
-export function initScript(o: {
+/** What initScript is given: the host, its mode and access, and where the lab's programs are. */
+interface InitOptions {
   labId: string;
   member: LabMember;
   mode: LabMode;
@@ -232,31 +233,64 @@ export function initScript(o: {
   etcdImage?: string;
   /** Folder with this lab's etcd, etcdctl (and etcdutl): laid over the host's /usr/bin. */
   etcdBin?: string;
-}): string {
+}
+
+/** sshd of the host: on its address, or (jump) only in the bastion's private network (fd 3), its sessions run here. */
+function sshdLine(o: InitOptions, access: LabAccess): Script {
+  const H = o.hostDir;
+  if (!access.jump) return sh`/usr/sbin/sshd -D -f ${H}/sshd_config -E ${H}/log/sshd.log &`;
+  const inetd = inetdCommand({
+    node: o.node,
+    standins: o.standins,
+    listen: `${o.member.address}:22`,
+    execNet: '/proc/1/ns/net',
+    log: `${H}/log/sshd.log`,
+    sshdConfig: `${H}/sshd_config`,
+  });
+  return sh`nsenter --net=/proc/self/fd/3 ${inetd} &`;
+}
+
+/** The host's daemon: the kubelet stand-in (static-pod), the docker containers, or the systemd stand-in. */
+function daemonLine(o: InitOptions): Script {
+  const H = o.hostDir;
+  const logs = sh`--state ${H}/state --logs ${H}/log`;
+  if (o.mode === 'static-pod') {
+    const kubelet = sh`${o.node} ${o.standins}/kubelet.js --manifests /etc/kubernetes/manifests`;
+    return sh`${kubelet} ${logs} --node ${o.member.name} >>${H}/log/kubelet.log 2>&1 &`;
+  }
+  if (o.mode === 'docker')
+    return sh.lines(
+      sh`${dockerBoot(o.member, o.members ?? [o.member], o.etcdImage)} >>${H}/log/docker-boot.log 2>&1`,
+      sh`sleep infinity &`,
+    );
+  const socket = '/run/systemd/lifeboat.sock';
+  return sh`${o.node} ${o.standins}/systemd.js ${logs} --socket ${socket} >>${H}/log/systemd.log 2>&1 &`;
+}
+
+/** No etcdctl on this host (as on kubeadm nodes where only the etcd image has it): its PATH entry an empty file. */
+function hideEtcdctl(H: string): Script {
+  const file = `${H}/state/no-etcdctl`;
+  const say = sh`printf '# hidden by lifeboat lab: no etcdctl on this host\\n'`;
+  return sh`${say} >${file} && chmod 0644 ${file} && mount --bind ${file} /usr/bin/etcdctl`;
+}
+
+/** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), its own /etc and /var/lib layers and folders, sshd and kubelet or systemd stand-in. */
+export function initScript(o: InitOptions): string {
   const H = o.hostDir;
   const access = o.access ?? ROOT_ACCESS;
-  // jump: sshd answers only in the bastion's private network (fd 3); its sessions run here, in the machine's network.
-  const sshd = access.jump
-    ? `nsenter --net=/proc/self/fd/3 ${inetdCommand({ node: o.node, standins: o.standins, listen: `${o.member.address}:22`, execNet: '/proc/1/ns/net', log: `${H}/log/sshd.log`, sshdConfig: `${H}/sshd_config` })} &`
-    : `/usr/sbin/sshd -D -f ${H}/sshd_config -E ${H}/log/sshd.log &`;
   const tag = `${o.labId}-${o.member.name}`;
-  const extra = [
-    o.etcdBin ? etcdBinMount(o.etcdBin, tag) : '',
-    access.sudo ? opsUserScript(H, o.member.address, o.member.name, o.authorizedKeys) : '',
-    // No etcdctl on this host (as on kubeadm nodes where only the etcd image has it): its PATH entry is an empty, non-executable file.
-    o.noEtcdctl
-      ? `printf '# hidden by lifeboat lab: no etcdctl on this host\n' >${H}/state/no-etcdctl && chmod 0644 ${H}/state/no-etcdctl && mount --bind ${H}/state/no-etcdctl /usr/bin/etcdctl`
-      : '',
-  ]
-    .filter(Boolean)
-    .join('\n');
-  const daemon =
-    o.mode === 'static-pod'
-      ? `${o.node} ${o.standins}/kubelet.js --manifests /etc/kubernetes/manifests --state ${H}/state --logs ${H}/log --node ${o.member.name} >>${H}/log/kubelet.log 2>&1 &`
-      : o.mode === 'docker'
-        ? `${dockerBoot(o.member, o.members ?? [o.member], o.etcdImage)} >>${H}/log/docker-boot.log 2>&1\nsleep infinity &`
-        : `${o.node} ${o.standins}/systemd.js --state ${H}/state --logs ${H}/log --socket /run/systemd/lifeboat.sock >>${H}/log/systemd.log 2>&1 &`;
-  return `#!/bin/bash
+  const extra = sh.lines(
+    o.etcdBin ? etcdBinMount(o.etcdBin, tag) : false,
+    access.sudo && opsUserScript(H, o.member.address, o.member.name, o.authorizedKeys),
+    o.noEtcdctl && hideEtcdctl(H),
+  );
+  const fallback = FALLBACK_BINDS.map((p) => sh`  mkdir -p ${p} && mount --bind ${H}/root${p} ${p}`);
+  const binds = HOST_BINDS.map((p) => sh`mount --bind ${H}/bind${p} ${p}`);
+  const overlay = (name: string, dir: string) => {
+    const dirs = `lowerdir=${dir},upperdir=${H}/root${dir},workdir=${H}/work${dir}`;
+    return sh`mount -t overlay lbovl-${tag}-${name} -o ${dirs} ${dir} 2>/dev/null`;
+  };
+  return sh`#!/bin/bash
 # pid 1 of lab host ${o.member.name} (own mount, UTS and pid namespaces); lifeboat lab down stops it by pid.
 set -eu
 export PATH=${HOST_PATH} HOME=/root LANG=C.UTF-8
@@ -264,8 +298,8 @@ hostname ${o.member.name}
 mount -t tmpfs -o mode=0755 lifeboat-${tag} /run
 mkdir -p /run/sshd /run/systemd
 # /etc and /var/lib: the machine's, with this host's own changes on top.
-if mount -t overlay lbovl-${tag}-etc -o lowerdir=/etc,upperdir=${H}/root/etc,workdir=${H}/work/etc /etc 2>/dev/null &&
-   mount -t overlay lbovl-${tag}-varlib -o lowerdir=/var/lib,upperdir=${H}/root/var/lib,workdir=${H}/work/var/lib /var/lib 2>/dev/null; then
+if ${overlay('etc', '/etc')} &&
+   ${overlay('varlib', '/var/lib')}; then
   # A plain directory of this host (not merged with the machine's), so it can be moved aside like on a node;
   # made at the first boot only: after a reboot (lab reboot) the host's data is where it was.
   if [ ! -e ${H}/state/first-boot-done ]; then
@@ -275,38 +309,41 @@ if mount -t overlay lbovl-${tag}-etc -o lowerdir=/etc,upperdir=${H}/root/etc,wor
   echo overlay >${H}/state/fs-mode
 else
   mountpoint -q /etc && umount /etc
-${FALLBACK_BINDS.map((p) => `  mkdir -p ${p} && mount --bind ${H}/root${p} ${p}`).join('\n')}
+${sh.lines(fallback)}
   echo bind >${H}/state/fs-mode
 fi
-${HOST_BINDS.map((p) => `mount --bind ${H}/bind${p} ${p}`).join('\n')}
+${sh.lines(binds)}
 # Root's home of this host, as on a fresh node: not the machine's (whose shell start-up files are not a node's).
 mkdir -p ${H}/home-root && chmod 0700 ${H}/home-root && mount --bind ${H}/home-root /root
 ${extra}
 cd /
 set +e
-${sshd}
+${sshdLine(o, access)}
 echo $! >${H}/state/sshd.pid
 exec 3<&-
-${daemon}
+${daemonLine(o)}
 echo $! >${H}/state/daemon.pid
 # pid 1 of a pid namespace: on TERM, pass it to every process of the host, then leave (the kernel kills the rest).
 trap 'kill -TERM -1 2>/dev/null; sleep 1; exit 0' TERM INT
 echo up >${H}/state/init.ready
 while :; do sleep 3600 & wait $!; done
-`;
+`.text;
 }
 
 /** The lab's etcd release as /usr/bin/etcd, etcdctl, etcdutl: a read-only overlay over /usr/bin, else bind mounts per file. */
-function etcdBinMount(bin: string, tag: string): string {
-  const binds = ['etcd', 'etcdctl']
-    .map((t) => `[ -e /usr/bin/${t} ] && [ -e ${bin}/${t} ] && mount --bind ${bin}/${t} /usr/bin/${t}`)
-    .join('; ');
-  return `mount -t overlay lbovl-${tag}-usrbin -o lowerdir=${bin}:/usr/bin /usr/bin 2>/dev/null || { ${binds}; }`;
+function etcdBinMount(bin: string, tag: string): Script {
+  const binds = sh.join(
+    ['etcd', 'etcdctl'].map(
+      (t) => sh`[ -e /usr/bin/${t} ] && [ -e ${bin}/${t} ] && mount --bind ${bin}/${t} /usr/bin/${t}`,
+    ),
+    '; ',
+  );
+  return sh`mount -t overlay lbovl-${tag}-usrbin -o lowerdir=${bin}:/usr/bin /usr/bin 2>/dev/null || { ${binds}; }`;
 }
 
 /** A wrapper in the host's /usr/local/sbin that runs a stand-in under the name of the real tool. */
 export function wrapper(node: string, script: string, args: string[] = []): string {
-  return `#!/bin/sh\n# lifeboat lab stand-in (see docs/lab.md)\nexec ${node} ${script} ${args.join(' ')} "$@"\n`;
+  return sh`#!/bin/sh\n# lifeboat lab stand-in (see docs/lab.md)\nexec ${node} ${script} ${args} "$@"\n`.text;
 }
 
 /** The control-plane components besides the API server whose caches a restore must drop (lab stand-ins). */

@@ -28,7 +28,7 @@ export type ToolSource =
 
 /** Probe lines (run only when etcdctl is not on the host's PATH): print ctr_* keys. Defines $E, the etcdctl to use. */
 export function containerProbe(m: ResolvedMember): Script {
-  const version = (tool: string) => sh.raw(`sed -n "s/^${tool} version: //p"`);
+  const version = (tool: string) => sh`sed -n ${`s/^${tool} version: //p`}`;
   return sh.lines(
     sh`E=; [ -n "$ctl" ] && E=etcdctl`,
     sh`if [ -z "$ctl" ]; then`,

@@ -33,18 +33,18 @@ export function editArgs(flags: Record<string, string | null>): Script {
     (f, i) =>
       sh`-v ${`n${i}=${f}`} -v ${`v${i}=${flags[f] ?? ''}`} -v ${`s${i}=${flags[f] === null ? 0 : 1}`}`,
   );
-  const prog = [
-    '{ a[NR]=$0 }',
-    'END {',
-    '  for (i=1; i<=NR; i++) { drop=0',
-    ...names.map(
-      (_, i) =>
-        `    if (a[i]=="--" n${i} || index(a[i], "--" n${i} "=")==1) { drop=1; if (a[i]=="--" n${i} && i<NR && substr(a[i+1],1,1)!="-") i++ }`,
-    ),
-    '    if (!drop) print a[i] }',
-    ...names.map((_, i) => `  if (s${i}==1) print "--" n${i} "=" v${i}`),
-    '}',
-  ].join('\n');
+  // One awk line per flag: `--f` alone drops the value line after it too (unless that line is a flag).
+  const drops = names.map((_, i) => {
+    const bare = `a[i]=="--" n${i}`;
+    const named = `${bare} || index(a[i], "--" n${i} "=")==1`;
+    return `    if (${named}) { drop=1; if (${bare} && i<NR && substr(a[i+1],1,1)!="-") i++ }`;
+  });
+  const adds = names.map((_, i) => `  if (s${i}==1) print "--" n${i} "=" v${i}`);
+  const prog = `{ a[NR]=$0 }
+END {
+  for (i=1; i<=NR; i++) { drop=0
+${drops.map((l) => `${l}\n`).join('')}    if (!drop) print a[i] }
+${adds.map((l) => `${l}\n`).join('')}}`;
   return sh`awk ${vars} ${prog}`;
 }
 
@@ -64,7 +64,7 @@ export function recreateContainer(
   const c = sh.raw('"$c"');
   const before = sh`${keepDir}/"$c".inspect.before-${stamp}.json`;
   const list = (field: string, file: string) =>
-    sh`docker inspect -f ${`{{range ${field}}}{{println .}}{{end}}`} "$c" | sed '/^$/d' >${sh.raw(`"$w/${file}"`)}`;
+    sh`docker inspect -f ${`{{range ${field}}}{{println .}}{{end}}`} "$c" | sed '/^$/d' >"$w"/${file}`;
   return sh.lines(
     sh`c=${container}`,
     sh`${exists(c)} || { printf 'no container %s on this host\\n' "$c" >&2; exit 1; }`,

@@ -21,18 +21,25 @@ export const k3sUnitFile = sh`systemctl show -p FragmentPath --value ${K3S_UNIT}
  * `--datastore-endpoint=URL`, `--datastore-endpoint URL`, and (001, k3s's installer) `'--datastore-endpoint' \`
  * with `'URL' \` on the next line. Quotes around the value are kept.
  */
+const DATASTORE_AWK = String.raw`function setv(s, start, len,   tok, q) {
+  tok = substr(s, start, len); q = ""
+  if (substr(tok, 1, 1) == sq) q = sq; else if (substr(tok, 1, 1) == dq) q = dq
+  return substr(s, 1, start - 1) q v q substr(s, start + len)
+}
+BEGIN { sq = sprintf("%c", 39); dq = sprintf("%c", 34) }
+{ line = $0
+  if (want && match(line, /[^ \t\\]+/)) { line = setv(line, RSTART, RLENGTH); want = 0 }
+  else if (match(line, /--datastore-endpoint=[^ \t\\"']*/)) {
+    line = substr(line, 1, RSTART - 1) "--datastore-endpoint=" v substr(line, RSTART + RLENGTH) }
+  else if (match(line, /--datastore-endpoint['"]?[ \t]+[^ \t\\]+/)) {
+    pre = substr(line, 1, RSTART - 1); m = substr(line, RSTART, RLENGTH); rest = substr(line, RSTART + RLENGTH)
+    match(m, /[ \t]+/); f = substr(m, 1, RSTART + RLENGTH - 1); val = substr(m, RSTART + RLENGTH)
+    line = pre f setv(val, 1, length(val)) rest }
+  else if (line ~ /--datastore-endpoint['"]?[ \t]*\\?[ \t]*$/) want = 1
+  print line }`;
+
 export function setDatastoreEndpoint(value: string): Script {
-  const prog = [
-    'function setv(s, start, len,   tok, q) { tok = substr(s, start, len); q = ""; if (substr(tok, 1, 1) == sq) q = sq; else if (substr(tok, 1, 1) == dq) q = dq; return substr(s, 1, start - 1) q v q substr(s, start + len) }',
-    'BEGIN { sq = sprintf("%c", 39); dq = sprintf("%c", 34) }',
-    '{ line = $0',
-    '  if (want && match(line, /[^ \\t\\\\]+/)) { line = setv(line, RSTART, RLENGTH); want = 0 }',
-    '  else if (match(line, /--datastore-endpoint=[^ \\t\\\\"\']*/)) { line = substr(line, 1, RSTART - 1) "--datastore-endpoint=" v substr(line, RSTART + RLENGTH) }',
-    '  else if (match(line, /--datastore-endpoint[\'"]?[ \\t]+[^ \\t\\\\]+/)) { pre = substr(line, 1, RSTART - 1); m = substr(line, RSTART, RLENGTH); rest = substr(line, RSTART + RLENGTH); match(m, /[ \\t]+/); f = substr(m, 1, RSTART + RLENGTH - 1); val = substr(m, RSTART + RLENGTH); line = pre f setv(val, 1, length(val)) rest }',
-    '  else if (line ~ /--datastore-endpoint[\'"]?[ \\t]*\\\\?[ \\t]*$/) want = 1',
-    '  print line }',
-  ].join('\n');
-  return sh`awk -v v=${value} ${prog}`;
+  return sh`awk -v v=${value} ${DATASTORE_AWK}`;
 }
 
 export const k3sExternal: Platform = {

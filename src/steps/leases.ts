@@ -7,7 +7,11 @@ import type { HostCtx, StepDef } from '../engine/types.js';
 /** Lease keys under /registry/masterleases/ whose address is no member's, one a line (empty: none). */
 const staleKeys = (c: HostCtx) => {
   const known = c.inventory.members.map((m) => m.address).join(' ');
-  return `${c.tools.etcdctl(sh`get ${LEASES} --prefix --keys-only --command-timeout=5s`)} | awk -v p=${sh.quote(LEASES)} -v known=${sh.quote(known)} 'BEGIN { n = split(known, k, " "); for (i = 1; i <= n; i++) ok[p k[i]] = 1 } index($0, p) == 1 && !($0 in ok)'`;
+  const keys = c.tools.etcdctl(sh`get ${LEASES} --prefix --keys-only --command-timeout=5s`);
+  const prog =
+    'BEGIN { n = split(known, k, " "); for (i = 1; i <= n; i++) ok[p k[i]] = 1 } ' +
+    'index($0, p) == 1 && !($0 in ok)';
+  return sh`${keys} | awk -v p=${LEASES} -v known=${known} ${prog}`;
 };
 
 export function staleLeasesStep(): StepDef {
@@ -22,17 +26,17 @@ export function staleLeasesStep(): StepDef {
     actions: (c) => [
       {
         kind: 'sh',
-        script: sh.raw(
-          [
-            'set -e',
-            `keys=$(${staleKeys(c)})`,
-            'if [ -z "$keys" ]; then echo "no stale leases"; exit 0; fi',
-            `printf '%s\\n' "$keys" | while IFS= read -r k; do ${c.tools.etcdctl(sh`del "$k"`)} >/dev/null && printf 'removed stale lease %s\\n' "$k"; done`,
-          ].join('\n'),
+        script: sh.lines(
+          sh`set -e`,
+          sh`keys=$(${staleKeys(c)})`,
+          sh`if [ -z "$keys" ]; then echo "no stale leases"; exit 0; fi`,
+          sh`printf '%s\\n' "$keys" | while IFS= read -r k; do`,
+          sh`  ${c.tools.etcdctl(sh`del "$k"`)} >/dev/null && printf 'removed stale lease %s\\n' "$k"`,
+          sh`done`,
         ),
       },
     ],
-    check: (c) => sh.raw(`[ -z "$(${staleKeys(c)})" ]`),
+    check: (c) => sh`[ -z "$(${staleKeys(c)})" ]`,
     retries: 2,
     hint: 'list them with etcdctl get /registry/masterleases/ --prefix --keys-only and remove the ones of dead addresses',
   };

@@ -25,7 +25,7 @@ export const withHost = (url: string, host: string) => {
 };
 
 /** sed -i over files, replacing the old address wherever it stands as an address (see swapExprs). */
-export const swapAddressSed = (from: string, to: string) => `sed -i ${swapExprs([[from, to]]).text}`;
+export const swapAddressSed = (from: string, to: string) => sh`sed -i ${swapExprs([[from, to]])}`;
 
 const pairs = (c: HostCtx): AddressPair[] =>
   movedMembers(c).map((x) => [x.previousAddress!, x.address] as const);
@@ -36,7 +36,7 @@ function etcdCert(c: HostCtx, certFlag: string, keyFlag: string): Script {
   const m = c.member;
   return sh.lines(
     etcdFlagReader(m, c.inventory.topology),
-    sh.raw(`crt=$(v ${certFlag}); key=$(v ${keyFlag}); ca=$(v trusted-ca-file)`),
+    sh`crt=$(v ${certFlag}); key=$(v ${keyFlag}); ca=$(v trusted-ca-file)`,
     sh`[ -n "$crt" ] && [ -n "$key" ] && [ -n "$ca" ] || { echo "no cert/key/trusted CA flags in the etcd configuration" >&2; exit 1; }`,
     caKeyFinder,
     sh`from=${m.previousAddress ?? ''}; to=${m.address}`,
@@ -54,8 +54,12 @@ function servingCert(c: HostCtx, s: ServingCert): Script {
   );
 }
 
+const memberList = (c: HostCtx, eps: string) => c.tools.etcdctl(sh`member list -w simple`, eps);
 const idByName = (c: HostCtx, eps: string) =>
-  `${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v n=${sh.quote(c.member.name)} '$3==n {print $1; exit}'`;
+  sh`${memberList(c, eps)} | awk -F', ' -v n=${c.member.name} '$3==n {print $1; exit}'`;
+/** Exit 0 when the member list has this member with this peer URL. */
+const hasPeerURL = (c: HostCtx, eps: string, peer: string) =>
+  sh`${memberList(c, eps)} | grep -F ${`, ${c.member.name}, `} | grep -qF ${`, ${peer}`}`;
 
 /** Own config names the new addresses (the platform says where); etcd restarted when asked. */
 const ownFlags = (c: HostCtx, restart: boolean) =>
@@ -67,7 +71,7 @@ const noOldAddress = (c: HostCtx) =>
     c.member,
     c.inventory.topology,
     movedMembers(c).map((x) => x.previousAddress!),
-  ).text;
+  );
 
 const certsActions = (c: HostCtx) => [
   { kind: 'sh' as const, script: etcdCert(c, 'cert-file', 'key-file') },
@@ -89,7 +93,7 @@ export function rewriteForNewAddressStep(targets: Targets): StepDef {
     changes:
       "this member's certificates are re-issued (old kept as .before-STAMP); its configuration names the new addresses",
     actions: (c) => [...certsActions(c), { kind: 'sh', script: ownFlags(c, false) }],
-    check: (c) => sh.raw(noOldAddress(c)),
+    check: noOldAddress,
     hint: 'read the openssl or sed error above; the old certificates and configuration were kept as .before-STAMP',
   };
 }
@@ -112,12 +116,11 @@ export function moveMemberStep(targets: Targets): StepDef {
         ...certsActions(c),
         {
           kind: 'sh',
-          script: sh.raw(
-            [
-              `id=$(${idByName(c, eps)})`,
-              `[ -n "$id" ] || { echo ${sh.quote(`${c.member.name} is not in the member list`)} >&2; exit 1; }`,
-              `if ${c.tools.etcdctl(sh`member list -w simple`, eps)} | grep -F ${sh.quote(`, ${c.member.name}, `)} | grep -qF ${sh.quote(`, ${peer}`)}; then echo ${sh.quote(`peer URL already ${peer}`)}; else ${c.tools.etcdctl(sh`member update "$id" --peer-urls=${peer}`, eps)}; fi`,
-            ].join('\n'),
+          script: sh.lines(
+            sh`id=$(${idByName(c, eps)})`,
+            sh`[ -n "$id" ] || { echo ${`${c.member.name} is not in the member list`} >&2; exit 1; }`,
+            sh`if ${hasPeerURL(c, eps, peer)}; then echo ${`peer URL already ${peer}`};`,
+            sh`else ${c.tools.etcdctl(sh`member update "$id" --peer-urls=${peer}`, eps)}; fi`,
           ),
         },
         { kind: 'sh', script: ownFlags(c, true) },
@@ -125,12 +128,13 @@ export function moveMemberStep(targets: Targets): StepDef {
     },
     check: (c) => {
       const eps = c.inventory.members.map((m) => m.clientURL).join(',');
-      return sh.raw(
+      return sh.join(
         [
-          `${c.tools.etcdctl(sh`member list -w simple`, eps)} | grep -F ${sh.quote(`, ${c.member.name}, `)} | grep -qF ${sh.quote(`, ${c.member.peerURL}`)}`,
+          hasPeerURL(c, eps, c.member.peerURL),
           noOldAddress(c),
-          c.tools.etcdctl(sh`--command-timeout=3s endpoint health`).text,
-        ].join(' && '),
+          c.tools.etcdctl(sh`--command-timeout=3s endpoint health`),
+        ],
+        ' && ',
       );
     },
     verify: (c) => healthy(c, 120_000),

@@ -21,6 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { sh } from '../../shell/sh.js';
 
 const argv = process.argv.slice(2);
 let imagesDir = '/var/lib/lifeboat-images';
@@ -156,8 +157,6 @@ function imageProgram(image: string, prog: string): string | null {
   return null;
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /** The container's process: a child mount namespace with its mounts, then the image's program. */
 function launchArgs(c: Container): [string, string[]] {
   const prog = imageProgram(c.Config.Image, c.Path);
@@ -168,10 +167,15 @@ function launchArgs(c: Container): [string, string[]] {
     );
   const binds = c.Mounts.filter((m) => m.Source !== m.Destination).map((m) => {
     // Mount points are made only inside the host's own trees (never on the machine's shared root).
-    const mk = /^\/(etc|var\/lib|run|backup|tmp)(\/|$)/.test(m.Destination)
-      ? `mkdir -p ${q(m.Destination)} && `
-      : '';
-    return `${mk}mount --bind ${q(m.Source)} ${q(m.Destination)}${m.RW ? '' : ` && mount -o remount,bind,ro ${q(m.Destination)}`} && `;
+    const inHost = /^\/(etc|var\/lib|run|backup|tmp)(\/|$)/.test(m.Destination);
+    return sh.join(
+      [
+        inHost && sh`mkdir -p ${m.Destination}`,
+        sh`mount --bind ${m.Source} ${m.Destination}`,
+        !m.RW && sh`mount -o remount,bind,ro ${m.Destination}`,
+      ],
+      ' && ',
+    );
   });
   return [
     'unshare',
@@ -182,7 +186,7 @@ function launchArgs(c: Container): [string, string[]] {
       '--',
       '/bin/sh',
       '-c',
-      `${binds.join('')}exec "$0" "$@"`,
+      sh.join([...binds, sh`exec "$0" "$@"`], ' && ').text,
       prog,
       ...c.Args,
     ],

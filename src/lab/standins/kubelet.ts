@@ -6,6 +6,7 @@ import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, closeSync, stat
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { sh, type Script } from '../../shell/sh.js';
 import { writePod, type PodState, type ContainerState } from './podstate.js';
 
 const { values: opt } = parseArgs({
@@ -54,8 +55,6 @@ interface PodSpec {
   };
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 function startContainer(run: Running, c: ContainerSpec, spec: PodSpec, attempt: number): void {
   const argv = [...(c.command ?? []), ...(c.args ?? [])];
   const name = c.name ?? 'main';
@@ -64,11 +63,11 @@ function startContainer(run: Running, c: ContainerSpec, spec: PodSpec, attempt: 
     return;
   }
   // A hostPath mounted at another path (e.g. a restored data dir) gets its own mount namespace with that bind mount, as a container would.
-  const binds: string[] = [];
+  const binds: Script[] = [];
   for (const vm of c.volumeMounts ?? []) {
     const hp = spec.spec?.volumes?.find((v) => v.name === vm.name)?.hostPath?.path;
     if (hp && hp !== vm.mountPath)
-      binds.push(`mkdir -p ${q(hp)} ${q(vm.mountPath)} && mount --bind ${q(hp)} ${q(vm.mountPath)} && `);
+      binds.push(sh`mkdir -p ${hp} ${vm.mountPath} && mount --bind ${hp} ${vm.mountPath}`);
   }
   const [file, args] = binds.length
     ? [
@@ -80,7 +79,7 @@ function startContainer(run: Running, c: ContainerSpec, spec: PodSpec, attempt: 
           '--',
           '/bin/sh',
           '-c',
-          `${binds.join('')}exec "$0" "$@"`,
+          sh.join([...binds, sh`exec "$0" "$@"`], ' && ').text,
           ...argv,
         ],
       ]

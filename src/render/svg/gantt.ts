@@ -42,10 +42,47 @@ export interface Gantt {
 
 const ms = (ts: string) => Date.parse(ts);
 
+type RowOf = (stateId: string, member: string) => string;
+
+/** The mark an approval, abort, retry or verification puts on its row; none for other entries. */
+function markOf(e: AuditEntry, at: number, row: RowOf): Mark | undefined {
+  switch (e.type) {
+    case 'approval':
+      return {
+        row: row(e.stateId, 'approval'),
+        at,
+        kind: 'approval',
+        label: `approved by ${e.by} (${e.how})`,
+      };
+    case 'approval.missing':
+      return { row: row(e.stateId, 'approval'), at, kind: 'waiting', label: 'waiting for approval' };
+    case 'abort':
+      return { row: row(e.stateId, 'approval'), at, kind: 'aborted', label: `aborted by ${e.by}` };
+    case 'retry':
+      return { row: row(e.stateId, 'retry'), at, kind: 'retry', label: `retry (${e.by})` };
+    case 'verify':
+      return {
+        row: row(e.stateId, e.member),
+        at,
+        kind: e.ok ? 'verify-ok' : 'verify-failed',
+        label: `verify ${e.ok ? 'ok' : 'FAILED'} after ${e.attempts} attempt(s)`,
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** A finished step that brings the API servers back, or the final cluster verification, sets a headline. */
+function noteHeadline(h: Headlines, e: AuditEntry, sinceStart: number): void {
+  if (e.type !== 'step.end' || e.status !== 'done') return;
+  if (h.apiBackMs === undefined && /\/start-apiservers$/.test(e.stateId)) h.apiBackMs = sinceStart;
+  if (/\/verify-cluster$/.test(e.stateId)) h.fullRedundancyMs = sinceStart;
+}
+
 /** Folds the audit log into bars, marks and gaps (pure). */
 export function gantt(entries: AuditEntry[]): Gantt {
   const g: Gantt = { t0: 0, t1: 0, rows: [], bars: [], marks: [], gaps: [], headlines: {} };
-  const row = (stateId: string, member: string) => {
+  const row: RowOf = (stateId, member) => {
     const r = `${stateId} · ${member}`;
     if (!g.rows.includes(r)) g.rows.push(r);
     return r;
@@ -56,74 +93,36 @@ export function gantt(entries: AuditEntry[]): Gantt {
   for (const e of entries) {
     const at = ms(e.ts);
     if (!g.t0) g.t0 = at;
-    switch (e.type) {
-      case 'run.resume':
-        // The time between the last entry before the resume and the resume: the CLI was not running.
-        if (lastAt)
-          g.gaps.push({
-            start: lastAt,
-            end: at,
-            label: ended ? 'stopped until resume' : 'CLI killed; resumed',
-          });
-        closeOpen(lastAt);
-        break;
-      case 'cmd.start':
-        row(e.stateId, e.member);
-        open.set(`${e.stateId}|${e.member}|${e.index}`, { at, command: e.command.split('\n')[0] ?? '' });
-        break;
-      case 'cmd.end': {
-        const k = `${e.stateId}|${e.member}|${e.index}`;
-        const o = open.get(k);
-        open.delete(k);
-        g.bars.push({
-          row: row(e.stateId, e.member),
-          stateId: e.stateId,
-          member: e.member,
-          start: o?.at ?? at - e.durationMs,
+    if (e.type === 'run.resume') {
+      // The time between the last entry before the resume and the resume: the CLI was not running.
+      if (lastAt)
+        g.gaps.push({
+          start: lastAt,
           end: at,
-          ok: e.exitCode === 0,
-          attempt: e.attempt,
-          label: `${o?.command ?? ''} → exit ${e.exitCode ?? e.signal ?? '?'}`,
+          label: ended ? 'stopped until resume' : 'CLI killed; resumed',
         });
-        break;
-      }
-      case 'approval':
-        g.marks.push({
-          row: row(e.stateId, 'approval'),
-          at,
-          kind: 'approval',
-          label: `approved by ${e.by} (${e.how})`,
-        });
-        break;
-      case 'approval.missing':
-        g.marks.push({ row: row(e.stateId, 'approval'), at, kind: 'waiting', label: 'waiting for approval' });
-        break;
-      case 'abort':
-        g.marks.push({ row: row(e.stateId, 'approval'), at, kind: 'aborted', label: `aborted by ${e.by}` });
-        break;
-      case 'retry':
-        g.marks.push({ row: row(e.stateId, 'retry'), at, kind: 'retry', label: `retry (${e.by})` });
-        break;
-      case 'verify':
-        g.marks.push({
-          row: row(e.stateId, e.member),
-          at,
-          kind: e.ok ? 'verify-ok' : 'verify-failed',
-          label: `verify ${e.ok ? 'ok' : 'FAILED'} after ${e.attempts} attempt(s)`,
-        });
-        break;
-      case 'step.end':
-        if (
-          e.status === 'done' &&
-          g.headlines.apiBackMs === undefined &&
-          /\/start-apiservers$/.test(e.stateId)
-        )
-          g.headlines.apiBackMs = at - g.t0;
-        if (e.status === 'done' && /\/verify-cluster$/.test(e.stateId))
-          g.headlines.fullRedundancyMs = at - g.t0;
-        break;
-      default:
-        break;
+      closeOpen(lastAt);
+    } else if (e.type === 'cmd.start') {
+      row(e.stateId, e.member);
+      open.set(`${e.stateId}|${e.member}|${e.index}`, { at, command: e.command.split('\n')[0] ?? '' });
+    } else if (e.type === 'cmd.end') {
+      const k = `${e.stateId}|${e.member}|${e.index}`;
+      const o = open.get(k);
+      open.delete(k);
+      g.bars.push({
+        row: row(e.stateId, e.member),
+        stateId: e.stateId,
+        member: e.member,
+        start: o?.at ?? at - e.durationMs,
+        end: at,
+        ok: e.exitCode === 0,
+        attempt: e.attempt,
+        label: `${o?.command ?? ''} → exit ${e.exitCode ?? e.signal ?? '?'}`,
+      });
+    } else {
+      const mark = markOf(e, at, row);
+      if (mark) g.marks.push(mark);
+      noteHeadline(g.headlines, e, at - g.t0);
     }
     ended = e.type === 'run.end';
     lastAt = at;
