@@ -25,7 +25,11 @@ const pemKey = (crt: string) => ({ crt, key: crt.replace(/\.pem$/, '-key.pem') }
 
 export function expirePlan(mode: LabMode, m: LabMember): ExpirePlan {
   if (mode === 'static-pod')
-    return { ca: '/etc/kubernetes/pki/etcd/ca.crt', caKey: '/etc/kubernetes/pki/etcd/ca.key', certs: EXPIRED_CERTS.map(crtKey) };
+    return {
+      ca: '/etc/kubernetes/pki/etcd/ca.crt',
+      caKey: '/etc/kubernetes/pki/etcd/ca.key',
+      certs: EXPIRED_CERTS.map(crtKey),
+    };
   if (mode === 'docker') {
     const t = dockerTls(m);
     return {
