@@ -1,8 +1,9 @@
-// lab break expire-certs: every member's etcd certificates re-signed by the lab CA with a notAfter in the past.
-import { refused } from '../errors/error.js';
+// lab break expire-certs: every member's etcd certificates (and its etcd client's) re-signed by the lab CA with a
+// notAfter in the past, in every lab mode (the CA key is on the hosts in each).
+import { sh } from '../shell/sh.js';
 import { execInHost } from './hosts.js';
-import { sh, type Script } from '../shell/sh.js';
-import type { BreakResult, Lab } from './types.js';
+import type { BreakResult, Lab, LabMember, LabMode } from './types.js';
+import { DOCKER_SSL, dockerTls, K3S_CLIENT } from './modes.js';
 
 /** kubeadm's etcd certs and the API server's etcd client cert (static-pod), signed by pki/etcd/ca.key on the host. */
 export const EXPIRED_CERTS = [
@@ -11,7 +12,37 @@ export const EXPIRED_CERTS = [
   '/etc/kubernetes/pki/etcd/healthcheck-client.crt',
   '/etc/kubernetes/pki/apiserver-etcd-client.crt',
 ];
-const CA = '/etc/kubernetes/pki/etcd/ca.crt';
+
+/** What expire-certs re-signs on one host of each mode: the etcd certs (and the etcd client's), their CA and its key. */
+export interface ExpirePlan {
+  ca: string;
+  caKey: string;
+  certs: Array<{ crt: string; key: string }>;
+}
+
+const crtKey = (crt: string) => ({ crt, key: crt.replace(/\.crt$/, '.key') });
+const pemKey = (crt: string) => ({ crt, key: crt.replace(/\.pem$/, '-key.pem') });
+
+export function expirePlan(mode: LabMode, m: LabMember): ExpirePlan {
+  if (mode === 'static-pod')
+    return {
+      ca: '/etc/kubernetes/pki/etcd/ca.crt',
+      caKey: '/etc/kubernetes/pki/etcd/ca.key',
+      certs: EXPIRED_CERTS.map(crtKey),
+    };
+  if (mode === 'docker') {
+    const t = dockerTls(m);
+    return {
+      ca: t.ca,
+      caKey: `${DOCKER_SSL}/kube-ca-key.pem`,
+      certs: [{ crt: t.cert, key: t.key }, pemKey(`${DOCKER_SSL}/kube-node.pem`)],
+    };
+  }
+  // systemd and k3s-external: openshift-ansible's layout, the CA key in /etc/etcd/ca/; k3s's datastore client cert too.
+  const certs = ['/etc/etcd/server.crt', '/etc/etcd/peer.crt'].map(crtKey);
+  if (mode === 'k3s-external') certs.push(crtKey(`${K3S_CLIENT}/etcd-client.crt`));
+  return { ca: '/etc/etcd/ca.crt', caKey: '/etc/etcd/ca/ca.key', certs };
+}
 
 /** openssl's `ca` date form (YYYYMMDDHHMMSSZ), `days` from now (negative: the past). */
 const asn1 = (days: number) =>
@@ -21,7 +52,8 @@ const asn1 = (days: number) =>
  * Shell for one host: each cert re-signed with its own key, subject, SANs and usages, valid from 400 days ago until
  * yesterday (`openssl ca` takes explicit dates; `x509 -days` cannot reach the past).
  */
-export function expireScript(certs: string[], caCrt: string, from: string, until: string): Script {
+export function expireScript(p: ExpirePlan, from: string, until: string): string {
+  const pairs = p.certs.map((c) => `${c.crt}:${c.key}`);
   const cnf =
     '[ca]\\ndefault_ca=x\\n[x]\\ndatabase=%s/index\\nserial=%s/serial\\nnew_certs_dir=%s\\ndefault_md=sha256\\npolicy=p\\n' +
     'preserve=yes\\nunique_subject=no\\n[p]\\norganizationName=optional\\ncommonName=supplied\\n';
@@ -30,12 +62,12 @@ export function expireScript(certs: string[], caCrt: string, from: string, until
   const sign = sh`openssl ca -batch -notext -config "$w/cnf" -cert "$ca" -keyfile "$cak" -in "$w/csr" -out "$w/crt"`;
   return sh.lines(
     sh`set -e`,
-    sh`ca=${caCrt}; cak="\${ca%.crt}.key"`,
+    sh`ca=${p.ca}; cak=${p.caKey}`,
     sh`w=$(mktemp -d); trap 'rm -rf "$w"' EXIT`,
     sh`: >"$w/index"; echo 1000 >"$w/serial"`,
     sh`printf ${cnf} "$w" "$w" "$w" >"$w/cnf"`,
-    sh`for crt in ${certs}; do`,
-    sh`  [ -f "$crt" ] || continue; key="\${crt%.crt}.key"`,
+    sh`for pair in ${pairs}; do`,
+    sh`  crt="\${pair%%:*}"; key="\${pair#*:}"; [ -f "$crt" ] || continue`,
     sh`  subj=$(openssl x509 -in "$crt" -noout -subject -nameopt compat | sed "s/^subject=//")`,
     sh`  san=$(${ext('subjectAltName')} | sed "s/IP Address:/IP:/g" | tr -d " ")`,
     sh`  eku=$(${ext('extendedKeyUsage')} | ${usages} | tr -d " ")`,
@@ -45,17 +77,12 @@ export function expireScript(certs: string[], caCrt: string, from: string, until
     sh`  ${sign} -startdate ${from} -enddate ${until} -extfile "$w/ext" 2>/dev/null`,
     sh`  cat "$w/crt" >"$crt"; echo "$crt expired: $(openssl x509 -in "$crt" -noout -enddate)"`,
     sh`done`,
-  );
+  ).text;
 }
 
 export async function expireCerts(lab: Lab, actions: string[]): Promise<BreakResult> {
-  if (lab.mode !== 'static-pod')
-    throw refused(
-      `lab break expire-certs: only the static-pod lab keeps the etcd CA key on the hosts (this lab is ${lab.mode})`,
-      "bring a lab up with 'lifeboat lab up --mode static-pod'",
-    );
-  const script = expireScript(EXPIRED_CERTS, CA, asn1(-400), asn1(-1)).text;
   for (const m of lab.members) {
+    const script = expireScript(expirePlan(lab.mode, m), asn1(-400), asn1(-1));
     const r = await execInHost(lab, m.name, script, { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`lab break expire-certs: on ${m.name}: ${r.stderr.trim()}`);
     actions.push(
