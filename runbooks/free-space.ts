@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { quorum } from '../src/engine/facts.js';
-import { QUOTA_WARN, spaceFromFacts } from '../src/engine/storage.js';
+import { DEFAULT_QUOTA, QUOTA_WARN, kib, spaceFromFacts } from '../src/engine/storage.js';
 import type { PlanCtx, Targets } from '../src/engine/types.js';
 import {
   archiveConfig,
@@ -14,24 +14,46 @@ import {
 } from '../src/steps/backup.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
 import { followersThenLeader, leaderLast } from '../src/steps/data.js';
-import { compactStep, defragStep, disarmStep, writeCheckStep } from '../src/steps/space.js';
+import {
+  MAX_QUOTA,
+  compactStep,
+  defragStep,
+  disarmStep,
+  raiseQuotaStep,
+  writeCheckStep,
+  type QuotaPlan,
+} from '../src/steps/space.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const space = (c: PlanCtx) => spaceFromFacts(c.facts, names(c), c.facts.memberList);
 /** The backup is taken from one follower (the leader keeps its work), else the only member. */
 const backupFrom = (c: PlanCtx) => [leaderLast(c)[0]!];
+/** The quota now (the largest probed), and what it becomes when live data alone is above 80 % of it. */
+const quotaPlan = (c: PlanCtx): QuotaPlan => {
+  const quota = Math.max(0, ...space(c).storage.map((s) => s.quota)) || DEFAULT_QUOTA;
+  const to = c.params.quota ? Number(c.params.quota) : Math.max(quota, Math.min(MAX_QUOTA, 2 * quota));
+  return { quota, limit: Math.floor(quota * QUOTA_WARN), to };
+};
+const raiseWhy = (c: PlanCtx) => {
+  const p = quotaPlan(c);
+  return `; --quota-backend-bytes raised from ${p.quota} to ${p.to} (rolling restart) if live data after defragmenting is above ${kib(p.limit)}`;
+};
 const one: Targets = { kind: 'pick', members: backupFrom, describe: 'one member (a follower)' };
 
 export default defineRunbook({
   id: 'free-space',
   title: 'Free etcd space after NOSPACE: back up, compact, defragment member by member, disarm the alarm',
   summary:
-    'Confirms the NOSPACE alarm (or a member above 80 % of its quota), takes a snapshot through the backup steps and copies it off the cluster, compacts the key history to the current revision, defragments the members one at a time (followers first; leadership moved off the leader before its turn; every member answering between turns), disarms the alarm and checks that a write succeeds. Keys and values are not touched.',
-  when: "etcd answers 'mvcc: database space exceeded' (the cluster is read-only), or diagnose shows a member above 80 % of --quota-backend-bytes. When live data alone is near the quota, raise --quota-backend-bytes afterwards.",
+    'Confirms the NOSPACE alarm (or a member above 80 % of its quota), takes a snapshot through the backup steps and copies it off the cluster, compacts the key history to the current revision, defragments the members one at a time (followers first; leadership moved off the leader before its turn; every member answering between turns), raises --quota-backend-bytes through the platform when live data alone is still above 80 % of the quota (config copy kept, members restarted one at a time, leader last), disarms the alarm and checks that a write succeeds. Keys and values are not touched.',
+  when: "etcd answers 'mvcc: database space exceeded' (the cluster is read-only), or diagnose shows a member above 80 % of --quota-backend-bytes. When live data alone is above 80 % of the quota after defragmenting, the run raises --quota-backend-bytes (2x, at most 8 GiB, or --set quota=BYTES), one member at a time.",
   params: z
     .object({
       force: z.enum(['true', 'false']).optional(),
       to: z.string().min(1).optional(),
+      quota: z
+        .string()
+        .regex(/^[1-9][0-9]*$/, 'bytes, a whole number')
+        .optional(),
     })
     .strict(),
   nodes: [
@@ -70,7 +92,7 @@ export default defineRunbook({
           };
         return {
           branch: 'free',
-          why: `${nospace ? 'NOSPACE alarm raised' : full.length ? `above ${QUOTA_WARN * 100} % of the quota: ${full.map((s) => s.member).join(', ')}` : 'forced'}; db use ${used}; defragment order ${leaderLast(c).join(', ')} (leader last)`,
+          why: `${nospace ? 'NOSPACE alarm raised' : full.length ? `above ${QUOTA_WARN * 100} % of the quota: ${full.map((s) => s.member).join(', ')}` : 'forced'}; db use ${used}; defragment order ${leaderLast(c).join(', ')} (leader last)${raiseWhy(c)}`,
         };
       },
       branches: {
@@ -86,6 +108,9 @@ export default defineRunbook({
           phase('compact', 'Compact the history', [compactStep(one)]),
           phase('defrag', 'Defragment each member in turn, the leader last', [
             defragStep(followersThenLeader, { nospaceOk: true }),
+          ]),
+          phase('quota', 'Raise the quota when live data alone nearly fills it', [
+            raiseQuotaStep(followersThenLeader, quotaPlan),
           ]),
           phase('writes', 'Take writes again', [disarmStep(one), writeCheckStep(one)]),
           phase('verify', 'Verify', [verifyClusterStep()]),

@@ -2,18 +2,48 @@
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { quorum } from '../src/engine/facts.js';
+import { spaceFromFacts } from '../src/engine/storage.js';
 import type { PlanCtx } from '../src/engine/types.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
-import { byName, initialClusterStep, rejoinStep, removeMemberStep } from '../src/steps/members.js';
+import {
+  byName,
+  disarmCorruptStep,
+  initialClusterStep,
+  rejoinStep,
+  removeMemberStep,
+} from '../src/steps/members.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const failed = (c: PlanCtx) => c.params.failed ?? '';
 const replacement = (c: PlanCtx) => c.params.new ?? failed(c);
 const remaining = (c: PlanCtx) => names(c).filter((n) => n !== failed(c) && n !== replacement(c));
+/** Healthy, or failing its health check only for an alarm (NOSPACE, CORRUPT): it answers and votes. */
 const healthyRemaining = (c: PlanCtx) => {
-  const h = remaining(c).filter((n) => c.facts.members[n]?.healthy);
+  const h = remaining(c).filter((n) => c.facts.members[n]?.healthy || c.facts.members[n]?.alarmOnly);
   return c.facts.probed ? h : remaining(c);
 };
+/** Members a CORRUPT alarm names (as probed): etcd's corruption check found their data differing. */
+const corrupt = (c: PlanCtx) =>
+  spaceFromFacts(c.facts, names(c), c.facts.memberList)
+    .alarms.filter((a) => a.alarm === 'CORRUPT')
+    .map((a) => a.member);
+
+/** After the removal: a CORRUPT alarm (as probed) is disarmed once the member it names is out (writes, health again). */
+const alarms = decision({
+  id: 'corrupt',
+  title: 'Is a CORRUPT alarm raised for the failed member?',
+  decide: (c) =>
+    corrupt(c).length
+      ? {
+          branch: 'disarm',
+          why: `alarm CORRUPT on ${corrupt(c).join(', ')}: disarmed now that it is removed`,
+        }
+      : { branch: 'none', why: 'no CORRUPT alarm raised' },
+  branches: {
+    disarm: [phase('alarm', 'Disarm the CORRUPT alarm', [disarmCorruptStep(healthyRemaining)])],
+    none: [],
+  },
+});
 
 export default defineRunbook({
   id: 'replace-member',
@@ -44,15 +74,23 @@ export default defineRunbook({
             branch: 'refuse',
             why: `no quorum: ${ok} healthy member(s) besides ${failed(c)}, ${q.needed} needed; use recover-quorum`,
           };
+        const bad = corrupt(c);
+        const others = bad.filter((n) => n !== failed(c));
+        if (others.length)
+          return {
+            branch: 'refuse',
+            why: `alarm CORRUPT names ${others.join(', ')} too: replace those members one at a time ('alarm disarm' would clear every alarm)`,
+          };
         return {
           branch: 'replace',
-          why: `${ok} healthy member(s) keep quorum (${q.needed} needed)${c.facts.probed ? '' : ' (not probed: assumed)'}; replacing ${failed(c)} with ${replacement(c)}`,
+          why: `${ok} healthy member(s) keep quorum (${q.needed} needed)${c.facts.probed ? '' : ' (not probed: assumed)'}; replacing ${failed(c)} with ${replacement(c)}${bad.length ? `; alarm CORRUPT on ${failed(c)}: disarmed once it is removed` : ''}`,
         };
       },
       branches: {
         refuse: 'refuse',
         replace: [
           phase('membership', 'Change the membership', [removeMemberStep(failed, healthyRemaining)]),
+          alarms,
           phase('join', 'Bring the replacement in', [
             rejoinStep(
               {

@@ -30,7 +30,7 @@ export interface MemberFacts {
   dataDirExists?: boolean;
   etcdUp?: boolean;
   healthy?: boolean;
-  /** `endpoint health` failed only because the NOSPACE alarm is raised (etcd 3.5+): it answers and votes. */
+  /** `endpoint health` failed only because the NOSPACE or CORRUPT alarm is raised (etcd 3.5+): it answers and votes. */
   alarmOnly?: boolean;
   status?: EtcdStatus;
   /** `etcdctl alarm list` lines as this member answered them ("memberID:N alarm:NOSPACE"). */
@@ -74,8 +74,8 @@ export function probeScript(m: ResolvedMember): string {
     sh`[ -n "$pid" ] && echo "etcd_up=1" && echo "etcd_user=$(ps -o user= -p "$pid" | tr -d " ")"`,
     sh`[ -z "$pid" ] && [ -e ${m.dataDir} ] && echo "etcd_user=$(stat -c %U ${m.dataDir})"`,
     sh`if [ -n "$E" ] && [ -n "$pid" ]; then`,
-    // etcd 3.5's health check fails on any alarm: a member refusing only because of NOSPACE still serves and votes.
-    sh`  if h=$(${ctl} endpoint health 2>&1); then echo healthy=1; else case "$h" in *'Active Alarm(s): NOSPACE'*) echo alarm_only=1;; esac; fi`,
+    // etcd 3.5's health check fails on any alarm: a member refusing only because of NOSPACE or CORRUPT still votes.
+    sh`  if h=$(${ctl} endpoint health 2>&1); then echo healthy=1; else case "$h" in *'Active Alarm(s): NOSPACE'*|*'Active Alarm(s): '*CORRUPT*|*'corrupt cluster'*) echo alarm_only=1;; esac; fi`,
     sh`  echo '--status--'; ${ctl} endpoint status -w json 2>/dev/null; echo`,
     sh`  echo '--members--'; ${ctl} member list -w json 2>/dev/null; echo`,
     sh`  echo '--alarms--'; ${ctl} alarm list 2>/dev/null; echo`,

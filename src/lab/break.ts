@@ -10,7 +10,7 @@ import { imagesDir, stateDir } from './paths.js';
 import { asLab, member } from './state.js';
 import { sshBannerInLab } from './status.js';
 import { waitFor } from './wait.js';
-import { fillQuota } from './incidents.js';
+import { corruptAlarm, fillQuota } from './incidents.js';
 import { expireCerts } from './expire.js';
 import { divergeMember } from './diverge.js';
 import { readPods } from './standins/podstate.js';
@@ -172,6 +172,12 @@ export async function labBreak(
 
     case 'fill-quota':
       return fillQuota(lab, actions);
+
+    case 'fill-quota-live':
+      return fillQuota(lab, actions, true);
+
+    case 'corrupt-alarm':
+      return corruptAlarm(lab, one, actions);
 
     case 'expire-certs':
       return expireCerts(lab, actions);

@@ -212,6 +212,19 @@ export class EtcdClient {
     };
   }
 
+  /**
+   * Raises an alarm for a member (Maintenance/Alarm, action ACTIVATE), as etcd itself does: CORRUPT when its
+   * corruption check finds a member whose hash differs, NOSPACE when a put exceeds the quota.
+   */
+  async alarmActivate(memberId: bigint, alarm: 'NOSPACE' | 'CORRUPT', timeoutMs = 5000): Promise<void> {
+    const req = Buffer.concat([
+      fieldVarint(1, 1),
+      fieldVarint(2, memberId),
+      fieldVarint(3, alarm === 'NOSPACE' ? 1 : 2),
+    ]);
+    await this.call('/etcdserverpb.Maintenance/Alarm', req, timeoutMs);
+  }
+
   close(): void {
     this.session.close();
     this.session.destroy();

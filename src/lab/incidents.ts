@@ -32,12 +32,14 @@ const isNoSpace = (err: unknown) => /database space exceeded|NOSPACE/i.test((err
 
 /**
  * Writes many revisions of a few keys (a hot key's history: what compaction frees) through the leader's client URL
- * until etcd refuses a put with "database space exceeded" and raises the NOSPACE alarm.
+ * until etcd refuses a put with "database space exceeded" and raises the NOSPACE alarm. With `live`, every put is a
+ * key of its own (fill-quota-live): live data alone fills the quota, so only a larger quota makes etcd writable.
  */
-export async function fillQuota(lab: Lab, actions: string[]): Promise<BreakResult> {
+export async function fillQuota(lab: Lab, actions: string[], live = false): Promise<BreakResult> {
+  const scenario = live ? 'fill-quota-live' : 'fill-quota';
   if (!lab.quotaBytes)
     throw refused(
-      'lab break fill-quota: this lab has the default 2 GiB quota',
+      `lab break ${scenario}: this lab has the default 2 GiB quota`,
       "bring the lab up with 'lifeboat lab up --quota-bytes 4194304'",
     );
   const value = Buffer.alloc(64 * 1024, 'x');
@@ -49,17 +51,17 @@ export async function fillQuota(lab: Lab, actions: string[]): Promise<BreakResul
       for (let i = 0; i < limit; i++) {
         value.write(String(i).padStart(8, '0'), 0);
         try {
-          await c.put(`/lifeboat-lab/hot/key-${i % 4}`, value, 10_000);
+          await c.put(live ? `/lifeboat-lab/live/key-${i}` : `/lifeboat-lab/hot/key-${i % 4}`, value, 10_000);
         } catch (err) {
           if (!isNoSpace(err)) throw err;
           actions.push(
-            `${i} puts of 64 KiB to 4 keys through ${m.name}: etcd answered '${(err as Error).message}'`,
+            `${i} puts of 64 KiB to ${live ? `${i} keys` : '4 keys'} through ${m.name}: etcd answered '${(err as Error).message}'`,
           );
-          return { scenario: 'fill-quota', members: lab.members.map((x) => x.name), actions };
+          return { scenario, members: lab.members.map((x) => x.name), actions };
         }
       }
       throw new Error(
-        `lab break fill-quota: ${limit} puts and still no NOSPACE (quota ${lab.quotaBytes} bytes)`,
+        `lab break ${scenario}: ${limit} puts and still no NOSPACE (quota ${lab.quotaBytes} bytes)`,
       );
     } catch (err) {
       lastErr = err as Error;
@@ -68,5 +70,26 @@ export async function fillQuota(lab: Lab, actions: string[]): Promise<BreakResul
       c.close();
     }
   }
-  throw new Error(`lab break fill-quota: no member accepted the puts: ${lastErr?.message ?? ''}`);
+  throw new Error(`lab break ${scenario}: no member accepted the puts: ${lastErr?.message ?? ''}`);
+}
+
+/**
+ * Raises the CORRUPT alarm for a member through the Maintenance API, as etcd's corruption check
+ * (--experimental-corrupt-check-time) does when that member's hash differs at the same revision: the cluster then
+ * refuses writes until `etcdctl alarm disarm`. Pair it with diverge-member for the data that check would have found.
+ */
+export async function corruptAlarm(lab: Lab, name: string, actions: string[]): Promise<BreakResult> {
+  const victim = lab.members.find((m) => m.name === name);
+  if (!victim) throw usage(`lab break corrupt-alarm: no member ${name}`, 'name a member of this lab');
+  const c = new EtcdClient(victim.clientURL, lab.client);
+  try {
+    const { memberId } = await c.status(5000);
+    await c.alarmActivate(memberId, 'CORRUPT', 10_000);
+    actions.push(
+      `${name}: alarm CORRUPT raised for member ${memberId.toString(16)} (Maintenance/Alarm ACTIVATE)`,
+    );
+  } finally {
+    c.close();
+  }
+  return { scenario: 'corrupt-alarm', members: [name], actions };
 }

@@ -4,7 +4,7 @@
 //   labUp(opts) -> Promise<Lab>          bring a lab up (members 3|5|7, mode static-pod|systemd, dir, subnet, seedData); healthy when it returns
 //   labDown(dir?) -> Promise<DownResult> stop every lab process by pid (also after the starter crashed); no process, no mount remains
 //   labStatus(lab) -> Promise<LabStatus> per member: host, sshd, etcd up, healthy (quorum read), leader, raft index, revision, apiserver
-//   labBreak(lab, scenario, member?)     kill-member | lose-quorum | wipe-member | delete-objects | corrupt-member | stop-all | ssh-down
+//   labBreak(lab, scenario, member?)     kill-member | lose-quorum | wipe-member | delete-objects | corrupt-member | stop-all | ssh-down | fill-quota(-live) | corrupt-alarm ...
 //   labExec(lab, member, cmd) -> {code, stdout, stderr}   run bash -c cmd inside a host as root (no ssh needed)
 //   readAllKeys(lab, {member?, prefix?, serializable?}) -> Map<key, sha256 hex>   what a member serves now
 //   readAllValues(lab, opts) -> {revision, values: Map<key, Buffer>}

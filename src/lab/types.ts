@@ -24,8 +24,10 @@ export const SCENARIOS = [
   'stop-all',
   'ssh-down',
   'fill-quota',
+  'fill-quota-live',
   'expire-certs',
   'diverge-member',
+  'corrupt-alarm',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

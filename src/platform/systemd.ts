@@ -23,6 +23,7 @@ const FLAG_VARS: Record<string, string> = {
   'initial-cluster-token': 'ETCD_INITIAL_CLUSTER_TOKEN',
   'initial-advertise-peer-urls': 'ETCD_INITIAL_ADVERTISE_PEER_URLS',
   'data-dir': 'ETCD_DATA_DIR',
+  'quota-backend-bytes': 'ETCD_QUOTA_BACKEND_BYTES',
 };
 
 /** A drop-in, as OpenShift's procedure does; removing it moves it aside, never deletes it. */

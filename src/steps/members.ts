@@ -173,3 +173,36 @@ export function initialClusterStep(targets: Targets, id = 'initial-cluster'): St
     hint: 'the member did not come back after its configuration changed; see its etcd log',
   };
 }
+
+/**
+ * After the member whose data differed is removed: etcd's CORRUPT alarm (raised by its corruption check) keeps the
+ * whole cluster from taking writes and fails every health check (3.5), so it is disarmed before the replacement joins.
+ * `alarm disarm` clears every alarm listed; the verification wants the list empty.
+ */
+export function disarmCorruptStep(through: (c: PlanCtx) => string[]): StepDef {
+  const eps = (c: HostCtx) =>
+    byName(c, through(c))
+      .map((m) => m.clientURL)
+      .join(',');
+  return {
+    id: 'disarm-corrupt',
+    title:
+      'Disarm the CORRUPT alarm (the member it named is out of the cluster): writes and health checks work again',
+    targets: { kind: 'pick', members: (c) => through(c).slice(0, 1), describe: 'a healthy member' },
+    actions: (c) => [
+      {
+        kind: 'sh',
+        script: sh.lines(
+          sh`out=$(${c.tools.etcdctl(sh`alarm list`, eps(c))}) || exit 1; echo "$out"`,
+          sh`if echo "$out" | grep -q 'alarm:CORRUPT'; then ${c.tools.etcdctl(sh`alarm disarm`, eps(c))}; else echo "no CORRUPT alarm raised"; fi`,
+        ),
+      },
+    ],
+    verify: (c) => ({
+      script: sh`out=$(${c.tools.etcdctl(sh`alarm list`, eps(c))}) && [ -z "$out" ]`,
+      waitMs: 30_000,
+      intervalMs: 500,
+    }),
+    hint: "an alarm is still listed: 'etcdctl alarm list'; a member whose hashkv still differs raises CORRUPT again",
+  };
+}

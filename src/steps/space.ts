@@ -1,8 +1,9 @@
 // Steps that give etcd its space back (etcd's maintenance guide): compact, defragment one member at a time, disarm.
-import type { HostCtx, StepDef, Targets, Verify } from '../engine/types.js';
+import type { HostCtx, PlanCtx, StepDef, Targets, Verify } from '../engine/types.js';
 import { sh, type Script } from '../shell/sh.js';
 import { allEndpoints } from './cluster.js';
 import { serial } from './data.js';
+import { metricsScript } from '../engine/storage.js';
 
 /** This member's `endpoint status -w json` field (dbSize, revision), read through its own client URL. */
 const statusField = (c: HostCtx, field: string) =>
@@ -136,4 +137,94 @@ export const writeCheckStep = (targets: Targets): StepDef => ({
   },
   retries: 2,
   hint: "writes still fail: 'etcdctl alarm list' and the db size against --quota-backend-bytes (raise it when live data alone fills it)",
+});
+
+/** etcd's suggested maximum --quota-backend-bytes: free-space never raises the quota above it on its own. */
+export const MAX_QUOTA = 8 * 1024 ** 3;
+
+/** The quota a run raises to (decided at plan time), and the live-data size above which it does. */
+export interface QuotaPlan {
+  /** The quota the members run with now (as probed). */
+  quota: number;
+  /** Raise only when the largest db after compaction and defragmentation (live data) is above this. */
+  limit: number;
+  to: number;
+}
+
+/** This member's running --quota-backend-bytes (its /metrics gauge); empty when /metrics does not answer. */
+const runningQuota = (c: HostCtx) =>
+  sh`{ ${metricsScript(c.member)}; } | awk '$1=="etcd_server_quota_backend_bytes" {printf "%.0f\\n", $2}'`;
+
+/** Sets need=1 when the largest member db (after defragmenting: live data) is above the plan's limit, else need=0. */
+const needRaise = (c: HostCtx, p: QuotaPlan) =>
+  sh.lines(
+    sh`big=$(${c.tools.etcdctl(sh`endpoint status -w json --command-timeout=10s`, allEndpoints(c))} | grep -o '"dbSize":[0-9]*' | cut -d: -f2 | sort -n | tail -n1)`,
+    sh`[ -n "$big" ] || { echo "endpoint status gave no db size" >&2; exit 1; }`,
+    sh`if [ "$big" -gt ${String(p.limit)} ]; then need=1; else need=0; fi`,
+  );
+
+/** Exit 0 when this member needs no raise or its running etcd has the new quota (or /metrics cannot tell: no curl). */
+const quotaDone = (c: HostCtx, p: QuotaPlan) =>
+  sh.lines(
+    needRaise(c, p),
+    sh`q=$(${runningQuota(c)})`,
+    sh`[ "$need" = 0 ] || [ "$q" = ${String(p.to)} ] || { [ -z "$q" ] && ! command -v curl >/dev/null 2>&1; }`,
+  );
+
+/**
+ * When live data alone fills more than 80 % of the quota, compaction and defragmentation cannot keep etcd writable:
+ * --quota-backend-bytes is raised through the platform (config copy kept as .before-STAMP), then etcd is restarted
+ * on this member unless the edit restarted it already (static pods, docker). Its check makes a resume skip a member
+ * whose running etcd has the new quota.
+ */
+export const raiseQuotaStep = (targets: Targets, plan: (c: PlanCtx) => QuotaPlan): StepDef => ({
+  id: 'raise-quota',
+  title:
+    'When live data alone is above 80 % of the quota: raise --quota-backend-bytes, one member at a time (restart), healthy before the next',
+  targets,
+  destructive: true,
+  changes:
+    "when live data is above 80 % of the quota: this member's etcd gets a larger --quota-backend-bytes (old config kept as .before-STAMP) and restarts with it; otherwise nothing is changed",
+  actions: (c) => {
+    const p = plan(c);
+    const to = String(p.to);
+    const m = c.member;
+    const say = (s: string) => sh`echo ${`${m.name}: ${s}`}`;
+    return [
+      {
+        kind: 'sh',
+        script: sh.lines(
+          serial(c),
+          needRaise(c, p),
+          sh`if [ "$need" = 0 ]; then echo ${`${m.name}: live data`} "$big" ${`bytes is under 80 % of the quota (${p.quota}): --quota-backend-bytes kept`}; exit 0; fi`,
+          p.to <= p.quota
+            ? sh`echo ${`live data is above 80 % of the quota and --quota-backend-bytes=${p.quota} is already etcd's suggested maximum: delete data (or pass --set quota=BYTES)`} >&2; exit 1`
+            : sh`true`,
+          say(`live data above 80 % of the quota (${p.quota}): raising --quota-backend-bytes to ${to}`),
+          sh`q=$(${runningQuota(c)})`,
+          sh`if [ "$q" != ${to} ]; then`,
+          sh`(`,
+          c.platform.setEtcdFlags(m, c.stamp, { 'quota-backend-bytes': to }),
+          sh`) || exit 1`,
+          sh`q=$(${runningQuota(c)})`,
+          sh`if [ "$q" != ${to} ]; then`,
+          say('restarting etcd with the new quota'),
+          sh`( ${c.platform.stopEtcd(m, c.stamp)} ) || exit 1`,
+          sh`( ${c.platform.startEtcd(m, c.stamp)} ) || exit 1`,
+          sh`q=$(${runningQuota(c)})`,
+          sh`fi`,
+          sh`fi`,
+          sh`echo ${`${m.name}: etcd runs with --quota-backend-bytes=`}"\${q:-unknown (no /metrics)}"`,
+        ),
+      },
+    ];
+  },
+  check: (c) => sh.lines(sh`( ${quotaDone(c, plan(c))} ) || exit 1`, clusterHealthy(c, true).script),
+  verify: (c) => {
+    const h = clusterHealthy(c, true);
+    return { ...h, script: sh.lines(sh`( ${quotaDone(c, plan(c))} ) || exit 1`, h.script) };
+  },
+  timeoutMs: 300_000,
+  retries: 0,
+  hint: "etcd did not come back with the new quota; see its etcd log and the config copy kept as .before-STAMP ('lifeboat lab exec' in the lab)",
 });

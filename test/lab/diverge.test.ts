@@ -8,10 +8,12 @@ import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
 import {
   cli,
   clusterValues,
+  etcdctl,
   expectCode,
   expectHealthyCluster,
   expectSameData,
   labEtcdVersion,
+  stepsRun,
 } from './runbook-helpers.js';
 
 let lab: Lab;
@@ -58,5 +60,44 @@ describe('diverge-member -> replace-member', () => {
     expectCode(await cli(['diagnose', '-i', lab.inventoryPath]), 0);
     await expectHealthyCluster(lab, { asideOn: [victim] });
     for (const m of lab.members) expectSameData(await clusterValues(lab, m.name), want);
+  });
+
+  it("with the CORRUPT alarm raised for it (as etcd's corruption check does): replaced, then the alarm disarmed", async () => {
+    const victim = lab.members[2]!.name;
+    const want = await clusterValues(lab, lab.members[0]!.name);
+    await labBreak(lab, 'diverge-member', victim);
+    await labBreak(lab, 'corrupt-alarm', victim);
+    expect(await etcdctl(lab, 'alarm list')).toMatch(/alarm:CORRUPT/);
+    const bad = await cli(['diagnose', '-i', lab.inventoryPath, '-o', 'json']);
+    expect(bad.code, bad.stdout + bad.stderr).not.toBe(0);
+    expect((JSON.parse(bad.stdout) as Diag).reasons.join('\n')).toContain(
+      `— run replace-member --set failed=${victim}`,
+    );
+    const runDir = join(dir, 'run-corrupt');
+    const r = await cli([
+      'run',
+      'replace-member',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `failed=${victim}`,
+      '--yes',
+      '--run-dir',
+      runDir,
+    ]);
+    expectCode(r, 0);
+    expect(stepsRun(runDir)).toEqual([
+      'membership/remove',
+      'alarm/disarm-corrupt',
+      'join/add-replacement',
+      'config/initial-cluster',
+      'verify/verify-cluster',
+    ]);
+    expect((await etcdctl(lab, 'alarm list')).trim()).toBe('');
+    expectCode(await cli(['diagnose', '-i', lab.inventoryPath]), 0);
+    await expectHealthyCluster(lab, { asideOn: [lab.members[1]!.name, victim] });
+    for (const m of lab.members) expectSameData(await clusterValues(lab, m.name), want);
+    await etcdctl(lab, 'put /lifeboat-test/after-corrupt ok');
+    await etcdctl(lab, 'del /lifeboat-test/after-corrupt');
   });
 });

@@ -1,13 +1,16 @@
 // Issue 12's pure parts: the probe's alarm facts, space from facts, the free-space and defrag decisions, cert parsing.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCerts } from '../../src/engine/certcheck.js';
-import { parseProbe, quorum, type Facts, type MemberFacts } from '../../src/engine/facts.js';
+import { parseProbe, probeScript, quorum, type Facts, type MemberFacts } from '../../src/engine/facts.js';
 import { loadRunbook } from '../../src/engine/registry.js';
 import { spaceFromFacts } from '../../src/engine/storage.js';
+import { plan, stepsOf, type PlannedStep } from '../../src/engine/plan.js';
 import type { DecisionDef, PlanCtx } from '../../src/engine/types.js';
+import { systemd } from '../../src/platform/systemd.js';
 import { loadInventory } from '../../src/inventory/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lb-incidents-'));
@@ -114,6 +117,97 @@ describe('free-space decision', () => {
     const g = all({ alarms: ['memberID:1 alarm:NOSPACE'] });
     g.c = { reachable: true, etcdUp: false };
     expect((await decide('free-space', ctx(facts(g)))).why).toMatch(/^c does not answer/);
+  });
+});
+
+const scriptOn = (s: PlannedStep | undefined, m: string) =>
+  (s?.hosts.find((h) => h.member === m)?.actions ?? [])
+    .map((a) => (a.kind === 'sh' ? a.script : a.kind))
+    .join('\n');
+const steps = async (id: string, c: PlanCtx) => stepsOf(plan((await loadRunbook(id)).def, c));
+
+describe('free-space raises the quota when live data fills it', () => {
+  it('plans a raise to twice the probed quota, followers first, the leader last, before the disarm', async () => {
+    const f = { a: member(0), b: member(1), c: member(2) };
+    f.a.alarms = ['memberID:1 alarm:NOSPACE'];
+    const d = await decide('free-space', ctx(facts(f)));
+    expect(d.why).toMatch(/--quota-backend-bytes raised from 1000 to 2000 \(rolling restart\) if live data/);
+    const s = await steps('free-space', ctx(facts(f)));
+    const ids = s.map((x) => x.stateId);
+    expect(ids.indexOf('quota/raise-quota')).toBeGreaterThan(ids.indexOf('defrag/defrag'));
+    expect(ids.indexOf('quota/raise-quota')).toBeLessThan(ids.indexOf('writes/disarm'));
+    const raise = s.find((x) => x.stateId === 'quota/raise-quota');
+    expect(raise?.destructive).toBe(true);
+    expect(raise?.hosts.map((h) => h.member)).toEqual(['a', 'c', 'b']);
+    const sc = scriptOn(raise, 'b');
+    expect(sc).toMatch(/-gt 800 \]/); // 80 % of the probed quota
+    expect(sc).toContain('--quota-backend-bytes=2000');
+    expect(sc).toContain('before-20260101T000000Z');
+    const own = await steps('free-space', ctx(facts(f), { quota: '5000' }));
+    expect(
+      scriptOn(
+        own.find((x) => x.stateId === 'quota/raise-quota'),
+        'a',
+      ),
+    ).toContain('--quota-backend-bytes=5000');
+  });
+  it('systemd sets ETCD_QUOTA_BACKEND_BYTES in etcd.conf, keeping a copy', () => {
+    const sd = loadInventory(invFile);
+    const m = { ...sd.members[0]!, config: '/etc/etcd/etcd.conf' };
+    const t = systemd.setEtcdFlags(m, '20260101T000000Z', { 'quota-backend-bytes': '8388608' }).text;
+    expect(t).toContain('ETCD_QUOTA_BACKEND_BYTES="8388608"');
+    expect(t).toContain('etcd.conf');
+    expect(t).toMatch(/before-20260101T000000Z/);
+  });
+});
+
+/** The probe's case pattern for a health check that failed only for an alarm. */
+const CASE = `*'Active Alarm(s): NOSPACE'*|*'Active Alarm(s): '*CORRUPT*|*'corrupt cluster'*`;
+
+describe('replace-member with a CORRUPT alarm', () => {
+  const corrupt = () => {
+    const f = { a: member(0), b: member(1), c: member(2) };
+    // etcd 3.5's health check fails on every member while CORRUPT is raised: they still answer and vote.
+    for (const x of Object.values(f))
+      Object.assign(x, { healthy: false, alarmOnly: true, alarms: ['memberID:2 alarm:CORRUPT'] });
+    return f;
+  };
+  it('disarms CORRUPT once the member it names is removed, before the replacement joins', async () => {
+    const c = ctx(facts(corrupt()), { failed: 'b' });
+    expect(await decide('replace-member', c)).toMatchObject({
+      branch: 'replace',
+      why: expect.stringMatching(/alarm CORRUPT on b: disarmed once it is removed/),
+    });
+    const s = await steps('replace-member', c);
+    expect(s.map((x) => x.stateId)).toEqual([
+      'membership/remove',
+      'alarm/disarm-corrupt',
+      'join/add-replacement',
+      'config/initial-cluster',
+      'verify/verify-cluster',
+    ]);
+    const disarm = s[1]!;
+    expect(disarm.hosts.map((h) => h.member)).toEqual(['a']);
+    expect(scriptOn(disarm, 'a')).toMatch(/grep -q 'alarm:CORRUPT'; then .*alarm disarm/);
+    expect(disarm.hosts[0]?.verify?.script ?? '').toMatch(/alarm list.*\[ -z "\$out" \]/s);
+  });
+  it('without the alarm: no disarm step; a CORRUPT alarm naming another member: refused', async () => {
+    const plain = { a: member(0), b: member(1), c: member(2) };
+    expect(
+      (await steps('replace-member', ctx(facts(plain), { failed: 'b' }))).map((x) => x.stateId),
+    ).not.toContain('alarm/disarm-corrupt');
+    expect((await decide('replace-member', ctx(facts(corrupt()), { failed: 'c' }))).why).toMatch(
+      /alarm CORRUPT names b too/,
+    );
+  });
+  it('the probe counts a member failing health only for CORRUPT as answering (it votes)', () => {
+    const h = 'is unhealthy: failed to commit proposal: Active Alarm(s): memberID:2 alarm:CORRUPT';
+    const out = spawnSync('sh', ['-c', `case "$1" in ${CASE}) echo alarm_only=1;; esac`, 'x', h], {
+      encoding: 'utf8',
+    });
+    expect(out.stdout.trim()).toBe('alarm_only=1');
+    expect(probeScript(inv.members[0]!)).toContain(CASE);
+    expect(quorum(facts(corrupt()), ['a', 'b', 'c']).lost).toBe(false);
   });
 });
 

@@ -16,6 +16,10 @@ etcd's certificates (expiry, days left, the member's address in the SANs),
 and per-member key count and hashkv at one revision; each finding names the runbook to run.
 Exit: 0 healthy, 1 degraded, 3 quorum lost, 2 bad input.`;
 
+/** The alarm that made a member's health check fail (CORRUPT wins: it blocks writes everywhere). */
+const alarmName = (lines: string[] | undefined) =>
+  (lines ?? []).some((l) => l.includes('alarm:CORRUPT')) ? 'CORRUPT' : 'NOSPACE';
+
 function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
@@ -55,7 +59,7 @@ export function diagnosisText(d: Diagnosis): string {
         name,
         f.reachable ? 'ok' : 'DOWN',
         f.etcdUp ? 'up' : 'down',
-        f.healthy ? 'yes' : f.alarmOnly ? 'NOSPACE' : 'NO',
+        f.healthy ? 'yes' : f.alarmOnly ? alarmName(f.alarms) : 'NO',
         s?.version ?? f.etcdVersion ?? '',
         s ? `${(s.dbSize / 1024).toFixed(0)} KiB` : '',
         s
