@@ -157,7 +157,12 @@ export default defineRunbook({
               targets: all,
               urls: (c) => c.inventory.members.map((m) => m.clientURL),
             }),
-            initialClusterStep({ kind: 'each' }),
+            // The survivor (the leader since the one-member cluster) restarts last: one leadership hand-over, not a chain.
+            initialClusterStep({
+              kind: 'pick',
+              members: (c) => [...others(c), survivorOf(c)],
+              describe: 'each member in turn, the survivor (leader) last',
+            }),
             noForceFlagLeft(all),
             verifyClusterStep(),
           ]),
