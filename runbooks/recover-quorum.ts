@@ -16,6 +16,7 @@ import {
   stopApiservers,
   stopEtcd,
 } from '../src/steps/data.js';
+import { kubeletRestartDecision } from '../src/steps/kubelet.js';
 import { byName, initialClusterStep, rejoinStep } from '../src/steps/members.js';
 import {
   addForceNewCluster,
@@ -143,6 +144,7 @@ export default defineRunbook({
             startApiservers(all),
             restartControllers(all),
           ]),
+          kubeletRestartDecision(),
           phase('rejoin', 'Re-add the other members one at a time', [
             rejoinStep({
               targets: { kind: 'pick', members: others, describe: 'each other member, one at a time' },

@@ -65,7 +65,20 @@ function newMachinesPlans(): Plan[] {
     });
 }
 
-const plans = () => [...matrix().map(planOf), ...readdressPlans(), ...newMachinesPlans()];
+/** The inventory says how to restart the kubelets: the restore runbooks and recover-quorum then run it, confirmed. */
+function kubeletPlans(): Plan[] {
+  return matrix()
+    .filter((c) => c.runbook.id.startsWith('restore-') || c.runbook.id === 'recover-quorum')
+    .map((c) => {
+      const doc = {
+        ...inventoryDoc(c.ctx.inventory.topology, c.ctx.inventory.members.length),
+        kubelet: { restartUnit: 'kubelet' },
+      };
+      return plan(c.runbook, { ...c.ctx, inventory: resolveInventory(InventorySchema.parse(doc), '/tmp') });
+    });
+}
+
+const plans = () => [...matrix().map(planOf), ...readdressPlans(), ...newMachinesPlans(), ...kubeletPlans()];
 
 describe('confirmations of every destructive step', () => {
   it('every destructive state of every runbook is in some plan here (else this test covers too little)', async () => {
