@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark case of issue 7 (and 8, offsite.mjs: a backup to an object store), one after another, then one table (Markdown) of medians and ratios.
 //
-//   node bench/run.mjs [--only restore,ssh,transfer,inspect,cli,offsite] [--quick] [--runs N] [--md FILE]
+//   node bench/run.mjs [--only restore,ssh,transfer,inspect,cli,offsite,recover-quorum] [--quick] [--runs N] [--md FILE]
+//   (env BENCH_ONLY=recover-quorum does what --only does; BENCH_SIZES=3,5 and BENCH_VERSIONS=3.5 narrow recover-quorum)
 //
 // Cases: 1+5+6b restore.mjs (3, 5, 7 members: Lifeboat vs ssh-per-command script; plan time; time to the first SSH
 // command), 2 ssh-commands.mjs, 3 transfer.mjs, 4 snapshot-inspect.mjs, 6a cli-start.mjs. Each runs as its own
@@ -21,7 +22,8 @@ const { values: v } = parseArgs({
     md: { type: 'string' },
   },
 });
-const only = v.only ? new Set(v.only.split(',')) : undefined;
+const onlyList = v.only ?? process.env.BENCH_ONLY;
+const only = onlyList ? new Set(onlyList.split(',')) : undefined;
 const runs = v.runs ?? (v.quick ? '1' : '3');
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-bench-run-'));
 const results = join(work, 'results.jsonl');
@@ -69,6 +71,15 @@ const cases = [
   ['inspect', ['bench/snapshot-inspect.mjs', ...(v.quick ? ['--size-mb', '64'] : [])]],
   ['cli', ['bench/cli-start.mjs']],
   ['offsite', ['bench/offsite.mjs', ...(v.quick ? ['--size-mb', '64'] : [])]],
+  [
+    'recover-quorum',
+    [
+      'bench/recover-quorum.mjs',
+      '--runs',
+      v.runs ?? '1',
+      ...(v.quick ? ['--members', '3', '--versions', '3.5'] : []),
+    ],
+  ],
 ];
 const started = new Date();
 for (const [name, args] of cases) {
@@ -200,6 +211,19 @@ if (want('offsite'))
     '—',
     '—',
   ]);
+if (want('recover-quorum'))
+  for (const r of recs.filter((x) => x.case === 'recover-quorum'))
+    rows.push([
+      '11',
+      `recover-quorum, ${r.members} members, etcd ${r.release ?? r.version}` + failed('recover-quorum'),
+      `${s(r.lifeboatMs)} (engine ${s(r.engineMs)})`,
+      `${s(r.floorMs)} floor: etcd operations only, plain ssh`,
+      r2(r.ratio),
+      '—',
+      '—',
+    ]);
+if (want('recover-quorum') && !recs.some((x) => x.case === 'recover-quorum'))
+  rows.push(['11', 'recover-quorum' + failed('recover-quorum'), '—', '—', '—', '—', '—']);
 const header = ['#', 'case', 'Lifeboat', 'baseline', 'ratio', 'goal', 'met'];
 const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free at the end), node ${process.version}, ${started.toISOString()}`;

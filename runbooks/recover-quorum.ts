@@ -16,6 +16,7 @@ import {
   stopApiservers,
   stopEtcd,
 } from '../src/steps/data.js';
+import { kubeletRestartDecision } from '../src/steps/kubelet.js';
 import { byName, initialClusterStep, rejoinStep } from '../src/steps/members.js';
 import {
   addForceNewCluster,
@@ -143,6 +144,7 @@ export default defineRunbook({
             startApiservers(all),
             restartControllers(all),
           ]),
+          kubeletRestartDecision(),
           phase('rejoin', 'Re-add the other members one at a time', [
             rejoinStep({
               targets: { kind: 'pick', members: others, describe: 'each other member, one at a time' },
@@ -157,7 +159,12 @@ export default defineRunbook({
               targets: all,
               urls: (c) => c.inventory.members.map((m) => m.clientURL),
             }),
-            initialClusterStep({ kind: 'each' }),
+            // The survivor (the leader since the one-member cluster) restarts last: one leadership hand-over, not a chain.
+            initialClusterStep({
+              kind: 'pick',
+              members: (c) => [...others(c), survivorOf(c)],
+              describe: 'each member in turn, the survivor (leader) last',
+            }),
             noForceFlagLeft(all),
             verifyClusterStep(),
           ]),

@@ -14,6 +14,7 @@ import {
   stopEtcd,
   uploadSnapshot,
 } from '../src/steps/data.js';
+import { kubeletRestartDecision } from '../src/steps/kubelet.js';
 import { staleEndpointsStep, staleLeasesStep } from '../src/steps/leases.js';
 import {
   pkiFromBackupIfGiven,
@@ -57,6 +58,7 @@ export default defineRunbook({
         startApiservers(all),
         restartControllers(all),
       ]),
+      kubeletRestartDecision(),
       phase('verify', 'Verify the restored cluster', [
         verifyClusterStep(),
         snapshotKeyCount(),

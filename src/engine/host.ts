@@ -198,6 +198,7 @@ async function verifyHost(run: RunScope, step: PlannedStep, host: PlannedHost): 
       const hint = `verification failed; ${step.hint ?? 'inspect the host'}`;
       throw stepFailure({ ...step, hint }, host.member, check.script, r);
     }
-    await deps.clock.sleep(check.intervalMs ?? 500);
+    // First retry soon (most checks pass a moment after the action), then doubling up to the step's interval.
+    await deps.clock.sleep(Math.min(check.intervalMs ?? 500, 100 * 2 ** (attempts - 1)));
   }
 }

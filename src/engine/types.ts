@@ -68,6 +68,7 @@ export interface Verify<S = string> {
   script: S;
   /** Poll until it passes or this deadline passes (a condition with a deadline, not a sleep). */
   waitMs?: number;
+  /** The longest pause between two polls: the first comes after 0.1 s, each next one twice as late, up to this. */
   intervalMs?: number;
 }
 

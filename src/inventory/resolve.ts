@@ -1,6 +1,6 @@
 // Resolves an inventory's defaults into one fully specified record per member.
 import type { BackupConfig } from './backup.js';
-import type { InventoryInput, Topology } from './schema.js';
+import type { InventoryInput, Kubelet, Topology } from './schema.js';
 
 export interface ResolvedMember {
   name: string;
@@ -24,6 +24,8 @@ export interface ResolvedMember {
   backupDir: string;
   tls: { ca: string; cert: string; key: string };
   tools: { etcdctl?: string; etcdutl?: string };
+  /** The command (argv words) that restarts this host's kubelet, when the inventory says how. */
+  kubeletRestart?: string[];
 }
 
 export interface Inventory {
@@ -47,11 +49,16 @@ const ETCD_CONF_TLS = { ca: '/etc/etcd/ca.crt', cert: '/etc/etcd/peer.crt', key:
 export const initialCluster = (members: ReadonlyArray<{ name: string; peerURL: string }>) =>
   members.map((m) => `${m.name}=${m.peerURL}`).join(',');
 
+/** argv of a kubelet restart: the unit through systemctl, or the command as given. */
+const kubeletRestart = (k: Kubelet | undefined): string[] | undefined =>
+  k?.restartCommand ?? (k?.restartUnit ? ['systemctl', 'restart', k.restartUnit] : undefined);
+
 export function resolveInventory(inv: InventoryInput, baseDir: string): Inventory {
   const members = inv.members.map((m): ResolvedMember => {
     const ssh = { ...inv.ssh, ...m.ssh };
     const etcd = { ...inv.etcd, ...m.etcd };
     const tls = etcd.tls ?? (inv.topology === 'systemd' ? ETCD_CONF_TLS : KUBEADM_TLS);
+    const kubelet = kubeletRestart(m.kubelet ?? inv.kubelet);
     return {
       name: m.name,
       address: m.address,
@@ -73,6 +80,7 @@ export function resolveInventory(inv: InventoryInput, baseDir: string): Inventor
       backupDir: etcd.backupDir ?? '/backup',
       tls,
       tools: { ...etcd.tools },
+      ...(kubelet ? { kubeletRestart: kubelet } : {}),
     };
   });
   return {

@@ -100,6 +100,30 @@ export const EtcdSchema = z
   .strict();
 export type Etcd = z.infer<typeof EtcdSchema>;
 
+/** A systemd unit name, e.g. kubelet or kubelet.service (a word: no spaces, quotes or shell characters). */
+const UNIT = /^[A-Za-z0-9][A-Za-z0-9@._:-]*$/;
+
+/**
+ * How to restart the kubelet on a host, so its watch caches relist after a restore: a systemd unit
+ * (`systemctl restart UNIT`) or a command as its argv words (each quoted; no shell).
+ */
+export const KubeletSchema = z
+  .object({
+    restartUnit: z.string().regex(UNIT, 'a systemd unit name such as kubelet or kubelet.service').optional(),
+    restartCommand: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((w) => !/[\0-\x1f\x7f]/.test(w), 'no control characters'),
+      )
+      .min(1)
+      .optional(),
+  })
+  .strict()
+  .refine((k) => !(k.restartUnit && k.restartCommand), 'restartUnit or restartCommand, not both');
+export type Kubelet = z.infer<typeof KubeletSchema>;
+
 export const MemberSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'lowercase letters, digits, dots and dashes'),
@@ -110,6 +134,8 @@ export const MemberSchema = z
     clientURL: UrlSchema.optional(),
     ssh: SshSchema.optional(),
     etcd: EtcdSchema.optional(),
+    /** Replaces the inventory's kubelet settings for this member. */
+    kubelet: KubeletSchema.optional(),
   })
   .strict();
 
@@ -121,6 +147,7 @@ export const InventorySchema = z
     ssh: SshSchema.optional(),
     etcd: EtcdSchema.optional(),
     members: z.array(MemberSchema).min(1),
+    kubelet: KubeletSchema.optional(),
     backup: BackupConfigSchema.optional(),
   })
   .strict()

@@ -4,6 +4,7 @@ import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
 import { initialCluster, type ResolvedMember } from '../inventory/resolve.js';
 import { etcdUser, moveAsideScript, serial } from './data.js';
+import { backoff } from '../shell/wait.js';
 
 const byName = (c: PlanCtx, names: string[]) =>
   names.map((n) => c.inventory.members.find((m) => m.name === n)!).filter(Boolean);
@@ -23,10 +24,11 @@ const idOf = (c: HostCtx, eps: string, name: string) => {
 export const clusterVersionDecided = (files: ResolvedMember['tls'], via: ResolvedMember | undefined) => {
   if (!via) return sh``;
   const tls = sh`--cacert ${files.ca} --cert ${files.cert} --key ${files.key}`;
+  const wait = backoff(60, 'the cluster version is still not decided after 60 s', 'vw');
   return sh.lines(
-    sh`i=0`,
+    wait.start,
     sh`while command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${`${via.clientURL}/version`} 2>/dev/null | grep -q '"etcdcluster":"not_decided"'; do`,
-    sh`  i=$((i+1)); [ $i -ge 120 ] && { echo "the cluster version is still not decided after 60 s" >&2; exit 1; }; sleep 0.5`,
+    sh`  ${wait.next}`,
     sh`done`,
   );
 };
@@ -52,6 +54,8 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
       const eps = inCluster.map((m) => m.clientURL).join(',');
       const me = c.member;
       const u = etcdUser(c);
+      const addWait = backoff(60, sh`"member add still refused after 60 s: $out"`);
+      const promoteWait = backoff(120, 'learner not promoted after 120 s (still catching up?)');
       return [
         { kind: 'sh', script: c.platform.stopEtcd(me, c.stamp) },
         {
@@ -68,12 +72,12 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
           script: sh.lines(
             serial(c),
             clusterVersionDecided(me.tls, inCluster[0]),
-            sh`i=0`,
+            addWait.start,
             sh`while :; do`,
             sh`  if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo ${`${me.name} is a member`}; break; fi`,
             sh`  if out=$(${c.tools.etcdctl(sh`member add ${me.name} --peer-urls=${me.peerURL} --learner`, eps)} 2>&1); then echo "$out"; break; fi`,
             sh`  case "$out" in *"unhealthy cluster"*) ;; *) echo "$out" >&2; exit 1;; esac`,
-            sh`  i=$((i+1)); [ $i -ge 120 ] && { echo "member add still refused after 60 s: $out" >&2; exit 1; }; sleep 0.5`,
+            sh`  ${addWait.next}`,
             sh`done`,
           ),
         },
@@ -93,10 +97,10 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
           script: sh.lines(
             sh`id=$(${idOf(c, eps, me.name)})`,
             sh`[ -n "$id" ] || { echo "member not in the member list" >&2; exit 1; }`,
-            sh`i=0`,
+            promoteWait.start,
             sh`until ${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${me.name}`} '$3==n && $6=="false"' | grep -q .; do`,
             sh`  ${c.tools.etcdctl(sh`member promote "$id"`, eps)} 2>&1 | tail -n1`,
-            sh`  i=$((i+1)); [ $i -ge 120 ] && { echo "learner not promoted after 120 attempts" >&2; exit 1; }; sleep 0.5`,
+            sh`  ${promoteWait.next}`,
             sh`done`,
             sh`echo ${`${me.name} is a voting member`}`,
           ),

@@ -3,6 +3,7 @@ import type { HostCtx, StepDef, Targets } from '../engine/types.js';
 import { sh } from '../shell/sh.js';
 import { healthy } from './cluster.js';
 import { aside, newToken, serial } from './data.js';
+import { initialCluster } from '../inventory/resolve.js';
 
 const configDir = (c: HostCtx) => `${c.member.backupDir}/lifeboat-config-${c.stamp}`;
 const self = (c: HostCtx) => `${c.member.name}=${c.member.peerURL}`;
@@ -38,17 +39,23 @@ export const saveSurvivorSnapshot = (targets: Targets, file: (c: HostCtx) => str
   timeoutMs: 600_000,
 });
 
-/** The survivor's configuration names only itself, state new, a new token: a one-member cluster from its snapshot. */
+/**
+ * The survivor's configuration, written while it is stopped: the whole inventory as initial cluster, state existing,
+ * the new token. The restore made its data dir a one-member cluster, and etcd reads these flags only to bootstrap
+ * an empty data dir, so it starts as that one member; naming the whole cluster now spares the leader a restart by
+ * finish/initial-cluster (an election), and an empty data dir would join, never bootstrap a second cluster.
+ */
 export const configureOneMember = (targets: Targets): StepDef => ({
   id: 'flags',
-  title: 'Configure the survivor as a one-member cluster (initial cluster = itself)',
+  title:
+    'Configure the survivor: initial cluster = every member, state existing (it starts from its one-member data)',
   targets,
   actions: (c) => [
     {
       kind: 'sh',
       script: c.platform.setEtcdFlags(c.member, c.stamp, {
-        'initial-cluster': self(c),
-        'initial-cluster-state': 'new',
+        'initial-cluster': initialCluster(c.inventory.members),
+        'initial-cluster-state': 'existing',
         'initial-cluster-token': newToken(c),
       }),
     },
@@ -100,7 +107,15 @@ export const dropForceNewCluster = (targets: Targets): StepDef => ({
       script: sh`n=$(${c.tools.etcdctl(sh`member list -w simple`)} | grep -c .); [ "$n" = 1 ] || { echo "member list has $n members" >&2; exit 1; }`,
     },
     { kind: 'sh', script: c.platform.stopEtcd(c.member, c.stamp) },
-    { kind: 'sh', script: c.platform.setEtcdFlags(c.member, c.stamp, { 'force-new-cluster': null }) },
+    {
+      kind: 'sh',
+      // While it is stopped anyway: the whole cluster as initial cluster, so finish/initial-cluster leaves it running.
+      script: c.platform.setEtcdFlags(c.member, c.stamp, {
+        'force-new-cluster': null,
+        'initial-cluster': initialCluster(c.inventory.members),
+        'initial-cluster-state': 'existing',
+      }),
+    },
     { kind: 'sh', script: c.platform.startEtcd(c.member, c.stamp) },
     {
       kind: 'sh',

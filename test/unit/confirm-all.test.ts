@@ -65,7 +65,24 @@ function newMachinesPlans(): Plan[] {
     });
 }
 
-const plans = () => [...matrix().map(planOf), ...readdressPlans(), ...newMachinesPlans()];
+/** The inventory says how to restart the kubelets: the restore runbooks and recover-quorum then run it, confirmed. */
+function kubeletPlans(): Plan[] {
+  return (
+    matrix()
+      .filter((c) => c.runbook.id.startsWith('restore-') || c.runbook.id === 'recover-quorum')
+      // One plan per runbook is enough to reach the step (the test is near its time limit on a loaded machine).
+      .filter((c, i, all) => all.findIndex((o) => o.runbook.id === c.runbook.id) === i)
+      .map((c) => {
+        const doc = {
+          ...inventoryDoc(c.ctx.inventory.topology, c.ctx.inventory.members.length),
+          kubelet: { restartUnit: 'kubelet' },
+        };
+        return plan(c.runbook, { ...c.ctx, inventory: resolveInventory(InventorySchema.parse(doc), '/tmp') });
+      })
+  );
+}
+
+const plans = () => [...matrix().map(planOf), ...readdressPlans(), ...newMachinesPlans(), ...kubeletPlans()];
 
 describe('confirmations of every destructive step', () => {
   it('every destructive state of every runbook is in some plan here (else this test covers too little)', async () => {
