@@ -10,7 +10,6 @@ import { operatorName } from '../engine/session.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { jsonRenderer } from '../render/json.js';
 import { plainRenderer } from '../render/plain.js';
-import { ttyRenderer } from '../render/tty.js';
 import { SshExecutor } from '../ssh/index.js';
 import { makePrompter } from './prompter.js';
 import { diagnosisEvent } from './diagnose/record.js';
@@ -18,10 +17,10 @@ import { diagnosisEvent } from './diagnose/record.js';
 export type OutputMode = 'auto' | 'text' | 'json';
 
 /** `showPlan` tells the terminal progress the plan (for "step N of M" and the phase) once it is known. */
-export function makeDeps(
+export async function makeDeps(
   inv: Inventory,
   o: { output: OutputMode; acceptNewHostKeys: boolean; verbose?: boolean },
-): EngineDeps & { showPlan: (p: Plan, startedAt?: number) => void } {
+): Promise<EngineDeps & { showPlan: (p: Plan, startedAt?: number) => void }> {
   // Refused before anything is opened: a failpoint against a real cluster is a mistake, not a test.
   const failpoint = failpointFromEnv(
     process.env,
@@ -34,6 +33,8 @@ export function makeDeps(
   let showPlan: (p: Plan, startedAt?: number) => void = () => undefined;
   if (o.output === 'json') listeners.push(jsonRenderer());
   else if (o.output === 'auto' && process.stderr.isTTY && process.env.CI !== 'true') {
+    // listr2 loads only for a terminal: plain and json output (scripts, CI, tests) start without it.
+    const { ttyRenderer } = await import('../render/tty.js');
     const t = ttyRenderer({ verbose: o.verbose === true });
     listeners.push(t.listener);
     idle = t.idle;

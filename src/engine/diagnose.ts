@@ -125,9 +125,12 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     .filter((r): r is number => r !== undefined && r > 0);
   // The lowest revision every answering member has reached: hashkv compares like with like.
   const revision = answering.length ? Math.min(...answering) : undefined;
-  const [cons, certificates] = await Promise.all([
+  // Read-only questions that do not depend on each other: asked at once (each is one SSH command per member).
+  const [cons, certificates, leases, endpoints] = await Promise.all([
     revision === undefined ? Promise.resolve([]) : consistency(inv, facts, ex, revision),
     readCerts(inv, facts, ex, new Date()),
+    staleLeases(inv, facts, ex),
+    staleEndpoints(inv, facts, ex),
   ]);
   const disagreeing = [
     ...new Set([
@@ -172,11 +175,11 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
   ];
   for (const f of findings)
     if (f.severity === 'warning') reasons.push(f.runbook ? `${f.message} — run ${f.runbook}` : f.message);
-  for (const a of await staleLeases(inv, facts, ex))
+  for (const a of leases)
     reasons.push(
       `stale API server lease ${LEASES}${a} (${a} is no member's address): the kubernetes Endpoints may name a dead API server; the readdress and restore runbooks remove it`,
     );
-  for (const e of await staleEndpoints(inv, facts, ex))
+  for (const e of endpoints)
     reasons.push(`${e.key} names ${e.stale.join(', ')} (no member's address): ${e.fix}`);
   const verdict = q.lost ? 'quorum-lost' : reasons.length ? 'degraded' : 'healthy';
   const out: Diagnosis = {

@@ -5,8 +5,7 @@ import { readAudit } from '../engine/audit.js';
 import { compile } from '../engine/machine.js';
 import { loadRunbook } from '../engine/registry.js';
 import { readRunRecord, runFiles } from '../engine/rundir.js';
-import { liveFragment, livePage } from './page.js';
-import { serveLive, type LiveServer } from './server.js';
+import type { LiveServer } from './server.js';
 import { liveState } from './state.js';
 
 export function parseServe(cmd: string, v: string): { host: string; port: number } {
@@ -24,6 +23,11 @@ export const SERVE_NOTE = 'live page (read-only; share the URL only with who may
 
 /** Serves the run dir's live page; a port that cannot be bound is bad input (exit 2), said in one line. */
 export async function serveRunDir(dir: string, at: { host: string; port: number }): Promise<LiveServer> {
+  // The page (with its diagram layout) and the server load only when served: run and resume start faster without.
+  const [{ liveFragment, livePage }, { serveLive }] = await Promise.all([
+    import('./page.js'),
+    import('./server.js'),
+  ]);
   const record = readRunRecord(dir);
   const compiled = compile((await loadRunbook(record.runbook)).def);
   const auditPath = runFiles(dir).audit;

@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const live = liveWhile('resume', values.serve);
   const record = readRunRecord(dir);
   const inv = loadInventory(record.inventoryPath);
-  const deps = makeDeps(inv, {
+  const deps = await makeDeps(inv, {
     output: outputOf('resume', values.output),
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
     verbose: values.verbose === true,

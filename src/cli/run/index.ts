@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const output = outputOf('run', values.output);
   const live = liveWhile('run', values.serve);
   const inv = loadInventory(values.inventory);
-  const deps = makeDeps(inv, {
+  const deps = await makeDeps(inv, {
     output,
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
     verbose: values.verbose === true,

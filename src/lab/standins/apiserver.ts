@@ -45,10 +45,27 @@ let report: Report = {
 };
 const log = (m: string) => process.stdout.write(`${new Date().toISOString()} kube-apiserver ${m}\n`);
 
+// One HTTP/2 session per etcd server, kept while it answers (kube-apiserver keeps its connections too); a failed call
+// or changed TLS files open a new one, so expired or renewed certs count from the next check as before.
+const sessions = new Map<string, { c: EtcdClient; files: string }>();
+function clientFor(server: string): EtcdClient {
+  const files = [tls.ca, tls.cert, tls.key].map((f) => readFileSync(f, 'utf8')).join('\n');
+  const have = sessions.get(server);
+  if (have?.files === files) return have.c;
+  have?.c.close();
+  const c = new EtcdClient(server, tls);
+  sessions.set(server, { c, files });
+  return c;
+}
+function drop(server: string): void {
+  sessions.get(server)?.c.close();
+  sessions.delete(server);
+}
+
 async function check(): Promise<void> {
   const errors: string[] = [];
   for (const s of servers) {
-    const c = new EtcdClient(s, tls);
+    const c = clientFor(s);
     try {
       const r = await c.range('/registry/', prefixEnd('/registry/'), { countOnly: true, timeoutMs: 2000 });
       const was = report.ok;
@@ -71,8 +88,7 @@ async function check(): Promise<void> {
       return;
     } catch (err) {
       errors.push(`${s}: ${(err as Error).message}`);
-    } finally {
-      c.close();
+      drop(s);
     }
   }
   if (report.ok) log(`etcd unreachable: ${errors.join('; ')}`);
