@@ -104,6 +104,7 @@ async function benchCell(n, version, work) {
     members: n,
     version,
     release: lab.etcd?.release,
+    runs,
     lifeboatMs: L,
     engineMs: E,
     floorMs: F,

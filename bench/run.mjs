@@ -215,7 +215,8 @@ if (want('recover-quorum'))
   for (const r of recs.filter((x) => x.case === 'recover-quorum'))
     rows.push([
       '11',
-      `recover-quorum, ${r.members} members, etcd ${r.release ?? r.version}` + failed('recover-quorum'),
+      `recover-quorum, ${r.members} members, etcd ${r.release ?? r.version} (${r.runs ?? '?'} run(s))` +
+        failed('recover-quorum'),
       `${s(r.lifeboatMs)} (engine ${s(r.engineMs)})`,
       `${s(r.floorMs)} floor: etcd operations only, plain ssh`,
       r2(r.ratio),

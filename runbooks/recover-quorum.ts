@@ -159,7 +159,7 @@ export default defineRunbook({
               targets: all,
               urls: (c) => c.inventory.members.map((m) => m.clientURL),
             }),
-            // The survivor (the leader since the one-member cluster) restarts last: one leadership hand-over, not a chain.
+            // The survivor (the leader since the one-member cluster) goes last: a restart there is one hand-over.
             initialClusterStep({
               kind: 'pick',
               members: (c) => [...others(c), survivorOf(c)],

@@ -5,7 +5,8 @@ import { sh, type Script } from './sh.js';
 /**
  * `start` goes before the loop, `next` at the end of its body: it fails the script with `late` once `seconds` have
  * passed, else sleeps the current pause and doubles it. A condition that holds soon is seen soon, one that takes
- * long is not polled hard (`late` may be a Script to print shell variables). `name` names the shell variables (two loops in one script need two names).
+ * long is not polled hard (`late` may be a Script to print shell variables). `name` names the shell variables
+ * (two loops in one script need two names).
  */
 export function backoff(seconds: number, late: string | Script, name = 'w'): { start: Script; next: Script } {
   if (!/^[a-z][a-z0-9_]*$/.test(name)) throw usage(`backoff: ${name} is not a shell variable name`);

@@ -35,7 +35,9 @@ export function kubeletRestartDecision(): DecisionDef {
     title: 'Restart the kubelets so their caches relist?',
     decide: (c) => {
       const hand = without(c);
-      const byHand = `restart the kubelet by hand on ${hand.join(', ')} (e.g. systemctl restart kubelet): its watch caches hold revisions from before; the inventory's kubelet.restartUnit or kubelet.restartCommand lets Lifeboat do it`;
+      const byHand =
+        `restart the kubelet by hand on ${hand.join(', ')} (e.g. systemctl restart kubelet): its watch caches hold ` +
+        "revisions from before; the inventory's kubelet.restartUnit or kubelet.restartCommand lets Lifeboat do it";
       const have = withCommand(c);
       if (have.length === 0) return { branch: 'advise', why: byHand };
       const cmd = (m: (typeof have)[number]) => sh`${m.kubeletRestart!}`.text;
