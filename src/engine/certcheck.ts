@@ -42,13 +42,18 @@ export function certFiles(
 }
 
 // One openssl per cert (each start costs ~50 ms of CPU); -ext needs OpenSSL 1.1.1+, else the date alone as before.
-const certLine = (f: string) =>
-  sh.lines(
+const certLine = (f: string) => {
+  const both = sh`openssl x509 -in ${f} -noout -enddate -ext subjectAltName 2>/dev/null`;
+  const date = sh`openssl x509 -in ${f} -noout -enddate 2>/dev/null`;
+  return sh.lines(
     sh`if [ -f ${f} ]; then`,
-    sh`  o=$(openssl x509 -in ${f} -noout -enddate -ext subjectAltName 2>/dev/null) || o=$(openssl x509 -in ${f} -noout -enddate 2>/dev/null)`,
-    sh`  echo "cert|"${f}"|$(printf '%s\n' "$o" | sed -n 's/^notAfter=//p')|$(printf '%s\n' "$o" | sed -n '/Subject Alternative Name/{n;p;}' | tr -d ' ')"`,
+    sh`  o=$(${both}) || o=$(${date})`,
+    sh`  end=$(printf '%s\n' "$o" | sed -n 's/^notAfter=//p')`,
+    sh`  san=$(printf '%s\n' "$o" | sed -n '/Subject Alternative Name/{n;p;}' | tr -d ' ')`,
+    sh`  echo "cert|"${f}"|$end|$san"`,
     sh`fi`,
   );
+};
 
 export function parseCerts(member: ResolvedMember, topology: string, out: string, now: Date): CertInfo[] {
   const roles = new Map(certFiles(topology, member).map((c) => [c.file, c.role]));
