@@ -3,6 +3,7 @@
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { badInput, LifeboatError, usage } from '../errors/error.js';
+import type { ListedMember } from '../engine/facts.js';
 import { gatherFacts } from '../engine/probe.js';
 import { sh } from '../shell/sh.js';
 import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
@@ -151,6 +152,113 @@ function crossCheck(hosts: Array<{ target: SshTarget; config: HostConfig }>, fin
   }
 }
 
+type Host = { target: SshTarget; config: HostConfig; caHash?: string };
+
+/** Runs the read-only discovery script on every host; each must run etcd with a --name, no name twice. */
+async function readHosts(ex: SshExecutor, inv: Inventory, o: DiscoverOptions): Promise<Host[]> {
+  const hosts = await Promise.all(
+    inv.members.map(async (m, i): Promise<Host> => {
+      const target = o.targets[i]!;
+      const r = await ex.exec(m.name, DISCOVERY_SCRIPT.text, { timeoutMs: 60_000 });
+      const config = readHost(r.stdout);
+      if (!config)
+        throw badInput(
+          `discover: no etcd found on ${target.spec}: ` +
+            'no /etc/kubernetes/manifests/etcd.yaml, no etcd.service, no docker container named etcd',
+          'check the host list; lifeboat reads only these places',
+        );
+      if (!config.flags.get('name'))
+        throw badInput(
+          `discover: ${target.spec}: etcd's --name is not set in ${config.source}`,
+          'set it (ETCD_NAME or --name): the inventory needs member names',
+        );
+      return { target, config };
+    }),
+  );
+  const names = hosts.map((h) => h.config.flags.get('name')!.value);
+  const dupName = names.find((n, i) => names.indexOf(n) !== i);
+  if (dupName)
+    throw badInput(`discover: two hosts run a member named ${dupName}`, 'give each etcd member once');
+  return hosts;
+}
+
+/** Certificates: the same CA everywhere, client certificates not expired. */
+async function checkCertificates(
+  ex: SshExecutor,
+  inv: Inventory,
+  hosts: Host[],
+  names: string[],
+  findings: string[],
+): Promise<void> {
+  await Promise.all(
+    hosts.map(async (h, i) => {
+      const t = h.config.tls;
+      if (!t) return;
+      const hashAndExpiry = sh.lines(
+        sh`sha256sum ${t.ca.value} | cut -c1-64`,
+        sh`openssl x509 -noout -checkend 0 -in ${t.cert.value} >/dev/null 2>&1 && echo valid || echo expired`,
+      );
+      const r = await ex.exec(inv.members[i]!.name, hashAndExpiry.text, { timeoutMs: 30_000 });
+      const [hash, valid] = r.stdout.trim().split('\n');
+      h.caHash = hash;
+      if (valid === 'expired')
+        findings.push(`${names[i]}: the client certificate ${t.cert.value} has expired (or cannot be read)`);
+    }),
+  );
+  const cas = new Map<string, string[]>();
+  hosts.forEach((h, i) => {
+    if (h.caHash) cas.set(h.caHash, [...(cas.get(h.caHash) ?? []), names[i]!]);
+  });
+  if (cas.size > 1) {
+    const each = [...cas].map(([hash, n]) => `${n.join(', ')}: sha256 ${hash.slice(0, 12)}…`);
+    findings.push(`hosts trust different etcd CAs: ${each.join(' | ')}`);
+  }
+}
+
+/** The discovered members against `member list` as the running cluster answers it. */
+function crossCheckMemberList(found: Inventory, list: ListedMember[] | undefined): string[] {
+  if (!list) return ['member list: no member answered; the inventory is from the configuration only'];
+  const cross: string[] = [];
+  for (const lm of list) {
+    const d = found.members.find((m) => m.name === lm.name || m.peerURL === lm.peerURLs[0]);
+    if (!d)
+      cross.push(
+        `member list has ${lm.name || '(unstarted)'} ${lm.peerURLs.join(',')} which is not among the hosts given`,
+      );
+    else if (!lm.peerURLs.includes(d.peerURL))
+      cross.push(
+        `${d.name}: member list says peer URL ${lm.peerURLs.join(',')}, the configuration says ${d.peerURL}`,
+      );
+    else if (lm.clientURLs.length && !lm.clientURLs.includes(d.clientURL))
+      cross.push(
+        `${d.name}: member list says client URL ${lm.clientURLs.join(',')}, the configuration says ${d.clientURL}`,
+      );
+  }
+  for (const m of found.members)
+    if (!list.some((lm) => lm.name === m.name || lm.peerURLs.includes(m.peerURL)))
+      cross.push(`${m.name} is configured on its host but is not in the member list`);
+  if (!cross.length) cross.unshift(`member list (${list.length} members) agrees with the configuration`);
+  return cross;
+}
+
+/** k3s-external: every URL of a k3s unit's --datastore-endpoint is a member's client URL. */
+function checkDatastores(hosts: Host[], found: Inventory, findings: string[]): void {
+  const urls = found.members.map((m) => m.clientURL);
+  for (const h of hosts) {
+    const ds = h.config.datastore;
+    if (!ds) continue;
+    const unknown = ds.value
+      .split(',')
+      .map((x) => x.trim())
+      .filter((u) => u && !urls.includes(u));
+    if (unknown.length)
+      findings.push(
+        `${h.config.flags.get('name')?.value}: k3s --datastore-endpoint names ${unknown.join(', ')}, ` +
+          "which is no member's client URL",
+      );
+  }
+}
+
 export async function discover(o: DiscoverOptions): Promise<Discovered> {
   const inv = connectInventory(o);
   const exOpts = {
@@ -162,121 +270,35 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
   let ex2: SshExecutor | undefined;
   const findings: string[] = [];
   try {
-    const hosts = await Promise.all(
-      inv.members.map(async (m, i) => {
-        const target = o.targets[i]!;
-        const r = await ex.exec(m.name, DISCOVERY_SCRIPT.text, { timeoutMs: 60_000 });
-        const config = readHost(r.stdout);
-        if (!config)
-          throw badInput(
-            `discover: no etcd found on ${target.spec}: no /etc/kubernetes/manifests/etcd.yaml, no etcd.service, no docker container named etcd`,
-            'check the host list; lifeboat reads only these places',
-          );
-        if (!config.flags.get('name'))
-          throw badInput(
-            `discover: ${target.spec}: etcd's --name is not set in ${config.source}`,
-            'set it (ETCD_NAME or --name): the inventory needs member names',
-          );
-        return { target, config };
-      }),
-    );
+    const hosts = await readHosts(ex, inv, o);
     const names = hosts.map((h) => h.config.flags.get('name')!.value);
-    const dupName = names.find((n, i) => names.indexOf(n) !== i);
-    if (dupName)
-      throw badInput(`discover: two hosts run a member named ${dupName}`, 'give each etcd member once');
     crossCheck(hosts, findings);
-
-    // Certificates: the same CA everywhere, client certificates not expired.
-    await Promise.all(
-      hosts.map(async (h, i) => {
-        const t = h.config.tls;
-        if (!t) return;
-        const r = await ex.exec(
-          inv.members[i]!.name,
-          sh`sha256sum ${t.ca.value} | cut -c1-64; openssl x509 -noout -checkend 0 -in ${t.cert.value} >/dev/null 2>&1 && echo valid || echo expired`
-            .text,
-          { timeoutMs: 30_000 },
-        );
-        const [hash, valid] = r.stdout.trim().split('\n');
-        (h as { caHash?: string }).caHash = hash;
-        if (valid === 'expired')
-          findings.push(
-            `${names[i]}: the client certificate ${t.cert.value} has expired (or cannot be read)`,
-          );
-      }),
-    );
-    const cas = new Map<string, string[]>();
-    hosts.forEach((h, i) => {
-      const hash = (h as { caHash?: string }).caHash;
-      if (hash) cas.set(hash, [...(cas.get(hash) ?? []), names[i]!]);
-    });
-    if (cas.size > 1)
-      findings.push(
-        `hosts trust different etcd CAs: ${[...cas].map(([hash, n]) => `${n.join(', ')}: sha256 ${hash.slice(0, 12)}…`).join(' | ')}`,
-      );
+    await checkCertificates(ex, inv, hosts, names, findings);
 
     const text = render(o, hosts, findings, []);
     // Cross-check with the running cluster: the discovered inventory, probed as a runbook would.
     const parsed = parseInventory(text, o.output ?? resolve('discovered.yaml'));
-    if (parsed.ok) {
-      const found: Inventory = {
-        ...parsed.inventory,
-        members: parsed.inventory.members.map((m, i) => ({ ...m, ssh: inv.members[i]!.ssh })),
-        baseDir: inv.baseDir,
-      };
-      ex2 = new SshExecutor(found, exOpts);
-      const facts = await gatherFacts(found, ex2, new Date());
-      const list = facts.memberList;
-      const cross: string[] = [];
-      if (!list) cross.push('member list: no member answered; the inventory is from the configuration only');
-      else {
-        for (const lm of list) {
-          const d = found.members.find((m) => m.name === lm.name || m.peerURL === lm.peerURLs[0]);
-          if (!d)
-            cross.push(
-              `member list has ${lm.name || '(unstarted)'} ${lm.peerURLs.join(',')} which is not among the hosts given`,
-            );
-          else if (!lm.peerURLs.includes(d.peerURL))
-            cross.push(
-              `${d.name}: member list says peer URL ${lm.peerURLs.join(',')}, the configuration says ${d.peerURL}`,
-            );
-          else if (lm.clientURLs.length && !lm.clientURLs.includes(d.clientURL))
-            cross.push(
-              `${d.name}: member list says client URL ${lm.clientURLs.join(',')}, the configuration says ${d.clientURL}`,
-            );
-        }
-        for (const m of found.members)
-          if (!list.some((lm) => lm.name === m.name || lm.peerURLs.includes(m.peerURL)))
-            cross.push(`${m.name} is configured on its host but is not in the member list`);
-        if (!cross.length)
-          cross.unshift(`member list (${list.length} members) agrees with the configuration`);
-      }
-      for (const h of hosts) {
-        const ds = h.config.datastore;
-        if (ds) {
-          const urls = found.members.map((m) => m.clientURL);
-          const unknown = ds.value
-            .split(',')
-            .map((x) => x.trim())
-            .filter((u) => u && !urls.includes(u));
-          if (unknown.length)
-            findings.push(
-              `${h.config.flags.get('name')?.value}: k3s --datastore-endpoint names ${unknown.join(', ')}, which is no member's client URL`,
-            );
-        }
-      }
-      return {
-        text: render(o, hosts, findings, cross),
-        findings: [...findings, ...cross.filter((c) => !/agrees with/.test(c))],
-        hosts,
-      };
-    }
     // Values read from the hosts are hostile until they pass the inventory schema: refuse, write nothing.
-    throw new LifeboatError(
-      'refused',
-      `discover: what the hosts report does not make a valid inventory (nothing written): ${parsed.problems.join('; ')}`,
-      { hint: 'fix the etcd configuration on the host named above, or write the inventory by hand' },
-    );
+    if (!parsed.ok)
+      throw new LifeboatError(
+        'refused',
+        `discover: what the hosts report does not make a valid inventory (nothing written): ${parsed.problems.join('; ')}`,
+        { hint: 'fix the etcd configuration on the host named above, or write the inventory by hand' },
+      );
+    const found: Inventory = {
+      ...parsed.inventory,
+      members: parsed.inventory.members.map((m, i) => ({ ...m, ssh: inv.members[i]!.ssh })),
+      baseDir: inv.baseDir,
+    };
+    ex2 = new SshExecutor(found, exOpts);
+    const facts = await gatherFacts(found, ex2, new Date());
+    const cross = crossCheckMemberList(found, facts.memberList);
+    checkDatastores(hosts, found, findings);
+    return {
+      text: render(o, hosts, findings, cross),
+      findings: [...findings, ...cross.filter((c) => !/agrees with/.test(c))],
+      hosts,
+    };
   } finally {
     await ex.close();
     await ex2?.close();

@@ -1,5 +1,6 @@
 // lab exec: run a command inside one host, as root, through its namespaces (works even when its sshd is down).
 import { usage } from '../errors/error.js';
+import { sh } from '../shell/sh.js';
 import { execInHost } from './hosts.js';
 import { asLab, member } from './state.js';
 import type { ExecOutput, Lab } from './types.js';
@@ -12,12 +13,7 @@ export async function labExec(
 ): Promise<ExecOutput> {
   const lab = asLab(labOrDir);
   member(lab, name);
-  const cmd = Array.isArray(command) ? command.map(shellQuote).join(' ') : command;
+  const cmd = Array.isArray(command) ? sh`${command}`.text : command;
   if (!cmd.trim()) throw usage('lab exec: no command given', 'lifeboat lab exec MEMBER -- COMMAND');
   return execInHost(lab, name, cmd, opts);
-}
-
-/** Quotes one argument for bash unless it is plainly safe. */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

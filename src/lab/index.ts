@@ -19,7 +19,7 @@ export { labDown, type DownResult } from './down.js';
 export { labStatus, formatStatus, sshBanner } from './status.js';
 export { labBreak, etcdPid } from './break.js';
 export { labReboot } from './reboot.js';
-export { labExec, shellQuote } from './exec.js';
+export { labExec } from './exec.js';
 export { labReaddress } from './readdress.js';
 export {
   readAllKeys,

@@ -84,8 +84,11 @@ function prepareDir(dir: string): void {
     throw refused(`lab: ${dir} is not empty and holds no lab`, 'pass an empty or new folder with --dir');
 }
 
-export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
-  const log = opts.log ?? (() => undefined);
+type Log = (line: string) => void;
+type EtcdVersion = (typeof ETCD_VERSIONS)[number];
+
+/** The options' size, mode and etcd version, each checked against what the lab can build. */
+function checkOptions(opts: LabUpOptions) {
   const size = opts.members ?? 3;
   if (!(LAB_SIZES as readonly number[]).includes(size))
     throw usage(`lab: --members ${size} is not one of 3, 5, 7`, 'use --members 3|5|7');
@@ -103,16 +106,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       'lab: --bare is for static-pod hosts without --seed-data',
       'drop --mode/--seed-data with --bare',
     );
-  const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
-  const dir = labDirOf(opts.dir);
-  const t0 = Date.now();
-  checkQuota(opts.quotaBytes, mode);
-  await preflight(mode);
-  prepareDir(dir);
+  return { size, mode, etcdVersion };
+}
 
-  const id = randomBytes(4).toString('hex');
-  const subnet = await claimSubnet(dir, id, wanted);
-  const members: LabMember[] = Array.from({ length: size }, (_, i) => {
+/** Members cp-1..cp-N at SUBNET.11 and up. */
+function labMembers(dir: string, subnet: string, size: number): LabMember[] {
+  return Array.from({ length: size }, (_, i) => {
     const address = `${subnet}.${11 + i}`;
     const name = `cp-${i + 1}`;
     return {
@@ -123,24 +122,27 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       hostDir: hostDir(dir, name),
     };
   });
+}
+
+/** The lab's state as lab.json holds it, before anything is built. */
+function newLab(o: {
+  id: string;
+  dir: string;
+  mode: Lab['mode'];
+  subnet: string;
+  members: LabMember[];
+  noEtcdctl: string[];
+  opts: LabUpOptions;
+}): Lab {
+  const { id, dir, subnet, opts } = o;
   const access = opts.access ?? ROOT_ACCESS;
-  const noEtcdctl = opts.noEtcdctl ?? [];
-  for (const n of noEtcdctl) {
-    if (!members.some((m) => m.name === n)) {
-      releaseSubnet(subnet, id);
-      throw usage(
-        `lab: --no-etcdctl ${n} is not a member`,
-        `members are ${members.map((m) => m.name).join(', ')}`,
-      );
-    }
-  }
-  const lab: Lab = {
+  return {
     id,
     dir,
-    mode,
+    mode: o.mode,
     subnet,
     cluster: `lab-${subnet.replace(/\./g, '-')}`,
-    members,
+    members: o.members,
     inventoryPath: join(dir, 'inventory.yaml'),
     manifestPath: join(dir, 'data-manifest.json'),
     client: {
@@ -160,107 +162,192 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
           bastion: { name: BASTION, address: `${subnet}.10`, hostDir: hostDir(dir, BASTION), user: OPS_USER },
         }
       : {}),
-    ...(noEtcdctl.length ? { noEtcdctl } : {}),
+    ...(o.noEtcdctl.length ? { noEtcdctl: o.noEtcdctl } : {}),
     ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
     seeded: false,
     ...(opts.bare ? { bare: true } : {}),
     createdAt: new Date().toISOString(),
     starterPid: process.pid,
   };
+}
+
+/** PKI, the etcd release, every host's (and the bastion's) files, and known_hosts. */
+async function buildFiles(lab: Lab, opts: LabUpOptions, etcdVersion: EtcdVersion): Promise<void> {
+  const { dir, id, mode, members } = lab;
+  for (const p of HOST_BINDS) mkdirSync(p, { recursive: true }); // empty mount points on the real root (/backup, /usr/local/sbin)
+  const [etcdCa, kubeCa] = await Promise.all([
+    makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'),
+    makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes'),
+  ]);
+  // RKE (docker mode) has one kube-ca for etcd and the API server: the kubernetes CA is the etcd CA there.
+  if (mode === 'docker') for (const f of ['crt', 'key'] as const) copyFileSync(etcdCa[f], kubeCa[f]);
+  const [, clientPub] = await Promise.all([
+    issue(etcdCa, {
+      out: join(dir, 'pki', 'admin-client'),
+      cn: 'lifeboat-lab-admin',
+      org: 'system:masters',
+      server: false,
+      client: true,
+    }),
+    sshKey(lab.ssh.identityFile, `lifeboat-lab-${id}`),
+  ]);
+  // The etcd "image" (where `crictl exec` and `docker run` find its tools) doubles as the folder laid over /usr/bin.
+  const etcdBin = join(imagesDir(dir), 'etcd', 'usr', 'local', 'bin');
+  const rel = stageEtcd(etcdVersion, etcdBin);
+  lab.etcd = { version: etcdVersion, ...rel };
+  writeLab(lab);
+  if (mode === 'docker') apiserverImage(imagesDir(dir), process.execPath, standinsDir());
+  const authorizedKeys = join(dir, 'ssh', 'authorized_keys');
+  writeFileSync(authorizedKeys, clientPub + '\n', { mode: 0o600 });
+  const noEtcdctl = lab.noEtcdctl ?? [];
+  const hostKeys = await Promise.all(
+    members.map((m) =>
+      buildHost({
+        dir,
+        labId: id,
+        mode,
+        m,
+        members,
+        cas: { etcd: etcdCa, kube: kubeCa },
+        authorizedKeys,
+        access: lab.access ?? ROOT_ACCESS,
+        noEtcdctl: noEtcdctl.includes(m.name),
+        etcd: { image: rel.image, ...(etcdVersion === '3.4' ? {} : { bin: etcdBin }) },
+        ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
+        leases: opts.leases === true,
+        bare: opts.bare === true,
+      }),
+    ),
+  );
+  const bastionKey = lab.bastion
+    ? await buildBastion({ dir, labId: id, address: lab.bastion.address, members, authorizedKeys })
+    : undefined;
+  writeKnownHosts(lab.ssh.knownHosts, [
+    ...members.map((m, i) => ({ address: m.address, pub: hostKeys[i]! })),
+    ...(lab.bastion && bastionKey ? [{ address: lab.bastion.address, pub: bastionKey }] : []),
+  ]);
+}
+
+/** jump: the bastion boots first, in its own network namespace; returns an fd of that namespace. */
+async function bootBastion(lab: Lab): Promise<number | undefined> {
+  if (!lab.bastion) return undefined;
+  const { dir } = lab;
+  const b = lab.bastion;
+  const mainNet = openSync('/proc/self/ns/net', 'r');
+  const pid = startHost(dir, b.name, { ownNetwork: true, fd3: mainNet });
+  closeSync(mainNet);
+  const init = await waitFor(
+    () => {
+      if (!hostReady(dir, b.name) && !alive(pid))
+        throw new Error(`bastion exited during boot: ${tail(join(logDir(dir, b.name), 'init.log'))}`);
+      return hostReady(dir, b.name) ? initPid(lab, b.name) : null;
+    },
+    { timeoutMs: 15_000, intervalMs: 50, what: 'the bastion to boot' },
+  );
+  return openSync(`/proc/${init}/ns/net`, 'r');
+}
+
+/** Every host started (in the bastion's private network with jump) and booted; one that dies says why. */
+async function bootHosts(lab: Lab): Promise<void> {
+  const { dir, members } = lab;
+  const privateNet = await bootBastion(lab);
+  const starters = members.map((m) => ({
+    m,
+    pid: startHost(dir, m.name, privateNet === undefined ? {} : { fd3: privateNet }),
+  }));
+  if (privateNet !== undefined) closeSync(privateNet);
+  await waitFor(
+    () => {
+      for (const s of starters) {
+        if (!hostReady(dir, s.m.name) && !alive(s.pid))
+          throw new Error(
+            `host ${s.m.name} exited during boot: ${tail(join(logDir(dir, s.m.name), 'init.log'))}`,
+          );
+      }
+      return starters.every((s) => hostReady(dir, s.m.name) && initPid(lab, s.m.name) !== null);
+    },
+    { timeoutMs: 15_000, intervalMs: 50, what: 'hosts to boot' },
+  ).catch((err: Error) => {
+    throw new Error(`lab: ${err.message}`);
+  });
+}
+
+/** The etcd log of a member as its mode keeps it. */
+const etcdLogOf = (lab: Lab, m: LabMember) =>
+  join(
+    logDir(lab.dir, m.name),
+    lab.mode === 'static-pod'
+      ? `etcd-${m.name}_etcd.log`
+      : lab.mode === 'docker'
+        ? 'docker-etcd.log'
+        : 'etcd.service.log',
+  );
+
+/** Waits for etcd healthy with a leader, sshd and (but systemd mode) the API server up, and the units active. */
+async function waitHealthy(lab: Lab): Promise<void> {
+  const { dir, mode } = lab;
+  const units = mode === 'systemd' || mode === 'k3s-external';
+  const apis = mode !== 'systemd';
+  await waitFor(
+    async () => {
+      const st = await labStatus(lab);
+      const why = (m: (typeof st.members)[number]) =>
+        !m.sshdUp
+          ? 'sshd down'
+          : !m.healthy
+            ? (m.error ?? 'etcd not healthy')
+            : apis && !m.apiserver?.ok
+              ? 'apiserver not ready'
+              : 'etcd.service not active yet';
+      const bad = st.members.filter(
+        (m) =>
+          !m.healthy ||
+          !m.sshdUp ||
+          (apis && !m.apiserver?.ok) ||
+          (units && unitState(dir, m.name) !== 'active'),
+      );
+      if (bad.length) throw new Error(bad.map((m) => `${m.name}: ${why(m)}`).join('; '));
+      return st.members.some((m) => m.isLeader);
+    },
+    { timeoutMs: 45_000, intervalMs: 150, what: 'etcd healthy, sshd and apiserver up on every member' },
+  ).catch((err: Error) => {
+    const logs = lab.members.map((m) => `${m.name}: ${tail(etcdLogOf(lab, m), 2)}`).join(' || ');
+    throw new Error(`lab: ${err.message} — etcd logs: ${logs}`);
+  });
+}
+
+export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
+  const log: Log = opts.log ?? (() => undefined);
+  const { size, mode, etcdVersion } = checkOptions(opts);
+  const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
+  const dir = labDirOf(opts.dir);
+  const t0 = Date.now();
+  checkQuota(opts.quotaBytes, mode);
+  await preflight(mode);
+  prepareDir(dir);
+
+  const id = randomBytes(4).toString('hex');
+  const subnet = await claimSubnet(dir, id, wanted);
+  const members = labMembers(dir, subnet, size);
+  const noEtcdctl = opts.noEtcdctl ?? [];
+  const stranger = noEtcdctl.find((n) => !members.some((m) => m.name === n));
+  if (stranger !== undefined) {
+    releaseSubnet(subnet, id);
+    throw usage(
+      `lab: --no-etcdctl ${stranger} is not a member`,
+      `members are ${members.map((m) => m.name).join(', ')}`,
+    );
+  }
+  const lab = newLab({ id, dir, mode, subnet, members, noEtcdctl, opts });
   writeLab(lab); // first, so that `lab down` finds whatever starts from here on
+  const without = noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : '';
   log(
-    `lab ${dir}: ${size} members, ${mode}, etcd ${etcdVersion}, ${subnet}.0/24, access ${accessLabel(access)}${noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : ''}`,
+    `lab ${dir}: ${size} members, ${mode}, etcd ${etcdVersion}, ${subnet}.0/24, access ${accessLabel(lab.access)}${without}`,
   );
   try {
-    for (const p of HOST_BINDS) mkdirSync(p, { recursive: true }); // empty mount points on the real root (/backup, /usr/local/sbin)
-    const [etcdCa, kubeCa] = await Promise.all([
-      makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'),
-      makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes'),
-    ]);
-    // RKE (docker mode) has one kube-ca for etcd and the API server: the kubernetes CA is the etcd CA there.
-    if (mode === 'docker') for (const f of ['crt', 'key'] as const) copyFileSync(etcdCa[f], kubeCa[f]);
-    const [, clientPub] = await Promise.all([
-      issue(etcdCa, {
-        out: join(dir, 'pki', 'admin-client'),
-        cn: 'lifeboat-lab-admin',
-        org: 'system:masters',
-        server: false,
-        client: true,
-      }),
-      sshKey(lab.ssh.identityFile, `lifeboat-lab-${id}`),
-    ]);
-    // The etcd "image" (where `crictl exec` and `docker run` find its tools) doubles as the folder laid over /usr/bin.
-    const etcdBin = join(imagesDir(dir), 'etcd', 'usr', 'local', 'bin');
-    const rel = stageEtcd(etcdVersion, etcdBin);
-    lab.etcd = { version: etcdVersion, ...rel };
-    writeLab(lab);
-    if (mode === 'docker') apiserverImage(imagesDir(dir), process.execPath, standinsDir());
-    const authorizedKeys = join(dir, 'ssh', 'authorized_keys');
-    writeFileSync(authorizedKeys, clientPub + '\n', { mode: 0o600 });
-    const hostKeys = await Promise.all(
-      members.map((m) =>
-        buildHost({
-          dir,
-          labId: id,
-          mode,
-          m,
-          members,
-          cas: { etcd: etcdCa, kube: kubeCa },
-          authorizedKeys,
-          access,
-          noEtcdctl: noEtcdctl.includes(m.name),
-          etcd: { image: rel.image, ...(etcdVersion === '3.4' ? {} : { bin: etcdBin }) },
-          ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
-          leases: opts.leases === true,
-          bare: opts.bare === true,
-        }),
-      ),
-    );
-    const bastionKey = lab.bastion
-      ? await buildBastion({ dir, labId: id, address: lab.bastion.address, members, authorizedKeys })
-      : undefined;
-    writeKnownHosts(lab.ssh.knownHosts, [
-      ...members.map((m, i) => ({ address: m.address, pub: hostKeys[i]! })),
-      ...(lab.bastion && bastionKey ? [{ address: lab.bastion.address, pub: bastionKey }] : []),
-    ]);
+    await buildFiles(lab, opts, etcdVersion);
     log(`pki and host files ready (${Date.now() - t0} ms)`);
-
-    // jump: the bastion first, in its own network namespace; the members' sshd then listen in that namespace only.
-    let privateNet: number | undefined;
-    if (lab.bastion) {
-      const b = lab.bastion;
-      const mainNet = openSync('/proc/self/ns/net', 'r');
-      const pid = startHost(dir, b.name, { ownNetwork: true, fd3: mainNet });
-      closeSync(mainNet);
-      const init = await waitFor(
-        () => {
-          if (!hostReady(dir, b.name) && !alive(pid))
-            throw new Error(`bastion exited during boot: ${tail(join(logDir(dir, b.name), 'init.log'))}`);
-          return hostReady(dir, b.name) ? initPid(lab, b.name) : null;
-        },
-        { timeoutMs: 15_000, intervalMs: 50, what: 'the bastion to boot' },
-      );
-      privateNet = openSync(`/proc/${init}/ns/net`, 'r');
-    }
-    const starters = members.map((m) => ({
-      m,
-      pid: startHost(dir, m.name, privateNet === undefined ? {} : { fd3: privateNet }),
-    }));
-    if (privateNet !== undefined) closeSync(privateNet);
-    await waitFor(
-      () => {
-        for (const s of starters) {
-          if (!hostReady(dir, s.m.name) && !alive(s.pid))
-            throw new Error(
-              `host ${s.m.name} exited during boot: ${tail(join(logDir(dir, s.m.name), 'init.log'))}`,
-            );
-        }
-        return starters.every((s) => hostReady(dir, s.m.name) && initPid(lab, s.m.name) !== null);
-      },
-      { timeoutMs: 15_000, intervalMs: 50, what: 'hosts to boot' },
-    ).catch((err: Error) => {
-      throw new Error(`lab: ${err.message}`);
-    });
+    await bootHosts(lab);
     log(`hosts up (${Date.now() - t0} ms)`);
 
     if (opts.bare) {
@@ -276,39 +363,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       );
       return lab;
     }
-    await waitFor(
-      async () => {
-        const st = await labStatus(lab);
-        const units = mode === 'systemd' || mode === 'k3s-external';
-        const apis = mode !== 'systemd';
-        const bad = st.members.filter(
-          (m) =>
-            !m.healthy ||
-            !m.sshdUp ||
-            (apis && !m.apiserver?.ok) ||
-            (units && unitState(dir, m.name) !== 'active'),
-        );
-        if (bad.length)
-          throw new Error(
-            bad
-              .map(
-                (m) =>
-                  `${m.name}: ${!m.sshdUp ? 'sshd down' : !m.healthy ? (m.error ?? 'etcd not healthy') : apis && !m.apiserver?.ok ? 'apiserver not ready' : 'etcd.service not active yet'}`,
-              )
-              .join('; '),
-          );
-        return st.members.some((m) => m.isLeader);
-      },
-      { timeoutMs: 45_000, intervalMs: 150, what: 'etcd healthy, sshd and apiserver up on every member' },
-    ).catch((err: Error) => {
-      const logs = members
-        .map(
-          (m) =>
-            `${m.name}: ${tail(join(logDir(dir, m.name), mode === 'static-pod' ? 'etcd-' + m.name + '_etcd.log' : mode === 'docker' ? 'docker-etcd.log' : 'etcd.service.log'), 2)}`,
-        )
-        .join(' || ');
-      throw new Error(`lab: ${err.message} — etcd logs: ${logs}`);
-    });
+    await waitHealthy(lab);
     log(`etcd healthy on all ${size} members (${Date.now() - t0} ms)`);
 
     if (opts.seedData) {

@@ -9,7 +9,7 @@ import { parseSubnet } from '../../src/lab/claim.js';
 import { inventoryDoc } from '../../src/lab/inventory.js';
 import { seedObjects } from '../../src/lab/seed.js';
 import { waitFor } from '../../src/lab/wait.js';
-import { shellQuote } from '../../src/lab/exec.js';
+import { sh } from '../../src/shell/sh.js';
 import { LifeboatError } from '../../src/errors/error.js';
 import { exitCodeFor } from '../../src/errors/exit.js';
 import { parseInventory } from '../../src/inventory/load.js';
@@ -106,9 +106,10 @@ describe('lab preflight and inputs', () => {
       ]),
     );
   });
-  it('quotes shell arguments only when needed', () => {
-    expect(shellQuote('--endpoints=https://127.0.42.11:2379')).toBe('--endpoints=https://127.0.42.11:2379');
-    expect(shellQuote("it's a b")).toBe(`'it'\\''s a b'`);
+  it('quotes lab exec arguments only when needed', () => {
+    expect(sh`${['--endpoints=https://127.0.42.11:2379', "it's a b"]}`.text).toBe(
+      `--endpoints=https://127.0.42.11:2379 'it'\\''s a b'`,
+    );
   });
 });
 

@@ -11,13 +11,13 @@ import {
   labUp,
   labReaddress,
   readLab,
-  shellQuote,
   LAB_MODES,
   ETCD_VERSIONS,
   SCENARIOS,
 } from '../../lab/index.js';
 import { execInHostAttached } from '../../lab/hosts.js';
 import { parseAccess } from '../../lab/access.js';
+import { sh } from '../../shell/sh.js';
 
 const HELP = `Usage: lifeboat lab <command> [options]
 
@@ -47,162 +47,174 @@ const HELP = `Usage: lifeboat lab <command> [options]
         stop every process of the lab by pid; works after a crashed 'lab up'
 `;
 
+const out = (s: string) => process.stdout.write(s + '\n');
+const err = (s: string) => process.stderr.write(s + '\n');
+
+/** `--no-etcdctl a,b`: the member names, blanks dropped. */
+const memberList = (s: string | undefined) =>
+  s === undefined
+    ? []
+    : s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+
+async function up(rest: string[]): Promise<number> {
+  const { values: v } = parse(
+    'lab up',
+    rest,
+    {
+      members: { type: 'string' },
+      mode: { type: 'string' },
+      dir: { type: 'string' },
+      subnet: { type: 'string' },
+      'seed-data': { type: 'boolean' },
+      access: { type: 'string' },
+      'no-etcdctl': { type: 'string' },
+      'etcd-version': { type: 'string' },
+      'quota-bytes': { type: 'string' },
+      leases: { type: 'boolean' },
+      'cp-endpoints': { type: 'boolean' },
+      bare: { type: 'boolean' },
+    },
+    false,
+  );
+  if (v.help) return help();
+  const members = v.members === undefined ? 3 : Number(v.members);
+  if (![3, 5, 7].includes(members))
+    throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
+  const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
+  const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.5');
+  const access = v.access === undefined ? undefined : parseAccess(v.access);
+  if (v.access !== undefined && !access)
+    throw usage(
+      `lab up: --access '${v.access}' is not root, sudo, jump or sudo,jump`,
+      'use --access sudo, --access jump or --access sudo,jump',
+    );
+  const lab = await labUp({
+    members,
+    mode,
+    ...(access ? { access } : {}),
+    noEtcdctl: memberList(v['no-etcdctl']),
+    etcdVersion,
+    ...(v['quota-bytes'] !== undefined ? { quotaBytes: Number(v['quota-bytes']) } : {}),
+    ...(v.dir ? { dir: v.dir } : {}),
+    ...(v.subnet ? { subnet: v.subnet } : {}),
+    seedData: v['seed-data'] === true,
+    leases: v.leases === true,
+    cpEndpoints: v['cp-endpoints'] === true,
+    bare: v.bare === true,
+    log: (l) => err(`lab: ${l}`),
+  });
+  out(formatStatus(await labStatus(lab)));
+  out(lab.inventoryPath);
+  return EXIT.ok;
+}
+
+async function status(rest: string[]): Promise<number> {
+  const { values: v } = parse(
+    'lab status',
+    rest,
+    { dir: { type: 'string' }, output: { type: 'string' } },
+    false,
+  );
+  if (v.help) return help();
+  const fmt = oneOf('lab status', 'output', v.output, ['table', 'json'] as const, 'table');
+  const st = await labStatus(readLab(v.dir));
+  out(fmt === 'json' ? JSON.stringify(st, null, 2) : formatStatus(st));
+  return st.members.every((m) => m.healthy) ? EXIT.ok : EXIT.failed;
+}
+
+async function breakLab(rest: string[]): Promise<number> {
+  const { values: v, positionals } = parse('lab break', rest, {
+    dir: { type: 'string' },
+    member: { type: 'string' },
+  });
+  if (v.help) return help();
+  const scenario = positionals[0];
+  if (!scenario || positionals.length > 1)
+    throw usage('lab break: give one SCENARIO', `one of ${SCENARIOS.join(', ')}`);
+  const r = await labBreak(readLab(v.dir), scenario, v.member);
+  for (const a of r.actions) out(`${r.scenario}: ${a}`);
+  return EXIT.ok;
+}
+
+async function reboot(rest: string[]): Promise<number> {
+  const { values: v, positionals } = parse('lab reboot', rest, { dir: { type: 'string' } });
+  if (v.help) return help();
+  const name = positionals[0];
+  if (!name || positionals.length > 1) throw usage('lab reboot: give one MEMBER', 'lifeboat lab reboot cp-2');
+  const r = await labReboot(readLab(v.dir), name);
+  out(`reboot: ${name}: ${r.killed} processes killed, booted again`);
+  return EXIT.ok;
+}
+
+async function exec(rest: string[]): Promise<number> {
+  const dd = rest.indexOf('--');
+  if (dd < 0) throw usage('lab exec: put the command after --', 'lifeboat lab exec MEMBER -- COMMAND...');
+  const { values: v, positionals } = parse('lab exec', rest.slice(0, dd), { dir: { type: 'string' } });
+  if (v.help) return help();
+  const name = positionals[0];
+  if (!name || positionals.length > 1)
+    throw usage('lab exec: give one MEMBER before --', 'lifeboat lab exec cp-1 -- hostname');
+  const lab = readLab(v.dir);
+  const args = rest.slice(dd + 1);
+  if (!args.length) throw usage('lab exec: no command after --', 'lifeboat lab exec cp-1 -- hostname');
+  if (!lab.members.some((m) => m.name === name))
+    throw usage(`lab exec: no member '${name}'`, `members are ${lab.members.map((m) => m.name).join(', ')}`);
+  // One argument is a shell command as typed; several are words, each quoted.
+  const code = await execInHostAttached(lab, name, args.length === 1 ? args[0]! : sh`${args}`.text);
+  if (code === 255) err(`lab exec: host ${name} is not running (or the command exited 255)`);
+  return code;
+}
+
+async function readdress(rest: string[]): Promise<number> {
+  const { values: v, positionals } = parse('lab readdress', rest, {
+    dir: { type: 'string' },
+    address: { type: 'string' },
+  });
+  if (v.help) return help();
+  const name = positionals[0];
+  if (!name || positionals.length > 1 || !v.address)
+    throw usage(
+      'lab readdress: give one MEMBER and --address',
+      'lifeboat lab readdress cp-2 --address 127.0.N.21',
+    );
+  for (const a of await labReaddress(readLab(v.dir), name, v.address)) out(`readdress: ${a}`);
+  return EXIT.ok;
+}
+
+async function down(rest: string[]): Promise<number> {
+  const { values: v } = parse('lab down', rest, { dir: { type: 'string' } }, false);
+  if (v.help) return help();
+  const r = await labDown(v.dir);
+  if (r.remaining.length) {
+    err(`lab down: ${r.remaining.length} processes did not stop: ${r.remaining.join(' ')}`);
+    return EXIT.failed;
+  }
+  out(`lab ${r.dir}: down (${r.stopped} processes stopped)`);
+  return EXIT.ok;
+}
+
+const COMMANDS: Record<string, (rest: string[]) => Promise<number>> = {
+  up,
+  status,
+  break: breakLab,
+  reboot,
+  exec,
+  readdress,
+  down,
+};
+
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
-  const out = (s: string) => process.stdout.write(s + '\n');
-  const err = (s: string) => process.stderr.write(s + '\n');
-  switch (sub) {
-    case 'up': {
-      const { values: v } = parse(
-        'lab up',
-        rest,
-        {
-          members: { type: 'string' },
-          mode: { type: 'string' },
-          dir: { type: 'string' },
-          subnet: { type: 'string' },
-          'seed-data': { type: 'boolean' },
-          access: { type: 'string' },
-          'no-etcdctl': { type: 'string' },
-          'etcd-version': { type: 'string' },
-          'quota-bytes': { type: 'string' },
-          leases: { type: 'boolean' },
-          'cp-endpoints': { type: 'boolean' },
-          bare: { type: 'boolean' },
-        },
-        false,
-      );
-      if (v.help) return help();
-      const members = v.members === undefined ? 3 : Number(v.members);
-      if (![3, 5, 7].includes(members))
-        throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
-      const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
-      const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.5');
-      const access = v.access === undefined ? undefined : parseAccess(v.access);
-      if (v.access !== undefined && !access)
-        throw usage(
-          `lab up: --access '${v.access}' is not root, sudo, jump or sudo,jump`,
-          'use --access sudo, --access jump or --access sudo,jump',
-        );
-      const noEtcdctl =
-        v['no-etcdctl'] === undefined
-          ? []
-          : v['no-etcdctl']
-              .split(',')
-              .map((x) => x.trim())
-              .filter(Boolean);
-      const lab = await labUp({
-        members,
-        mode,
-        ...(access ? { access } : {}),
-        noEtcdctl,
-        etcdVersion,
-        ...(v['quota-bytes'] !== undefined ? { quotaBytes: Number(v['quota-bytes']) } : {}),
-        ...(v.dir ? { dir: v.dir } : {}),
-        ...(v.subnet ? { subnet: v.subnet } : {}),
-        seedData: v['seed-data'] === true,
-        leases: v.leases === true,
-        cpEndpoints: v['cp-endpoints'] === true,
-        bare: v.bare === true,
-        log: (l) => err(`lab: ${l}`),
-      });
-      out(formatStatus(await labStatus(lab)));
-      out(lab.inventoryPath);
-      return EXIT.ok;
-    }
-    case 'status': {
-      const { values: v } = parse(
-        'lab status',
-        rest,
-        { dir: { type: 'string' }, output: { type: 'string' } },
-        false,
-      );
-      if (v.help) return help();
-      const fmt = oneOf('lab status', 'output', v.output, ['table', 'json'] as const, 'table');
-      const st = await labStatus(readLab(v.dir));
-      out(fmt === 'json' ? JSON.stringify(st, null, 2) : formatStatus(st));
-      return st.members.every((m) => m.healthy) ? EXIT.ok : EXIT.failed;
-    }
-    case 'break': {
-      const { values: v, positionals } = parse('lab break', rest, {
-        dir: { type: 'string' },
-        member: { type: 'string' },
-      });
-      if (v.help) return help();
-      const scenario = positionals[0];
-      if (!scenario || positionals.length > 1)
-        throw usage('lab break: give one SCENARIO', `one of ${SCENARIOS.join(', ')}`);
-      const r = await labBreak(readLab(v.dir), scenario, v.member);
-      for (const a of r.actions) out(`${r.scenario}: ${a}`);
-      return EXIT.ok;
-    }
-    case 'reboot': {
-      const { values: v, positionals } = parse('lab reboot', rest, { dir: { type: 'string' } });
-      if (v.help) return help();
-      const name = positionals[0];
-      if (!name || positionals.length > 1)
-        throw usage('lab reboot: give one MEMBER', 'lifeboat lab reboot cp-2');
-      const r = await labReboot(readLab(v.dir), name);
-      out(`reboot: ${name}: ${r.killed} processes killed, booted again`);
-      return EXIT.ok;
-    }
-    case 'exec': {
-      const dd = rest.indexOf('--');
-      if (dd < 0) throw usage('lab exec: put the command after --', 'lifeboat lab exec MEMBER -- COMMAND...');
-      const { values: v, positionals } = parse('lab exec', rest.slice(0, dd), { dir: { type: 'string' } });
-      if (v.help) return help();
-      const name = positionals[0];
-      if (!name || positionals.length > 1)
-        throw usage('lab exec: give one MEMBER before --', 'lifeboat lab exec cp-1 -- hostname');
-      const lab = readLab(v.dir);
-      const args = rest.slice(dd + 1);
-      if (!args.length) throw usage('lab exec: no command after --', 'lifeboat lab exec cp-1 -- hostname');
-      if (!lab.members.some((m) => m.name === name))
-        throw usage(
-          `lab exec: no member '${name}'`,
-          `members are ${lab.members.map((m) => m.name).join(', ')}`,
-        );
-      const code = await execInHostAttached(
-        lab,
-        name,
-        args.length === 1 ? args[0]! : args.map(shellQuote).join(' '),
-      );
-      if (code === 255) err(`lab exec: host ${name} is not running (or the command exited 255)`);
-      return code;
-    }
-    case 'readdress': {
-      const { values: v, positionals } = parse('lab readdress', rest, {
-        dir: { type: 'string' },
-        address: { type: 'string' },
-      });
-      if (v.help) return help();
-      const name = positionals[0];
-      if (!name || positionals.length > 1 || !v.address)
-        throw usage(
-          'lab readdress: give one MEMBER and --address',
-          'lifeboat lab readdress cp-2 --address 127.0.N.21',
-        );
-      for (const a of await labReaddress(readLab(v.dir), name, v.address)) out(`readdress: ${a}`);
-      return EXIT.ok;
-    }
-    case 'down': {
-      const { values: v } = parse('lab down', rest, { dir: { type: 'string' } }, false);
-      if (v.help) return help();
-      const r = await labDown(v.dir);
-      if (r.remaining.length) {
-        err(`lab down: ${r.remaining.length} processes did not stop: ${r.remaining.join(' ')}`);
-        return EXIT.failed;
-      }
-      out(`lab ${r.dir}: down (${r.stopped} processes stopped)`);
-      return EXIT.ok;
-    }
-    default:
-      throw usage(`lab: unknown command '${sub}'`, "run 'lifeboat lab --help'");
-  }
+  const command = Object.hasOwn(COMMANDS, sub) ? COMMANDS[sub] : undefined;
+  if (!command) throw usage(`lab: unknown command '${sub}'`, "run 'lifeboat lab --help'");
+  return command(rest);
 }
 
 function help(): number {
