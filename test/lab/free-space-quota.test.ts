@@ -35,7 +35,7 @@ beforeAll(async () => {
       quotaBytes: QUOTA,
       etcdVersion: labEtcdVersion(),
     });
-});
+}, 400_000);
 afterAll(async () => {
   await Promise.allSettled(MODES.map((m) => labDown(join(dir, m))));
   rmSync(dir, { recursive: true, force: true });
