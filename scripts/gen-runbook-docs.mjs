@@ -94,7 +94,7 @@ const NOTES = {
       'Refuses when quorum is lost, when a member does not answer, when an alarm other than NOSPACE is raised, and when there is no NOSPACE alarm and every member is under 80 % of its quota (`--set force=true` overrides).',
       'When, after defragmenting, the largest db (live data) is still above 80 % of the probed quota, `quota/raise-quota` sets `--quota-backend-bytes` to twice the probed quota (at most 8 GiB; `--set quota=BYTES` chooses) through the platform, config copy kept as `.before-STAMP`, one member at a time, leader last, each restarted unless the edit restarted it (static pod, docker) and checked on its `/metrics`; otherwise it prints that the quota is kept.',
     ],
-    lab: 'test/lab/incidents.test.ts: static-pod 3 members, `lab break fill-quota` (hot keys): NOSPACE, diagnose exit 1, free-space, diagnose 0, db smaller, leader defragmented last, kill -9 after a defrag then resume. test/lab/free-space-quota.test.ts (also at etcd 3.4): `lab break fill-quota-live` on static-pod and systemd: the quota doubled on every member, leader last, kill -9 after the first raise then resume (systemd).',
+    lab: 'test/lab/incidents.test.ts: static-pod 3 members, `lab break fill-quota` (hot keys): NOSPACE, diagnose exit 1, free-space, diagnose 0, db smaller, leader defragmented last, kill -9 after a defrag then resume. test/lab/free-space-quota.test.ts (also at etcd 3.4): `lab break fill-quota-live` on static-pod and systemd: the quota doubled on every member (its /metrics), leader last, the config copy kept, alarm gone, a put works, every key and value intact, kill -9 after the first raise then resume (systemd).',
   },
 };
 
