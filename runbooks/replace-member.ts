@@ -49,7 +49,7 @@ export default defineRunbook({
   id: 'replace-member',
   title: 'Replace a failed member (cluster keeps quorum)',
   summary:
-    "Removes the failed member by ID, prepares the replacement host (old data moved aside), adds it as a learner, starts it with state existing and the printed initial cluster, promotes it, updates the remaining members' initial-cluster configuration one at a time, and verifies.",
+    "Removes the failed member by ID, prepares the replacement host (old data moved aside), adds it as a learner, starts it with state existing and the printed initial cluster, promotes it, updates the remaining members' initial-cluster configuration one at a time, and verifies. A CORRUPT alarm naming the failed member is disarmed once it is removed.",
   when: 'One member is broken (disk lost, data corrupt, host rebuilt) while the others still have quorum. Without quorum, use recover-quorum.',
   params: z
     .object({ failed: z.string().min(1, 'the member to replace'), new: z.string().optional() })

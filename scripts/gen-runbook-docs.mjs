@@ -84,8 +84,17 @@ const NOTES = {
       'Refuses when the members other than the failed one do not have quorum (use recover-quorum).',
       "The failed member is removed by ID (looked up by name in the member list), its host's old data dir moved aside, then it is added back as a learner with its peer URL, started with state `existing` and the printed initial cluster, promoted and checked healthy; then the remaining members' initial-cluster configuration is updated one at a time (a static pod restarts when its manifest changes: the adapter waits for the restart before the health check).",
       '`--set new=NAME` replaces the failed member with another inventory member (same procedure); by default the failed host itself is rebuilt.',
+      "A CORRUPT alarm naming the failed member (etcd's corruption check raises it; every write and, on 3.5, every health check fails meanwhile) is disarmed right after the removal (`alarm/disarm-corrupt`: `alarm list` must then be empty); a CORRUPT alarm naming another member is refused.",
     ],
-    lab: 'test/lab/runbook-replace-member.test.ts: static-pod 3 members (wiped member, corrupted member killed with kill -9 after `member add` and resumed, refusal without quorum) and systemd 5 members (killed member); every key and value intact.',
+    lab: 'test/lab/runbook-replace-member.test.ts: static-pod 3 members (wiped member, corrupted member killed with kill -9 after `member add` and resumed, refusal without quorum) and systemd 5 members (killed member); every key and value intact. test/lab/diverge.test.ts: a still-running divergent member (`lab break diverge-member`), also with the CORRUPT alarm raised for it (`lab break corrupt-alarm`): hashkv equal afterwards, alarm list empty, writes work.',
+  },
+  'free-space': {
+    usage: 'lifeboat run free-space -i INVENTORY [--set to=DIR] [--set quota=BYTES] [--set force=true] --yes',
+    notes: [
+      'Refuses when quorum is lost, when a member does not answer, when an alarm other than NOSPACE is raised, and when there is no NOSPACE alarm and every member is under 80 % of its quota (`--set force=true` overrides).',
+      'When, after defragmenting, the largest db (live data) is still above 80 % of the probed quota, `quota/raise-quota` sets `--quota-backend-bytes` to twice the probed quota (at most 8 GiB; `--set quota=BYTES` chooses) through the platform, config copy kept as `.before-STAMP`, one member at a time, leader last, each restarted unless the edit restarted it (static pod, docker) and checked on its `/metrics`; otherwise it prints that the quota is kept.',
+    ],
+    lab: 'test/lab/incidents.test.ts: static-pod 3 members, `lab break fill-quota` (hot keys): NOSPACE, diagnose exit 1, free-space, diagnose 0, db smaller, leader defragmented last, kill -9 after a defrag then resume. test/lab/free-space-quota.test.ts (also at etcd 3.4): `lab break fill-quota-live` on static-pod and systemd: the quota doubled on every member (its /metrics), leader last, the config copy kept, alarm gone, a put works, every key and value intact, kill -9 after the first raise then resume (systemd).',
   },
 };
 

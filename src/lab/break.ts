@@ -10,7 +10,7 @@ import { imagesDir, stateDir } from './paths.js';
 import { asLab, member } from './state.js';
 import { sshBannerInLab } from './status.js';
 import { waitFor } from './wait.js';
-import { corruptAlarm, fillQuota } from './incidents.js';
+import { corruptAlarm, fillQuota, fillQuotaLive } from './incidents.js';
 import { expireCerts } from './expire.js';
 import { divergeMember } from './diverge.js';
 import { readPods } from './standins/podstate.js';
@@ -174,7 +174,7 @@ export async function labBreak(
       return fillQuota(lab, actions);
 
     case 'fill-quota-live':
-      return fillQuota(lab, actions, true);
+      return fillQuotaLive(lab, actions);
 
     case 'corrupt-alarm':
       return corruptAlarm(lab, one, actions);

@@ -212,6 +212,30 @@ export class EtcdClient {
     };
   }
 
+  /** Clears an alarm for a member (Maintenance/Alarm, action DEACTIVATE): what `etcdctl alarm disarm` sends. */
+  async alarmDeactivate(memberId: bigint, alarm: 'NOSPACE' | 'CORRUPT', timeoutMs = 5000): Promise<void> {
+    const req = Buffer.concat([
+      fieldVarint(1, 2),
+      fieldVarint(2, memberId),
+      fieldVarint(3, alarm === 'NOSPACE' ? 1 : 2),
+    ]);
+    await this.call('/etcdserverpb.Maintenance/Alarm', req, timeoutMs);
+  }
+
+  /** Compacts the history up to revision, waiting until it is applied (physical). */
+  async compact(revision: number, timeoutMs = 30_000): Promise<void> {
+    await this.call(
+      '/etcdserverpb.KV/Compact',
+      Buffer.concat([fieldVarint(1, revision), fieldVarint(2, 1)]),
+      timeoutMs,
+    );
+  }
+
+  /** Defragments this member's backend (it answers nothing else meanwhile). */
+  async defragment(timeoutMs = 60_000): Promise<void> {
+    await this.call('/etcdserverpb.Maintenance/Defragment', Buffer.alloc(0), timeoutMs);
+  }
+
   /**
    * Raises an alarm for a member (Maintenance/Alarm, action ACTIVATE), as etcd itself does: CORRUPT when its
    * corruption check finds a member whose hash differs, NOSPACE when a put exceeds the quota.

@@ -35,7 +35,7 @@ const isNoSpace = (err: unknown) => /database space exceeded|NOSPACE/i.test((err
  * until etcd refuses a put with "database space exceeded" and raises the NOSPACE alarm. With `live`, every put is a
  * key of its own (fill-quota-live): live data alone fills the quota, so only a larger quota makes etcd writable.
  */
-export async function fillQuota(lab: Lab, actions: string[], live = false): Promise<BreakResult> {
+export async function fillQuota(lab: Lab, actions: string[], live = false, from = 0): Promise<BreakResult> {
   const scenario = live ? 'fill-quota-live' : 'fill-quota';
   if (!lab.quotaBytes)
     throw refused(
@@ -51,7 +51,8 @@ export async function fillQuota(lab: Lab, actions: string[], live = false): Prom
       for (let i = 0; i < limit; i++) {
         value.write(String(i).padStart(8, '0'), 0);
         try {
-          await c.put(live ? `/lifeboat-lab/live/key-${i}` : `/lifeboat-lab/hot/key-${i % 4}`, value, 10_000);
+          const key = live ? `/lifeboat-lab/live/key-${from + i}` : `/lifeboat-lab/hot/key-${i % 4}`;
+          await c.put(key, value, 10_000);
         } catch (err) {
           if (!isNoSpace(err)) throw err;
           actions.push(
@@ -71,6 +72,56 @@ export async function fillQuota(lab: Lab, actions: string[], live = false): Prom
     }
   }
   throw new Error(`lab break ${scenario}: no member accepted the puts: ${lastErr?.message ?? ''}`);
+}
+
+/** Live data share the lab makes fill-quota-live reach: far enough above free-space's 80 % to raise the quota. */
+const LIVE_SHARE = 0.9;
+
+/**
+ * fill-quota-live: distinct keys until NOSPACE; then, while the db compacted and defragmented on every member (what
+ * free-space does first) is under 90 % of the quota, disarm and fill again. The last fill leaves NOSPACE raised.
+ */
+export async function fillQuotaLive(lab: Lab, actions: string[]): Promise<BreakResult> {
+  let from = 0;
+  for (let round = 1; round <= 6; round++) {
+    await fillQuota(lab, actions, true, from);
+    from += 100_000;
+    const size = await compactAndDefrag(lab);
+    actions.push(`round ${round}: compacted and defragmented every member: largest db ${size} bytes`);
+    await disarmNoSpace(lab);
+    if (size > lab.quotaBytes! * LIVE_SHARE) {
+      await fillQuota(lab, actions, true, from);
+      return { scenario: 'fill-quota-live', members: lab.members.map((x) => x.name), actions };
+    }
+  }
+  throw new Error(`lab break fill-quota-live: live data stays under ${LIVE_SHARE * 100} % of the quota`);
+}
+
+async function compactAndDefrag(lab: Lab): Promise<number> {
+  let largest = 0;
+  await withMember(lab, lab.members[0]!.clientURL, async (c) => c.compact((await c.status(5000)).revision));
+  for (const m of lab.members)
+    await withMember(lab, m.clientURL, async (c) => {
+      await c.defragment(60_000);
+      largest = Math.max(largest, (await c.status(5000)).dbSize);
+    });
+  return largest;
+}
+
+async function disarmNoSpace(lab: Lab): Promise<void> {
+  for (const m of lab.members)
+    await withMember(lab, m.clientURL, async (c) =>
+      c.alarmDeactivate((await c.status(5000)).memberId, 'NOSPACE'),
+    );
+}
+
+async function withMember(lab: Lab, url: string, fn: (c: EtcdClient) => Promise<void>): Promise<void> {
+  const c = new EtcdClient(url, lab.client);
+  try {
+    await fn(c);
+  } finally {
+    c.close();
+  }
 }
 
 /**

@@ -35,7 +35,7 @@ beforeAll(async () => {
       quotaBytes: QUOTA,
       etcdVersion: labEtcdVersion(),
     });
-});
+}, 400_000);
 afterAll(async () => {
   await Promise.allSettled(MODES.map((m) => labDown(join(dir, m))));
   rmSync(dir, { recursive: true, force: true });
@@ -126,10 +126,11 @@ async function expectRaised(
   expect(ok.d.storage.map((s) => [s.member, s.quota, s.quotaFrom])).toEqual(
     lab.members.map((m) => [m.name, 2 * QUOTA, 'metrics']),
   );
-  const before = new Map(bad.storage.map((s) => [s.member, s.dbSize]));
   for (const s of ok.d.storage) {
-    expect(s.dbSize, s.member).toBeLessThan(before.get(s.member)!);
-    expect(s.dbSize, s.member).toBeGreaterThan(QUOTA * 0.8); // live data: what made the raise needed
+    // Live data fills the old quota (compaction and defragmentation freed next to nothing: the db is not expected to
+    // shrink here, test/lab/incidents.test.ts checks that with a hot key's history); under 80 % of the new one.
+    expect(s.dbSize, s.member).toBeGreaterThan(QUOTA * 0.8);
+    expect(s.dbSize, s.member).toBeLessThan(2 * QUOTA * 0.8);
     // In-use size is reported from etcd 3.5 on (the version the cluster reports decides what to expect).
     if (reported(ok.d).atLeast35)
       expect(s.inUse, `${s.member} ${reported(ok.d).v}`).toBeLessThanOrEqual(s.dbSize);
