@@ -1,8 +1,12 @@
 // etcd's certificates per member, read on the host with openssl: expiry, days left, SANs against the member's address.
+// The files: kubeadm's or etcd.conf's usual ones, and whatever etcd's and its client's configuration name.
 import { dirname } from 'node:path';
 import type { Executor } from './ports.js';
 import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
-import { sh } from '../shell/sh.js';
+import { sh, type Script } from '../shell/sh.js';
+import type { Topology } from '../inventory/schema.js';
+import { etcdFlagReader } from '../platform/addresses.js';
+import { etcdClientFlagReader } from '../platform/clientcerts.js';
 import type { Facts } from './facts.js';
 
 /** Fewer days left than this is a warning (kubeadm's certificates last one year). */
@@ -55,13 +59,36 @@ const certLine = (f: string) => {
   );
 };
 
+/** The same for a path read on the host (an etcd flag, or its client's), tagged with its role. */
+const namedLine = (role: CertInfo['role'], path: Script) =>
+  sh`f=${path}; if [ -n "$f" ] && [ -f "$f" ]; then echo "cert|$f|$(openssl x509 -in "$f" -noout -enddate 2>/dev/null | cut -d= -f2)|$(openssl x509 -in "$f" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ')|"${role}; fi`;
+
+/** The certs etcd's own configuration names (manifest, etcd.conf, container arguments) and its client's (API server,
+ *  k3s): the layouts whose files are not at kubeadm's or etcd.conf's usual places (docker, k3s) are found this way. */
+export function configuredCerts(topology: Topology, m: ResolvedMember): Script {
+  const client = etcdClientFlagReader(m, topology);
+  return sh.lines(
+    sh`{`,
+    etcdFlagReader(m, topology),
+    namedLine('server', sh`$(v cert-file)`),
+    namedLine('peer', sh`$(v peer-cert-file)`),
+    client && sh.lines(client, namedLine('client', sh`$(a certfile)`)),
+    sh`} 2>/dev/null || true`,
+  );
+}
+
+const ROLES: ReadonlyArray<CertInfo['role']> = ['server', 'peer', 'client'];
+
 export function parseCerts(member: ResolvedMember, topology: string, out: string, now: Date): CertInfo[] {
   const roles = new Map(certFiles(topology, member).map((c) => [c.file, c.role]));
+  const seen = new Set<string>();
   return out.split('\n').flatMap((line): CertInfo[] => {
-    const [tag, file = '', end = '', san = ''] = line.split('|');
+    const [tag, file = '', end = '', san = '', tagged = ''] = line.split('|');
     const t = Date.parse(end);
-    if (tag !== 'cert' || !roles.has(file) || !Number.isFinite(t)) return [];
-    const role = roles.get(file)!;
+    // A file the layout names, or one the host's configuration named (its role after the SANs); each file once.
+    const role = roles.get(file) ?? ROLES.find((r) => r === tagged);
+    if (tag !== 'cert' || !role || seen.has(file) || !Number.isFinite(t)) return [];
+    seen.add(file);
     const sans = san ? san.split(',').map((s) => s.replace(/^IPAddress:/, 'IP:')) : [];
     const info: CertInfo = {
       member: member.name,
@@ -82,7 +109,11 @@ export async function readCerts(inv: Inventory, facts: Facts, ex: Executor, now:
     inv.members.map(async (m) => {
       if (!facts.members[m.name]?.reachable) return [];
       try {
-        const script = sh.lines(...certFiles(inv.topology, m).map((c) => certLine(c.file)), sh`true`).text;
+        const script = sh.lines(
+          ...certFiles(inv.topology, m).map((c) => certLine(c.file)),
+          configuredCerts(inv.topology, m),
+          sh`true`,
+        ).text;
         const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
         return parseCerts(m, inv.topology, r.stdout, now);
       } catch {

@@ -21,19 +21,18 @@ export interface ReissueSpec {
 export function reissueCertScript(s: ReissueSpec): string {
   return sh.lines(
     sh`crt=${s.cert}; key=${s.key}; ca=${s.caCert}; cak=${s.caKey}; to=${s.to}; from=${s.from ?? ''}`,
-    sh.raw(reissueFromVars(s.stamp, s.days)),
+    reissueFromVars(s.stamp, s.days),
   ).text;
 }
 
-/** The same, with the paths and addresses already in $crt $key $ca $cak $from $to (read from the host's config).
- *  Text (readdress wraps it in sh.raw). */
-export function reissueFromVars(stamp: string, days = 365): string {
+/** The same, with the paths and addresses already in $crt $key $ca $cak $from $to (read from the host's config). */
+export function reissueFromVars(stamp: string, days = 365): Script {
   return sh.lines(
     prologue,
     sh`if sans "$crt" | grep -qxF "IP:$to"; then echo "$crt is already valid for $to"; exit 0; fi`,
     issueLines(days, keepBeside(stamp)),
     sh`echo "$crt re-issued for \${san:-no SANs}, valid "${days}" days (old kept as $crt.before-"${stamp}")"`,
-  ).text;
+  );
 }
 
 /** The old pair copied to NAME.before-STAMP beside it (readdress). */

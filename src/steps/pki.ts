@@ -29,32 +29,30 @@ export function pkiFromBackupStep(): StepDef {
         { kind: 'upload', from: configOf(c, c.member.name)!, to: remote(c), mode: 0o600 },
         {
           kind: 'sh',
-          script: sh.raw(
-            [
-              'set -e',
-              `a=${sh.quote(remote(c))}; k=${sh.quote(k)}; park="$k/manifests-stopped-by-lifeboat"`,
-              'w=$(mktemp -d); trap \'rm -rf "$w"\' EXIT; tar xzf "$a" -C "$w"',
-              '[ -f "$w/pki/etcd/ca.crt" ] || { echo "the backup\'s config archive has no pki/etcd/ca.crt" >&2; exit 1; }',
-              'if [ -f "$k/pki/etcd/ca.crt" ] && cmp -s "$k/pki/etcd/ca.crt" "$w/pki/etcd/ca.crt"; then echo "this host already has the backup\'s etcd CA: PKI and manifests left as they are"; exit 0; fi',
-              `aside() { b="$1.before-${s}"; [ -e "$b" ] && b="$b-$(date +%s)"; mv "$1" "$b"; echo "moved aside: $b"; }`,
-              '[ -e "$k/pki" ] && aside "$k/pki"',
-              'cp -a "$w/pki" "$k/pki.lifeboat-new" && mv "$k/pki.lifeboat-new" "$k/pki"',
-              'mkdir -p "$park" "$k/manifests"',
-              'for f in "$w"/manifests/*.yaml; do [ -f "$f" ] || continue; n=$(basename "$f")',
-              '  for old in "$k/manifests/$n" "$park/$n"; do [ -e "$old" ] && aside "$old"; done',
-              `  case "$n" in ${sh.quote(etcd)}|${sh.quote(api)}) cp -p "$f" "$park/$n";; *) cp -p "$f" "$k/manifests/$n";; esac`,
-              'done',
-              'echo "PKI and manifests from the backup in place"',
-            ].join('\n'),
+          script: sh.lines(
+            sh`set -e`,
+            sh`a=${remote(c)}; k=${k}; park="$k/manifests-stopped-by-lifeboat"`,
+            sh`w=$(mktemp -d); trap 'rm -rf "$w"' EXIT; tar xzf "$a" -C "$w"`,
+            sh`[ -f "$w/pki/etcd/ca.crt" ] || { echo "the backup's config archive has no pki/etcd/ca.crt" >&2; exit 1; }`,
+            sh`if [ -f "$k/pki/etcd/ca.crt" ] && cmp -s "$k/pki/etcd/ca.crt" "$w/pki/etcd/ca.crt"; then echo "this host already has the backup's etcd CA: PKI and manifests left as they are"; exit 0; fi`,
+            sh`aside() { b="$1.before-"${s}; [ -e "$b" ] && b="$b-$(date +%s)"; mv "$1" "$b"; echo "moved aside: $b"; }`,
+            sh`[ -e "$k/pki" ] && aside "$k/pki"`,
+            sh`cp -a "$w/pki" "$k/pki.lifeboat-new" && mv "$k/pki.lifeboat-new" "$k/pki"`,
+            sh`mkdir -p "$park" "$k/manifests"`,
+            sh`for f in "$w"/manifests/*.yaml; do [ -f "$f" ] || continue; n=$(basename "$f")`,
+            sh`  for old in "$k/manifests/$n" "$park/$n"; do [ -e "$old" ] && aside "$old"; done`,
+            sh`  case "$n" in ${etcd}|${api}) cp -p "$f" "$park/$n";; *) cp -p "$f" "$k/manifests/$n";; esac`,
+            sh`done`,
+            sh`echo "PKI and manifests from the backup in place"`,
           ),
         },
       ];
     },
     check: (c) => {
       const k = k8sDir(c);
-      return sh.raw(
-        `[ -f ${sh.quote(`${k}/pki/etcd/ca.crt`)} ] && [ -f ${sh.quote(remote(c))} ] && w=$(mktemp -d) && tar xzf ${sh.quote(remote(c))} -C "$w" ./pki/etcd/ca.crt && cmp -s "$w/pki/etcd/ca.crt" ${sh.quote(`${k}/pki/etcd/ca.crt`)}; r=$?; rm -rf "$w"; [ $r = 0 ] && { [ -f ${sh.quote(c.member.manifest)} ] || [ -f ${sh.quote(`${k}/manifests-stopped-by-lifeboat/${c.member.manifest.split('/').pop()}`)} ]; }`,
-      );
+      const ca = `${k}/pki/etcd/ca.crt`;
+      const parked = `${k}/manifests-stopped-by-lifeboat/${c.member.manifest.split('/').pop()}`;
+      return sh`[ -f ${ca} ] && [ -f ${remote(c)} ] && w=$(mktemp -d) && tar xzf ${remote(c)} -C "$w" ./pki/etcd/ca.crt && cmp -s "$w/pki/etcd/ca.crt" ${ca}; r=$?; rm -rf "$w"; [ $r = 0 ] && { [ -f ${c.member.manifest} ] || [ -f ${parked} ]; }`;
     },
     hint: "read the error above; the host's old PKI and manifests are kept as .before-STAMP",
   };

@@ -40,7 +40,7 @@ function etcdCert(c: HostCtx, certFlag: string, keyFlag: string): Script {
     sh`[ -n "$crt" ] && [ -n "$key" ] && [ -n "$ca" ] || { echo "no cert/key/trusted CA flags in the etcd configuration" >&2; exit 1; }`,
     caKeyFinder,
     sh`from=${m.previousAddress ?? ''}; to=${m.address}`,
-    sh.raw(reissueFromVars(c.stamp, certDays(c))),
+    reissueFromVars(c.stamp, certDays(c)),
   );
 }
 
@@ -50,7 +50,7 @@ function servingCert(c: HostCtx, s: ServingCert): Script {
     sh`crt=${s.cert}; key=${s.key}; ca=${s.ca}; cak=${s.caKey}`,
     sh`from=${c.member.previousAddress ?? ''}; to=${c.member.address}`,
     sh`[ -f "$crt" ] || { echo "no $crt on this host"; exit 0; }`,
-    sh.raw(reissueFromVars(c.stamp, certDays(c))),
+    reissueFromVars(c.stamp, certDays(c)),
   );
 }
 
