@@ -1,4 +1,5 @@
-// Backup (docs/procedures.md#backup): snapshot members, check each, copy them and the config off the cluster, write a manifest.
+// Backup (docs/procedures.md#backup): snapshot members, check each, copy them and the config off the
+// cluster, write a manifest.
 import { z } from 'zod';
 import { chosenMembers, defineRunbook, phase } from '../src/engine/define.js';
 import type { PlanCtx } from '../src/engine/types.js';
@@ -26,7 +27,10 @@ export default defineRunbook({
   id: 'backup',
   title: 'Back up etcd: snapshots, PKI and configuration, copied off the cluster',
   summary:
-    'Snapshot every (or chosen) member, check each snapshot, back up certificates and manifests or etcd.conf, copy everything to the operator machine with sha256 checked, write a backup manifest; upload it to the object store (age-encrypted when configured, manifest last) and prune old backups when retention is set.',
+    'Snapshot every (or chosen) member, check each snapshot, back up certificates and manifests or ' +
+    'etcd.conf, copy everything to the operator machine with sha256 checked, write a backup ' +
+    'manifest; upload it to the object store (age-encrypted when configured, manifest last) and ' +
+    'prune old backups when retention is set.',
   when: 'Before any change, on a schedule, and first thing in an incident when a member still answers.',
   params: z
     .object({

@@ -27,8 +27,13 @@ export default defineRunbook({
   id: 'defrag',
   title: 'Defragment members one at a time, the leader last (maintenance)',
   summary:
-    "Defragments the chosen members (--set members=a,b; default all) whose share of free pages is at least the threshold (--set threshold=PCT, default 10), one at a time: followers first, leadership moved to another member before the leader's turn, every member healthy before the next. Nothing is compacted and no key is touched.",
-  when: 'In a maintenance window, when diagnose shows much of a db file as free pages. With the NOSPACE alarm raised, use free-space.',
+    'Defragments the chosen members (--set members=a,b; default all) whose share of free pages is ' +
+    'at least the threshold (--set threshold=PCT, default 10), one at a time: followers first, ' +
+    "leadership moved to another member before the leader's turn, every member healthy before the " +
+    'next. Nothing is compacted and no key is touched.',
+  when:
+    'In a maintenance window, when diagnose shows much of a db file as free pages. With the NOSPACE ' +
+    'alarm raised, use free-space.',
   params: z
     .object({
       members: z
@@ -62,18 +67,24 @@ export default defineRunbook({
         if (unhealthy.length)
           return {
             branch: 'refuse',
-            why: `${unhealthy.join(', ')} not healthy (${q.healthy}/${q.total}): defragmenting a member now could lose quorum; with NOSPACE use free-space, else diagnose first`,
+            why:
+              `${unhealthy.join(', ')} not healthy (${q.healthy}/${q.total}): defragmenting a member ` +
+              `now could lose quorum; with NOSPACE use free-space, else diagnose first`,
           };
         const todo = toDefrag(c);
         const skip = list.filter((n) => skipped(c, n));
         if (!todo.length)
           return {
             branch: 'refuse',
-            why: `nothing to gain: ${skip.map((n) => frag(c, n)).join(', ')} free, under the ${threshold(c)} % threshold`,
+            why:
+              `nothing to gain: ${skip.map((n) => frag(c, n)).join(', ')} free, under the ` +
+              `${threshold(c)} % threshold`,
           };
         return {
           branch: 'defrag',
-          why: `defragmenting ${todo.map((n) => frag(c, n)).join(', ')} in this order (leader last)${skip.length ? `; skipped under ${threshold(c)} %: ${skip.join(', ')}` : ''}`,
+          why:
+            `defragmenting ${todo.map((n) => frag(c, n)).join(', ')} in this order (leader ` +
+            `last)${skip.length ? `; skipped under ${threshold(c)} %: ${skip.join(', ')}` : ''}`,
         };
       },
       branches: {

@@ -36,7 +36,10 @@ const quotaPlan = (c: PlanCtx): QuotaPlan => {
 };
 const raiseWhy = (c: PlanCtx) => {
   const p = quotaPlan(c);
-  return `; --quota-backend-bytes raised from ${p.quota} to ${p.to} (rolling restart) if live data after defragmenting is above ${kib(p.limit)}`;
+  return (
+    `; --quota-backend-bytes raised from ${p.quota} to ${p.to} (rolling restart) if live data after ` +
+    `defragmenting is above ${kib(p.limit)}`
+  );
 };
 const one: Targets = { kind: 'pick', members: backupFrom, describe: 'one member (a follower)' };
 
@@ -44,8 +47,18 @@ export default defineRunbook({
   id: 'free-space',
   title: 'Free etcd space after NOSPACE: back up, compact, defragment member by member, disarm the alarm',
   summary:
-    'Confirms the NOSPACE alarm (or a member above 80 % of its quota), takes a snapshot through the backup steps and copies it off the cluster, compacts the key history to the current revision, defragments the members one at a time (followers first; leadership moved off the leader before its turn; every member answering between turns), raises --quota-backend-bytes through the platform when live data alone is still above 80 % of the quota (config copy kept, members restarted one at a time, leader last), disarms the alarm and checks that a write succeeds. Keys and values are not touched.',
-  when: "etcd answers 'mvcc: database space exceeded' (the cluster is read-only), or diagnose shows a member above 80 % of --quota-backend-bytes. When live data alone is above 80 % of the quota after defragmenting, the run raises --quota-backend-bytes (2x, at most 8 GiB, or --set quota=BYTES), one member at a time.",
+    'Confirms the NOSPACE alarm (or a member above 80 % of its quota), takes a snapshot through ' +
+    'the backup steps and copies it off the cluster, compacts the key history to the current ' +
+    'revision, defragments the members one at a time (followers first; leadership moved off the ' +
+    'leader before its turn; every member answering between turns), raises --quota-backend-bytes ' +
+    'through the platform when live data alone is still above 80 % of the quota (config copy kept, ' +
+    'members restarted one at a time, leader last), disarms the alarm and checks that a write ' +
+    'succeeds. Keys and values are not touched.',
+  when:
+    "etcd answers 'mvcc: database space exceeded' (the cluster is read-only), or diagnose shows a " +
+    'member above 80 % of --quota-backend-bytes. When live data alone is above 80 % of the quota ' +
+    'after defragmenting, the run raises --quota-backend-bytes (2x, at most 8 GiB, or --set ' +
+    'quota=BYTES), one member at a time.',
   params: z
     .object({
       force: z.enum(['true', 'false']).optional(),
@@ -67,20 +80,26 @@ export default defineRunbook({
         if (q.lost)
           return {
             branch: 'refuse',
-            why: `quorum is lost (${q.healthy}/${q.total} answer, ${q.needed} needed): recover it first (recover-quorum)`,
+            why:
+              `quorum is lost (${q.healthy}/${q.total} answer, ${q.needed} needed): recover it first ` +
+              `(recover-quorum)`,
           };
         const down = names(c).filter((n) => !c.facts.members[n]?.status);
         if (down.length)
           return {
             branch: 'refuse',
-            why: `${down.join(', ')} does not answer: every member is defragmented, so replace it first (replace-member)`,
+            why:
+              `${down.join(', ')} does not answer: every member is defragmented, so replace it first ` +
+              `(replace-member)`,
           };
         const { alarms, storage } = space(c);
         const other = alarms.filter((a) => a.alarm !== 'NOSPACE');
         if (other.length)
           return {
             branch: 'refuse',
-            why: `alarm ${other.map((a) => `${a.alarm} on ${a.member}`).join(', ')} raised too ('alarm disarm' would clear it): replace that member first (replace-member)`,
+            why:
+              `alarm ${other.map((a) => `${a.alarm} on ${a.member}`).join(', ')} raised too ('alarm ` +
+              `disarm' would clear it): replace that member first (replace-member)`,
           };
         const full = storage.filter((s) => s.usedPct > QUOTA_WARN * 100);
         const nospace = alarms.some((a) => a.alarm === 'NOSPACE');
@@ -88,11 +107,17 @@ export default defineRunbook({
         if (!nospace && !full.length && c.params.force !== 'true')
           return {
             branch: 'refuse',
-            why: `no NOSPACE alarm and every member under ${QUOTA_WARN * 100} % of its quota (${used}): for maintenance use the defrag runbook; --set force=true overrides`,
+            why:
+              `no NOSPACE alarm and every member under ${QUOTA_WARN * 100} % of its quota (${used}): ` +
+              `for maintenance use the defrag runbook; --set force=true overrides`,
           };
+        const quotaShare = `${QUOTA_WARN * 100} % of the quota`;
+        const fullNames = full.map((s) => s.member).join(', ');
         return {
           branch: 'free',
-          why: `${nospace ? 'NOSPACE alarm raised' : full.length ? `above ${QUOTA_WARN * 100} % of the quota: ${full.map((s) => s.member).join(', ')}` : 'forced'}; db use ${used}; defragment order ${leaderLast(c).join(', ')} (leader last)${raiseWhy(c)}`,
+          why:
+            `${nospace ? 'NOSPACE alarm raised' : full.length ? `above ${quotaShare}: ${fullNames}` : 'forced'}; ` +
+            `db use ${used}; defragment order ${leaderLast(c).join(', ')} (leader last)${raiseWhy(c)}`,
         };
       },
       branches: {

@@ -1,4 +1,5 @@
-// Quorum loss (docs/procedures.md#recover-quorum): survivor by highest raft index -> one-member cluster -> members re-added one at a time.
+// Quorum loss (docs/procedures.md#recover-quorum): survivor by highest raft index -> one-member cluster
+// -> members re-added one at a time.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { chooseSurvivor, quorum } from '../src/engine/facts.js';
@@ -42,8 +43,13 @@ export default defineRunbook({
   id: 'recover-quorum',
   title: 'Recover from quorum loss: one-member cluster from the survivor, then re-add members',
   summary:
-    'Confirms quorum is lost, picks the survivor with the highest raft index, saves it, rebuilds a one-member cluster (from its snapshot, or with --force-new-cluster added and removed again), repoints the API servers, re-adds every other member one at a time as learner then promoted, and verifies.',
-  when: 'A majority of members is gone (etcd down, data lost) and at least one member still has its data. With no survivor, use restore-multi-master with a backup.',
+    'Confirms quorum is lost, picks the survivor with the highest raft index, saves it, rebuilds a ' +
+    'one-member cluster (from its snapshot, or with --force-new-cluster added and removed again), ' +
+    'repoints the API servers, re-adds every other member one at a time as learner then promoted, ' +
+    'and verifies.',
+  when:
+    'A majority of members is gone (etcd down, data lost) and at least one member still has its ' +
+    'data. With no survivor, use restore-multi-master with a backup.',
   params: z
     .object({
       strategy: z.enum(['snapshot', 'force-new-cluster']).optional(),
@@ -66,12 +72,16 @@ export default defineRunbook({
         if (!c.facts.probed)
           return {
             branch: 'lost',
-            why: `not probed: assuming quorum is lost and the survivor is ${survivorOf(c)} (the run decides from the cluster)`,
+            why:
+              `not probed: assuming quorum is lost and the survivor is ${survivorOf(c)} (the run ` +
+              `decides from the cluster)`,
           };
         if (!q.lost && c.params.force !== 'true')
           return {
             branch: 'refuse',
-            why: `quorum is healthy (${q.healthy}/${q.total} healthy, ${q.needed} needed): recovering would throw away a working cluster; --set force=true overrides`,
+            why:
+              `quorum is healthy (${q.healthy}/${q.total} healthy, ${q.needed} needed): recovering ` +
+              `would throw away a working cluster; --set force=true overrides`,
           };
         const s = chooseSurvivor(c.facts, names(c), c.params.survivor);
         if (!s)
@@ -81,7 +91,9 @@ export default defineRunbook({
           };
         return {
           branch: 'lost',
-          why: `${q.healthy}/${q.total} members healthy, ${q.needed} needed${q.lost ? '' : ' (forced)'}; survivor ${s.name}: ${s.why}`,
+          why:
+            `${q.healthy}/${q.total} members healthy, ${q.needed} needed${q.lost ? '' : ' (forced)'}` +
+            `; survivor ${s.name}: ${s.why}`,
         };
       },
       branches: {

@@ -18,8 +18,20 @@ export default defineRunbook({
   title:
     'Renew expired or expiring etcd certificates from the cluster CA, then restart members one at a time',
   summary:
-    "On each member in turn: the server and peer certificates named in etcd's own configuration (manifest, etcd.conf or the container's arguments), kubeadm's healthcheck-client, and the etcd client certificate the host's API server (kubeadm, docker) or k3s is configured with, when they expire within --set within=DAYS (default 30) or lack the member's address, are renewed from the CA they are trusted by (its key found beside it) with the same subject, SANs and usages, valid --set days=N (default 365): `kubeadm certs renew` for kubeadm's own files when kubeadm is on the host (and days is 365, the address already there), openssl otherwise. The old certificate and key of each are kept in the folder certs-before-STAMP/ beside them. Refused when the CA itself has expired. Then etcd and its client restart through the platform one member at a time (the leader last), healthy before the next, and the cluster is verified.",
-  when: "etcd or the API server logs 'x509: certificate has expired or is not yet valid', or diagnose shows an etcd certificate close to its expiry. The CA key must be on the hosts (kubeadm keeps pki/etcd/ca.key, RKE kube-ca-key.pem, openshift-ansible /etc/etcd/ca/ca.key).",
+    "On each member in turn: the server and peer certificates named in etcd's own configuration " +
+    "(manifest, etcd.conf or the container's arguments), kubeadm's healthcheck-client, and the " +
+    "etcd client certificate the host's API server (kubeadm, docker) or k3s is configured with, " +
+    "when they expire within --set within=DAYS (default 30) or lack the member's address, are " +
+    'renewed from the CA they are trusted by (its key found beside it) with the same subject, SANs ' +
+    "and usages, valid --set days=N (default 365): `kubeadm certs renew` for kubeadm's own files " +
+    'when kubeadm is on the host (and days is 365, the address already there), openssl otherwise. ' +
+    'The old certificate and key of each are kept in the folder certs-before-STAMP/ beside them. ' +
+    'Refused when the CA itself has expired. Then etcd and its client restart through the platform ' +
+    'one member at a time (the leader last), healthy before the next, and the cluster is verified.',
+  when:
+    "etcd or the API server logs 'x509: certificate has expired or is not yet valid', or diagnose " +
+    'shows an etcd certificate close to its expiry. The CA key must be on the hosts (kubeadm keeps ' +
+    'pki/etcd/ca.key, RKE kube-ca-key.pem, openshift-ansible /etc/etcd/ca/ca.key).',
   params: z.object({ days: days.optional(), within: days.optional() }).strict(),
   nodes: [
     decision({
@@ -29,11 +41,16 @@ export default defineRunbook({
         SUPPORTED.includes(c.inventory.topology)
           ? {
               branch: 'renew',
-              why: `${c.inventory.topology}: certificate paths read from each member's etcd configuration (and its etcd client's); renewing what expires within ${c.params.within ?? 30} days for ${c.params.days ?? 365} days`,
+              why:
+                `${c.inventory.topology}: certificate paths read from each member's etcd ` +
+                `configuration (and its etcd client's); renewing what expires within ` +
+                `${c.params.within ?? 30} days for ${c.params.days ?? 365} days`,
             }
           : {
               branch: 'refuse',
-              why: `the ${c.inventory.topology} topology is not supported by renew-certs yet: renew its certificates by hand (docs/operators-guide.md)`,
+              why:
+                `the ${c.inventory.topology} topology is not supported by renew-certs yet: renew its ` +
+                `certificates by hand (docs/operators-guide.md)`,
             },
       branches: {
         refuse: 'refuse',

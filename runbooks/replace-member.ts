@@ -1,4 +1,5 @@
-// Member replacement (docs/procedures.md#replace-member): with quorum, remove the failed member by ID, add its replacement, update the rest.
+// Member replacement (docs/procedures.md#replace-member): with quorum, remove the failed member by ID,
+// add its replacement, update the rest.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
 import { quorum } from '../src/engine/facts.js';
@@ -28,7 +29,10 @@ const corrupt = (c: PlanCtx) =>
     .alarms.filter((a) => a.alarm === 'CORRUPT')
     .map((a) => a.member);
 
-/** After the removal: a CORRUPT alarm (as probed) is disarmed once the member it names is out (writes, health again). */
+/**
+ * After the removal: a CORRUPT alarm (as probed) is disarmed once the member it names is out (writes,
+ * health again).
+ */
 const alarms = decision({
   id: 'corrupt',
   title: 'Is a CORRUPT alarm raised for the failed member?',
@@ -49,8 +53,13 @@ export default defineRunbook({
   id: 'replace-member',
   title: 'Replace a failed member (cluster keeps quorum)',
   summary:
-    "Removes the failed member by ID, prepares the replacement host (old data moved aside), adds it as a learner, starts it with state existing and the printed initial cluster, promotes it, updates the remaining members' initial-cluster configuration one at a time, and verifies. A CORRUPT alarm naming the failed member is disarmed once it is removed.",
-  when: 'One member is broken (disk lost, data corrupt, host rebuilt) while the others still have quorum. Without quorum, use recover-quorum.',
+    'Removes the failed member by ID, prepares the replacement host (old data moved aside), adds ' +
+    'it as a learner, starts it with state existing and the printed initial cluster, promotes it, ' +
+    "updates the remaining members' initial-cluster configuration one at a time, and verifies. A " +
+    'CORRUPT alarm naming the failed member is disarmed once it is removed.',
+  when:
+    'One member is broken (disk lost, data corrupt, host rebuilt) while the others still have ' +
+    'quorum. Without quorum, use recover-quorum.',
   params: z
     .object({ failed: z.string().min(1, 'the member to replace'), new: z.string().optional() })
     .strict(),
@@ -79,11 +88,17 @@ export default defineRunbook({
         if (others.length)
           return {
             branch: 'refuse',
-            why: `alarm CORRUPT names ${others.join(', ')} too: replace those members one at a time ('alarm disarm' would clear every alarm)`,
+            why:
+              `alarm CORRUPT names ${others.join(', ')} too: replace those members one at a time ` +
+              `('alarm disarm' would clear every alarm)`,
           };
         return {
           branch: 'replace',
-          why: `${ok} healthy member(s) keep quorum (${q.needed} needed)${c.facts.probed ? '' : ' (not probed: assumed)'}; replacing ${failed(c)} with ${replacement(c)}${bad.length ? `; alarm CORRUPT on ${failed(c)}: disarmed once it is removed` : ''}`,
+          why:
+            `${ok} healthy member(s) keep quorum (${q.needed} ` +
+            `needed)${c.facts.probed ? '' : ' (not probed: assumed)'}; replacing ${failed(c)} with ` +
+            `${replacement(c)}` +
+            `${bad.length ? `; alarm CORRUPT on ${failed(c)}: disarmed once it is removed` : ''}`,
         };
       },
       branches: {

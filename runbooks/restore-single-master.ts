@@ -33,7 +33,9 @@ export default defineRunbook({
   id: 'restore-single-master',
   title: 'Restore a single control-plane cluster from a snapshot',
   summary:
-    'On the one control-plane host: stops kube-apiserver and etcd, moves the data dir aside, restores the verified snapshot with a new token, sets ownership to the user etcd runs as, starts etcd and the API server, and verifies.',
+    'On the one control-plane host: stops kube-apiserver and etcd, moves the data dir aside, ' +
+    'restores the verified snapshot with a new token, sets ownership to the user etcd runs as, ' +
+    'starts etcd and the API server, and verifies.',
   when: 'A cluster with one control-plane member lost or damaged its etcd data and a good snapshot exists.',
   params: restoreParams,
   needs: { snapshotParam: 'snapshot' },

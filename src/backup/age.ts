@@ -72,7 +72,8 @@ export function parseRecipient(s: string): string | Recipient {
   if (t.startsWith('ssh-ed25519 ')) return new SshEd25519Recipient(sshWire(t).wire);
   if (t.startsWith('ssh-rsa ')) return rsaRecipient(sshWire(t).wire);
   throw badInput(
-    `backup recipient '${t.slice(0, 16)}…' is neither an age X25519 key (age1...) nor an ssh-ed25519/ssh-rsa public key`,
+    `backup recipient '${t.slice(0, 16)}…' is neither an age X25519 key (age1...) nor an ` +
+      `ssh-ed25519/ssh-rsa public key`,
     'give age public keys or SSH public key lines in backup.encrypt',
   );
 }
@@ -110,7 +111,10 @@ export function recipientLabel(s: string): string {
   return `${type} ${sshTag(wire)}${comment ? ` ${comment}` : ''}`;
 }
 
-/** Identities from a file: age secret keys (one a line, `#` comments) or an unencrypted OpenSSH ed25519/RSA private key. */
+/**
+ * Identities from a file: age secret keys (one a line, `#` comments) or an unencrypted OpenSSH
+ * ed25519/RSA private key.
+ */
 export function loadIdentities(file: string): Array<string | Identity> {
   let text: string;
   try {

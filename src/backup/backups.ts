@@ -56,7 +56,10 @@ async function sha256Of(s: Readable): Promise<{ sha256: string; bytes: number }>
   return h.done();
 }
 
-/** Uploads one local file (plain sha256 known from the host), encrypted to the recipients when given; checks it back. */
+/**
+ * Uploads one local file (plain sha256 known from the host), encrypted to the recipients when given;
+ * checks it back.
+ */
 export async function putFile(
   store: Store,
   id: string,
@@ -157,7 +160,10 @@ export async function fetchFile(
     );
 }
 
-/** Per cluster, the backups to delete so that the newest `last` and those younger than `days` stay (a backup kept by either stays). */
+/**
+ * Per cluster, the backups to delete so that the newest `last` and those younger than `days` stay (a
+ * backup kept by either stays).
+ */
 export function toPrune(
   all: BackupManifest[],
   keep: { last?: number; days?: number },
@@ -193,7 +199,8 @@ export async function removeBackup(store: Store, id: string): Promise<void> {
 }
 
 /**
- * Aborts uploads under `under` never completed (only those begun before `before` when given) (their parts cost storage and are no
+ * Aborts uploads under `under` never completed (only those begun before `before` when given) (their
+ * parts cost storage and are no
  * backup); returns them. Before a backup's files go up, every pending upload of that same backup id is from a
  * killed earlier attempt.
  */

@@ -49,7 +49,13 @@ export function snapshotScript(inv: Inventory, o: CronJobOptions): Script {
       const status = o.offsite
         ? sh`etcdctl snapshot status -w json ${file} > "$STAGING_DIR"/${snapName(m)}.status`
         : sh`etcdctl snapshot status -w table ${file}`;
-      return sh`if etcdctl --endpoints=${m.clientURL} snapshot save ${file}; then chmod 600 ${file}; ${status} && ok=1; fi`;
+      return sh.join(
+        [
+          sh`if etcdctl --endpoints=${m.clientURL} snapshot save ${file}; then chmod 600 ${file}`,
+          sh`${status} && ok=1; fi`,
+        ],
+        '; ',
+      );
     }),
     sh`find "$BACKUP_DIR" -maxdepth 1 -name 'etcd-*.db' -mtime +${o.retentionDays} -print -delete`,
     o.offsite ? sh`echo "$stamp" > "$STAGING_DIR"/stamp` : null,
@@ -69,7 +75,14 @@ function uploadFunction(off: CronJobOffsite): Script {
     sh`  sum=$(sha256sum "$put" | cut -d ' ' -f 1); sbytes=$(wc -c < "$put" | tr -d ' ')`,
     sh`  rc copyto -M --metadata-set lifeboat-sha256="$plain" "$put" "$dest/$obj"`,
     sh`  back=$(rc cat "$dest/$obj" | sha256sum | cut -d ' ' -f 1)`,
-    sh`  if [ "$back" != "$sum" ]; then echo "lifeboat: $url/$obj: the stored copy does not match what was sent" >&2; exit 1; fi`,
+    sh.join(
+      [
+        sh`  if [ "$back" != "$sum" ]`,
+        sh`then echo "lifeboat: $url/$obj: the stored copy does not match what was sent" >&2; exit 1`,
+        sh`fi`,
+      ],
+      '; ',
+    ),
     sh`  files="$files\${files:+,}{\\"name\\":\\"$name\\",\\"sha256\\":\\"$plain\\",\\"bytes\\":$pbytes,\\"storedSha256\\":\\"$sum\\",\\"storedBytes\\":$sbytes$rj}"`,
     sh`}`,
   );
@@ -90,22 +103,53 @@ export function uploadScript(inv: Inventory, off: CronJobOffsite): Script {
     sh`id=${safeComponent(inv.cluster)}-"$stamp"`,
     sh`dest=:s3:${[bucket, prefix].filter(Boolean).join('/')}/"$id"; url=${off.to.replace(/\/+$/, '')}/"$id"`,
     // Credentials only from the env (the Secret): --s3-env-auth; no config file, no bucket creation.
-    sh`rc() { rclone --config /dev/null ${provider} --s3-env-auth --s3-region ${off.region ?? 'us-east-1'} --s3-force-path-style=${String(pathStyle)} --s3-no-check-bucket "$@"; }`,
-    sh`cj=${JSON.stringify(inv.cluster)}; rj=${enc ? `,"recipients":${JSON.stringify(off.recipients.map(recipientLabel))}` : ''}`,
+    sh.join(
+      [
+        sh`rc() { rclone --config /dev/null ${provider} --s3-env-auth --s3-region`,
+        sh`${off.region ?? 'us-east-1'} --s3-force-path-style=${String(pathStyle)} --s3-no-check-bucket`,
+        sh`"$@"; }`,
+      ],
+      ' ',
+    ),
+    sh.join(
+      [
+        sh`cj=${JSON.stringify(inv.cluster)}`,
+        sh`rj=${enc ? `,"recipients":${JSON.stringify(off.recipients.map(recipientLabel))}` : ''}`,
+      ],
+      '; ',
+    ),
     sh`files=; members=`,
     uploadFunction(off),
     ...inv.members.map((m) =>
       sh.lines(
-        sh`f="$BACKUP_DIR"/etcd-${m.name}-"$stamp".db; st="$STAGING_DIR"/${snapName(m)}.status; mj=${JSON.stringify(m.name)}`,
+        sh.join(
+          [
+            sh`f="$BACKUP_DIR"/etcd-${m.name}-"$stamp".db; st="$STAGING_DIR"/${snapName(m)}.status`,
+            sh`mj=${JSON.stringify(m.name)}`,
+          ],
+          '; ',
+        ),
         sh`if [ -s "$f" ] && [ -s "$st" ]; then`,
         sh`  up "$f" ${snapName(m)}`,
-        sh`  rev=$(sed -n 's/.*"revision":\\([0-9]*\\).*/\\1/p' "$st"); keys=$(sed -n 's/.*"totalKey":\\([0-9]*\\).*/\\1/p' "$st")`,
+        sh.join(
+          [
+            sh`  rev=$(sed -n 's/.*"revision":\\([0-9]*\\).*/\\1/p' "$st")`,
+            sh`keys=$(sed -n 's/.*"totalKey":\\([0-9]*\\).*/\\1/p' "$st")`,
+          ],
+          '; ',
+        ),
         sh`  members="$members\${members:+,}{\\"member\\":$mj,\\"file\\":\\"${snapName(m)}\\",\\"revision\\":\${rev:-null},\\"totalKey\\":\${keys:-null}}"`,
         sh`fi`,
       ),
     ),
     sh`if [ -z "$members" ]; then echo "lifeboat: no snapshot of this run to upload" >&2; exit 1; fi`,
-    sh`taken=$(echo "$stamp" | sed 's/^\\(....\\)\\(..\\)\\(..\\)T\\(..\\)\\(..\\)\\(..\\)Z$/\\1-\\2-\\3T\\4:\\5:\\6Z/')`,
+    sh.join(
+      [
+        sh`taken=$(echo "$stamp"`,
+        sh`sed 's/^\\(....\\)\\(..\\)\\(..\\)T\\(..\\)\\(..\\)\\(..\\)Z$/\\1-\\2-\\3T\\4:\\5:\\6Z/')`,
+      ],
+      ' | ',
+    ),
     sh`printf '%s\\n' "{${sh.join(
       [
         field('format', '\\"lifeboat-backup/1\\"'),
@@ -205,7 +249,8 @@ function podSpec(inv: Inventory, o: CronJobOptions) {
 export function cronJob(inv: Inventory, o: CronJobOptions): string {
   if (o.offsite) checkOffsite(o.offsite);
   const off = o.offsite
-    ? `; uploaded to ${o.offsite.to}${o.offsite.recipients.length ? ` age-encrypted to ${o.offsite.recipients.length} recipient(s)` : ''}, credentials from Secret ${o.offsite.secret}`
+    ? `; uploaded to ${o.offsite.to}` +
+      `${o.offsite.recipients.length ? ` age-encrypted to ${o.offsite.recipients.length} recipient(s)` : ''}, credentials from Secret ${o.offsite.secret}`
     : '';
   const job = {
     apiVersion: 'batch/v1',
@@ -214,7 +259,9 @@ export function cronJob(inv: Inventory, o: CronJobOptions): string {
       name: dnsLabel(`etcd-backup-${inv.cluster}`),
       namespace: o.namespace,
       annotations: {
-        'lifeboat/description': `etcd snapshots of ${inv.cluster}, kept ${o.retentionDays} days in ${o.hostBackupDir} on the control-plane nodes${off}`,
+        'lifeboat/description':
+          `etcd snapshots of ${inv.cluster}, kept ${o.retentionDays} days in ${o.hostBackupDir} on ` +
+          `the control-plane nodes${off}`,
       },
     },
     spec: {
@@ -227,9 +274,13 @@ export function cronJob(inv: Inventory, o: CronJobOptions): string {
   };
   // The cluster name is free text: in a comment line it must not end the line (a newline would add YAML).
   const copy = o.offsite
-    ? `Create the Secret first: kubectl -n ${o.namespace} create secret generic ${o.offsite.secret} --from-literal=AWS_ACCESS_KEY_ID=... --from-literal=AWS_SECRET_ACCESS_KEY=...`
+    ? `Create the Secret first: kubectl -n ${o.namespace} create secret generic ${o.offsite.secret} ` +
+      `--from-literal=AWS_ACCESS_KEY_ID=... --from-literal=AWS_SECRET_ACCESS_KEY=...`
     : "Copy the files off the nodes too: run 'lifeboat run backup' from outside.";
-  return `# Generated by 'lifeboat backup schedule --emit cronjob' for ${JSON.stringify(inv.cluster)}. ${copy}\n${stringify(job, { lineWidth: 0 })}`;
+  return (
+    `# Generated by 'lifeboat backup schedule --emit cronjob' for ${JSON.stringify(inv.cluster)}. ` +
+    `${copy}\n${stringify(job, { lineWidth: 0 })}`
+  );
 }
 
 /** A Kubernetes object name (RFC 1123 label, at most 52 characters for a CronJob) made from free text. */

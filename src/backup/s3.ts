@@ -1,4 +1,5 @@
-// An S3-compatible object store as a backup store: streaming multipart uploads, credentials as the AWS SDK resolves them
+// An S3-compatible object store as a backup store: streaming multipart uploads, credentials as the AWS
+// SDK resolves them
 // (env, shared config/credentials files, profile); never stored, never printed.
 import { Readable } from 'node:stream';
 import {

@@ -282,7 +282,8 @@ export async function discover(o: DiscoverOptions): Promise<Discovered> {
     if (!parsed.ok)
       throw new LifeboatError(
         'refused',
-        `discover: what the hosts report does not make a valid inventory (nothing written): ${parsed.problems.join('; ')}`,
+        `discover: what the hosts report does not make a valid inventory (nothing written): ` +
+          `${parsed.problems.join('; ')}`,
         { hint: 'fix the etcd configuration on the host named above, or write the inventory by hand' },
       );
     const found: Inventory = {
@@ -316,7 +317,8 @@ function render(
   const topo = hosts[0]!.config.topology;
   const token = hosts[0]!.config.flags.get('initial-cluster-token');
   L.push(
-    `# Written by 'lifeboat discover' at ${new Date().toISOString()} from ${o.targets.map((t) => t.spec).join(', ')}${o.jump ? ` via ${o.jump}` : ''}.`,
+    `# Written by 'lifeboat discover' at ${new Date().toISOString()} from ` +
+      `${o.targets.map((t) => t.spec).join(', ')}${o.jump ? ` via ${o.jump}` : ''}.`,
   );
   L.push('# Each value says where it was read. Review the findings at the end before using this inventory.');
   L.push('apiVersion: lifeboat/v1');

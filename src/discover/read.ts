@@ -157,7 +157,10 @@ function staticPod(
   };
 }
 
-/** systemd: Environment=/EnvironmentFile (etcd.conf) and ExecStart flags, file by file as `systemctl cat` shows them. */
+/**
+ * systemd: Environment=/EnvironmentFile (etcd.conf) and ExecStart flags, file by file as `systemctl
+ * cat` shows them.
+ */
 function systemdUnit(
   unit: string,
   envFiles: Array<[string, string]>,
@@ -200,7 +203,8 @@ function systemdUnit(
     }
   }
   flagsOf(words(exec), `ExecStart in ${execFrom}`, flags);
-  // EnvironmentFile first, Environment= (drop-ins) over it, flags over both (etcd 3.4 refuses a flag shadowing a variable).
+  // EnvironmentFile first, Environment= (drop-ins) over it, flags over both (etcd 3.4 refuses a flag
+  // shadowing a variable).
   const all = new Map<string, Found>([...fromEnvFile, ...env]);
   const val = (flag: string): Found | undefined => flags.get(flag) ?? all.get(ENV(flag));
   const merged = new Map<string, Found>();
@@ -224,7 +228,9 @@ function systemdUnit(
             ca,
             cert: {
               ...cert,
-              from: `${cert.from} (${val('peer-cert-file') ? 'the peer certificate, which etcd.conf clients use (002)' : 'the server certificate'})`,
+              from:
+                `${cert.from} ` +
+                `(${val('peer-cert-file') ? 'the peer certificate, which etcd.conf clients use (002)' : 'the server certificate'})`,
             },
             key,
           },

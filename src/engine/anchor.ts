@@ -24,7 +24,13 @@ export async function writeAnchors(
   const done = await Promise.all(
     inv.members.map(async (m) => {
       const f = anchorPath(m.backupDir, runId);
-      const script = sh`mkdir -p ${m.backupDir} && printf '%s\\n' ${`${head.seq} ${head.hash}`} >${`${f}.tmp`} && mv ${`${f}.tmp`} ${f}`;
+      const script = sh.join(
+        [
+          sh`mkdir -p ${m.backupDir} && printf '%s\\n' ${`${head.seq} ${head.hash}`} >${`${f}.tmp`}`,
+          sh`mv ${`${f}.tmp`} ${f}`,
+        ],
+        ' && ',
+      );
       try {
         const r = await ex.exec(m.name, script.text, { timeoutMs: 15_000 });
         return r.exitCode === 0 ? m.name : undefined;

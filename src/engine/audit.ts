@@ -66,7 +66,10 @@ export function repairTornTail(path: string): string | undefined {
   const aside = `${path}.torn-${Date.now()}`;
   writePrivate(aside, buf.subarray(keep));
   truncateSync(path, keep);
-  return `audit log ${path}: a torn last line (${buf.length - keep} bytes, a crash mid-write) was set aside in ${aside}`;
+  return (
+    `audit log ${path}: a torn last line (${buf.length - keep} bytes, a crash mid-write) was set ` +
+    `aside in ${aside}`
+  );
 }
 
 export function readAudit(path: string): AuditEntry[] {

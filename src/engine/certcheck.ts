@@ -24,7 +24,10 @@ export interface CertInfo {
   missingAddress?: boolean;
 }
 
-/** The files to look at: kubeadm's layout for static pods (and the API server's etcd client cert), else beside etcd.conf. */
+/**
+ * The files to look at: kubeadm's layout for static pods (and the API server's etcd client cert), else
+ * beside etcd.conf.
+ */
 export function certFiles(
   topology: string,
   m: ResolvedMember,
@@ -61,7 +64,14 @@ const certLine = (f: string) => {
 
 /** The same for a path read on the host (an etcd flag, or its client's), tagged with its role. */
 const namedLine = (role: CertInfo['role'], path: Script) =>
-  sh`f=${path}; if [ -n "$f" ] && [ -f "$f" ]; then echo "cert|$f|$(openssl x509 -in "$f" -noout -enddate 2>/dev/null | cut -d= -f2)|$(openssl x509 -in "$f" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ')|"${role}; fi`;
+  sh.join(
+    [
+      sh`f=${path}; if [ -n "$f" ] && [ -f "$f" ]; then echo "cert|$f|$(openssl x509 -in "$f" -noout`,
+      sh`-enddate 2>/dev/null | cut -d= -f2)|$(openssl x509 -in "$f" -noout -ext subjectAltName`,
+      sh`2>/dev/null | tail -n +2 | tr -d ' ')|"${role}; fi`,
+    ],
+    ' ',
+  );
 
 /** The certs etcd's own configuration names (manifest, etcd.conf, container arguments) and its client's (API server,
  *  k3s): the layouts whose files are not at kubeadm's or etcd.conf's usual places (docker, k3s) are found this way. */

@@ -44,7 +44,8 @@ export async function acquireClusterLock(
   }
   if (other.runId === me.runId) return { member: m.name, path: dir };
   throw refused(
-    `cluster ${inv.cluster} is locked by run ${other.runId ?? 'unknown'} of ${other.operator ?? 'unknown'} on ${other.host ?? 'unknown'} (${m.name}:${dir})`,
+    `cluster ${inv.cluster} is locked by run ${other.runId ?? 'unknown'} of ` +
+      `${other.operator ?? 'unknown'} on ${other.host ?? 'unknown'} (${m.name}:${dir})`,
     `finish it with 'lifeboat resume ${other.dir ?? 'RUN_DIR'}', or if that run is gone move ${dir} aside on ${m.name}`,
   );
 }

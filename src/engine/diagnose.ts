@@ -77,8 +77,21 @@ export async function consistency(
         };
       const t = makeTools(m, f);
       const script = sh.lines(
-        sh`echo "--count--"; ${t.etcdctl(sh`get "" --prefix --keys-only --limit=1 --consistency=s -w json --command-timeout=5s`)} 2>&1`,
-        sh`echo; echo "--hash--"; ${t.etcdctl(sh`endpoint hashkv --rev=${revision} -w json --command-timeout=5s`)} 2>&1`,
+        sh.join(
+          [
+            sh`echo "--count--";`,
+            sh`${t.etcdctl(sh`get "" --prefix --keys-only --limit=1 --consistency=s -w json --command-timeout=5s`)}`,
+            sh`2>&1`,
+          ],
+          ' ',
+        ),
+        sh.join(
+          [
+            sh`echo; echo "--hash--"`,
+            sh`${t.etcdctl(sh`endpoint hashkv --rev=${revision} -w json --command-timeout=5s`)} 2>&1`,
+          ],
+          '; ',
+        ),
         sh`echo; echo "--alarms--"; ${t.etcdctl(sh`alarm list --command-timeout=5s`)} 2>&1`,
         sh`echo; echo "--metrics--"; ${metricsScript(m)}`,
         sh`true`,
@@ -168,7 +181,9 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
       return {
         severity: 'warning',
         member: d,
-        message: `${d}: disagrees with the majority at revision ${revision} (keys ${c?.keys ?? '?'}, hashkv ${c?.hash ?? '?'})`,
+        message:
+          `${d}: disagrees with the majority at revision ${revision} (keys ${c?.keys ?? '?'}, hashkv ` +
+          `${c?.hash ?? '?'})`,
         runbook: `replace-member --set failed=${d}`,
       };
     }),
@@ -177,7 +192,8 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     if (f.severity === 'warning') reasons.push(f.runbook ? `${f.message} — run ${f.runbook}` : f.message);
   for (const a of leases)
     reasons.push(
-      `stale API server lease ${LEASES}${a} (${a} is no member's address): the kubernetes Endpoints may name a dead API server; the readdress and restore runbooks remove it`,
+      `stale API server lease ${LEASES}${a} (${a} is no member's address): the kubernetes ` +
+        `Endpoints may name a dead API server; the readdress and restore runbooks remove it`,
     );
   for (const e of endpoints)
     reasons.push(`${e.key} names ${e.stale.join(', ')} (no member's address): ${e.fix}`);
@@ -226,7 +242,9 @@ function alarmFindings(alarms: Alarm[]): Finding[] {
 function storageFindings(storage: MemberStorage[]): Finding[] {
   const out: Finding[] = [];
   for (const s of storage) {
-    const used = `${kib(s.dbSize)} of its ${kib(s.quota)} quota (${s.usedPct} %)${s.quotaFrom === 'default' ? ', quota assumed: etcd default' : ''}`;
+    const used =
+      `${kib(s.dbSize)} of its ${kib(s.quota)} quota (${s.usedPct} ` +
+      `%)${s.quotaFrom === 'default' ? ', quota assumed: etcd default' : ''}`;
     if (s.usedPct > QUOTA_WARN * 100)
       out.push({
         severity: 'warning',
@@ -267,7 +285,9 @@ function certFindings(certs: CertInfo[]): Finding[] {
       out.push({
         severity: 'warning',
         member: c.member,
-        message: `${c.member}: ${c.file} does not name the member's address among its SANs (${c.sans.join(', ') || 'none'})`,
+        message:
+          `${c.member}: ${c.file} does not name the member's address among its SANs ` +
+          `(${c.sans.join(', ') || 'none'})`,
         runbook: 'renew-certs',
       });
     return out;

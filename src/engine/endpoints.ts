@@ -24,7 +24,10 @@ export interface StaleEndpoints {
 type Obj = Record<string, unknown>;
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
-/** Every IP an Endpoints (subsets[].addresses/notReadyAddresses[].ip) or EndpointSlice (endpoints[].addresses[]) names. */
+/**
+ * Every IP an Endpoints (subsets[].addresses/notReadyAddresses[].ip) or EndpointSlice
+ * (endpoints[].addresses[]) names.
+ */
 export function addressesOf(obj: Obj): string[] {
   const ep = list(obj.subsets).flatMap((s) =>
     [...list(s.addresses), ...list(s.notReadyAddresses)].map((a) => String(a.ip)),
@@ -38,11 +41,17 @@ export function addressesOf(obj: Obj): string[] {
 /** The planned fix for one object: the kubernetes ones are the API servers', the rest the controller-manager's. */
 function fixFor(key: string): string {
   if (KUBERNETES_OBJECTS.includes(key))
-    return 'the live API servers rebuild it from /registry/masterleases/ once the stale leases are removed (the readdress and restore runbooks remove them)';
+    return (
+      'the live API servers rebuild it from /registry/masterleases/ once the stale leases are ' +
+      'removed (the readdress and restore runbooks remove them)'
+    );
   const isSlice = key.startsWith(SLICES);
   const [ns = '', name = ''] = key.slice((isSlice ? SLICES : ENDPOINTS).length).split('/');
   const kind = isSlice ? 'endpointslice' : 'endpoints';
-  return `kube-controller-manager rebuilds it from the Service's live pods: ${sh`kubectl -n ${ns} delete ${kind} ${name}`}`;
+  return (
+    `kube-controller-manager rebuilds it from the Service's live pods: ` +
+    `${sh`kubectl -n ${ns} delete ${kind} ${name}`}`
+  );
 }
 
 /**

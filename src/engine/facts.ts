@@ -58,24 +58,62 @@ export const NO_FACTS: Facts = { probed: false, members: {} };
 
 /** The read-only probe run on each host; prints key=value lines and JSON blocks between markers. */
 export function probeScript(m: ResolvedMember): string {
-  const ctl = sh`timeout 5 $E --endpoints=${m.clientURL} --cacert=${m.tls.ca} --cert=${m.tls.cert} --key=${m.tls.key} --command-timeout=3s`;
+  const ctl = sh.join(
+    [
+      sh`timeout 5 $E --endpoints=${m.clientURL} --cacert=${m.tls.ca} --cert=${m.tls.cert}`,
+      sh`--key=${m.tls.key} --command-timeout=3s`,
+    ],
+    ' ',
+  );
   const port = new URL(m.clientURL).port || '2379';
   const version = (tool: string): Script => sh`sed -n ${`s/^${tool} version: //p`}`;
   return sh.lines(
     sh`export ETCDCTL_API=3`,
     sh`echo "hostname=$(hostname)"`,
-    sh`command -v etcd >/dev/null 2>&1 && echo "etcd_version=$(etcd --version 2>/dev/null | sed -n "s/^etcd Version: //p")"`,
-    sh`ctl=$(command -v etcdctl 2>/dev/null) && echo "etcdctl=$ctl" && echo "etcdctl_version=$(etcdctl version 2>/dev/null | ${version('etcdctl')})"`,
-    sh`utl=$(command -v etcdutl 2>/dev/null) && echo "etcdutl=$utl" && echo "etcdutl_version=$(etcdutl version 2>/dev/null | ${version('etcdutl')})"`,
+    sh.join(
+      [
+        sh`command -v etcd >/dev/null 2>&1`,
+        sh`echo "etcd_version=$(etcd --version 2>/dev/null | sed -n "s/^etcd Version: //p")"`,
+      ],
+      ' && ',
+    ),
+    sh.join(
+      [
+        sh`ctl=$(command -v etcdctl 2>/dev/null) && echo "etcdctl=$ctl"`,
+        sh`echo "etcdctl_version=$(etcdctl version 2>/dev/null | ${version('etcdctl')})"`,
+      ],
+      ' && ',
+    ),
+    sh.join(
+      [
+        sh`utl=$(command -v etcdutl 2>/dev/null) && echo "etcdutl=$utl"`,
+        sh`echo "etcdutl_version=$(etcdutl version 2>/dev/null | ${version('etcdutl')})"`,
+      ],
+      ' && ',
+    ),
     containerProbe(m),
     sh`[ -d ${m.dataDir + '/member'} ] && echo data_dir_exists=1`,
-    // The user etcd runs as: the owner of the process listening on this member's client port, else the data dir's owner.
-    sh`pid=$(ss -Hltnp 2>/dev/null | grep -F ${`${m.address}:${port} `} | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1)`,
+    // The user etcd runs as: the owner of the process listening on this member's client port, else the
+    // data dir's owner.
+    sh.join(
+      [
+        sh`pid=$(ss -Hltnp 2>/dev/null | grep -F ${`${m.address}:${port} `}`,
+        sh`sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1)`,
+      ],
+      ' | ',
+    ),
     sh`[ -n "$pid" ] && echo "etcd_up=1" && echo "etcd_user=$(ps -o user= -p "$pid" | tr -d " ")"`,
     sh`[ -z "$pid" ] && [ -e ${m.dataDir} ] && echo "etcd_user=$(stat -c %U ${m.dataDir})"`,
     sh`if [ -n "$E" ] && [ -n "$pid" ]; then`,
     // etcd 3.5's health check fails on any alarm: a member refusing only because of NOSPACE or CORRUPT still votes.
-    sh`  if h=$(${ctl} endpoint health 2>&1); then echo healthy=1; else case "$h" in *'Active Alarm(s): NOSPACE'*|*'Active Alarm(s): '*CORRUPT*|*'corrupt cluster'*) echo alarm_only=1;; esac; fi`,
+    sh.join(
+      [
+        sh`  if h=$(${ctl} endpoint health 2>&1); then echo healthy=1; else case "$h" in *'Active`,
+        sh`Alarm(s): NOSPACE'*|*'Active Alarm(s): '*CORRUPT*|*'corrupt cluster'*) echo alarm_only=1;;`,
+        sh`esac; fi`,
+      ],
+      ' ',
+    ),
     sh`  echo '--status--'; ${ctl} endpoint status -w json 2>/dev/null; echo`,
     sh`  echo '--members--'; ${ctl} member list -w json 2>/dev/null; echo`,
     sh`  echo '--alarms--'; ${ctl} alarm list 2>/dev/null; echo`,

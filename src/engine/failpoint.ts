@@ -75,7 +75,8 @@ export function failpointFromEnv(
   if (!isLabInventory(addresses) && env.LIFEBOAT_FAILPOINTS_ANYWHERE !== '1')
     throw refused(
       'LIFEBOAT_FAILPOINT is set but this inventory is not a lab (members outside 127.0.0.0/8)',
-      'failpoints kill Lifeboat on purpose: unset LIFEBOAT_FAILPOINT (or set LIFEBOAT_FAILPOINTS_ANYWHERE=1 to test a staging cluster)',
+      'failpoints kill Lifeboat on purpose: unset LIFEBOAT_FAILPOINT (or set ' +
+        'LIFEBOAT_FAILPOINTS_ANYWHERE=1 to test a staging cluster)',
     );
   return makeFailpoint(spec, kill);
 }

@@ -62,7 +62,10 @@ export async function runHost(run: RunScope, step: PlannedStep, host: PlannedHos
   });
 }
 
-/** The step's own check, after an interruption or a lost connection: true (and the host ended) if it already happened. */
+/**
+ * The step's own check, after an interruption or a lost connection: true (and the host ended) if it
+ * already happened.
+ */
 async function recheckHost(
   run: RunScope,
   step: PlannedStep,
@@ -94,7 +97,9 @@ async function recheckHost(
 /** An interrupted step without a check cannot tell whether it finished: only the operator can say to run it again. */
 async function confirmRerun(run: RunScope, step: PlannedStep, host: PlannedHost): Promise<void> {
   const { prompter } = run.deps;
-  const q = `Step ${step.stateId} was interrupted on ${host.member} and has no check; run its remaining commands again?`;
+  const q =
+    `Step ${step.stateId} was interrupted on ${host.member} and has no check; run its remaining ` +
+    `commands again?`;
   if (prompter.interactive && (await prompter.confirm(q, host.actions.map(describeAction))) === true) return;
   throw new LifeboatError(
     'approval',

@@ -1,5 +1,6 @@
 // API server leases (--endpoint-reconciler-type=lease): /registry/masterleases/ADDRESS per live kube-apiserver. After a
-// restore or a move, leases of addresses no longer in the inventory keep the `kubernetes` Endpoints naming dead servers.
+// restore or a move, leases of addresses no longer in the inventory keep the `kubernetes` Endpoints
+// naming dead servers.
 import { sh } from '../shell/sh.js';
 import type { Executor } from './ports.js';
 import type { Inventory } from '../inventory/resolve.js';

@@ -1,4 +1,5 @@
-// The runbooks shipped in runbooks/ (listed in runbooks/index.ts), loaded lazily; a runbook's content hash is the hash of its file.
+// The runbooks shipped in runbooks/ (listed in runbooks/index.ts), loaded lazily; a runbook's content
+// hash is the hash of its file.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

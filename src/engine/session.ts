@@ -302,7 +302,8 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
   const { def, hash } = await loadRunbook(record.runbook);
   if (hash !== record.runbookHash && !o.acceptChangedRunbook) {
     throw refused(
-      `runbook ${record.runbook} changed since this run started (hash ${record.runbookHash.slice(0, 12)} -> ${hash.slice(0, 12)})`,
+      `runbook ${record.runbook} changed since this run started (hash ` +
+        `${record.runbookHash.slice(0, 12)} -> ${hash.slice(0, 12)})`,
       'check the change, then resume with --accept-changed-runbook',
     );
   }
@@ -321,7 +322,8 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
   if (journal.final === 'aborted') {
     const end = [...entries].reverse().find((e) => e.type === 'run.end');
     throw refused(
-      `run ${record.runId} was aborted${journal.aborted ? ` (${journal.aborted})` : ''}${end ? ` at ${end.ts}` : ''}; it cannot be resumed`,
+      `run ${record.runId} was aborted${journal.aborted ? ` (${journal.aborted})` : ''}` +
+        `${end ? ` at ${end.ts}` : ''}; it cannot be resumed`,
       'nothing more runs in it and its cluster lock is released; start a new run',
     );
   }

@@ -4,7 +4,10 @@ import { sh, type Script } from '../shell/sh.js';
 
 /** etcd's default --quota-backend-bytes (2 GiB), used when the metrics endpoint does not answer. */
 export const DEFAULT_QUOTA = 2 * 1024 ** 3;
-/** Above this share of the quota, diagnose warns (exit 1) and free-space raises the quota when live data alone is this big. */
+/**
+ * Above this share of the quota, diagnose warns (exit 1) and free-space raises the quota when live data
+ * alone is this big.
+ */
 export const QUOTA_WARN = 0.8;
 
 export interface MemberStorage {
@@ -30,7 +33,15 @@ export interface Alarm {
 /** Reads the member's /metrics over its client URL with its TLS files (curl), keeping the three size gauges. */
 export function metricsScript(m: ResolvedMember): Script {
   const tls = sh`--cacert ${m.tls.ca} --cert ${m.tls.cert} --key ${m.tls.key}`;
-  return sh`command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${`${m.clientURL}/metrics`} 2>/dev/null | grep -E '^etcd_(server_quota_backend_bytes|mvcc_db_total_size_in_bytes|mvcc_db_total_size_in_use_in_bytes) '`;
+  return sh.join(
+    [
+      sh`command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${`${m.clientURL}/metrics`}`,
+      sh`2>/dev/null | grep -E`,
+      sh`'^etcd_(server_quota_backend_bytes|mvcc_db_total_size_in_bytes|mvcc_db_total_size_in_use_in_bytes)`,
+      sh`'`,
+    ],
+    ' ',
+  );
 }
 
 export function parseMetrics(out: string): Record<string, number> {

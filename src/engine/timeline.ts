@@ -54,7 +54,9 @@ export function timeline(entries: AuditEntry[]): Timeline {
           runbook: e.runbook,
           cluster: e.cluster,
           started: e.ts,
-          operator: `${e.operator.user}${e.operator.sudoUser ? ` (sudo by ${e.operator.sudoUser})` : ''}@${e.operator.host}`,
+          operator:
+            `${e.operator.user}${e.operator.sudoUser ? ` (sudo by ${e.operator.sudoUser})` : ''}` +
+            `@${e.operator.host}`,
         });
         break;
       case 'run.resume':

@@ -35,7 +35,9 @@ export interface Tools {
 
 /** What an unbumped restore means for Kubernetes (kubernetes#118501), said in the plan and the audit log. */
 export const NOT_BUMPED =
-  'watchers and informers may see revisions go backwards (and miss or replay events): after the restore restart every kube-apiserver, kube-controller-manager, kube-scheduler and kubelet so their caches relist';
+  'watchers and informers may see revisions go backwards (and miss or replay events): after the ' +
+  'restore restart every kube-apiserver, kube-controller-manager, kube-scheduler and kubelet so ' +
+  'their caches relist';
 
 const major = (v: string | undefined) => {
   const m = /^(\d+)\.(\d+)/.exec(v ?? '');
@@ -78,8 +80,10 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
   const describe = [
     online
       ? `etcdctl: ${describeSource(online, ctr)}${ctr?.etcdctlVersion ? ` (${ctr.etcdctlVersion})` : ''}`
-      : `etcdctl: ${etcdctlBin}${f?.etcdctlVersion ? ` (${f.etcdctlVersion})` : known ? '' : ' (assumed on PATH; --probe detects)'}`,
-    `offline restore/status: ${image ? `${imageTool} from the image: docker run --rm ${image}` : useUtl ? `etcdutl ${utl}` : `etcdctl (etcdutl ${utl ? 'too old' : 'not found'})`}`,
+      : `etcdctl: ${etcdctlBin}` +
+        `${f?.etcdctlVersion ? ` (${f.etcdctlVersion})` : known ? '' : ' (assumed on PATH; --probe detects)'}`,
+    `offline restore/status: ` +
+      `${image ? `${imageTool} from the image: docker run --rm ${image}` : useUtl ? `etcdutl ${utl}` : `etcdctl (etcdutl ${utl ? 'too old' : 'not found'})`}`,
   ].join('; ');
   /** 3.6 removed snapshot restore/status from etcdctl: without etcdutl the plan says so. */
   const noRestore = !image && !useUtl && ctlVersion !== undefined && ctlVersion >= 306;
@@ -96,7 +100,9 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
       const warnings: string[] = [];
       if (noRestore)
         warnings.push(
-          `etcdctl ${f?.etcdctlVersion ?? ''} on ${m.name} has no 'snapshot restore' (removed in 3.6) and etcdutl was not found: install etcdutl or name it in the inventory (etcd.tools.etcdutl)`,
+          `etcdctl ${f?.etcdctlVersion ?? ''} on ${m.name} has no 'snapshot restore' (removed in ` +
+            `3.6) and etcdutl was not found: install etcdutl or name it in the inventory ` +
+            `(etcd.tools.etcdutl)`,
         );
       const flags = [
         sh`snapshot restore ${o.snapshot}`,
@@ -111,7 +117,8 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
         if (bumpOk) flags.push(sh`--bump-revision=${o.bumpRevision}`, sh`--mark-compacted`);
         else
           warnings.push(
-            `revision not bumped: etcdutl 3.5+ not found on the hosts (etcdctl ${f?.etcdctlVersion ?? ctr?.etcdctlVersion ?? 'unknown'}); ${NOT_BUMPED}`,
+            `revision not bumped: etcdutl 3.5+ not found on the hosts (etcdctl ` +
+              `${f?.etcdctlVersion ?? ctr?.etcdctlVersion ?? 'unknown'}); ${NOT_BUMPED}`,
           );
       }
       return { script: offlineCmd(sh.join(flags, ' '), [dirname(o.snapshot)]), warnings };

@@ -92,7 +92,10 @@ export interface StepDef {
   timeoutMs?: number;
   retries?: number;
   hint?: string;
-  /** Parse the last command's stdout into facts for the record and later local steps; that command must be read-only (it runs again on resume). */
+  /**
+   * Parse the last command's stdout into facts for the record and later local steps; that command must
+   * be read-only (it runs again on resume).
+   */
   capture?: (stdout: string, c: HostCtx) => Record<string, unknown>;
 }
 

@@ -1,4 +1,5 @@
-// The storage envelope: `k8s\0` magic, then runtime.Unknown {typeMeta{apiVersion,kind}, raw, contentEncoding, contentType}.
+// The storage envelope: `k8s\0` magic, then runtime.Unknown {typeMeta{apiVersion,kind}, raw,
+// contentEncoding, contentType}.
 import { readFields, str, WireError } from './wire.js';
 
 export const K8S_MAGIC = Uint8Array.of(0x6b, 0x38, 0x73, 0x00);

@@ -79,7 +79,9 @@ function protobuf(b: Uint8Array, opts: DecodeOptions): StoredValue {
       const object: Obj = { kind: u.kind, apiVersion: u.apiVersion, ...d.object };
       withResourceVersion(object, opts);
       if (d.unknown.length === 0) return { ...head, object, typed: true };
-      const note = `${d.unknown.length} field(s) the ${u.apiVersion} ${u.kind} schema does not know, kept in ${MARKER}.unknownFields`;
+      const note =
+        `${d.unknown.length} field(s) the ${u.apiVersion} ${u.kind} schema does not know, kept in ` +
+        `${MARKER}.unknownFields`;
       object[MARKER] = { status: 'partial', why: note, unknownFields: d.unknown };
       return { ...head, object, typed: true, note, unknown: d.unknown };
     } catch (err) {

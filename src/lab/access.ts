@@ -1,7 +1,9 @@
-// Access modes of the lab: a non-root operator with passwordless sudo, and a bastion (jump host) in front of a private network.
+// Access modes of the lab: a non-root operator with passwordless sudo, and a bastion (jump host) in
+// front of a private network.
 //
 // jump: the bastion host runs in its own network namespace (the lab's "private network"); the members' sshd answer only
-// there (an inetd stand-in listening inside that namespace runs `sshd -i` back in the machine's network, where etcd is),
+// there (an inetd stand-in listening inside that namespace runs `sshd -i` back in the machine's
+// network, where etcd is),
 // and the bastion's sshd answers on 127.0.N.10:22 of the machine's network the same way. A direct connection to a
 // member's port 22 is refused because nothing listens there; only the bastion's `direct-tcpip` forwarding reaches it.
 import { sh, type Script } from '../shell/sh.js';

@@ -1,4 +1,5 @@
-// lab break: puts the lab into a named failure state, each done inside the host as an operator or a fault would (kill, rm, dd).
+// lab break: puts the lab into a named failure state, each done inside the host as an operator or a
+// fault would (kill, rm, dd).
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { refused, usage } from '../errors/error.js';
@@ -36,7 +37,10 @@ export function etcdPid(lab: Lab, name: string): number | null {
   }
 }
 
-/** docker mode: the host's process running the etcd image's binary (its pid inside the host), found by pid, not name. */
+/**
+ * docker mode: the host's process running the etcd image's binary (its pid inside the host), found by
+ * pid, not name.
+ */
 function containerEtcdPid(lab: Lab, name: string): number | null {
   const bin = join(imagesDir(lab.dir), 'etcd', 'usr', 'local', 'bin', 'etcd');
   for (const pid of pidsOfHost(lab, name)) {
@@ -76,7 +80,10 @@ async function sh(lab: Lab, name: string, cmd: string): Promise<void> {
   if (r.code !== 0) throw new Error(`lab break: on ${name}: '${cmd}' failed: ${r.stderr.trim()}`);
 }
 
-/** Kills etcd on a member (the process only: the kubelet/systemd stand-ins do not restart it) and waits until it no longer answers. */
+/**
+ * Kills etcd on a member (the process only: the kubelet/systemd stand-ins do not restart it) and waits
+ * until it no longer answers.
+ */
 async function killEtcd(lab: Lab, name: string, sig: 'KILL' | 'TERM', actions: string[]): Promise<void> {
   const pid = etcdPid(lab, name);
   if (pid !== null) {
@@ -143,7 +150,8 @@ export async function labBreak(
       await sh(
         lab,
         one,
-        `test -s ${labDataDir(lab)}/member/snap/db && dd if=/dev/urandom of=${labDataDir(lab)}/member/snap/db bs=4096 count=2 conv=notrunc status=none`,
+        `test -s ${labDataDir(lab)}/member/snap/db && dd if=/dev/urandom of=${labDataDir(lab)}` +
+          `/member/snap/db bs=4096 count=2 conv=notrunc status=none`,
       );
       actions.push(
         `${one}: dd if=/dev/urandom of=${labDataDir(lab)}/member/snap/db bs=4096 count=2 conv=notrunc`,
@@ -166,13 +174,10 @@ export async function labBreak(
       });
       return result([one]);
     }
-
     case 'delete-objects':
       return deleteObjects(lab, actions);
-
     case 'fill-quota':
       return fillQuota(lab, actions);
-
     case 'fill-quota-live':
       return fillQuotaLive(lab, actions);
 

@@ -1,4 +1,5 @@
-// Claims a 127.0.N block for one lab, atomically across every lab on this machine (a short mkdir mutex guards the claim files).
+// Claims a 127.0.N block for one lab, atomically across every lab on this machine (a short mkdir mutex
+// guards the claim files).
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { refused, usage } from '../errors/error.js';
@@ -71,7 +72,8 @@ async function withMutex<T>(fn: () => T): Promise<T> {
       break;
     } catch {
       try {
-        if (Date.now() - statSync(mutex).mtimeMs > 10_000) rmSync(mutex, { recursive: true, force: true }); // a holder that died mid-claim
+        // a holder that died mid-claim
+        if (Date.now() - statSync(mutex).mtimeMs > 10_000) rmSync(mutex, { recursive: true, force: true });
       } catch {
         // removed meanwhile
       }

@@ -33,12 +33,16 @@ async function pickUid(lab: Lab, other: string): Promise<{ key: string; uid: str
 
 /** Python on the host: every occurrence of the UID in the stopped member's db replaced; fails when none is found. */
 const editScript = (db: string, from: string, to: string) =>
-  `python3 - <<'EOF'\nimport sys\np=${JSON.stringify(db)}\nb=open(p,'rb').read()\nn=b.count(${JSON.stringify(from)}.encode())\nif n==0: sys.exit('uid not found in '+p)\nopen(p,'r+b').write(b.replace(${JSON.stringify(from)}.encode(), ${JSON.stringify(to)}.encode()))\nprint(n)\nEOF`;
+  `python3 - <<'EOF'\nimport sys\np=${JSON.stringify(db)}` +
+  `\nb=open(p,'rb').read()\nn=b.count(${JSON.stringify(from)}.encode())\nif n==0: sys.exit('uid ` +
+  `not found in '+p)\nopen(p,'r+b').write(b.replace(${JSON.stringify(from)}.encode(), ` +
+  `${JSON.stringify(to)}.encode()))\nprint(n)\nEOF`;
 
 /** Starts etcd again the way its platform does: a static pod's manifest moved away and back, or systemctl. */
 const restartScript = (lab: Lab) =>
   lab.mode === 'static-pod'
-    ? 'm=/etc/kubernetes/manifests/etcd.yaml; mv "$m" /etc/kubernetes/etcd.yaml.lab-diverge && mv /etc/kubernetes/etcd.yaml.lab-diverge "$m"'
+    ? 'm=/etc/kubernetes/manifests/etcd.yaml; mv "$m" /etc/kubernetes/etcd.yaml.lab-diverge && mv ' +
+      '/etc/kubernetes/etcd.yaml.lab-diverge "$m"'
     : 'systemctl restart etcd';
 
 export async function divergeMember(

@@ -1,4 +1,5 @@
-// lab down: stops every process of every host by pid (found by namespace, so it works after the starter crashed); mounts go with the namespaces.
+// lab down: stops every process of every host by pid (found by namespace, so it works after the starter
+// crashed); mounts go with the namespaces.
 import { existsSync } from 'node:fs';
 import { releaseSubnet } from './claim.js';
 import { hostPids, marker } from './hosts.js';

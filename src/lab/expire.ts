@@ -13,7 +13,10 @@ export const EXPIRED_CERTS = [
   '/etc/kubernetes/pki/apiserver-etcd-client.crt',
 ];
 
-/** What expire-certs re-signs on one host of each mode: the etcd certs (and the etcd client's), their CA and its key. */
+/**
+ * What expire-certs re-signs on one host of each mode: the etcd certs (and the etcd client's), their CA
+ * and its key.
+ */
 export interface ExpirePlan {
   ca: string;
   caKey: string;
@@ -72,7 +75,13 @@ export function expireScript(p: ExpirePlan, from: string, until: string): string
     sh`  san=$(${ext('subjectAltName')} | sed "s/IP Address:/IP:/g" | tr -d " ")`,
     sh`  eku=$(${ext('extendedKeyUsage')} | ${usages} | tr -d " ")`,
     sh`  { echo "basicConstraints=critical,CA:FALSE"; echo "keyUsage=critical,digitalSignature,keyEncipherment"`,
-    sh`    [ -n "$eku" ] && echo "extendedKeyUsage=$eku"; [ -n "$san" ] && echo "subjectAltName=$san"; true; } >"$w/ext"`,
+    sh.join(
+      [
+        sh`    [ -n "$eku" ] && echo "extendedKeyUsage=$eku"`,
+        sh`[ -n "$san" ] && echo "subjectAltName=$san"; true; } >"$w/ext"`,
+      ],
+      '; ',
+    ),
     sh`  openssl req -new -key "$key" -subj "$subj" -out "$w/csr" 2>/dev/null`,
     sh`  ${sign} -startdate ${from} -enddate ${until} -extfile "$w/ext" 2>/dev/null`,
     sh`  cat "$w/crt" >"$crt"; echo "$crt expired: $(openssl x509 -in "$crt" -noout -enddate)"`,

@@ -1,4 +1,5 @@
-// A tiny etcd v3 gRPC client over node:http2 (Range, Put, DeleteRange, Status): no retries, hard deadlines, so the lab sees failures as they are.
+// A tiny etcd v3 gRPC client over node:http2 (Range, Put, DeleteRange, Status): no retries, hard
+// deadlines, so the lab sees failures as they are.
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { readFileSync } from 'node:fs';
 

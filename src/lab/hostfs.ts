@@ -1,4 +1,5 @@
-// Builds one host's own filesystem in the lab folder: kubeadm pki and manifests or etcd.conf and unit, sshd config, init script, tool wrappers.
+// Builds one host's own filesystem in the lab folder: kubeadm pki and manifests or etcd.conf and unit,
+// sshd config, init script, tool wrappers.
 import { confWithQuota, manifestWithQuota } from './incidents.js';
 import {
   chmodSync,

@@ -1,4 +1,5 @@
-// Lab hosts as processes: start one (unshare: own mount, UTS and pid namespaces), find its processes by pid, run a command inside it.
+// Lab hosts as processes: start one (unshare: own mount, UTS and pid namespaces), find its processes by
+// pid, run a command inside it.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -153,7 +154,10 @@ export async function execInHost(
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs a command inside a host with the caller's stdin/stdout/stderr (for `lifeboat lab exec`); resolves with its exit code. */
+/**
+ * Runs a command inside a host with the caller's stdin/stdout/stderr (for `lifeboat lab exec`);
+ * resolves with its exit code.
+ */
 export function execInHostAttached(lab: Lab, name: string, command: string): Promise<number> {
   const pid = initPid(lab, name);
   if (pid === null) return Promise.resolve(255);

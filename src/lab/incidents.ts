@@ -1,4 +1,5 @@
-// Incidents operators hit in the field, made with real etcd: a small backend quota set at lab up, then filled (NOSPACE).
+// Incidents operators hit in the field, made with real etcd: a small backend quota set at lab up, then
+// filled (NOSPACE).
 import { usage, refused } from '../errors/error.js';
 import { EtcdClient } from './grpc.js';
 import type { BreakResult, Lab, LabMode } from './types.js';
@@ -56,7 +57,8 @@ export async function fillQuota(lab: Lab, actions: string[], live = false, from 
         } catch (err) {
           if (!isNoSpace(err)) throw err;
           actions.push(
-            `${i} puts of 64 KiB to ${live ? `${i} keys` : '4 keys'} through ${m.name}: etcd answered '${(err as Error).message}'`,
+            `${i} puts of 64 KiB to ${live ? `${i} keys` : '4 keys'} through ${m.name}: etcd ` +
+              `answered '${(err as Error).message}'`,
           );
           return { scenario, members: lab.members.map((x) => x.name), actions };
         }

@@ -1,4 +1,5 @@
-// Writes the lab's inventory.yaml in the schema users write for real clusters (src/inventory/schema.ts); paths relative to it.
+// Writes the lab's inventory.yaml in the schema users write for real clusters
+// (src/inventory/schema.ts); paths relative to it.
 import { writeFileSync } from 'node:fs';
 import { relative, dirname } from 'node:path';
 import { stringify } from 'yaml';

@@ -101,7 +101,13 @@ export function etcdRun(m: LabMember, members: LabMember[], image = ETCD_IMAGE):
     '--peer-client-cert-auth=true',
   ];
   const volumes = sh`-v etcd-data:/var/lib/rancher/etcd -v ${DOCKER_SSL}:${DOCKER_SSL}:ro`;
-  return sh`docker run -d --name etcd --restart unless-stopped --network host ${volumes} ${image} /usr/local/bin/etcd ${args}`;
+  return sh.join(
+    [
+      sh`docker run -d --name etcd --restart unless-stopped --network host ${volumes} ${image}`,
+      sh`/usr/local/bin/etcd ${args}`,
+    ],
+    ' ',
+  );
 }
 
 export function apiserverRun(m: LabMember, members: LabMember[]): Script {
@@ -119,7 +125,10 @@ export function apiserverRun(m: LabMember, members: LabMember[]): Script {
   return sh`${run} -v ${DOCKER_SSL}:${DOCKER_SSL}:ro ${APISERVER_IMAGE} kube-apiserver ${args}`;
 }
 
-/** docker mode's boot: first boot creates the containers; later boots start those whose restart policy says so (dockerd does). */
+/**
+ * docker mode's boot: first boot creates the containers; later boots start those whose restart policy
+ * says so (dockerd does).
+ */
 export function dockerBoot(m: LabMember, members: LabMember[], image = ETCD_IMAGE): Script {
   const policy = sh`"$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' $c 2>/dev/null)"`;
   return sh.lines(

@@ -7,7 +7,10 @@ export const DEFAULT_DIR = '.lifeboat/lab';
 /** Claims of 127.0.N blocks, shared by every lab on this machine. */
 export const CLAIM_DIR = '/run/lifeboat';
 
-/** Copy-on-write layers over the machine's folders: each host writes its own /etc and /var/lib (so `mv /var/lib/etcd ...` works as on a node). */
+/**
+ * Copy-on-write layers over the machine's folders: each host writes its own /etc and /var/lib (so `mv
+ * /var/lib/etcd ...` works as on a node).
+ */
 export const HOST_OVERLAYS = ['/etc', '/var/lib'] as const;
 /** Folders each host has entirely to itself (bind mounts; the unit folders hide the machine's own units). */
 export const HOST_BINDS = [
@@ -33,7 +36,10 @@ export const unsharePidFile = (dir: string, name: string) => join(hostDir(dir, n
 /** State the stand-ins share with the lab (pod and unit status); outside any bind mount so the lab can read it. */
 export const stateDir = (dir: string, name: string) => join(hostDir(dir, name), 'state');
 export const logDir = (dir: string, name: string) => join(hostDir(dir, name), 'log');
-/** Files of the container images the stand-ins run from (IMAGES/etcd/usr/local/bin/{etcd,etcdctl}), shared by every host. */
+/**
+ * Files of the container images the stand-ins run from (IMAGES/etcd/usr/local/bin/{etcd,etcdctl}),
+ * shared by every host.
+ */
 export const imagesDir = (dir: string) => join(dir, 'images');
 
 /** Folder of the compiled stand-ins (dist/src/lab/standins), wherever this module runs from (dist or vitest on src). */

@@ -1,4 +1,5 @@
-// Real TLS and SSH material for the lab: an etcd CA and per-host certs (openssl), host keys and the client key (ssh-keygen).
+// Real TLS and SSH material for the lab: an etcd CA and per-host certs (openssl), host keys and the
+// client key (ssh-keygen).
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { must } from './proc.js';

@@ -1,4 +1,5 @@
-// Checks before a lab starts: root, the binaries it runs, namespaces allowed, stand-ins built. Each failure is one line, exit 2.
+// Checks before a lab starts: root, the binaries it runs, namespaces allowed, stand-ins built. Each
+// failure is one line, exit 2.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { environment } from '../errors/error.js';

@@ -1,6 +1,9 @@
-// lab readdress: a host's address changes as a VM re-IP would: its sshd moves, the old address vanishes from the machine
-// (an unreachable /32 in the local routing table, so nothing can bind or reach it), etcd and the API server die with it.
-// etcd's configuration is left as it was (it still names the old address), exactly what an operator finds after a re-IP.
+// lab readdress: a host's address changes as a VM re-IP would: its sshd moves, the old address vanishes
+// from the machine
+// (an unreachable /32 in the local routing table, so nothing can bind or reach it), etcd and the API
+// server die with it.
+// etcd's configuration is left as it was (it still names the old address), exactly what an operator
+// finds after a re-IP.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refused, usage } from '../errors/error.js';

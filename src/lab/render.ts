@@ -1,4 +1,5 @@
-// Text of the files a lab host carries: kubeadm-like manifests, etcd.conf and unit, sshd_config, the host's init script and tool wrappers.
+// Text of the files a lab host carries: kubeadm-like manifests, etcd.conf and unit, sshd_config, the
+// host's init script and tool wrappers.
 import { initialCluster } from '../inventory/resolve.js';
 import { FALLBACK_BINDS, HOST_BINDS } from './paths.js';
 import { inetdCommand, memberSshdExtra, opsUserScript } from './access.js';
@@ -8,7 +9,10 @@ import { ROOT_ACCESS, type LabAccess, type LabMember, type LabMode } from './typ
 
 const PKI = '/etc/kubernetes/pki';
 
-/** /etc/kubernetes/manifests/etcd.yaml as kubeadm writes it, listening on the host's address only (hosts share one network). */
+/**
+ * /etc/kubernetes/manifests/etcd.yaml as kubeadm writes it, listening on the host's address only (hosts
+ * share one network).
+ */
 export function etcdManifest(m: LabMember, members: LabMember[], image = ETCD_IMAGE): string {
   const flags = [
     `--advertise-client-urls=${m.clientURL}`,
@@ -84,7 +88,10 @@ status: {}
 `;
 }
 
-/** kube-apiserver.yaml: the real flags that matter to etcd recovery; `kube-apiserver` on the host is the lab's stand-in. */
+/**
+ * kube-apiserver.yaml: the real flags that matter to etcd recovery; `kube-apiserver` on the host is the
+ * lab's stand-in.
+ */
 export function apiserverManifest(m: LabMember, leases = false): string {
   const flags = [
     `--advertise-address=${m.address}`,
@@ -274,7 +281,10 @@ function hideEtcdctl(H: string): Script {
   return sh`${say} >${file} && chmod 0644 ${file} && mount --bind ${file} /usr/bin/etcdctl`;
 }
 
-/** The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), its own /etc and /var/lib layers and folders, sshd and kubelet or systemd stand-in. */
+/**
+ * The host's pid 1: hostname, private /run (its tmpfs is the lab's marker), its own /etc and /var/lib
+ * layers and folders, sshd and kubelet or systemd stand-in.
+ */
 export function initScript(o: InitOptions): string {
   const H = o.hostDir;
   const access = o.access ?? ROOT_ACCESS;
@@ -330,7 +340,10 @@ while :; do sleep 3600 & wait $!; done
 `.text;
 }
 
-/** The lab's etcd release as /usr/bin/etcd, etcdctl, etcdutl: a read-only overlay over /usr/bin, else bind mounts per file. */
+/**
+ * The lab's etcd release as /usr/bin/etcd, etcdctl, etcdutl: a read-only overlay over /usr/bin, else
+ * bind mounts per file.
+ */
 function etcdBinMount(bin: string, tag: string): Script {
   const binds = sh.join(
     ['etcd', 'etcdctl'].map(
@@ -419,14 +432,17 @@ export const UNIT_CONF_DIR = '/etc/origin/master';
 
 /** systemd mode: the component as a unit (as on hosts that run the control plane outside kubelet). */
 export function componentUnit(c: KubeComponent): string {
-  return `[Unit]
+  return (
+    `[Unit]
 Description=${c} (lifeboat lab stand-in)
 After=network.target
 
 [Service]
-ExecStart=/usr/local/sbin/${c} --kubeconfig=${UNIT_CONF_DIR}/${c}.kubeconfig --bind-address=127.0.0.1 --leader-elect=true
+ExecStart=/usr/local/sbin/${c} --kubeconfig=${UNIT_CONF_DIR}/${c}.kubeconfig ` +
+    `--bind-address=127.0.0.1 --leader-elect=true
 
 [Install]
 WantedBy=multi-user.target
-`;
+`
+  );
 }

@@ -1,4 +1,5 @@
-// lab status: per member, is the host up, does sshd answer, does etcd answer and is it part of a quorum, leader, raft index, revision.
+// lab status: per member, is the host up, does sshd answer, does etcd answer and is it part of a
+// quorum, leader, raft index, revision.
 import { connect } from 'node:net';
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';

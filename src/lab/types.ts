@@ -44,7 +44,10 @@ export interface LabUpOptions {
   access?: LabAccess;
   /** Hosts where etcdctl is hidden (not on PATH): the tools must come from the etcd container. */
   noEtcdctl?: string[];
-  /** etcd release the hosts run: 3.4 = Debian bookworm's /usr/bin, 3.5 = trixie's from .cache/debian/trixie (setup.sh). Default 3.5 (what current Kubernetes runs). */
+  /**
+   * etcd release the hosts run: 3.4 = Debian bookworm's /usr/bin, 3.5 = trixie's from
+   * .cache/debian/trixie (setup.sh). Default 3.5 (what current Kubernetes runs).
+   */
   etcdVersion?: EtcdVersion;
   /** etcd's --quota-backend-bytes (default: etcd's own 2 GiB); small, so that fill-quota can reach it. */
   quotaBytes?: number;

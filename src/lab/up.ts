@@ -1,4 +1,5 @@
-// lab up: claim addresses, make PKI and host filesystems, start every host, wait until etcd is healthy, seed, write the inventory.
+// lab up: claim addresses, make PKI and host filesystems, start every host, wait until etcd is healthy,
+// seed, write the inventory.
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -174,7 +175,8 @@ function newLab(o: {
 /** PKI, the etcd release, every host's (and the bastion's) files, and known_hosts. */
 async function buildFiles(lab: Lab, opts: LabUpOptions, etcdVersion: EtcdVersion): Promise<void> {
   const { dir, id, mode, members } = lab;
-  for (const p of HOST_BINDS) mkdirSync(p, { recursive: true }); // empty mount points on the real root (/backup, /usr/local/sbin)
+  // empty mount points on the real root (/backup, /usr/local/sbin)
+  for (const p of HOST_BINDS) mkdirSync(p, { recursive: true });
   const [etcdCa, kubeCa] = await Promise.all([
     makeCa(join(dir, 'pki'), 'etcd-ca', 'etcd-ca'),
     makeCa(join(dir, 'pki'), 'kubernetes-ca', 'kubernetes'),
@@ -342,7 +344,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   writeLab(lab); // first, so that `lab down` finds whatever starts from here on
   const without = noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : '';
   log(
-    `lab ${dir}: ${size} members, ${mode}, etcd ${etcdVersion}, ${subnet}.0/24, access ${accessLabel(lab.access)}${without}`,
+    `lab ${dir}: ${size} members, ${mode}, etcd ${etcdVersion}, ${subnet}.0/24, access ` +
+      `${accessLabel(lab.access)}${without}`,
   );
   try {
     await buildFiles(lab, opts, etcdVersion);

@@ -39,7 +39,8 @@ export async function serveRunDir(dir: string, at: { host: string; port: number 
     return await serveLive({ runDir: dir, auditPath, render }, at.host, at.port, livePage);
   } catch (err) {
     throw usage(
-      `--serve ${at.host}:${at.port}: cannot listen there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `--serve ${at.host}:${at.port}: cannot listen there ` +
+        `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       'choose another port (0 picks a free one)',
     );
   }

@@ -57,7 +57,8 @@ export async function serveLive(
         ...headers,
         'content-type': 'text/html; charset=utf-8',
         'content-security-policy':
-          "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self'",
+          "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src " +
+          "'self'; img-src 'self'",
       });
       return void res.end(page(src.render(), token));
     }

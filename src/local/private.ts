@@ -1,4 +1,5 @@
-// The one way cluster data lands on the operator's disk: files 0600, folders 0700 whatever the umask, atomic, no symlinks.
+// The one way cluster data lands on the operator's disk: files 0600, folders 0700 whatever the umask,
+// atomic, no symlinks.
 import {
   closeSync,
   constants,
@@ -63,7 +64,10 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes a private file atomically: a fresh 0600 temp (O_EXCL|O_NOFOLLOW), fsync, rename over the target, fsync dir. */
+/**
+ * Writes a private file atomically: a fresh 0600 temp (O_EXCL|O_NOFOLLOW), fsync, rename over the
+ * target, fsync dir.
+ */
 export function writePrivate(path: string, data: string | Buffer): void {
   const abs = resolve(path);
   privateDir(dirname(abs));
@@ -117,7 +121,10 @@ export interface PrivatePart {
   abort(): Promise<void>;
 }
 
-/** Starts receiving into PATH.part; a part left by a killed earlier attempt is removed first (it was never complete). */
+/**
+ * Starts receiving into PATH.part; a part left by a killed earlier attempt is removed first (it was
+ * never complete).
+ */
 export async function openPrivatePart(path: string): Promise<PrivatePart> {
   const abs = resolve(path);
   privateDir(dirname(abs));

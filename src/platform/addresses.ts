@@ -71,8 +71,20 @@ export function etcdFlagReader(m: ResolvedMember, t: Topology): Script {
 
 /** Shell setting $cak from $ca: the CA key beside it (kubeadm ca.key, RKE kube-ca-key.pem, openshift-ansible's ca/). */
 export const caKeyFinder = sh.lines(
-  sh`cak=; for k in "\${ca%.crt}.key" "\${ca%.pem}-key.pem" "$(dirname "$ca")/ca/ca.key"; do [ "$k" != "$ca" ] && [ -f "$k" ] && { cak="$k"; break; }; done`,
-  sh`[ -n "$cak" ] || { echo "no key of the CA $ca on this host (looked for \${ca%.crt}.key, \${ca%.pem}-key.pem, $(dirname "$ca")/ca/ca.key)" >&2; exit 1; }`,
+  sh.join(
+    [
+      sh`cak=; for k in "\${ca%.crt}.key" "\${ca%.pem}-key.pem" "$(dirname "$ca")/ca/ca.key"`,
+      sh`do [ "$k" != "$ca" ] && [ -f "$k" ] && { cak="$k"; break; }; done`,
+    ],
+    '; ',
+  ),
+  sh.join(
+    [
+      sh`[ -n "$cak" ] || { echo "no key of the CA $ca on this host (looked for \${ca%.crt}.key,`,
+      sh`\${ca%.pem}-key.pem, $(dirname "$ca")/ca/ca.key)" >&2; exit 1; }`,
+    ],
+    ' ',
+  ),
 );
 
 /** The API server's serving cert that names the host's address (systemd: no API server of ours). */
@@ -128,7 +140,13 @@ function swapFiles(m: ResolvedMember, t: Topology, stamp: string, pairs: readonl
         sh`if [ -n "$f" ] && [ -f "$f" ]; then`,
         sh`  b=${saved}/"$(basename "$f")".before-${stamp}; [ -e "$b" ] || cp -p "$f" "$b"`,
         sh`  t="$(dirname "$f")/.lifeboat-"${stamp}; cp -p "$f" "$t"; sed -i ${swapExprs(pairs)} "$t"`,
-        sh`  if cmp -s "$f" "$t"; then rm -f "$t"; echo "$f names no old address"; else mv "$t" "$f"; echo "$f: old addresses replaced (old kept as $b)"; fi`,
+        sh.join(
+          [
+            sh`  if cmp -s "$f" "$t"; then rm -f "$t"; echo "$f names no old address"`,
+            sh`else mv "$t" "$f"; echo "$f: old addresses replaced (old kept as $b)"; fi`,
+          ],
+          '; ',
+        ),
         sh`fi`,
       ),
     ),

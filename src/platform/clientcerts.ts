@@ -17,12 +17,30 @@ export function etcdClientFlagReader(m: ResolvedMember, t: Topology): Script | n
   if (t === 'static-pod') {
     const f = m.apiserverManifest;
     const parked = `${dirname(dirname(f))}/manifests-stopped-by-lifeboat/${f.split('/').pop()}`;
-    return sh`a() { f=${f}; [ -f "$f" ] || f=${parked}; [ -f "$f" ] || return 0; sed -n "s/^ *- --etcd-$1=//p" "$f" | head -n1; }`;
+    return sh.join(
+      [
+        sh`a() { f=${f}; [ -f "$f" ] || f=${parked}; [ -f "$f" ] || return 0`,
+        sh`sed -n "s/^ *- --etcd-$1=//p" "$f" | head -n1; }`,
+      ],
+      '; ',
+    );
   }
   if (t === 'docker')
-    return sh`a() { docker inspect -f '{{range .Args}}{{println .}}{{end}}' ${APISERVER_CONTAINER} 2>/dev/null | sed -n "s/^--etcd-$1=//p" | head -n1; }`;
+    return sh.join(
+      [
+        sh`a() { docker inspect -f '{{range .Args}}{{println .}}{{end}}' ${APISERVER_CONTAINER}`,
+        sh`2>/dev/null | sed -n "s/^--etcd-$1=//p" | head -n1; }`,
+      ],
+      ' ',
+    );
   if (t === 'k3s-external')
-    return sh`a() { f=$(${k3sUnitFile} 2>/dev/null); [ -n "$f" ] && [ -f "$f" ] || return 0; sed -n "s/.*--datastore-$1=\\([^' \\"\\\\]*\\).*/\\1/p" "$f" | head -n1; }`;
+    return sh.join(
+      [
+        sh`a() { f=$(${k3sUnitFile} 2>/dev/null); [ -n "$f" ] && [ -f "$f" ] || return 0`,
+        sh`sed -n "s/.*--datastore-$1=\\([^' \\"\\\\]*\\).*/\\1/p" "$f" | head -n1; }`,
+      ],
+      '; ',
+    );
   return null;
 }
 

@@ -32,12 +32,40 @@ export function containerProbe(m: ResolvedMember): Script {
   return sh.lines(
     sh`E=; [ -n "$ctl" ] && E=etcdctl`,
     sh`if [ -z "$ctl" ]; then`,
-    sh`  if command -v crictl >/dev/null 2>&1; then cid=$(crictl ps -q --name '^etcd$' 2>/dev/null | head -n1); if [ -n "$cid" ]; then echo "ctr_crictl=$cid"; E="crictl exec $cid etcdctl"`,
+    sh.join(
+      [
+        sh`  if command -v crictl >/dev/null 2>&1`,
+        sh`then cid=$(crictl ps -q --name '^etcd$' 2>/dev/null | head -n1); if [ -n "$cid" ]`,
+        sh`then echo "ctr_crictl=$cid"; E="crictl exec $cid etcdctl"`,
+      ],
+      '; ',
+    ),
     sh`    echo "ctr_etcdctl_version=$(crictl exec "$cid" etcdctl version 2>/dev/null | ${version('etcdctl')})"`,
-    sh`    v=$(crictl exec "$cid" etcdutl version 2>/dev/null | ${version('etcdutl')}); [ -n "$v" ] && echo "ctr_etcdutl_version=$v"; fi; fi`,
+    sh.join(
+      [
+        sh`    v=$(crictl exec "$cid" etcdutl version 2>/dev/null | ${version('etcdutl')})`,
+        sh`[ -n "$v" ] && echo "ctr_etcdutl_version=$v"; fi; fi`,
+      ],
+      '; ',
+    ),
     sh`  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then echo ctr_docker=1`,
-    sh`    st=$(docker inspect -f '{{.State.Running}} {{.Config.Image}}' etcd 2>/dev/null) && { echo "ctr_image=\${st#* }"; if [ "\${st%% *}" = true ]; then echo ctr_docker_etcd=1; [ -z "$E" ] && E="docker exec etcd etcdctl" && echo "ctr_etcdctl_version=$(docker exec etcd etcdctl version 2>/dev/null | ${version('etcdctl')})"; fi; }; fi`,
-    sh`  if [ -f ${m.manifest} ]; then img=$(sed -n 's/^ *image: *\\([^ ]*etcd[^ ]*\\) *$/\\1/p' ${m.manifest} | head -n1); [ -n "$img" ] && echo "ctr_image=$img"; fi`,
+    sh.join(
+      [
+        sh`    st=$(docker inspect -f '{{.State.Running}} {{.Config.Image}}' etcd 2>/dev/null) && {`,
+        sh`echo "ctr_image=\${st#* }"; if [ "\${st%% *}" = true ]; then echo ctr_docker_etcd=1; [ -z`,
+        sh`"$E" ] && E="docker exec etcd etcdctl" && echo "ctr_etcdctl_version=$(docker exec etcd`,
+        sh`etcdctl version 2>/dev/null | ${version('etcdctl')})"; fi; }; fi`,
+      ],
+      ' ',
+    ),
+    sh.join(
+      [
+        sh`  if [ -f ${m.manifest} ]`,
+        sh`then img=$(sed -n 's/^ *image: *\\([^ ]*etcd[^ ]*\\) *$/\\1/p' ${m.manifest} | head -n1)`,
+        sh`[ -n "$img" ] && echo "ctr_image=$img"; fi`,
+      ],
+      '; ',
+    ),
     sh`fi`,
   );
 }
@@ -66,7 +94,10 @@ export function chooseSource(c: ContainerFacts | undefined): ToolSource | undefi
   return undefined;
 }
 
-/** Folders a `docker run` of the image must see: the TLS files, and for offline work the data dir's parent and the backup dir. */
+/**
+ * Folders a `docker run` of the image must see: the TLS files, and for offline work the data dir's
+ * parent and the backup dir.
+ */
 function runMounts(m: ResolvedMember, offline: boolean, extra: string[] = []): Script {
   const dirs = new Set([m.tls.ca, m.tls.cert, m.tls.key].map((f) => dirname(f)));
   if (offline) {
@@ -103,23 +134,44 @@ export function containerCommand(
   args: Script,
 ): Script {
   // `snapshot save FILE` writes where the tool runs: a container sees only its own mounts. The image run mounts the
-  // backup dir; inside the etcd pod (kubeadm mounts the data dir at the same path) it saves into the data dir, then moves.
+  // backup dir; inside the etcd pod (kubeadm mounts the data dir at the same path) it saves into the
+  // data dir, then moves.
   const save = o.save;
   const offline = o.offline === true || save !== undefined;
   const saveTo = (file: string | Script) => (save === undefined ? sh`` : sh` snapshot save ${file}`);
   const part = `${m.dataDir}/.lifeboat-snapshot.part`;
   const inPod = save === undefined ? sh`${args}` : sh`${args}${saveTo(part)} && mv ${part} ${save}`;
   const run = (image: string) =>
-    sh`docker run --rm -i --network host -e ETCDCTL_API=3 ${runMounts(m, offline, o.extraMounts)} ${image} ${tool} ${args}${saveTo(save ?? '')}`;
+    sh.join(
+      [
+        sh`docker run --rm -i --network host -e ETCDCTL_API=3 ${runMounts(m, offline, o.extraMounts)}`,
+        sh`${image} ${tool} ${args}${saveTo(save ?? '')}`,
+      ],
+      ' ',
+    );
   const none = sh`{ echo ${`no running etcd container to run ${tool} in`} >&2; false; }`;
   switch (src.kind) {
     case 'host':
       return sh`${tool} ${args}${saveTo(save ?? '')}`;
     case 'crictl-exec':
-      return sh`{ lb_ctr=$(crictl ps -q --name '^etcd$' 2>/dev/null | head -n1); if [ -n "$lb_ctr" ]; then crictl exec "$lb_ctr" ${tool} ${inPod}; else ${c?.docker && c.image ? run(c.image) : none}; fi; }`;
+      return sh.join(
+        [
+          sh`{ lb_ctr=$(crictl ps -q --name '^etcd$' 2>/dev/null | head -n1); if [ -n "$lb_ctr" ]`,
+          sh`then crictl exec "$lb_ctr" ${tool} ${inPod}`,
+          sh`else ${c?.docker && c.image ? run(c.image) : none}; fi; }`,
+        ],
+        '; ',
+      );
     case 'docker-exec':
       if (save !== undefined && c?.image) return run(c.image);
-      return sh`{ if [ "$(docker inspect -f '{{.State.Running}}' ${src.container} 2>/dev/null)" = true ]; then docker exec -i -e ETCDCTL_API=3 ${src.container} ${tool} ${args}${saveTo(save ?? '')}; else ${c?.image ? run(c.image) : none}; fi; }`;
+      return sh.join(
+        [
+          sh`{ if [ "$(docker inspect -f '{{.State.Running}}' ${src.container} 2>/dev/null)" = true ]`,
+          sh`then docker exec -i -e ETCDCTL_API=3 ${src.container} ${tool} ${args}${saveTo(save ?? '')}`,
+          sh`else ${c?.image ? run(c.image) : none}; fi; }`,
+        ],
+        '; ',
+      );
     case 'docker-run':
       return run(src.image);
   }
@@ -130,9 +182,15 @@ export function describeSource(src: ToolSource, c: ContainerFacts | undefined): 
     case 'host':
       return 'on the host';
     case 'crictl-exec':
-      return `not on the host: crictl exec into the etcd container${c?.docker && c.image ? ` (docker run --rm ${c.image} when it is not running)` : ''}`;
+      return (
+        `not on the host: crictl exec into the etcd ` +
+        `container${c?.docker && c.image ? ` (docker run --rm ${c.image} when it is not running)` : ''}`
+      );
     case 'docker-exec':
-      return `not on the host: docker exec ${src.container}${c?.image ? ` (docker run --rm ${c.image} when it is not running)` : ''}`;
+      return (
+        `not on the host: docker exec ${src.container}` +
+        `${c?.image ? ` (docker run --rm ${c.image} when it is not running)` : ''}`
+      );
     case 'docker-run':
       return `not on the host: docker run --rm ${src.image} (etcdctl from the etcd image)`;
   }

@@ -21,7 +21,13 @@ type Name = string | Script;
 const running = (c: Name) => sh`[ "$(docker inspect -f '{{.State.Running}}' ${c} 2>/dev/null)" = true ]`;
 const exists = (c: Name) => sh`docker inspect -f '{{.Id}}' ${c} >/dev/null 2>&1`;
 const ifApi = (cmd: Script) =>
-  sh`if ${exists(APISERVER_CONTAINER)}; then ${cmd}; else echo ${`no ${APISERVER_CONTAINER} container on this host`}; fi`;
+  sh.join(
+    [
+      sh`if ${exists(APISERVER_CONTAINER)}; then ${cmd}`,
+      sh`else echo ${`no ${APISERVER_CONTAINER} container on this host`}; fi`,
+    ],
+    '; ',
+  );
 
 /**
  * awk over the container's arguments, one a line: drop every given flag (`--f=v`, or `--f` followed by a value line),
@@ -50,7 +56,8 @@ ${adds.map((l) => `${l}\n`).join('')}}`;
 
 /**
  * Recreates container $c with its arguments passed through `edit` (a filter given the args file, one a line), with the
- * same image, entrypoint, network, restart policy, volumes and env, keeping the old one under a new name; starts the new
+ * same image, entrypoint, network, restart policy, volumes and env, keeping the old one under a new
+ * name; starts the new
  * one if the old one was running (start 'was'), always, or never. No change, no recreation.
  */
 export function recreateContainer(
@@ -72,13 +79,31 @@ export function recreateContainer(
     sh`w=$(mktemp -d)`,
     list('.Args', 'args'),
     sh`${edit} "$w/args" >"$w/new"`,
-    sh`if cmp -s "$w/args" "$w/new"; then echo "$c already has these flags"; rm -f "$w/args" "$w/new"; rmdir "$w"; exit 0; fi`,
+    sh.join(
+      [
+        sh`if cmp -s "$w/args" "$w/new"; then echo "$c already has these flags"`,
+        sh`rm -f "$w/args" "$w/new"; rmdir "$w"; exit 0; fi`,
+      ],
+      '; ',
+    ),
     sh`img=$(docker inspect -f '{{.Config.Image}}' "$c"); path=$(docker inspect -f '{{.Path}}' "$c")`,
-    sh`net=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$c"); rp=$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$c")`,
+    sh.join(
+      [
+        sh`net=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$c")`,
+        sh`rp=$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$c")`,
+      ],
+      '; ',
+    ),
     list('.HostConfig.Binds', 'binds'),
     list('.Config.Env', 'env'),
     sh`was=0; if ${running(c)}; then was=1; docker stop "$c" >/dev/null; fi`,
-    sh`old="$c"-before-lifeboat-${stamp}; n=1; while ${exists(sh.raw('"$old"'))}; do n=$((n+1)); old="$c"-before-lifeboat-${stamp}-$n; done`,
+    sh.join(
+      [
+        sh`old="$c"-before-lifeboat-${stamp}; n=1; while ${exists(sh.raw('"$old"'))}; do n=$((n+1))`,
+        sh`old="$c"-before-lifeboat-${stamp}-$n; done`,
+      ],
+      '; ',
+    ),
     sh`docker rename "$c" "$old" && echo "old container kept as $old"`,
     sh`set --`,
     sh`while IFS= read -r l; do set -- "$@" -v "$l"; done <"$w/binds"`,
@@ -138,7 +163,15 @@ export const docker: Platform = {
       ),
     ),
   noForceNewCluster: () =>
-    sh`if docker inspect -f '{{range .Args}}{{println .}}{{end}}' ${ETCD_CONTAINER} | grep -q -- '^--force-new-cluster'; then echo ${`container ${ETCD_CONTAINER} still has --force-new-cluster`} >&2; exit 1; fi; echo "no --force-new-cluster flag"`,
+    sh.join(
+      [
+        sh`if docker inspect -f '{{range .Args}}{{println .}}{{end}}' ${ETCD_CONTAINER} | grep -q --`,
+        sh`'^--force-new-cluster'; then echo`,
+        sh`${`container ${ETCD_CONTAINER} still has --force-new-cluster`} >&2; exit 1; fi; echo "no`,
+        sh`--force-new-cluster flag"`,
+      ],
+      ' ',
+    ),
   backupConfig: (m, dir) => {
     const certs = [
       ...new Set([m.tls.ca, m.tls.cert, m.tls.key].map((f) => f.slice(0, f.lastIndexOf('/')) || '/')),
@@ -147,7 +180,13 @@ export const docker: Platform = {
       [
         sh`mkdir -p ${dir}`,
         sh`docker inspect ${ETCD_CONTAINER} >${`${dir}/${ETCD_CONTAINER}.inspect.json`}`,
-        sh`{ ${exists(APISERVER_CONTAINER)} && docker inspect ${APISERVER_CONTAINER} >${`${dir}/${APISERVER_CONTAINER}.inspect.json`} || true; }`,
+        sh.join(
+          [
+            sh`{ ${exists(APISERVER_CONTAINER)} && docker inspect ${APISERVER_CONTAINER}`,
+            sh`>${`${dir}/${APISERVER_CONTAINER}.inspect.json`} || true; }`,
+          ],
+          ' ',
+        ),
         ...certs.map((d, i) => sh`cp -a ${d} ${`${dir}/certs-${i}`}`),
         sh`chmod -R go-rwx ${dir}`,
       ],

@@ -1,4 +1,5 @@
-// k3s-external: k3s servers whose datastore is an external etcd cluster (docs/procedures.md). etcd itself runs as a systemd
+// k3s-external: k3s servers whose datastore is an external etcd cluster (docs/procedures.md). etcd
+// itself runs as a systemd
 // service with /etc/etcd/etcd.conf (everything the systemd adapter does); the "API server" is the k3s unit, whose
 // `--datastore-endpoint` names the etcd client URLs: repointing it edits the unit file (a copy of the original kept),
 // then `systemctl daemon-reload` and a restart of k3s, exactly as 001 does after its restore.
@@ -54,14 +55,32 @@ export const k3sExternal: Platform = {
       sh.lines(
         sh`f=$(${k3sUnitFile}); [ -n "$f" ] && [ -f "$f" ] || { echo "k3s unit file not found" >&2; exit 1; }`,
         keepOriginal(saved(m), stamp),
-        sh`grep -q -- '--datastore-endpoint' "$f" || { printf '%s has no --datastore-endpoint: k3s does not use an external etcd here\\n' "$f" >&2; exit 1; }`,
+        sh.join(
+          [
+            sh`grep -q -- '--datastore-endpoint' "$f" || { printf '%s has no --datastore-endpoint: k3s`,
+            sh`does not use an external etcd here\\n' "$f" >&2; exit 1; }`,
+          ],
+          ' ',
+        ),
         sh`t="$f.lifeboat-new"; ${setDatastoreEndpoint(endpoints)} "$f" >"$t"`,
-        sh`if cmp -s "$f" "$t"; then rm -f "$t"; echo ${`k3s already points at ${endpoints}`}; else cat "$t" >"$f" && rm -f "$t" && echo ${`k3s --datastore-endpoint=${endpoints}`}; fi`,
+        sh.join(
+          [
+            sh`if cmp -s "$f" "$t"; then rm -f "$t"; echo ${`k3s already points at ${endpoints}`}`,
+            sh`else cat "$t" >"$f" && rm -f "$t" && echo ${`k3s --datastore-endpoint=${endpoints}`}; fi`,
+          ],
+          '; ',
+        ),
         sh`systemctl daemon-reload`,
         sh`if systemctl is-active --quiet ${K3S_UNIT}; then systemctl restart ${K3S_UNIT}; fi`,
       ),
     );
   },
   backupConfig: (m, dir) =>
-    sh`${systemd.backupConfig(m, dir)} && { f=$(${k3sUnitFile} 2>/dev/null); [ -n "$f" ] && [ -f "$f" ] && cp -a "$f" ${`${dir}/`} || true; }`,
+    sh.join(
+      [
+        sh`${systemd.backupConfig(m, dir)} && { f=$(${k3sUnitFile} 2>/dev/null)`,
+        sh`[ -n "$f" ] && [ -f "$f" ] && cp -a "$f" ${`${dir}/`} || true; }`,
+      ],
+      '; ',
+    ),
 };

@@ -32,7 +32,13 @@ function start(manifest: string, park: string, waitUp: Script): Script {
 
 /** The manifest wherever it is now: in the manifests dir, or parked while stopped. */
 const locate = (manifest: string, park: string) =>
-  sh`f=${manifest}; [ -f "$f" ] || f=${parkedAs(manifest, park)}; [ -f "$f" ] || { echo ${`manifest ${basename(manifest)} not found`} >&2; exit 1; }`;
+  sh.join(
+    [
+      sh`f=${manifest}; [ -f "$f" ] || f=${parkedAs(manifest, park)}`,
+      sh`[ -f "$f" ] || { echo ${`manifest ${basename(manifest)} not found`} >&2; exit 1; }`,
+    ],
+    '; ',
+  );
 
 const listenerPid = (hostPort: string) =>
   sh`ss -Hltnp 2>/dev/null | grep -F ${`${hostPort} `} | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n1`;
@@ -47,7 +53,14 @@ function editLive(m: ResolvedMember, edit: Script): Script {
     sh`old=$(${listenerPid(clientHostPort(m))}); s0=$(sha256sum <"$f")`,
     edit,
     sh`if [ "$f" = ${m.manifest} ] && [ -n "$old" ] && [ "$(sha256sum <"$f")" != "$s0" ]; then`,
-    sh`  i=0; while kill -0 "$old" 2>/dev/null; do i=$((i+1)); [ $i -ge 1200 ] && { echo "etcd (pid $old) was not restarted within 120s after its manifest changed" >&2; exit 1; }; sleep 0.1; done`,
+    sh.join(
+      [
+        sh`  i=0; while kill -0 "$old" 2>/dev/null; do i=$((i+1)); [ $i -ge 1200 ] && { echo "etcd (pid`,
+        sh`$old) was not restarted within 120s after its manifest changed" >&2; exit 1; }; sleep 0.1;`,
+        sh`done`,
+      ],
+      ' ',
+    ),
     sh`  ${waitPort(clientHostPort(m), 'up', 120)}`,
     sh`  echo "etcd restarted by the kubelet with the new flags"`,
     sh`fi`,
@@ -64,7 +77,13 @@ export const staticPod: Platform = {
     ),
   startEtcd: (m) => start(m.manifest, parked(m), waitPort(clientHostPort(m), 'up')),
   etcdStopped: (m) =>
-    sh`[ ! -f ${m.manifest} ] && ! ss -Hltn | awk '{print $4}' | grep -qxF -e ${clientHostPort(m)} -e ${peerHostPort(m)}`,
+    sh.join(
+      [
+        sh`[ ! -f ${m.manifest} ]`,
+        sh`! ss -Hltn | awk '{print $4}' | grep -qxF -e ${clientHostPort(m)} -e ${peerHostPort(m)}`,
+      ],
+      ' && ',
+    ),
   stopApiserver: (m) => stop(m.apiserverManifest, parked(m), waitPort(apiHostPort(m), 'down')),
   startApiserver: (m) => start(m.apiserverManifest, parked(m), sh`true`),
   apiserverStopped: (m) => sh`[ ! -f ${m.apiserverManifest} ]`,
@@ -81,9 +100,22 @@ export const staticPod: Platform = {
       editManifestFlags({ 'etcd-servers': urls.join(',') }, 'kube-apiserver'),
     ),
   noForceNewCluster: (m) =>
-    sh`for f in ${m.manifest} ${parkedAs(m.manifest, parked(m))}; do [ -f "$f" ] && grep -q -- '--force-new-cluster' "$f" && { printf '%s still has --force-new-cluster\\n' "$f" >&2; exit 1; }; done; echo "no --force-new-cluster flag"`,
+    sh.join(
+      [
+        sh`for f in ${m.manifest} ${parkedAs(m.manifest, parked(m))}; do [ -f "$f" ] && grep -q --`,
+        sh`'--force-new-cluster' "$f" && { printf '%s still has --force-new-cluster\\n' "$f" >&2; exit`,
+        sh`1; }; done; echo "no --force-new-cluster flag"`,
+      ],
+      ' ',
+    ),
   backupConfig: (m, dir) => {
     const k8s = dirname(dirname(m.manifest));
-    return sh`mkdir -p ${dir} && cp -a ${`${k8s}/pki`} ${`${dir}/pki`} && cp -a ${dirname(m.manifest)} ${`${dir}/manifests`} && chmod -R go-rwx ${dir}`;
+    return sh.join(
+      [
+        sh`mkdir -p ${dir} && cp -a ${`${k8s}/pki`} ${`${dir}/pki`}`,
+        sh`cp -a ${dirname(m.manifest)} ${`${dir}/manifests`} && chmod -R go-rwx ${dir}`,
+      ],
+      ' && ',
+    );
   },
 };

@@ -29,9 +29,22 @@ const FLAG_VARS: Record<string, string> = {
 /** A drop-in, as OpenShift's procedure does; removing it moves it aside, never deletes it. */
 function forceDropIn(m: ResolvedMember, stamp: string, on: boolean): Script {
   if (on)
-    return sh`mkdir -p ${DROPIN_DIR} && printf '[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n' >${FORCE_DROPIN} && systemctl daemon-reload`;
+    return sh.join(
+      [
+        sh`mkdir -p ${DROPIN_DIR}`,
+        sh`printf '[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n' >${FORCE_DROPIN}`,
+        sh`systemctl daemon-reload`,
+      ],
+      ' && ',
+    );
   const kept = `${saved(m)}/90-lifeboat-force-new-cluster.conf.removed-${stamp}`;
-  return sh`if [ -f ${FORCE_DROPIN} ]; then mkdir -p ${saved(m)} && mv ${FORCE_DROPIN} ${kept}; fi; systemctl daemon-reload`;
+  return sh.join(
+    [
+      sh`if [ -f ${FORCE_DROPIN} ]; then mkdir -p ${saved(m)} && mv ${FORCE_DROPIN} ${kept}; fi`,
+      sh`systemctl daemon-reload`,
+    ],
+    '; ',
+  );
 }
 
 export const systemd: Platform = {
@@ -61,7 +74,21 @@ export const systemd: Platform = {
   },
   setEtcdServers: () => ifApi(sh`echo ${`repoint ${apiUnit} by hand: its unit is not managed by lifeboat`}`),
   noForceNewCluster: (m) =>
-    sh`if [ -e ${FORCE_DROPIN} ]; then echo ${`${FORCE_DROPIN} is still there`} >&2; exit 1; fi; if grep -q '^ETCD_FORCE_NEW_CLUSTER=' ${m.config}; then echo ${`${m.config} still sets ETCD_FORCE_NEW_CLUSTER`} >&2; exit 1; fi; echo "no force-new-cluster drop-in or variable"`,
+    sh.join(
+      [
+        sh`if [ -e ${FORCE_DROPIN} ]; then echo ${`${FORCE_DROPIN} is still there`} >&2; exit 1; fi`,
+        sh`if grep -q '^ETCD_FORCE_NEW_CLUSTER=' ${m.config}`,
+        sh`then echo ${`${m.config} still sets ETCD_FORCE_NEW_CLUSTER`} >&2; exit 1; fi`,
+        sh`echo "no force-new-cluster drop-in or variable"`,
+      ],
+      '; ',
+    ),
   backupConfig: (m, dir) =>
-    sh`mkdir -p ${dir} && cp -a ${dirname(m.config)} ${`${dir}/etc-etcd`} && { [ -d ${DROPIN_DIR} ] && cp -a ${DROPIN_DIR} ${`${dir}/etcd.service.d`} || true; } && chmod -R go-rwx ${dir}`,
+    sh.join(
+      [
+        sh`mkdir -p ${dir} && cp -a ${dirname(m.config)} ${`${dir}/etc-etcd`} && { [ -d ${DROPIN_DIR} ]`,
+        sh`cp -a ${DROPIN_DIR} ${`${dir}/etcd.service.d`} || true; } && chmod -R go-rwx ${dir}`,
+      ],
+      ' && ',
+    ),
 };

@@ -12,7 +12,10 @@ export interface Platform {
   stopApiserver(m: ResolvedMember, stamp: string): Script;
   startApiserver(m: ResolvedMember, stamp: string): Script;
   apiserverStopped(m: ResolvedMember, stamp: string): Script;
-  /** Set (value) or remove (null) etcd flags: name, initial-cluster, initial-cluster-state, initial-cluster-token, force-new-cluster ... */
+  /**
+   * Set (value) or remove (null) etcd flags: name, initial-cluster, initial-cluster-state,
+   * initial-cluster-token, force-new-cluster ...
+   */
   setEtcdFlags(m: ResolvedMember, stamp: string, flags: Record<string, string | null>): Script;
   /** Point the API server (or k3s) at these etcd client URLs. */
   setEtcdServers(m: ResolvedMember, stamp: string, urls: string[]): Script;

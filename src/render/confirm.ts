@@ -50,17 +50,19 @@ export function confirmationLines(c: ConfirmContext, width = 120): string[] {
   const n = steps.findIndex((s) => s.stateId === step.stateId) + 1;
   const hosts = step.hosts.map((h) => h.member);
   const until = staysDownUntil(plan, step);
+  const untilN = until ? steps.findIndex((s) => s.stateId === until.stateId) + 1 : 0;
   const cmds = step.hosts.reduce((k, h) => k + h.actions.length, 0);
   const lines = [
     cut(`⚠ DESTRUCTIVE — step ${n} of ${steps.length} · ${step.phaseTitle}`, width),
     ...wrapTo(step.title, width, 2, '  '),
     cut(
-      `Where:   ${hosts.join(', ') || 'this machine'}${hosts.length > 1 ? (step.parallel ? ' (in parallel)' : ' (one after another)') : ''}`,
+      `Where:   ${hosts.join(', ') || 'this machine'}` +
+        `${hosts.length > 1 ? (step.parallel ? ' (in parallel)' : ' (one after another)') : ''}`,
       width,
     ),
     ...wrapTo(`Changes: ${step.changes ?? step.title}`, width, 3, '         '),
     cut(
-      `Down:    ${until ? `stays down until step ${steps.findIndex((s) => s.stateId === until.stateId) + 1} "${until.title}"` : 'nothing is left stopped by this step'}`,
+      `Down:    ${until ? `stays down until step ${untilN} "${until.title}"` : 'nothing is left stopped by this step'}`,
       width,
     ),
     cut(`Undo:    ${undo(step)}`, width),

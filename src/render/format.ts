@@ -6,7 +6,10 @@ const firstLine = (s: string) => s.split('\n')[0] ?? '';
 export function formatEvent(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'run.start':
-      return `run ${e.runId}: ${e.runbook} on ${e.cluster} by ${e.operator.user}${e.operator.sudoUser ? ` (sudo by ${e.operator.sudoUser})` : ''}`;
+      return (
+        `run ${e.runId}: ${e.runbook} on ${e.cluster} by ${e.operator.user}` +
+        `${e.operator.sudoUser ? ` (sudo by ${e.operator.sudoUser})` : ''}`
+      );
     case 'run.resume':
       return `resumed by ${e.by} (from ${e.from})${e.acceptedChangedRunbook ? ' — runbook changed, accepted' : ''}`;
     case 'facts':
@@ -34,13 +37,20 @@ export function formatEvent(e: RunEvent): string | undefined {
     case 'abort':
       return `■ aborted before ${e.stateId} by ${e.by}: nothing more runs; the run cannot be resumed`;
     case 'host.check':
-      return `  ${e.member}: already-done check ${e.alreadyDone ? 'passed, skipping' : `did not pass (exit ${e.exitCode}), running`}`;
+      return (
+        `  ${e.member}: already-done check ` +
+        `${e.alreadyDone ? 'passed, skipping' : `did not pass (exit ${e.exitCode}), running`}`
+      );
     case 'cmd.start':
-      return `  ${e.member}$ ${firstLine(e.command)}${e.command.includes('\n') ? ' …' : ''}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
+      return (
+        `  ${e.member}$ ${firstLine(e.command)}${e.command.includes('\n') ? ' …' : ''}` +
+        `${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`
+      );
     case 'cmd.end':
       return e.exitCode === 0
         ? undefined
-        : `  ${e.member}: exit ${e.exitCode ?? e.signal ?? '?'}${e.timedOut ? ' (timed out)' : ''}: ${firstLine(e.tail.split('\n').slice(-1)[0] ?? '')}`;
+        : `  ${e.member}: exit ${e.exitCode ?? e.signal ?? '?'}${e.timedOut ? ' (timed out)' : ''}: ` +
+            `${firstLine(e.tail.split('\n').slice(-1)[0] ?? '')}`;
     case 'verify':
       return `  ${e.member}: verify ${e.ok ? 'ok' : 'FAILED'} after ${e.attempts} attempt(s)`;
     case 'capture':
@@ -52,7 +62,10 @@ export function formatEvent(e: RunEvent): string | undefined {
     case 'skip':
       return `  skipped ${e.stateId} by ${e.by}`;
     case 'step.end':
-      return `${e.status === 'done' ? '✔' : e.status === 'skipped' ? '↷' : '✖'} ${e.stateId} ${e.status} in ${(e.durationMs / 1000).toFixed(1)}s${e.error ? `: ${e.error}` : ''}`;
+      return (
+        `${e.status === 'done' ? '✔' : e.status === 'skipped' ? '↷' : '✖'} ${e.stateId} ${e.status} ` +
+        `in ${(e.durationMs / 1000).toFixed(1)}s${e.error ? `: ${e.error}` : ''}`
+      );
     case 'run.end':
       return `run ${e.status}${e.message ? `: ${e.message}` : ''}`;
   }

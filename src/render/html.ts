@@ -57,10 +57,14 @@ export function markdownToHtml(md: string, title: string): string {
       out.push('<ul>', ...items.map((x) => `<li>${inline(x)}</li>`), '</ul>');
     } else if (l.trim()) out.push(`<p>${inline(l)}</p>`);
   }
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:1em;overflow:auto}code{background:#f2f2f2}</style>
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 ` +
+    `1em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px ` +
+    `8px;text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:1em;overflow:auto}code{background:#f2f2f2}</style>
 </head><body>
 ${out.join('\n')}
 </body></html>
-`;
+`
+  );
 }

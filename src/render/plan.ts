@@ -22,7 +22,8 @@ export function planText(p: Plan, redact: (s: string) => string = (s) => s): str
       `${n}. ${item.stateId}: ${item.title}${item.destructive ? '   [DESTRUCTIVE — needs confirmation]' : ''}`,
     );
     out.push(
-      `   targets: ${item.targets}; timeout ${Math.round(item.timeoutMs / 1000)}s${item.retries ? `; retries ${item.retries}` : ''}`,
+      `   targets: ${item.targets}; timeout ${Math.round(item.timeoutMs / 1000)}` +
+        `s${item.retries ? `; retries ${item.retries}` : ''}`,
     );
     if (item.changes) out.push(`   changes: ${item.changes}`);
     if (item.local) out.push(`   local: ${item.local}`);
@@ -37,7 +38,8 @@ export function planText(p: Plan, redact: (s: string) => string = (s) => s): str
       if (h.check) out.push(`     already done if: ${redact(h.check).split('\n').join(' ; ')}`);
       if (h.verify)
         out.push(
-          `     verify${h.verify.waitMs ? ` (up to ${Math.round(h.verify.waitMs / 1000)}s)` : ''}: ${redact(h.verify.script).split('\n').join(' ; ')}`,
+          `     verify${h.verify.waitMs ? ` (up to ${Math.round(h.verify.waitMs / 1000)}s)` : ''}: ` +
+            `${redact(h.verify.script).split('\n').join(' ; ')}`,
         );
     }
     out.push('');

@@ -26,7 +26,7 @@ export function reportMarkdown(
     `| Started (UTC) | ${t.started ?? r.startedAt} |`,
     `| Ended (UTC) | ${t.ended ?? '(not ended)'} |`,
     `| Status | **${t.status}** |`,
-    `| Audit log | ${audit.ok ? `verified, ${audit.entries} entries, head ${audit.head}${anchor === undefined ? ' (write it in the incident ticket)' : anchor === audit.head ? ', matches the anchor given' : `, does NOT match the anchor ${anchor}`}` : `BROKEN at line ${audit.line}: ${audit.reason}`} |`,
+    `| Audit log | ${auditCell(audit, anchor)} |`,
     '',
   ];
   if (t.decisions.length) {
@@ -45,7 +45,8 @@ export function reportMarkdown(
       .map(([h, v]) => `${h}: ${v.status} ${secs(v.durationMs)}`)
       .join('<br>');
     out.push(
-      `| ${cell(`${s.stateId}: ${s.title}`)} | ${s.start ?? ''} | ${secs(s.durationMs)} | ${s.status} | ${hosts} | ${cell(s.approvals.join('; '))} | ${s.retries || ''} |`,
+      `| ${cell(`${s.stateId}: ${s.title}`)} | ${s.start ?? ''} | ${secs(s.durationMs)} | ` +
+        `${s.status} | ${hosts} | ${cell(s.approvals.join('; '))} | ${s.retries || ''} |`,
     );
   }
   out.push('');
@@ -127,4 +128,16 @@ function commandLines(raw: AuditEntry[]): string[] {
     );
   }
   return out.length > 2 ? out : [];
+}
+
+/** The report's audit-log cell: verified with its head and how it compares to the anchor given, or where it broke. */
+function auditCell(audit: VerifyResult, anchor: string | undefined): string {
+  if (!audit.ok) return `BROKEN at line ${audit.line}: ${audit.reason}`;
+  const versus =
+    anchor === undefined
+      ? ' (write it in the incident ticket)'
+      : anchor === audit.head
+        ? ', matches the anchor given'
+        : `, does NOT match the anchor ${anchor}`;
+  return `verified, ${audit.entries} entries, head ${audit.head}${versus}`;
 }

@@ -1,4 +1,5 @@
-// One pass over every bucket: etcdctl's totals (and hash with --hash), plus MVCC revisions and live keys per resource/namespace.
+// One pass over every bucket: etcdctl's totals (and hash with --hash), plus MVCC revisions and live
+// keys per resource/namespace.
 import { Worker } from 'node:worker_threads';
 import { Crc32c } from './crc32c.js';
 import { claimScans, mergeScans, scanKeys, type KeyScan } from './keyscan.js';

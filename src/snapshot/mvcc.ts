@@ -24,7 +24,10 @@ export function parseRevision(k: Buffer): Revision {
 export const revisionMain = (b: Buffer, off = 0): number =>
   b.readUInt32BE(off) * 4294967296 + b.readUInt32BE(off + 4);
 
-/** Where the key field of an mvccpb.KeyValue at b[off..end) ends (etcd writes key first); its start is keyFieldStart. -1 if not there. */
+/**
+ * Where the key field of an mvccpb.KeyValue at b[off..end) ends (etcd writes key first); its start is
+ * keyFieldStart. -1 if not there.
+ */
 export function keyFieldEnd(b: Buffer, off: number, end: number): number {
   if (end - off < 2 || b[off] !== 0x0a) return -1;
   let len = 0;

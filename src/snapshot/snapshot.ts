@@ -31,7 +31,8 @@ export function hashAppended(size: number, meta: { pageSize: number; hwm: number
         ? `truncated: the sha256 after the last page is ${past} of ${HASH_LEN} bytes`
         : `extended: ${past - HASH_LEN} bytes past the sha256 (or ${past % meta.pageSize} past a whole page)`;
   throw new SnapshotError(
-    `${what}; ${size} bytes is neither a saved snapshot (${need} + ${HASH_LEN}-byte sha256) nor a raw db (whole pages, at least ${need})`,
+    `${what}; ${size} bytes is neither a saved snapshot (${need} + ${HASH_LEN}-byte sha256) nor a ` +
+      `raw db (whole pages, at least ${need})`,
   );
 }
 

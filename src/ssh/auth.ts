@@ -58,7 +58,8 @@ export async function authMethods(hop: Hop, agentSocket: string | undefined): Pr
     throw new LifeboatError('input', `${fatal.join('; ')} (for ${hopLabel(hop)})`, {
       host: hop.host,
       hint: fatal.some((p) => p.includes('passphrase'))
-        ? 'Lifeboat cannot prompt for passphrases: load the key into ssh-agent (ssh-add) and set SSH_AUTH_SOCK, or use an unencrypted key'
+        ? 'Lifeboat cannot prompt for passphrases: load the key into ssh-agent (ssh-add) and set ' +
+          'SSH_AUTH_SOCK, or use an unencrypted key'
         : 'fix ssh.identityFile in the inventory (relative paths resolve against the inventory folder)',
     });
   }

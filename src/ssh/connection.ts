@@ -213,7 +213,10 @@ export class HostConnection {
 /** Exit statuses seen on a channel from the moment it opened. */
 export const earlyExit = new WeakMap<ClientChannel, { code: number | null; signal: string | undefined }>();
 
-/** Opens an exec channel; a refused open (the command never started) is tried again, since sshd frees session slots late. */
+/**
+ * Opens an exec channel; a refused open (the command never started) is tried again, since sshd frees
+ * session slots late.
+ */
 export function openExec(
   s: Session,
   host: string,

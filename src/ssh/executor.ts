@@ -14,7 +14,10 @@ import { download, upload } from './transfer.js';
 export interface SshExecutorOptions {
   /** First contact only: record an unknown host key in known_hosts. A changed key is always refused. */
   acceptNewHostKeys?: boolean;
-  /** known_hosts for members whose inventory names none; default ~/.ssh/known_hosts (or the config's UserKnownHostsFile). */
+  /**
+   * known_hosts for members whose inventory names none; default ~/.ssh/known_hosts (or the config's
+   * UserKnownHostsFile).
+   */
   knownHostsFile?: string;
   connectTimeoutMs?: number;
   keepaliveIntervalMs?: number;
@@ -94,7 +97,9 @@ export class SshExecutor implements Executor {
         {
           host: conn.name,
           command,
-          hint: `give ${hop.user} passwordless sudo (NOPASSWD in /etc/sudoers.d), or connect as root (ssh.user: root, ssh.sudo: false)`,
+          hint:
+            `give ${hop.user} passwordless sudo (NOPASSWD in /etc/sudoers.d), or connect as root ` +
+            `(ssh.user: root, ssh.sudo: false)`,
         },
       );
     }
@@ -126,7 +131,8 @@ export class SshExecutor implements Executor {
         ok: false,
         error: new LifeboatError(
           'unreachable',
-          `probe on ${member} failed: \`true\` exited ${r.exitCode ?? r.signal}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`,
+          `probe on ${member} failed: \`true\` exited ${r.exitCode ?? r.signal}` +
+            `${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`,
           { host: member },
         ),
       };

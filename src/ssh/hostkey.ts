@@ -35,10 +35,13 @@ function changedError(hop: Hop, fp: string, lines: number[], types: string[]): L
   const name = knownHostsName(hop.host, hop.port);
   return new LifeboatError(
     'hostkey',
-    `host key for ${name} has changed: ${lines.map((l) => where(hop, l)).join(', ')} records a different ${types.join('/')} key (possible man-in-the-middle)`,
+    `host key for ${name} has changed: ${lines.map((l) => where(hop, l)).join(', ')} records a ` +
+      `different ${types.join('/')} key (possible man-in-the-middle)`,
     {
       host: name,
-      hint: `if the host was really reinstalled, verify its new fingerprint ${fp} out of band and replace that line; --accept-new-host-keys never overrides a changed key`,
+      hint:
+        `if the host was really reinstalled, verify its new fingerprint ${fp} out of band and ` +
+        `replace that line; --accept-new-host-keys never overrides a changed key`,
     },
   );
 }
@@ -69,10 +72,13 @@ export async function verifyHostKey(
   if (v.status === 'ca-only')
     throw new LifeboatError(
       'hostkey',
-      `host ${name} is vouched for only by an @cert-authority line (${where(hop, v.line)}); Lifeboat cannot check host certificates`,
+      `host ${name} is vouched for only by an @cert-authority line (${where(hop, v.line)}); ` +
+        `Lifeboat cannot check host certificates`,
       {
         host: name,
-        hint: `verify its key ${fp} out of band and add it as a plain known_hosts line; --accept-new-host-keys never bypasses a CA`,
+        hint:
+          `verify its key ${fp} out of band and add it as a plain known_hosts line; ` +
+          `--accept-new-host-keys never bypasses a CA`,
       },
     );
   if (!policy.acceptNew) throw unknownError(hop, fp);

@@ -8,7 +8,12 @@ export function wrapCommand(command: string, sudo: boolean): string {
 
 /** sudo's own refusals, as opposed to a failing command run under it. */
 export function isSudoRefusal(stderr: string): boolean {
-  return /sudo: (a password is required|a terminal is required|.*is not in the sudoers file|.*not allowed to execute|sorry, you must have a tty)/i.test(
-    stderr,
-  );
+  const refusals = [
+    'a password is required',
+    'a terminal is required',
+    '.*is not in the sudoers file',
+    '.*not allowed to execute',
+    'sorry, you must have a tty',
+  ];
+  return new RegExp(`sudo: (${refusals.join('|')})`, 'i').test(stderr);
 }

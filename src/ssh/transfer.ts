@@ -162,9 +162,13 @@ export async function upload(
   });
   // One round trip: set the mode, hash on the host, and move into place only when the hash matches.
   const m = mode.toString(8).padStart(4, '0');
-  const finalize =
-    sh`p=${part}; chmod ${m} "$p" && h=$(sha256sum < "$p") && h=\${h%% *} && printf '%s\\n' "$h" && ${sh`if [ "$h" = ${sent.sha256} ]; then mv -f -- "$p" ${remote}; else rm -f -- "$p"; exit 3; fi`}`
-      .text;
+  const finalize = sh.join(
+    [
+      sh`p=${part}; chmod ${m} "$p" && h=$(sha256sum < "$p") && h=\${h%% *} && printf '%s\\n' "$h"`,
+      sh`${sh`if [ "$h" = ${sent.sha256} ]; then mv -f -- "$p" ${remote}; else rm -f -- "$p"; exit 3; fi`}`,
+    ],
+    ' && ',
+  ).text;
   const r = await conn.withSlot((s) => runCommand(s, finalize, {}, { host, sudo }));
   const remoteSha = r.stdout.trim();
   if (r.exitCode === 3) {
@@ -204,7 +208,8 @@ async function catGet(
     ch.on('close', () => resolve(c));
   });
   ch.end();
-  // The part file exists already (0600, made O_EXCL): r+ writes into it and keeps its mode; its own fd closes at the end.
+  // The part file exists already (0600, made O_EXCL): r+ writes into it and keeps its mode; its own fd
+  // closes at the end.
   await pipeline(ch, createWriteStream(localPart, { flags: 'r+', start: 0 }));
   const code = await exit;
   if (code !== 0)
@@ -215,7 +220,10 @@ async function catGet(
     );
 }
 
-/** Pipelined SFTP download into an open private file: IN_FLIGHT workers, each reading one chunk and writing it at its offset. */
+/**
+ * Pipelined SFTP download into an open private file: IN_FLIGHT workers, each reading one chunk and
+ * writing it at its offset.
+ */
 async function sftpGet(sftp: SFTPWrapper, remote: string, out: FileHandle): Promise<void> {
   const handle = await p<Buffer>((cb) => sftp.open(remote, 'r', cb))();
   try {

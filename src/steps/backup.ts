@@ -29,7 +29,13 @@ export const saveSnapshot = (targets: Targets): StepDef => ({
   actions: (c) => [
     {
       kind: 'sh',
-      script: sh`mkdir -p ${c.member.backupDir} && umask 077 && ${c.tools.snapshotSave(snapFile(c))} && chmod 600 ${snapFile(c)}`,
+      script: sh.join(
+        [
+          sh`mkdir -p ${c.member.backupDir} && umask 077 && ${c.tools.snapshotSave(snapFile(c))}`,
+          sh`chmod 600 ${snapFile(c)}`,
+        ],
+        ' && ',
+      ),
     },
   ],
   check: (c) => sh`[ -s ${snapFile(c)} ]`,

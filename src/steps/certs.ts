@@ -1,4 +1,5 @@
-// Certificates issued on the host from the cluster CA (as an operator does with openssl): same subject, key type and usages
+// Certificates issued on the host from the cluster CA (as an operator does with openssl): same subject,
+// key type and usages
 // as the cert they replace, SANs given or edited (an old address swapped for a new one). The old files are kept.
 import { sh, type Script } from '../shell/sh.js';
 
@@ -46,7 +47,9 @@ const keepInFolder = sh.lines(
 );
 
 const CA_EXPIRED =
-  'has expired itself: certificates it signs are refused too. Make a new CA (kubeadm: kubeadm init phase certs etcd-ca), re-issue every etcd cert from it and restart all members together; nothing was changed';
+  'has expired itself: certificates it signs are refused too. Make a new CA (kubeadm: kubeadm init ' +
+  'phase certs etcd-ca), re-issue every etcd cert from it and restart all members together; ' +
+  'nothing was changed';
 
 /** Options of a renewal: how long the new cert lasts, the window, where the old pair goes. */
 export interface RenewOpts {
@@ -59,7 +62,8 @@ export interface RenewOpts {
 export const keptFolder = (stamp: string) => `certs-before-${stamp}`;
 
 /**
- * Renewal, from $crt $key $ca $cak and $to (the member's IP, or empty for a client cert): refused when the CA itself has
+ * Renewal, from $crt $key $ca $cak and $to (the member's IP, or empty for a client cert): refused when
+ * the CA itself has
  * expired; a cert valid for more than `withinDays` (and for $to) is left alone; else the old pair is copied into the
  * folder certs-before-STAMP beside it and a new one issued with its subject and SANs ($to added when missing), valid
  * `days`. $kk (kubeadm's name for the cert, or empty) with kubeadm on the host, 365 days and $to already among the
@@ -71,12 +75,32 @@ export function renewFromVars(o: RenewOpts): Script {
     sh`keep="$(dirname "$crt")/"${keptFolder(o.stamp)}`,
     sh`if ! openssl x509 -in "$ca" -noout -checkend 0 >/dev/null; then echo "the CA $ca "${CA_EXPIRED} >&2; exit 1; fi`,
     sh`has_to() { [ -z "$to" ] || sans "$crt" | grep -qxF "IP:$to"; }`,
-    sh`if has_to && openssl x509 -in "$crt" -noout -checkend ${o.withinDays * 86400} >/dev/null; then echo "$crt valid beyond "${o.withinDays}" days ($(openssl x509 -in "$crt" -noout -enddate)): left alone"; exit 0; fi`,
+    sh.join(
+      [
+        sh`if has_to && openssl x509 -in "$crt" -noout -checkend ${o.withinDays * 86400} >/dev/null;`,
+        sh`then echo "$crt valid beyond "${o.withinDays}" days ($(openssl x509 -in "$crt" -noout`,
+        sh`-enddate)): left alone"; exit 0; fi`,
+      ],
+      ' ',
+    ),
     sh`if [ -n "\${kk:-}" ] && [ ${o.days} = 365 ] && has_to && command -v kubeadm >/dev/null 2>&1; then`,
     keepInFolder,
     sh`  kubeadm certs renew "$kk" --cert-dir "$kdir"`,
-    sh`  { openssl verify -CAfile "$ca" "$crt" >/dev/null && openssl x509 -in "$crt" -noout -checkend 86400 >/dev/null; } || { echo "kubeadm certs renew $kk left $crt unverified or expiring" >&2; exit 1; }`,
-    sh`  echo "$crt renewed by kubeadm certs renew $kk ($(openssl x509 -in "$crt" -noout -enddate); old pair kept in $keep)"`,
+    sh.join(
+      [
+        sh`  { openssl verify -CAfile "$ca" "$crt" >/dev/null && openssl x509 -in "$crt" -noout`,
+        sh`-checkend 86400 >/dev/null; } || { echo "kubeadm certs renew $kk left $crt unverified or`,
+        sh`expiring" >&2; exit 1; }`,
+      ],
+      ' ',
+    ),
+    sh.join(
+      [
+        sh`  echo "$crt renewed by kubeadm certs renew $kk ($(openssl x509 -in "$crt" -noout -enddate)`,
+        sh`old pair kept in $keep)"`,
+      ],
+      '; ',
+    ),
     sh`  exit 0`,
     sh`fi`,
     issueLines(o.days, keepInFolder),
@@ -86,31 +110,93 @@ export function renewFromVars(o: RenewOpts): Script {
 
 const prologue = sh.lines(
   sh`set -e`,
-  sh`for f in "$crt" "$key" "$ca" "$cak"; do [ -f "$f" ] || { echo "$f not found: cannot re-issue $crt" >&2; exit 1; }; done`,
-  sh`sans() { openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | sed "s/IP Address:/IP:/g; s/^ *//" | tr -d " " | tr "," "\\n" | sed "/^$/d"; }`,
+  sh.join(
+    [
+      sh`for f in "$crt" "$key" "$ca" "$cak"`,
+      sh`do [ -f "$f" ] || { echo "$f not found: cannot re-issue $crt" >&2; exit 1; }; done`,
+    ],
+    '; ',
+  ),
+  sh.join(
+    [
+      sh`sans() { openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | tail -n +2`,
+      sh`sed "s/IP Address:/IP:/g; s/^ *//" | tr -d " " | tr "," "\\n" | sed "/^$/d"; }`,
+    ],
+    ' | ',
+  ),
 );
 
 /** A new key (the old one's type) and cert from $ca/$cak with the old cert's subject, usages and SANs; `keep` runs
  *  before anything is replaced; each file is renamed into place (never half-written). */
 function issueLines(days: number, keep: Script): Script {
   return sh.lines(
-    sh`san=$(sans "$crt" | awk -v f="IP:$from" -v t="IP:$to" '$0==f {$0=t} {print} END {}' | { cat; [ -n "$to" ] && echo "IP:$to"; true; } | awk '!seen[$0]++' | paste -sd, -)`,
+    sh.join(
+      [
+        sh`san=$(sans "$crt" | awk -v f="IP:$from" -v t="IP:$to" '$0==f {$0=t} {print} END {}' | { cat`,
+        sh`[ -n "$to" ] && echo "IP:$to"; true; } | awk '!seen[$0]++' | paste -sd, -)`,
+      ],
+      '; ',
+    ),
     sh`subj=$(openssl x509 -in "$crt" -noout -subject -nameopt compat | sed "s/^subject=//")`,
-    sh`eku=$(openssl x509 -in "$crt" -noout -ext extendedKeyUsage 2>/dev/null | tail -n +2 | sed "s/TLS Web Server Authentication/serverAuth/; s/TLS Web Client Authentication/clientAuth/" | tr -d " ")`,
-    sh`if openssl pkey -in "$key" -noout -text 2>/dev/null | grep -q "^modulus"; then kt="-newkey rsa:2048"; else kt="-newkey ec -pkeyopt ec_paramgen_curve:P-256"; fi`,
+    sh.join(
+      [
+        sh`eku=$(openssl x509 -in "$crt" -noout -ext extendedKeyUsage 2>/dev/null | tail -n +2 | sed`,
+        sh`"s/TLS Web Server Authentication/serverAuth/; s/TLS Web Client Authentication/clientAuth/" |`,
+        sh`tr -d " ")`,
+      ],
+      ' ',
+    ),
+    sh.join(
+      [
+        sh`if openssl pkey -in "$key" -noout -text 2>/dev/null | grep -q "^modulus"`,
+        sh`then kt="-newkey rsa:2048"; else kt="-newkey ec -pkeyopt ec_paramgen_curve:P-256"; fi`,
+      ],
+      '; ',
+    ),
     sh`w=$(mktemp -d); trap 'rm -rf "$w"' EXIT`,
-    sh`{ echo "basicConstraints=critical,CA:FALSE"; echo "keyUsage=critical,digitalSignature,keyEncipherment"; [ -n "$eku" ] && echo "extendedKeyUsage=$eku"; [ -n "$san" ] && echo "subjectAltName=$san"; true; } >"$w/ext"`,
+    sh.join(
+      [
+        sh`{ echo "basicConstraints=critical,CA:FALSE"`,
+        sh`echo "keyUsage=critical,digitalSignature,keyEncipherment"`,
+        sh`[ -n "$eku" ] && echo "extendedKeyUsage=$eku"; [ -n "$san" ] && echo "subjectAltName=$san"`,
+        sh`true; } >"$w/ext"`,
+      ],
+      '; ',
+    ),
     sh`openssl req -new $kt -nodes -keyout "$w/key" -out "$w/csr" -subj "$subj" 2>/dev/null`,
-    sh`openssl x509 -req -in "$w/csr" -CA "$ca" -CAkey "$cak" -set_serial "0x$(openssl rand -hex 16)" -days ${days} -extfile "$w/ext" -out "$w/crt" 2>/dev/null`,
+    sh.join(
+      [
+        sh`openssl x509 -req -in "$w/csr" -CA "$ca" -CAkey "$cak" -set_serial "0x$(openssl rand -hex`,
+        sh`16)" -days ${days} -extfile "$w/ext" -out "$w/crt" 2>/dev/null`,
+      ],
+      ' ',
+    ),
     sh`openssl verify -CAfile "$ca" "$w/crt" >/dev/null`,
     keep,
-    sh`cp "$w/key" "$key.lifeboat-new" && chown --reference="$key" "$key.lifeboat-new" && chmod --reference="$key" "$key.lifeboat-new"`,
-    sh`cp "$w/crt" "$crt.lifeboat-new" && chown --reference="$crt" "$crt.lifeboat-new" && chmod --reference="$crt" "$crt.lifeboat-new"`,
+    sh.join(
+      [
+        sh`cp "$w/key" "$key.lifeboat-new" && chown --reference="$key" "$key.lifeboat-new"`,
+        sh`chmod --reference="$key" "$key.lifeboat-new"`,
+      ],
+      ' && ',
+    ),
+    sh.join(
+      [
+        sh`cp "$w/crt" "$crt.lifeboat-new" && chown --reference="$crt" "$crt.lifeboat-new"`,
+        sh`chmod --reference="$crt" "$crt.lifeboat-new"`,
+      ],
+      ' && ',
+    ),
     sh`mv "$key.lifeboat-new" "$key" && mv "$crt.lifeboat-new" "$crt"`,
   );
 }
 
 /** Exit 0 when the cert is valid for IP `to`. */
 export const certHasIp = (cert: string, to: string) =>
-  sh`openssl x509 -in ${cert} -noout -ext subjectAltName 2>/dev/null | grep -qE ${`IP Address:${to.replace(/\./g, '\\.')}(,|$)`}`
-    .text;
+  sh.join(
+    [
+      sh`openssl x509 -in ${cert} -noout -ext subjectAltName 2>/dev/null`,
+      sh`grep -qE ${`IP Address:${to.replace(/\./g, '\\.')}(,|$)`}`,
+    ],
+    ' | ',
+  ).text;

@@ -42,7 +42,13 @@ export function clusterCheckScript(c: HostCtx): Script {
     ctl(sh`--command-timeout=5s endpoint health`, eps),
     sh`got=$(${ctl(sh`member list -w simple`, eps)} | awk -F', ' '{print $3}' | sort | tr '\\n' ' ' | sed 's/ $//')`,
     sh`[ "$got" = ${names} ] || { printf "member list is '%s', inventory says '%s'\\n" "$got" ${names} >&2; exit 1; }`,
-    sh`${ctl(sh`member list -w simple`, eps)} | grep -q ', unstarted,' && { echo 'a member is unstarted' >&2; exit 1; } || true`,
+    sh.join(
+      [
+        sh`${ctl(sh`member list -w simple`, eps)} | grep -q ', unstarted,'`,
+        sh`{ echo 'a member is unstarted' >&2; exit 1; } || true`,
+      ],
+      ' && ',
+    ),
     sh`rev=$(${ctl(sh`endpoint status -w json`)} | grep -o '"revision":[0-9]*' | head -n1 | cut -d: -f2)`,
     sh`hashes=$(${ctl(sh`endpoint hashkv --rev=$rev -w json`, eps)} | grep -o '"hash":[0-9]*' | sort -u | wc -l)`,
     sh`[ "$hashes" = 1 ] || { echo "hashkv differs between members at revision $rev" >&2; exit 1; }`,

@@ -11,7 +11,10 @@ export const remoteSnapshot = (c: HostCtx, name = 'restore') =>
   `${c.member.backupDir}/lifeboat-${name}-${c.stamp}.db`;
 export const newToken = (c: PlanCtx) => c.params.token ?? `lifeboat-${c.stamp.toLowerCase()}`;
 
-/** etcd's and Kubernetes' restore guides bump by 1e9: far beyond what a cluster writes between a backup and a restore. */
+/**
+ * etcd's and Kubernetes' restore guides bump by 1e9: far beyond what a cluster writes between a backup
+ * and a restore.
+ */
 export const DEFAULT_BUMP = 1_000_000_000;
 
 /** The revision bump of a restore and how it was chosen, for the plan (highest revision seen in the facts). */
@@ -40,7 +43,10 @@ export function bumpNote(c: PlanCtx, snapshotRevision?: number): string {
     .map((m) => m.name);
   if (old.length) return `revision NOT bumped on ${old.join(', ')} (no etcdutl 3.5+): ${NOT_BUMPED}`;
   const b = revisionBump(c, snapshotRevision);
-  return `revision bumped and marked compacted, so every watcher gets "compacted" and relists instead of seeing revisions go backwards: ${b.why}`;
+  return (
+    `revision bumped and marked compacted, so every watcher gets "compacted" and relists instead of ` +
+    `seeing revisions go backwards: ${b.why}`
+  );
 }
 
 /**
@@ -49,7 +55,14 @@ export function bumpNote(c: PlanCtx, snapshotRevision?: number): string {
  * Only for scripts that start no daemon (a daemon would inherit the lock).
  */
 export const serial = (c: PlanCtx & { member: ResolvedMember }) =>
-  sh`exec 9>>${`/tmp/lifeboat-${c.runId}-${c.member.name}.lock`}; if command -v flock >/dev/null 2>&1; then flock -w 900 9 || { echo "another lifeboat command of this run still holds the host lock" >&2; exit 1; }; fi`;
+  sh.join(
+    [
+      sh`exec 9>>${`/tmp/lifeboat-${c.runId}-${c.member.name}.lock`}; if command -v flock >/dev/null`,
+      sh`2>&1; then flock -w 900 9 || { echo "another lifeboat command of this run still holds the host`,
+      sh`lock" >&2; exit 1; }; fi`,
+    ],
+    ' ',
+  );
 
 /** The user etcd runs as: detected on the host, else what the platform runs it as by default. */
 export function etcdUser(c: HostCtx): string {
@@ -87,7 +100,10 @@ export const stopApiservers = (targets: Targets): StepDef => ({
   timeoutMs: 120_000,
 });
 
-/** Members with the leader last: a leader stopped after its followers has nobody to hand over to, so it exits at once. */
+/**
+ * Members with the leader last: a leader stopped after its followers has nobody to hand over to, so it
+ * exits at once.
+ */
 export function leaderLast(c: PlanCtx): string[] {
   const names = c.inventory.members.map((m) => m.name);
   const ids = new Map(
@@ -119,18 +135,30 @@ export const stopEtcd = (targets: Targets): StepDef => ({
   hint: 'etcd did not stop; look at the process on the host',
 });
 
-/** Where the old data goes: DATA.before-STAMP, or DATA/member.before-STAMP when DATA is a mount point (a disk or bind mount). */
+/**
+ * Where the old data goes: DATA.before-STAMP, or DATA/member.before-STAMP when DATA is a mount point (a
+ * disk or bind mount).
+ */
 export const asideInside = (c: HostCtx) => `${c.member.dataDir}/member.before-${c.stamp}`;
 export const asideCheck = (c: HostCtx) => sh`{ [ -e ${aside(c)} ] || [ -e ${asideInside(c)} ]; }`;
 
-/** Moves old data aside, never deletes it; a host with no data still gets the aside dir, so the check means one thing. */
+/**
+ * Moves old data aside, never deletes it; a host with no data still gets the aside dir, so the check
+ * means one thing.
+ */
 export function moveAsideScript(c: HostCtx): Script {
   return sh.lines(
     sh`set -e`,
     serial(c),
     sh`d=${c.member.dataDir}; a=${aside(c)}; am=${asideInside(c)}`,
     sh`if [ -e "$a" ] || [ -e "$am" ]; then echo "already moved aside"`,
-    sh`elif mountpoint -q "$d"; then if [ -e "$d/member" ]; then mv "$d/member" "$am"; else mkdir -p "$am"; fi; echo "old data at $am"`,
+    sh.join(
+      [
+        sh`elif mountpoint -q "$d"; then if [ -e "$d/member" ]; then mv "$d/member" "$am"`,
+        sh`else mkdir -p "$am"; fi; echo "old data at $am"`,
+      ],
+      '; ',
+    ),
     sh`elif [ -e "$d" ]; then mv "$d" "$a"; echo "old data at $a"`,
     sh`else mkdir -p "$a"; echo "no data dir; marked $a"; fi`,
   );
@@ -180,8 +208,17 @@ export function restoreStep(o: {
       for (const w of withHash.warnings) c.warn(w);
       const restore =
         skip === 'detect'
-          ? // A raw copy of member/snap/db has no appended hash: restore it with --skip-hash-check (said in the output).
-            sh`if [ -e ${`${snap}.raw`} ]; then echo "raw db copy: restoring with --skip-hash-check"; ${c.tools.restore({ ...base, skipHashCheck: true }).script}; else ${withHash.script}; fi`
+          ? // A raw copy of member/snap/db has no appended hash: restore it with --skip-hash-check (said
+            // in the output).
+            sh.join(
+              [
+                sh`if [ -e ${`${snap}.raw`} ]`,
+                sh`then echo "raw db copy: restoring with --skip-hash-check"`,
+                sh`${c.tools.restore({ ...base, skipHashCheck: true }).script}; else ${withHash.script}`,
+                sh`fi`,
+              ],
+              '; ',
+            )
           : withHash.script;
       return [
         {
@@ -192,7 +229,14 @@ export function restoreStep(o: {
             sh`d=${c.member.dataDir}`,
             // The old data was moved aside earlier in this run, so a member/ here is this run's restore (finished by a
             // command that outlived a crashed operator machine); without the aside dir it is someone else's data.
-            sh`if [ -d "$d/member" ]; then if ${asideCheck(c)}; then echo "$d/member already restored by this run"; exit 0; fi; echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
+            sh.join(
+              [
+                sh`if [ -d "$d/member" ]; then if ${asideCheck(c)}`,
+                sh`then echo "$d/member already restored by this run"; exit 0; fi`,
+                sh`echo "$d already holds a data dir; not restoring over it" >&2; exit 1; fi`,
+              ],
+              '; ',
+            ),
             // On a mount point, restore inside it so the final move stays on one filesystem.
             sh`if mountpoint -q "$d"; then t="$d/lifeboat-restoring-"${c.stamp}; else t="$d.restoring-"${c.stamp}; fi`,
             sh`if [ -e "$t" ]; then mv "$t" "$t.partial-$(date +%s)"; fi`,
@@ -218,7 +262,13 @@ export const fixOwnership = (targets: Targets): StepDef => ({
     return [
       {
         kind: 'sh',
-        script: sh`chown -R ${u}:"$(id -gn ${u})" ${c.member.dataDir} && chmod 700 ${c.member.dataDir} && stat -c '%U %a %n' ${c.member.dataDir}`,
+        script: sh.join(
+          [
+            sh`chown -R ${u}:"$(id -gn ${u})" ${c.member.dataDir} && chmod 700 ${c.member.dataDir}`,
+            sh`stat -c '%U %a %n' ${c.member.dataDir}`,
+          ],
+          ' && ',
+        ),
       },
     ];
   },
@@ -256,12 +306,30 @@ function restartStaticPod(c: HostCtx, name: string): Script {
   return sh.lines(
     sh`old=$(${ids})`,
     // Not running (e.g. new machines whose kubelet cannot start it yet): it caches nothing; the kubelet starts it.
-    sh`if [ -z "$old" ] && [ -f ${f} ]; then echo ${`${name} is not running: nothing cached to drop, left to the kubelet`};`,
+    sh.join(
+      [
+        sh`if [ -z "$old" ] && [ -f ${f} ]`,
+        sh`then echo ${`${name} is not running: nothing cached to drop, left to the kubelet`};`,
+      ],
+      '; ',
+    ),
     sh`elif [ -f ${f} ] || [ -f ${p} ]; then`,
     sh`  if [ -f ${f} ]; then mkdir -p ${park} && mv ${f} ${p}; fi`,
-    sh`  i=0; while [ -n "$(${ids})" ]; do i=$((i+1)); [ $i -ge 600 ] && { echo ${gone} >&2; exit 1; }; sleep 0.1; done`,
+    sh.join(
+      [
+        sh`  i=0; while [ -n "$(${ids})" ]; do i=$((i+1)); [ $i -ge 600 ] && { echo ${gone} >&2; exit 1`,
+        sh`}; sleep 0.1; done`,
+      ],
+      '; ',
+    ),
     sh`  mv ${p} ${f}`,
-    sh`  i=0; until n=$(${ids}); [ -n "$n" ] && [ "$n" != "$old" ]; do i=$((i+1)); [ $i -ge 1200 ] && { echo ${back} >&2; exit 1; }; sleep 0.1; done`,
+    sh.join(
+      [
+        sh`  i=0; until n=$(${ids}); [ -n "$n" ] && [ "$n" != "$old" ]; do i=$((i+1))`,
+        sh`[ $i -ge 1200 ] && { echo ${back} >&2; exit 1; }; sleep 0.1; done`,
+      ],
+      '; ',
+    ),
     sh`  echo ${`${name} restarted (container $n)`}`,
     sh`else echo ${`no ${name} manifest on this host`}; fi`,
   );
@@ -272,10 +340,24 @@ function restartController(c: HostCtx, name: string): Script {
     case 'static-pod':
       return restartStaticPod(c, name);
     case 'docker':
-      return sh`if docker inspect ${name} >/dev/null 2>&1; then docker restart ${name} >/dev/null && echo ${`${name} restarted`}; else echo ${`no ${name} container on this host`}; fi`;
+      return sh.join(
+        [
+          sh`if docker inspect ${name} >/dev/null 2>&1`,
+          sh`then docker restart ${name} >/dev/null && echo ${`${name} restarted`}`,
+          sh`else echo ${`no ${name} container on this host`}; fi`,
+        ],
+        '; ',
+      );
     default:
       // systemd hosts and k3s (which runs them inside the k3s unit the API server step already restarted).
-      return sh`if systemctl cat ${`${name}.service`} >/dev/null 2>&1; then systemctl restart ${name} && echo ${`${name} restarted`}; else echo ${`no ${name} unit on this host`}; fi`;
+      return sh.join(
+        [
+          sh`if systemctl cat ${`${name}.service`} >/dev/null 2>&1`,
+          sh`then systemctl restart ${name} && echo ${`${name} restarted`}`,
+          sh`else echo ${`no ${name} unit on this host`}; fi`,
+        ],
+        '; ',
+      );
   }
 }
 
@@ -309,8 +391,20 @@ export function keyCountStep(
       const want = all === undefined ? undefined : all - leases(c);
       // --limit=1 keeps the answer small; etcd still reports the total count of matching keys.
       const n = (range: Script) =>
-        sh`${c.tools.etcdctl(sh`get ${range} --keys-only --limit=1 --consistency=s -w json`)} | grep -o '"count":[0-9]*' | cut -d: -f2`;
-      const count = sh`a=$(${n(sh`"" --prefix`)}); l=$(${n(sh`/registry/masterleases/ --prefix`)}); echo $(( \${a:-0} - \${l:-0} ))`;
+        sh.join(
+          [
+            sh`${c.tools.etcdctl(sh`get ${range} --keys-only --limit=1 --consistency=s -w json`)}`,
+            sh`grep -o '"count":[0-9]*' | cut -d: -f2`,
+          ],
+          ' | ',
+        );
+      const count = sh.join(
+        [
+          sh`a=$(${n(sh`"" --prefix`)}); l=$(${n(sh`/registry/masterleases/ --prefix`)})`,
+          sh`echo $(( \${a:-0} - \${l:-0} ))`,
+        ],
+        '; ',
+      );
       return [
         {
           kind: 'sh',

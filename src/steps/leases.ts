@@ -38,7 +38,9 @@ export function staleLeasesStep(): StepDef {
     ],
     check: (c) => sh`[ -z "$(${staleKeys(c)})" ]`,
     retries: 2,
-    hint: 'list them with etcdctl get /registry/masterleases/ --prefix --keys-only and remove the ones of dead addresses',
+    hint:
+      'list them with etcdctl get /registry/masterleases/ --prefix --keys-only and remove the ones ' +
+      'of dead addresses',
   };
 }
 
@@ -53,7 +55,13 @@ const kubernetesClean = (c: HostCtx) => {
   const known = c.inventory.members.map((m) => m.address).join(' ');
   return sh.lines(
     sh`bad=; for k in ${KUBERNETES}; do`,
-    sh`  for a in $(${c.tools.etcdctl(sh`get "$k" --print-value-only --command-timeout=5s`)} | grep -aoE ${IPV4} | sort -u); do`,
+    sh.join(
+      [
+        sh`  for a in $(${c.tools.etcdctl(sh`get "$k" --print-value-only --command-timeout=5s`)}`,
+        sh`grep -aoE ${IPV4} | sort -u); do`,
+      ],
+      ' | ',
+    ),
     sh`    case " "${known}" " in *" $a "*) ;; *) bad="$bad $k:$a";; esac`,
     sh`  done`,
     sh`done`,
@@ -72,9 +80,21 @@ const otherStale = (c: HostCtx) => {
     sh`n=0; for p in /registry/services/endpoints/ /registry/endpointslices/; do`,
     sh`  for k in $(${c.tools.etcdctl(sh`get "$p" --prefix --keys-only --command-timeout=10s`)}); do`,
     sh`    case "$k" in */default/kubernetes) continue;; esac`,
-    sh`    if ${get(sh.raw('"$k"'))} | grep -aqE ${pattern}; then n=$((n+1)); r=\${k#"$p"}; ns=\${r%%/*}; name=\${r#*/}`,
+    sh.join(
+      [
+        sh`    if ${get(sh.raw('"$k"'))} | grep -aqE ${pattern}; then n=$((n+1)); r=\${k#"$p"}`,
+        sh`ns=\${r%%/*}; name=\${r#*/}`,
+      ],
+      '; ',
+    ),
     sh`      kind=endpointslice; [ "$p" = /registry/endpointslices/ ] || kind=endpoints`,
-    sh`      echo "planned: $k names an old address; kube-controller-manager rebuilds it from the Service's live pods: kubectl -n $ns delete $kind $name"; fi`,
+    sh.join(
+      [
+        sh`      echo "planned: $k names an old address; kube-controller-manager rebuilds it from the`,
+        sh`Service's live pods: kubectl -n $ns delete $kind $name"; fi`,
+      ],
+      ' ',
+    ),
     sh`  done`,
     sh`done`,
     sh`[ $n = 0 ] && echo "no other Endpoints or EndpointSlice names an old address"; true`,
@@ -86,7 +106,8 @@ export function staleEndpointsStep(): StepDef {
   return {
     id: 'stale-endpoints',
     title:
-      'The kubernetes Endpoints/EndpointSlice name only the live API servers; other Endpoints naming old addresses listed with their fix',
+      'The kubernetes Endpoints/EndpointSlice name only the live API servers; other Endpoints ' +
+      'naming old addresses listed with their fix',
     targets: {
       kind: 'pick',
       members: (c) => (stackedApiservers(c.inventory) ? [c.inventory.members[0]!.name] : []),
@@ -95,6 +116,8 @@ export function staleEndpointsStep(): StepDef {
     actions: (c) => [{ kind: 'sh', script: otherStale(c) }],
     // The API servers reconcile every 10 s (lease TTL 15 s): rebuilt within a minute of the stale leases' removal.
     verify: (c) => ({ script: kubernetesClean(c), waitMs: 90_000, intervalMs: 2000 }),
-    hint: 'an API server that does not run --endpoint-reconciler-type=lease leaves them: kubectl -n default get endpoints,endpointslices kubernetes -o yaml',
+    hint:
+      'an API server that does not run --endpoint-reconciler-type=lease leaves them: kubectl -n ' +
+      'default get endpoints,endpointslices kubernetes -o yaml',
   };
 }

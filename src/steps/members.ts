@@ -13,7 +13,13 @@ const byName = (c: PlanCtx, names: string[]) =>
 /** A member's ID by name, or by peer URL: a member added but not yet started has no name in the list. */
 const idOf = (c: HostCtx, eps: string, name: string) => {
   const peer = c.inventory.members.find((m) => m.name === name)?.peerURL ?? '';
-  return sh`${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${name}`} -v ${`p=${peer}`} '$3==n || (p != "" && index($4, p)) {print $1; exit}'`;
+  return sh.join(
+    [
+      sh`${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${name}`} -v`,
+      sh`${`p=${peer}`} '$3==n || (p != "" && index($4, p)) {print $1; exit}'`,
+    ],
+    ' ',
+  );
 };
 
 /**
@@ -27,7 +33,13 @@ export const clusterVersionDecided = (files: ResolvedMember['tls'], via: Resolve
   const wait = backoff(60, 'the cluster version is still not decided after 60 s', 'vw');
   return sh.lines(
     wait.start,
-    sh`while command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${`${via.clientURL}/version`} 2>/dev/null | grep -q '"etcdcluster":"not_decided"'; do`,
+    sh.join(
+      [
+        sh`while command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls}`,
+        sh`${`${via.clientURL}/version`} 2>/dev/null | grep -q '"etcdcluster":"not_decided"'; do`,
+      ],
+      ' ',
+    ),
     sh`  ${wait.next}`,
     sh`done`,
   );
@@ -39,12 +51,16 @@ export interface RejoinOpts {
   before: (c: HostCtx) => ResolvedMember[];
 }
 
-/** One member at a time: stop, move old data aside, add as learner, configure as existing, start, promote, check health. */
+/**
+ * One member at a time: stop, move old data aside, add as learner, configure as existing, start,
+ * promote, check health.
+ */
 export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
   return {
     id,
     title:
-      'Re-add members one at a time: old data aside, member add --learner, start as existing, promote, healthy before the next',
+      'Re-add members one at a time: old data aside, member add --learner, start as existing, ' +
+      'promote, healthy before the next',
     targets: o.targets,
     destructive: true,
     changes:
@@ -75,7 +91,14 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
             addWait.start,
             sh`while :; do`,
             sh`  if [ -n "$(${idOf(c, eps, me.name)})" ]; then echo ${`${me.name} is a member`}; break; fi`,
-            sh`  if out=$(${c.tools.etcdctl(sh`member add ${me.name} --peer-urls=${me.peerURL} --learner`, eps)} 2>&1); then echo "$out"; break; fi`,
+            sh.join(
+              [
+                sh`  if`,
+                sh`out=$(${c.tools.etcdctl(sh`member add ${me.name} --peer-urls=${me.peerURL} --learner`, eps)}`,
+                sh`2>&1); then echo "$out"; break; fi`,
+              ],
+              ' ',
+            ),
             sh`  case "$out" in *"unhealthy cluster"*) ;; *) echo "$out" >&2; exit 1;; esac`,
             sh`  ${addWait.next}`,
             sh`done`,
@@ -98,7 +121,13 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
             sh`id=$(${idOf(c, eps, me.name)})`,
             sh`[ -n "$id" ] || { echo "member not in the member list" >&2; exit 1; }`,
             promoteWait.start,
-            sh`until ${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${me.name}`} '$3==n && $6=="false"' | grep -q .; do`,
+            sh.join(
+              [
+                sh`until ${c.tools.etcdctl(sh`member list -w simple`, eps)}`,
+                sh`awk -F', ' -v ${`n=${me.name}`} '$3==n && $6=="false"' | grep -q .; do`,
+              ],
+              ' | ',
+            ),
             sh`  ${c.tools.etcdctl(sh`member promote "$id"`, eps)} 2>&1 | tail -n1`,
             sh`  ${promoteWait.next}`,
             sh`done`,
@@ -109,7 +138,14 @@ export function rejoinStep(o: RejoinOpts, id = 'rejoin'): StepDef {
     },
     check: (c) => {
       const eps = [...o.before(c), c.member].map((m) => m.clientURL).join(',');
-      return sh`${c.tools.etcdctl(sh`member list -w simple`, eps)} | awk -F', ' -v ${`n=${c.member.name}`} '$3==n && $2=="started" && $6=="false"' | grep -q . && ${c.tools.etcdctl(sh`--command-timeout=3s endpoint health`)}`;
+      return sh.join(
+        [
+          sh`${c.tools.etcdctl(sh`member list -w simple`, eps)}`,
+          sh`awk -F', ' -v ${`n=${c.member.name}`} '$3==n && $2=="started" && $6=="false"'`,
+          sh`grep -q . && ${c.tools.etcdctl(sh`--command-timeout=3s endpoint health`)}`,
+        ],
+        ' | ',
+      );
     },
     verify: (c) => healthy(c, 120_000),
     timeoutMs: 240_000,
@@ -133,12 +169,19 @@ export function removeMemberStep(failed: (c: PlanCtx) => string, through: (c: Pl
           kind: 'sh',
           script: sh.lines(
             sh`id=$(${idOf(c, eps, failed(c))})`,
-            sh`if [ -z "$id" ]; then echo ${`${failed(c)} is not a member`}; else ${c.tools.etcdctl(sh`member remove "$id"`, eps)}; fi`,
+            sh.join(
+              [
+                sh`if [ -z "$id" ]; then echo ${`${failed(c)} is not a member`}`,
+                sh`else ${c.tools.etcdctl(sh`member remove "$id"`, eps)}; fi`,
+              ],
+              '; ',
+            ),
           ),
         },
       ];
     },
-    // A failed leader leaves the others electing a new one for a moment: the remove times out then; it is safe to repeat.
+    // A failed leader leaves the others electing a new one for a moment: the remove times out then; it
+    // is safe to repeat.
     retries: 5,
     check: (c) => {
       const eps = byName(c, through(c))
@@ -161,7 +204,8 @@ export function initialClusterStep(targets: Targets, id = 'initial-cluster'): St
   return {
     id,
     title:
-      'Set --initial-cluster to all members and --initial-cluster-state=existing, one member at a time, healthy before the next',
+      'Set --initial-cluster to all members and --initial-cluster-state=existing, one member at a ' +
+      'time, healthy before the next',
     targets,
     actions: (c) => [
       {
@@ -198,7 +242,14 @@ export function disarmCorruptStep(through: (c: PlanCtx) => string[]): StepDef {
         kind: 'sh',
         script: sh.lines(
           sh`out=$(${c.tools.etcdctl(sh`alarm list`, eps(c))}) || exit 1; echo "$out"`,
-          sh`if echo "$out" | grep -q 'alarm:CORRUPT'; then ${c.tools.etcdctl(sh`alarm disarm`, eps(c))}; else echo "no CORRUPT alarm raised"; fi`,
+          sh.join(
+            [
+              sh`if echo "$out" | grep -q 'alarm:CORRUPT'`,
+              sh`then ${c.tools.etcdctl(sh`alarm disarm`, eps(c))}; else echo "no CORRUPT alarm raised"`,
+              sh`fi`,
+            ],
+            '; ',
+          ),
         ),
       },
     ],

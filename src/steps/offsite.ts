@@ -49,7 +49,8 @@ export function publishStep(): StepDef {
     local: {
       describe: (c) =>
         publishes(c)
-          ? `upload to ${targetOf(c)}/${backupId(c)}${recipientsOf(c).length ? `, age-encrypted to ${recipientsOf(c).length} recipient(s)` : ''}`
+          ? `upload to ${targetOf(c)}/${backupId(c)}` +
+            `${recipientsOf(c).length ? `, age-encrypted to ${recipientsOf(c).length} recipient(s)` : ''}`
           : 'nothing to upload: the backup folder is the target',
       run: async (c) => {
         if (!publishes(c)) return { published: false };

@@ -1,4 +1,5 @@
-// Restore onto new machines (docs/procedures.md#restoring-onto-new-machines): hosts without the cluster's PKI (or with another CA) get the backup's PKI and
+// Restore onto new machines (docs/procedures.md#restoring-onto-new-machines): hosts without the
+// cluster's PKI (or with another CA) get the backup's PKI and
 // manifests first; whatever was there is moved aside. Manifests go to the parked folder, started later by the runbook.
 import { dirname } from 'node:path';
 import { sh } from '../shell/sh.js';
@@ -15,11 +16,13 @@ export function pkiFromBackupStep(): StepDef {
   return {
     id: 'pki-from-backup',
     title:
-      "Hosts lacking the backup's etcd CA get the backup's PKI and manifests (old ones moved aside); manifests parked until etcd starts",
+      "Hosts lacking the backup's etcd CA get the backup's PKI and manifests (old ones moved " +
+      'aside); manifests parked until etcd starts',
     targets: { kind: 'all' },
     destructive: true,
     changes:
-      "/etc/kubernetes/pki and the etcd/API server manifests are replaced by the backup's (the old ones kept as .before-STAMP)",
+      "/etc/kubernetes/pki and the etcd/API server manifests are replaced by the backup's (the old " +
+      'ones kept as .before-STAMP)',
     actions: (c) => {
       const k = k8sDir(c);
       const s = c.stamp;
@@ -33,9 +36,28 @@ export function pkiFromBackupStep(): StepDef {
             sh`set -e`,
             sh`a=${remote(c)}; k=${k}; park="$k/manifests-stopped-by-lifeboat"`,
             sh`w=$(mktemp -d); trap 'rm -rf "$w"' EXIT; tar xzf "$a" -C "$w"`,
-            sh`[ -f "$w/pki/etcd/ca.crt" ] || { echo "the backup's config archive has no pki/etcd/ca.crt" >&2; exit 1; }`,
-            sh`if [ -f "$k/pki/etcd/ca.crt" ] && cmp -s "$k/pki/etcd/ca.crt" "$w/pki/etcd/ca.crt"; then echo "this host already has the backup's etcd CA: PKI and manifests left as they are"; exit 0; fi`,
-            sh`aside() { b="$1.before-"${s}; [ -e "$b" ] && b="$b-$(date +%s)"; mv "$1" "$b"; echo "moved aside: $b"; }`,
+            sh.join(
+              [
+                sh`[ -f "$w/pki/etcd/ca.crt" ]`,
+                sh`{ echo "the backup's config archive has no pki/etcd/ca.crt" >&2; exit 1; }`,
+              ],
+              ' || ',
+            ),
+            sh.join(
+              [
+                sh`if [ -f "$k/pki/etcd/ca.crt" ] && cmp -s "$k/pki/etcd/ca.crt" "$w/pki/etcd/ca.crt";`,
+                sh`then echo "this host already has the backup's etcd CA: PKI and manifests left as`,
+                sh`they are"; exit 0; fi`,
+              ],
+              ' ',
+            ),
+            sh.join(
+              [
+                sh`aside() { b="$1.before-"${s}; [ -e "$b" ] && b="$b-$(date +%s)"; mv "$1" "$b"`,
+                sh`echo "moved aside: $b"; }`,
+              ],
+              '; ',
+            ),
             sh`[ -e "$k/pki" ] && aside "$k/pki"`,
             sh`cp -a "$w/pki" "$k/pki.lifeboat-new" && mv "$k/pki.lifeboat-new" "$k/pki"`,
             sh`mkdir -p "$park" "$k/manifests"`,
@@ -52,7 +74,15 @@ export function pkiFromBackupStep(): StepDef {
       const k = k8sDir(c);
       const ca = `${k}/pki/etcd/ca.crt`;
       const parked = `${k}/manifests-stopped-by-lifeboat/${c.member.manifest.split('/').pop()}`;
-      return sh`[ -f ${ca} ] && [ -f ${remote(c)} ] && w=$(mktemp -d) && tar xzf ${remote(c)} -C "$w" ./pki/etcd/ca.crt && cmp -s "$w/pki/etcd/ca.crt" ${ca}; r=$?; rm -rf "$w"; [ $r = 0 ] && { [ -f ${c.member.manifest} ] || [ -f ${parked} ]; }`;
+      return sh.join(
+        [
+          sh`[ -f ${ca} ] && [ -f ${remote(c)} ] && w=$(mktemp -d)`,
+          sh`tar xzf ${remote(c)} -C "$w" ./pki/etcd/ca.crt`,
+          sh`cmp -s "$w/pki/etcd/ca.crt" ${ca}; r=$?; rm -rf "$w"; [ $r = 0 ]`,
+          sh`{ [ -f ${c.member.manifest} ] || [ -f ${parked} ]; }`,
+        ],
+        ' && ',
+      );
     },
     hint: "read the error above; the host's old PKI and manifests are kept as .before-STAMP",
   };

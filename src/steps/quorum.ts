@@ -29,8 +29,21 @@ export const saveSurvivorSnapshot = (targets: Targets, file: (c: HostCtx) => str
         sh`s=${file(c)}; mkdir -p ${c.member.backupDir}; umask 077`,
         sh`if [ -s "$s" ]; then echo "already saved: $s"; exit 0; fi`,
         // etcdctl writes FILE.part and renames it; the db copy goes the same way, so FILE exists only when whole.
-        sh`if ${c.tools.snapshotSave(sh.raw('"$s"'), sh`--command-timeout=10s`)}; then echo "snapshot saved from the running member"`,
-        sh`else touch "$s.raw" && cp ${`${c.member.dataDir}/member/snap/db`} "$s.copying" && mv "$s.copying" "$s" && echo "etcd does not answer: copied member/snap/db (no hash: restore skips the hash check)"; fi`,
+        sh.join(
+          [
+            sh`if ${c.tools.snapshotSave(sh.raw('"$s"'), sh`--command-timeout=10s`)}`,
+            sh`then echo "snapshot saved from the running member"`,
+          ],
+          '; ',
+        ),
+        sh.join(
+          [
+            sh`else touch "$s.raw" && cp ${`${c.member.dataDir}/member/snap/db`} "$s.copying" && mv`,
+            sh`"$s.copying" "$s" && echo "etcd does not answer: copied member/snap/db (no hash: restore`,
+            sh`skips the hash check)"; fi`,
+          ],
+          ' ',
+        ),
         sh`chmod 600 "$s"`,
       ),
     },
@@ -72,7 +85,15 @@ export const copyDataAside = (targets: Targets): StepDef => ({
       kind: 'sh',
       script: sh.lines(
         serial(c),
-        sh`a=${aside(c)}; if [ -e "$a" ]; then echo "already copied to $a"; else if [ -e "$a.copying" ]; then mv "$a.copying" "$a.copying-partial-$(date +%s)"; fi; cp -a ${c.member.dataDir} "$a.copying" && mv "$a.copying" "$a" && echo "copied to $a"; fi`,
+        sh.join(
+          [
+            sh`a=${aside(c)}; if [ -e "$a" ]; then echo "already copied to $a"`,
+            sh`else if [ -e "$a.copying" ]; then mv "$a.copying" "$a.copying-partial-$(date +%s)"; fi`,
+            sh`cp -a ${c.member.dataDir} "$a.copying" && mv "$a.copying" "$a" && echo "copied to $a"`,
+            sh`fi`,
+          ],
+          '; ',
+        ),
       ),
     },
   ],
@@ -104,7 +125,13 @@ export const dropForceNewCluster = (targets: Targets): StepDef => ({
   actions: (c) => [
     {
       kind: 'sh',
-      script: sh`n=$(${c.tools.etcdctl(sh`member list -w simple`)} | grep -c .); [ "$n" = 1 ] || { echo "member list has $n members" >&2; exit 1; }`,
+      script: sh.join(
+        [
+          sh`n=$(${c.tools.etcdctl(sh`member list -w simple`)} | grep -c .)`,
+          sh`[ "$n" = 1 ] || { echo "member list has $n members" >&2; exit 1; }`,
+        ],
+        '; ',
+      ),
     },
     { kind: 'sh', script: c.platform.stopEtcd(c.member, c.stamp) },
     {
@@ -120,7 +147,14 @@ export const dropForceNewCluster = (targets: Targets): StepDef => ({
     {
       kind: 'sh',
       // A member started from a localhost peer URL keeps it: set the inventory's; a correct one is left alone.
-      script: sh`line=$(${c.tools.etcdctl(sh`member list -w simple`)}); id=$(echo "$line" | cut -d, -f1); case "$line" in *${c.member.peerURL}*) echo "peer URL ok";; *) ${c.tools.etcdctl(sh`member update "$id" --peer-urls=${c.member.peerURL}`)};; esac`,
+      script: sh.join(
+        [
+          sh`line=$(${c.tools.etcdctl(sh`member list -w simple`)}); id=$(echo "$line" | cut -d, -f1)`,
+          sh`case "$line" in *${c.member.peerURL}*) echo "peer URL ok";`,
+          sh`*) ${c.tools.etcdctl(sh`member update "$id" --peer-urls=${c.member.peerURL}`)};; esac`,
+        ],
+        '; ',
+      ),
     },
   ],
   verify: (c) => healthy(c, 120_000),

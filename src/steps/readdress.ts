@@ -37,7 +37,13 @@ function etcdCert(c: HostCtx, certFlag: string, keyFlag: string): Script {
   return sh.lines(
     etcdFlagReader(m, c.inventory.topology),
     sh`crt=$(v ${certFlag}); key=$(v ${keyFlag}); ca=$(v trusted-ca-file)`,
-    sh`[ -n "$crt" ] && [ -n "$key" ] && [ -n "$ca" ] || { echo "no cert/key/trusted CA flags in the etcd configuration" >&2; exit 1; }`,
+    sh.join(
+      [
+        sh`[ -n "$crt" ] && [ -n "$key" ] && [ -n "$ca" ]`,
+        sh`{ echo "no cert/key/trusted CA flags in the etcd configuration" >&2; exit 1; }`,
+      ],
+      ' || ',
+    ),
     caKeyFinder,
     sh`from=${m.previousAddress ?? ''}; to=${m.address}`,
     reissueFromVars(c.stamp, certDays(c)),
@@ -87,7 +93,8 @@ export function rewriteForNewAddressStep(targets: Targets): StepDef {
   return {
     id: 'new-addresses',
     title:
-      'Moved members: server and peer certs re-issued for the new address (old kept), every flag naming an old address changed to the new one',
+      'Moved members: server and peer certs re-issued for the new address (old kept), every flag ' +
+      'naming an old address changed to the new one',
     targets,
     destructive: true,
     changes:
@@ -103,11 +110,14 @@ export function moveMemberStep(targets: Targets): StepDef {
   return {
     id: 'move-member',
     title:
-      'Per moved member, one at a time: server and peer certs re-issued for the new address (old kept), member update --peer-urls, its flags moved to the new address, healthy before the next',
+      'Per moved member, one at a time: server and peer certs re-issued for the new address (old ' +
+      'kept), member update --peer-urls, its flags moved to the new address, healthy before the ' +
+      'next',
     targets,
     destructive: true,
     changes:
-      "this member's certificates are re-issued (old ones kept as .before-STAMP), its peer URL changes in the membership, its etcd (and API server) configuration names the new address",
+      "this member's certificates are re-issued (old ones kept as .before-STAMP), its peer URL " +
+      'changes in the membership, its etcd (and API server) configuration names the new address',
     actions: (c) => {
       const others = c.inventory.members.filter((m) => m.name !== c.member.name);
       const eps = others.map((m) => m.clientURL).join(',');
@@ -139,7 +149,9 @@ export function moveMemberStep(targets: Targets): StepDef {
     },
     verify: (c) => healthy(c, 120_000),
     timeoutMs: 240_000,
-    hint: "the member did not come back on its new address: read its etcd log; 'member list' shows the peer URL the cluster expects",
+    hint:
+      "the member did not come back on its new address: read its etcd log; 'member list' shows the " +
+      'peer URL the cluster expects',
   };
 }
 

@@ -54,16 +54,34 @@ export function renewScript(c: HostCtx): Script {
     etcdFlagReader(c.member, t),
     renewFunction(c),
     sh`sca=$(v trusted-ca-file); pca=$(v peer-trusted-ca-file); [ -n "$pca" ] || pca="$sca"`,
-    sh`[ -n "$sca" ] && [ -n "$(v cert-file)" ] && [ -n "$(v peer-cert-file)" ] || { echo "no cert, peer cert or trusted CA flags in the etcd configuration" >&2; exit 1; }`,
+    sh.join(
+      [
+        sh`[ -n "$sca" ] && [ -n "$(v cert-file)" ] && [ -n "$(v peer-cert-file)" ]`,
+        sh`{ echo "no cert, peer cert or trusted CA flags in the etcd configuration" >&2; exit 1; }`,
+      ],
+      ' || ',
+    ),
     sh`crt=$(v cert-file); key=$(v key-file); ca="$sca"; to=${ip}; renew`,
     sh`crt=$(v peer-cert-file); key=$(v peer-key-file); ca="$pca"; to=${ip}; renew`,
     t === 'static-pod' &&
-      sh`crt="$(dirname "$sca")/healthcheck-client.crt"; key="\${crt%.crt}.key"; ca="$sca"; to=''; if [ -f "$crt" ]; then renew; fi`,
+      sh.join(
+        [
+          sh`crt="$(dirname "$sca")/healthcheck-client.crt"; key="\${crt%.crt}.key"; ca="$sca"; to=''`,
+          sh`if [ -f "$crt" ]; then renew; fi`,
+        ],
+        '; ',
+      ),
     client &&
       sh.lines(
         client,
         sh`crt=$(a certfile); key=$(a keyfile); ca=$(a cafile); [ -n "$ca" ] || ca="$sca"; to=''`,
-        sh`if [ -n "$crt" ] && [ -f "$crt" ]; then renew; else echo "no etcd client certificate of this host's etcd client to renew"; fi`,
+        sh.join(
+          [
+            sh`if [ -n "$crt" ] && [ -f "$crt" ]; then renew`,
+            sh`else echo "no etcd client certificate of this host's etcd client to renew"; fi`,
+          ],
+          '; ',
+        ),
       ),
   );
 }
@@ -71,12 +89,17 @@ export function renewScript(c: HostCtx): Script {
 export const renewCertsStep = (targets: Targets): StepDef => ({
   id: 'renew',
   title:
-    "Re-issue this member's etcd certificates that expire within the window from its CA (subject and SANs kept, its address added), old ones kept in certs-before-STAMP/",
+    "Re-issue this member's etcd certificates that expire within the window from its CA (subject " +
+    'and SANs kept, its address added), old ones kept in certs-before-STAMP/',
   targets,
   destructive: true,
-  changes: `server, peer and client certificates and keys are replaced by new ones from the CA (the old pair of each is kept in the folder ${keptFolder('STAMP')}/ beside it)`,
+  changes:
+    `server, peer and client certificates and keys are replaced by new ones from the CA (the old ` +
+    `pair of each is kept in the folder ${keptFolder('STAMP')}/ beside it)`,
   actions: (c) => [{ kind: 'sh', script: renewScript(c) }],
-  hint: `read the error above (a missing CA key, or an expired CA); the old certificates are unchanged or kept in ${keptFolder('STAMP')}/ beside them`,
+  hint:
+    `read the error above (a missing CA key, or an expired CA); the old certificates are unchanged ` +
+    `or kept in ${keptFolder('STAMP')}/ beside them`,
 });
 
 /** A restart loads the new files for certain (etcd rereads its serving certs on new connections only). */
@@ -95,5 +118,7 @@ export const restartForCertsStep = (targets: Targets): StepDef => ({
   ],
   verify: (c) => healthy(c, 120_000),
   timeoutMs: 300_000,
-  hint: "etcd did not come back with the new certificates; read its log (a SAN or CA mismatch shows there), 'lifeboat diagnose'",
+  hint:
+    'etcd did not come back with the new certificates; read its log (a SAN or CA mismatch shows ' +
+    "there), 'lifeboat diagnose'",
 });

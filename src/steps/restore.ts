@@ -61,12 +61,16 @@ export function restoreInputs(opts: RestoreOptions, then: Node[]): DecisionDef {
       if (f?.raw && c.params.skipHashCheck !== 'true')
         return {
           branch: 'refuse',
-          why: `${snapshotOf(c)} has no appended hash (a raw db copy); re-run with --set skipHashCheck=true if that is intended`,
+          why:
+            `${snapshotOf(c)} has no appended hash (a raw db copy); re-run with --set ` +
+            `skipHashCheck=true if that is intended`,
         };
       const keys = f?.keys !== undefined ? `, ${f.keys} keys at revision ${f.revision}` : '';
       return {
         branch: 'go',
-        why: `${n} member(s); snapshot ${snapshotOf(c)} sha256 ${f?.sha256.slice(0, 12) ?? '?'}…${keys}; ${bumpNote(c, f?.revision)}`,
+        why:
+          `${n} member(s); snapshot ${snapshotOf(c)} sha256 ${f?.sha256.slice(0, 12) ?? '?'}…${keys}` +
+          `; ${bumpNote(c, f?.revision)}`,
       };
     },
     branches: { refuse: 'refuse', go: then },

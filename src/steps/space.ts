@@ -7,7 +7,13 @@ import { metricsScript } from '../engine/storage.js';
 
 /** This member's `endpoint status -w json` field (dbSize, revision), read through its own client URL. */
 const statusField = (c: HostCtx, field: string) =>
-  sh`${c.tools.etcdctl(sh`endpoint status -w json --command-timeout=10s`)} | grep -o ${`"${field}":[0-9]*`} | head -n1 | cut -d: -f2`;
+  sh.join(
+    [
+      sh`${c.tools.etcdctl(sh`endpoint status -w json --command-timeout=10s`)}`,
+      sh`grep -o ${`"${field}":[0-9]*`} | head -n1 | cut -d: -f2`,
+    ],
+    ' | ',
+  );
 
 /**
  * Every member answers `endpoint health`, between two members' turns. Until the alarm is disarmed, etcd 3.5 reports
@@ -20,7 +26,13 @@ export const clusterHealthy = (c: HostCtx, nospaceOk = false, waitMs = 120_000):
     script: nospaceOk
       ? sh.lines(
           sh`out=$(${health} 2>&1); echo "$out"`,
-          sh`ok=$(echo "$out" | grep -cE ' is healthy|is unhealthy: failed to commit proposal: Active Alarm[(]s[)]: NOSPACE( NOSPACE)* *$')`,
+          sh.join(
+            [
+              sh`ok=$(echo "$out" | grep -cE ' is healthy|is unhealthy: failed to commit proposal:`,
+              sh`Active Alarm[(]s[)]: NOSPACE( NOSPACE)* *$')`,
+            ],
+            ' ',
+          ),
           sh`[ "$ok" = ${n} ]`,
         )
       : health,
@@ -44,7 +56,13 @@ export const compactStep = (targets: Targets): StepDef => ({
         sh`rev=$(${statusField(c, 'revision')})`,
         sh`[ -n "$rev" ] || { echo "endpoint status gave no revision" >&2; exit 1; }`,
         sh`if out=$(${c.tools.etcdctl(sh`--command-timeout=300s compact "$rev" --physical`)} 2>&1); then echo "$out"`,
-        sh`else case "$out" in *"required revision has been compacted"*) echo "already compacted up to $rev";; *) echo "$out" >&2; exit 1;; esac; fi`,
+        sh.join(
+          [
+            sh`else case "$out" in *"required revision has been compacted"*) echo "already compacted up`,
+            sh`to $rev";; *) echo "$out" >&2; exit 1;; esac; fi`,
+          ],
+          ' ',
+        ),
       ),
     },
   ],
@@ -59,7 +77,8 @@ export const compactStep = (targets: Targets): StepDef => ({
 export const defragStep = (targets: Targets, o: { nospaceOk?: boolean } = {}, id = 'defrag'): StepDef => ({
   id,
   title:
-    'Defragment one member at a time (leadership moved off it first when it leads), the whole cluster healthy before the next',
+    'Defragment one member at a time (leadership moved off it first when it leads), the whole ' +
+    'cluster healthy before the next',
   targets,
   destructive: true,
   changes:
@@ -69,14 +88,32 @@ export const defragStep = (targets: Targets, o: { nospaceOk?: boolean } = {}, id
       kind: 'sh',
       script: sh.lines(
         serial(c),
-        sh`st=$(${c.tools.etcdctl(sh`endpoint status -w simple --command-timeout=10s`)} | awk -F', ' '{print $2" "$5}')`,
+        sh.join(
+          [
+            sh`st=$(${c.tools.etcdctl(sh`endpoint status -w simple --command-timeout=10s`)}`,
+            sh`awk -F', ' '{print $2" "$5}')`,
+          ],
+          ' | ',
+        ),
         sh`id=\${st% *}; lead=\${st#* }`,
         sh`[ -n "$id" ] || { echo "endpoint status gave no member ID" >&2; exit 1; }`,
         sh`if [ "$lead" = true ]; then`,
-        sh`  to=$(${c.tools.etcdctl(sh`member list -w simple`, allEndpoints(c))} | awk -F', ' -v "me=$id" '$1!=me && $2=="started" && $6=="false" {print $1; exit}')`,
+        sh.join(
+          [
+            sh`  to=$(${c.tools.etcdctl(sh`member list -w simple`, allEndpoints(c))}`,
+            sh`awk -F', ' -v "me=$id" '$1!=me && $2=="started" && $6=="false" {print $1; exit}')`,
+          ],
+          ' | ',
+        ),
         sh`  [ -n "$to" ] || { echo "no other started voting member to hand leadership to" >&2; exit 1; }`,
         sh`  ${c.tools.etcdctl(sh`--command-timeout=30s move-leader "$to"`)}`,
-        sh`  i=0; while ${c.tools.etcdctl(sh`endpoint status -w simple --command-timeout=5s`)} | awk -F', ' '{print $5}' | grep -qx true; do`,
+        sh.join(
+          [
+            sh`  i=0; while ${c.tools.etcdctl(sh`endpoint status -w simple --command-timeout=5s`)}`,
+            sh`awk -F', ' '{print $5}' | grep -qx true; do`,
+          ],
+          ' | ',
+        ),
         sh`    i=$((i+1)); [ $i -ge 60 ] && { echo "still the leader 30 s after move-leader" >&2; exit 1; }; sleep 0.5`,
         sh`  done`,
         sh`fi`,
@@ -103,7 +140,14 @@ export const disarmStep = (targets: Targets): StepDef => ({
     {
       kind: 'sh',
       script: sh.lines(
-        sh`if ${c.tools.etcdctl(sh`alarm list`, allEndpoints(c))} | grep -q 'alarm:NOSPACE'; then ${c.tools.etcdctl(sh`alarm disarm`, allEndpoints(c))}; else echo "no NOSPACE alarm raised"; fi`,
+        sh.join(
+          [
+            sh`if ${c.tools.etcdctl(sh`alarm list`, allEndpoints(c))} | grep -q 'alarm:NOSPACE'`,
+            sh`then ${c.tools.etcdctl(sh`alarm disarm`, allEndpoints(c))}`,
+            sh`else echo "no NOSPACE alarm raised"; fi`,
+          ],
+          '; ',
+        ),
       ),
     },
   ],
@@ -136,7 +180,9 @@ export const writeCheckStep = (targets: Targets): StepDef => ({
     ];
   },
   retries: 2,
-  hint: "writes still fail: 'etcdctl alarm list' and the db size against --quota-backend-bytes (raise it when live data alone fills it)",
+  hint:
+    "writes still fail: 'etcdctl alarm list' and the db size against --quota-backend-bytes (raise it " +
+    'when live data alone fills it)',
 });
 
 /** etcd's suggested maximum --quota-backend-bytes: free-space never raises the quota above it on its own. */
@@ -158,7 +204,13 @@ const runningQuota = (c: HostCtx) =>
 /** Sets need=1 when the largest member db (after defragmenting: live data) is above the plan's limit, else need=0. */
 const needRaise = (c: HostCtx, p: QuotaPlan) =>
   sh.lines(
-    sh`big=$(${c.tools.etcdctl(sh`endpoint status -w json --command-timeout=10s`, allEndpoints(c))} | grep -o '"dbSize":[0-9]*' | cut -d: -f2 | sort -n | tail -n1)`,
+    sh.join(
+      [
+        sh`big=$(${c.tools.etcdctl(sh`endpoint status -w json --command-timeout=10s`, allEndpoints(c))}`,
+        sh`grep -o '"dbSize":[0-9]*' | cut -d: -f2 | sort -n | tail -n1)`,
+      ],
+      ' | ',
+    ),
     sh`[ -n "$big" ] || { echo "endpoint status gave no db size" >&2; exit 1; }`,
     sh`if [ "$big" -gt ${String(p.limit)} ]; then need=1; else need=0; fi`,
   );
@@ -180,11 +232,14 @@ const quotaDone = (c: HostCtx, p: QuotaPlan) =>
 export const raiseQuotaStep = (targets: Targets, plan: (c: PlanCtx) => QuotaPlan): StepDef => ({
   id: 'raise-quota',
   title:
-    'When live data alone is above 80 % of the quota: raise --quota-backend-bytes, one member at a time (restart), healthy before the next',
+    'When live data alone is above 80 % of the quota: raise --quota-backend-bytes, one member at a ' +
+    'time (restart), healthy before the next',
   targets,
   destructive: true,
   changes:
-    "when live data is above 80 % of the quota: this member's etcd gets a larger --quota-backend-bytes (old config kept as .before-STAMP) and restarts with it; otherwise nothing is changed",
+    "when live data is above 80 % of the quota: this member's etcd gets a larger " +
+    '--quota-backend-bytes (old config kept as .before-STAMP) and restarts with it; otherwise ' +
+    'nothing is changed',
   actions: (c) => {
     const p = plan(c);
     const to = String(p.to);
@@ -196,9 +251,26 @@ export const raiseQuotaStep = (targets: Targets, plan: (c: PlanCtx) => QuotaPlan
         script: sh.lines(
           serial(c),
           needRaise(c, p),
-          sh`if [ "$need" = 0 ]; then echo ${`${m.name}: live data`} "$big" ${`bytes is under 80 % of the quota (${p.quota}): --quota-backend-bytes kept`}; exit 0; fi`,
+          sh.join(
+            [
+              sh`if [ "$need" = 0 ]; then echo ${`${m.name}: live data`} "$big"`,
+              sh`${`bytes is under 80 % of the quota (${p.quota}): --quota-backend-bytes kept`}; exit`,
+              sh`0; fi`,
+            ],
+            ' ',
+          ),
           p.to <= p.quota
-            ? sh`echo ${`live data is above 80 % of the quota and --quota-backend-bytes=${p.quota} is already etcd's suggested maximum: delete data (or pass --set quota=BYTES)`} >&2; exit 1`
+            ? sh.join(
+                [
+                  sh`echo`,
+                  sh`${
+                    `live data is above 80 % of the quota and --quota-backend-bytes=${p.quota} is already ` +
+                    `etcd's suggested maximum: delete data (or pass --set quota=BYTES)`
+                  }`,
+                  sh`>&2; exit 1`,
+                ],
+                ' ',
+              )
             : sh`true`,
           say(`live data above 80 % of the quota (${p.quota}): raising --quota-backend-bytes to ${to}`),
           sh`q=$(${runningQuota(c)})`,
@@ -226,5 +298,7 @@ export const raiseQuotaStep = (targets: Targets, plan: (c: PlanCtx) => QuotaPlan
   },
   timeoutMs: 300_000,
   retries: 0,
-  hint: "etcd did not come back with the new quota; see its etcd log and the config copy kept as .before-STAMP ('lifeboat lab exec' in the lab)",
+  hint:
+    'etcd did not come back with the new quota; see its etcd log and the config copy kept as ' +
+    ".before-STAMP ('lifeboat lab exec' in the lab)",
 });

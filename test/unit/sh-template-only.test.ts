@@ -11,9 +11,7 @@ const files = (dir: string): string[] =>
     if (statSync(path).isDirectory()) return files(path);
     return path.endsWith('.ts') ? [path] : [];
   });
-const sources = [...files('src'), ...files('runbooks')].filter(
-  (f) => !f.startsWith('src/shell/'),
-);
+const sources = [...files('src'), ...files('runbooks')].filter((f) => !f.startsWith('src/shell/'));
 
 /** file:line of every match of re in the sources. */
 function where(re: RegExp): string[] {

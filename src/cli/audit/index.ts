@@ -18,7 +18,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help)
     return (
       void process.stdout.write(
-        'Usage: lifeboat audit verify RUN_DIR [--expect-head HASH] [--offline]\n  --offline: do not read the anchors on the members\n',
+        'Usage: lifeboat audit verify RUN_DIR [--expect-head HASH] [--offline]\n  --offline: do ' +
+          'not read the anchors on the members\n',
       ),
       EXIT.ok
     );
@@ -40,8 +41,10 @@ export async function run(argv: string[]): Promise<number> {
     const at = readAudit(f).findIndex((e) => e.hash === expected);
     process.stderr.write(
       at >= 0
-        ? `audit ${f}: the anchor ${expected.slice(0, 16)}… is entry ${at + 1}; the log has ${r.entries - at - 1} entries after it\n`
-        : `audit ${f}: head ${r.head} is not the anchor ${expected}: the log is shorter than its anchor (lines cut off) or was rewritten\n`,
+        ? `audit ${f}: the anchor ${expected.slice(0, 16)}… is entry ${at + 1}; the log has ` +
+            `${r.entries - at - 1} entries after it\n`
+        : `audit ${f}: head ${r.head} is not the anchor ${expected}: the log is shorter than its ` +
+            `anchor (lines cut off) or was rewritten\n`,
     );
     return EXIT.failed;
   }

@@ -76,7 +76,10 @@ export async function runStore(argv: string[]): Promise<number> {
           const first = m.members[0] as { revision?: number; totalKey?: number } | undefined;
           const bytes = m.files.reduce((a, f) => a + f.storedBytes, 0);
           process.stdout.write(
-            `${m.id}  ${m.cluster}  ${m.takenAt}  members ${m.members.map((x) => x.member).join(',')}  revision ${first?.revision ?? '?'}  keys ${first?.totalKey ?? '?'}  ${bytes} bytes  ${m.encrypted ? 'encrypted' : 'plain'}  ${m.verified ? 'verified' : 'unverified'}\n`,
+            `${m.id}  ${m.cluster}  ${m.takenAt}  members ` +
+              `${m.members.map((x) => x.member).join(',')}  revision ${first?.revision ?? '?'}  keys ` +
+              `${first?.totalKey ?? '?'}  ${bytes} bytes  ${m.encrypted ? 'encrypted' : 'plain'}  ` +
+              `${m.verified ? 'verified' : 'unverified'}\n`,
           );
         }
       }
@@ -158,7 +161,8 @@ async function prune(v: Values, target?: string): Promise<number> {
       );
     if (!v.yes) {
       process.stdout.write(
-        `${gone.length} of ${all.length} backups would be deleted, ${stale.length} unfinished uploads older than ${staleHours} h aborted; run again with --yes\n`,
+        `${gone.length} of ${all.length} backups would be deleted, ${stale.length} unfinished ` +
+          `uploads older than ${staleHours} h aborted; run again with --yes\n`,
       );
       return EXIT.ok;
     }

@@ -47,7 +47,9 @@ export async function run(argv: string[]): Promise<number> {
   );
   if (values.help) {
     process.stdout.write(
-      'Usage: lifeboat demo [--dir DIR] [--mode static-pod|systemd] [--keep-lab]\n\nLab up with seed data -> backup -> lose quorum -> diagnose -> recover-quorum -> diagnose -> data checked -> report.\n',
+      'Usage: lifeboat demo [--dir DIR] [--mode static-pod|systemd] [--keep-lab]\n\nLab up with ' +
+        'seed data -> backup -> lose quorum -> diagnose -> recover-quorum -> diagnose -> data ' +
+        'checked -> report.\n',
     );
     return EXIT.ok;
   }
@@ -100,7 +102,8 @@ export async function run(argv: string[]): Promise<number> {
     const diff = await compareWithManifest(lab);
     const lost = diff.missing.length + diff.changed.length;
     process.stdout.write(
-      `data check: ${lost === 0 ? 'every seeded key and value is back' : `${diff.missing.length} missing, ${diff.changed.length} changed`}\n`,
+      `data check: ` +
+        `${lost === 0 ? 'every seeded key and value is back' : `${diff.missing.length} missing, ${diff.changed.length} changed`}\n`,
     );
     if (lost)
       throw new LifeboatError('step', `demo: ${lost} keys lost or changed`, { hint: 'see the diff above' });
@@ -110,7 +113,8 @@ export async function run(argv: string[]): Promise<number> {
     await expectCode(['report', runDir], work, [0]);
     const backups = readdirSync(join(work, 'backups'));
     process.stdout.write(
-      `\nbackups: ${join(work, 'backups', backups[0] ?? '')}\nreport:  ${join(runDir, 'report.md')}\naudit:   ${join(runDir, 'audit.jsonl')}\n`,
+      `\nbackups: ${join(work, 'backups', backups[0] ?? '')}\nreport:  ${join(runDir, 'report.md')}` +
+        `\naudit:   ${join(runDir, 'audit.jsonl')}\n`,
     );
     return EXIT.ok;
   } finally {

@@ -80,10 +80,12 @@ export function diagnosisText(d: Diagnosis): string {
     });
   const members = (d.facts.memberList ?? []).map(
     (m) =>
-      `  ${m.id}  ${m.name}  ${m.peerURLs.join(',')}  ${m.clientURLs.join(',') || '(unstarted)'}${m.isLearner ? '  learner' : ''}`,
+      `  ${m.id}  ${m.name}  ${m.peerURLs.join(',')}  ${m.clientURLs.join(',') || '(unstarted)'}` +
+      `${m.isLearner ? '  learner' : ''}`,
   );
   return [
-    `cluster ${d.cluster}: ${d.verdict.toUpperCase()} — ${d.quorum.healthy}/${d.quorum.total} healthy, ${d.quorum.needed} needed for quorum`,
+    `cluster ${d.cluster}: ${d.verdict.toUpperCase()} — ${d.quorum.healthy}/${d.quorum.total} ` +
+      `healthy, ${d.quorum.needed} needed for quorum`,
     '',
     'member list:',
     ...(members.length ? members : ['  (no member answered)']),
@@ -92,7 +94,8 @@ export function diagnosisText(d: Diagnosis): string {
     '',
     d.revision === undefined
       ? 'consistency: no member answers'
-      : `consistency at revision ${d.revision}: ${d.disagreeing.length ? `DISAGREE: ${d.disagreeing.join(', ')}` : 'all answering members agree (keys and hashkv)'}`,
+      : `consistency at revision ${d.revision}: ` +
+        `${d.disagreeing.length ? `DISAGREE: ${d.disagreeing.join(', ')}` : 'all answering members agree (keys and hashkv)'}`,
     ...storageLines(d),
     ...certLines(d),
     ...(d.reasons.length ? ['', 'findings:', ...d.reasons.map((r) => `  - ${r}`)] : []),

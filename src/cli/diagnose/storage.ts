@@ -40,7 +40,8 @@ export function certLines(d: Diagnosis): string[] {
     'certificates:',
     ...d.certificates.map(
       (c) =>
-        `  ${c.member}  ${c.file}  ${c.role}  until ${c.notAfter.slice(0, 10)}  ${c.daysLeft < 0 ? 'EXPIRED' : `${c.daysLeft} days left`}`,
+        `  ${c.member}  ${c.file}  ${c.role}  until ${c.notAfter.slice(0, 10)}  ` +
+        `${c.daysLeft < 0 ? 'EXPIRED' : `${c.daysLeft} days left`}`,
     ),
   ];
 }

@@ -1,11 +1,14 @@
-// `lifeboat discover --ssh USER@HOST[,...]`: read how etcd runs on each host and write an inventory (read-only on hosts).
+// `lifeboat discover --ssh USER@HOST[,...]`: read how etcd runs on each host and write an inventory
+// (read-only on hosts).
 import { writePrivate } from '../../local/private.js';
 import { parse } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { discover, parseTargets } from '../../discover/index.js';
 
-const HELP = `Usage: lifeboat discover --ssh USER@HOST[:PORT][,USER@HOST...] [--jump USER@JUMP[:PORT]] [-o inventory.yaml]
+const HELP =
+  `Usage: lifeboat discover --ssh USER@HOST[:PORT][,USER@HOST...] [--jump USER@JUMP[:PORT]] ` +
+  `[-o inventory.yaml]
                          [--known-hosts FILE] [--identity FILE] [--sudo] [--cluster NAME] [--accept-new-host-keys]
 
 Reads (only reads) each host's etcd configuration: the static pod manifest (kubeadm), etcd.service with its drop-ins

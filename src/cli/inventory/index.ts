@@ -25,7 +25,8 @@ export async function run(argv: string[]): Promise<number> {
   );
   for (const m of inv.members)
     process.stdout.write(
-      `  ${m.name}  ${m.address}  ssh ${m.ssh.user}@${m.address}:${m.ssh.port}${m.ssh.jump ? ` via ${m.ssh.jump}` : ''}${m.ssh.sudo ? ' (sudo)' : ''}\n`,
+      `  ${m.name}  ${m.address}  ssh ${m.ssh.user}@${m.address}:${m.ssh.port}` +
+        `${m.ssh.jump ? ` via ${m.ssh.jump}` : ''}${m.ssh.sudo ? ' (sudo)' : ''}\n`,
     );
   return EXIT.ok;
 }

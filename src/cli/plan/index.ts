@@ -9,7 +9,9 @@ import { makePlan } from '../../engine/session.js';
 import { planText } from '../../render/plan.js';
 import { SshExecutor } from '../../ssh/index.js';
 
-const HELP = `Usage: lifeboat plan RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--probe] [--output text|json] [--accept-new-host-keys]
+const HELP =
+  `Usage: lifeboat plan RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--probe] [--output ` +
+  `text|json] [--accept-new-host-keys]
 
 Resolves every step to the exact commands per host and marks destructive ones. Changes nothing.
 --probe also reads (only reads) each host to detect tools, versions, the etcd user and raft state.`;

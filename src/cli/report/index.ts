@@ -23,7 +23,8 @@ export async function run(argv: string[]): Promise<number> {
     return (
       void process.stdout.write(
         'Usage: lifeboat report RUN_DIR [--format md|html] [--out FILE] [--expect-head HASH]\n' +
-          '  --expect-head: the head hash noted in the incident ticket; the report says whether the log still ends there\n',
+          '  --expect-head: the head hash noted in the incident ticket; the report says whether ' +
+          'the log still ends there\n',
       ),
       EXIT.ok
     );
@@ -48,7 +49,10 @@ export async function run(argv: string[]): Promise<number> {
     writeAtomic(out, reportHtml(record, t, verifyAudit(f), compiled, entries, undefined, anchor));
   } else {
     const g = gantt(entries);
-    const head = `Time to API back: **${fmtDuration(g.headlines.apiBackMs)}**; time to full redundancy: **${fmtDuration(g.headlines.fullRedundancyMs)}**${g.gaps.length ? `; interrupted: ${g.gaps.map((x) => `${x.label} for ${fmtDuration(x.end - x.start)}`).join('; ')}` : ''}.`;
+    const head =
+      `Time to API back: **${fmtDuration(g.headlines.apiBackMs)}**; time to full redundancy: ` +
+      `**${fmtDuration(g.headlines.fullRedundancyMs)}` +
+      `**${g.gaps.length ? `; interrupted: ${g.gaps.map((x) => `${x.label} for ${fmtDuration(x.end - x.start)}`).join('; ')}` : ''}.`;
     const md = reportMarkdown(
       record,
       t,

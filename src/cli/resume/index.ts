@@ -8,7 +8,9 @@ import { resumeRun } from '../../engine/session.js';
 import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
 
-const HELP = `Usage: lifeboat resume RUN_DIR [--yes | --approve STEP ...] [--retry | --skip | --abort] [--accept-changed-runbook]
+const HELP =
+  `Usage: lifeboat resume RUN_DIR [--yes | --approve STEP ...] [--retry | --skip | --abort] ` +
+  `[--accept-changed-runbook]
                        [--output auto|text|json] [--accept-new-host-keys] [-v] [--serve [HOST:]PORT]
 
 Continues a run from its journal. A step interrupted mid-way is re-checked with its "already done?" check

@@ -7,7 +7,9 @@ import { startRun } from '../../engine/session.js';
 import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
 
-const HELP = `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--yes | --approve STEP ...] [--run-dir DIR]
+const HELP =
+  `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--yes | --approve STEP ...] ` +
+  `[--run-dir DIR]
                     [--identity FILE] [--output auto|text|json] [--accept-new-host-keys] [-v] [--serve [HOST:]PORT]
 
 Runs a runbook. Destructive steps ask for confirmation on a terminal; without one, the run stops safely

@@ -29,7 +29,9 @@ export function textOf(nodes: Node[], indent = ''): string[] {
           `${indent}  - ${n.id}/${s.id}: ${s.title}${s.destructive ? '  [DESTRUCTIVE: confirmation required]' : ''}`,
         );
         out.push(
-          `${indent}      targets: ${describeTargets(s.targets)}${s.check ? '; re-run safe: has an already-done check' : ''}${s.verify ? '; verified after' : ''}${s.retries ? `; retries ${s.retries}` : ''}`,
+          `${indent}      targets: ${describeTargets(s.targets)}` +
+            `${s.check ? '; re-run safe: has an already-done check' : ''}` +
+            `${s.verify ? '; verified after' : ''}${s.retries ? `; retries ${s.retries}` : ''}`,
         );
         if (s.changes) out.push(`${indent}      changes: ${s.changes}`);
         if (s.hint) out.push(`${indent}      on failure: ${s.hint}`);

@@ -40,7 +40,8 @@ export function runDiff(argv: string[]): number {
   if (p.length !== 2)
     throw usage(
       'snapshot diff: give two snapshot files, older first',
-      'lifeboat snapshot diff BEFORE.db AFTER.db (for a live cluster: take a fresh `etcdctl snapshot save` and diff against it)',
+      'lifeboat snapshot diff BEFORE.db AFTER.db (for a live cluster: take a fresh `etcdctl ' +
+        'snapshot save` and diff against it)',
     );
   const fmt = oneOf('snapshot diff', 'output', v.output, ['text', 'json'] as const, 'text');
   const a = load(p[0]!, v.prefix);
@@ -69,7 +70,8 @@ export function runDiff(argv: string[]): number {
     );
   } else {
     out(
-      `${p[0]} (revision ${a.revision}) -> ${p[1]} (revision ${b.revision}): ${r.added.length} added, ${r.removed.length} removed, ${r.changed.length} changed, ${r.unchanged} unchanged`,
+      `${p[0]} (revision ${a.revision}) -> ${p[1]} (revision ${b.revision}): ${r.added.length} ` +
+        `added, ${r.removed.length} removed, ${r.changed.length} changed, ${r.unchanged} unchanged`,
     );
     const rows = [
       ...r.removed.map((e) => row('removed', e)),

@@ -78,7 +78,8 @@ export function dropForeignOwners(items: Obj[], uids: Set<unknown>, note: (s: st
     const gone = md.ownerReferences.length - keep.length;
     if (gone === 0) continue;
     note(
-      `${String(o.kind)} ${md.namespace ? `${String(md.namespace)}/` : ''}${String(md.name)}: dropped ${gone} ownerReference(s) to objects not in the extract`,
+      `${String(o.kind)} ${md.namespace ? `${String(md.namespace)}/` : ''}${String(md.name)}: ` +
+        `dropped ${gone} ownerReference(s) to objects not in the extract`,
     );
     if (keep.length > 0) md.ownerReferences = keep;
     else delete md.ownerReferences;
@@ -87,20 +88,21 @@ export function dropForeignOwners(items: Obj[], uids: Set<unknown>, note: (s: st
 
 const STRIPPED = 'status, uid, resourceVersion, creationTimestamp, managedFields, generation, selfLink';
 
+const EXTRACT_FLAGS = {
+  kind: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  name: { type: 'string' },
+  since: { type: 'string' },
+  'for-apply': { type: 'boolean' },
+  clean: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  rev: { type: 'string' },
+  prefix: { type: 'string' },
+  ...ENC_FLAG,
+} as const;
+
 export function runExtract(argv: string[]): number {
-  const opts = {
-    kind: { type: 'string' },
-    namespace: { type: 'string', short: 'n' },
-    name: { type: 'string' },
-    since: { type: 'string' },
-    'for-apply': { type: 'boolean' },
-    clean: { type: 'boolean' },
-    output: { type: 'string', short: 'o' },
-    rev: { type: 'string' },
-    prefix: { type: 'string' },
-    ...ENC_FLAG,
-  } as const;
-  const { values: v, positionals: p } = parse('snapshot extract', argv, opts);
+  const { values: v, positionals: p } = parse('snapshot extract', argv, EXTRACT_FLAGS);
   if (v.help) return (out(HELP), EXIT.ok);
   if (p.length !== 1)
     throw usage(
@@ -170,7 +172,10 @@ export function runExtract(argv: string[]): number {
   for (const k of deleted) warn(`${k}: deleted after revision ${since}; get it back with --rev ${since}`);
   if (items.length === 0 && bad === 0 && deleted.length === 0)
     throw badInput(
-      `${p[0]}: no ${v.kind ?? 'object'}${namespace ? ` in namespace ${namespace}` : ''}${name ? ` named ${name}` : ''}${since !== undefined ? ` changed after revision ${since}` : ''}${rev ? ` at revision ${rev}` : ''}`,
+      `${p[0]}: no ${v.kind ?? 'object'}${namespace ? ` in namespace ${namespace}` : ''}` +
+        `${name ? ` named ${name}` : ''}` +
+        `${since !== undefined ? ` changed after revision ${since}` : ''}` +
+        `${rev ? ` at revision ${rev}` : ''}`,
       `list what is there with 'lifeboat snapshot ls ${p[0]} ${prefix}'`,
     );
   if (fmt === 'json')
@@ -179,7 +184,8 @@ export function runExtract(argv: string[]): number {
   if (forApply && items.length > 0) warn(`for-apply: dropped ${STRIPPED} from ${items.length} object(s)`);
   if (owned > 0 && !forApply)
     warn(
-      `${owned} object(s) have ownerReferences: if the owner no longer exists, the garbage collector deletes them again — restore the owner first or use --for-apply`,
+      `${owned} object(s) have ownerReferences: if the owner no longer exists, the garbage ` +
+        `collector deletes them again — restore the owner first or use --for-apply`,
     );
   if (bad > 0) warn(`${bad} value(s) not fully decoded (see the lines above)`);
   return bad > 0 ? EXIT.incomplete : EXIT.ok;

@@ -2,7 +2,8 @@
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 
-const HELP = `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see docs/snapshots.md)
+const HELP =
+  `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see docs/snapshots.md)
        An age-encrypted FILE (from an encrypted backup) is opened with --identity FILE.
 
   verify FILE [-o text|json]
@@ -16,8 +17,10 @@ const HELP = `Usage: lifeboat snapshot <command> FILE ... (no etcd needed; see d
         one value, decoded (protobuf, JSON, encrypted)
   diff BEFORE AFTER [--prefix P] [--exclude RESOURCE]... [-o text|json]
         objects added, removed and changed, by resource, namespace and name
-  extract FILE [--kind KIND] [--namespace NS] [--name NAME] [--since REV] [--for-apply] [-o yaml|json] [--rev N] [--encryption-config F]
-        manifests ready for 'kubectl apply -f' (--clean drops resourceVersion, uid, managedFields, creationTimestamp, status)
+  extract FILE [--kind KIND] [--namespace NS] [--name NAME] [--since REV] [--for-apply] [-o ` +
+  `yaml|json] [--rev N] [--encryption-config F]
+        manifests ready for 'kubectl apply -f' (--clean drops resourceVersion, uid, ` +
+  `managedFields, creationTimestamp, status)
 `;
 
 export async function run(argv: string[]): Promise<number> {

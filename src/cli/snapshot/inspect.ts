@@ -9,12 +9,16 @@ import { human, out, table } from './common.js';
 export function formatInspect(r: InspectReport): string {
   const lines = [
     `File:               ${r.file} (${human(r.fileSize)}, page size ${r.pageSize})`,
-    `sha256 appended:    ${r.hasHash ? 'yes (check it with `lifeboat snapshot verify`)' : 'no: raw member/snap/db copy (restore needs --skip-hash-check)'}`,
+    `sha256 appended:    ` +
+      `${r.hasHash ? 'yes (check it with `lifeboat snapshot verify`)' : 'no: raw member/snap/db copy (restore needs --skip-hash-check)'}`,
     `Revision:           ${r.revision}`,
-    `Compacted revision: ${r.compactedRevision ?? 'none'}${r.scheduledCompactRevision !== null && r.scheduledCompactRevision !== r.compactedRevision ? ` (scheduled ${r.scheduledCompactRevision})` : ''}`,
+    `Compacted revision: ${r.compactedRevision ?? 'none'}` +
+      `${r.scheduledCompactRevision !== null && r.scheduledCompactRevision !== r.compactedRevision ? ` (scheduled ${r.scheduledCompactRevision})` : ''}`,
     `Consistent index:   ${r.consistentIndex ?? 'unknown'}`,
     `Total keys:         ${r.totalKeys} (bbolt entries in all buckets, as etcdctl snapshot status counts)`,
-    `Hash:               ${r.hash ?? 'not computed (--hash computes the CRC-32C etcdctl snapshot status shows)'}${r.hash !== null ? ' (CRC-32C, as etcdctl snapshot status)' : ''}`,
+    `Hash:               ` +
+      `${r.hash ?? 'not computed (--hash computes the CRC-32C etcdctl snapshot status shows)'}` +
+      `${r.hash !== null ? ' (CRC-32C, as etcdctl snapshot status)' : ''}`,
     `Key revisions:      ${r.revisions} (${r.tombstones} deletions)`,
     `Live keys:          ${r.liveKeys}${r.otherKeys ? ` (${r.otherKeys} outside /registry/<resource>/)` : ''}`,
     '',

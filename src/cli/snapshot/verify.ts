@@ -18,7 +18,8 @@ export function runVerify(argv: string[]): number {
     if (fmt === 'json') out(JSON.stringify(r, null, 2));
     if (r.sha256 === 'mismatch')
       throw badInput(
-        `${s.path}: sha256 mismatch: the file changed after \`snapshot save\` (expected ${r.expectedSha256?.slice(0, 16)}…, got ${r.actualSha256?.slice(0, 16)}…)`,
+        `${s.path}: sha256 mismatch: the file changed after \`snapshot save\` (expected ` +
+          `${r.expectedSha256?.slice(0, 16)}…, got ${r.actualSha256?.slice(0, 16)}…)`,
         'copy it again from its source or take a fresh snapshot',
       );
     if (r.problems.length > 0)
@@ -28,13 +29,15 @@ export function runVerify(argv: string[]): number {
       );
     if (fmt === 'text') {
       out(
-        `${s.path}: OK — etcd snapshot, ${human(r.fileSize)}, revision ${r.revision}, ${r.revisions} key revisions, bbolt structure intact`,
+        `${s.path}: OK — etcd snapshot, ${human(r.fileSize)}, revision ${r.revision}, ` +
+          `${r.revisions} key revisions, bbolt structure intact`,
       );
       if (r.sha256 === 'ok') out(`sha256 appended by \`etcdctl snapshot save\`: matches (${r.actualSha256})`);
     }
     if (r.sha256 === 'absent')
       warn(
-        `${s.path}: no sha256 appended: this is a raw member/snap/db copy, not \`etcdctl snapshot save\` output; \`etcdctl snapshot restore\` needs --skip-hash-check for it`,
+        `${s.path}: no sha256 appended: this is a raw member/snap/db copy, not \`etcdctl snapshot ` +
+          `save\` output; \`etcdctl snapshot restore\` needs --skip-hash-check for it`,
       );
     return EXIT.ok;
   } finally {

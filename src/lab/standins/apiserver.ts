@@ -1,4 +1,5 @@
-// kube-apiserver stand-in: reads /registry through its --etcd-servers with its etcd client cert and says on /healthz whether it can.
+// kube-apiserver stand-in: reads /registry through its --etcd-servers with its etcd client cert and
+// says on /healthz whether it can.
 import { createServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { EtcdClient, prefixEnd } from '../grpc.js';

@@ -1,6 +1,8 @@
-// crictl stand-in: `crictl ps [-a] [--name RE] [-q]`, `crictl pods`, `crictl logs ID`, `crictl exec [-i] [-t] ID CMD...`
+// crictl stand-in: `crictl ps [-a] [--name RE] [-q]`, `crictl pods`, `crictl logs ID`, `crictl exec
+// [-i] [-t] ID CMD...`
 // from the kubelet stand-in's pod records. exec runs CMD in the container's mount namespace with the image's files:
-// a program name is looked up in the image only (IMAGES/etcd/usr/local/bin for an etcd image), as in a distroless image.
+// a program name is looked up in the image only (IMAGES/etcd/usr/local/bin for an etcd image), as in a
+// distroless image.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,11 +31,14 @@ if (verb === 'ps') {
   if (quiet) process.stdout.write(rows.map(({ c }) => c.id).join('\n') + (rows.length ? '\n' : ''));
   else {
     process.stdout.write(
-      `${'CONTAINER'.padEnd(15)}${'IMAGE'.padEnd(40)}${'CREATED'.padEnd(20)}${'STATE'.padEnd(10)}${'NAME'.padEnd(18)}${'ATTEMPT'.padEnd(9)}POD\n`,
+      `${'CONTAINER'.padEnd(15)}${'IMAGE'.padEnd(40)}${'CREATED'.padEnd(20)}${'STATE'.padEnd(10)}` +
+        `${'NAME'.padEnd(18)}${'ATTEMPT'.padEnd(9)}POD\n`,
     );
     for (const { p, c } of rows) {
       process.stdout.write(
-        `${c.id.padEnd(15)}${c.image.padEnd(40)}${ago(c.startedAt).padEnd(20)}${(c.state === 'running' ? 'Running' : 'Exited').padEnd(10)}${c.name.padEnd(18)}${String(c.attempt).padEnd(9)}${p.name}\n`,
+        `${c.id.padEnd(15)}${c.image.padEnd(40)}${ago(c.startedAt).padEnd(20)}` +
+          `${(c.state === 'running' ? 'Running' : 'Exited').padEnd(10)}${c.name.padEnd(18)}` +
+          `${String(c.attempt).padEnd(9)}${p.name}\n`,
       );
     }
   }
@@ -41,7 +46,8 @@ if (verb === 'ps') {
   process.stdout.write(`${'POD'.padEnd(36)}${'NAMESPACE'.padEnd(14)}STATE\n`);
   for (const p of pods)
     process.stdout.write(
-      `${p.name.padEnd(36)}${p.namespace.padEnd(14)}${p.containers.some((c) => c.state === 'running') ? 'Ready' : 'NotReady'}\n`,
+      `${p.name.padEnd(36)}${p.namespace.padEnd(14)}` +
+        `${p.containers.some((c) => c.state === 'running') ? 'Ready' : 'NotReady'}\n`,
     );
 } else if (verb === 'logs') {
   const c = pods.flatMap((p) => p.containers).find((x) => x.id.startsWith(args[args.length - 1] ?? '-'));

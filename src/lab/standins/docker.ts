@@ -1,10 +1,13 @@
 // docker stand-in for a lab host: the subset the sources and the docker adapter use, with no daemon.
 //   info | version | ps [-a] [-q] | inspect [-f FMT] NAME... | volume inspect|ls | logs NAME
-//   run [--rm] [-d] [-i] [-t] [--name N] [--network host] [--restart P] [-v SRC:DST[:ro]] [-e K=V] [--entrypoint E] IMAGE [ARG...]
-//   create (as run -d, not started) | start | stop [-t N] | restart | rename OLD NEW | exec [-i] [-t] [-e K=V] NAME CMD...
+// run [--rm] [-d] [-i] [-t] [--name N] [--network host] [--restart P] [-v SRC:DST[:ro]] [-e K=V]
+// [--entrypoint E] IMAGE [ARG...]
+// create (as run -d, not started) | start | stop [-t N] | restart | rename OLD NEW | exec [-i] [-t] [-e
+// K=V] NAME CMD...
 // Containers are processes of this host (detached, own session) in a child mount namespace carrying their volume and
 // bind mounts; records live in /var/lib/docker/lifeboat/containers/NAME.json, named volumes in
-// /var/lib/docker/volumes/NAME/_data as docker keeps them. An image is a folder of the lab (IMAGES/etcd for etcd images);
+// /var/lib/docker/volumes/NAME/_data as docker keeps them. An image is a folder of the lab (IMAGES/etcd
+// for etcd images);
 // programs are looked up in it only. No restarts: a container that exits stays exited (`--restart` is recorded; the
 // host's boot starts containers whose policy says so, as dockerd does). Go templates: {{.A.B}}, {{json .X}},
 // {{join .X " "}}, {{range .X}}{{println .}}{{end}}, {{range .X}}{{.Field}}{{end}}.
@@ -133,7 +136,8 @@ function parseMount(spec: string): Mount {
   const [src = '', dst = '', opt] = spec.split(':');
   if (!dst.startsWith('/'))
     fail(
-      `docker: Error response from daemon: invalid mount config for type "bind": invalid mount path: '${dst}' mount path must be absolute.`,
+      `docker: Error response from daemon: invalid mount config for type "bind": invalid mount ` +
+        `path: '${dst}' mount path must be absolute.`,
       125,
     );
   const rw = opt !== 'ro';
@@ -162,7 +166,8 @@ function launchArgs(c: Container): [string, string[]] {
   const prog = imageProgram(c.Config.Image, c.Path);
   if (!prog)
     fail(
-      `docker: Error response from daemon: failed to create task for container: exec: "${c.Path}": executable file not found in $PATH: unknown.`,
+      `docker: Error response from daemon: failed to create task for container: exec: "${c.Path}": ` +
+        `executable file not found in $PATH: unknown.`,
       127,
     );
   const binds = c.Mounts.filter((m) => m.Source !== m.Destination).map((m) => {
@@ -329,7 +334,8 @@ function makeContainer(o: RunOpts): Container {
   const name = o.name ?? `lab_${randomBytes(3).toString('hex')}`;
   if (o.name && load(o.name))
     fail(
-      `docker: Error response from daemon: Conflict. The container name "/${o.name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`,
+      `docker: Error response from daemon: Conflict. The container name "/${o.name}" is already in ` +
+        `use. You have to remove (or rename) that container to be able to reuse that name.`,
       125,
     );
   const entry = o.entrypoint ? [o.entrypoint] : null;
@@ -365,7 +371,10 @@ function makeContainer(o: RunOpts): Container {
   };
 }
 
-/** A foreground `docker run --rm`: the image's program in a throwaway mount namespace, output and exit code passed through. */
+/**
+ * A foreground `docker run --rm`: the image's program in a throwaway mount namespace, output and exit
+ * code passed through.
+ */
 function runForeground(o: RunOpts): number {
   const c = makeContainer({ ...o, name: o.name ?? `lab_${randomBytes(3).toString('hex')}` });
   const [file, args] = launchArgs(c);
@@ -458,7 +467,9 @@ const [verb, ...rest] = argv;
 switch (verb) {
   case 'info':
     out(
-      `Client:\n Context:    default\n\nServer:\n Containers: ${all().length}\n Server Version: 24.0.7-lifeboat-lab\n Storage Driver: (lab stand-in: host folders)\n Docker Root Dir: ${ROOT}\n`,
+      `Client:\n Context:    default\n\nServer:\n Containers: ${all().length}\n Server Version: ` +
+        `24.0.7-lifeboat-lab\n Storage Driver: (lab stand-in: host folders)\n Docker Root Dir: ` +
+        `${ROOT}\n`,
     );
     break;
   case 'version': {
@@ -480,7 +491,9 @@ switch (verb) {
       out(`CONTAINER ID   IMAGE${' '.repeat(35)}COMMAND${' '.repeat(20)}STATUS      NAMES\n`);
       for (const c of list)
         out(
-          `${c.Id.slice(0, 12)}   ${c.Config.Image.padEnd(40)}${JSON.stringify(c.Path).slice(0, 25).padEnd(27)}${(c.State.Running ? 'Up' : 'Exited').padEnd(12)}${c.Name.slice(1)}\n`,
+          `${c.Id.slice(0, 12)}   ${c.Config.Image.padEnd(40)}` +
+            `${JSON.stringify(c.Path).slice(0, 25).padEnd(27)}` +
+            `${(c.State.Running ? 'Up' : 'Exited').padEnd(12)}${c.Name.slice(1)}\n`,
         );
     }
     break;
@@ -574,7 +587,8 @@ switch (verb) {
     if (!c) fail(`Error response from daemon: No such container: ${from}`);
     if (load(to))
       fail(
-        `Error response from daemon: Error when allocating new name: Conflict. The container name "/${to}" is already in use.`,
+        `Error response from daemon: Error when allocating new name: Conflict. The container name ` +
+          `"/${to}" is already in use.`,
       );
     // The record follows the container's name (the container itself, its process and volumes are unchanged).
     renameSync(join(CDIR, `${c.Name.slice(1)}.json`), join(CDIR, `${to}.json`));
@@ -599,7 +613,8 @@ switch (verb) {
     const prog = imageProgram(c.Config.Image, cmd);
     if (!prog)
       fail(
-        `OCI runtime exec failed: exec failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH: unknown`,
+        `OCI runtime exec failed: exec failed: unable to start container process: exec: "${cmd}": ` +
+          `executable file not found in $PATH: unknown`,
         126,
       );
     const e = envOf(c);
@@ -617,7 +632,8 @@ switch (verb) {
   }
   default:
     fail(
-      `docker: '${verb ?? ''}' is not supported by the lifeboat lab stand-in (info, version, ps, inspect, volume, logs, run, create, start, stop, restart, rename, exec)`,
+      `docker: '${verb ?? ''}' is not supported by the lifeboat lab stand-in (info, version, ps, ` +
+        `inspect, volume, logs, run, create, start, stop, restart, rename, exec)`,
       1,
     );
 }

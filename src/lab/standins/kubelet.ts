@@ -1,4 +1,5 @@
-// kubelet stand-in: polls the static pod folder and runs each manifest's containers as processes of this host, as kubelet does.
+// kubelet stand-in: polls the static pod folder and runs each manifest's containers as processes of
+// this host, as kubelet does.
 // A container that exits stays exited (no restart) until its manifest changes or reappears: lab breaks stay broken.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -62,7 +63,8 @@ function startContainer(run: Running, c: ContainerSpec, spec: PodSpec, attempt: 
     log(`pod ${run.pod.name}: container ${name} has no command; skipped`);
     return;
   }
-  // A hostPath mounted at another path (e.g. a restored data dir) gets its own mount namespace with that bind mount, as a container would.
+  // A hostPath mounted at another path (e.g. a restored data dir) gets its own mount namespace with
+  // that bind mount, as a container would.
   const binds: Script[] = [];
   for (const vm of c.volumeMounts ?? []) {
     const hp = spec.spec?.volumes?.find((v) => v.name === vm.name)?.hostPath?.path;

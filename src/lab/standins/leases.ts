@@ -1,6 +1,7 @@
 // The API server's lease endpoint reconciler (--endpoint-reconciler-type=lease), as kube-apiserver runs it: its own
 // address under /registry/masterleases/ with a TTL'd etcd lease, and the `kubernetes` Endpoints in default naming
-// every address that holds a lease, and the EndpointSlice of the same name. Objects are stored as kube-apiserver stores them (protobuf, k8s envelope).
+// every address that holds a lease, and the EndpointSlice of the same name. Objects are stored as
+// kube-apiserver stores them (protobuf, k8s envelope).
 import { encodeStoredObject } from '../../k8s/encode.js';
 import { EtcdClient, prefixEnd } from '../grpc.js';
 

@@ -19,7 +19,8 @@ sock.on('end', () => {
 });
 sock.on('error', () => {
   process.stderr.write(
-    "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n",
+    "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to " +
+      'connect to bus: Host is down\n',
   );
   process.exitCode = 1;
 });

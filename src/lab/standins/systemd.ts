@@ -1,5 +1,7 @@
-// systemd stand-in for a lab host: supervises service units (etcd) and answers the systemctl stand-in over a unix socket.
-// Units are read at boot and on daemon-reload (as systemd does); EnvironmentFile is read at each start. No automatic restarts.
+// systemd stand-in for a lab host: supervises service units (etcd) and answers the systemctl stand-in
+// over a unix socket.
+// Units are read at boot and on daemon-reload (as systemd does); EnvironmentFile is read at each start.
+// No automatic restarts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -80,7 +82,8 @@ function changedOnDisk(name: string, s: Svc): boolean {
   return hashFiles([f.file, ...f.dropIns]) !== s.loaded.hash;
 }
 const reloadWarning = (name: string) =>
-  `Warning: The unit file, source configuration file or drop-ins of ${name} changed on disk. Run 'systemctl daemon-reload' to reload units.\n`;
+  `Warning: The unit file, source configuration file or drop-ins of ${name} changed on disk. Run ` +
+  `'systemctl daemon-reload' to reload units.\n`;
 
 function userIds(user: string): { uid: number; gid: number } {
   const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
@@ -106,7 +109,9 @@ async function start(name: string): Promise<Reply> {
     return {
       code: 1,
       stdout: '',
-      stderr: `${warn}Job for ${name} failed because the control process exited with error code.\nSee "systemctl status ${name}" and "journalctl -xeu ${name}" for details.\n`,
+      stderr:
+        `${warn}Job for ${name} failed because the control process exited with error code.\nSee ` +
+        `"systemctl status ${name}" and "journalctl -xeu ${name}" for details.\n`,
     };
   };
   if (!u.execStart) return { code: 1, stdout: '', stderr: `${name} has no ExecStart= setting. Refusing.\n` };
@@ -345,7 +350,9 @@ async function handle(argv: string[]): Promise<Reply> {
       return {
         code: 1,
         stdout: '',
-        stderr: `Unknown command verb ${verb ?? ''} (lab stand-in supports start, stop, restart, is-active, is-failed, status, show, cat, daemon-reload, enable, disable, is-enabled).\n`,
+        stderr:
+          `Unknown command verb ${verb ?? ''} (lab stand-in supports start, stop, restart, ` +
+          `is-active, is-failed, status, show, cat, daemon-reload, enable, disable, is-enabled).\n`,
       };
   }
 }

@@ -1,4 +1,5 @@
-// systemd unit files as systemd reads them: unit search path, drop-ins, EnvironmentFile, ExecStart word splitting and $VAR expansion.
+// systemd unit files as systemd reads them: unit search path, drop-ins, EnvironmentFile, ExecStart word
+// splitting and $VAR expansion.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -127,7 +128,10 @@ export function readEnvFile(path: string): Record<string, string> {
   return out;
 }
 
-/** systemd's command line rules: whitespace-separated words, quotes, backslash escapes, ${VAR} in place, a lone $VAR split into words. */
+/**
+ * systemd's command line rules: whitespace-separated words, quotes, backslash escapes, ${VAR} in place,
+ * a lone $VAR split into words.
+ */
 export function splitWords(cmd: string, env: Record<string, string>): string[] {
   const words: string[] = [];
   let i = 0;

@@ -90,9 +90,12 @@ export function diagramSvg(c: Compiled, opts: DiagramOptions = {}): string {
   const W = Math.ceil(gr.width ?? 100);
   const H = Math.ceil(gr.height ?? 100);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="lb-diagram" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="lb-diagram" viewBox="0 0 ${W} ${H}" width="${W}` +
+      `" height="${H}" font-family="sans-serif" font-size="12">`,
     `<title>${esc(opts.title ?? 'runbook diagram')}</title>`,
-    '<defs><marker id="lb-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>',
+    '<defs><marker id="lb-arrow" viewBox="0 0 10 10" refX="9" refY="5" ' +
+      'markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" ' +
+      'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>',
   ];
   for (const e of g.edges()) {
     const d = g.edge(e);
@@ -101,11 +104,14 @@ export function diagramSvg(c: Compiled, opts: DiagramOptions = {}): string {
       .join(' ');
     const taken = marks.has(e.v) && marks.has(e.w);
     out.push(
-      `<polyline class="lb-edge${taken ? ' taken' : ''}" data-from="${esc(e.v)}" data-to="${esc(e.w)}" points="${pts}" fill="none" stroke="${taken ? '#198754' : '#888'}" stroke-width="${taken ? 3 : 1.2}" marker-end="url(#lb-arrow)"/>`,
+      `<polyline class="lb-edge${taken ? ' taken' : ''}" data-from="${esc(e.v)}" ` +
+        `data-to="${esc(e.w)}" points="${pts}" fill="none" stroke="${taken ? '#198754' : '#888'}" ` +
+        `stroke-width="${taken ? 3 : 1.2}" marker-end="url(#lb-arrow)"/>`,
     );
     if (d.label && d.x !== undefined && d.y !== undefined)
       out.push(
-        `<text class="lb-edge-label" x="${d.x.toFixed(1)}" y="${(d.y + 4).toFixed(1)}" text-anchor="middle" fill="#333" font-style="italic">${esc(d.label)}</text>`,
+        `<text class="lb-edge-label" x="${d.x.toFixed(1)}" y="${(d.y + 4).toFixed(1)}" ` +
+          `text-anchor="middle" fill="#333" font-style="italic">${esc(d.label)}</text>`,
       );
   }
   for (const id of g.nodes()) out.push(node(all.get(id)!, g.node(id), marks.get(id)));
@@ -121,20 +127,31 @@ function node(b: Box, n: { x: number; y: number; width: number; height: number }
   const cls = `lb-node lb-${b.kind}${b.destructive ? ' destructive' : ''}${mark ? ` ${mark}` : ''}`;
   const shape =
     b.kind === 'decision'
-      ? `<polygon points="${x},${y - h / 2} ${x + w / 2},${y} ${x},${y + h / 2} ${x - w / 2},${y}" fill="${fill}" stroke="${stroke}" stroke-width="${sw}"/>`
+      ? `<polygon points="${x},${y - h / 2} ${x + w / 2},${y} ${x},${y + h / 2} ${x - w / 2},${y}" ` +
+        `fill="${fill}" stroke="${stroke}" stroke-width="${sw}"/>`
       : b.kind === 'final'
-        ? `<rect x="${x - w / 2}" y="${y - h / 2}" width="${w}" height="${h}" rx="${h / 2}" fill="${fill}" stroke="${stroke}" stroke-width="${sw}"/>`
-        : `<rect x="${(x - w / 2).toFixed(1)}" y="${(y - h / 2).toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" rx="4" fill="${fill}" stroke="${stroke}" stroke-width="${sw}"${b.destructive ? ' stroke-dasharray="6 2"' : ''}/>`;
+        ? `<rect x="${x - w / 2}" y="${y - h / 2}" width="${w}" height="${h}" rx="${h / 2}" ` +
+          `fill="${fill}" stroke="${stroke}" stroke-width="${sw}"/>`
+        : `<rect x="${(x - w / 2).toFixed(1)}" y="${(y - h / 2).toFixed(1)}" width="${w.toFixed(1)}" ` +
+          `height="${h.toFixed(1)}" rx="4" fill="${fill}" stroke="${stroke}" stroke-width="${sw}` +
+          `"${b.destructive ? ' stroke-dasharray="6 2"' : ''}/>`;
   const top = y - ((b.lines.length - 1) * LINE) / 2 + 4;
   const text = b.lines
     .map(
       (l, i) =>
-        `<text x="${x.toFixed(1)}" y="${(top + i * LINE).toFixed(1)}" text-anchor="middle"${i === 0 && b.kind === 'step' ? ' font-weight="bold"' : ''}${l === DESTRUCTIVE ? ' fill="#c00000" font-size="11"' : ''}>${esc(l)}</text>`,
+        `<text x="${x.toFixed(1)}" y="${(top + i * LINE).toFixed(1)}" ` +
+        `text-anchor="middle"${i === 0 && b.kind === 'step' ? ' font-weight="bold"' : ''}` +
+        `${l === DESTRUCTIVE ? ' fill="#c00000" font-size="11"' : ''}>${esc(l)}</text>`,
     )
     .join('');
   const status =
     mark && b.kind !== 'decision'
-      ? `<text x="${(x - w / 2 + 6).toFixed(1)}" y="${(y + h / 2 - 4).toFixed(1)}" font-size="10" fill="#333">${esc(mark)}</text>`
+      ? `<text x="${(x - w / 2 + 6).toFixed(1)}" y="${(y + h / 2 - 4).toFixed(1)}" font-size="10" ` +
+        `fill="#333">${esc(mark)}</text>`
       : '';
-  return `<g class="${esc(cls)}" data-state="${esc(b.id)}"><title>${esc(b.id)}${b.destructive ? ' (destructive)' : ''}${mark ? `: ${mark}` : ''}</title>${shape}${text}${status}</g>`;
+  return (
+    `<g class="${esc(cls)}" data-state="${esc(b.id)}"><title>${esc(b.id)}` +
+    `${b.destructive ? ' (destructive)' : ''}${mark ? `: ${mark}` : ''}</title>${shape}${text}` +
+    `${status}</g>`
+  );
 }

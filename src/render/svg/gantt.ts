@@ -167,9 +167,11 @@ export function ganttSvg(g: Gantt): string {
   const y = (r: string) => 24 + g.rows.indexOf(r) * ROW;
   const H = 34 + g.rows.length * ROW;
   const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="lb-gantt" viewBox="0 0 ${WIDTH} ${H}" width="${WIDTH}" height="${H}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="lb-gantt" viewBox="0 0 ${WIDTH} ${H}" ` +
+      `width="${WIDTH}" height="${H}" font-family="sans-serif" font-size="11">`,
     '<title>timeline per step and host</title>',
-    '<defs><pattern id="lb-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="6" fill="#f1aeb5"/></pattern></defs>',
+    '<defs><pattern id="lb-hatch" width="6" height="6" patternUnits="userSpaceOnUse" ' +
+      'patternTransform="rotate(45)"><rect width="3" height="6" fill="#f1aeb5"/></pattern></defs>',
   ];
   for (let i = 0; i <= 5; i++) {
     const t = g.t0 + (span * i) / 5;
@@ -180,15 +182,24 @@ export function ganttSvg(g: Gantt): string {
   }
   for (const gap of g.gaps)
     out.push(
-      `<g class="lb-gap"><title>${esc(gap.label)}: ${esc(fmtDuration(gap.end - gap.start))}</title><rect x="${x(gap.start).toFixed(1)}" y="14" width="${Math.max(2, x(gap.end) - x(gap.start)).toFixed(1)}" height="${H - 20}" fill="url(#lb-hatch)" opacity="0.8"/><text x="${(x(gap.start) + 3).toFixed(1)}" y="${H - 8}" fill="#842029" font-weight="bold">${esc(gap.label)}</text></g>`,
+      `<g class="lb-gap"><title>${esc(gap.label)}: ${esc(fmtDuration(gap.end - gap.start))}` +
+        `</title><rect x="${x(gap.start).toFixed(1)}" y="14" ` +
+        `width="${Math.max(2, x(gap.end) - x(gap.start)).toFixed(1)}" height="${H - 20}" ` +
+        `fill="url(#lb-hatch)" opacity="0.8"/><text x="${(x(gap.start) + 3).toFixed(1)}" y="${H - 8}` +
+        `" fill="#842029" font-weight="bold">${esc(gap.label)}</text></g>`,
     );
   for (const r of g.rows)
     out.push(
-      `<text class="lb-row" x="${LEFT - 6}" y="${y(r) + 12}" text-anchor="end">${esc(r.length > 48 ? `${r.slice(0, 47)}…` : r)}</text>`,
+      `<text class="lb-row" x="${LEFT - 6}" y="${y(r) + 12}" ` +
+        `text-anchor="end">${esc(r.length > 48 ? `${r.slice(0, 47)}…` : r)}</text>`,
     );
   for (const b of g.bars)
     out.push(
-      `<rect class="lb-bar${b.ok ? '' : ' failed'}${b.attempt > 1 ? ' retried' : ''}" data-state="${esc(b.stateId)}" data-member="${esc(b.member)}" x="${x(b.start).toFixed(1)}" y="${y(b.row) + 3}" width="${Math.max(2, x(b.end) - x(b.start)).toFixed(1)}" height="${ROW - 6}" fill="${b.ok ? (b.attempt > 1 ? '#e0a800' : '#3d8bfd') : '#dc3545'}"><title>${esc(b.label)} (${esc(fmtDuration(b.end - b.start))})</title></rect>`,
+      `<rect class="lb-bar${b.ok ? '' : ' failed'}${b.attempt > 1 ? ' retried' : ''}" ` +
+        `data-state="${esc(b.stateId)}" data-member="${esc(b.member)}" x="${x(b.start).toFixed(1)}" ` +
+        `y="${y(b.row) + 3}" width="${Math.max(2, x(b.end) - x(b.start)).toFixed(1)}" ` +
+        `height="${ROW - 6}" fill="${b.ok ? (b.attempt > 1 ? '#e0a800' : '#3d8bfd') : '#dc3545'}` +
+        `"><title>${esc(b.label)} (${esc(fmtDuration(b.end - b.start))})</title></rect>`,
     );
   const SYM: Record<Mark['kind'], [string, string]> = {
     approval: ['✔', '#198754'],
@@ -201,7 +212,8 @@ export function ganttSvg(g: Gantt): string {
   for (const m of g.marks) {
     const [s, c] = SYM[m.kind];
     out.push(
-      `<text class="lb-mark ${m.kind}" x="${x(m.at).toFixed(1)}" y="${y(m.row) + 13}" text-anchor="middle" fill="${c}" font-size="13">${s}<title>${esc(m.label)}</title></text>`,
+      `<text class="lb-mark ${m.kind}" x="${x(m.at).toFixed(1)}" y="${y(m.row) + 13}" ` +
+        `text-anchor="middle" fill="${c}" font-size="13">${s}<title>${esc(m.label)}</title></text>`,
     );
   }
   out.push('</svg>');

@@ -24,9 +24,11 @@ export function stateMarks(t: Timeline): Map<string, StateMark> {
   return m;
 }
 
-const CSS = `body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:1.5em auto;padding:0 1em;color:#222}
+const CSS =
+  `body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:1.5em auto;padding:0 1em;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:3px ` +
+  `7px;text-align:left;vertical-align:top}
 pre{background:#f6f6f6;padding:.5em;margin:0;white-space:pre-wrap;word-break:break-all;font-size:12px}
 .headline{display:flex;gap:1.5em;margin:1em 0}.headline div{border:2px solid #198754;border-radius:6px;padding:.5em 1em}
 .headline b{display:block;font-size:1.8em}.bad{color:#b02a37}.ok{color:#146c43}.svgbox{overflow-x:auto}
@@ -53,16 +55,7 @@ export function reportHtml(
   const entries = redactDeep(raw, redactor);
   const red = (s: string) => esc(redactor.redact(s));
   const g = gantt(entries);
-  const approvals = entries.flatMap((e) =>
-    e.type === 'approval'
-      ? [[at(e.ts), esc(e.stateId), red(e.by), esc(e.how)]]
-      : e.type === 'abort'
-        ? [[at(e.ts), esc(e.stateId), red(e.by), `<b class="bad">ABORTED</b> (${esc(e.how)})`]]
-        : [],
-  );
-  const facts = entries.flatMap((e) =>
-    e.type === 'facts' ? Object.entries(e.summary).map(([m, s]) => [esc(m), red(s), at(e.ts)]) : [],
-  );
+  const { approvals, facts } = approvalAndFactRows(entries, red);
   const cmds = commands(entries, red);
   const summary = [
     ['Runbook', `${esc(r.runbook)} (sha256 ${esc(r.runbookHash.slice(0, 16))}…)`],
@@ -82,29 +75,36 @@ export function reportHtml(
     [
       'Audit log',
       audit.ok
-        ? `<span class="ok">verified</span>, ${audit.entries} entries, head hash <code id="audit-head">${esc(audit.head)}</code>${anchorHtml(audit.head, anchor)}`
+        ? `<span class="ok">verified</span>, ${audit.entries} entries, head hash <code ` +
+          `id="audit-head">${esc(audit.head)}</code>${anchorHtml(audit.head, anchor)}`
         : `<span class="bad">BROKEN at line ${esc(audit.line)}: ${esc(audit.reason)}</span>`,
     ],
   ];
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Lifeboat run ${esc(r.runId)}</title>
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Lifeboat run ${esc(r.runId)}</title>
 <style>${CSS}</style></head><body>
 <h1>Lifeboat run ${esc(r.runId)}: ${esc(r.runbook)}</h1>
-<div class="headline"><div>Time to API back<b id="api-back">${esc(fmtDuration(g.headlines.apiBackMs))}</b></div><div>Time to full redundancy<b id="full-redundancy">${esc(fmtDuration(g.headlines.fullRedundancyMs))}</b></div><div>Total<b>${esc(fmtDuration(g.t1 - g.t0))}</b></div></div>
+<div class="headline"><div>Time to API back<b ` +
+    `id="api-back">${esc(fmtDuration(g.headlines.apiBackMs))}</b></div><div>Time to full ` +
+    `redundancy<b id="full-redundancy">${esc(fmtDuration(g.headlines.fullRedundancyMs))}` +
+    `</b></div><div>Total<b>${esc(fmtDuration(g.t1 - g.t0))}</b></div></div>
 <h2>Summary</h2>${table(
-    ['', ''],
-    summary.map(([a, b]) => [esc(a), b!]),
-  )}
+      ['', ''],
+      summary.map(([a, b]) => [esc(a), b!]),
+    )}
 <h2>Decisions and why</h2>${
-    t.decisions.length
-      ? table(
-          ['At (UTC)', 'Decision', 'Branch', 'Why'],
-          t.decisions.map((d) => [at(d.at), esc(d.stateId), `<code>${esc(d.branch)}</code>`, red(d.why)]),
-        )
-      : '<p>none</p>'
-  }
+      t.decisions.length
+        ? table(
+            ['At (UTC)', 'Decision', 'Branch', 'Why'],
+            t.decisions.map((d) => [at(d.at), esc(d.stateId), `<code>${esc(d.branch)}</code>`, red(d.why)]),
+          )
+        : '<p>none</p>'
+    }
 <h2>Approvals</h2>${approvals.length ? table(['At (UTC)', 'Step', 'By', 'How'], approvals) : '<p>none</p>'}
 <h2>Warnings</h2>${t.warnings.length ? `<ul>${t.warnings.map((w) => `<li>${red(w)}</li>`).join('')}</ul>` : '<p>none</p>'}
-<h2>Timeline</h2><p class="legend"><span>▬ command (blue ok, red failed, amber retried)</span><span>✔ approval</span><span>■ waiting for approval</span><span>↻ retry</span><span>◆ verification</span><span>hatched: CLI not running</span></p>
+<h2>Timeline</h2><p class="legend"><span>▬ command (blue ok, red failed, amber ` +
+    `retried)</span><span>✔ approval</span><span>■ waiting for approval</span><span>↻ ` +
+    `retry</span><span>◆ verification</span><span>hatched: CLI not running</span></p>
 <div class="svgbox">${ganttSvg(g)}</div>
 ${table(
   ['Step', 'Start (UTC)', 'Duration', 'Status', 'Hosts', 'Retries'],
@@ -127,29 +127,40 @@ ${
         .join('')}</ul>`
     : ''
 }
-<h2>Path taken</h2><p>Green: done; red: failed; grey: skipped; amber: retried; orange: waiting for approval. Dashed red border: destructive.</p>
+<h2>Path taken</h2><p>Green: done; red: failed; grey: skipped; amber: retried; orange: waiting ` +
+    `for approval. Dashed red border: destructive.</p>
 <div class="svgbox">${diagramSvg(compiled, { marks: stateMarks(t), title: `path taken by ${r.runId}` })}</div>
-<h2 id="facts-before">Facts before</h2>${diagnosisHtml(entries, 'before', red)}${facts.length ? table(['Member', 'Facts', 'Read at (UTC)'], facts) : ''}
-<h2 id="facts-after">Facts after</h2>${diagnosisHtml(entries, 'after', red) || '<p>not recorded (the run has not ended, or ended failed)</p>'}
+<h2 id="facts-before">Facts before</h2>${diagnosisHtml(entries, 'before', red)}` +
+    `${facts.length ? table(['Member', 'Facts', 'Read at (UTC)'], facts) : ''}
+<h2 id="facts-after">Facts ` +
+    `after</h2>${diagnosisHtml(entries, 'after', red) || '<p>not recorded (the run has not ended, or ended failed)</p>'}
 <h2>Commands</h2>${table(['At (UTC)', 'Step', 'Host', 'Command', 'Exit', 'Duration', 'Output (tail)'], cmds)}
 </body></html>
-`;
+`
+  );
 }
 
 /** The diagnose table recorded before or after the run (the last of its kind), or '' when none was. */
 function diagnosisHtml(entries: AuditEntry[], when: 'before' | 'after', red: (s: string) => string): string {
   const d = [...entries].reverse().find((e) => e.type === 'diagnosis' && e.when === when);
   if (d?.type !== 'diagnosis') return '';
-  return `<p>${at(d.ts)}: <b class="${d.verdict === 'healthy' ? 'ok' : 'bad'}">${esc(d.verdict)}</b></p><pre class="diagnosis">${red(d.text)}</pre>`;
+  return (
+    `<p>${at(d.ts)}: <b class="${d.verdict === 'healthy' ? 'ok' : 'bad'}">${esc(d.verdict)}` +
+    `</b></p><pre class="diagnosis">${red(d.text)}</pre>`
+  );
 }
 
 /** The head against the anchor noted outside the log (report --expect-head), or how to anchor it. */
 function anchorHtml(head: string, anchor: string | undefined): string {
   if (anchor === undefined)
-    return '<br/>write it in the incident ticket; <code>lifeboat audit verify RUN_DIR --expect-head HASH</code> checks the log against it later';
+    return (
+      '<br/>write it in the incident ticket; <code>lifeboat audit verify RUN_DIR --expect-head ' +
+      'HASH</code> checks the log against it later'
+    );
   return anchor === head
     ? '<br/><span class="ok" id="anchor">matches the anchor given (--expect-head)</span>'
-    : `<br/><span class="bad" id="anchor">does NOT match the anchor ${esc(anchor)}: lines were cut off or the log rewritten</span>`;
+    : `<br/><span class="bad" id="anchor">does NOT match the anchor ${esc(anchor)}: lines were cut ` +
+        `off or the log rewritten</span>`;
 }
 
 function commands(entries: AuditEntry[], red: (s: string) => string): string[][] {
@@ -171,4 +182,19 @@ function commands(entries: AuditEntry[], red: (s: string) => string): string[][]
     ]);
   }
   return out;
+}
+
+/** Rows of the approvals table (approvals and aborts) and of the facts table, escaped and masked. */
+function approvalAndFactRows(entries: AuditEntry[], red: (s: string) => string) {
+  const approvals = entries.flatMap((e) =>
+    e.type === 'approval'
+      ? [[at(e.ts), esc(e.stateId), red(e.by), esc(e.how)]]
+      : e.type === 'abort'
+        ? [[at(e.ts), esc(e.stateId), red(e.by), `<b class="bad">ABORTED</b> (${esc(e.how)})`]]
+        : [],
+  );
+  const facts = entries.flatMap((e) =>
+    e.type === 'facts' ? Object.entries(e.summary).map(([m, s]) => [esc(m), red(s), at(e.ts)]) : [],
+  );
+  return { approvals, facts };
 }
