@@ -230,7 +230,7 @@ function systemdUnit(
               ...cert,
               from:
                 `${cert.from} ` +
-                `(${val('peer-cert-file') ? 'the peer certificate, which etcd.conf clients use (002)' : 'the server certificate'})`,
+                `(${val('peer-cert-file') ? 'the peer certificate, which etcd.conf clients use (as OpenShift 3.x does)' : 'the server certificate'})`,
             },
             key,
           },

@@ -1,8 +1,8 @@
 // The docker and k3s-external lab modes: what their hosts carry (see docs/lab.md and docs/platforms.md).
 //
-// docker (sources 001, 003): etcd in a container named `etcd` (RKE's flags as container arguments, 001's named volume
+// docker (the RKE layout): etcd in a container named `etcd` (RKE's flags as container arguments, a named volume
 // `etcd-data`, host network), kube-apiserver in a container named `kube-apiserver`, certs in /etc/kubernetes/ssl
-// (RKE's names), all run by the docker stand-in. k3s-external (001): the systemd layout (etcd.conf, etcd.service as
+// (RKE's names), all run by the docker stand-in. k3s-external (k3s on an external etcd): the systemd layout (etcd.conf, etcd.service as
 // the etcd user) plus a k3s server unit /etc/systemd/system/k3s.service whose --datastore-endpoint names the etcd
 // members, run by the systemd stand-in (`k3s` is a stand-in that serves the API server stand-in's health).
 import { chmodSync, copyFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -78,7 +78,7 @@ Environment=ETCD_FORCE_NEW_CLUSTER=true "ETCD_DATA_DIR=/data/etcd"
     expect(h.configPath?.value).toBe('/etc/etcd/etcd.conf');
   });
 
-  it('k3s-external: the k3s unit with --datastore-endpoint on a continuation line (001)', () => {
+  it('k3s-external: the k3s unit with --datastore-endpoint on a continuation line', () => {
     const k3s =
       "# /etc/systemd/system/k3s.service\n[Service]\nExecStart=/usr/local/bin/k3s \\\n    server \\\n        '--datastore-endpoint' \\\n        'http://192.168.123.103:2379' \\\n        '--tls-san=192.168.123.90'\n";
     const h = readHost(
