@@ -6,7 +6,6 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Identity } from 'age-encryption';
 import { badInput } from '../errors/error.js';
-import { decryptStream, encryptStream, recipientLabel } from './age.js';
 import type { PendingUpload, Store } from './store.js';
 
 export const MANIFEST = 'backup-manifest.json';
@@ -72,7 +71,9 @@ export async function putFile(
   const plain = hasher();
   const stored = hasher();
   const src = createReadStream(path).pipe(plain.t);
-  const body = recipients.length ? await encryptStream(src, recipients) : src;
+  // age (and its post-quantum dependency) is loaded only for an encrypted backup.
+  const age = recipients.length ? await import('./age.js') : undefined;
+  const body = age ? await age.encryptStream(src, recipients) : src;
   await store.put(key, body.pipe(stored.t), { 'lifeboat-sha256': hostSha256 });
   const p = plain.done();
   const s = stored.done();
@@ -92,7 +93,7 @@ export async function putFile(
     bytes: p.bytes,
     storedSha256: s.sha256,
     storedBytes: s.bytes,
-    ...(recipients.length ? { recipients: recipients.map(recipientLabel) } : {}),
+    ...(age ? { recipients: recipients.map(age.recipientLabel) } : {}),
   };
 }
 
@@ -149,7 +150,7 @@ export async function fetchFile(
   const stored = hasher();
   const raw = (await store.get(`${id}/${f.name}${f.recipients ? '.age' : ''}`)).pipe(stored.t);
   const plain = hasher();
-  const body = f.recipients ? await decryptStream(raw, identities, what) : raw;
+  const body = f.recipients ? await (await import('./age.js')).decryptStream(raw, identities, what) : raw;
   await pipeline(body, plain.t, to as NodeJS.WritableStream);
   const s = stored.done();
   const p = plain.done();

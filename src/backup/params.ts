@@ -5,7 +5,6 @@ import { constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Inventory } from '../inventory/resolve.js';
 import { badInput } from '../errors/error.js';
-import { loadIdentities } from './age.js';
 import { fetchFile, getManifest } from './backups.js';
 import { isS3, openStore } from './store.js';
 
@@ -50,7 +49,7 @@ export async function prepareParams(
       id,
       f,
       createWriteStream(out, { flags: flags as unknown as string, mode: 0o600 }),
-      identity ? loadIdentities(identity) : [],
+      identity ? (await import('./age.js')).loadIdentities(identity) : [],
     );
     process.stderr.write(`snapshot ${f.name} of backup ${id} fetched to ${out} (sha256 checked)\n`);
     return { ...rest, snapshot: out };

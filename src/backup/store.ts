@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupConfig } from '../inventory/backup.js';
 import { badInput } from '../errors/error.js';
-import { S3Store } from './s3.js';
+import type { S3Options, S3Store } from './s3.js';
 import { isS3, parseS3Url } from './url.js';
 
 export interface StoredObject {
@@ -48,13 +48,51 @@ export { isS3, parseS3Url } from './url.js';
 
 export function openStore(to: string, cfg: BackupConfig = {}): Store {
   if (!isS3(to)) return new LocalStore(resolve(to));
-  return new S3Store({
+  return new LazyS3Store({
     ...parseS3Url(to),
     endpoint: cfg.endpoint ?? process.env.LIFEBOAT_S3_ENDPOINT,
     region: cfg.region,
     pathStyle: cfg.pathStyle ?? (cfg.endpoint ? true : undefined),
     profile: cfg.profile,
   });
+}
+
+/** An S3 store whose AWS SDK is loaded on first use: most commands never touch one (the SDK costs ~0.3 CPU-s). */
+class LazyS3Store implements Store {
+  readonly url: string;
+  private real: Promise<S3Store> | undefined;
+  private loaded: S3Store | undefined;
+  constructor(private readonly o: S3Options) {
+    this.url = `s3://${o.bucket}/${o.prefix}`;
+  }
+  private store(): Promise<S3Store> {
+    this.real ??= import('./s3.js').then((m) => (this.loaded = new m.S3Store(this.o)));
+    return this.real;
+  }
+  async pendingUploads(under?: string) {
+    return (await this.store()).pendingUploads(under);
+  }
+  async abortUpload(p: PendingUpload) {
+    return (await this.store()).abortUpload(p);
+  }
+  async check() {
+    return (await this.store()).check();
+  }
+  async put(key: string, body: Readable, meta: Record<string, string>) {
+    return (await this.store()).put(key, body, meta);
+  }
+  async get(key: string) {
+    return (await this.store()).get(key);
+  }
+  async list(under?: string) {
+    return (await this.store()).list(under);
+  }
+  async remove(keys: string[]) {
+    return (await this.store()).remove(keys);
+  }
+  close(): void {
+    this.loaded?.close();
+  }
 }
 
 const PART = /\.part-\d+$/;
