@@ -10,6 +10,7 @@ const ETCD34 = [
   'test/lab/runbook-backup.test.ts',
   'test/lab/watch-restore.test.ts',
   'test/lab/free-space-quota.test.ts',
+  'test/lab/incidents.test.ts',
 ];
 
 const lab = {
