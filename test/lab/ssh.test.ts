@@ -215,9 +215,10 @@ describe('SshExecutor on a real sshd', () => {
     const x = executor();
     for (const m of ['a', 'sudo']) {
       const started = Date.now();
-      const r = await x.exec(m, 'echo $$; sleep 30 & echo $!; wait', { timeoutMs: 700 });
+      // 4 s leaves a loaded machine time to start sudo and the child before the timeout (at 0.7 s it once fired first).
+      const r = await x.exec(m, 'echo $$; sleep 30 & echo $!; wait', { timeoutMs: 4000 });
       expect(r.timedOut).toBe(true);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(Date.now() - started).toBeLessThan(20_000);
       const pids = r.stdout.trim().split('\n').map(Number);
       expect(pids).toHaveLength(2);
       await until(() => pids.every((p) => !alive(p)), 5000, `${m}: processes ${pids.join(',')} to end`);
