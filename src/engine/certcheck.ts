@@ -1,5 +1,6 @@
-// etcd's certificates per member, read on the host with openssl: expiry, days left, SANs against the member's address.
+// etcd's certificates per member, read from the host and decoded here: expiry, days left, SANs against the member's address.
 // The files: kubeadm's or etcd.conf's usual ones, and whatever etcd's and its client's configuration name.
+import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Executor } from './ports.js';
 import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
@@ -48,30 +49,16 @@ export function certFiles(
   ];
 }
 
-// One openssl per cert (each start costs ~50 ms of CPU); -ext needs OpenSSL 1.1.1+, else the date alone as before.
-const certLine = (f: string) => {
-  const both = sh`openssl x509 -in ${f} -noout -enddate -ext subjectAltName 2>/dev/null`;
-  const date = sh`openssl x509 -in ${f} -noout -enddate 2>/dev/null`;
-  return sh.lines(
-    sh`if [ -f ${f} ]; then`,
-    sh`  o=$(${both}) || o=$(${date})`,
-    sh`  end=$(printf '%s\n' "$o" | sed -n 's/^notAfter=//p')`,
-    sh`  san=$(printf '%s\n' "$o" | sed -n '/Subject Alternative Name/{n;p;}' | tr -d ' ')`,
-    sh`  echo "cert|"${f}"|$end|$san"`,
-    sh`fi`,
-  );
-};
+// The host prints each cert's first PEM CERTIFICATE block and Lifeboat decodes it: no openssl on the host (each
+// start cost ~13 ms of CPU, ten per static-pod member per diagnosis), and never a key, whatever a flag points at.
+const pemOf = (f: Script | string) =>
+  sh`head -c 65536 ${f} | sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/{p;/-----END/q;}'`;
+
+const certLine = (f: string) => sh`if [ -f ${f} ]; then echo "cert|"${f}"|"; ${pemOf(f)}; fi`;
 
 /** The same for a path read on the host (an etcd flag, or its client's), tagged with its role. */
 const namedLine = (role: CertInfo['role'], path: Script) =>
-  sh.join(
-    [
-      sh`f=${path}; if [ -n "$f" ] && [ -f "$f" ]; then echo "cert|$f|$(openssl x509 -in "$f" -noout`,
-      sh`-enddate 2>/dev/null | cut -d= -f2)|$(openssl x509 -in "$f" -noout -ext subjectAltName`,
-      sh`2>/dev/null | tail -n +2 | tr -d ' ')|"${role}; fi`,
-    ],
-    ' ',
-  );
+  sh`f=${path}; if [ -n "$f" ] && [ -f "$f" ]; then echo "cert|$f|"${role}; ${pemOf(sh`"$f"`)}; fi`;
 
 /** The certs etcd's own configuration names (manifest, etcd.conf, container arguments) and its client's (API server,
  *  k3s): the layouts whose files are not at kubeadm's or etcd.conf's usual places (docker, k3s) are found this way. */
@@ -89,23 +76,75 @@ export function configuredCerts(topology: Topology, m: ResolvedMember): Script {
 
 const ROLES: ReadonlyArray<CertInfo['role']> = ['server', 'peer', 'client'];
 
+/** One cert as the host printed it: its file, the role the host tagged it with (if any), its end and SANs. */
+export interface CertSeen {
+  file: string;
+  tagged: string;
+  notAfter: number;
+  sans: string[];
+}
+
+/** A PEM block decoded: its end (ms) and SANs as `DNS:x` / `IP:y`; null when it is not a certificate. */
+export function decodePem(pem: string): { notAfter: number; sans: string[] } | null {
+  try {
+    const c = new X509Certificate(pem);
+    const notAfter = Date.parse(c.validTo);
+    if (!Number.isFinite(notAfter)) return null;
+    const sans = (c.subjectAltName ?? '')
+      .split(',')
+      .map((x) => x.trim().replace(/^IP Address:/, 'IP:'))
+      .filter(Boolean);
+    return { notAfter, sans };
+  } catch {
+    return null;
+  }
+}
+
+/** The host's output split into certs: a `cert|FILE|ROLE` line, then that file's PEM block. */
+export function splitCerts(out: string): CertSeen[] {
+  const seen: CertSeen[] = [];
+  let head: { file: string; tagged: string } | null = null;
+  let pem: string[] = [];
+  const flush = () => {
+    const d = head && decodePem(pem.join('\n'));
+    if (head && d) seen.push({ ...head, ...d });
+    head = null;
+    pem = [];
+  };
+  for (const line of out.split('\n')) {
+    const [tag, file = '', tagged = ''] = line.split('|');
+    if (tag === 'cert' && line.startsWith('cert|')) {
+      flush();
+      head = { file, tagged };
+    } else if (head) pem.push(line);
+  }
+  flush();
+  return seen;
+}
+
 export function parseCerts(member: ResolvedMember, topology: string, out: string, now: Date): CertInfo[] {
+  return certInfos(member, topology, splitCerts(out), now);
+}
+
+export function certInfos(
+  member: ResolvedMember,
+  topology: string,
+  certs: CertSeen[],
+  now: Date,
+): CertInfo[] {
   const roles = new Map(certFiles(topology, member).map((c) => [c.file, c.role]));
-  const seen = new Set<string>();
-  return out.split('\n').flatMap((line): CertInfo[] => {
-    const [tag, file = '', end = '', san = '', tagged = ''] = line.split('|');
-    const t = Date.parse(end);
-    // A file the layout names, or one the host's configuration named (its role after the SANs); each file once.
+  const done = new Set<string>();
+  return certs.flatMap(({ file, tagged, notAfter, sans }): CertInfo[] => {
+    // A file the layout names, or one the host's configuration named (its role tagged); each file once.
     const role = roles.get(file) ?? ROLES.find((r) => r === tagged);
-    if (tag !== 'cert' || !role || seen.has(file) || !Number.isFinite(t)) return [];
-    seen.add(file);
-    const sans = san ? san.split(',').map((s) => s.replace(/^IPAddress:/, 'IP:')) : [];
+    if (!role || done.has(file)) return [];
+    done.add(file);
     const info: CertInfo = {
       member: member.name,
       file,
       role,
-      notAfter: new Date(t).toISOString(),
-      daysLeft: Math.floor((t - now.getTime()) / 86_400_000),
+      notAfter: new Date(notAfter).toISOString(),
+      daysLeft: Math.floor((notAfter - now.getTime()) / 86_400_000),
       sans,
     };
     if (role !== 'client' && !sans.includes(`IP:${member.address}`)) info.missingAddress = true;

@@ -5,16 +5,7 @@ import type { Executor } from './ports.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { quorum, type Facts, type QuorumVerdict } from './facts.js';
 import { makeTools } from './tools.js';
-import {
-  kib,
-  metricsScript,
-  parseAlarms,
-  parseMetrics,
-  QUOTA_WARN,
-  storageOf,
-  type Alarm,
-  type MemberStorage,
-} from './storage.js';
+import { kib, parseAlarms, QUOTA_WARN, storageOf, type Alarm, type MemberStorage } from './storage.js';
 import { LEASES, staleLeases } from './leases.js';
 import { staleEndpoints } from './endpoints.js';
 import { CERT_WARN_DAYS, readCerts, type CertInfo } from './certcheck.js';
@@ -59,7 +50,7 @@ const num = (out: string, key: string) => {
   return m?.[1] === undefined ? undefined : Number(m[1]);
 };
 
-/** Per member: serializable key count, hashkv at one revision, alarms; each member answers for itself. */
+/** Per member: serializable key count and hashkv at one revision (alarms and metrics from the probe's facts). */
 export async function consistency(
   inv: Inventory,
   facts: Facts,
@@ -92,24 +83,19 @@ export async function consistency(
           ],
           '; ',
         ),
-        sh`echo; echo "--alarms--"; ${t.etcdctl(sh`alarm list --command-timeout=5s`)} 2>&1`,
-        sh`echo; echo "--metrics--"; ${metricsScript(m)}`,
         sh`true`,
       ).text;
       try {
         const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
         const [, count = '', rest = ''] = r.stdout.split(/--count--|--hash--/);
-        const [hashPart = '', afterHash = ''] = rest.split('--alarms--');
-        const [alarmPart = '', metricsPart = ''] = afterHash.split('--metrics--');
+        const hashPart = rest;
         const hash = /"hash":(\d+)/.exec(hashPart)?.[1];
+        // Alarms and /metrics as the probe just read them (without quorum, alarm list waits its whole timeout).
         const out: MemberConsistency = {
           member: m.name,
           keys: num(count, 'count') ?? (/"header"/.test(count) ? 0 : undefined),
-          alarms: alarmPart
-            .split('\n')
-            .map((s) => s.trim())
-            .filter((s) => s.startsWith('memberID')),
-          metrics: parseMetrics(metricsPart),
+          alarms: f.alarms ?? [],
+          metrics: f.metrics ?? {},
         };
         if (hash) out.hash = hash;
         else out.error = hashPart.trim().split('\n').pop() ?? 'no hash';

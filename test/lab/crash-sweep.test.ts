@@ -1,8 +1,18 @@
 // Crash sweep: each runbook killed by a failpoint (LIFEBOAT_FAILPOINT) at journal boundaries, resumed with --yes,
 // then checked: data as expected, cluster healthy, audit verifies, lock released. `npm test` runs a fixed-seed
-// sample; `npm run crash-sweep` (CRASH_SWEEP=full) tries every boundary and writes docs/reliability.md.
+// sample (each runbook on one topology, one point); `npm run crash-sweep` (CRASH_SWEEP=full) tries every boundary
+// of every runbook on both topologies and prints the table in docs/reliability.md.
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labBreak, type Lab } from '../../src/lab/index.js';
@@ -18,14 +28,21 @@ import {
   hostExists,
   readAuditEvents,
   snapshotValues,
+  oneLab,
   takeSnapshot,
-  twoLabs,
 } from './runbook-helpers.js';
 
 const FULL = process.env.CRASH_SWEEP === 'full';
-// Per runbook and topology in the sample: after-entry points and after-cmd points, drawn with a fixed seed.
-const SAMPLE = { entries: 1, cmds: 1 };
 const SEED = 20261201;
+
+// Where each runbook is swept. The sample (npm test) takes each runbook on one topology only, alternating, with one
+// point: an after-entry point for the first runbook of a lab, an after-cmd point for the second.
+const TOPOLOGIES = [
+  { mode: 'static-pod', size: 3, sample: ['backup', 'restore-multi-master'] },
+  { mode: 'systemd', size: 3, sample: ['recover-quorum', 'replace-member'] },
+  { mode: 'systemd', size: 1, sample: ['restore-single-master'] },
+  { mode: 'static-pod', size: 1, sample: [] },
+] as const;
 
 type Point =
   | { kind: 'after-entry'; seq: number }
@@ -93,8 +110,8 @@ async function expectRecovered(lab: Lab, runDir: string, want: Map<string, Buffe
     );
 }
 
-/** Points to try: every boundary of an uninterrupted run (full), or a seeded sample of them. */
-function pointsOf(runDir: string, rand: () => number): Point[] {
+/** Points to try: every boundary of an uninterrupted run (full), or one seeded point of the kind asked. */
+function pointsOf(runDir: string, rand: () => number, kind: Point['kind']): Point[] {
   const events = readAuditEvents(runDir);
   const entries: Point[] = events.slice(0, -1).map((e) => ({ kind: 'after-entry', seq: e.seq }));
   const cmds: Point[] = events
@@ -106,12 +123,17 @@ function pointsOf(runDir: string, rand: () => number): Point[] {
       index: Number(e.index),
     }));
   if (FULL) return [...entries, ...cmds];
-  const pick = (list: Point[], n: number) =>
-    Array.from({ length: Math.min(n, list.length) }, () => list[Math.floor(rand() * list.length)]!);
-  return [...pick(entries, SAMPLE.entries), ...pick(cmds, SAMPLE.cmds)];
+  const list = kind === 'after-entry' ? entries : cmds;
+  return list.length ? [list[Math.floor(rand() * list.length)]!] : [];
 }
 
-async function sweep(lab: Lab, s: Scenario, base: string, rand: () => number): Promise<Outcome> {
+async function sweep(
+  lab: Lab,
+  s: Scenario,
+  base: string,
+  rand: () => number,
+  kind: Point['kind'],
+): Promise<Outcome> {
   const out: Outcome = {
     runbook: s.runbook,
     mode: lab.mode,
@@ -128,7 +150,7 @@ async function sweep(lab: Lab, s: Scenario, base: string, rand: () => number): P
     0,
   );
   await expectRecovered(lab, first, want, s.runbook);
-  const points = pointsOf(first, rand);
+  const points = pointsOf(first, rand, kind);
   mkdirSync(base, { recursive: true });
   // A full sweep runs for an hour or more: one line per point shows how far it got (tail -f progress.log).
   const progress = (line: string) => appendFileSync(join(base, 'progress.log'), `${line}\n`);
@@ -214,17 +236,18 @@ function scenarios(dir: string, lab: Lab): Scenario[] {
 }
 
 const outcomes: Outcome[] = [];
+const only = process.env.CRASH_SWEEP_ONLY;
+const wanted = process.env.CRASH_SWEEP_RUNBOOKS?.split(',');
+const swept = TOPOLOGIES.map((t, i) => ({ ...t, seed: i }))
+  .filter((t) => (!only || t.mode === only) && (FULL || t.sample.length > 0))
+  .map((t) => ({ ...t, key: `${t.mode}-${t.size}` }));
 const labs = new Map<string, Lab>();
-const dir = twoLabs('crash', { sp: 3, sd: 3 }, (a, b) => {
-  labs.set('static-pod-3', a);
-  labs.set('systemd-3', b);
-});
-twoLabs('crash1', { sp: 1, sd: 1 }, (a, b) => {
-  labs.set('static-pod-1', a);
-  labs.set('systemd-1', b);
-});
+const dir = mkdtempSync(join(tmpdir(), 'lifeboat-crash-'));
+for (const t of swept)
+  oneLab(`crash-${t.key}`, { members: t.size, mode: t.mode }, (lab) => labs.set(t.key, lab));
 
 afterAll(() => {
+  if (!FULL) rmSync(dir, { recursive: true, force: true }); // a full sweep keeps progress.log and the table
   if (!FULL || outcomes.length === 0) return;
   const rows = outcomes.map(
     (o) =>
@@ -240,25 +263,23 @@ afterAll(() => {
 });
 
 describe.concurrent('crash sweep: kill at journal boundaries, resume, same healthy end', () => {
-  const only = process.env.CRASH_SWEEP_ONLY;
-  const topologies = (['static-pod', 'systemd'] as const).filter((w) => !only || w === only);
-  for (const [which, size, seed] of topologies.flatMap((w, i) => [
-    [w, 3, i] as const,
-    [w, 1, i + 2] as const,
-  ])) {
+  for (const t of swept) {
+    const names = FULL ? 'every runbook of that size' : t.sample.join(' and ');
     it(
-      `${which}, ${size} member${size > 1 ? 's' : ''}: every runbook of that size`,
+      `${t.mode}, ${t.size} member${t.size > 1 ? 's' : ''}: ${names}`,
       async () => {
-        const lab = labs.get(`${which}-${size}`)!;
-        const rand = rng(SEED + seed);
-        const base = join(dir, `${which}-${size}`);
-        const wanted = process.env.CRASH_SWEEP_RUNBOOKS?.split(',');
-        const chosen = scenarios(dir, lab).filter((x) => !wanted || wanted.includes(x.runbook));
-        if (chosen.length === 0) return; // CRASH_SWEEP_RUNBOOKS named none of this lab size's runbooks
-        for (const s of chosen) {
-          const o = await sweep(lab, s, base, rand);
+        const lab = labs.get(t.key)!;
+        const rand = rng(SEED + t.seed);
+        const base = join(dir, t.key);
+        const sampled: readonly string[] = t.sample;
+        const chosen = scenarios(dir, lab).filter(
+          (x) => (FULL || sampled.includes(x.runbook)) && (!wanted || wanted.includes(x.runbook)),
+        );
+        if (chosen.length === 0) return; // CRASH_SWEEP_RUNBOOKS named none of this lab's runbooks
+        for (const [i, s] of chosen.entries()) {
+          const o = await sweep(lab, s, base, rand, i % 2 === 0 ? 'after-entry' : 'after-cmd');
           outcomes.push(o);
-          expect(o.failed, `${s.runbook} on ${which}`).toEqual([]);
+          expect(o.failed, `${s.runbook} on ${t.mode}`).toEqual([]);
           expect(o.tried).toBeGreaterThan(0);
         }
         expect(existsSync(base) ? readdirSync(base).length : 0).toBeGreaterThan(0);

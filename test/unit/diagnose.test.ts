@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/engine/diagnose.js';
 import type { Facts } from '../../src/engine/facts.js';
+import { parseMetrics } from '../../src/engine/storage.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { FakeExecutor } from '../helpers/fake-executor.js';
 
@@ -73,13 +74,22 @@ describe('diagnose', () => {
 describe('diagnose: space and alarms', () => {
   const metrics = (size: number, inUse: number, quota: number) =>
     `etcd_mvcc_db_total_size_in_bytes ${size}\netcd_mvcc_db_total_size_in_use_in_bytes ${inUse}\netcd_server_quota_backend_bytes ${quota}`;
-  const withSpace = (alarms: string, m: string) =>
-    new FakeExecutor(() => ({
-      stdout: `--count--\n{"header":{},"count":5}\n--hash--\n[{"HashKV":{"hash":7}}]\n--alarms--\n${alarms}\n--metrics--\n${m}\n`,
-    }));
+  // Alarms and metrics are the probe's facts; the consistency read only counts and hashes.
+  const hashes = new FakeExecutor(() => ({
+    stdout: `--count--\n{"header":{},"count":5}\n--hash--\n[{"HashKV":{"hash":7}}]\n`,
+  }));
+  const spaced = (alarms: string, m: string): Facts => {
+    const f = facts();
+    for (const member of Object.values(f.members)) {
+      member.alarms = alarms ? [alarms] : [];
+      const me = parseMetrics(m);
+      if (Object.keys(me).length) member.metrics = me;
+    }
+    return f;
+  };
 
   it('NOSPACE alarm (deduplicated, named by member ID) and > 80 % of quota: degraded, free-space named', async () => {
-    const d = await diagnose(inv, facts(), withSpace('memberID:2 alarm:NOSPACE', metrics(900, 880, 1000)));
+    const d = await diagnose(inv, spaced('memberID:2 alarm:NOSPACE', metrics(900, 880, 1000)), hashes);
     expect(d.verdict).toBe('degraded');
     expect(d.alarms).toEqual([{ member: 'b', alarm: 'NOSPACE' }]);
     expect(d.storage[0]).toMatchObject({
@@ -96,21 +106,21 @@ describe('diagnose: space and alarms', () => {
   });
 
   it('CORRUPT names replace-member for the member that raised it', async () => {
-    const d = await diagnose(inv, facts(), withSpace('memberID:3 alarm:CORRUPT', metrics(100, 90, 1000)));
+    const d = await diagnose(inv, spaced('memberID:3 alarm:CORRUPT', metrics(100, 90, 1000)), hashes);
     expect(d.reasons).toEqual([
       "c: alarm CORRUPT (its data differs from the others') — run replace-member --set failed=c",
     ]);
   });
 
   it('fragmentation alone is a note, not a warning; no metrics: etcd default quota assumed', async () => {
-    const frag = await diagnose(inv, facts(), withSpace('', metrics(600, 100, 1000)));
+    const frag = await diagnose(inv, spaced('', metrics(600, 100, 1000)), hashes);
     expect(frag.verdict).toBe('healthy');
     expect(frag.findings[0]).toMatchObject({
       severity: 'info',
       runbook: 'defrag',
     });
     expect(frag.storage[0]!.fragmentationPct).toBeCloseTo(83.3);
-    const none = await diagnose(inv, facts(), withSpace('', ''));
+    const none = await diagnose(inv, spaced('', ''), hashes);
     expect(none.storage[0]).toMatchObject({ quotaFrom: 'default', quota: 2 * 1024 ** 3 });
     expect(none.verdict).toBe('healthy');
   });

@@ -1,10 +1,10 @@
 // Issue 12's pure parts: the probe's alarm facts, space from facts, the free-space and defrag decisions, cert parsing.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCerts } from '../../src/engine/certcheck.js';
+import { certInfos, parseCerts, splitCerts } from '../../src/engine/certcheck.js';
 import { parseProbe, probeScript, quorum, type Facts, type MemberFacts } from '../../src/engine/facts.js';
 import { loadRunbook } from '../../src/engine/registry.js';
 import { spaceFromFacts } from '../../src/engine/storage.js';
@@ -228,21 +228,86 @@ describe('defrag decision', () => {
 });
 
 describe('certificates', () => {
+  const at = (d: string) => Date.parse(d);
   it('days left, roles, and a server cert without the member address', () => {
     const m = inv.members[0]!;
     const now = new Date('2026-01-01T00:00:00Z');
-    const out = [
-      'cert|/etc/kubernetes/pki/etcd/server.crt|Jan 11 00:00:00 2026 GMT|DNS:a,IPAddress:127.0.0.9',
-      'cert|/etc/kubernetes/pki/etcd/peer.crt|Dec 31 00:00:00 2025 GMT|DNS:a,IPAddress:127.0.0.2',
-      'cert|/etc/kubernetes/pki/apiserver-etcd-client.crt|Jan  1 00:00:00 2027 GMT|',
-      'cert|/etc/other.crt|Jan  1 00:00:00 2027 GMT|',
-    ].join('\n');
+    const certs = [
+      {
+        file: '/etc/kubernetes/pki/etcd/server.crt',
+        notAfter: at('2026-01-11T00:00:00Z'),
+        sans: ['DNS:a', 'IP:127.0.0.9'],
+      },
+      {
+        file: '/etc/kubernetes/pki/etcd/peer.crt',
+        notAfter: at('2025-12-31T00:00:00Z'),
+        sans: ['DNS:a', 'IP:127.0.0.2'],
+      },
+      {
+        file: '/etc/kubernetes/pki/apiserver-etcd-client.crt',
+        notAfter: at('2027-01-01T00:00:00Z'),
+        sans: [],
+      },
+      { file: '/etc/other.crt', notAfter: at('2027-01-01T00:00:00Z'), sans: [] },
+    ].map((c) => ({ ...c, tagged: '' }));
     expect(
-      parseCerts(m, 'static-pod', out, now).map((c) => [c.role, c.daysLeft, c.missingAddress ?? false]),
+      certInfos(m, 'static-pod', certs, now).map((c) => [c.role, c.daysLeft, c.missingAddress ?? false]),
     ).toEqual([
       ['server', 10, true],
       ['peer', -1, false],
       ['client', 365, false],
+    ]);
+  });
+
+  it("decodes the host's PEM output: end date and SANs of each file; a key, junk or no block is nothing", () => {
+    const d = mkdtempSync(join(tmpdir(), 'lifeboat-certs-'));
+    const r = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '10',
+      '-subj',
+      '/CN=etcd',
+      '-addext',
+      'subjectAltName=DNS:cp-1,IP:127.0.0.2',
+      '-keyout',
+      join(d, 'k'),
+      '-out',
+      join(d, 'c'),
+    ]);
+    expect(r.status).toBe(0);
+    const pem = readFileSync(join(d, 'c'), 'utf8').trim();
+    const key = readFileSync(join(d, 'k'), 'utf8').trim();
+    const out = [
+      'cert|/etc/kubernetes/pki/etcd/peer.crt|',
+      pem,
+      'cert|/etc/x/server.crt|server',
+      pem,
+      'cert|/etc/x/junk.crt|peer',
+      '-----BEGIN CERTIFICATE-----',
+      'AAAA',
+      '-----END CERTIFICATE-----',
+      'cert|/etc/x/key.crt|client',
+      key,
+      'cert|/etc/x/empty.crt|client',
+    ].join('\n');
+    const seen = splitCerts(out);
+    expect(seen.map((c) => [c.file, c.tagged, c.sans])).toEqual([
+      ['/etc/kubernetes/pki/etcd/peer.crt', '', ['DNS:cp-1', 'IP:127.0.0.2']],
+      ['/etc/x/server.crt', 'server', ['DNS:cp-1', 'IP:127.0.0.2']],
+    ]);
+    const days = (seen[0]!.notAfter - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(9);
+    expect(days).toBeLessThanOrEqual(10);
+    const infos = parseCerts(inv.members[0]!, 'static-pod', out, new Date());
+    expect(infos.map((c) => [c.file, c.role, c.missingAddress ?? false])).toEqual([
+      ['/etc/kubernetes/pki/etcd/peer.crt', 'peer', inv.members[0]!.address !== '127.0.0.2'],
+      ['/etc/x/server.crt', 'server', inv.members[0]!.address !== '127.0.0.2'],
     ]);
   });
 });
