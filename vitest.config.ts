@@ -15,19 +15,20 @@ const ETCD34 = [
 
 const lab = {
   globalSetup: ['test/lab/global-setup.ts'],
-  testTimeout: 180_000,
-  hookTimeout: 120_000,
+  // Deadlines for a hang, not pacing: the longest lab test takes ~75 s with three files at once on 2 cores.
+  testTimeout: 300_000,
+  hookTimeout: 240_000,
   fileParallelism: true,
   sequence: { concurrent: false },
 };
 
-// Three projects in one run sharing two workers: unit tests with fakes, end-to-end tests on the real lab (etcd 3.5),
-// and the version-specific lab files on etcd 3.4, scheduled longest file first (test/sequencer.ts). Lab files run
-// two at a time (the suite is CPU-bound on 2 cores: a third lab file only adds contention and timeouts; each lab
-// claims its own 127.0.N block); tests inside a file in order.
+// Three projects in one run sharing three workers: unit tests with fakes, end-to-end tests on the real lab (etcd 3.5),
+// and the version-specific lab files on etcd 3.4, scheduled longest file first (test/sequencer.ts). A lab file spends
+// much of its time waiting on etcd and SSH: with two at a time the 2 cores were half idle (1047 s), with three the
+// suite took 687 s at 86 % busy (docs/performance.md). Each lab claims its own 127.0.N block; tests in a file in order.
 export default defineConfig({
   test: {
-    maxWorkers: 2,
+    maxWorkers: 3,
     sequence: { sequencer: LongestFirst },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },

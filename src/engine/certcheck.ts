@@ -1,4 +1,4 @@
-// etcd's certificates per member, read from the host and decoded here: expiry, days left, SANs against the member's address.
+// etcd's certificates per member, read from the host and decoded here: expiry, days left, SANs against its address.
 // The files: kubeadm's or etcd.conf's usual ones, and whatever etcd's and its client's configuration name.
 import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';

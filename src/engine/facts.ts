@@ -56,6 +56,39 @@ export interface Facts {
 
 export const NO_FACTS: Facts = { probed: false, members: {} };
 
+/** Health, status, member list and alarms through `ctl`, as sections; at once when a temporary folder can be made. */
+export function etcdAnswers(ctl: Script): Script {
+  return sh.lines(
+    // At once: without quorum health, member list (3.5) and alarm list each wait the 3 s command timeout.
+    sh`  if t=$(mktemp -d 2>/dev/null) && [ -d "$t" ]; then`,
+    sh`    ${ctl} endpoint health >"$t/h" 2>&1 & hp=$!`,
+    sh`    ${ctl} endpoint status -w json >"$t/s" 2>/dev/null &`,
+    sh`    ${ctl} member list -w json >"$t/m" 2>/dev/null &`,
+    sh`    ${ctl} alarm list >"$t/a" 2>/dev/null &`,
+    sh`    wait "$hp"; hc=$?; wait`,
+    sh`    p_h=$(cat "$t/h"); p_s=$(cat "$t/s"); p_m=$(cat "$t/m"); p_a=$(cat "$t/a")`,
+    sh`    rm -f "$t/h" "$t/s" "$t/m" "$t/a"; rmdir "$t"`,
+    sh`  else`,
+    // No temporary folder (a full or read-only /tmp): the same questions one after another.
+    sh`    p_h=$(${ctl} endpoint health 2>&1); hc=$?`,
+    sh`    p_s=$(${ctl} endpoint status -w json 2>/dev/null); p_m=$(${ctl} member list -w json 2>/dev/null)`,
+    sh`    p_a=$(${ctl} alarm list 2>/dev/null)`,
+    sh`  fi`,
+    // etcd 3.5's health check fails on any alarm: a member refusing only because of NOSPACE or CORRUPT still votes.
+    sh.join(
+      [
+        sh`  if [ "$hc" -eq 0 ]; then echo healthy=1; else case "$p_h" in *'Active`,
+        sh`Alarm(s): NOSPACE'*|*'Active Alarm(s): '*CORRUPT*|*'corrupt cluster'*) echo alarm_only=1;;`,
+        sh`esac; fi`,
+      ],
+      ' ',
+    ),
+    sh`  echo '--status--'; printf '%s\n' "$p_s"`,
+    sh`  echo '--members--'; printf '%s\n' "$p_m"`,
+    sh`  echo '--alarms--'; printf '%s\n' "$p_a"`,
+  );
+}
+
 /** The read-only probe run on each host; prints key=value lines and JSON blocks between markers. */
 export function probeScript(m: ResolvedMember): string {
   const ctl = sh.join(
@@ -105,26 +138,7 @@ export function probeScript(m: ResolvedMember): string {
     sh`[ -n "$pid" ] && echo "etcd_up=1" && echo "etcd_user=$(ps -o user= -p "$pid" | tr -d " ")"`,
     sh`[ -z "$pid" ] && [ -e ${m.dataDir} ] && echo "etcd_user=$(stat -c %U ${m.dataDir})"`,
     sh`if [ -n "$E" ] && [ -n "$pid" ]; then`,
-    // At once: without quorum health, member list (3.5) and alarm list each wait the 3 s command timeout.
-    sh`  t=$(mktemp -d)`,
-    sh`  ${ctl} endpoint health >"$t/h" 2>&1 & hp=$!`,
-    sh`  ${ctl} endpoint status -w json >"$t/s" 2>/dev/null &`,
-    sh`  ${ctl} member list -w json >"$t/m" 2>/dev/null &`,
-    sh`  ${ctl} alarm list >"$t/a" 2>/dev/null &`,
-    sh`  wait "$hp"; hc=$?; wait`,
-    // etcd 3.5's health check fails on any alarm: a member refusing only because of NOSPACE or CORRUPT still votes.
-    sh.join(
-      [
-        sh`  if [ "$hc" -eq 0 ]; then echo healthy=1; else case "$(cat "$t/h")" in *'Active`,
-        sh`Alarm(s): NOSPACE'*|*'Active Alarm(s): '*CORRUPT*|*'corrupt cluster'*) echo alarm_only=1;;`,
-        sh`esac; fi`,
-      ],
-      ' ',
-    ),
-    sh`  echo '--status--'; cat "$t/s"; echo`,
-    sh`  echo '--members--'; cat "$t/m"; echo`,
-    sh`  echo '--alarms--'; cat "$t/a"; echo`,
-    sh`  rm -f "$t/h" "$t/s" "$t/m" "$t/a"; rmdir "$t"`,
+    etcdAnswers(ctl),
     sh`  echo '--metrics--'; ${metricsScript(m)}; echo`,
     sh`fi`,
     sh`true`,
