@@ -6,10 +6,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const KNOWN_SECONDS: Record<string, number> = {
   'test/lab/runbook-readdress-platforms.test.ts': 152,
   'test/lab/access.test.ts': 124,
-  'test/lab/faults.test.ts': 87,
+  'test/lab/faults.test.ts': 145,
   'test/lab/platforms.test.ts': 83,
   'test/lab/runbook-readdress.test.ts': 83,
-  'test/lab/crash-sweep.test.ts': 75,
+  'test/lab/crash-sweep.test.ts': 135,
   'test/unit/taint.test.ts': 69,
   'test/lab/runbook-recover-quorum.test.ts': 60,
   'test/lab/runbook-renew-certs-layouts.test.ts': 58,
