@@ -1,6 +1,6 @@
 // Crash sweep: each runbook killed by a failpoint (LIFEBOAT_FAILPOINT) at journal boundaries, resumed with --yes,
 // then checked: data as expected, cluster healthy, audit verifies, lock released. `npm test` runs a fixed-seed
-// sample (each runbook on one topology, one point); `npm run crash-sweep` (CRASH_SWEEP=full) tries every boundary
+// sample (each runbook on one topology, three points); `npm run crash-sweep` (CRASH_SWEEP=full) tries every boundary
 // of every runbook on both topologies and prints the table in docs/reliability.md.
 import { execFile } from 'node:child_process';
 import {
