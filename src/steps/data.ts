@@ -24,11 +24,14 @@ export function revisionBump(c: PlanCtx, snapshotRevision?: number): { n: number
   const seen = Math.max(0, ...Object.values(c.facts.members).map((f) => f.status?.revision ?? 0));
   const written =
     seen > 0 && snapshotRevision !== undefined ? Math.max(0, seen - snapshotRevision) : undefined;
-  const n = written !== undefined && 2 * written > DEFAULT_BUMP ? 2 * written : DEFAULT_BUMP;
+  // Past what was written since the snapshot by half the default: linear, so restoring one snapshot again and again
+  // (each bump counts as written) never nears 2^53 (doubling did, after ~23 restores: the crash sweep found it).
+  const margin = DEFAULT_BUMP / 2;
+  const n = written !== undefined && written + margin > DEFAULT_BUMP ? written + margin : DEFAULT_BUMP;
   const base =
     n === DEFAULT_BUMP
       ? `the etcd and Kubernetes restore guides' ${DEFAULT_BUMP}`
-      : `twice the ${written} revisions written after the snapshot`;
+      : `the ${written} revisions written after the snapshot + ${margin}`;
   const since =
     written === undefined
       ? 'no live revision was read (plan --probe reads it)'
