@@ -87,8 +87,7 @@ export async function consistency(
       ).text;
       try {
         const r = await ex.exec(m.name, script, { timeoutMs: 30_000 });
-        const [, count = '', rest = ''] = r.stdout.split(/--count--|--hash--/);
-        const hashPart = rest;
+        const [, count = '', hashPart = ''] = r.stdout.split(/--count--|--hash--/);
         const hash = /"hash":(\d+)/.exec(hashPart)?.[1];
         // Alarms and /metrics as the probe just read them (without quorum, alarm list waits its whole timeout).
         const out: MemberConsistency = {
