@@ -1,8 +1,8 @@
 // Maintenance defragmentation: one member at a time, followers first, leadership moved off the leader before its turn.
 import { z } from 'zod';
 import { chosenMembers, decision, defineRunbook, phase } from '../src/engine/define.js';
-import { quorum } from '../src/engine/facts.js';
-import { kib, spaceFromFacts, type MemberStorage } from '../src/engine/storage.js';
+import { quorum } from '../src/etcd/facts.js';
+import { kib, spaceFromFacts, type MemberStorage } from '../src/etcd/storage.js';
 import type { PlanCtx } from '../src/engine/types.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
 import { leaderLast } from '../src/steps/data.js';

@@ -2,8 +2,8 @@
 // (leader last), disarm the alarm, check that a write succeeds.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
-import { quorum } from '../src/engine/facts.js';
-import { DEFAULT_QUOTA, QUOTA_WARN, kib, spaceFromFacts } from '../src/engine/storage.js';
+import { quorum } from '../src/etcd/facts.js';
+import { DEFAULT_QUOTA, QUOTA_WARN, kib, spaceFromFacts } from '../src/etcd/storage.js';
 import type { PlanCtx, Targets } from '../src/engine/types.js';
 import {
   archiveConfig,

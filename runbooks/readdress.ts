@@ -1,7 +1,7 @@
 // Moved members (issue 13): members whose address changed while the others keep quorum get new certs, peer URLs, flags.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
-import { quorum } from '../src/engine/facts.js';
+import { quorum } from '../src/etcd/facts.js';
 import type { PlanCtx } from '../src/engine/types.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
 import { initialClusterStep } from '../src/steps/members.js';

@@ -2,7 +2,7 @@
 // -> members re-added one at a time.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
-import { chooseSurvivor, quorum } from '../src/engine/facts.js';
+import { chooseSurvivor, quorum } from '../src/etcd/facts.js';
 import type { HostCtx, PlanCtx, Targets } from '../src/engine/types.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
 import {

@@ -2,8 +2,8 @@
 // add its replacement, update the rest.
 import { z } from 'zod';
 import { decision, defineRunbook, phase } from '../src/engine/define.js';
-import { quorum } from '../src/engine/facts.js';
-import { spaceFromFacts } from '../src/engine/storage.js';
+import { quorum } from '../src/etcd/facts.js';
+import { spaceFromFacts } from '../src/etcd/storage.js';
 import type { PlanCtx } from '../src/engine/types.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
 import {

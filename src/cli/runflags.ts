@@ -5,7 +5,7 @@ import { parseServe, SERVE_NOTE, serveRunDir } from '../live/serve-run.js';
 import type { LiveServer } from '../live/server.js';
 import type { Approvals } from '../engine/runner.js';
 import type { OutputMode } from './edges.js';
-import type { Anchored } from '../engine/anchor.js';
+import type { Anchored } from '../engine/record/anchor.js';
 
 export const RUN_FLAGS = {
   yes: { type: 'boolean', short: 'y' },

@@ -3,8 +3,8 @@
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { badInput, LifeboatError, usage } from '../errors/error.js';
-import type { ListedMember } from '../engine/facts.js';
-import { gatherFacts } from '../engine/probe.js';
+import type { ListedMember } from '../etcd/facts.js';
+import { gatherFacts } from '../etcd/probe.js';
 import { sh } from '../shell/sh.js';
 import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
 import { parseInventory } from '../inventory/load.js';

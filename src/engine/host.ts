@@ -2,7 +2,7 @@
 import { LifeboatError } from '../errors/error.js';
 import type { ExecResult } from './ports.js';
 import { describeAction, perform, sha, stepFailure, tail } from './actions.js';
-import { cmdKey, hostKey } from './journal.js';
+import { cmdKey, hostKey } from './record/journal.js';
 import { hostCtx, type PlannedHost, type PlannedStep } from './plan.js';
 import { approved, elapsedSince, type RunScope } from './scope.js';
 import type { Action } from './types.js';

@@ -1,6 +1,6 @@
 // plan(runbook, inventory, facts, params): the pure walk of the machine that dry-run prints and run executes.
 import { platformFor } from '../platform/index.js';
-import { makeTools } from './tools.js';
+import { makeTools } from '../etcd/tools.js';
 import { compile, FINAL, type Compiled } from './machine.js';
 import type { Action, HostCtx, PlanCtx, RunbookDef, StepAction, StepDef, Verify } from './types.js';
 

@@ -3,47 +3,7 @@
 import type { RunEvent } from './events.js';
 import type { Plan, PlannedStep } from './plan.js';
 
-// --- Executor: the engine runs commands and moves files on members through this, never through ssh2 directly.
-
-export interface ExecOptions {
-  /** Ends the command (and reports it) when it runs longer. */
-  timeoutMs?: number;
-  /** Written to the command's stdin, then closed. */
-  stdin?: string | Buffer;
-  /** Values to mask wherever this command or its output is logged. */
-  secrets?: string[];
-  /** Called with output as it arrives (for progress renderers). */
-  onData?: (stream: 'stdout' | 'stderr', chunk: string) => void;
-}
-
-export interface ExecResult {
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  timedOut: boolean;
-}
-
-export interface TransferResult {
-  bytes: number;
-  sha256: string;
-}
-
-export interface Executor {
-  /** Runs a shell command on a member (by member name), through `sudo -n` when the member's ssh says so. */
-  exec(member: string, command: string, opts?: ExecOptions): Promise<ExecResult>;
-  /** Copies a local file to a member and checks its sha256 on the remote side. */
-  upload(
-    member: string,
-    localPath: string,
-    remotePath: string,
-    opts?: { mode?: number },
-  ): Promise<TransferResult>;
-  /** Copies a file from a member and checks its sha256 against the remote one. */
-  download(member: string, remotePath: string, localPath: string): Promise<TransferResult>;
-  close(): Promise<void>;
-}
+export type { ExecOptions, ExecResult, Executor, TransferResult } from '../shell/executor.js';
 
 /** Time as an injected dependency, so the engine is testable without waiting (src/engine/clock.ts has the real one). */
 export interface Clock {

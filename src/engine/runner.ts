@@ -3,13 +3,13 @@
 import { createActor } from 'xstate';
 import { LifeboatError } from '../errors/error.js';
 import { redactDeep } from '../secrets/redact.js';
-import { AuditLog } from './audit.js';
-import { distrustApprovals, trustedSnapshot, verifiedEntries } from './trust.js';
+import { AuditLog } from './record/audit.js';
+import { distrustApprovals, trustedSnapshot, verifiedEntries } from './record/trust.js';
 import type { RunEvent, RunStatus } from './events.js';
-import { applyEvent, foldJournal } from './journal.js';
+import { applyEvent, foldJournal } from './record/journal.js';
 import { FINAL, type Compiled } from './machine.js';
 import { plan } from './plan.js';
-import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './rundir.js';
+import { readSnapshot, runFiles, writeAtomic, type RunRecord } from './record/rundir.js';
 import type { RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
 import type { Approvals, EngineDeps, RunScope } from './scope.js';

@@ -3,7 +3,7 @@ import type { Redactor } from '../secrets/redact.js';
 import type { RunEvent, RunStatus } from './events.js';
 import type { Clock, Executor, Listener, Prompter } from './ports.js';
 import type { Failpoint } from './failpoint.js';
-import type { JournalState } from './journal.js';
+import type { JournalState } from './record/journal.js';
 import type { Compiled } from './machine.js';
 import type { Plan, PlannedStep } from './plan.js';
 import type { PlanCtx } from './types.js';
@@ -26,7 +26,7 @@ export interface EngineDeps {
   failpoint?: Failpoint;
   /** Read-only events recorded just before a finished run's run.end (the facts after it, for the report). */
   closing?: (status: RunStatus) => Promise<RunEvent[]>;
-  /** Writes the audit head on the members (src/engine/anchor.ts): after each approval and step. */
+  /** Writes the audit head on the members (src/engine/record/anchor.ts): after each approval and step. */
   anchor?: (head: { seq: number; hash: string }) => Promise<void>;
   /** On resume: approvals recorded after this entry are not vouched for by the members' anchors. */
   trustApprovalsUpTo?: number;

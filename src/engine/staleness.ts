@@ -1,5 +1,5 @@
 // An approval that waited long is re-checked: the plan was made for the cluster as it was when the question was asked.
-import type { Facts } from './facts.js';
+import type { Facts } from '../etcd/facts.js';
 
 /** Waits shorter than this are not re-probed: nothing an operator decides in minutes goes stale. */
 export const STALE_AFTER_MS = 10 * 60_000;

@@ -4,7 +4,7 @@ import type { RunEvent } from './events.js';
 import { describeAction } from './actions.js';
 import { runHost } from './host.js';
 import type { PlannedStep } from './plan.js';
-import { gatherFacts } from './probe.js';
+import { gatherFacts } from '../etcd/probe.js';
 import { approved, elapsedSince, type RunScope } from './scope.js';
 import { watchWhileAsking } from './staleness.js';
 

@@ -1,9 +1,9 @@
 // The runbook DSL: a runbook is data (phases, decisions, steps) compiled to an xstate machine.
 import type { z } from 'zod';
 import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
-import type { Facts } from './facts.js';
+import type { Facts } from '../etcd/facts.js';
 import type { Platform } from '../platform/types.js';
-import type { Tools } from './tools.js';
+import type { Tools } from '../etcd/tools.js';
 import type { Script } from '../shell/sh.js';
 
 export type Params = Record<string, string>;

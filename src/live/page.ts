@@ -1,10 +1,10 @@
 // The live page's HTML: the whole page for the first request, and the same fragment pushed over SSE on every change.
-import type { AuditEntry } from '../engine/audit.js';
+import type { AuditEntry } from '../engine/record/audit.js';
 import type { Compiled } from '../engine/machine.js';
-import { diagramSvg } from '../render/svg/diagram.js';
-import { esc } from '../render/svg/escape.js';
-import { fmtDuration, gantt, ganttSvg } from '../render/svg/gantt.js';
-import { stateMarks } from '../render/svg/report-html.js';
+import { diagramSvg } from '../documents/svg/diagram.js';
+import { esc } from '../documents/svg/escape.js';
+import { fmtDuration, gantt, ganttSvg } from '../documents/svg/gantt.js';
+import { stateMarks } from '../documents/report-html.js';
 import type { LiveState } from './state.js';
 
 export function liveFragment(s: LiveState, entries: AuditEntry[], compiled: Compiled): string {

@@ -1,10 +1,10 @@
 // The live page of one run dir, served by `watch --serve` and by `run`/`resume --serve` alike.
 import { existsSync } from 'node:fs';
 import { usage } from '../errors/error.js';
-import { readAudit } from '../engine/audit.js';
+import { readAudit } from '../engine/record/audit.js';
 import { compile } from '../engine/machine.js';
 import { loadRunbook } from '../engine/registry.js';
-import { readRunRecord, runFiles } from '../engine/rundir.js';
+import { readRunRecord, runFiles } from '../engine/record/rundir.js';
 import type { LiveServer } from './server.js';
 import { liveState } from './state.js';
 

@@ -1,9 +1,9 @@
 // Where a run stands, folded from its audit log alone (pure): phase, step N of M, per-host state, waiting or not.
-import type { AuditEntry } from '../engine/audit.js';
+import type { AuditEntry } from '../engine/record/audit.js';
 import type { Compiled } from '../engine/machine.js';
 import type { Plan } from '../engine/plan.js';
 import { stepsOf } from '../engine/plan.js';
-import { timeline, type Timeline } from '../engine/timeline.js';
+import { timeline, type Timeline } from '../documents/timeline.js';
 
 export interface LiveState {
   runId: string;

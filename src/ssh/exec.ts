@@ -1,7 +1,7 @@
 // Runs one command on a session: output capture, stdin, timeout that kills the remote process group, loss detection.
 import { StringDecoder } from 'node:string_decoder';
 import type { ClientChannel } from 'ssh2';
-import type { ExecOptions, ExecResult } from '../engine/ports.js';
+import type { ExecOptions, ExecResult } from '../shell/executor.js';
 import { LifeboatError } from '../errors/error.js';
 import { earlyExit, openExec, type Session } from './connection.js';
 import { wrapCommand } from './quote.js';

@@ -1,7 +1,7 @@
 // SshExecutor: the Executor contract over ssh2, one reused connection per member.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecOptions, ExecResult, Executor, TransferResult } from '../engine/ports.js';
+import type { ExecOptions, ExecResult, Executor, TransferResult } from '../shell/executor.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { LifeboatError } from '../errors/error.js';
 import { loadSshConfig, type SshConfigBlock } from './config.js';

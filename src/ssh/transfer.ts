@@ -5,7 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
-import type { TransferResult } from '../engine/ports.js';
+import type { TransferResult } from '../shell/executor.js';
 import { LifeboatError } from '../errors/error.js';
 import { earlyExit, openExec, openSftp, type HostConnection, type Session } from './connection.js';
 import { runCommand } from './exec.js';

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { initialCluster, type ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
-import { makeTools, NOT_BUMPED } from '../engine/tools.js';
+import { makeTools, NOT_BUMPED } from '../etcd/tools.js';
 import { healthy } from './cluster.js';
 
 export const aside = (c: HostCtx) => `${c.member.dataDir}.before-${c.stamp}`;

@@ -1,6 +1,6 @@
 // After an address change or a restore: API server leases of addresses no longer in the inventory are removed; the live
 // API servers then rebuild the `kubernetes` Endpoints from the leases that remain.
-import { LEASES, stackedApiservers } from '../engine/leases.js';
+import { LEASES, stackedApiservers } from '../etcd/leases.js';
 import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, StepDef } from '../engine/types.js';
 

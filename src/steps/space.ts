@@ -3,7 +3,7 @@ import type { HostCtx, PlanCtx, StepDef, Targets, Verify } from '../engine/types
 import { sh, type Script } from '../shell/sh.js';
 import { allEndpoints } from './cluster.js';
 import { serial } from './data.js';
-import { metricsScript } from '../engine/storage.js';
+import { metricsScript } from '../etcd/storage.js';
 
 /** This member's `endpoint status -w json` field (dbSize, revision), read through its own client URL. */
 const statusField = (c: HostCtx, field: string) =>

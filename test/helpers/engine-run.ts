@@ -2,10 +2,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NO_FACTS, type Facts } from '../../src/engine/facts.js';
+import { NO_FACTS, type Facts } from '../../src/etcd/facts.js';
 import { compile } from '../../src/engine/machine.js';
 import { plan, type Plan } from '../../src/engine/plan.js';
-import { createRunDir, runFiles, writeAtomic, type RunRecord } from '../../src/engine/rundir.js';
+import { createRunDir, runFiles, writeAtomic, type RunRecord } from '../../src/engine/record/rundir.js';
 import { execute, type EngineDeps, type ExecuteArgs } from '../../src/engine/runner.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import type { Params, PlanCtx, RunbookDef } from '../../src/engine/types.js';

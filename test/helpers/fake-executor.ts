@@ -1,5 +1,5 @@
 // A fake executor for unit tests: records every command and answers from a handler.
-import type { ExecOptions, ExecResult, Executor, TransferResult } from '../../src/engine/ports.js';
+import type { ExecOptions, ExecResult, Executor, TransferResult } from '../../src/shell/executor.js';
 
 export type Answer = Partial<ExecResult> | Error;
 

@@ -1,5 +1,5 @@
 // Every runbook x topology x tool mode as plans, without a lab: the matrix the sh -n and taint tests walk.
-import type { Facts, MemberFacts } from '../../src/engine/facts.js';
+import type { Facts, MemberFacts } from '../../src/etcd/facts.js';
 import { plan, stepsOf, type Plan } from '../../src/engine/plan.js';
 import type { PlanCtx, RunbookDef } from '../../src/engine/types.js';
 import { InventorySchema, TOPOLOGIES, type Topology } from '../../src/inventory/schema.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, appe
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditLog, verifyAudit } from '../../src/engine/audit.js';
+import { AuditLog, verifyAudit } from '../../src/engine/record/audit.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'lifeboat-audit-'));
 const at = new Date('2026-01-01T00:00:00Z');

@@ -10,7 +10,7 @@ import { commandGroups, confirmationLines } from '../../src/render/confirm.js';
 import { stepHeader } from '../../src/render/tty.js';
 import { describeAction } from '../../src/engine/runner.js';
 import { inventoryDoc, matrix, planOf } from '../helpers/plans.js';
-import type { Facts } from '../../src/engine/facts.js';
+import type { Facts } from '../../src/etcd/facts.js';
 import readdress from '../../runbooks/readdress.js';
 
 /** readdress is not in the shared matrix: two of three members moved, on every topology the matrix covers. */

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../../src/engine/diagnose.js';
-import type { Facts } from '../../src/engine/facts.js';
-import { parseMetrics } from '../../src/engine/storage.js';
+import { diagnose } from '../../src/etcd/diagnose.js';
+import type { Facts } from '../../src/etcd/facts.js';
+import { parseMetrics } from '../../src/etcd/storage.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { FakeExecutor } from '../helpers/fake-executor.js';
 

@@ -1,7 +1,7 @@
 // Endpoints and EndpointSlices naming old addresses: the kubernetes ones (any non-member address, stacked API servers)
 // and others (a moved member's previousAddress or a stale lease's address), each with what rebuilds it.
 import { describe, expect, it } from 'vitest';
-import { addressesOf, findStale } from '../../src/engine/endpoints.js';
+import { addressesOf, findStale } from '../../src/etcd/endpoints.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import { encodeStoredObject } from '../../src/k8s/encode.js';
 

@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sh } from '../../src/shell/sh.js';
-import { readAudit, verifyAudit } from '../../src/engine/audit.js';
+import { readAudit, verifyAudit } from '../../src/engine/record/audit.js';
 import { defineRunbook, phase } from '../../src/engine/define.js';
-import { NO_FACTS, type Facts } from '../../src/engine/facts.js';
+import { NO_FACTS, type Facts } from '../../src/etcd/facts.js';
 import { factsDrift } from '../../src/engine/staleness.js';
 import {
   failpointFromEnv,
@@ -14,7 +14,7 @@ import {
   type FailpointSpec,
 } from '../../src/engine/failpoint.js';
 import { compile } from '../../src/engine/machine.js';
-import { runFiles } from '../../src/engine/rundir.js';
+import { runFiles } from '../../src/engine/record/rundir.js';
 import { execute, type EngineDeps } from '../../src/engine/runner.js';
 import { executeRun, newRun, testDeps, type TestRun } from '../helpers/engine-run.js';
 import { FakeExecutor, manualClock } from '../helpers/fake-executor.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, FINAL } from '../../src/engine/machine.js';
 import { hostCtx, planned } from '../../src/engine/plan.js';
 import { availableRunbooks, loadRunbook } from '../../src/engine/registry.js';
-import type { Facts } from '../../src/engine/facts.js';
+import type { Facts } from '../../src/etcd/facts.js';
 import type { PlanCtx } from '../../src/engine/types.js';
 import { describeAction } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/load.js';

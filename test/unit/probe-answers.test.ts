@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { etcdAnswers } from '../../src/engine/facts.js';
+import { etcdAnswers } from '../../src/etcd/facts.js';
 import { sh } from '../../src/shell/sh.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-probe-'));

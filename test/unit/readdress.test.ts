@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LifeboatError } from '../../src/errors/error.js';
-import { readBackup } from '../../src/engine/backupinput.js';
+import { readBackup } from '../../src/session/backup-input.js';
 import { reissueCertScript } from '../../src/steps/certs.js';
 import { swapAddressSed, withHost } from '../../src/steps/readdress.js';
 import { issue, makeCa } from '../../src/lab/pki.js';

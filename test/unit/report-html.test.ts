@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../src/engine/audit.js';
+import type { AuditEntry } from '../../src/engine/record/audit.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { compile } from '../../src/engine/machine.js';
 import { loadRunbook } from '../../src/engine/registry.js';
-import type { RunRecord } from '../../src/engine/rundir.js';
-import { timeline } from '../../src/engine/timeline.js';
-import { gantt } from '../../src/render/svg/gantt.js';
-import { reportHtml } from '../../src/render/svg/report-html.js';
+import type { RunRecord } from '../../src/engine/record/rundir.js';
+import { timeline } from '../../src/documents/timeline.js';
+import { gantt } from '../../src/documents/svg/gantt.js';
+import { reportHtml } from '../../src/documents/report-html.js';
 import { findAll, parseXml } from '../helpers/xml.js';
-import { reportMarkdown } from '../../src/render/report.js';
+import { reportMarkdown } from '../../src/documents/report.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 function log(events: Array<[number, RunEvent]>): AuditEntry[] {

@@ -6,14 +6,20 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Redactor } from '../../src/secrets/redact.js';
-import { AuditLog, readAudit } from '../../src/engine/audit.js';
-import { checkAnchors, anchoredSeq } from '../../src/engine/anchor.js';
+import { AuditLog, readAudit } from '../../src/engine/record/audit.js';
+import { checkAnchors, anchoredSeq } from '../../src/engine/record/anchor.js';
 import { defineRunbook, phase } from '../../src/engine/define.js';
-import { NO_FACTS } from '../../src/engine/facts.js';
+import { NO_FACTS } from '../../src/etcd/facts.js';
 import { compile } from '../../src/engine/machine.js';
 import { plan } from '../../src/engine/plan.js';
-import { createRunDir, readRunRecord, readSnapshot, runFiles, writeAtomic } from '../../src/engine/rundir.js';
-import type { RunRecord } from '../../src/engine/rundir.js';
+import {
+  createRunDir,
+  readRunRecord,
+  readSnapshot,
+  runFiles,
+  writeAtomic,
+} from '../../src/engine/record/rundir.js';
+import type { RunRecord } from '../../src/engine/record/rundir.js';
 import { execute, type EngineDeps } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { sh } from '../../src/shell/sh.js';
@@ -216,7 +222,7 @@ describe('approvals come from the verified, anchored chain only', () => {
 
 describe('values read back from hosts are re-validated', () => {
   it('a member answering with a hostile etcdctl path, user or member URL counts as unreachable, naming the field', async () => {
-    const { gatherFacts } = await import('../../src/engine/probe.js');
+    const { gatherFacts } = await import('../../src/etcd/probe.js');
     const s = setup();
     const inv = loadInventory(s.record.inventoryPath);
     for (const [out, field] of [

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { matrix, planOf, scriptsOf } from '../helpers/plans.js';
-import { probeScript } from '../../src/engine/facts.js';
+import { probeScript } from '../../src/etcd/facts.js';
 
 function parses(script: string): string {
   try {

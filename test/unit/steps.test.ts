@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Facts, MemberFacts } from '../../src/engine/facts.js';
+import type { Facts, MemberFacts } from '../../src/etcd/facts.js';
 import { plan, stepsOf, type PlannedStep } from '../../src/engine/plan.js';
 import type { PlanCtx, RunbookDef } from '../../src/engine/types.js';
 import { loadInventory } from '../../src/inventory/load.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/engine/machine.js';
 import { loadRunbook } from '../../src/engine/registry.js';
-import { diagramSvg, wrap } from '../../src/render/svg/diagram.js';
+import { diagramSvg, wrap } from '../../src/documents/svg/diagram.js';
 import { findAll, parseXml } from '../helpers/xml.js';
 
 const states = (svg: string) =>

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { probeScript } from '../../src/engine/facts.js';
+import { probeScript } from '../../src/etcd/facts.js';
 import { matrix, planOf, scriptsOf, type Case } from '../helpers/plans.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lb-taint-'));

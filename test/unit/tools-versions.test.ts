@@ -1,7 +1,7 @@
 // Which tool restores and reads snapshots per etcd version, and the container fallback when etcdctl is not on the host.
 import { describe, expect, it } from 'vitest';
-import { parseProbe, type MemberFacts } from '../../src/engine/facts.js';
-import { makeTools, type RestoreOpts } from '../../src/engine/tools.js';
+import { parseProbe, type MemberFacts } from '../../src/etcd/facts.js';
+import { makeTools, type RestoreOpts } from '../../src/etcd/tools.js';
 import { sh } from '../../src/shell/sh.js';
 import type { ResolvedMember } from '../../src/inventory/resolve.js';
 

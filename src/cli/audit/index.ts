@@ -3,10 +3,10 @@
 import { parse } from '../args.js';
 import { badInput, usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
-import { readAudit, verifyAudit } from '../../engine/audit.js';
-import { readRunRecord, runFiles } from '../../engine/rundir.js';
+import { readAudit, verifyAudit } from '../../engine/record/audit.js';
+import { readRunRecord, runFiles } from '../../engine/record/rundir.js';
 import { existsSync } from 'node:fs';
-import { checkAnchors, readAnchors } from '../../engine/anchor.js';
+import { checkAnchors, readAnchors } from '../../engine/record/anchor.js';
 import { loadInventory } from '../../inventory/load.js';
 import { SshExecutor } from '../../ssh/index.js';
 

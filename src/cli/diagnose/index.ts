@@ -3,8 +3,8 @@ import { oneOf, parse } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
-import { diagnose, type Diagnosis } from '../../engine/diagnose.js';
-import { gatherFacts } from '../../engine/probe.js';
+import { diagnose, type Diagnosis } from '../../etcd/diagnose.js';
+import { gatherFacts } from '../../etcd/probe.js';
 import { SshExecutor } from '../../ssh/index.js';
 import { certLines, notes, storageLines } from './storage.js';
 

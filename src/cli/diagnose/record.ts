@@ -1,9 +1,9 @@
 // The diagnose table recorded in a run's audit log before it starts and after it ends: the report's facts before/after.
-import { diagnose } from '../../engine/diagnose.js';
-import type { Facts } from '../../engine/facts.js';
+import { diagnose } from '../../etcd/diagnose.js';
+import type { Facts } from '../../etcd/facts.js';
 import type { RunEvent } from '../../engine/events.js';
-import { gatherFacts } from '../../engine/probe.js';
-import type { Executor } from '../../engine/ports.js';
+import { gatherFacts } from '../../etcd/probe.js';
+import type { Executor } from '../../shell/executor.js';
 import type { Inventory } from '../../inventory/resolve.js';
 import { diagnosisText } from './index.js';
 

@@ -1,6 +1,6 @@
 // diagnose's text for space and alarms: one line per member, then notes that do not change the verdict.
-import type { Diagnosis } from '../../engine/diagnose.js';
-import { kib } from '../../engine/storage.js';
+import type { Diagnosis } from '../../etcd/diagnose.js';
+import { kib } from '../../etcd/storage.js';
 
 export function storageLines(d: Diagnosis): string[] {
   if (!d.storage.length) return [];

@@ -4,9 +4,9 @@ import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { Redactor, redactDeep } from '../../secrets/redact.js';
 import { loadInventory } from '../../inventory/load.js';
-import { gatherFacts, requireReachable } from '../../engine/probe.js';
-import { makePlan } from '../../engine/session.js';
-import { planText } from '../../render/plan.js';
+import { gatherFacts, requireReachable } from '../../etcd/probe.js';
+import { makePlan } from '../../session/session.js';
+import { planText } from '../../documents/plan.js';
 import { SshExecutor } from '../../ssh/index.js';
 
 const HELP =

@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { oneOf, parse } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
-import { readAudit, verifyAudit } from '../../engine/audit.js';
-import { mermaid } from '../../engine/diagram.js';
+import { readAudit, verifyAudit } from '../../engine/record/audit.js';
+import { mermaid } from '../../documents/mermaid.js';
 import { compile } from '../../engine/machine.js';
 import { loadRunbook } from '../../engine/registry.js';
-import { readRunRecord, runFiles } from '../../engine/rundir.js';
-import { timeline } from '../../engine/timeline.js';
-import { reportMarkdown } from '../../render/report.js';
-import { writeAtomic } from '../../engine/rundir.js';
-import { fmtDuration, gantt } from '../../render/svg/gantt.js';
+import { readRunRecord, runFiles } from '../../engine/record/rundir.js';
+import { timeline } from '../../documents/timeline.js';
+import { reportMarkdown } from '../../documents/report.js';
+import { writeAtomic } from '../../engine/record/rundir.js';
+import { fmtDuration, gantt } from '../../documents/svg/gantt.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('report', argv, {
@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const compiled = compile(def);
   const out = values.out ?? join(dir, `report.${format}`);
   if (format === 'html') {
-    const { reportHtml } = await import('../../render/svg/report-html.js');
+    const { reportHtml } = await import('../../documents/report-html.js');
     writeAtomic(out, reportHtml(record, t, verifyAudit(f), compiled, entries, undefined, anchor));
   } else {
     const g = gantt(entries);

@@ -3,8 +3,8 @@ import { parse } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
-import { readRunRecord } from '../../engine/rundir.js';
-import { resumeRun } from '../../engine/session.js';
+import { readRunRecord } from '../../engine/record/rundir.js';
+import { resumeRun } from '../../session/session.js';
 import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
 

@@ -3,7 +3,7 @@ import { parse, parseSets } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
-import { startRun } from '../../engine/session.js';
+import { startRun } from '../../session/session.js';
 import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
 

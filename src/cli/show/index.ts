@@ -3,7 +3,7 @@ import { oneOf, parse } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { compile } from '../../engine/machine.js';
-import { mermaid } from '../../engine/diagram.js';
+import { mermaid } from '../../documents/mermaid.js';
 import { loadRunbook } from '../../engine/registry.js';
 import type { Node } from '../../engine/types.js';
 
@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const { def } = await loadRunbook(id);
   const compiled = compile(def);
   if (format === 'svg') {
-    const { diagramSvg } = await import('../../render/svg/diagram.js');
+    const { diagramSvg } = await import('../../documents/svg/diagram.js');
     process.stdout.write(diagramSvg(compiled, { title: `${def.id}: ${def.title}` }) + '\n');
     return EXIT.ok;
   }

@@ -2,10 +2,10 @@
 import { parse } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
-import { readAudit } from '../../engine/audit.js';
-import { foldJournal } from '../../engine/journal.js';
-import { readRunRecord, readSnapshot, runFiles } from '../../engine/rundir.js';
-import { timeline } from '../../engine/timeline.js';
+import { readAudit } from '../../engine/record/audit.js';
+import { foldJournal } from '../../engine/record/journal.js';
+import { readRunRecord, readSnapshot, runFiles } from '../../engine/record/rundir.js';
+import { timeline } from '../../documents/timeline.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('status', argv, { output: { type: 'string', short: 'o' } });

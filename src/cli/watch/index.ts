@@ -4,10 +4,10 @@ import { parse } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { parseServe as parseServeAs, SERVE_NOTE, serveRunDir } from '../../live/serve-run.js';
 import { EXIT } from '../../errors/exit.js';
-import { readAudit } from '../../engine/audit.js';
+import { readAudit } from '../../engine/record/audit.js';
 import { compile } from '../../engine/machine.js';
 import { loadRunbook } from '../../engine/registry.js';
-import { readRunRecord, runFiles } from '../../engine/rundir.js';
+import { readRunRecord, runFiles } from '../../engine/record/rundir.js';
 import { liveState, type LiveState } from '../../live/state.js';
 
 const HELP = `Usage: lifeboat watch RUN_DIR [--serve [HOST:]PORT]

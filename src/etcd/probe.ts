@@ -1,9 +1,9 @@
 // Gathers facts from every member in parallel, read-only; host key problems stop everything before any change.
 import { LifeboatError } from '../errors/error.js';
-import type { Executor } from './ports.js';
+import type { Executor } from '../shell/executor.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { parseProbe, probeScript, type Facts } from './facts.js';
-import { hostFactsProblems } from './runschema.js';
+import { hostFactsProblems } from './facts-schema.js';
 
 export async function gatherFacts(inv: Inventory, ex: Executor, now: Date): Promise<Facts> {
   const facts: Facts = { probed: true, collectedAt: now.toISOString(), members: {} };

@@ -2,7 +2,7 @@
 // The files: kubeadm's or etcd.conf's usual ones, and whatever etcd's and its client's configuration name.
 import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { Executor } from './ports.js';
+import type { Executor } from '../shell/executor.js';
 import type { Inventory, ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import type { Topology } from '../inventory/schema.js';

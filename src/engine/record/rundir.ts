@@ -2,13 +2,13 @@
 import { closeSync, openSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { privateDir, writePrivate } from '../local/private.js';
-import { refused, badInput } from '../errors/error.js';
-import { readRegularText } from '../local/input.js';
+import { privateDir, writePrivate } from '../../local/private.js';
+import { refused, badInput } from '../../errors/error.js';
+import { readRegularText } from '../../local/input.js';
 import { parseUntrusted, RunRecordSchema, SnapshotSchema } from './runschema.js';
-import type { Facts } from './facts.js';
-import type { Plan } from './plan.js';
-import type { LocalFile } from './types.js';
+import type { Facts } from '../../etcd/facts.js';
+import type { Plan } from '../plan.js';
+import type { LocalFile } from '../types.js';
 
 export interface RunRecord {
   version: 1;

@@ -1,5 +1,5 @@
 // Mermaid diagrams generated from the compiled machine (not written by hand), optionally with the path taken.
-import { edges, FINAL, type Compiled } from './machine.js';
+import { edges, FINAL, type Compiled } from '../engine/machine.js';
 
 export function mermaid(c: Compiled, taken: Set<string> = new Set()): string {
   const ids = new Map<string, string>();

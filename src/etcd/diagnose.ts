@@ -1,7 +1,7 @@
 // Diagnosis (docs/procedures.md#diagnose): member list, status table, quorum verdict, alarms,
 // and the per-member consistency check (key count and hashkv at one revision).
 import { sh } from '../shell/sh.js';
-import type { Executor } from './ports.js';
+import type { Executor } from '../shell/executor.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { quorum, type Facts, type QuorumVerdict } from './facts.js';
 import { makeTools } from './tools.js';

@@ -1,8 +1,8 @@
 // Audit anchors: the log's head (seq and hash) written beside the cluster lock on every reachable member, so a log cut
 // short or rewritten on the operator's machine no longer matches what the members hold.
-import type { Executor } from './ports.js';
-import type { Inventory } from '../inventory/resolve.js';
-import { sh } from '../shell/sh.js';
+import type { Executor } from '../../shell/executor.js';
+import type { Inventory } from '../../inventory/resolve.js';
+import { sh } from '../../shell/sh.js';
 import type { AuditEntry } from './audit.js';
 
 export interface Anchor {

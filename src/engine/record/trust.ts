@@ -1,9 +1,9 @@
 // What a resumed run may believe from its run dir: the journal only from a verifying chain, the machine position only
 // where the journal agrees, and nothing else of snapshot.json.
 import { existsSync, statSync } from 'node:fs';
-import { badInput } from '../errors/error.js';
+import { badInput } from '../../errors/error.js';
 import { readAudit, verifyAudit, type AuditEntry } from './audit.js';
-import { edges, type Compiled } from './machine.js';
+import { edges, type Compiled } from '../machine.js';
 import type { JournalState } from './journal.js';
 
 const HINT = 'nothing was run; restore the run dir from a copy, or start a new run';

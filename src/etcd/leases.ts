@@ -2,7 +2,7 @@
 // restore or a move, leases of addresses no longer in the inventory keep the `kubernetes` Endpoints
 // naming dead servers.
 import { sh } from '../shell/sh.js';
-import type { Executor } from './ports.js';
+import type { Executor } from '../shell/executor.js';
 import type { Inventory } from '../inventory/resolve.js';
 import type { Facts } from './facts.js';
 import { makeTools } from './tools.js';

@@ -4,29 +4,42 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { badInput, refused, LifeboatError } from '../errors/error.js';
-import { stamp as stampOf } from './clock.js';
+import { stamp as stampOf } from '../engine/clock.js';
 import { Redactor, redactDeep } from '../secrets/redact.js';
 import { loadInventory } from '../inventory/load.js';
 import { requireRegularFile } from '../local/input.js';
 import type { Inventory } from '../inventory/resolve.js';
-import { verifiedEntries } from './trust.js';
-import { verifyAudit, type AuditEntry } from './audit.js';
-import { anchoredSeq, anchorWriter, checkAnchors, readAnchors, type Anchored } from './anchor.js';
-import { readBackup } from './backupinput.js';
-import { NO_FACTS, type Facts } from './facts.js';
-import { foldJournal } from './journal.js';
-import { compile } from './machine.js';
-import { plan, type Plan } from './plan.js';
-import { gatherFacts, requireReachable } from './probe.js';
-import { loadRunbook } from './registry.js';
-import { acquireClusterLock, releaseClusterLock } from './clusterlock.js';
-import { createRunDir, lockRunDir, readRunRecord, runFiles, writeAtomic, type RunRecord } from './rundir.js';
-import { execute, type Approvals, type EngineDeps } from './runner.js';
-import type { RunEvent, RunStatus } from './events.js';
+import { verifiedEntries } from '../engine/record/trust.js';
+import { verifyAudit, type AuditEntry } from '../engine/record/audit.js';
+import {
+  anchoredSeq,
+  anchorWriter,
+  checkAnchors,
+  readAnchors,
+  type Anchored,
+} from '../engine/record/anchor.js';
+import { readBackup } from './backup-input.js';
+import { NO_FACTS, type Facts } from '../etcd/facts.js';
+import { foldJournal } from '../engine/record/journal.js';
+import { compile } from '../engine/machine.js';
+import { plan, type Plan } from '../engine/plan.js';
+import { gatherFacts, requireReachable } from '../etcd/probe.js';
+import { loadRunbook } from '../engine/registry.js';
+import { acquireClusterLock, releaseClusterLock } from '../engine/record/clusterlock.js';
+import {
+  createRunDir,
+  lockRunDir,
+  readRunRecord,
+  runFiles,
+  writeAtomic,
+  type RunRecord,
+} from '../engine/record/rundir.js';
+import { execute, type Approvals, type EngineDeps } from '../engine/runner.js';
+import type { RunEvent, RunStatus } from '../engine/events.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 import { verify as verifySnapshot } from '../snapshot/verify.js';
 import { inspect } from '../snapshot/inspect.js';
-import type { PlanCtx, RunbookDef } from './types.js';
+import type { PlanCtx, RunbookDef } from '../engine/types.js';
 
 export function operatorName(): string {
   const sudo = process.env.SUDO_USER;

@@ -2,7 +2,7 @@
 // `kubernetes` ones in default (the API servers' lease reconciler rebuilds them from /registry/masterleases/) and any
 // other (a hostNetwork Service of the control plane: kube-controller-manager rebuilds them from the live pods).
 import { sh } from '../shell/sh.js';
-import type { Executor } from './ports.js';
+import type { Executor } from '../shell/executor.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { decodeStoredValue, objectOf } from '../k8s/value.js';
 import type { Facts } from './facts.js';

@@ -1,5 +1,5 @@
 // What a run did, folded from its audit log: per step and host, times, approvals, failures, retries.
-import type { AuditEntry } from './audit.js';
+import type { AuditEntry } from '../engine/record/audit.js';
 
 export interface StepLine {
   stateId: string;

@@ -1,6 +1,6 @@
 // The run's timeline as a Gantt SVG from the audit log: a row per step and host, commands as bars, approvals,
 // retries and verifications as marks, and the gap where the CLI was gone until the resume as a hatched band.
-import type { AuditEntry } from '../../engine/audit.js';
+import type { AuditEntry } from '../../engine/record/audit.js';
 import { esc } from './escape.js';
 
 export interface Bar {

@@ -1,9 +1,9 @@
 // One run at a time per cluster: a lock directory on the first reachable member, naming its holder.
-import { refused } from '../errors/error.js';
-import type { Executor } from './ports.js';
-import type { Inventory } from '../inventory/resolve.js';
-import type { Facts } from './facts.js';
-import { sh } from '../shell/sh.js';
+import { refused } from '../../errors/error.js';
+import type { Executor } from '../../shell/executor.js';
+import type { Inventory } from '../../inventory/resolve.js';
+import type { Facts } from '../../etcd/facts.js';
+import { sh } from '../../shell/sh.js';
 
 export interface LockHolder {
   runId: string;

@@ -1,7 +1,7 @@
 // The postmortem timeline as Markdown or HTML: UTC times, durations, approvals, failures, the path on the diagram.
-import type { RunRecord } from '../engine/rundir.js';
-import type { Timeline } from '../engine/timeline.js';
-import type { AuditEntry, VerifyResult } from '../engine/audit.js';
+import type { RunRecord } from '../engine/record/rundir.js';
+import type { Timeline } from './timeline.js';
+import type { AuditEntry, VerifyResult } from '../engine/record/audit.js';
 import { Redactor, redactDeep } from '../secrets/redact.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)}s`);

@@ -1,17 +1,15 @@
-// A run dir and a host's answers are untrusted input: zod schemas with the inventory's rules for every value that
-// can reach a command (stamp, runId, paths, versions, users, container ids, member URLs).
+// What a host answers is untrusted input: zod schemas with the inventory's rules for every value that can reach a
+// command (versions, paths, users, container ids, member URLs), and the run dir's shared primitives.
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { badInput } from '../errors/error.js';
+import { problems } from '../errors/problems.js';
 import { isEtcdURL } from '../inventory/schema.js';
 import type { MemberFacts } from './facts.js';
 
-const re = (r: RegExp, what: string) => z.string().regex(r, what);
+export const re = (r: RegExp, what: string) => z.string().regex(r, what);
 
-export const STAMP = re(/^\d{8}T\d{6}Z$/, 'a UTC stamp such as 20260101T000000Z');
-export const RUN_ID = re(/^\d{8}T\d{6}Z-[a-z0-9-]{1,64}-[0-9a-f]{6}$/, 'STAMP-RUNBOOK-HEX6');
-const HEX = re(/^[0-9a-f]{1,16}$/, 'a hex id');
-const SHA256 = re(/^[0-9a-f]{64}$/, 'a sha256 in hex');
+export const HEX = re(/^[0-9a-f]{1,16}$/, 'a hex id');
+export const SHA256 = re(/^[0-9a-f]{64}$/, 'a sha256 in hex');
 /** A version as etcd prints it: 3.5.21, 3.6.0-rc.1. */
 export const VERSION = re(
   /^\d{1,4}\.\d{1,4}\.\d{1,4}([-+][A-Za-z0-9.+-]{1,40})?$/,
@@ -33,8 +31,8 @@ const IMAGE = re(
   'an image reference such as registry.k8s.io/etcd:3.5.21-0',
 );
 const URL_ = z.string().refine(isEtcdURL, 'https://HOST:PORT or http://HOST:PORT');
-const MEMBER_NAME = re(/^[A-Za-z0-9._-]{0,253}$/, 'a member name');
-const count = z.number().int().nonnegative().finite();
+export const MEMBER_NAME = re(/^[A-Za-z0-9._-]{0,253}$/, 'a member name');
+export const count = z.number().int().nonnegative().finite();
 const TEXT = z.string().max(4000);
 
 export const StatusSchema = z
@@ -108,68 +106,6 @@ export const FactsSchema = z
     memberList: z.array(ListedMemberSchema).max(64).optional(),
   })
   .strict();
-
-const LocalFileSchema = z
-  .object({
-    sha256: SHA256,
-    bytes: count,
-    keys: count.optional(),
-    revision: count.optional(),
-    leases: count.optional(),
-    role: z.literal('config').optional(),
-    member: MEMBER_NAME.optional(),
-    raw: z.boolean().optional(),
-  })
-  .strict();
-
-/** The stored plan is only shown (status, report, watch); the runner recomputes it from the context. */
-const PlanSchema = z
-  .object({
-    runbook: z.string(),
-    cluster: z.string(),
-    items: z.array(
-      z.object({ kind: z.enum(['step', 'decision']), stateId: z.string(), id: z.string() }).passthrough(),
-    ),
-  })
-  .passthrough();
-
-export const RunRecordSchema = z
-  .object({
-    version: z.literal(1),
-    runId: RUN_ID,
-    runbook: re(/^[a-z0-9-]{1,64}$/, 'a runbook id'),
-    runbookHash: SHA256,
-    inventoryPath: ABS_PATH,
-    inventoryHash: SHA256,
-    params: z.record(re(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a parameter name'), z.string().max(4096)),
-    stamp: STAMP,
-    startedAt: z.string().datetime(),
-    facts: FactsSchema,
-    files: z.record(ABS_PATH, LocalFileSchema),
-    plan: PlanSchema,
-    secretParams: z.array(z.string()),
-  })
-  .strict();
-
-/** Only the machine position is taken from snapshot.json; the rest of the actor state is rebuilt. */
-export const SnapshotSchema = z
-  .object({
-    status: z.enum(['active', 'done']),
-    value: re(/^[A-Za-z0-9._/-]{1,200}$/, 'a state id'),
-  })
-  .passthrough();
-
-/** Every problem of a zod result as `field: message`, joined. */
-export function problems(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
-}
-
-/** Parses untrusted JSON with a schema; a failure is one line naming the file and every bad field (exit 2). */
-export function parseUntrusted<T>(schema: z.ZodType<T>, value: unknown, file: string, hint: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw badInput(`${file} is damaged or forged: ${problems(r.error)}`, hint);
-}
 
 /** What a host answered, checked before it reaches a script or a file: undefined when every value is safe. */
 export function hostFactsProblems(facts: unknown, members: unknown): string | undefined {

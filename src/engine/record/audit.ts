@@ -1,9 +1,9 @@
 // The audit log: append-only JSON lines, one writer, hash-chained (seq, prevHash, hash) and synced per line.
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, truncateSync, writeSync, existsSync } from 'node:fs';
-import { readRegularFile } from '../local/input.js';
-import type { RunEvent } from './events.js';
-import { openPrivateAppend, writePrivate } from '../local/private.js';
+import { readRegularFile } from '../../local/input.js';
+import type { RunEvent } from '../events.js';
+import { openPrivateAppend, writePrivate } from '../../local/private.js';
 
 export const GENESIS = '0'.repeat(64);
 

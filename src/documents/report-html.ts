@@ -1,13 +1,13 @@
 // The postmortem report as one self-contained HTML page (no script, no network): summary, headline times,
 // Gantt timeline, the path diagram with the taken path marked, every command with its exit code and output tail.
-import type { AuditEntry, VerifyResult } from '../../engine/audit.js';
-import type { Compiled } from '../../engine/machine.js';
-import type { RunRecord } from '../../engine/rundir.js';
-import type { Timeline } from '../../engine/timeline.js';
-import { Redactor, redactDeep } from '../../secrets/redact.js';
-import { diagramSvg, type StateMark } from './diagram.js';
-import { esc } from './escape.js';
-import { fmtDuration, gantt, ganttSvg } from './gantt.js';
+import type { AuditEntry, VerifyResult } from '../engine/record/audit.js';
+import type { Compiled } from '../engine/machine.js';
+import type { RunRecord } from '../engine/record/rundir.js';
+import type { Timeline } from './timeline.js';
+import { Redactor, redactDeep } from '../secrets/redact.js';
+import { diagramSvg, type StateMark } from './svg/diagram.js';
+import { esc } from './svg/escape.js';
+import { fmtDuration, gantt, ganttSvg } from './svg/gantt.js';
 
 /** How each visited state fared, for the diagram. */
 export function stateMarks(t: Timeline): Map<string, StateMark> {

@@ -1,6 +1,6 @@
 // Folds the audit log into what already happened: the journal, not the machine snapshot, decides what ran.
 import type { AuditEntry } from './audit.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../events.js';
 
 export interface JournalState {
   steps: Map<string, { started: boolean; ended?: 'done' | 'failed' | 'skipped' }>;
