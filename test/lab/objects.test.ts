@@ -14,7 +14,8 @@ import { EtcdClient } from '../../src/lab/grpc.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../../bin/lifeboat');
-type Obj = Record<string, unknown> & { metadata: Obj };
+type Meta = Record<string, unknown> & { name: string };
+type Obj = Record<string, unknown> & { metadata: Meta };
 
 async function lifeboat(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -27,7 +28,7 @@ async function lifeboat(...args: string[]): Promise<{ code: number; stdout: stri
   }
 }
 
-const meta = (name: string, extra: Obj | Record<string, unknown> = {}) => ({
+const meta = (name: string, extra: Record<string, unknown> = {}): Meta => ({
   name,
   namespace: 'team-a',
   uid: `uid-${name}`,
@@ -203,7 +204,7 @@ describe('object recovery on the lab (real etcd, k8s protobuf values)', () => {
       expect(Object.keys(doc.metadata).sort()).toEqual(['labels', 'name', 'namespace']);
       expect(doc.status).toBeUndefined();
       expect(doc.spec).toMatchObject(seed.spec as Obj);
-      const want = {
+      const want: Record<string, unknown> = {
         ...seed,
         metadata: { name: seed.metadata.name, namespace: 'team-a', labels: seed.metadata.labels },
       };

@@ -64,7 +64,7 @@ export async function expectDiagnoseNamesExpired(lab: Lab): Promise<void> {
 export function stampOf(runDir: string): string {
   const stamp = String(readAuditEvents(runDir)[0]?.runId ?? '').split('-')[0];
   expect(stamp).toMatch(/^\d{8}T\d{6}Z$/);
-  return stamp;
+  return stamp ?? '';
 }
 
 /** Every cert has its SANs from before, about a year left, and its expired predecessor (and key) kept aside. */

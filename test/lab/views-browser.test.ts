@@ -101,7 +101,9 @@ function followSteps(page: Page): { lags: Array<[string, number]>; stop: () => P
       if (step && step !== last) {
         const now = Date.now();
         last = step;
-        const e = readAuditEvents(runDir).findLast((x) => x.type === 'step.start' && x.stateId === step);
+        const e = [...readAuditEvents(runDir)]
+          .reverse()
+          .find((x) => x.type === 'step.start' && x.stateId === step);
         if (e) lags.push([step, now - Date.parse(e.ts as string)]);
       }
       await page.waitForTimeout(50);

@@ -81,7 +81,11 @@ describe('snapshot reader fuzz', () => {
     for (let i = 0; i < 150; i++) {
       let b = Buffer.from(base);
       const mode = i % 4;
-      if (mode === 0) for (let j = 0; j < 1 + rnd(20); j++) b[rnd(b.length)] ^= 1 << rnd(8);
+      if (mode === 0)
+        for (let j = 0; j < 1 + rnd(20); j++) {
+          const at = rnd(b.length);
+          b[at] = (b[at] ?? 0) ^ (1 << rnd(8));
+        }
       const pages = Math.floor(b.length / ps);
       if (mode === 1) {
         const p = rnd(pages) * ps;
