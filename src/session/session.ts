@@ -46,18 +46,9 @@ export function operatorName(): string {
   return sudo ? `${userInfo().username} (sudo by ${sudo})` : userInfo().username;
 }
 
-export const fileSha256 = (path: string) =>
-  new Promise<{ sha256: string; bytes: number }>((res, rej) => {
-    const h = createHash('sha256');
-    let bytes = 0;
-    createReadStream(path)
-      .on('data', (c) => {
-        h.update(c);
-        bytes += c.length;
-      })
-      .on('error', rej)
-      .on('end', () => res({ sha256: h.digest('hex'), bytes }));
-  });
+import { fileSha256 } from '../local/digest.js';
+
+export { fileSha256 };
 
 /** Validates --set values with the runbook's zod schema; every problem in one line. */
 export function parseParams(rb: RunbookDef, raw: Record<string, string>): Record<string, string> {

@@ -16,6 +16,7 @@ import {
 } from '../backup/backups.js';
 import { isS3, openStore, type Store } from '../backup/store.js';
 import { readRegularText } from '../local/input.js';
+import { fileSha256 } from '../local/digest.js';
 
 export const backupId = (c: PlanCtx) => safeComponent(`${c.inventory.cluster}-${c.stamp}`);
 export const targetOf = (c: PlanCtx) => c.params.to ?? c.inventory.backup?.to ?? '.lifeboat/backups';
@@ -112,7 +113,7 @@ async function publish(c: PlanCtx, store: Store): Promise<Record<string, unknown
   return { published: url, files: files.length, staging: 'removed' };
 }
 
-const sha = async (f: string) => (await import('../session/session.js')).fileSha256(f).then((r) => r.sha256);
+const sha = async (f: string) => (await fileSha256(f)).sha256;
 
 /** Retention after a successful backup: keep.last / keep.days from the inventory or `--set keep=N`. */
 export function pruneStep(): StepDef {

@@ -112,3 +112,30 @@ export function folderCycles(edges: FolderEdge[]): string[][] {
   for (const node of nodes) if (!index.has(node)) visit(node);
   return components;
 }
+
+/** The folder map of docs/architecture.md: folder -> the folders it may import ('*' for every folder). */
+export function folderMap(markdown: string): Map<string, Set<string>> {
+  const map = new Map<string, Set<string>>();
+  for (const line of markdown.split('\n')) {
+    const cells = line.split('|').map((cell) => cell.trim());
+    const folder = /^`([a-z0-9]+)`$/.exec(cells[1] ?? '')?.[1];
+    const allowed = cells[3];
+    if (!folder || allowed === undefined || cells.length !== 5) continue;
+    const folders = allowed.split(/,\s*/).filter((name) => /^[a-z0-9]+$/.test(name));
+    map.set(folder, allowed === 'every folder' ? new Set(['*']) : new Set(folders));
+  }
+  return map;
+}
+
+/** Each folder edge the map does not allow, as one line naming the import that makes it. */
+export function mapViolations(edges: FolderEdge[], map: Map<string, Set<string>>): string[] {
+  return edges
+    .filter((edge) => edge.from !== '.' && edge.to !== '.')
+    .flatMap((edge) => {
+      const allowed = map.get(edge.from);
+      if (!allowed) return [`${edge.from} is not in the folder map (${edge.example})`];
+      if (allowed.has('*') || allowed.has(edge.to)) return [];
+      return [`${edge.from} may not import ${edge.to} (${edge.example})`];
+    })
+    .sort();
+}

@@ -1,10 +1,13 @@
 // No two top-level folders of src/ import each other, directly or through others: each layer can be read on its own.
 // Measured when this test came: backup <-> inventory (the `backup:` schema) and lab/modes.ts <-> lab/render.ts.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   folderCycles,
   folderEdges,
+  folderMap,
+  mapViolations,
   relativeImports,
   runtimeFileEdges,
   type FolderEdge,
@@ -59,5 +62,34 @@ describe('import graph', () => {
     const edges = runtimeFileEdges(resolve('src'));
     expect(edges.length).toBeGreaterThan(100);
     expect(folderCycles(edges).map((c) => explain(c, edges))).toEqual([]);
+  });
+
+  it('follows the folder map of docs/architecture.md', () => {
+    const map = folderMap(readFileSync(resolve('docs/architecture.md'), 'utf8'));
+    const edges = folderEdges(resolve('src'));
+    expect(map.size).toBeGreaterThan(15);
+    expect(mapViolations(edges, map)).toEqual([]);
+  });
+
+  it('reads a folder map and names an import it does not allow', () => {
+    const map = folderMap(
+      [
+        '| folder | owns | may import |',
+        '| --- | --- | --- |',
+        '| `errors` | codes | — |',
+        '| `shell` | scripts | errors |',
+        '| `cli` | commands | every folder |',
+      ].join('\n'),
+    );
+    const edges = [
+      { from: 'shell', to: 'errors', example: 'shell/sh.ts -> errors/error.ts' },
+      { from: 'errors', to: 'shell', example: 'errors/exit.ts -> shell/sh.ts' },
+      { from: 'cli', to: 'shell', example: 'cli/main.ts -> shell/sh.ts' },
+      { from: 'lab', to: 'errors', example: 'lab/up.ts -> errors/error.ts' },
+    ];
+    expect(mapViolations(edges, map)).toEqual([
+      'errors may not import shell (errors/exit.ts -> shell/sh.ts)',
+      'lab is not in the folder map (lab/up.ts -> errors/error.ts)',
+    ]);
   });
 });
