@@ -205,5 +205,4 @@ export async function decryptStream(input: Readable, identities: Array<string | 
   }
 }
 
-export const isAge = (head: Buffer) => head.subarray(0, AGE_MAGIC.length).toString('latin1') === AGE_MAGIC;
 export { identityToRecipient };

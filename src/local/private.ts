@@ -13,7 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { badInput } from '../errors/error.js';
 
@@ -163,5 +163,3 @@ export function safeComponent(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_');
   return (s || '_').slice(0, 100);
 }
-
-export const joinSafe = (dir: string, name: string) => join(dir, safeComponent(name));

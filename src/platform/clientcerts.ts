@@ -45,4 +45,3 @@ export function etcdClientFlagReader(m: ResolvedMember, t: Topology): Script | n
 }
 
 /** Who holds that client certificate, for messages and docs. */
-export const etcdClientName = (t: Topology) => (t === 'k3s-external' ? 'k3s' : 'the API server');

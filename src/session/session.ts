@@ -1,11 +1,11 @@
 // Starting and resuming runs: probe, plan, record, lock, execute. The CLI wires real edges into this.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { badInput, refused, LifeboatError } from '../errors/error.js';
 import { stamp as stampOf } from '../engine/clock.js';
-import { Redactor, redactDeep } from '../secrets/redact.js';
+import { redactDeep } from '../secrets/redact.js';
 import { loadInventory } from '../inventory/load.js';
 import { requireRegularFile } from '../local/input.js';
 import type { Inventory } from '../inventory/resolve.js';
@@ -399,8 +399,6 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
     release();
   }
 }
-
-export const newRedactor = () => new Redactor();
 
 /** The run's deps: its secrets redacted, and the audit head anchored on the members that answered the probe. */
 function anchoredDeps(

@@ -18,10 +18,6 @@ export function parseRegistryKey(key: string, prefix = '/registry/'): ObjectKey 
   return { resource, name: rest.join('/') };
 }
 
-export function describeKey(k: ObjectKey): string {
-  return `${k.resource} ${k.namespace ? `${k.namespace}/` : ''}${k.name}`;
-}
-
 /** Hot-path variant of parseRegistryKey for counting: [resource, namespace?] with indexOf only. */
 export function splitRegistryKey(key: string, prefix: string): [string, string | undefined] | undefined {
   if (!key.startsWith(prefix)) return undefined;

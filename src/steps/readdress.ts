@@ -13,7 +13,7 @@ import {
 import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { healthy } from './cluster.js';
-import { certHasIp, reissueFromVars } from './certs.js';
+import { reissueFromVars } from './certs.js';
 
 export const movedMembers = (c: PlanCtx) => c.inventory.members.filter((m) => m.previousAddress);
 
@@ -175,4 +175,3 @@ export function repointClientsStep(targets: Targets): StepDef {
 }
 
 /** Exit 0 when this cert is valid for the member's address (for checks and tests). */
-export const serverCertMoved = (c: HostCtx, cert: string) => certHasIp(cert, c.member.address);
