@@ -3,7 +3,7 @@
 import { stringify } from 'yaml';
 import type { Inventory } from '../inventory/resolve.js';
 import { safeComponent } from '../local/private.js';
-import { sh, type Script } from '../shell/sh.js';
+import { sh, type Literal, type Script } from '../shell/sh.js';
 import { MANIFEST } from './backups.js';
 import { parseRecipient, recipientLabel } from './age.js';
 import { parseS3Url } from './url.js';
@@ -96,7 +96,8 @@ export function uploadScript(inv: Inventory, off: CronJobOffsite): Script {
     ? sh`--s3-provider Other --s3-endpoint ${off.endpoint}`
     : sh`--s3-provider AWS`;
   const pathStyle = off.pathStyle ?? Boolean(off.endpoint);
-  const field = (k: string, v: string) => sh`\\"${sh.raw(k)}\\":${sh.raw(v)}`;
+  const field = <K extends string, V extends string>(k: Literal<K>, v: Literal<V>) =>
+    sh`\\"${sh.raw(k)}\\":${sh.raw(v)}`;
   return sh.lines(
     sh`set -eu`,
     sh`stamp=$(cat "$STAGING_DIR"/stamp)`,
@@ -157,7 +158,7 @@ export function uploadScript(inv: Inventory, off: CronJobOffsite): Script {
         field('cluster', '$cj'),
         field('takenAt', '\\"$taken\\"'),
         field('scheduled', 'true'),
-        field('encrypted', String(enc)),
+        field('encrypted', enc ? 'true' : 'false'),
         field('verified', 'true'),
         field('members', '[$members]'),
         field('files', '[$files]'),

@@ -38,10 +38,21 @@ function template(strings: TemplateStringsArray, ...values: ShValue[]): Script {
 
 type Part = Script | false | null | undefined;
 
+/** A string literal type only: a value computed at run time (a `string`) does not compile where code is expected. */
+export type Literal<T extends string> = string extends T ? never : T;
+
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** sh`...`: the template literal's text is code, every `${value}` a quoted word (Scripts and sh.raw excepted). */
 export const sh = Object.assign(template, {
   /** A shell expression written by this program (e.g. `"$t"`): inserted unquoted. Never pass it a value. */
-  raw: (text: string): Script => new Script(text),
+  raw: <T extends string>(text: Literal<T>): Script => new Script(text),
+  /** A shell variable's name made by this program (e.g. two wait loops' counters): checked, inserted as it is. */
+  variable: (identifier: string): Script => {
+    if (!SHELL_NAME.test(identifier))
+      throw new Error(`sh: ${JSON.stringify(identifier)} is not a shell name`);
+    return new Script(identifier);
+  },
   /** A multi-line script: one piece a line, falsy pieces left out. */
   lines: (...parts: Array<Part | Part[]>): Script => sh.join(parts.flat(), '\n'),
   /** Pieces joined by a shell separator such as ' && ' or '; '. */

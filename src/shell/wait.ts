@@ -10,11 +10,11 @@ import { sh, type Script } from './sh.js';
  */
 export function backoff(seconds: number, late: string | Script, name = 'w'): { start: Script; next: Script } {
   if (!/^[a-z][a-z0-9_]*$/.test(name)) throw usage(`backoff: ${name} is not a shell variable name`);
-  const end = `${name}_end`;
+  const pause = sh.variable(name);
+  const end = sh.variable(`${name}_end`);
   return {
-    start: sh.raw(`${name}=0.05; ${end}=$(( $(date +%s) + ${Math.ceil(seconds)} ))`),
-    next: sh`${sh.raw(`[ "$(date +%s)" -lt "$${end}" ]`)} || { echo ${late} >&2; exit 1; }; ${sh.raw(
-      `sleep "$${name}"; ${name}=$(awk -v w="$${name}" 'BEGIN { w *= 2; print (w > 1 ? 1 : w) }')`,
-    )}`,
+    start: sh`${pause}=0.05; ${end}=$(( $(date +%s) + ${Math.ceil(seconds)} ))`,
+    // Past the deadline: say why and fail; else sleep, doubling the pause up to 1 s.
+    next: sh`[ "$(date +%s)" -lt "$${end}" ] || { echo ${late} >&2; exit 1; }; sleep "$${pause}"; ${pause}=$(awk -v w="$${pause}" 'BEGIN { w *= 2; print (w > 1 ? 1 : w) }')`,
   };
 }
