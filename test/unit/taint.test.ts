@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requires } from '../helpers/capability.js';
 import { probeScript } from '../../src/etcd/facts.js';
 import { matrix, planOf, scriptsOf, type Case } from '../helpers/plans.js';
 
@@ -111,7 +112,7 @@ function runAll(scripts: string[]): { calls: string[][]; injected: boolean; out:
 /** Cases whose scripts stopped (on the stubs' answers) before any tool saw a hostile value. */
 const unreached: string[] = [];
 
-describe.skipIf(!canNamespace)('taint', () => {
+describe.runIf(requires('mount namespaces (unshare)', canNamespace))('taint', () => {
   const cases = hostile();
   it('the matrix is the sh -n matrix, with hostile values everywhere', () => {
     expect(cases.length).toBe(matrix().length);
