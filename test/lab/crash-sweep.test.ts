@@ -1,7 +1,9 @@
 // Crash sweep: each runbook killed by a failpoint (LIFEBOAT_FAILPOINT) at journal boundaries, resumed with --yes,
-// then checked: data as expected, cluster healthy, audit verifies, lock released. `npm test` runs a fixed-seed
-// sample (each runbook on one topology, three points); `npm run crash-sweep` (CRASH_SWEEP=full) tries every boundary
-// of every runbook on both topologies and prints the table in docs/reliability.md.
+// then checked: data as expected, cluster healthy, audit verifies, lock released, nothing left parked, no destructive
+// command applied twice. The boundaries are grouped into classes (test/helpers/crash-classes.ts). `npm test` runs a
+// fixed-seed sample drawn from the classes (one point inside every destructive step, one elsewhere);
+// `npm run crash-sweep` (CRASH_SWEEP=classes) tries one point per class of every runbook on both topologies, and
+// CRASH_SWEEP=full every boundary; both print the table in docs/reliability.md.
 import { execFile } from 'node:child_process';
 import {
   appendFileSync,
@@ -15,7 +17,16 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { labBreak, type Lab } from '../../src/lab/index.js';
+import { labBreak, labExec, type Lab } from '../../src/lab/index.js';
+import { sh } from '../../src/shell/sh.js';
+import {
+  crashClasses,
+  onePerClass,
+  pointSpec,
+  sampleClasses,
+  type CrashClass,
+  type CrashPoint,
+} from '../helpers/crash-classes.js';
 import { rng } from '../../src/lab/seed.js';
 import {
   ROOT,
@@ -32,7 +43,11 @@ import {
   takeSnapshot,
 } from './runbook-helpers.js';
 
-const FULL = process.env.CRASH_SWEEP === 'full';
+const MODE =
+  process.env.CRASH_SWEEP === 'full' || process.env.CRASH_SWEEP === 'classes'
+    ? process.env.CRASH_SWEEP
+    : 'sample';
+const FULL = MODE !== 'sample';
 const SEED = 20261201;
 
 // Where each runbook is swept. The sample (npm test) takes each runbook on one topology only, alternating, at three
@@ -44,11 +59,7 @@ const TOPOLOGIES = [
   { mode: 'static-pod', size: 1, sample: [] },
 ] as const;
 
-type Point =
-  | { kind: 'after-entry'; seq: number }
-  | { kind: 'after-cmd'; stateId: string; member: string; index: number };
-const spec = (p: Point) =>
-  p.kind === 'after-entry' ? `after-entry:${p.seq}` : `after-cmd:${p.stateId}/${p.member}/${p.index}`;
+const spec = pointSpec;
 
 interface Scenario {
   runbook: string;
@@ -60,6 +71,8 @@ interface Scenario {
 interface Outcome {
   runbook: string;
   mode: string;
+  classes: number;
+  exhaustive: number;
   tried: number;
   notReached: number;
   recovered: number;
@@ -110,35 +123,45 @@ async function expectRecovered(lab: Lab, runDir: string, want: Map<string, Buffe
     );
 }
 
-/** Points to try: every boundary of an uninterrupted run (full), or seeded points of the kinds asked. */
-function pointsOf(runDir: string, rand: () => number, kinds: Array<Point['kind']>): Point[] {
-  const events = readAuditEvents(runDir);
-  const entries: Point[] = events.slice(0, -1).map((e) => ({ kind: 'after-entry', seq: e.seq }));
-  const cmds: Point[] = events
-    .filter((e) => e.type === 'cmd.end' && e.exitCode === 0)
-    .map((e) => ({
-      kind: 'after-cmd',
-      stateId: String(e.stateId),
-      member: String(e.member),
-      index: Number(e.index),
-    }));
-  if (FULL) return [...entries, ...cmds];
-  return kinds.flatMap((kind) => {
-    const list = kind === 'after-entry' ? entries : cmds;
-    return list.length ? [list[Math.floor(rand() * list.length)]!] : [];
-  });
+/** Points to try: every boundary (full), one per class (classes), or the sample drawn from the classes. */
+function pointsOf(classes: CrashClass[], rand: () => number): CrashPoint[] {
+  if (MODE === 'full') return classes.flatMap((c) => c.points);
+  if (MODE === 'classes') return onePerClass(classes, rand);
+  return sampleClasses(classes, rand, 1);
 }
 
-async function sweep(
-  lab: Lab,
-  s: Scenario,
-  base: string,
-  rand: () => number,
-  kinds: Array<Point['kind']>,
-): Promise<Outcome> {
+/** What a crashed and resumed run must not leave on a host: a parked manifest, the force-new-cluster drop-in or flag. */
+async function expectNothingLeft(lab: Lab) {
+  const script = sh`
+    # a manifest still parked by a stop
+    for f in /etc/kubernetes/manifests-stopped-by-lifeboat/*; do [ -e "$f" ] && echo "parked: $f"; done
+    # the systemd drop-in or the static-pod flag of a forced new cluster
+    [ -e /etc/systemd/system/etcd.service.d/90-lifeboat-force-new-cluster.conf ] && echo 'force-new-cluster drop-in'
+    grep -l -e --force-new-cluster /etc/kubernetes/manifests/*.yaml 2>/dev/null | sed 's/^/force-new-cluster in /'
+    true`;
+  for (const m of lab.members)
+    expect((await labExec(lab, m.name, script.text)).stdout.trim(), `${m.name}: left behind`).toBe('');
+}
+
+/** A destructive command that ended well is never run again at the same place (step, host, command). */
+function expectNoDestructiveRepeat(runDir: string) {
+  const events = readAuditEvents(runDir);
+  const destructive = new Set(events.filter((e) => e.type === 'approval').map((e) => e.stateId));
+  const seen = new Map<string, number>();
+  for (const e of events)
+    if (e.type === 'cmd.end' && e.exitCode === 0 && destructive.has(e.stateId)) {
+      const at = `${e.stateId}/${e.member}/${String(e.index)}`;
+      seen.set(at, (seen.get(at) ?? 0) + 1);
+    }
+  expect([...seen].filter(([, count]) => count > 1)).toEqual([]);
+}
+
+async function sweep(lab: Lab, s: Scenario, base: string, rand: () => number): Promise<Outcome> {
   const out: Outcome = {
     runbook: s.runbook,
     mode: lab.mode,
+    classes: 0,
+    exhaustive: 0,
     tried: 0,
     notReached: 0,
     recovered: 0,
@@ -152,10 +175,15 @@ async function sweep(
     0,
   );
   await expectRecovered(lab, first, want, s.runbook);
-  const points = pointsOf(first, rand, kinds);
+  const classes = crashClasses(readAuditEvents(first));
+  const points = pointsOf(classes, rand);
+  out.classes = classes.length;
+  out.exhaustive = classes.reduce((sum, c) => sum + c.points.length, 0);
   mkdirSync(base, { recursive: true });
   // A full sweep runs for an hour or more: one line per point shows how far it got (tail -f progress.log).
   const progress = (line: string) => appendFileSync(join(base, 'progress.log'), `${line}\n`);
+  if (FULL)
+    for (const c of classes) progress(`${s.runbook} class ${c.key}: stands for ${c.points.length} point(s)`);
   for (const [i, p] of points.entries()) {
     const n = i + 1;
     const started = Date.now();
@@ -170,6 +198,8 @@ async function sweep(
       if (r.killed) await resumeToEnd(runDir);
       else out.notReached++;
       await expectRecovered(lab, runDir, want, s.runbook);
+      await expectNothingLeft(lab);
+      expectNoDestructiveRepeat(runDir);
       out.recovered++;
       progress(
         `${s.runbook} ${n}/${points.length} ${spec(p)} ${r.killed ? 'recovered' : 'not reached'} ${Date.now() - started} ms`,
@@ -255,11 +285,15 @@ afterAll(() => {
   if (!FULL || outcomes.length === 0) return;
   const rows = outcomes.map(
     (o) =>
-      `| ${o.runbook} | ${o.mode} | ${o.tried} | ${o.recovered} | ${o.notReached} | ${o.failed[0] ?? '—'} |`,
+      `| ${o.runbook} | ${o.mode} | ${o.classes} | ${o.exhaustive} | ${o.tried} | ${o.recovered} | ` +
+      `${o.notReached} | ${o.failed[0] ?? '—'} |`,
   );
   const table = [
-    '| runbook | topology | points tried | recovered | run ended before the point | first failing point |',
-    '| --- | --- | --- | --- | --- | --- |',
+    `Sweep: ${MODE}.`,
+    '',
+    '| runbook | topology | classes | exhaustive points | points tried | recovered | run ended before the point ' +
+      '| first failing point |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
   writeFileSync(join(dir, 'crash-sweep.md'), table + '\n');
@@ -280,9 +314,8 @@ describe.concurrent('crash sweep: kill at journal boundaries, resume, same healt
           (x) => (FULL || sampled.includes(x.runbook)) && (!wanted || wanted.includes(x.runbook)),
         );
         if (chosen.length === 0) return; // CRASH_SWEEP_RUNBOOKS named none of this lab's runbooks
-        for (const [i, s] of chosen.entries()) {
-          const third = i % 2 === 0 ? 'after-entry' : 'after-cmd';
-          const o = await sweep(lab, s, base, rand, ['after-entry', 'after-cmd', third]);
+        for (const s of chosen) {
+          const o = await sweep(lab, s, base, rand);
           outcomes.push(o);
           expect(o.failed, `${s.runbook} on ${t.mode}`).toEqual([]);
           expect(o.tried).toBeGreaterThan(0);
