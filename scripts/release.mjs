@@ -117,6 +117,9 @@ async function bundle(record) {
     banner: { js: 'var __lifeboatModuleUrl = require("node:url").pathToFileURL(process.execPath).href;' },
     define: { 'import.meta.url': '__lifeboatModuleUrl', LIFEBOAT_BUILD: JSON.stringify(record) },
     plugins: [await embeddedRegistry(), withoutNativeAddons],
+    // Smaller code starts sooner (less to deserialize); names kept: errors and classes print as in the checkout.
+    minify: true,
+    keepNames: true,
     logLevel: 'warning',
     metafile: true,
   });

@@ -4,7 +4,7 @@
 // recover-quorum run (~30 s).
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,8 +45,10 @@ beforeAll(async () => {
     { env: { ...process.env, ETCDCTL_API: '3' } },
   );
 });
+const alone = mkdtempSync(join(tmpdir(), 'lb-sea-'));
 afterAll(async () => {
   if (lab) await labDown(lab.dir);
+  for (const dir of [work, alone]) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the npm package', () => {
@@ -101,7 +103,6 @@ describe('the single executable', () => {
     expect(sum).toBe(createHash('sha256').update(readFileSync(built)).digest('hex'));
 
     // An empty folder with the file alone; a PATH holding nothing (so no node), a HOME of its own.
-    const alone = mkdtempSync(join(tmpdir(), 'lb-sea-'));
     exe = join(alone, 'lifeboat');
     copyFileSync(built, exe);
     mkdirSync(join(alone, 'empty-bin'));
