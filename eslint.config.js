@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.lifeboat/', 'coverage/', 'src/k8s/schema/generated/'] },
+  { ignores: ['node_modules/', 'dist/', 'release/', '.lifeboat/', 'coverage/', 'src/k8s/schema/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

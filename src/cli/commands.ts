@@ -7,6 +7,8 @@ export interface CommandEntry {
   name: string;
   summary: string;
   load: () => Promise<CommandModule>;
+  /** Runs only from a checkout (it needs the lab's files), never from the single executable. */
+  needsCheckout?: boolean;
 }
 
 export const COMMANDS: CommandEntry[] = [
@@ -71,11 +73,13 @@ export const COMMANDS: CommandEntry[] = [
     name: 'demo',
     summary: 'the main job on the local lab: backup, lose quorum, recover, verify, report',
     load: () => import('./demo/index.js'),
+    needsCheckout: true,
   },
   {
     name: 'lab',
     summary: 'local DR lab: up, status, break, reboot, readdress, exec, down',
     load: () => import('./lab/index.js'),
+    needsCheckout: true,
   },
   {
     name: 'snapshot',
@@ -86,5 +90,10 @@ export const COMMANDS: CommandEntry[] = [
     name: 'decode',
     summary: 'decode one value Kubernetes stored in etcd to YAML/JSON',
     load: () => import('./decode/index.js'),
+  },
+  {
+    name: 'version',
+    summary: 'the version, the commit it was built from and the build date',
+    load: () => import('./version/index.js'),
   },
 ];

@@ -1,15 +1,7 @@
 // Entry point: dispatch through the command table, map errors to one line and an exit code.
-import { readFileSync } from 'node:fs';
 import { COMMANDS } from './commands.js';
-import { LifeboatError } from '../errors/error.js';
+import { LifeboatError, usage } from '../errors/error.js';
 import { exitCodeFor, EXIT } from '../errors/exit.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -33,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (name === '--version' || name === '-V') {
-    process.stdout.write(version() + '\n');
+    process.stdout.write((await import('./version/build.js')).buildInfo().version + '\n');
     return EXIT.ok;
   }
   const entry = COMMANDS.find((c) => c.name === name);
@@ -41,6 +33,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`lifeboat: unknown command '${name}' — run 'lifeboat --help' for the list\n`);
     return EXIT.badInput;
   }
+  if (entry.needsCheckout && (await import('./version/build.js')).isSingleExecutable())
+    throw usage(
+      `${name} needs a checkout of Lifeboat (the lab's etcd builds and stand-ins are not in the single executable)`,
+      `run it from a clone: ./bin/lifeboat ${name}`,
+    );
   const mod = await entry.load();
   return mod.run(rest);
 }
