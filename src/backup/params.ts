@@ -1,12 +1,32 @@
 // Run parameters that point into a backup store, made local before a run starts: a restore's snapshot given as
 // s3://.../ID or a backup ID is fetched (hash checked, decrypted), and a backup's object store is checked (exit 2).
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { constants } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Inventory } from '../inventory/resolve.js';
 import { badInput } from '../errors/error.js';
-import { fetchFile, getManifest } from './backups.js';
+import { privateDir } from '../local/private.js';
+import { fetchFile, getManifestRead, type BackupManifest } from './backups.js';
+import { checkPin, UNPINNED_NOTE } from './pins.js';
 import { isS3, openStore } from './store.js';
+
+/**
+ * What a restore refuses before anything is fetched: another cluster's backup (unless allowOtherCluster=true, which
+ * the run records with its parameters), and an unencrypted backup where the inventory configures encryption.
+ */
+export function checkRestorable(m: BackupManifest, inv: Inventory, params: Record<string, string>): void {
+  const what = `backup ${m.id}`;
+  if (m.cluster !== inv.cluster && params.allowOtherCluster !== 'true')
+    throw badInput(
+      `${what} is of cluster ${JSON.stringify(m.cluster)}, not ${JSON.stringify(inv.cluster)}`,
+      'choose a backup of this cluster, or --set allowOtherCluster=true if restoring another cluster is meant',
+    );
+  const plain = !m.encrypted || m.files.some((f) => !f.recipients?.length);
+  if (inv.backup?.encrypt?.recipients?.length && plain)
+    throw badInput(
+      `${what} is not encrypted, but the inventory encrypts backups (backup.encrypt)`,
+      'someone may have planted it: choose an encrypted backup of this cluster',
+    );
+}
 
 export async function prepareParams(
   runbook: string,
@@ -35,22 +55,16 @@ export async function prepareParams(
   const id = s.slice(i + 1);
   const store = openStore(target, cfg);
   try {
-    const m = await getManifest(store, id);
+    const { manifest: m, sha256 } = await getManifestRead(store, id);
+    checkRestorable(m, inv, rest);
+    if (checkPin(`backup ${store.url}/${id}`, id, sha256) === 'unpinned')
+      process.stderr.write(UNPINNED_NOTE(`backup ${id}`));
     // The member snapshot with the highest revision: the newest data the backup holds.
     const best = [...m.members].sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0];
     const f = m.files.find((x) => x.name === best?.file);
     if (!f) throw badInput(`backup ${id}: its manifest names no snapshot file`, 'use another backup');
-    const dir = resolve('.lifeboat/fetched', id);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const out = join(dir, f.name);
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-    await fetchFile(
-      store,
-      id,
-      f,
-      createWriteStream(out, { flags: flags as unknown as string, mode: 0o600 }),
-      identity ? (await import('./age.js')).loadIdentities(identity) : [],
-    );
+    const out = join(privateDir(resolve('.lifeboat/fetched', id)), f.name);
+    await fetchFile(store, id, f, out, identity ? (await import('./age.js')).loadIdentities(identity) : []);
     process.stderr.write(`snapshot ${f.name} of backup ${id} fetched to ${out} (sha256 checked)\n`);
     return { ...rest, snapshot: out };
   } finally {

@@ -6,6 +6,7 @@ import { esc } from '../documents/svg/escape.js';
 import { fmtDuration, gantt, ganttSvg } from '../documents/svg/gantt.js';
 import { stateMarks } from '../documents/report-html.js';
 import type { LiveState } from './state.js';
+import type { PageArgs } from './server.js';
 
 export function liveFragment(s: LiveState, entries: AuditEntry[], compiled: Compiled): string {
   const marks = stateMarks(s.t);
@@ -29,8 +30,8 @@ ${s.waiting ? `<div class="lb-waiting-banner" id="waiting">■ WAITING FOR APPRO
   );
 }
 
-export function livePage(fragment: string, token: string): string {
-  // The only script: replace the fragment when the server pushes a new one. Without it the page is a snapshot.
+export function livePage({ fragment, token, nonce }: PageArgs): string {
+  // The only script (allowed by its nonce; no inline handlers run): replace the fragment when the server pushes one.
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Lifeboat live</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:1em;color:#222}h1{font-size:1.3em}table{border-collapse:collapse}
@@ -39,7 +40,7 @@ td,th{border:1px solid #ccc;padding:2px ` +
 font-weight:bold;padding:.5em 1em;border-radius:6px;animation:blink 1.2s infinite}@keyframes blink{50%{opacity:.6}}
 .st-done{color:#146c43}.st-failed,.st-awaiting-approval{color:#b02a37}</style></head><body>
 <div id="live">${fragment}</div>
-<script>
+<script nonce="${esc(nonce)}">
 const es = new EventSource('events?token=' + encodeURIComponent(${JSON.stringify(token)}));
 es.addEventListener('state', (m) => { document.getElementById('live').innerHTML = JSON.parse(m.data); });
 </script></body></html>

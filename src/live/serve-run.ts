@@ -22,9 +22,13 @@ export function parseServe(cmd: string, v: string): { host: string; port: number
 export const SERVE_NOTE = 'live page (read-only; share the URL only with who may see this run)';
 
 /** Serves the run dir's live page; a port that cannot be bound is bad input (exit 2), said in one line. */
-export async function serveRunDir(dir: string, at: { host: string; port: number }): Promise<LiveServer> {
+export async function serveRunDir(
+  dir: string,
+  at: { host: string; port: number },
+  onStop: (why: string) => void = (why) => process.stderr.write(`WARNING live page stopped: ${why}\n`),
+): Promise<LiveServer> {
   // The page (with its diagram layout) and the server load only when served: run and resume start faster without.
-  const [{ liveFragment, livePage }, { serveLive }] = await Promise.all([
+  const [{ liveFragment, livePage }, { serveLive, isLoopback }] = await Promise.all([
     import('./page.js'),
     import('./server.js'),
   ]);
@@ -35,8 +39,13 @@ export async function serveRunDir(dir: string, at: { host: string; port: number 
     const entries = existsSync(auditPath) ? readAudit(auditPath) : [];
     return liveFragment(liveState(entries, record.plan, compiled), entries, compiled);
   };
+  if (!isLoopback(at.host))
+    process.stderr.write(
+      `WARNING --serve ${at.host}: the live page listens beyond this machine; ` +
+        'anyone who can reach it and learns the URL sees the run\n',
+    );
   try {
-    return await serveLive({ runDir: dir, auditPath, render }, at.host, at.port, livePage);
+    return await serveLive({ runDir: dir, auditPath, render }, at.host, at.port, livePage, onStop);
   } catch (err) {
     throw usage(
       `--serve ${at.host}:${at.port}: cannot listen there ` +

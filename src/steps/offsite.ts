@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import type { PlanCtx, StepDef } from '../engine/types.js';
 import {
   abortPending,
-  listBackups,
   MANIFEST,
+  prunable,
   putFile,
   putManifest,
   removeBackup,
@@ -15,6 +15,7 @@ import {
   type BackupManifest,
 } from '../backup/backups.js';
 import { isS3, openStore, type Store } from '../backup/store.js';
+import { pinManifest } from '../backup/pins.js';
 import { readRegularText } from '../local/input.js';
 import { fileSha256 } from '../local/digest.js';
 
@@ -95,7 +96,7 @@ async function publish(c: PlanCtx, store: Store): Promise<Record<string, unknown
     const conf = join(localDir(c), m.config);
     files.push(await putFile(store, id, m.config, conf, await sha(conf), rcp));
   }
-  const manifest: BackupManifest = {
+  const manifest = {
     ...local,
     format: 'lifeboat-backup/1',
     id,
@@ -106,8 +107,9 @@ async function publish(c: PlanCtx, store: Store): Promise<Record<string, unknown
     verified: true,
     members: local.members,
     files,
-  };
-  await putManifest(store, manifest);
+  } satisfies BackupManifest;
+  // Pinned here: a restore from this machine refuses a manifest someone changed in the store since.
+  pinManifest(store.url, id, c.inventory.cluster, await putManifest(store, manifest));
   // Every file was read back from the store and matched: the plain local copies are no longer needed.
   rmSync(localDir(c), { recursive: true, force: true });
   return { published: url, files: files.length, staging: 'removed' };
@@ -137,9 +139,11 @@ export function pruneStep(): StepDef {
         if (!k.last && !k.days) return { pruned: [] };
         const store = openStore(targetOf(c), cfgOf(c));
         try {
-          const gone = toPrune(await listBackups(store, c.inventory.cluster), k, new Date());
-          for (const m of gone) await removeBackup(store, m.id);
-          return { pruned: gone.map((m) => m.id) };
+          const now = new Date();
+          const { backups, ignored } = await prunable(store, c.inventory.cluster, now);
+          const gone = toPrune(backups, k, now, backupId(c));
+          for (const m of gone) await removeBackup(store, m);
+          return { pruned: gone.map((m) => m.id), ignored: ignored.map((x) => `${x.id}: ${x.why}`) };
         } finally {
           store.close();
         }

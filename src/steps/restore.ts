@@ -19,6 +19,8 @@ export const restoreParams = z
       .optional(),
     bumpRevision: z.string().regex(/^\d+$/).optional(),
     skipHashCheck: z.enum(['true', 'false']).optional(),
+    /** A backup of another cluster restored on purpose (checked before the fetch, recorded with the params). */
+    allowOtherCluster: z.enum(['true', 'false']).optional(),
   })
   .strict();
 

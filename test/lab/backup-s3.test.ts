@@ -90,7 +90,7 @@ describe('backups in an S3-compatible object store', () => {
         store,
         'c-1',
         (await getManifest(store, 'c-1')).files[0]!,
-        createWriteStream(out),
+        out,
         loadIdentities(join(dir, idf)),
       );
       expect(sha(out)).toBe(sha(f));

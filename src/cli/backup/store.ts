@@ -1,6 +1,5 @@
 // `lifeboat backup list|verify|fetch|prune`: backups in a folder or an object store, found by their manifests.
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { constants } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from '../args.js';
@@ -12,12 +11,15 @@ import { loadIdentities } from '../../backup/age.js';
 import {
   abortPending,
   fetchFile,
-  getManifest,
+  getManifestRead,
   listBackups,
+  prunable,
   removeBackup,
   toPrune,
 } from '../../backup/backups.js';
-import { appendPrivateLine, safeComponent } from '../../local/private.js';
+import { checkPin, UNPINNED_NOTE } from '../../backup/pins.js';
+import { safeText } from '../../render/safe-text.js';
+import { appendPrivateLine, privateDir, safeComponent } from '../../local/private.js';
 import { openStore, type Store } from '../../backup/store.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { verify as verifySnapshot } from '../../snapshot/verify.js';
@@ -76,8 +78,8 @@ export async function runStore(argv: string[]): Promise<number> {
           const first = m.members[0] as { revision?: number; totalKey?: number } | undefined;
           const bytes = m.files.reduce((a, f) => a + f.storedBytes, 0);
           process.stdout.write(
-            `${m.id}  ${m.cluster}  ${m.takenAt}  members ` +
-              `${m.members.map((x) => x.member).join(',')}  revision ${first?.revision ?? '?'}  keys ` +
+            `${m.id}  ${safeText(m.cluster)}  ${safeText(m.takenAt)}  members ` +
+              `${safeText(m.members.map((x) => x.member).join(','))}  revision ${first?.revision ?? '?'}  keys ` +
               `${first?.totalKey ?? '?'}  ${bytes} bytes  ${m.encrypted ? 'encrypted' : 'plain'}  ` +
               `${m.verified ? 'verified' : 'unverified'}\n`,
           );
@@ -94,20 +96,16 @@ export async function runStore(argv: string[]): Promise<number> {
     const dir = cmd === 'fetch' ? resolve(p[2] ?? '') : mkdtempSync(join(tmpdir(), 'lifeboat-verify-'));
     if (cmd === 'fetch' && !p[2]) throw usage('backup fetch: into which folder?', 'backup fetch BACKUP DIR');
     try {
-      const m = await getManifest(store, id);
+      // Every name is checked with the manifest, before any file is opened.
+      const { manifest: m, sha256 } = await getManifestRead(store, id);
       if (!m.files.length)
         throw badInput(`backup ${id} has no file list in its manifest (an older local backup)`);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (checkPin(`backup ${store.url}/${id}`, id, sha256) === 'unpinned')
+        process.stderr.write(UNPINNED_NOTE(`backup ${id}`));
+      privateDir(dir);
       for (const f of m.files) {
         const out = join(dir, f.name);
-        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-        await fetchFile(
-          store,
-          id,
-          f,
-          createWriteStream(out, { flags: flags as unknown as string, mode: 0o600 }),
-          ids,
-        );
+        await fetchFile(store, id, f, out, ids);
         if (f.name.endsWith('.db')) checkDb(out, f.name);
         process.stdout.write(`${f.name}: sha256 ${f.sha256.slice(0, 12)}… ok\n`);
       }
@@ -143,7 +141,8 @@ async function prune(v: Values, target?: string): Promise<number> {
   const staleHours = num('prune', 'stale-hours', v['stale-hours']) ?? 24;
   const { store, cluster } = where(v, target);
   try {
-    const all = await listBackups(store, cluster);
+    const { backups: all, ignored } = await prunable(store, cluster, new Date());
+    for (const x of ignored) process.stdout.write(`never pruned: ${safeText(x.id)} (${safeText(x.why)})\n`);
     const gone = toPrune(
       all,
       { ...(keep.last ? { last: keep.last } : {}), ...(keep.days ? { days: keep.days } : {}) },
@@ -154,7 +153,7 @@ async function prune(v: Values, target?: string): Promise<number> {
     const mine = cluster ? `${safeComponent(cluster)}-` : '';
     const stale = (await abortPending(store, '', before, true)).filter((p) => p.key.startsWith(mine));
     const verb = (s: string) => (v.yes ? s : `would ${s}`);
-    for (const m of gone) process.stdout.write(`${verb('delete')} ${m.id} (${m.takenAt})\n`);
+    for (const m of gone) process.stdout.write(`${verb('delete')} ${m.id} (${safeText(m.takenAt)})\n`);
     for (const p of stale)
       process.stdout.write(
         `${verb('abort')} unfinished upload ${p.key} (begun ${p.initiated.toISOString()})\n`,
@@ -166,7 +165,7 @@ async function prune(v: Values, target?: string): Promise<number> {
       );
       return EXIT.ok;
     }
-    for (const m of gone) await removeBackup(store, m.id);
+    for (const m of gone) await removeBackup(store, m);
     for (const p of stale) await store.abortUpload(p);
     appendPrivateLine(
       '.lifeboat/backup-audit.jsonl',

@@ -119,8 +119,10 @@ export function diagramSvg(c: Compiled, opts: DiagramOptions = {}): string {
   return out.join('\n');
 }
 
-function node(b: Box, n: { x: number; y: number; width: number; height: number }, mark?: StateMark): string {
+function node(b: Box, n: { x: number; y: number; width: number; height: number }, given?: StateMark): string {
   const { x, y, width: w, height: h } = n;
+  // A mark comes from the audit log, which a forged run dir controls: only a known one is drawn.
+  const mark = given !== undefined && Object.hasOwn(FILL, given) ? given : undefined;
   const fill = mark ? FILL[mark] : b.kind === 'final' ? '#f0f0f0' : '#ffffff';
   const stroke = b.destructive ? '#c00000' : '#444';
   const sw = b.destructive ? 2.5 : 1.2;
@@ -151,7 +153,7 @@ function node(b: Box, n: { x: number; y: number; width: number; height: number }
       : '';
   return (
     `<g class="${esc(cls)}" data-state="${esc(b.id)}"><title>${esc(b.id)}` +
-    `${b.destructive ? ' (destructive)' : ''}${mark ? `: ${mark}` : ''}</title>${shape}${text}` +
+    `${b.destructive ? ' (destructive)' : ''}${mark ? `: ${esc(mark)}` : ''}</title>${shape}${text}` +
     `${status}</g>`
   );
 }
