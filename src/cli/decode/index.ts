@@ -34,7 +34,7 @@ function readInput(file: string | undefined): Buffer {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals: p } = parse('decode', argv, {
+  const { values: flags, positionals: files } = parse('decode', argv, {
     base64: { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
     output: { type: 'string', short: 'o' },
@@ -43,29 +43,29 @@ export async function run(argv: string[]): Promise<number> {
     'show-managed-fields': { type: 'boolean' },
     ...ENC_FLAG,
   });
-  if (v.help) {
+  if (flags.help) {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
-  if (p.length > 1)
+  if (files.length > 1)
     throw usage('decode: give at most one FILE (or - for stdin)', 'lifeboat decode [FILE|-] [--base64]');
-  const fmt = oneOf('decode', 'output', v.output, ['yaml', 'json'] as const, 'yaml');
-  const keys = keysFrom(v['encryption-config']);
-  const present = { showManagedFields: v['show-managed-fields'] === true };
-  const name = p[0] ?? 'stdin';
-  const input = readInput(p[0]);
+  const fmt = oneOf('decode', 'output', flags.output, ['yaml', 'json'] as const, 'yaml');
+  const keys = keysFrom(flags['encryption-config']);
+  const present = { showManagedFields: flags['show-managed-fields'] === true };
+  const name = files[0] ?? 'stdin';
+  const input = readInput(files[0]);
   if (input.length === 0) throw badInput(`decode: ${name} is empty`, 'give one stored value');
-  const parsed = parseInput(input, v.base64 === true);
+  const parsed = parseInput(input, flags.base64 === true);
   if (!parsed) throw badInput(`decode: ${name} is not base64`, 'drop --base64 for raw bytes');
   let modRevision: number | undefined;
-  if (v['mod-revision'] !== undefined) {
-    modRevision = Number(v['mod-revision']);
+  if (flags['mod-revision'] !== undefined) {
+    modRevision = Number(flags['mod-revision']);
     if (!Number.isSafeInteger(modRevision) || modRevision <= 0)
-      throw usage(`decode: --mod-revision '${v['mod-revision']}' is not a positive integer`);
+      throw usage(`decode: --mod-revision '${flags['mod-revision']}' is not a positive integer`);
   }
   const values = parsed.values.map((x) => ({
     ...x,
-    ...(x.key === undefined && v.key ? { key: v.key } : {}),
+    ...(x.key === undefined && flags.key ? { key: flags.key } : {}),
     ...(x.modRevision === undefined && modRevision ? { modRevision } : {}),
   }));
   if (values.length === 0)
@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     const body = renderValue(val, fmt, present);
     return fmt === 'yaml' && x.key && parsed.form !== 'value' ? `# ${x.key}\n${body}` : body;
   });
-  if (v.verbose) warn(`decode: ${name}: ${FORM_TEXT[form]}, ${values.length} value(s)`);
+  if (flags.verbose) warn(`decode: ${name}: ${FORM_TEXT[form]}, ${values.length} value(s)`);
   out(fmt === 'yaml' ? docs.join('---\n') : docs.join(''));
   if (bad > 0 && values.length > 1)
     warn(`${bad} of ${docs.length} values not fully decoded (see ${MARKER} in each)`);
