@@ -1,4 +1,4 @@
-// `lifeboat snapshot verify|inspect|ls|get|diff|extract`: read etcd snapshot files offline (see docs/snapshots.md).
+// `lifeboat snapshot verify|inspect|ls|get|diff|extract|analyze|history|checksum|leases`: read etcd snapshot files offline (see docs/snapshots.md).
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 
@@ -21,6 +21,15 @@ const HELP =
   `yaml|json] [--rev N] [--encryption-config F]
         manifests ready for 'kubectl apply -f' (--clean drops resourceVersion, uid, ` +
   `managedFields, creationTimestamp, status)
+  analyze FILE [--top N] [-o text|json]
+        what holds the space: bytes per resource and namespace over every stored revision, the largest
+        objects, the keys with the most history ("what filled the quota?")
+  history FILE KEY [-o yaml|json] [--encryption-config F]
+        every revision of KEY still in the snapshot, decoded (and its deletions)
+  checksum FILE [--rev N] [-o text|json]
+        the keyspace hash etcd's HashKV gives at revision N ('etcdctl endpoint hashkv --rev N')
+  leases FILE [--rev N] [-o text|json]
+        leases with their TTLs and the keys attached to each
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -58,6 +67,14 @@ async function runSub(sub: string, rest: string[]): Promise<number> {
       return (await import('./diff.js')).runDiff(rest);
     case 'extract':
       return (await import('./extract.js')).runExtract(rest);
+    case 'analyze':
+      return (await import('./analyze.js')).runAnalyze(rest);
+    case 'history':
+      return (await import('./history.js')).runHistory(rest);
+    case 'checksum':
+      return (await import('./checksum.js')).runChecksum(rest);
+    case 'leases':
+      return (await import('./leases.js')).runLeases(rest);
     default:
       throw usage(`snapshot: unknown command '${sub}'`, "run 'lifeboat snapshot --help'");
   }
