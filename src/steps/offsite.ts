@@ -112,7 +112,7 @@ async function publish(c: PlanCtx, store: Store): Promise<Record<string, unknown
   return { published: url, files: files.length, staging: 'removed' };
 }
 
-const sha = async (f: string) => (await import('../session/session.js')).fileSha256(f).then((r) => r.sha256);
+const sha = async (f: string) => (await import('../session/inputs.js')).fileSha256(f).then((r) => r.sha256);
 
 /** Retention after a successful backup: keep.last / keep.days from the inventory or `--set keep=N`. */
 export function pruneStep(): StepDef {
