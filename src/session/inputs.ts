@@ -134,6 +134,14 @@ export async function makePlan(req: PlanRequest, now: Date) {
   const params = parseParams(def, req.params);
   const files = await localFiles(def, params);
   const runId = `${stampOf(now)}-${def.id}-${randomBytes(3).toString('hex')}`;
-  const ctx: PlanCtx = { inventory, facts: req.facts ?? NO_FACTS, params, runId, stamp: stampOf(now), files };
+  const ctx: PlanCtx = {
+    inventory,
+    facts: req.facts ?? NO_FACTS,
+    params,
+    runId,
+    stamp: stampOf(now),
+    files,
+    inventoryPath: resolve(req.inventoryPath),
+  };
   return { def, hash, inventory, params, files, ctx, plan: plan(def, ctx) };
 }
