@@ -7,6 +7,7 @@ import type { PlanCtx } from '../src/engine/types.js';
 import { verifyClusterStep } from '../src/steps/cluster.js';
 import { leaderLast } from '../src/steps/data.js';
 import { defragStep } from '../src/steps/space.js';
+import { certificatesValid, gated, noSpaceAlarm, notMoved } from '../src/steps/gates.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const threshold = (c: PlanCtx) => Number(c.params.threshold ?? 10);
@@ -47,59 +48,62 @@ export default defineRunbook({
     })
     .strict(),
   nodes: [
-    decision({
-      id: 'worth',
-      title: 'Which members have enough to gain, and is the cluster healthy?',
-      decide: (c) => {
-        let list: string[];
-        try {
-          list = chosen(c);
-        } catch (err) {
-          return { branch: 'refuse', why: (err as Error).message };
-        }
-        if (!c.facts.probed)
+    gated(
+      [certificatesValid, noSpaceAlarm, notMoved],
+      decision({
+        id: 'worth',
+        title: 'Which members have enough to gain, and is the cluster healthy?',
+        decide: (c) => {
+          let list: string[];
+          try {
+            list = chosen(c);
+          } catch (err) {
+            return { branch: 'refuse', why: (err as Error).message };
+          }
+          if (!c.facts.probed)
+            return {
+              branch: 'defrag',
+              why: `not probed: defragmenting ${list.join(', ')} (the run decides from the cluster)`,
+            };
+          const q = quorum(c.facts, names(c));
+          const unhealthy = names(c).filter((n) => !c.facts.members[n]?.healthy);
+          if (unhealthy.length)
+            return {
+              branch: 'refuse',
+              why:
+                `${unhealthy.join(', ')} not healthy (${q.healthy}/${q.total}): defragmenting a member ` +
+                `now could lose quorum; with NOSPACE use free-space, else diagnose first`,
+            };
+          const todo = toDefrag(c);
+          const skip = list.filter((n) => skipped(c, n));
+          if (!todo.length)
+            return {
+              branch: 'refuse',
+              why:
+                `nothing to gain: ${skip.map((n) => frag(c, n)).join(', ')} free, under the ` +
+                `${threshold(c)} % threshold`,
+            };
           return {
             branch: 'defrag',
-            why: `not probed: defragmenting ${list.join(', ')} (the run decides from the cluster)`,
-          };
-        const q = quorum(c.facts, names(c));
-        const unhealthy = names(c).filter((n) => !c.facts.members[n]?.healthy);
-        if (unhealthy.length)
-          return {
-            branch: 'refuse',
             why:
-              `${unhealthy.join(', ')} not healthy (${q.healthy}/${q.total}): defragmenting a member ` +
-              `now could lose quorum; with NOSPACE use free-space, else diagnose first`,
+              `defragmenting ${todo.map((n) => frag(c, n)).join(', ')} in this order (leader ` +
+              `last)${skip.length ? `; skipped under ${threshold(c)} %: ${skip.join(', ')}` : ''}`,
           };
-        const todo = toDefrag(c);
-        const skip = list.filter((n) => skipped(c, n));
-        if (!todo.length)
-          return {
-            branch: 'refuse',
-            why:
-              `nothing to gain: ${skip.map((n) => frag(c, n)).join(', ')} free, under the ` +
-              `${threshold(c)} % threshold`,
-          };
-        return {
-          branch: 'defrag',
-          why:
-            `defragmenting ${todo.map((n) => frag(c, n)).join(', ')} in this order (leader ` +
-            `last)${skip.length ? `; skipped under ${threshold(c)} %: ${skip.join(', ')}` : ''}`,
-        };
-      },
-      branches: {
-        refuse: 'refuse',
-        defrag: [
-          phase('defrag', 'Defragment each member in turn, the leader last', [
-            defragStep({
-              kind: 'pick',
-              members: toDefrag,
-              describe: 'each chosen member in turn, the leader last',
-            }),
-          ]),
-          phase('verify', 'Verify', [verifyClusterStep()]),
-        ],
-      },
-    }),
+        },
+        branches: {
+          refuse: 'refuse',
+          defrag: [
+            phase('defrag', 'Defragment each member in turn, the leader last', [
+              defragStep({
+                kind: 'pick',
+                members: toDefrag,
+                describe: 'each chosen member in turn, the leader last',
+              }),
+            ]),
+            phase('verify', 'Verify', [verifyClusterStep()]),
+          ],
+        },
+      }),
+    ),
   ],
 });

@@ -23,6 +23,7 @@ import {
   writeCheckStep,
   type QuotaPlan,
 } from '../src/steps/space.js';
+import { certificatesValid, gated, notMoved } from '../src/steps/gates.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const space = (c: PlanCtx) => spaceFromFacts(c.facts, names(c), c.facts.memberList);
@@ -70,77 +71,80 @@ export default defineRunbook({
     })
     .strict(),
   nodes: [
-    decision({
-      id: 'space',
-      title: 'Is the NOSPACE alarm raised (or space nearly used up), and does every member answer?',
-      decide: (c) => {
-        if (!c.facts.probed)
-          return { branch: 'free', why: 'not probed: assuming NOSPACE (the run decides from the cluster)' };
-        const q = quorum(c.facts, names(c));
-        if (q.lost)
+    gated(
+      [certificatesValid, notMoved],
+      decision({
+        id: 'space',
+        title: 'Is the NOSPACE alarm raised (or space nearly used up), and does every member answer?',
+        decide: (c) => {
+          if (!c.facts.probed)
+            return { branch: 'free', why: 'not probed: assuming NOSPACE (the run decides from the cluster)' };
+          const q = quorum(c.facts, names(c));
+          if (q.lost)
+            return {
+              branch: 'refuse',
+              why:
+                `quorum is lost (${q.healthy}/${q.total} answer, ${q.needed} needed): recover it first ` +
+                `(recover-quorum)`,
+            };
+          const down = names(c).filter((n) => !c.facts.members[n]?.status);
+          if (down.length)
+            return {
+              branch: 'refuse',
+              why:
+                `${down.join(', ')} does not answer: every member is defragmented, so replace it first ` +
+                `(replace-member)`,
+            };
+          const { alarms, storage } = space(c);
+          const other = alarms.filter((a) => a.alarm !== 'NOSPACE');
+          if (other.length)
+            return {
+              branch: 'refuse',
+              why:
+                `alarm ${other.map((a) => `${a.alarm} on ${a.member}`).join(', ')} raised too ('alarm ` +
+                `disarm' would clear it): replace that member first (replace-member)`,
+            };
+          const full = storage.filter((s) => s.usedPct > QUOTA_WARN * 100);
+          const nospace = alarms.some((a) => a.alarm === 'NOSPACE');
+          const used = storage.map((s) => `${s.member} ${s.usedPct} %`).join(', ');
+          if (!nospace && !full.length && c.params.force !== 'true')
+            return {
+              branch: 'refuse',
+              why:
+                `no NOSPACE alarm and every member under ${QUOTA_WARN * 100} % of its quota (${used}): ` +
+                `for maintenance use the defrag runbook; --set force=true overrides`,
+            };
+          const quotaShare = `${QUOTA_WARN * 100} % of the quota`;
+          const fullNames = full.map((s) => s.member).join(', ');
           return {
-            branch: 'refuse',
+            branch: 'free',
             why:
-              `quorum is lost (${q.healthy}/${q.total} answer, ${q.needed} needed): recover it first ` +
-              `(recover-quorum)`,
+              `${nospace ? 'NOSPACE alarm raised' : full.length ? `above ${quotaShare}: ${fullNames}` : 'forced'}; ` +
+              `db use ${used}; defragment order ${leaderLast(c).join(', ')} (leader last)${raiseWhy(c)}`,
           };
-        const down = names(c).filter((n) => !c.facts.members[n]?.status);
-        if (down.length)
-          return {
-            branch: 'refuse',
-            why:
-              `${down.join(', ')} does not answer: every member is defragmented, so replace it first ` +
-              `(replace-member)`,
-          };
-        const { alarms, storage } = space(c);
-        const other = alarms.filter((a) => a.alarm !== 'NOSPACE');
-        if (other.length)
-          return {
-            branch: 'refuse',
-            why:
-              `alarm ${other.map((a) => `${a.alarm} on ${a.member}`).join(', ')} raised too ('alarm ` +
-              `disarm' would clear it): replace that member first (replace-member)`,
-          };
-        const full = storage.filter((s) => s.usedPct > QUOTA_WARN * 100);
-        const nospace = alarms.some((a) => a.alarm === 'NOSPACE');
-        const used = storage.map((s) => `${s.member} ${s.usedPct} %`).join(', ');
-        if (!nospace && !full.length && c.params.force !== 'true')
-          return {
-            branch: 'refuse',
-            why:
-              `no NOSPACE alarm and every member under ${QUOTA_WARN * 100} % of its quota (${used}): ` +
-              `for maintenance use the defrag runbook; --set force=true overrides`,
-          };
-        const quotaShare = `${QUOTA_WARN * 100} % of the quota`;
-        const fullNames = full.map((s) => s.member).join(', ');
-        return {
-          branch: 'free',
-          why:
-            `${nospace ? 'NOSPACE alarm raised' : full.length ? `above ${quotaShare}: ${fullNames}` : 'forced'}; ` +
-            `db use ${used}; defragment order ${leaderLast(c).join(', ')} (leader last)${raiseWhy(c)}`,
-        };
-      },
-      branches: {
-        refuse: 'refuse',
-        free: [
-          phase('backup', 'Back up first (snapshot copied off the cluster)', [
-            saveSnapshot(one),
-            snapshotStatus(one),
-            archiveConfig(one),
-            downloadBackup(one),
-            writeManifest(backupFrom),
-          ]),
-          phase('compact', 'Compact the history', [compactStep(one)]),
-          phase('defrag', 'Defragment each member in turn, the leader last', [
-            defragStep(followersThenLeader, { nospaceOk: true }),
-          ]),
-          phase('quota', 'Raise the quota when live data alone nearly fills it', [
-            raiseQuotaStep(followersThenLeader, quotaPlan),
-          ]),
-          phase('writes', 'Take writes again', [disarmStep(one), writeCheckStep(one)]),
-          phase('verify', 'Verify', [verifyClusterStep()]),
-        ],
-      },
-    }),
+        },
+        branches: {
+          refuse: 'refuse',
+          free: [
+            phase('backup', 'Back up first (snapshot copied off the cluster)', [
+              saveSnapshot(one),
+              snapshotStatus(one),
+              archiveConfig(one),
+              downloadBackup(one),
+              writeManifest(backupFrom),
+            ]),
+            phase('compact', 'Compact the history', [compactStep(one)]),
+            phase('defrag', 'Defragment each member in turn, the leader last', [
+              defragStep(followersThenLeader, { nospaceOk: true }),
+            ]),
+            phase('quota', 'Raise the quota when live data alone nearly fills it', [
+              raiseQuotaStep(followersThenLeader, quotaPlan),
+            ]),
+            phase('writes', 'Take writes again', [disarmStep(one), writeCheckStep(one)]),
+            phase('verify', 'Verify', [verifyClusterStep()]),
+          ],
+        },
+      }),
+    ),
   ],
 });

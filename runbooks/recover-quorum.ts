@@ -29,6 +29,7 @@ import {
   repointApiservers,
   saveSurvivorSnapshot,
 } from '../src/steps/quorum.js';
+import { certificatesValid, gated, noSpaceAlarm, notMoved } from '../src/steps/gates.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const survivorOf = (c: PlanCtx) =>
@@ -62,126 +63,129 @@ export default defineRunbook({
     })
     .strict(),
   nodes: [
-    decision({
-      id: 'quorum',
-      title: 'Is quorum lost, and who survives?',
-      decide: (c) => {
-        const q = quorum(c.facts, names(c));
-        if (c.params.survivor && !names(c).includes(c.params.survivor))
-          return { branch: 'refuse', why: `survivor ${c.params.survivor} is not in the inventory` };
-        if (!c.facts.probed)
+    gated(
+      [certificatesValid, noSpaceAlarm, notMoved],
+      decision({
+        id: 'quorum',
+        title: 'Is quorum lost, and who survives?',
+        decide: (c) => {
+          const q = quorum(c.facts, names(c));
+          if (c.params.survivor && !names(c).includes(c.params.survivor))
+            return { branch: 'refuse', why: `survivor ${c.params.survivor} is not in the inventory` };
+          if (!c.facts.probed)
+            return {
+              branch: 'lost',
+              why:
+                `not probed: assuming quorum is lost and the survivor is ${survivorOf(c)} (the run ` +
+                `decides from the cluster)`,
+            };
+          if (!q.lost && c.params.force !== 'true')
+            return {
+              branch: 'refuse',
+              why:
+                `quorum is healthy (${q.healthy}/${q.total} healthy, ${q.needed} needed): recovering ` +
+                `would throw away a working cluster; --set force=true overrides`,
+            };
+          const s = chooseSurvivor(c.facts, names(c), c.params.survivor);
+          if (!s)
+            return {
+              branch: 'refuse',
+              why: 'no member answers and none has a data dir: restore from a backup with restore-multi-master',
+            };
           return {
             branch: 'lost',
             why:
-              `not probed: assuming quorum is lost and the survivor is ${survivorOf(c)} (the run ` +
-              `decides from the cluster)`,
+              `${q.healthy}/${q.total} members healthy, ${q.needed} needed${q.lost ? '' : ' (forced)'}` +
+              `; survivor ${s.name}: ${s.why}`,
           };
-        if (!q.lost && c.params.force !== 'true')
-          return {
-            branch: 'refuse',
-            why:
-              `quorum is healthy (${q.healthy}/${q.total} healthy, ${q.needed} needed): recovering ` +
-              `would throw away a working cluster; --set force=true overrides`,
-          };
-        const s = chooseSurvivor(c.facts, names(c), c.params.survivor);
-        if (!s)
-          return {
-            branch: 'refuse',
-            why: 'no member answers and none has a data dir: restore from a backup with restore-multi-master',
-          };
-        return {
-          branch: 'lost',
-          why:
-            `${q.healthy}/${q.total} members healthy, ${q.needed} needed${q.lost ? '' : ' (forced)'}` +
-            `; survivor ${s.name}: ${s.why}`,
-        };
-      },
-      branches: {
-        refuse: 'refuse',
-        lost: [
-          phase('save', 'Save the survivor', [
-            backupSurvivorConfig(survivor),
-            saveSurvivorSnapshot(survivor, snap),
-          ]),
-          phase('stop', 'Stop the API servers and etcd everywhere', [
-            stopApiservers(all),
-            stopEtcd(followersThenLeader),
-          ]),
-          decision({
-            id: 'strategy',
-            title: 'How to make the survivor a one-member cluster?',
-            decide: (c) => {
-              const s = c.params.strategy ?? 'snapshot';
-              return {
-                branch: s,
-                why:
-                  s === 'snapshot'
-                    ? "restore the survivor's own snapshot as a new one-member cluster (default)"
-                    : 'start the survivor on its own data with --force-new-cluster, then remove the flag',
-              };
-            },
-            branches: {
-              snapshot: [
-                phase('single', "One-member cluster from the survivor's snapshot", [
-                  moveAside(survivor),
-                  restoreStep({
-                    targets: survivor,
-                    snapshot: snap,
-                    cluster: (c) => [c.member],
-                    bump: false,
-                    skipHashCheck: () => 'detect',
-                  }),
-                  fixOwnership(survivor),
-                  configureOneMember(survivor),
-                  startEtcd(survivor),
-                ]),
-              ],
-              'force-new-cluster': [
-                phase('force', 'One-member cluster with --force-new-cluster', [
-                  copyDataAside(survivor),
-                  addForceNewCluster(survivor),
-                  startEtcd(survivor, 'start-forced'),
-                  dropForceNewCluster(survivor),
-                ]),
-              ],
-            },
-          }),
-          phase('clients', 'Point the API servers at the survivor', [
-            repointApiservers({
-              id: 'repoint',
-              title: "Set every API server's --etcd-servers to the survivor",
-              targets: all,
-              urls: (c) => [member(c, survivorOf(c)).clientURL],
+        },
+        branches: {
+          refuse: 'refuse',
+          lost: [
+            phase('save', 'Save the survivor', [
+              backupSurvivorConfig(survivor),
+              saveSurvivorSnapshot(survivor, snap),
+            ]),
+            phase('stop', 'Stop the API servers and etcd everywhere', [
+              stopApiservers(all),
+              stopEtcd(followersThenLeader),
+            ]),
+            decision({
+              id: 'strategy',
+              title: 'How to make the survivor a one-member cluster?',
+              decide: (c) => {
+                const s = c.params.strategy ?? 'snapshot';
+                return {
+                  branch: s,
+                  why:
+                    s === 'snapshot'
+                      ? "restore the survivor's own snapshot as a new one-member cluster (default)"
+                      : 'start the survivor on its own data with --force-new-cluster, then remove the flag',
+                };
+              },
+              branches: {
+                snapshot: [
+                  phase('single', "One-member cluster from the survivor's snapshot", [
+                    moveAside(survivor),
+                    restoreStep({
+                      targets: survivor,
+                      snapshot: snap,
+                      cluster: (c) => [c.member],
+                      bump: false,
+                      skipHashCheck: () => 'detect',
+                    }),
+                    fixOwnership(survivor),
+                    configureOneMember(survivor),
+                    startEtcd(survivor),
+                  ]),
+                ],
+                'force-new-cluster': [
+                  phase('force', 'One-member cluster with --force-new-cluster', [
+                    copyDataAside(survivor),
+                    addForceNewCluster(survivor),
+                    startEtcd(survivor, 'start-forced'),
+                    dropForceNewCluster(survivor),
+                  ]),
+                ],
+              },
             }),
-            startApiservers(all),
-            restartControllers(all),
-          ]),
-          kubeletRestartDecision(),
-          phase('rejoin', 'Re-add the other members one at a time', [
-            rejoinStep({
-              targets: { kind: 'pick', members: others, describe: 'each other member, one at a time' },
-              before: (c) =>
-                byName(c, [survivorOf(c), ...others(c).slice(0, others(c).indexOf(c.member.name))]),
-            }),
-          ]),
-          phase('finish', 'Point the API servers at every member and verify', [
-            repointApiservers({
-              id: 'repoint-all',
-              title: "Set every API server's --etcd-servers back to all members",
-              targets: all,
-              urls: (c) => c.inventory.members.map((m) => m.clientURL),
-            }),
-            // The survivor (the leader since the one-member cluster) goes last: a restart there is one hand-over.
-            initialClusterStep({
-              kind: 'pick',
-              members: (c) => [...others(c), survivorOf(c)],
-              describe: 'each member in turn, the survivor (leader) last',
-            }),
-            noForceFlagLeft(all),
-            verifyClusterStep(),
-          ]),
-        ],
-      },
-    }),
+            phase('clients', 'Point the API servers at the survivor', [
+              repointApiservers({
+                id: 'repoint',
+                title: "Set every API server's --etcd-servers to the survivor",
+                targets: all,
+                urls: (c) => [member(c, survivorOf(c)).clientURL],
+              }),
+              startApiservers(all),
+              restartControllers(all),
+            ]),
+            kubeletRestartDecision(),
+            phase('rejoin', 'Re-add the other members one at a time', [
+              rejoinStep({
+                targets: { kind: 'pick', members: others, describe: 'each other member, one at a time' },
+                before: (c) =>
+                  byName(c, [survivorOf(c), ...others(c).slice(0, others(c).indexOf(c.member.name))]),
+              }),
+            ]),
+            phase('finish', 'Point the API servers at every member and verify', [
+              repointApiservers({
+                id: 'repoint-all',
+                title: "Set every API server's --etcd-servers back to all members",
+                targets: all,
+                urls: (c) => c.inventory.members.map((m) => m.clientURL),
+              }),
+              // The survivor (the leader since the one-member cluster) goes last: a restart there is one hand-over.
+              initialClusterStep({
+                kind: 'pick',
+                members: (c) => [...others(c), survivorOf(c)],
+                describe: 'each member in turn, the survivor (leader) last',
+              }),
+              noForceFlagLeft(all),
+              verifyClusterStep(),
+            ]),
+          ],
+        },
+      }),
+    ),
   ],
 });

@@ -13,6 +13,7 @@ import {
   rejoinStep,
   removeMemberStep,
 } from '../src/steps/members.js';
+import { certificatesValid, gated, notMoved } from '../src/steps/gates.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const failed = (c: PlanCtx) => c.params.failed ?? '';
@@ -65,66 +66,69 @@ export default defineRunbook({
     .strict(),
   needs: { downMemberParam: 'failed' },
   nodes: [
-    decision({
-      id: 'quorum',
-      title: 'Does the cluster keep quorum without the failed member?',
-      decide: (c) => {
-        if (!names(c).includes(failed(c)))
-          return { branch: 'refuse', why: `failed member '${failed(c)}' is not in the inventory` };
-        if (!names(c).includes(replacement(c)))
+    gated(
+      [certificatesValid, notMoved],
+      decision({
+        id: 'quorum',
+        title: 'Does the cluster keep quorum without the failed member?',
+        decide: (c) => {
+          if (!names(c).includes(failed(c)))
+            return { branch: 'refuse', why: `failed member '${failed(c)}' is not in the inventory` };
+          if (!names(c).includes(replacement(c)))
+            return {
+              branch: 'refuse',
+              why: `replacement '${replacement(c)}' is not in the inventory: add it there first`,
+            };
+          const q = quorum(c.facts, names(c));
+          const ok = healthyRemaining(c).length;
+          if (c.facts.probed && ok < q.needed)
+            return {
+              branch: 'refuse',
+              why: `no quorum: ${ok} healthy member(s) besides ${failed(c)}, ${q.needed} needed; use recover-quorum`,
+            };
+          const bad = corrupt(c);
+          const others = bad.filter((n) => n !== failed(c));
+          if (others.length)
+            return {
+              branch: 'refuse',
+              why:
+                `alarm CORRUPT names ${others.join(', ')} too: replace those members one at a time ` +
+                `('alarm disarm' would clear every alarm)`,
+            };
           return {
-            branch: 'refuse',
-            why: `replacement '${replacement(c)}' is not in the inventory: add it there first`,
-          };
-        const q = quorum(c.facts, names(c));
-        const ok = healthyRemaining(c).length;
-        if (c.facts.probed && ok < q.needed)
-          return {
-            branch: 'refuse',
-            why: `no quorum: ${ok} healthy member(s) besides ${failed(c)}, ${q.needed} needed; use recover-quorum`,
-          };
-        const bad = corrupt(c);
-        const others = bad.filter((n) => n !== failed(c));
-        if (others.length)
-          return {
-            branch: 'refuse',
+            branch: 'replace',
             why:
-              `alarm CORRUPT names ${others.join(', ')} too: replace those members one at a time ` +
-              `('alarm disarm' would clear every alarm)`,
+              `${ok} healthy member(s) keep quorum (${q.needed} ` +
+              `needed)${c.facts.probed ? '' : ' (not probed: assumed)'}; replacing ${failed(c)} with ` +
+              `${replacement(c)}` +
+              `${bad.length ? `; alarm CORRUPT on ${failed(c)}: disarmed once it is removed` : ''}`,
           };
-        return {
-          branch: 'replace',
-          why:
-            `${ok} healthy member(s) keep quorum (${q.needed} ` +
-            `needed)${c.facts.probed ? '' : ' (not probed: assumed)'}; replacing ${failed(c)} with ` +
-            `${replacement(c)}` +
-            `${bad.length ? `; alarm CORRUPT on ${failed(c)}: disarmed once it is removed` : ''}`,
-        };
-      },
-      branches: {
-        refuse: 'refuse',
-        replace: [
-          phase('membership', 'Change the membership', [removeMemberStep(failed, healthyRemaining)]),
-          alarms,
-          phase('join', 'Bring the replacement in', [
-            rejoinStep(
-              {
-                targets: { kind: 'pick', members: (c) => [replacement(c)], describe: 'the replacement' },
-                before: (c) => byName(c, remaining(c)),
-              },
-              'add-replacement',
-            ),
-          ]),
-          phase('config', "Update the remaining members' configuration", [
-            initialClusterStep({
-              kind: 'pick',
-              members: remaining,
-              describe: 'each remaining member in turn',
-            }),
-          ]),
-          phase('verify', 'Verify', [verifyClusterStep()]),
-        ],
-      },
-    }),
+        },
+        branches: {
+          refuse: 'refuse',
+          replace: [
+            phase('membership', 'Change the membership', [removeMemberStep(failed, healthyRemaining)]),
+            alarms,
+            phase('join', 'Bring the replacement in', [
+              rejoinStep(
+                {
+                  targets: { kind: 'pick', members: (c) => [replacement(c)], describe: 'the replacement' },
+                  before: (c) => byName(c, remaining(c)),
+                },
+                'add-replacement',
+              ),
+            ]),
+            phase('config', "Update the remaining members' configuration", [
+              initialClusterStep({
+                kind: 'pick',
+                members: remaining,
+                describe: 'each remaining member in turn',
+              }),
+            ]),
+            phase('verify', 'Verify', [verifyClusterStep()]),
+          ],
+        },
+      }),
+    ),
   ],
 });

@@ -6,7 +6,7 @@ import type { Listener } from '../engine/ports.js';
 import type { EngineDeps } from '../engine/runner.js';
 import type { Plan } from '../engine/plan.js';
 import { failpointFromEnv } from '../engine/failpoint.js';
-import { operatorName } from '../session/session.js';
+import { operatorName } from '../session/running.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { jsonRenderer } from '../render/json.js';
 import { plainRenderer } from '../render/plain.js';

@@ -34,6 +34,8 @@ export interface PlanCtx {
   stamp: string;
   /** Local files known at plan time (e.g. the snapshot): path -> sha256. */
   files: Record<string, LocalFile>;
+  /** The inventory file (absolute), for the command lines a refusal suggests. */
+  inventoryPath?: string;
 }
 
 export interface HostCtx extends PlanCtx {

@@ -21,6 +21,8 @@ export interface CertInfo {
   notAfter: string;
   daysLeft: number;
   sans: string[];
+  /** Its start, when it lies in the future: TLS refuses the certificate until then. */
+  notBefore?: string;
   /** A server or peer cert without the member's IP among its SANs. */
   missingAddress?: boolean;
 }
@@ -81,20 +83,22 @@ export interface CertSeen {
   file: string;
   tagged: string;
   notAfter: number;
+  notBefore?: number;
   sans: string[];
 }
 
-/** A PEM block decoded: its end (ms) and SANs as `DNS:x` / `IP:y`; null when it is not a certificate. */
-export function decodePem(pem: string): { notAfter: number; sans: string[] } | null {
+/** A PEM block decoded: its start and end (ms) and SANs as `DNS:x` / `IP:y`; null when it is not a certificate. */
+export function decodePem(pem: string): { notAfter: number; notBefore?: number; sans: string[] } | null {
   try {
     const c = new X509Certificate(pem);
     const notAfter = Date.parse(c.validTo);
+    const notBefore = Date.parse(c.validFrom);
     if (!Number.isFinite(notAfter)) return null;
     const sans = (c.subjectAltName ?? '')
       .split(',')
       .map((x) => x.trim().replace(/^IP Address:/, 'IP:'))
       .filter(Boolean);
-    return { notAfter, sans };
+    return { notAfter, ...(Number.isFinite(notBefore) ? { notBefore } : {}), sans };
   } catch {
     return null;
   }
@@ -134,7 +138,7 @@ export function certInfos(
 ): CertInfo[] {
   const roles = new Map(certFiles(topology, member).map((c) => [c.file, c.role]));
   const done = new Set<string>();
-  return certs.flatMap(({ file, tagged, notAfter, sans }): CertInfo[] => {
+  return certs.flatMap(({ file, tagged, notAfter, notBefore, sans }): CertInfo[] => {
     // A file the layout names, or one the host's configuration named (its role tagged); each file once.
     const role = roles.get(file) ?? ROLES.find((r) => r === tagged);
     if (!role || done.has(file)) return [];
@@ -147,6 +151,8 @@ export function certInfos(
       daysLeft: Math.floor((notAfter - now.getTime()) / 86_400_000),
       sans,
     };
+    if (notBefore !== undefined && notBefore > now.getTime())
+      info.notBefore = new Date(notBefore).toISOString();
     if (role !== 'client' && !sans.includes(`IP:${member.address}`)) info.missingAddress = true;
     return [info];
   });

@@ -126,7 +126,7 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
   // Read-only questions that do not depend on each other: asked at once (each is one SSH command per member).
   const [cons, certificates, leases, endpoints] = await Promise.all([
     revision === undefined ? Promise.resolve([]) : consistency(inv, facts, ex, revision),
-    readCerts(inv, facts, ex, new Date()),
+    facts.certificates ?? readCerts(inv, facts, ex, new Date()),
     staleLeases(inv, facts, ex),
     staleEndpoints(inv, facts, ex),
   ]);

@@ -98,12 +98,27 @@ export const ListedMemberSchema = z
   })
   .strict();
 
+/** A certificate as the probe read it (etcd/certcheck.ts CertInfo); only shown and compared, never run. */
+const CertSchema = z
+  .object({
+    member: MEMBER_NAME,
+    file: TEXT,
+    role: z.enum(['server', 'peer', 'client']),
+    notAfter: z.string().datetime(),
+    daysLeft: z.number().int(),
+    sans: z.array(TEXT).max(256),
+    notBefore: z.string().datetime().optional(),
+    missingAddress: z.boolean().optional(),
+  })
+  .strict();
+
 export const FactsSchema = z
   .object({
     probed: z.boolean(),
     collectedAt: z.string().datetime().optional(),
     members: z.record(MEMBER_NAME, MemberFactsSchema),
     memberList: z.array(ListedMemberSchema).max(64).optional(),
+    certificates: z.array(CertSchema).max(1024).optional(),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import type { ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import { containerProbe, parseContainerFacts, type ContainerFacts } from '../platform/containers.js';
 import { metricsScript, parseMetrics } from './storage.js';
+import type { CertInfo } from './certcheck.js';
 
 export interface EtcdStatus {
   memberId: string; // hex
@@ -52,6 +53,8 @@ export interface Facts {
   collectedAt?: string;
   members: Record<string, MemberFacts>;
   memberList?: ListedMember[];
+  /** etcd's certificates on each reachable member, as the probe read them (gates and diagnose decide from them). */
+  certificates?: CertInfo[];
 }
 
 export const NO_FACTS: Facts = { probed: false, members: {} };

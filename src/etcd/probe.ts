@@ -4,6 +4,7 @@ import type { Executor } from '../shell/executor.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { parseProbe, probeScript, type Facts } from './facts.js';
 import { hostFactsProblems } from './facts-schema.js';
+import { readCerts } from './certcheck.js';
 
 export async function gatherFacts(inv: Inventory, ex: Executor, now: Date): Promise<Facts> {
   const facts: Facts = { probed: true, collectedAt: now.toISOString(), members: {} };
@@ -32,6 +33,9 @@ export async function gatherFacts(inv: Inventory, ex: Executor, now: Date): Prom
       }
     }),
   );
+  // Certificates are part of what the hosts show: an expired one explains a cluster that looks lost.
+  const certificates = await readCerts(inv, facts, ex, now);
+  if (certificates.length) facts.certificates = certificates;
   return facts;
 }
 

@@ -1,9 +1,10 @@
 // Steps of the backup (docs/procedures.md, backup): snapshot, check, archive the config, copy it all off the cluster.
+import { fileSha256 } from '../local/digest.js';
 import { join } from 'node:path';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { safeComponent, writePrivate } from '../local/private.js';
 import { sh } from '../shell/sh.js';
-import { localDir } from './offsite.js';
+import { backupId, localDir } from './offsite.js';
 
 export const snapFile = (c: HostCtx) => `${c.member.backupDir}/etcd-${c.member.name}-${c.stamp}.db`;
 export const confFile = (c: HostCtx) =>
@@ -107,7 +108,11 @@ export const downloadBackup = (targets: Targets): StepDef => ({
   timeoutMs: 1_800_000,
 });
 
-/** backup-manifest.json beside the copies: what each file holds, from the status step's captures. */
+/**
+ * backup-manifest.json beside the copies, in the store's own format (lifeboat-backup/1): what each file holds (from
+ * the status step's captures) and its sha256, so `backup list`, `backup verify` and a restore by id read it as they
+ * read an uploaded backup. Every file was checked against the host's sha256 on download: the backup is verified.
+ */
 export const writeManifest = (members: (c: PlanCtx) => string[]): StepDef => ({
   id: 'manifest',
   title: 'Write the backup manifest (cluster, member, revision, hash, time, etcd version)',
@@ -116,20 +121,31 @@ export const writeManifest = (members: (c: PlanCtx) => string[]): StepDef => ({
     describe: (c) => `write ${join(outDir(c), 'backup-manifest.json')}`,
     run: async (c, rt) => {
       const status = rt.outputs['snapshot/status'] ?? {};
+      const entries = members(c).map((name) => ({
+        member: name,
+        file: `etcd-${name}.db`,
+        config: `etcd-${name}-config.tar.gz`,
+        etcdVersion: c.facts.members[name]?.etcdVersion ?? c.facts.members[name]?.status?.version,
+        ...status[name],
+      }));
+      const files = [];
+      for (const name of entries.flatMap((m) => [m.file, m.config])) {
+        const { sha256, bytes } = await fileSha256(join(outDir(c), name));
+        files.push({ name, sha256, bytes, storedSha256: sha256, storedBytes: bytes });
+      }
       const manifest = {
+        format: 'lifeboat-backup/1',
+        id: backupId(c),
         cluster: c.inventory.cluster,
         takenAt: new Date().toISOString(),
         runId: c.runId,
-        members: members(c).map((name) => ({
-          member: name,
-          file: `etcd-${name}.db`,
-          config: `etcd-${name}-config.tar.gz`,
-          etcdVersion: c.facts.members[name]?.etcdVersion ?? c.facts.members[name]?.status?.version,
-          ...status[name],
-        })),
+        encrypted: false,
+        verified: true,
+        members: entries,
+        files,
       };
       writePrivate(join(outDir(c), 'backup-manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-      return { dir: outDir(c), members: manifest.members.length };
+      return { id: manifest.id, dir: outDir(c), members: entries.length, files: files.length };
     },
   },
 });

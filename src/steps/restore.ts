@@ -5,6 +5,7 @@ import { sh } from '../shell/sh.js';
 import { decision, phase } from '../engine/define.js';
 import type { DecisionDef, Node, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { configOf, pkiFromBackupStep } from './pki.js';
+import { certificatesValid, gated } from './gates.js';
 import { movedMembers, rewriteForNewAddressStep } from './readdress.js';
 import { bumpNote, remoteSnapshot, restoreStep, keyCountStep } from './data.js';
 
@@ -39,44 +40,50 @@ export interface RestoreOptions {
 /** Refuses a restore that cannot go well (wrong member count, no input, a backup onto the wrong hosts, a raw
  * copy without its flag); otherwise goes on with `then`, the restore's phases. */
 export function restoreInputs(opts: RestoreOptions, then: Node[]): DecisionDef {
-  return decision({
-    id: 'shape',
-    title: opts.question,
-    decide: (c) => {
-      const n = c.inventory.members.length;
-      if (opts.onlyMembers && n !== opts.onlyMembers.count)
-        return { branch: 'refuse', why: `the inventory has ${n} members; use ${opts.onlyMembers.otherwise}` };
-      if (!c.params.snapshot && !c.params.backup)
-        return { branch: 'refuse', why: 'give --set snapshot=FILE or --set backup=DIR' };
-      const noConfig = c.inventory.members.filter((m) => !configOf(c, m.name)).map((m) => m.name);
-      if (c.params.backup && c.inventory.topology !== 'static-pod')
+  return gated(
+    [certificatesValid],
+    decision({
+      id: 'shape',
+      title: opts.question,
+      decide: (c) => {
+        const n = c.inventory.members.length;
+        if (opts.onlyMembers && n !== opts.onlyMembers.count)
+          return {
+            branch: 'refuse',
+            why: `the inventory has ${n} members; use ${opts.onlyMembers.otherwise}`,
+          };
+        if (!c.params.snapshot && !c.params.backup)
+          return { branch: 'refuse', why: 'give --set snapshot=FILE or --set backup=DIR' };
+        const noConfig = c.inventory.members.filter((m) => !configOf(c, m.name)).map((m) => m.name);
+        if (c.params.backup && c.inventory.topology !== 'static-pod')
+          return {
+            branch: 'refuse',
+            why: 'a backup folder is restored onto static-pod hosts only; give --set snapshot=FILE',
+          };
+        if (c.params.backup && noConfig.length)
+          return {
+            branch: 'refuse',
+            why: `the backup has no config archive for ${noConfig.join(', ')}: member names must match the backup's`,
+          };
+        const f = c.files[snapshotOf(c)];
+        if (f?.raw && c.params.skipHashCheck !== 'true')
+          return {
+            branch: 'refuse',
+            why:
+              `${snapshotOf(c)} has no appended hash (a raw db copy); re-run with --set ` +
+              `skipHashCheck=true if that is intended`,
+          };
+        const keys = f?.keys !== undefined ? `, ${f.keys} keys at revision ${f.revision}` : '';
         return {
-          branch: 'refuse',
-          why: 'a backup folder is restored onto static-pod hosts only; give --set snapshot=FILE',
-        };
-      if (c.params.backup && noConfig.length)
-        return {
-          branch: 'refuse',
-          why: `the backup has no config archive for ${noConfig.join(', ')}: member names must match the backup's`,
-        };
-      const f = c.files[snapshotOf(c)];
-      if (f?.raw && c.params.skipHashCheck !== 'true')
-        return {
-          branch: 'refuse',
+          branch: 'go',
           why:
-            `${snapshotOf(c)} has no appended hash (a raw db copy); re-run with --set ` +
-            `skipHashCheck=true if that is intended`,
+            `${n} member(s); snapshot ${snapshotOf(c)} sha256 ${f?.sha256.slice(0, 12) ?? '?'}…${keys}` +
+            `; ${bumpNote(c, f?.revision)}`,
         };
-      const keys = f?.keys !== undefined ? `, ${f.keys} keys at revision ${f.revision}` : '';
-      return {
-        branch: 'go',
-        why:
-          `${n} member(s); snapshot ${snapshotOf(c)} sha256 ${f?.sha256.slice(0, 12) ?? '?'}…${keys}` +
-          `; ${bumpNote(c, f?.revision)}`,
-      };
-    },
-    branches: { refuse: 'refuse', go: then },
-  });
+      },
+      branches: { refuse: 'refuse', go: then },
+    }),
+  );
 }
 
 /** Member list, endpoint status and health from the first member, whatever still answers: the state before. */

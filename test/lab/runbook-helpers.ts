@@ -26,18 +26,19 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs `lifeboat ARGS` (the built dist/) to its end; never throws on a non-zero exit. */
+/** Runs `lifeboat ARGS` (the built dist/) to its end, in `cwd` (default: the repository); never throws. */
 export function cli(
   args: string[],
   timeoutMs = 170_000,
   env: Record<string, string> = {},
+  cwd = ROOT,
 ): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((res) => {
     execFile(
       'node',
       [BIN, ...args],
-      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', ...env } },
+      { cwd, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', ...env } },
       (err, stdout, stderr) => {
         const code = err
           ? typeof (err as { code?: unknown }).code === 'number'

@@ -23,7 +23,7 @@ import { appendPrivateLine, privateDir, safeComponent } from '../../local/privat
 import { openStore, type Store } from '../../backup/store.js';
 import { Snapshot } from '../../snapshot/snapshot.js';
 import { verify as verifySnapshot } from '../../snapshot/verify.js';
-import { operatorName } from '../../session/session.js';
+import { operatorName } from '../../session/running.js';
 
 const FLAGS = {
   inventory: { type: 'string', short: 'i' },

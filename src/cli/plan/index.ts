@@ -5,7 +5,7 @@ import { EXIT } from '../../errors/exit.js';
 import { Redactor, redactDeep } from '../../secrets/redact.js';
 import { loadInventory } from '../../inventory/load.js';
 import { gatherFacts, requireReachable } from '../../etcd/probe.js';
-import { makePlan } from '../../session/session.js';
+import { localSnapshot, makePlan } from '../../session/inputs.js';
 import { planText } from '../../documents/plan.js';
 import { SshExecutor } from '../../ssh/index.js';
 
@@ -29,10 +29,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!runbook) throw usage('plan: which runbook?', "run 'lifeboat runbooks' for the list");
   if (!values.inventory) throw usage('plan: -i INVENTORY is required', 'give the inventory file with -i');
   const output = oneOf('plan', 'output', values.output, ['text', 'json'] as const, 'text');
-  const params = parseSets('plan', values.set);
+  const inv = loadInventory(values.inventory);
+  const { prepareParams } = await import('../../backup/params.js');
+  const params = await prepareParams(runbook, localSnapshot(parseSets('plan', values.set), inv), inv);
   let facts;
   if (values.probe) {
-    const inv = loadInventory(values.inventory);
     const ex = new SshExecutor(inv, { acceptNewHostKeys: values['accept-new-host-keys'] === true });
     try {
       facts = await gatherFacts(inv, ex, new Date());

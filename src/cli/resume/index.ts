@@ -4,7 +4,7 @@ import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { readRunRecord } from '../../engine/record/rundir.js';
-import { resumeRun } from '../../session/session.js';
+import { resumeRun } from '../../session/resume.js';
 import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
 

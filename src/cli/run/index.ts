@@ -3,7 +3,13 @@ import { parse, parseSets } from '../args.js';
 import { usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
-import { startRun } from '../../session/session.js';
+import { startRun } from '../../session/start.js';
+import { localSnapshot } from '../../session/inputs.js';
+import { quote } from '../../shell/sh.js';
+import type { Inventory } from '../../inventory/resolve.js';
+import { foldJournal } from '../../engine/record/journal.js';
+import { verifiedEntries } from '../../engine/record/trust.js';
+import { runFiles } from '../../engine/record/rundir.js';
 import { makeDeps } from '../edges.js';
 import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
 
@@ -45,12 +51,12 @@ export async function run(argv: string[]): Promise<number> {
   });
   try {
     const { diagnosisEvent } = await import('../diagnose/record.js');
+    const given = localSnapshot(parseSets('run', values.set), inv);
+    const { prepareParams } = await import('../../backup/params.js');
     const { status, dir } = await startRun({
       runbook,
       inventoryPath: values.inventory,
-      params: await (
-        await import('../../backup/params.js')
-      ).prepareParams(runbook, parseSets('run', values.set), inv, values.identity),
+      params: await prepareParams(runbook, given, inv, values.identity),
       ...(values['run-dir'] ? { runDir: values['run-dir'] } : {}),
       approvals: approvalsOf(values),
       deps,
@@ -64,9 +70,27 @@ export async function run(argv: string[]): Promise<number> {
       onAnchored: printAnchor,
     });
     process.stderr.write(`run ${status}; audit log: ${dir}/audit.jsonl; report: lifeboat report ${dir}\n`);
+    if (status === 'done' && runbook === 'backup')
+      process.stderr.write(backupMade(dir, values.inventory, inv));
     return exitFor(status);
   } finally {
     await live.stop();
     await deps.executor.close();
   }
+}
+
+/** The last lines of a backup: its id, where it is, and how to check and restore it. */
+function backupMade(dir: string, inventoryPath: string, inv: Inventory): string {
+  const inventory = quote(inventoryPath);
+  const restore = inv.members.length === 1 ? 'restore-single-master' : 'restore-multi-master';
+  const outputs = foldJournal(verifiedEntries(runFiles(dir).audit)).outputs;
+  const made = outputs['copy-off/manifest']?.local as { id?: string; dir?: string } | undefined;
+  const published = outputs['copy-off/publish']?.local?.published;
+  if (!made?.id) return '';
+  const where = typeof published === 'string' ? published : made.dir;
+  return (
+    `backup ${made.id} is in ${where}\n` +
+    `  check it:   lifeboat backup verify ${made.id} -i ${inventory}\n` +
+    `  restore it: lifeboat run ${restore} -i ${inventory} --set snapshot=${made.id}\n`
+  );
 }
