@@ -137,6 +137,7 @@ ${volumes.map((v) => `    - mountPath: ${v.path}\n      name: ${v.name}\n      r
   hostNetwork: true
   priority: 2000001000
   priorityClassName: system-node-critical
+  restartPolicy: Always
   volumes:
 ${volumes.map((v) => `  - hostPath:\n      path: ${v.path}\n      type: ${v.type}\n    name: ${v.name}`).join('\n')}
 status: {}

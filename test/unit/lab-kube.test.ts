@@ -54,6 +54,9 @@ describe('real control plane files', () => {
       const f = flagsOf(realComponentManifest(c, m, 'v1.36.3'));
       expect(f).toContain('--leader-elect=true');
       expect(f).toContain('--bind-address=127.0.9.12');
+      // A controller-manager that loses its lease exits: the kubelet (stand-in too) starts it again.
+      const pod = parseYaml(realComponentManifest(c, m, 'v1.36.3')) as { spec: { restartPolicy: string } };
+      expect(pod.spec.restartPolicy).toBe('Always');
     }
   });
 

@@ -33,8 +33,8 @@ const HELP = `Usage: lifeboat lab <command> [options]
         up to date by nothing (after lab readdress they name the old address);
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
         --etcd-version: 3.5 (default: trixie's, fetched by setup) or 3.4 (bookworm's, no etcdutl)
-        --control-plane: real (default in static-pod mode: the pinned release's kube-apiserver, controller-manager,
-        scheduler; DIR/admin.conf for kubectl) or stand-in (the default in every other mode; cheap, no Kubernetes API)
+        --control-plane: stand-in (default; cheap, no Kubernetes API) or real (static-pod only: the pinned release's
+        kube-apiserver, controller-manager, scheduler, built by setup.sh; DIR/admin.conf for kubectl)
   status [--dir DIR] [--output json]
         member, address, sshd, etcd, healthy, leader, raft index, revision
   break SCENARIO [--member NAME] [--dir DIR]
@@ -89,14 +89,7 @@ async function up(rest: string[]): Promise<number> {
     throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
   const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
   const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.5');
-  const realByDefault = mode === 'static-pod' && v.bare !== true;
-  const controlPlane = oneOf(
-    'lab up',
-    'control-plane',
-    v['control-plane'],
-    CONTROL_PLANES,
-    realByDefault ? 'real' : 'stand-in',
-  );
+  const controlPlane = oneOf('lab up', 'control-plane', v['control-plane'], CONTROL_PLANES, 'stand-in');
   const access = v.access === undefined ? undefined : parseAccess(v.access);
   if (v.access !== undefined && !access)
     throw usage(
