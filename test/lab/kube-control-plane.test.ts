@@ -75,7 +75,8 @@ describe('real control plane, static-pod, 3 members', () => {
     expect(version.gitVersion).toBe(kubernetesVersion());
     const r = await kubectl(lab, ['get', 'nodes,ns,secrets', '-A']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/team-a\s+secret-0\s+Opaque/);
+    // More than one kind: kubectl prefixes each name with its kind.
+    expect(r.stdout).toMatch(/team-a\s+secret\/secret-0\s+Opaque/);
     const stored = await etcdctl(lab, 'get /registry/secrets/team-a/secret-0 --print-value-only');
     expect(stored.startsWith('k8s:enc:aescbc:v1:key1:'), stored.slice(0, 40)).toBe(true);
     const view = await seededView(lab);

@@ -25,11 +25,26 @@ interface KubeList {
   items: KubeObject[];
 }
 
-/** What a restore must bring back of an object: everything but the fields the server and controllers keep moving. */
+/**
+ * What a restore must bring back of an object: everything but the fields the server and controllers keep moving
+ * (and apiVersion/kind, which a list's items lack and kubectl and watch events carry).
+ */
 function essence(o: KubeObject): string {
   const { resourceVersion: _rv, managedFields: _mf, ...metadata } = o.metadata;
-  const { status: _st, ...rest } = o;
-  return JSON.stringify({ ...rest, metadata });
+  const { status: _st, apiVersion: _av, kind: _kind, ...rest } = o;
+  return JSON.stringify(sortedKeys({ ...rest, metadata }));
+}
+
+/** Keys in order at every level: kubectl prints them sorted, the API server in its types' field order. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(obj)
+      .sort()
+      .map((key) => [key, sortedKeys(obj[key])]),
+  );
 }
 
 export interface SeededView {
