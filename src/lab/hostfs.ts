@@ -40,6 +40,7 @@ import {
   UNIT_CONF_DIR,
 } from './render.js';
 import type { LabAccess, LabMember, LabMode } from './types.js';
+import { KUBERNETES_SERVICE_IP, realToolWrappers, writeRealControlPlane, type KubeMaterial } from './kube.js';
 
 export interface Cas {
   etcd: { crt: string; key: string };
@@ -69,6 +70,8 @@ export interface HostOptions {
   quotaBytes?: number;
   leases?: boolean;
   bare?: boolean;
+  /** --control-plane real: the real kube-apiserver, controller-manager and scheduler instead of the stand-ins. */
+  kube?: KubeMaterial;
 }
 
 type HostPath = (path: string) => string;
@@ -133,8 +136,14 @@ function staticPodFiles(o: HostOptions, p: HostPath): Array<Promise<void>> {
     issue(o.cas.kube, {
       out: join(pki, 'apiserver'),
       cn: 'kube-apiserver',
-      ips: [m.address],
-      dns: [m.name, 'kubernetes', 'kubernetes.default'],
+      ips: [m.address, KUBERNETES_SERVICE_IP],
+      dns: [
+        m.name,
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+      ],
       server: true,
       client: false,
     }),
@@ -153,6 +162,7 @@ function staticPodFiles(o: HostOptions, p: HostPath): Array<Promise<void>> {
     writeFileSync(p(k.path), k.text, { mode: 0o600 });
     writeFileSync(p(`/etc/kubernetes/manifests/${c}.yaml`), componentManifest(c), { mode: 0o600 });
   }
+  if (o.kube) writeRealControlPlane(m, o.kube, p);
   return certs;
 }
 
@@ -200,8 +210,9 @@ function toolWrappers(o: HostOptions): Record<string, string> {
   const tools: Record<string, string> =
     mode === 'static-pod'
       ? {
-          'kube-apiserver': wrapper(node, join(S, 'apiserver.js')),
-          ...componentWrappers(node, S),
+          ...(o.kube
+            ? realToolWrappers(o.kube.bin)
+            : { 'kube-apiserver': wrapper(node, join(S, 'apiserver.js')), ...componentWrappers(node, S) }),
           crictl: wrapper(node, join(S, 'crictl.js'), [
             '--state',
             stateDir(dir, m.name),

@@ -17,6 +17,8 @@
 //   waitFor(cond, {timeoutMs}) -> value  poll a condition with a deadline (tests use this, never sleeps)
 //   etcdPid(lab, member) -> pid inside the host of its running etcd, or null
 //   readLab(dir?) -> Lab                 the lab.json of a running lab
+//   kubectl(lab, args, {input?, server?}) -> {code, stdout, stderr}   kubectl of the pinned release as cluster-admin
+//   (labs brought up with controlPlane: 'real'); SEEDED_KINDS, SEED_LABEL: the fixture set seeded through the API
 // Lab fields: dir, id, mode, subnet, cluster, members [{name, address, clientURL, peerURL, hostDir}], inventoryPath,
 // manifestPath, client {ca, cert, key} (admin TLS for etcd from outside the hosts), kubeCa, ssh
 // {identityFile, knownHosts, user}.
@@ -40,4 +42,7 @@ export { waitFor, type WaitOptions } from './wait.js';
 export { readLab } from './state.js';
 export { hostPids } from './hosts.js';
 export { EtcdClient, prefixEnd } from './grpc.js';
+export { kubectl, mustKubectl } from './kubectl.js';
+export { SEEDED_KINDS, SEED_LABEL, SEED_NS, SEED_CRD } from './seed-kube.js';
+export { kubernetesVersion } from './kubebin.js';
 export * from './types.js';

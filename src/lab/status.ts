@@ -52,13 +52,27 @@ function apiserverReport(
   lab: Lab,
   m: LabMember,
 ): Promise<{ running: boolean; ok: boolean; error: string | null }> {
+  // The real API server says on /readyz (open to anonymous clients) whether it serves, etcd included.
+  const real = lab.controlPlane === 'real';
   return new Promise((resolve) => {
     const req = request(
-      { host: m.address, port: 6443, path: '/lab/status', ca: readFileSync(lab.kubeCa), timeout: 1500 },
+      {
+        host: m.address,
+        port: 6443,
+        path: real ? '/readyz' : '/lab/status',
+        ca: readFileSync(lab.kubeCa),
+        timeout: 1500,
+      },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => {
+          if (real) {
+            const failed = body.split('\n').filter((l) => l.startsWith('[-]'));
+            const error = res.statusCode === 200 ? null : failed.join('; ') || `readyz ${res.statusCode}`;
+            resolve({ running: true, ok: res.statusCode === 200, error });
+            return;
+          }
           try {
             const r = JSON.parse(body) as { ok: boolean; error: string | null };
             resolve({ running: true, ok: r.ok, error: r.error });

@@ -5,6 +5,10 @@ export type LabMode = (typeof LAB_MODES)[number];
 export const ETCD_VERSIONS = ['3.4', '3.5'] as const;
 export type EtcdVersion = (typeof ETCD_VERSIONS)[number];
 
+/** Who serves the Kubernetes API: the real kube-apiserver, controller-manager and scheduler, or the lab's stand-ins. */
+export const CONTROL_PLANES = ['real', 'stand-in'] as const;
+export type ControlPlane = (typeof CONTROL_PLANES)[number];
+
 export const LAB_SIZES = [1, 3, 5, 7] as const;
 
 /** How the inventory reaches the hosts: `sudo` = a non-root user with passwordless `sudo -n` (root login refused);
@@ -58,6 +62,9 @@ export interface LabUpOptions {
   cpEndpoints?: boolean;
   /** New machines: sshd, etcd binaries and the kubeadm layout, but no cluster, no data, no PKI (static-pod). */
   bare?: boolean;
+  /** static-pod: `real` runs the pinned release's kube-apiserver, controller-manager and scheduler (built by
+   *  scripts/build-kubernetes.sh), seeding through the API with kubectl; default `stand-in` (cheap, writes nothing). */
+  controlPlane?: ControlPlane;
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
 }
@@ -100,6 +107,10 @@ export interface Lab {
   /** The etcd the hosts run (absent in older labs: bookworm's 3.4). */
   etcd?: { version: EtcdVersion; release: string; image: string };
   quotaBytes?: number;
+  /** Absent: the stand-ins. */
+  controlPlane?: ControlPlane;
+  /** The real control plane: its release, the machine's folder of binaries, and DIR/admin.conf (cluster-admin). */
+  kube?: { version: string; bin: string; adminConf: string };
   /** Brought up with --bare: no cluster on the hosts. */
   bare?: boolean;
   /** Old addresses of readdressed hosts, made unreachable on the machine until `lab down`. */

@@ -31,6 +31,7 @@ import { seedLab } from './seed.js';
 import { seedControlPlaneEndpoints } from './slices.js';
 import { waitFor } from './wait.js';
 import {
+  CONTROL_PLANES,
   ETCD_VERSIONS,
   LAB_MODES,
   LAB_SIZES,
@@ -40,6 +41,9 @@ import {
   type LabUpOptions,
 } from './types.js';
 import { stageEtcd } from './etcdbin.js';
+import { requireKubeBins } from './kubebin.js';
+import { kubeconfig, makeKubeMaterial, type KubeMaterial } from './kube.js';
+import { seedThroughApi } from './seed-kube.js';
 import { BASTION, OPS_USER, accessLabel } from './access.js';
 import { buildBastion } from './bastion.js';
 
@@ -99,6 +103,18 @@ function checkOptions(opts: LabUpOptions) {
       `lab: --mode ${String(mode)} is not one of ${LAB_MODES.join(', ')}`,
       `use --mode ${LAB_MODES.join('|')}`,
     );
+  const controlPlane = opts.controlPlane ?? 'stand-in';
+  if (!CONTROL_PLANES.includes(controlPlane))
+    throw usage(
+      `lab: --control-plane ${String(controlPlane)} is not real or stand-in`,
+      'use --control-plane real|stand-in',
+    );
+  if (controlPlane === 'real' && (mode !== 'static-pod' || opts.bare))
+    throw usage(
+      `lab: --control-plane real runs in static-pod mode only (not ${opts.bare ? '--bare' : mode})`,
+      'drop --control-plane real, or use --mode static-pod',
+    );
+  const kube = controlPlane === 'real' ? requireKubeBins() : undefined;
   const etcdVersion = opts.etcdVersion ?? '3.5';
   if (!ETCD_VERSIONS.includes(etcdVersion))
     throw usage(`lab: --etcd-version ${String(etcdVersion)} is not 3.4 or 3.5`, 'use --etcd-version 3.4|3.5');
@@ -107,7 +123,7 @@ function checkOptions(opts: LabUpOptions) {
       'lab: --bare is for static-pod hosts without --seed-data',
       'drop --mode/--seed-data with --bare',
     );
-  return { size, mode, etcdVersion };
+  return { size, mode, etcdVersion, kube };
 }
 
 /** Members cp-1..cp-N at SUBNET.11 and up. */
@@ -173,7 +189,12 @@ function newLab(o: {
 }
 
 /** PKI, the etcd release, every host's (and the bastion's) files, and known_hosts. */
-async function buildFiles(lab: Lab, opts: LabUpOptions, etcdVersion: EtcdVersion): Promise<void> {
+async function buildFiles(
+  lab: Lab,
+  opts: LabUpOptions,
+  etcdVersion: EtcdVersion,
+  bins?: { version: string; bin: string },
+): Promise<void> {
   const { dir, id, mode, members } = lab;
   // empty mount points on the real root (/backup, /usr/local/sbin)
   for (const p of HOST_BINDS) mkdirSync(p, { recursive: true });
@@ -194,6 +215,7 @@ async function buildFiles(lab: Lab, opts: LabUpOptions, etcdVersion: EtcdVersion
     sshKey(lab.ssh.identityFile, `lifeboat-lab-${id}`),
   ]);
   // The etcd "image" (where `crictl exec` and `docker run` find its tools) doubles as the folder laid over /usr/bin.
+  const kube = bins ? await realControlPlane(lab, kubeCa, bins) : undefined;
   const etcdBin = join(imagesDir(dir), 'etcd', 'usr', 'local', 'bin');
   const rel = stageEtcd(etcdVersion, etcdBin);
   lab.etcd = { version: etcdVersion, ...rel };
@@ -218,6 +240,7 @@ async function buildFiles(lab: Lab, opts: LabUpOptions, etcdVersion: EtcdVersion
         ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
         leases: opts.leases === true,
         bare: opts.bare === true,
+        ...(kube ? { kube } : {}),
       }),
     ),
   );
@@ -228,6 +251,22 @@ async function buildFiles(lab: Lab, opts: LabUpOptions, etcdVersion: EtcdVersion
     ...members.map((m, i) => ({ address: m.address, pub: hostKeys[i]! })),
     ...(lab.bastion && bastionKey ? [{ address: lab.bastion.address, pub: bastionKey }] : []),
   ]);
+}
+
+/** The real control plane's lab-wide material and DIR/admin.conf (naming the first member's API server). */
+async function realControlPlane(
+  lab: Lab,
+  ca: { crt: string; key: string },
+  bins: { version: string; bin: string },
+): Promise<KubeMaterial> {
+  const k = await makeKubeMaterial(join(lab.dir, 'pki'), ca, bins);
+  const adminConf = join(lab.dir, 'admin.conf');
+  writeFileSync(adminConf, kubeconfig(`https://${lab.members[0]!.address}:6443`, k, 'admin'), {
+    mode: 0o600,
+  });
+  lab.controlPlane = 'real';
+  lab.kube = { ...bins, adminConf };
+  return k;
 }
 
 /** jump: the bastion boots first, in its own network namespace; returns an fd of that namespace. */
@@ -287,6 +326,8 @@ const etcdLogOf = (lab: Lab, m: LabMember) =>
 
 /** Waits for etcd healthy with a leader, sshd and (but systemd mode) the API server up, and the units active. */
 async function waitHealthy(lab: Lab): Promise<void> {
+  // Three real API servers starting together on a shared 2-core machine take tens of seconds.
+  const timeoutMs = lab.controlPlane === 'real' ? 240_000 : 45_000;
   const { dir, mode } = lab;
   const units = mode === 'systemd' || mode === 'k3s-external';
   const apis = mode !== 'systemd';
@@ -311,7 +352,7 @@ async function waitHealthy(lab: Lab): Promise<void> {
       if (bad.length) throw new Error(bad.map((m) => `${m.name}: ${why(m)}`).join('; '));
       return st.members.some((m) => m.isLeader);
     },
-    { timeoutMs: 45_000, intervalMs: 150, what: 'etcd healthy, sshd and apiserver up on every member' },
+    { timeoutMs, intervalMs: 150, what: 'etcd healthy, sshd and apiserver up on every member' },
   ).catch((err: Error) => {
     const logs = lab.members.map((m) => `${m.name}: ${tail(etcdLogOf(lab, m), 2)}`).join(' || ');
     throw new Error(`lab: ${err.message} — etcd logs: ${logs}`);
@@ -320,7 +361,7 @@ async function waitHealthy(lab: Lab): Promise<void> {
 
 export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const log: Log = opts.log ?? (() => undefined);
-  const { size, mode, etcdVersion } = checkOptions(opts);
+  const { size, mode, etcdVersion, kube } = checkOptions(opts);
   const wanted = opts.subnet === undefined ? undefined : parseSubnet(opts.subnet);
   const dir = labDirOf(opts.dir);
   const t0 = Date.now();
@@ -344,11 +385,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   writeLab(lab); // first, so that `lab down` finds whatever starts from here on
   const without = noEtcdctl.length ? `, no etcdctl on ${noEtcdctl.join(', ')}` : '';
   log(
-    `lab ${dir}: ${size} members, ${mode}, etcd ${etcdVersion}, ${subnet}.0/24, access ` +
+    `lab ${dir}: ${size} members, ${mode}, etcd ${etcdVersion}, ${kube ? `Kubernetes ${kube.version}` : 'stand-in control plane'}, ${subnet}.0/24, access ` +
       `${accessLabel(lab.access)}${without}`,
   );
   try {
-    await buildFiles(lab, opts, etcdVersion);
+    await buildFiles(lab, opts, etcdVersion, kube);
     log(`pki and host files ready (${Date.now() - t0} ms)`);
     await bootHosts(lab);
     log(`hosts up (${Date.now() - t0} ms)`);
@@ -371,7 +412,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
 
     if (opts.seedData) {
       if (opts.cpEndpoints) await seedControlPlaneEndpoints(lab);
-      const n = await seedLab(lab);
+      const n = lab.controlPlane === 'real' ? await seedThroughApi(lab) : await seedLab(lab);
       lab.seeded = true;
       log(`seeded ${n} keys; data manifest ${lab.manifestPath} (${Date.now() - t0} ms)`);
     }

@@ -259,7 +259,12 @@ export async function expectHealthyCluster(lab: Lab, check: ClusterCheck = {}): 
   if (lab.mode === 'static-pod') {
     await waitFor(
       async () => (await labStatus(lab)).members.every((m) => m.apiserver?.running && m.apiserver.ok),
-      { timeoutMs: 30_000, intervalMs: 250, what: 'every kube-apiserver stand-in up and reaching etcd' },
+      // A real kube-apiserver restarted by the runbook needs tens of seconds to be ready on a loaded machine.
+      {
+        timeoutMs: lab.controlPlane === 'real' ? 180_000 : 30_000,
+        intervalMs: 250,
+        what: 'every kube-apiserver up and reaching etcd',
+      },
     );
   }
   for (const name of check.asideOn ?? []) {

@@ -13,6 +13,7 @@ import {
   readLab,
   LAB_MODES,
   ETCD_VERSIONS,
+  CONTROL_PLANES,
   SCENARIOS,
 } from '../../lab/index.js';
 import { execInHostAttached } from '../../lab/hosts.js';
@@ -23,7 +24,7 @@ const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
      [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--cp-endpoints] [--bare]
-     [--quota-bytes N] [--etcd-version 3.4|3.5]
+     [--quota-bytes N] [--etcd-version 3.4|3.5] [--control-plane real|stand-in]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
         --bare: new machines (sshd, etcd binaries, empty kubeadm layout; no cluster, data or PKI);
@@ -32,6 +33,8 @@ const HELP = `Usage: lifeboat lab <command> [options]
         up to date by nothing (after lab readdress they name the old address);
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
         --etcd-version: 3.5 (default: trixie's, fetched by setup) or 3.4 (bookworm's, no etcdutl)
+        --control-plane: stand-in (default; cheap, no Kubernetes API) or real (static-pod only: the pinned release's
+        kube-apiserver, controller-manager, scheduler, built by setup.sh; DIR/admin.conf for kubectl)
   status [--dir DIR] [--output json]
         member, address, sshd, etcd, healthy, leader, raft index, revision
   break SCENARIO [--member NAME] [--dir DIR]
@@ -76,6 +79,7 @@ async function up(rest: string[]): Promise<number> {
       leases: { type: 'boolean' },
       'cp-endpoints': { type: 'boolean' },
       bare: { type: 'boolean' },
+      'control-plane': { type: 'string' },
     },
     false,
   );
@@ -85,6 +89,7 @@ async function up(rest: string[]): Promise<number> {
     throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
   const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
   const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.5');
+  const controlPlane = oneOf('lab up', 'control-plane', v['control-plane'], CONTROL_PLANES, 'stand-in');
   const access = v.access === undefined ? undefined : parseAccess(v.access);
   if (v.access !== undefined && !access)
     throw usage(
@@ -104,6 +109,7 @@ async function up(rest: string[]): Promise<number> {
     leases: v.leases === true,
     cpEndpoints: v['cp-endpoints'] === true,
     bare: v.bare === true,
+    controlPlane,
     log: (l) => err(`lab: ${l}`),
   });
   out(formatStatus(await labStatus(lab)));

@@ -53,6 +53,7 @@ interface PodSpec {
     containers?: ContainerSpec[];
     volumes?: Array<{ name: string; hostPath?: { path: string } }>;
     terminationGracePeriodSeconds?: number;
+    restartPolicy?: string;
   };
 }
 
@@ -124,8 +125,25 @@ function startContainer(run: Running, c: ContainerSpec, spec: PodSpec, attempt: 
     run.procs.delete(name);
     log(`pod ${run.pod.name}: container ${name} (pid ${st.pid}) exited code=${code} signal=${sig}`);
     writePod(stateDir, run.pod);
+    if (spec.spec?.restartPolicy === 'Always') restartLater(run, c, spec, attempt + 1);
   });
   log(`pod ${run.pod.name}: started container ${name} pid ${child.pid}: ${argv.join(' ')}`);
+}
+
+/**
+ * A pod whose manifest says `restartPolicy: Always` (the real control plane's: a controller-manager that loses its
+ * lease exits, and kubelet starts it again) gets its container back after kubelet's back-off, 1 s doubling to 10 s.
+ */
+function restartLater(run: Running, c: ContainerSpec, spec: PodSpec, attempt: number): void {
+  const delayMs = Math.min(10_000, 1000 * 2 ** Math.min(attempt - 1, 4));
+  setTimeout(() => {
+    if (run.stopping || pods.get(run.pod.file) !== run) return;
+    log(
+      `pod ${run.pod.name}: restarting container ${c.name ?? 'main'} (restartPolicy Always, attempt ${attempt})`,
+    );
+    startContainer(run, c, spec, attempt);
+    writePod(stateDir, run.pod);
+  }, delayMs);
 }
 
 function startPod(file: string, hash: string, spec: PodSpec): void {
