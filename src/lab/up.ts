@@ -31,6 +31,7 @@ import { seedLab } from './seed.js';
 import { seedControlPlaneEndpoints } from './slices.js';
 import { waitFor } from './wait.js';
 import {
+  DEFAULT_ETCD_VERSION,
   ETCD_VERSIONS,
   LAB_MODES,
   LAB_SIZES,
@@ -99,9 +100,12 @@ function checkOptions(opts: LabUpOptions) {
       `lab: --mode ${String(mode)} is not one of ${LAB_MODES.join(', ')}`,
       `use --mode ${LAB_MODES.join('|')}`,
     );
-  const etcdVersion = opts.etcdVersion ?? '3.5';
+  const etcdVersion = opts.etcdVersion ?? DEFAULT_ETCD_VERSION;
   if (!ETCD_VERSIONS.includes(etcdVersion))
-    throw usage(`lab: --etcd-version ${String(etcdVersion)} is not 3.4 or 3.5`, 'use --etcd-version 3.4|3.5');
+    throw usage(
+      `lab: --etcd-version ${String(etcdVersion)} is not one of ${ETCD_VERSIONS.join(', ')}`,
+      `use --etcd-version ${ETCD_VERSIONS.join('|')}`,
+    );
   if (opts.bare && (mode !== 'static-pod' || opts.seedData))
     throw usage(
       'lab: --bare is for static-pod hosts without --seed-data',
@@ -214,7 +218,7 @@ async function buildFiles(lab: Lab, opts: LabUpOptions, etcdVersion: EtcdVersion
         authorizedKeys,
         access: lab.access ?? ROOT_ACCESS,
         noEtcdctl: noEtcdctl.includes(m.name),
-        etcd: { image: rel.image, ...(etcdVersion === '3.4' ? {} : { bin: etcdBin }) },
+        etcd: { image: rel.image, bin: etcdBin, version: etcdVersion },
         ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
         leases: opts.leases === true,
         bare: opts.bare === true,
@@ -349,7 +353,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   );
   try {
     await buildFiles(lab, opts, etcdVersion);
-    log(`pki and host files ready (${Date.now() - t0} ms)`);
+    log(
+      `etcd ${lab.etcd?.release ?? etcdVersion} (${lab.etcd?.image ?? 'no image'}); pki and host files ready (${Date.now() - t0} ms)`,
+    );
     await bootHosts(lab);
     log(`hosts up (${Date.now() - t0} ms)`);
 
