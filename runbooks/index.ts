@@ -9,4 +9,5 @@ export const RUNBOOK_IDS = [
   'free-space',
   'defrag',
   'renew-certs',
+  'migrate-flags',
 ] as const;

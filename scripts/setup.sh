@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Installs what Lifeboat and its lab need, only when missing: Debian's etcd and sshd, npm packages, the build.
+# Installs what Lifeboat and its lab need, only when missing: sshd and tools from Debian, etcd built from source (Go),
+# npm packages, the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
-command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
@@ -30,9 +29,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$own_policy" = 1 ] && mv /usr/sbin/policy-rc.d "/tmp/policy-rc.d.lifeboat.$$" || true
 fi
 
-# etcd 3.5 for `lab up --etcd-version 3.5`: trixie's packages unpacked into .cache/debian/trixie (never installed).
-bash scripts/fetch-deb.sh trixie etcd-server etcd-client >/dev/null ||
-  echo "setup: etcd 3.5 not fetched (lab up --etcd-version 3.5 will refuse); 3.4 labs are unaffected" >&2
+# etcd 3.5, 3.6 and 3.7 (the releases scripts/gobuild/etcd-X.Y/go.mod pin) built with Go from the module proxy, once per
+# machine, into /var/cache/lifeboat/etcd (outside the checkout, so fresh clones reuse it).
+bash scripts/build-etcd.sh
 # rclone (the benchmark's baseline, and the CronJob's uploader) and age (the CronJob's encryption) from Debian sid,
 # unpacked into .cache, never installed.
 if [ ! -x .cache/debian/sid/rclone/usr/bin/rclone ] || [ ! -x .cache/debian/sid/age/usr/bin/age ]; then

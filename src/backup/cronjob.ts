@@ -41,14 +41,23 @@ const snapName = (m: { name: string }) => sh`etcd-${safeComponent(m.name)}-"$sta
 export function snapshotScript(inv: Inventory, o: CronJobOptions): Script {
   return sh.lines(
     sh`set -eu`,
+    // etcd 3.6 removed etcdctl snapshot status: etcdutl's (in every image since 3.5), etcdctl's only before that.
+    sh.join(
+      [
+        sh`snapshot_status() { if command -v etcdutl >/dev/null 2>&1`,
+        sh`then etcdutl snapshot status "$@"`,
+        sh`else etcdctl snapshot status "$@"; fi; }`,
+      ],
+      '; ',
+    ),
     sh`stamp=$(date -u +%Y%m%dT%H%M%SZ)`,
     sh`ok=0`,
     ...inv.members.map((m) => {
       const file = sh`"$BACKUP_DIR"/etcd-${m.name}-"$stamp".db`;
       // With an upload, the status (revision, keys) goes to the upload container as JSON beside the stamp.
       const status = o.offsite
-        ? sh`etcdctl snapshot status -w json ${file} > "$STAGING_DIR"/${snapName(m)}.status`
-        : sh`etcdctl snapshot status -w table ${file}`;
+        ? sh`snapshot_status -w json ${file} > "$STAGING_DIR"/${snapName(m)}.status`
+        : sh`snapshot_status -w table ${file}`;
       return sh.join(
         [
           sh`if etcdctl --endpoints=${m.clientURL} snapshot save ${file}; then chmod 600 ${file}`,

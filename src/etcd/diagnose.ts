@@ -9,6 +9,7 @@ import { kib, parseAlarms, QUOTA_WARN, storageOf, type Alarm, type MemberStorage
 import { LEASES, staleLeases } from './leases.js';
 import { staleEndpoints } from './endpoints.js';
 import { CERT_WARN_DAYS, readCerts, type CertInfo } from './certcheck.js';
+import { upgradeHazards } from './hazards.js';
 
 export interface MemberConsistency {
   member: string;
@@ -158,6 +159,7 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     return s ? [storageOf(c.member, s.dbSize, c.metrics ?? {})] : [];
   });
   const findings = [
+    ...upgradeHazards(inv, facts),
     ...alarmFindings(alarms),
     ...storageFindings(storage),
     ...certFindings(certificates),

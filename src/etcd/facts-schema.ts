@@ -76,6 +76,11 @@ export const MemberFactsSchema = z
     healthy: z.boolean().optional(),
     alarmOnly: z.boolean().optional(),
     status: StatusSchema.optional(),
+    clusterVersion: re(/^\d{1,4}\.\d{1,4}$/, 'a cluster version such as 3.6').optional(),
+    experimentalFlags: z
+      .array(re(/^experimental-[a-z0-9-]{1,80}(=[A-Za-z0-9._:/,=-]{0,200})?$/, 'an --experimental-* flag'))
+      .max(64)
+      .optional(),
     alarms: z
       .array(re(/^memberID:\d{1,20} alarm:[A-Z_]{1,32}$/, 'an etcdctl alarm list line'))
       .max(64)

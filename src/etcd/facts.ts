@@ -1,4 +1,5 @@
 // Facts: what a read-only probe learns about each host (tools, versions, etcd user, raft state).
+import { posix } from 'node:path';
 import type { ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import { containerProbe, parseContainerFacts, type ContainerFacts } from '../platform/containers.js';
@@ -38,6 +39,11 @@ export interface MemberFacts {
   alarms?: string[];
   /** The size gauges of its /metrics (quota, db size, in use), when curl and the endpoint answer. */
   metrics?: Record<string, number>;
+  /** The cluster version this member reports (etcd_cluster_version, "3.6"): behind the binaries mid-upgrade. */
+  clusterVersion?: string;
+  /** --experimental-* flags (or ETCD_EXPERIMENTAL_* variables) in etcd's configuration, as NAME=VALUE (3.7 refuses
+   *  the flags and ignores the variables). */
+  experimentalFlags?: string[];
 }
 
 export interface ListedMember {
@@ -92,6 +98,16 @@ export function etcdAnswers(ctl: Script): Script {
   );
 }
 
+/** The --experimental-* flags and ETCD_EXPERIMENTAL_* variables in the manifest, etcd.conf and unit drop-ins. */
+function experimentalProbe(m: ResolvedMember): Script {
+  const park = `${posix.dirname(posix.dirname(m.manifest))}/manifests-stopped-by-lifeboat/${posix.basename(m.manifest)}`;
+  return sh`
+    # etcd 3.7 refuses --experimental-* flags: name the ones its configuration still carries
+    for f in ${m.manifest} ${park} ${m.config} /etc/systemd/system/etcd.service.d/*.conf; do
+      [ -f "$f" ] && grep -hoE -- '--experimental-[a-z0-9-]+(=[A-Za-z0-9._:/,=-]*)?|ETCD_EXPERIMENTAL_[A-Z0-9_]+=[A-Za-z0-9._:/,=-]*' "$f"
+    done 2>/dev/null | sort -u | sed 's/^/experimental_flag=/'`;
+}
+
 /** The read-only probe run on each host; prints key=value lines and JSON blocks between markers. */
 export function probeScript(m: ResolvedMember): string {
   const ctl = sh.join(
@@ -128,6 +144,7 @@ export function probeScript(m: ResolvedMember): string {
       ' && ',
     ),
     containerProbe(m),
+    experimentalProbe(m),
     sh`[ -d ${m.dataDir + '/member'} ] && echo data_dir_exists=1`,
     // The user etcd runs as: the owner of the process listening on this member's client port, else the
     // data dir's owner.
@@ -219,8 +236,13 @@ export function parseProbe(out: string): { facts: MemberFacts; members?: ListedM
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l.startsWith('memberID'));
-  const me = parseMetrics(section(out, 'metrics') ?? '');
+  const metricsText = section(out, 'metrics') ?? '';
+  const me = parseMetrics(metricsText);
   if (Object.keys(me).length) f.metrics = me;
+  const cv = /^etcd_cluster_version\{cluster_version="(\d+\.\d+)"\} 1$/m.exec(metricsText)?.[1];
+  if (cv) f.clusterVersion = cv;
+  const flags = parseExperimental(out);
+  if (flags.length) f.experimentalFlags = flags;
   let members: ListedMember[] | undefined;
   const ml = section(out, 'members');
   if (ml) {
@@ -238,6 +260,18 @@ export function parseProbe(out: string): { facts: MemberFacts; members?: ListedM
     }
   }
   return members ? { facts: f, members } : { facts: f };
+}
+
+/** experimental_flag= lines as NAME=VALUE flag names (ETCD_EXPERIMENTAL_X_Y=V -> experimental-x-y=V). */
+function parseExperimental(out: string): string[] {
+  const found = new Set<string>();
+  for (const line of out.split('\n')) {
+    const flag = /^experimental_flag=--(experimental-[a-z0-9-]+(?:=\S*)?)$/.exec(line)?.[1];
+    const env = /^experimental_flag=ETCD_(EXPERIMENTAL_[A-Z0-9_]+)=(\S*)$/.exec(line);
+    if (flag) found.add(flag);
+    else if (env?.[1]) found.add(`${env[1].toLowerCase().replace(/_/g, '-')}=${env[2] ?? ''}`);
+  }
+  return [...found].sort();
 }
 
 export interface QuorumVerdict {

@@ -1,11 +1,15 @@
-// Which etcd binaries a lab runs: Debian bookworm's 3.4 in /usr/bin, or trixie's 3.5 unpacked by scripts/fetch-deb.sh.
+// Which etcd binaries a lab runs: the release each line pins (scripts/gobuild/etcd-X.Y/go.mod), built once per machine
+// by scripts/build-etcd.sh into /var/cache/lifeboat/etcd/<release> (or LIFEBOAT_ETCD_CACHE, or the user's cache).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usage } from '../errors/error.js';
 import { etcdImageOf } from './modes.js';
 import type { EtcdVersion } from './types.js';
+
+export const ETCD_TOOLS = ['etcd', 'etcdctl', 'etcdutl'] as const;
 
 /** The project's root (the folder with package.json above this module, in dist or src). */
 function projectRoot(): string {
@@ -14,15 +18,31 @@ function projectRoot(): string {
   return d;
 }
 
-/** Machine paths of etcd, etcdctl and (3.5) etcdutl for a version. */
-export function etcdSources(version: EtcdVersion): Record<string, string> {
-  if (version === '3.4') return { etcd: '/usr/bin/etcd', etcdctl: '/usr/bin/etcdctl' };
-  const c = join(projectRoot(), '.cache', 'debian', 'trixie');
-  return {
-    etcd: join(c, 'etcd-server', 'usr', 'bin', 'etcd'),
-    etcdutl: join(c, 'etcd-server', 'usr', 'bin', 'etcdutl'),
-    etcdctl: join(c, 'etcd-client', 'usr', 'bin', 'etcdctl'),
-  };
+/** The release a line pins: the etcdutl/v3 requirement of its wrapper module (the one place versions are set). */
+export function pinnedRelease(version: EtcdVersion): string {
+  const goMod = join(projectRoot(), 'scripts', 'gobuild', `etcd-${version}`, 'go.mod');
+  const text = existsSync(goMod) ? readFileSync(goMod, 'utf8') : '';
+  const release = /^\s*go\.etcd\.io\/etcd\/etcdutl\/v3 v(\d+\.\d+\.\d+)\b/m.exec(text)?.[1];
+  if (!release)
+    throw usage(`lab: etcd ${version}: no pinned release in ${goMod}`, 'restore the file from git');
+  return release;
+}
+
+/** The cache folders scripts/build-etcd.sh may have built into, in its order of preference. */
+function cacheRoots(): string[] {
+  const env = process.env.LIFEBOAT_ETCD_CACHE;
+  if (env) return [env];
+  const user = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lifeboat', 'etcd');
+  return ['/var/cache/lifeboat/etcd', user];
+}
+
+/** Machine paths of etcd, etcdctl and etcdutl of a line's pinned release (the first cache that has all three). */
+export function etcdSources(version: EtcdVersion): Record<(typeof ETCD_TOOLS)[number], string> {
+  const release = pinnedRelease(version);
+  const roots = cacheRoots();
+  const root = roots.find((r) => ETCD_TOOLS.every((t) => existsSync(join(r, release, t)))) ?? roots[0]!;
+  const at = (t: string) => join(root, release, t);
+  return { etcd: at('etcd'), etcdctl: at('etcdctl'), etcdutl: at('etcdutl') };
 }
 
 /** Puts the version's binaries into `to` (hard links, else copies) and returns the release and image tag. */
@@ -32,9 +52,7 @@ export function stageEtcd(version: EtcdVersion, to: string): { release: string; 
     if (!existsSync(path))
       throw usage(
         `lab: etcd ${version}: ${tool} not found at ${path}`,
-        version === '3.5'
-          ? 'run bash scripts/setup.sh (it fetches trixie etcd 3.5)'
-          : 'install etcd-server and etcd-client',
+        `run bash scripts/setup.sh (it builds etcd ${pinnedRelease(version)} with Go, once per machine)`,
       );
   mkdirSync(to, { recursive: true });
   for (const [tool, path] of Object.entries(src)) {

@@ -39,7 +39,7 @@ import {
   componentUnit,
   UNIT_CONF_DIR,
 } from './render.js';
-import type { LabAccess, LabMember, LabMode } from './types.js';
+import type { EtcdVersion, LabAccess, LabMember, LabMode } from './types.js';
 import { KUBERNETES_SERVICE_IP, realToolWrappers, writeRealControlPlane, type KubeMaterial } from './kube.js';
 
 export interface Cas {
@@ -65,8 +65,8 @@ export interface HostOptions {
   authorizedKeys: string;
   access?: LabAccess;
   noEtcdctl?: boolean;
-  /** The lab's etcd release: image tag and (3.5) the folder laid over /usr/bin. */
-  etcd?: { image: string; bin?: string };
+  /** The lab's etcd: image tag, the folder laid over /usr/bin, and the line (its configuration follows kubeadm's). */
+  etcd?: { image: string; bin?: string; version?: EtcdVersion };
   quotaBytes?: number;
   leases?: boolean;
   bare?: boolean;
@@ -151,7 +151,7 @@ function staticPodFiles(o: HostOptions, p: HostPath): Array<Promise<void>> {
   mkdirSync(p('/etc/kubernetes/manifests'), { recursive: true });
   writeFileSync(
     p('/etc/kubernetes/manifests/etcd.yaml'),
-    manifestWithQuota(etcdManifest(m, o.members, o.etcd?.image), o.quotaBytes),
+    manifestWithQuota(etcdManifest(m, o.members, o.etcd?.image, o.etcd?.version), o.quotaBytes),
     { mode: 0o600 },
   );
   writeFileSync(p('/etc/kubernetes/manifests/kube-apiserver.yaml'), apiserverManifest(m, o.leases), {
@@ -178,7 +178,7 @@ function systemdFiles(o: HostOptions, p: HostPath): Array<Promise<void>> {
   copyFileSync(o.cas.etcd.key, join(etc, 'ca', 'ca.key'));
   chmodSync(join(etc, 'ca', 'ca.key'), 0o600);
   certs.push(...memberCerts(o, etc));
-  writeFileSync(join(etc, 'etcd.conf'), confWithQuota(etcdConf(m, o.members), o.quotaBytes));
+  writeFileSync(join(etc, 'etcd.conf'), confWithQuota(etcdConf(m, o.members, o.etcd?.version), o.quotaBytes));
   writeFileSync(p('/usr/lib/systemd/system/etcd.service'), ETCD_UNIT);
   mkdirSync(p('/etc/systemd/system/etcd.service.d'), { recursive: true });
   mkdirSync(p('/etc/systemd/system/multi-user.target.wants'), { recursive: true });

@@ -5,15 +5,38 @@ import { FALLBACK_BINDS, HOST_BINDS } from './paths.js';
 import { inetdCommand, memberSshdExtra, opsUserScript } from './access.js';
 import { dockerBoot, ETCD_IMAGE } from './modes.js';
 import { sh, type Script } from '../shell/sh.js';
-import { ROOT_ACCESS, type LabAccess, type LabMember, type LabMode } from './types.js';
+import {
+  DEFAULT_ETCD_VERSION,
+  ROOT_ACCESS,
+  type EtcdVersion,
+  type LabAccess,
+  type LabMember,
+  type LabMode,
+} from './types.js';
 
 const PKI = '/etc/kubernetes/pki';
 
 /**
- * /etc/kubernetes/manifests/etcd.yaml as kubeadm writes it, listening on the host's address only (hosts
- * share one network).
+ * The flags kubeadm adds for an etcd line: 1.33 and older wrote the experimental names (3.5); 1.34+ write their 3.6
+ * successors (a feature gate and the graduated flag), the only form etcd 3.7 starts with.
  */
-export function etcdManifest(m: LabMember, members: LabMember[], image = ETCD_IMAGE): string {
+export function kubeadmEtcdExtras(version: EtcdVersion = DEFAULT_ETCD_VERSION): Record<string, string> {
+  return version === '3.5'
+    ? { 'experimental-initial-corrupt-check': 'true', 'experimental-watch-progress-notify-interval': '5s' }
+    : { 'feature-gates': 'InitialCorruptCheck=true', 'watch-progress-notify-interval': '5s' };
+}
+
+/**
+ * /etc/kubernetes/manifests/etcd.yaml as kubeadm writes it for the etcd line, listening on the host's address only
+ * (hosts share one network).
+ */
+export function etcdManifest(
+  m: LabMember,
+  members: LabMember[],
+  image = ETCD_IMAGE,
+  version: EtcdVersion = DEFAULT_ETCD_VERSION,
+): string {
+  const extras = Object.entries(kubeadmEtcdExtras(version)).map(([k, v]) => `--${k}=${v}`);
   const flags = [
     `--advertise-client-urls=${m.clientURL}`,
     `--cert-file=${PKI}/etcd/server.crt`,
@@ -33,7 +56,8 @@ export function etcdManifest(m: LabMember, members: LabMember[], image = ETCD_IM
     `--peer-trusted-ca-file=${PKI}/etcd/ca.crt`,
     '--snapshot-count=10000',
     `--trusted-ca-file=${PKI}/etcd/ca.crt`,
-  ];
+    ...extras,
+  ].sort();
   return `apiVersion: v1
 kind: Pod
 metadata:
@@ -146,8 +170,15 @@ status: {}
 `;
 }
 
-/** /etc/etcd/etcd.conf in the OpenShift 3 layout. */
-export function etcdConf(m: LabMember, members: LabMember[]): string {
+/** /etc/etcd/etcd.conf in the OpenShift 3 layout, with the same version-specific settings as kubeadm's manifest. */
+export function etcdConf(
+  m: LabMember,
+  members: LabMember[],
+  version: EtcdVersion = DEFAULT_ETCD_VERSION,
+): string {
+  const extras = Object.entries(kubeadmEtcdExtras(version))
+    .map(([k, v]) => `ETCD_${k.toUpperCase().replace(/-/g, '_')}=${v}\n`)
+    .join('');
   return `# [member]
 ETCD_NAME=${m.name}
 ETCD_DATA_DIR=/var/lib/etcd
@@ -171,7 +202,9 @@ ETCD_PEER_CERT_FILE=/etc/etcd/peer.crt
 ETCD_PEER_KEY_FILE=/etc/etcd/peer.key
 ETCD_PEER_CLIENT_CERT_AUTH=true
 ETCD_PEER_TRUSTED_CA_FILE=/etc/etcd/ca.crt
-`;
+#
+# [features]
+${extras}`;
 }
 
 // etcd 3.4 refuses a flag that shadows an ETCD_* variable, so ExecStart passes none: etcd.conf carries all config.

@@ -2,8 +2,11 @@
 export const LAB_MODES = ['static-pod', 'systemd', 'docker', 'k3s-external'] as const;
 export type LabMode = (typeof LAB_MODES)[number];
 
-export const ETCD_VERSIONS = ['3.4', '3.5'] as const;
+/** The etcd lines a lab runs, each built from source at the release scripts/gobuild/etcd-X.Y/go.mod pins. */
+export const ETCD_VERSIONS = ['3.5', '3.6', '3.7'] as const;
 export type EtcdVersion = (typeof ETCD_VERSIONS)[number];
+/** What Kubernetes 1.34-1.36 run. */
+export const DEFAULT_ETCD_VERSION: EtcdVersion = '3.6';
 
 /** Who serves the Kubernetes API: the real kube-apiserver, controller-manager and scheduler, or the lab's stand-ins. */
 export const CONTROL_PLANES = ['real', 'stand-in'] as const;
@@ -48,10 +51,7 @@ export interface LabUpOptions {
   access?: LabAccess;
   /** Hosts where etcdctl is hidden (not on PATH): the tools must come from the etcd container. */
   noEtcdctl?: string[];
-  /**
-   * etcd release the hosts run: 3.4 = Debian bookworm's /usr/bin, 3.5 = trixie's from
-   * .cache/debian/trixie (setup.sh). Default 3.5 (what current Kubernetes runs).
-   */
+  /** etcd line the hosts run (the release its wrapper module pins, built by setup). Default 3.6. */
   etcdVersion?: EtcdVersion;
   /** etcd's --quota-backend-bytes (default: etcd's own 2 GiB); small, so that fill-quota can reach it. */
   quotaBytes?: number;
@@ -104,7 +104,7 @@ export interface Lab {
   /** jump access: the bastion host (the only address reachable directly; the members sit on its private network). */
   bastion?: { name: string; address: string; hostDir: string; user: string };
   noEtcdctl?: string[];
-  /** The etcd the hosts run (absent in older labs: bookworm's 3.4). */
+  /** The etcd the hosts run (absent in labs made before versions were chosen). */
   etcd?: { version: EtcdVersion; release: string; image: string };
   quotaBytes?: number;
   /** Absent: the stand-ins. */

@@ -32,6 +32,7 @@ import { seedControlPlaneEndpoints } from './slices.js';
 import { waitFor } from './wait.js';
 import {
   CONTROL_PLANES,
+  DEFAULT_ETCD_VERSION,
   ETCD_VERSIONS,
   LAB_MODES,
   LAB_SIZES,
@@ -115,9 +116,12 @@ function checkOptions(opts: LabUpOptions) {
       'drop --control-plane real, or use --mode static-pod',
     );
   const kube = controlPlane === 'real' ? requireKubeBins() : undefined;
-  const etcdVersion = opts.etcdVersion ?? '3.5';
+  const etcdVersion = opts.etcdVersion ?? DEFAULT_ETCD_VERSION;
   if (!ETCD_VERSIONS.includes(etcdVersion))
-    throw usage(`lab: --etcd-version ${String(etcdVersion)} is not 3.4 or 3.5`, 'use --etcd-version 3.4|3.5');
+    throw usage(
+      `lab: --etcd-version ${String(etcdVersion)} is not one of ${ETCD_VERSIONS.join(', ')}`,
+      `use --etcd-version ${ETCD_VERSIONS.join('|')}`,
+    );
   if (opts.bare && (mode !== 'static-pod' || opts.seedData))
     throw usage(
       'lab: --bare is for static-pod hosts without --seed-data',
@@ -236,7 +240,7 @@ async function buildFiles(
         authorizedKeys,
         access: lab.access ?? ROOT_ACCESS,
         noEtcdctl: noEtcdctl.includes(m.name),
-        etcd: { image: rel.image, ...(etcdVersion === '3.4' ? {} : { bin: etcdBin }) },
+        etcd: { image: rel.image, bin: etcdBin, version: etcdVersion },
         ...(opts.quotaBytes ? { quotaBytes: opts.quotaBytes } : {}),
         leases: opts.leases === true,
         bare: opts.bare === true,
@@ -390,7 +394,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   );
   try {
     await buildFiles(lab, opts, etcdVersion, kube);
-    log(`pki and host files ready (${Date.now() - t0} ms)`);
+    log(
+      `etcd ${lab.etcd?.release ?? etcdVersion} (${lab.etcd?.image ?? 'no image'}); pki and host files ready (${Date.now() - t0} ms)`,
+    );
     await bootHosts(lab);
     log(`hosts up (${Date.now() - t0} ms)`);
 

@@ -65,8 +65,9 @@ export const systemd: Platform = {
         out.push(forceDropIn(m, stamp, value !== null));
         continue;
       }
-      const v = FLAG_VARS[flag];
-      if (!v) throw new Error(`systemd adapter: no ETCD_* variable known for --${flag}`);
+      // etcd reads every flag from ETCD_<FLAG> (upper case, - as _): the table only documents the usual ones.
+      if (!/^[a-z][a-z0-9-]*$/.test(flag)) throw new Error(`systemd adapter: --${flag} is not a flag name`);
+      const v = FLAG_VARS[flag] ?? `ETCD_${flag.toUpperCase().replace(/-/g, '_')}`;
       vars[v] = value;
     }
     if (Object.keys(vars).length) out.push(editEnvFile(vars));

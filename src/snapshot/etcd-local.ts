@@ -1,10 +1,13 @@
-// A throwaway single-member etcd on 127.0.0.1 (random ports, temp data dir), for tests and the bench. Stopped by pid.
+// A throwaway single-member etcd on 127.0.0.1 (random ports, temp data dir), for tests and the bench: the lab's default
+// etcd line as scripts/build-etcd.sh built it, unless told otherwise. Stopped by pid.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { etcdSources } from '../lab/etcdbin.js';
+import { DEFAULT_ETCD_VERSION, type EtcdVersion } from '../lab/types.js';
 
 const run = promisify(execFile);
 
@@ -29,20 +32,23 @@ export interface LocalEtcd {
   del(key: string): Promise<void>;
   compact(rev: number): Promise<void>;
   etcdctl(...args: string[]): Promise<string>;
+  /** etcdutl of the same release (offline: snapshot status, restore). */
+  etcdutl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
 const b64 = (v: string | Uint8Array) => Buffer.from(v).toString('base64');
 
 export async function startLocalEtcd(
-  opts: { etcd?: string; etcdctl?: string; quotaBytes?: number; timeoutMs?: number } = {},
+  opts: { version?: EtcdVersion; quotaBytes?: number; timeoutMs?: number } = {},
 ): Promise<LocalEtcd> {
+  const bin = etcdSources(opts.version ?? DEFAULT_ETCD_VERSION);
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-etcd-'));
   const [cport, pport] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${cport}`;
   const peer = `http://127.0.0.1:${pport}`;
   const child: ChildProcess = spawn(
-    opts.etcd ?? '/usr/bin/etcd',
+    bin.etcd,
     [
       '--name',
       'lb',
@@ -114,12 +120,14 @@ export async function startLocalEtcd(
     compact: async (rev) => void (await call('/v3/kv/compaction', { revision: String(rev), physical: true })),
     etcdctl: async (...args) =>
       (
-        await run(opts.etcdctl ?? '/usr/bin/etcdctl', [`--endpoints=${endpoint}`, ...args], {
+        await run(bin.etcdctl, [`--endpoints=${endpoint}`, ...args], {
           env: { ...process.env, ETCDCTL_API: '3' },
           maxBuffer: 1 << 28,
           encoding: 'utf8',
         })
       ).stdout,
+    etcdutl: async (...args) =>
+      (await run(bin.etcdutl, args, { maxBuffer: 1 << 28, encoding: 'utf8' })).stdout,
     stop,
   };
 }

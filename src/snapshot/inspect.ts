@@ -18,7 +18,12 @@ export interface InspectReport {
   compactedRevision: number | null;
   scheduledCompactRevision: number | null;
   consistentIndex: number | null;
-  totalKeys: number; // etcdctl's TOTAL KEYS: entries in all buckets
+  /** TOTAL KEYS as etcdutl of the snapshot's own version shows it: 3.5 entries in all buckets, 3.6+ live keys. */
+  totalKeys: number;
+  /** How totalKeys was counted: 'entries' (etcdctl/etcdutl 3.5) or 'live' (etcdutl 3.6+). */
+  totalKeysAs: 'entries' | 'live';
+  /** meta/storageVersion (3.6+ data), null when absent (3.5 and older, or a cluster not yet at 3.6). */
+  storageVersion: string | null;
   hash: number | null; // etcdctl's HASH (CRC-32C of every bucket entry), with --hash
   buckets: Record<string, number>;
   revisions: number; // entries in the key bucket
@@ -36,7 +41,14 @@ export interface InspectOptions {
 
 /** Full read of the key bucket (needed for the hash, and when a key did not fit a value head). */
 function fullScan(s: Snapshot, crc: Crc32c | undefined): KeyScan {
-  const r: KeyScan = { entries: 0, revision: 0, tombstones: 0, final: new Map(), unresolved: false };
+  const r: KeyScan = {
+    entries: 0,
+    revision: 0,
+    tombstones: 0,
+    markers: 0,
+    final: new Map(),
+    unresolved: false,
+  };
   s.guard(() =>
     s.bolt.walk(s.bucketRef('key')!, (k, v) => {
       r.entries++;
@@ -44,7 +56,8 @@ function fullScan(s: Snapshot, crc: Crc32c | undefined): KeyScan {
       const rev = parseRevision(k);
       r.revision = rev.main;
       if (rev.tombstone) r.tombstones++;
-      if (v.length > 0) r.final.set(parseKeyValue(v).key.toString('latin1'), !rev.tombstone); // empty: bump marker
+      if (v.length > 0) r.final.set(parseKeyValue(v).key.toString('latin1'), !rev.tombstone);
+      else r.markers++; // the bump marker
     }),
   );
   return r;
@@ -93,6 +106,8 @@ function report(
     if (k[1] !== undefined) perNamespace.set(k[1], (perNamespace.get(k[1]) ?? 0) + 1);
   }
   const meta = s.etcdMeta();
+  // etcdutl 3.6 counts live keys, and the bump marker as the key "" (a non-tombstone record with no key).
+  const live = meta.storageVersion !== undefined && !/^3\.[0-5]\./.test(meta.storageVersion);
   return {
     file: s.path,
     fileSize: s.file.size,
@@ -103,7 +118,11 @@ function report(
     compactedRevision: meta.finishedCompactRev ?? null,
     scheduledCompactRevision: meta.scheduledCompactRev ?? null,
     consistentIndex: meta.consistentIndex ?? null,
-    totalKeys: Object.values(buckets).reduce((a, b) => a + b, 0),
+    totalKeys: live
+      ? liveKeys + (scan.markers > 0 && !scan.final.has('') ? 1 : 0)
+      : Object.values(buckets).reduce((a, b) => a + b, 0),
+    totalKeysAs: live ? 'live' : 'entries',
+    storageVersion: meta.storageVersion ?? null,
     hash: crc ? crc.value : null,
     buckets,
     revisions: scan.entries,

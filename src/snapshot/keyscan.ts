@@ -7,6 +7,8 @@ export interface KeyScan {
   entries: number;
   revision: number; // main revision of the last entry scanned
   tombstones: number;
+  /** Empty-valued records etcdutl restore --bump-revision leaves (etcdutl 3.6 counts them as one key, ""). */
+  markers: number;
   /** key (latin1) -> live after this scan (false: its last event here was a deletion). */
   final: Map<string, boolean>;
   /** Some KeyValue key did not fit the value head: the caller must rescan in full. */
@@ -14,7 +16,14 @@ export interface KeyScan {
 }
 
 export function scanKeys(bolt: Bolt, ref: BucketRef, roots?: number[]): KeyScan {
-  const r: KeyScan = { entries: 0, revision: 0, tombstones: 0, final: new Map(), unresolved: false };
+  const r: KeyScan = {
+    entries: 0,
+    revision: 0,
+    tombstones: 0,
+    markers: 0,
+    final: new Map(),
+    unresolved: false,
+  };
   bolt.walkHeads(
     ref,
     (b, ko, kl, hl, vsize) => {
@@ -22,7 +31,7 @@ export function scanKeys(bolt: Bolt, ref: BucketRef, roots?: number[]): KeyScan 
       if ((kl !== 17 && kl !== 18) || b[ko + 8] !== 0x5f)
         throw new SnapshotError(`key bucket entry with a ${kl}-byte key is not a revision`);
       r.revision = revisionMain(b, ko);
-      if (vsize === 0) return; // the marker etcdutl restore --bump-revision leaves: a revision without a key
+      if (vsize === 0) return void r.markers++; // the marker etcdutl restore --bump-revision leaves: a revision without a key
       const vo = ko + kl;
       let key: string;
       const end = keyFieldEnd(b, vo, vo + hl);
@@ -49,6 +58,7 @@ export function mergeScans(a: KeyScan, b: KeyScan): KeyScan {
     entries: a.entries + b.entries,
     revision: b.entries > 0 ? b.revision : a.revision,
     tombstones: a.tombstones + b.tombstones,
+    markers: a.markers + b.markers,
     final: a.final,
     unresolved: a.unresolved || b.unresolved,
   };

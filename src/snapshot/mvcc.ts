@@ -93,6 +93,8 @@ export interface EtcdMeta {
   term?: number;
   scheduledCompactRev?: number;
   finishedCompactRev?: number;
+  /** meta/storageVersion ("3.6.0"): written once the cluster version reached 3.6; absent in 3.5 and older data. */
+  storageVersion?: string;
 }
 
 /** Meta bucket values: consistent_index/term are 8-byte big-endian; compaction marks are revision keys. */
@@ -108,5 +110,7 @@ export function parseMetaBucket(entries: Map<string, Buffer>): EtcdMeta {
   if (s !== undefined) out.scheduledCompactRev = s;
   const f = rev(entries.get('finishedCompactRev'));
   if (f !== undefined) out.finishedCompactRev = f;
+  const sv = entries.get('storageVersion')?.toString('latin1');
+  if (sv !== undefined && /^\d+\.\d+\.\d+$/.test(sv)) out.storageVersion = sv;
   return out;
 }

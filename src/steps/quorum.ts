@@ -120,18 +120,24 @@ export const addForceNewCluster = (targets: Targets): StepDef => ({
 /** Once the member list holds the survivor alone: the flag goes (a second start must not force again). */
 export const dropForceNewCluster = (targets: Targets): StepDef => ({
   id: 'remove-flag',
-  title: 'Check the member list shows one member, then remove the flag again and restart',
+  title:
+    'Remove any learner --force-new-cluster kept, check the member list shows one member, then remove the flag ' +
+    'again and restart',
   targets,
   actions: (c) => [
     {
       kind: 'sh',
-      script: sh.join(
-        [
-          sh`n=$(${c.tools.etcdctl(sh`member list -w simple`)} | grep -c .)`,
-          sh`[ "$n" = 1 ] || { echo "member list has $n members" >&2; exit 1; }`,
-        ],
-        '; ',
-      ),
+      // etcd before 3.6.6 keeps learners through --force-new-cluster (membership now comes from the v3 store): any
+      // member but this one is removed by ID, so none can come back as a zombie.
+      script: sh`
+        ${c.tools.etcdctl(sh`member list -w simple`)} | awk -F', ' -v me=${c.member.name} '$3 != me { print $1 }' |
+          while read -r id; do
+            echo "removing member $id that --force-new-cluster kept"
+            ${c.tools.etcdctl(sh`member remove "$id"`)} || exit 1
+          done
+        n=$(${c.tools.etcdctl(sh`member list -w simple`)} | grep -c .)
+        [ "$n" = 1 ] || { echo "member list has $n members" >&2; exit 1; }
+      `,
     },
     { kind: 'sh', script: c.platform.stopEtcd(c.member, c.stamp) },
     {

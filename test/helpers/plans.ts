@@ -13,6 +13,7 @@ import restoreSingle from '../../runbooks/restore-single-master.js';
 import freeSpace from '../../runbooks/free-space.js';
 import defrag from '../../runbooks/defrag.js';
 import renewCerts from '../../runbooks/renew-certs.js';
+import migrateFlags from '../../runbooks/migrate-flags.js';
 
 export const TOOL_MODES = ['host', 'crictl-exec', 'docker-exec', 'docker-run'] as const;
 export type ToolMode = (typeof TOOL_MODES)[number];
@@ -138,6 +139,23 @@ const SCENARIOS: Array<{
   { runbook: freeSpace, n: 3, params: { force: 'true' }, member: healthy },
   { runbook: defrag, n: 3, params: { threshold: '0' }, member: healthy },
   { runbook: renewCerts, n: 3, params: {}, member: healthy },
+  {
+    runbook: migrateFlags,
+    n: 3,
+    params: {},
+    member: (i) => ({
+      ...healthy(i),
+      ...(i === 1
+        ? {}
+        : {
+            etcdVersion: '3.7.4',
+            experimentalFlags: [
+              'experimental-initial-corrupt-check=true',
+              'experimental-watch-progress-notify-interval=5s',
+            ],
+          }),
+    }),
+  },
 ];
 
 export interface MatrixOptions {

@@ -23,6 +23,7 @@ const haveTools = TOOLS.every((d) => existsSync(d));
 interface Container {
   env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }>;
   command: string[];
+  image: string;
 }
 
 let lab: Lab;
@@ -80,6 +81,8 @@ describe.runIf(requires('rclone and age in .cache/debian/sid', haveTools))(
         initContainers: Container[];
         containers: Container[];
       };
+      // No --image: the snapshot container runs the image of the release the members report.
+      expect(pod.initContainers[0]!.image).toBe(lab.etcd!.image);
       const staging = join(dir, 'staging');
       mkdirSync(staging, { mode: 0o700 });
       const secret = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: SECRET };

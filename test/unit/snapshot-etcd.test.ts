@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-// Real snapshots from a throwaway etcd 3.4 on 127.0.0.1: our reader must agree with etcd and etcdctl.
+// Real snapshots from a throwaway etcd (the lab's default line) on 127.0.0.1: our reader must agree with etcd, etcdctl
+// and etcdutl.
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -168,7 +169,7 @@ beforeAll(async () => {
   getA = await etcdctlGet();
   getAtRev = await etcdctlGet('--rev', String(midRev));
   await etcd.etcdctl('snapshot', 'save', A);
-  statusA = JSON.parse(await etcd.etcdctl('snapshot', 'status', A, '-w', 'json'));
+  statusA = JSON.parse(await etcd.etcdutl('snapshot', 'status', A, '-w', 'json'));
   for (const k of deleted) await etcd.del(k);
   await etcd.put(
     '/registry/configmaps/team-a/cm-0',
@@ -203,7 +204,7 @@ function capture(fn: () => Promise<number>): Promise<{ code: number; stdout: str
 }
 
 describe('snapshot reader against etcd 3.4', () => {
-  it('inspect: revision, total keys, size and hash equal etcdctl snapshot status', () => {
+  it('inspect: revision, total keys, size and hash equal etcdutl snapshot status', () => {
     const s = Snapshot.open(A);
     const r = inspect(s, { hash: true });
     s.close();

@@ -8,6 +8,9 @@ import { cronJob, dnsLabel, type CronJobOffsite } from '../../backup/cronjob.js'
 import { isS3 } from '../../backup/url.js';
 import type { Inventory } from '../../inventory/resolve.js';
 import { STORE_HELP } from './help.js';
+import { gatherFacts } from '../../etcd/probe.js';
+import { etcdImageFor, newestMemberRelease } from '../../etcd/versions.js';
+import { SshExecutor } from '../../ssh/index.js';
 
 const HELP = `Usage: lifeboat backup schedule --emit cronjob -i INVENTORY [--schedule CRON] [--image IMAGE]
                                 [--backup-dir HOST_DIR] [--retention-days N] [--namespace NS]
@@ -15,8 +18,9 @@ const HELP = `Usage: lifeboat backup schedule --emit cronjob -i INVENTORY [--sch
                                  [--endpoint URL] [--recipients FILE]] [--local-only]
 
 Prints a CronJob that snapshots every member from the control-plane nodes (hostNetwork, etcd PKI and
-backup dir as hostPath), checks each snapshot and keeps N days. Defaults: every 6 hours, etcd 3.5
-image, /var/backups/etcd, 7 days, kube-system. For full backups copied off the cluster: 'lifeboat run backup'.
+backup dir as hostPath), checks each snapshot and keeps N days. Defaults: every 6 hours, the etcd image of
+the cluster's own version (read from the members over SSH; --image skips that), /var/backups/etcd, 7 days,
+kube-system. For full backups copied off the cluster: 'lifeboat run backup'.
 
 With --to s3://... (or an s3:// backup.to in the inventory) each run is also uploaded as a Lifeboat
 backup (listed, verified, restored like any other), age-encrypted to --recipients FILE or the inventory's
@@ -76,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(
     cronJob(inv, {
       schedule,
-      image: values.image ?? 'registry.k8s.io/etcd:3.5.15-0',
+      image: values.image ?? (await clusterImage(inv)),
       namespace: values.namespace ?? 'kube-system',
       hostBackupDir: values['backup-dir'] ?? '/var/backups/etcd',
       retentionDays: days,
@@ -84,6 +88,24 @@ export async function run(argv: string[]): Promise<number> {
     }),
   );
   return EXIT.ok;
+}
+
+/** The kubeadm etcd image of the newest release the members run (read-only probe), so the CronJob's etcdctl and
+ *  etcdutl match the cluster's data (3.6 removed etcdctl snapshot status; a newer etcdutl may not read older data). */
+async function clusterImage(inv: Inventory): Promise<string> {
+  const ex = new SshExecutor(inv, { acceptNewHostKeys: false });
+  let release: string | undefined;
+  try {
+    release = newestMemberRelease(await gatherFacts(inv, ex, new Date()));
+  } finally {
+    await ex.close();
+  }
+  if (!release)
+    throw usage(
+      "backup schedule: no member answered with its etcd version, so the CronJob's image is unknown",
+      'pass --image registry.k8s.io/etcd:X.Y.Z-0 (the release the cluster runs)',
+    );
+  return etcdImageFor(release);
 }
 
 type Values = ReturnType<typeof parse<typeof FLAGS>>['values'];

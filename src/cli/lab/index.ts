@@ -12,6 +12,7 @@ import {
   labReaddress,
   readLab,
   LAB_MODES,
+  DEFAULT_ETCD_VERSION,
   ETCD_VERSIONS,
   CONTROL_PLANES,
   SCENARIOS,
@@ -24,7 +25,7 @@ const HELP = `Usage: lifeboat lab <command> [options]
 
   up [--members 3|5|7] [--mode static-pod|systemd] [--dir DIR] [--subnet 127.0.N] [--seed-data]
      [--access root|sudo|jump|sudo,jump] [--no-etcdctl MEMBER[,MEMBER]] [--leases] [--cp-endpoints] [--bare]
-     [--quota-bytes N] [--etcd-version 3.4|3.5] [--control-plane real|stand-in]
+     [--quota-bytes N] [--etcd-version 3.5|3.6|3.7] [--control-plane real|stand-in]
         bring a lab up (default: 3 members, static-pod, ./.lifeboat/lab, a free 127.0.N block, root over direct SSH);
         sudo: the inventory's user is the non-root 'lbops' with passwordless sudo (root login refused);
         --bare: new machines (sshd, etcd binaries, empty kubeadm layout; no cluster, data or PKI);
@@ -32,7 +33,7 @@ const HELP = `Usage: lifeboat lab <command> [options]
         --cp-endpoints (with --seed-data): a control-plane Service's Endpoints/EndpointSlice naming every member, kept
         up to date by nothing (after lab readdress they name the old address);
         jump: only a bastion (127.0.N.10) is reachable, the members only through it (inventory ssh.jump)
-        --etcd-version: 3.5 (default: trixie's, fetched by setup) or 3.4 (bookworm's, no etcdutl)
+        --etcd-version: 3.6 (default), 3.7 or 3.5: the release scripts/gobuild/etcd-X.Y pins, built by setup
         --control-plane: stand-in (default; cheap, no Kubernetes API) or real (static-pod only: the pinned release's
         kube-apiserver, controller-manager, scheduler, built by setup.sh; DIR/admin.conf for kubectl)
   status [--dir DIR] [--output json]
@@ -88,7 +89,7 @@ async function up(rest: string[]): Promise<number> {
   if (![3, 5, 7].includes(members))
     throw usage(`lab up: --members '${v.members}' is not 3, 5 or 7`, 'use --members 3|5|7');
   const mode = oneOf('lab up', 'mode', v.mode, LAB_MODES, 'static-pod');
-  const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, '3.5');
+  const etcdVersion = oneOf('lab up', 'etcd-version', v['etcd-version'], ETCD_VERSIONS, DEFAULT_ETCD_VERSION);
   const controlPlane = oneOf('lab up', 'control-plane', v['control-plane'], CONTROL_PLANES, 'stand-in');
   const access = v.access === undefined ? undefined : parseAccess(v.access);
   if (v.access !== undefined && !access)

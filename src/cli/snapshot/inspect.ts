@@ -15,7 +15,11 @@ export function formatInspect(r: InspectReport): string {
     `Compacted revision: ${r.compactedRevision ?? 'none'}` +
       `${r.scheduledCompactRevision !== null && r.scheduledCompactRevision !== r.compactedRevision ? ` (scheduled ${r.scheduledCompactRevision})` : ''}`,
     `Consistent index:   ${r.consistentIndex ?? 'unknown'}`,
-    `Total keys:         ${r.totalKeys} (bbolt entries in all buckets, as etcdctl snapshot status counts)`,
+    `Storage version:    ${r.storageVersion ?? 'none (written by etcd 3.5 or older, or before the cluster reached 3.6)'}`,
+    `Total keys:         ${r.totalKeys} ` +
+      (r.totalKeysAs === 'live'
+        ? `(live keys, as etcdutl ${r.storageVersion} snapshot status counts)`
+        : '(bbolt entries in all buckets, as etcdutl/etcdctl 3.5 snapshot status counts)'),
     `Hash:               ` +
       `${r.hash ?? 'not computed (--hash computes the CRC-32C etcdctl snapshot status shows)'}` +
       `${r.hash !== null ? ' (CRC-32C, as etcdctl snapshot status)' : ''}`,
