@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../helpers/capability.js';
 import {
   kubectl,
   kubernetesVersion,
@@ -48,7 +49,13 @@ async function snapshotWithView(lab: Lab, to: string): Promise<{ snap: string; v
   );
 }
 
-describe('real control plane, static-pod, 3 members', () => {
+const asked = requires(
+  'the real Kubernetes control plane (npm run test:kubernetes builds it and runs this file)',
+  process.env.LIFEBOAT_KUBERNETES === '1',
+  false,
+);
+
+describe.runIf(asked)('real control plane, static-pod, 3 members', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-kube-'));
   let lab: Lab;
   let watch: WatchClient | undefined;
