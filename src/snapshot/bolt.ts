@@ -302,9 +302,19 @@ export class Bolt {
     }
     const walkBucket = (name: string, ref: BucketRef, depth: number) => {
       const nested: [string, BucketRef][] = [];
+      let prev: Buffer | undefined;
+      let ordered = true;
       this.walk(
         ref,
         (k, v, flags) => {
+          // bbolt finds keys by binary search: a bucket whose keys are out of order loses some of them.
+          if (ordered && prev && Buffer.compare(prev, k) >= 0) {
+            ordered = false;
+            problems.push(
+              `bucket ${name || '(root)'}: keys out of order at ${k.toString('hex').slice(0, 40)}`,
+            );
+          }
+          prev = Buffer.from(k);
           if (flags & BUCKET_LEAF)
             nested.push([`${name}/${k.toString('latin1')}`, this.bucketRef(Buffer.from(v))]);
         },

@@ -111,3 +111,35 @@ describe('snapshot reader fuzz', () => {
     expect(exercise(f)).toBe('ok');
   });
 });
+
+describe('bolt key order', () => {
+  it('snapshot verify fails a file whose keys in one leaf page are out of order', () => {
+    const buf = Buffer.from(base);
+    const PAGE = 4096;
+    let swapped = false;
+    for (let off = 2 * PAGE; off + PAGE <= buf.length && !swapped; off += PAGE) {
+      const flags = buf.readUInt16LE(off + 8);
+      const count = buf.readUInt16LE(off + 10);
+      if (flags !== 0x02 || count < 2) continue;
+      const el = (i: number) => off + 16 + i * 16;
+      const k0 = el(0) + buf.readUInt32LE(el(0) + 4);
+      const k1 = el(1) + buf.readUInt32LE(el(1) + 4);
+      if (buf.readUInt32LE(el(0) + 8) !== 17 || buf.readUInt32LE(el(1) + 8) !== 17) continue;
+      const first = Buffer.from(buf.subarray(k0, k0 + 17));
+      buf.copy(buf, k0, k1, k1 + 17);
+      first.copy(buf, k1);
+      swapped = true;
+    }
+    expect(swapped, 'a leaf page of revision keys in the test snapshot').toBe(true);
+    const f = join(dir, 'unordered.db');
+    writeFileSync(f, buf);
+    const s = Snapshot.open(f);
+    try {
+      const r = verify(s);
+      expect(r.ok).toBe(false);
+      expect(r.problems.join('\n')).toMatch(/bucket \/?key: keys out of order/);
+    } finally {
+      s.close();
+    }
+  });
+});

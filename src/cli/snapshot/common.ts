@@ -1,5 +1,6 @@
 // Shared by the snapshot subcommands: flag values, revision parsing, output.
 import { usage } from '../../errors/error.js';
+import { safeText } from '../../render/safe-text.js';
 import { loadEncryptionConfig, type KeyRing } from '../../k8s/encryption.js';
 
 export const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -19,9 +20,13 @@ export function revFlag(cmd: string, v: string | undefined): number | undefined 
 export const keysFrom = (path: string | undefined): KeyRing | undefined =>
   path === undefined ? undefined : loadEncryptionConfig(path);
 
+/** Columns padded to their widest cell; cells from a snapshot shown with control characters escaped. */
 export function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
+  const safe = rows.map((r) => r.map(safeText));
+  // A loop, not Math.max(...column): a column of a million cells would overflow the call stack.
+  const widths: number[] = [];
+  for (const r of safe) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return safe
     .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
     .join('\n');
 }

@@ -9,6 +9,7 @@ import { compile } from '../../engine/machine.js';
 import { loadRunbook } from '../../engine/registry.js';
 import { readRunRecord, runFiles } from '../../engine/record/rundir.js';
 import { liveState, type LiveState } from '../../live/state.js';
+import { safeText } from '../../render/safe-text.js';
 
 const HELP = `Usage: lifeboat watch RUN_DIR [--serve [HOST:]PORT]
   Without --serve: redraws where the run stands in this terminal (Ctrl-C to leave; the run is not affected).
@@ -25,7 +26,8 @@ function terminalLines(s: LiveState): string[] {
   ];
   if (s.waiting) out.push(`■ WAITING FOR APPROVAL before ${s.waiting.stateId}: ${s.waiting.hint}`);
   for (const [h, v] of Object.entries(s.hosts)) out.push(`  ${h.padEnd(12)} ${v.step}  ${v.state}`);
-  return out;
+  // Names and hints come from the run dir: shown with control characters escaped, never as terminal escapes.
+  return out.map(safeText);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -39,6 +41,14 @@ export async function run(argv: string[]): Promise<number> {
   const compiled = compile(def);
   const auditPath = runFiles(dir).audit;
   const state = () => liveState(existsSync(auditPath) ? readAudit(auditPath) : [], record.plan, compiled);
+  // A torn or malformed entry: say so and keep watching (the next redraw may read it whole).
+  const lines = () => {
+    try {
+      return terminalLines(state());
+    } catch (err) {
+      return [safeText(`cannot read ${auditPath} yet: ${(err as Error).message.split('\n')[0]}`)];
+    }
+  };
   if (serve) {
     const srv = await serveRunDir(dir, serve);
     process.stdout.write(`${SERVE_NOTE}: ${srv.url}\n`);
@@ -51,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let shown = '';
   const draw = () => {
-    const text = terminalLines(state()).join('\n');
+    const text = lines().join('\n');
     if (text === shown) return;
     shown = text;
     process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
