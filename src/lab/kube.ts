@@ -66,9 +66,9 @@ export async function makeKubeMaterial(
   writeFileSync(join(pkiDir, 'encryption-config.yaml'), encryption, { mode: 0o600 });
   const users = Object.keys(USERS) as KubeUser[];
   await Promise.all(
-    users.map((u) => issue(ca, { out: join(pkiDir, u), ...USERS[u], server: false, client: true })),
+    users.map((user) => issue(ca, { out: join(pkiDir, user), ...USERS[user], server: false, client: true })),
   );
-  const read = (f: string) => readFileSync(join(pkiDir, f), 'utf8');
+  const read = (file: string) => readFileSync(join(pkiDir, file), 'utf8');
   return {
     ...bins,
     ca: { crt: readFileSync(ca.crt, 'utf8'), key: readFileSync(ca.key, 'utf8') },
@@ -76,12 +76,12 @@ export async function makeKubeMaterial(
     saPub: read('sa.pub'),
     encryption,
     clients: Object.fromEntries(
-      users.map((u) => [u, { crt: read(`${u}.crt`), key: read(`${u}.key`) }]),
+      users.map((user) => [user, { crt: read(`${user}.crt`), key: read(`${user}.key`) }]),
     ) as Record<KubeUser, Pem>,
   };
 }
 
-const b64 = (s: string) => Buffer.from(s).toString('base64');
+const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** A kubeconfig with its CA and client cert embedded, as kubeadm writes admin.conf and the components' confs. */
 export function kubeconfig(server: string, k: KubeMaterial, user: KubeUser): string {
@@ -128,18 +128,18 @@ spec:
   containers:
   - command:
     - ${name}
-${flags.map((f) => `    - ${f}`).join('\n')}
+${flags.map((flag) => `    - ${flag}`).join('\n')}
     image: ${image}
     imagePullPolicy: IfNotPresent
     name: ${name}
     volumeMounts:
-${volumes.map((v) => `    - mountPath: ${v.path}\n      name: ${v.name}\n      readOnly: true`).join('\n')}
+${volumes.map((vol) => `    - mountPath: ${vol.path}\n      name: ${vol.name}\n      readOnly: true`).join('\n')}
   hostNetwork: true
   priority: 2000001000
   priorityClassName: system-node-critical
   restartPolicy: Always
   volumes:
-${volumes.map((v) => `  - hostPath:\n      path: ${v.path}\n      type: ${v.type}\n    name: ${v.name}`).join('\n')}
+${volumes.map((vol) => `  - hostPath:\n      path: ${vol.path}\n      type: ${vol.type}\n    name: ${vol.name}`).join('\n')}
 status: {}
 `;
 }

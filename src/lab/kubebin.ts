@@ -13,18 +13,18 @@ export const KUBE_COMMANDS = [
 ] as const;
 
 function projectRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
-  return d;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
 }
 
 /** The pinned Kubernetes release (vX.Y.Z): the one `require k8s.io/kubernetes` line of the wrapper module. */
 export function kubernetesVersion(): string {
   const mod = join(projectRoot(), 'scripts', 'gobuild', 'kubernetes', 'go.mod');
   const text = existsSync(mod) ? readFileSync(mod, 'utf8') : '';
-  const v = /^require k8s\.io\/kubernetes (v\d+\.\d+\.\d+)$/m.exec(text)?.[1];
-  if (!v) throw usage(`lab: ${mod} pins no k8s.io/kubernetes version`, 'restore it from git');
-  return v;
+  const version = /^require k8s\.io\/kubernetes (v\d+\.\d+\.\d+)$/m.exec(text)?.[1];
+  if (!version) throw usage(`lab: ${mod} pins no k8s.io/kubernetes version`, 'restore it from git');
+  return version;
 }
 
 /** The machine's cache of built binaries for the pinned release (LIFEBOAT_CACHE overrides /var/cache/lifeboat). */

@@ -25,10 +25,10 @@ export async function mustKubectl(
   args: string[],
   opts: Parameters<typeof kubectl>[2] = {},
 ): Promise<string> {
-  const r = await kubectl(lab, args, opts);
-  if (r.code !== 0)
+  const res = await kubectl(lab, args, opts);
+  if (res.code !== 0)
     throw new Error(
-      `kubectl ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      `kubectl ${args.join(' ')}: exit ${res.code}: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`,
     );
-  return r.stdout;
+  return res.stdout;
 }

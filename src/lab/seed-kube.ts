@@ -91,26 +91,31 @@ function crd(): Obj {
   };
 }
 
-/** Objects of one namespace: a few of each namespaced kind. */
-function namespaced(ns: string, i: number): Obj[] {
-  const o: Obj[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: meta(ns) }];
+/** A namespace and its data: ConfigMaps and Secrets (which the API server encrypts). */
+function namespaceData(ns: string, i: number): Obj[] {
+  const objs: Obj[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: meta(ns) }];
   for (let j = 0; j < 5; j++)
-    o.push({
+    objs.push({
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: meta(`config-${j}`, ns),
       data: { n: `${i}-${j}`, text: `value ${j} of ${ns}` },
     });
   for (let j = 0; j < 3; j++)
-    o.push({
+    objs.push({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: meta(`secret-${j}`, ns),
       type: 'Opaque',
       stringData: { password: `pw-${ns}-${j}`, token: `tok-${i}${j}` },
     });
+  return objs;
+}
+
+/** A namespace's workloads: a Service and the controllers that need no node to exist. */
+function namespaceWorkloads(ns: string, i: number): Obj[] {
   const app = `web-${i}`;
-  o.push(
+  return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('builder', ns) },
     {
       apiVersion: 'v1',
@@ -157,6 +162,13 @@ function namespaced(ns: string, i: number): Obj[] {
         jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [container] } } } },
       },
     },
+  ];
+}
+
+/** A namespace's RBAC, storage claims and policies. */
+function namespaceObjects(ns: string, i: number): Obj[] {
+  const app = `web-${i}`;
+  return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -245,15 +257,30 @@ function namespaced(ns: string, i: number): Obj[] {
       metadata: meta('lock', ns),
       spec: { holderIdentity: `holder-${i}`, leaseDurationSeconds: 3600 },
     },
-  );
+  ];
+}
+
+/** The custom objects of one namespace (the CRD's Widgets). */
+function widgets(ns: string, i: number): Obj[] {
+  const objs: Obj[] = [];
   for (let j = 0; j < 4; j++)
-    o.push({
+    objs.push({
       apiVersion: 'lifeboat.example.com/v1',
       kind: 'Widget',
       metadata: meta(`widget-${j}`, ns),
       spec: { size: i * 10 + j, colour: ['red', 'green', 'blue', 'grey'][j] },
     });
-  return o;
+  return objs;
+}
+
+/** Objects of one namespace: a few of each namespaced kind. */
+function namespaced(ns: string, i: number): Obj[] {
+  return [
+    ...namespaceData(ns, i),
+    ...namespaceWorkloads(ns, i),
+    ...namespaceObjects(ns, i),
+    ...widgets(ns, i),
+  ];
 }
 
 /** Cluster-scoped objects (the CRD apart: it must be established before its objects are created). */
@@ -306,7 +333,7 @@ function clusterScoped(): Obj[] {
   ];
 }
 
-const yamlOf = (objs: Obj[]) => objs.map((o) => stringify(o)).join('---\n');
+const yamlOf = (objs: Obj[]) => objs.map((obj) => stringify(obj)).join('---\n');
 
 /** The whole fixture set as YAML documents: CRD first, then the rest (kubectl apply takes them in order). */
 export function seedFixtures(): { crd: string; objects: string } {
@@ -318,9 +345,9 @@ export function seedFixtures(): { crd: string; objects: string } {
 
 /** Applies the fixtures through the API server, then records what etcd holds; returns the number of keys. */
 export async function seedThroughApi(lab: Lab): Promise<number> {
-  const f = seedFixtures();
-  await mustKubectl(lab, ['apply', '-f', '-'], { input: f.crd });
+  const fixtures = seedFixtures();
+  await mustKubectl(lab, ['apply', '-f', '-'], { input: fixtures.crd });
   await mustKubectl(lab, ['wait', '--for=condition=Established', '--timeout=120s', `crd/${SEED_CRD}`]);
-  await mustKubectl(lab, ['apply', '-f', '-'], { input: f.objects, timeoutMs: 300_000 });
+  await mustKubectl(lab, ['apply', '-f', '-'], { input: fixtures.objects, timeoutMs: 300_000 });
   return (await writeManifest(lab)).count;
 }
