@@ -54,10 +54,13 @@ if [ "${LIFEBOAT_KUBERNETES:-}" = 1 ]; then
     echo "setup: Kubernetes not built; lab up --control-plane real refuses (stand-in labs are unaffected)" >&2
 fi
 
-# npm packages: install when the lock file is newer than what is installed.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm packages: install when the lock file differs from the one last installed (by content: a fresh checkout's
+# mtimes say nothing, and a worktree may share node_modules).
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.lifeboat-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund </dev/null >/dev/null
+  echo "$lock_sum" >node_modules/.lifeboat-lock-sha256
 fi
 
 # Build when any source is newer than the last build.

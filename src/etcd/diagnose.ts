@@ -206,7 +206,20 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
 const FREE_SPACE = 'free-space';
 const DEFRAG = 'defrag';
 
+/** Where to look for what filled the quota: a snapshot's analysis (bytes per resource, history vs live). */
+const NOSPACE_ANALYZE: Finding = {
+  severity: 'info',
+  message:
+    "what filled the quota: 'etcdctl snapshot save FILE' then 'lifeboat snapshot analyze FILE' " +
+    '(bytes per resource and namespace, history or live)',
+};
+
 function alarmFindings(alarms: Alarm[]): Finding[] {
+  const analyze = alarms.some((a) => a.alarm === 'NOSPACE') ? [NOSPACE_ANALYZE] : [];
+  return [...alarmsOf(alarms), ...analyze];
+}
+
+function alarmsOf(alarms: Alarm[]): Finding[] {
   return alarms.map((a) =>
     a.alarm === 'NOSPACE'
       ? {

@@ -40,20 +40,40 @@ export interface LocalEtcd {
 const b64 = (v: string | Uint8Array) => Buffer.from(v).toString('base64');
 
 export async function startLocalEtcd(
+<<<<<<< HEAD
   opts: { version?: EtcdVersion; quotaBytes?: number; timeoutMs?: number } = {},
+=======
+  opts: {
+    etcd?: string;
+    etcdctl?: string;
+    quotaBytes?: number;
+    timeoutMs?: number;
+    /** Makes the data dir inside `dir` before etcd starts (a restore); returns its path. */
+    prepare?: (dir: string, member: { name: string; peerURL: string }) => Promise<string>;
+  } = {},
+>>>>>>> h/objects
 ): Promise<LocalEtcd> {
   const bin = etcdSources(opts.version ?? DEFAULT_ETCD_VERSION);
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-etcd-'));
   const [cport, pport] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${cport}`;
   const peer = `http://127.0.0.1:${pport}`;
+  let dataDir = join(dir, 'data');
+  if (opts.prepare) {
+    try {
+      dataDir = await opts.prepare(dir, { name: 'lb', peerURL: peer });
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const child: ChildProcess = spawn(
     bin.etcd,
     [
       '--name',
       'lb',
       '--data-dir',
-      join(dir, 'data'),
+      dataDir,
       '--listen-client-urls',
       endpoint,
       '--advertise-client-urls',

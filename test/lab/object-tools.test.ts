@@ -1,7 +1,9 @@
 // What an operator pipes from etcdctl into `lifeboat decode` gives the object (the seeded lab's real values), and
+// `backup verify --restore` restore-tests a backup (and catches another cluster's snapshot in it), and
 // `snapshot analyze` of a lab whose quota was filled (lab break fill-quota) names what filled it.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +12,7 @@ import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
 import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
 import { seedObjects } from '../../src/lab/seed.js';
 import type { AnalyzeReport } from '../../src/snapshot/analyze.js';
+import { startLocalEtcd } from '../../src/snapshot/etcd-local.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../../bin/lifeboat');
@@ -76,6 +79,50 @@ describe('decode from etcdctl and analyze on the lab', () => {
     const r = await lifeboat(['decode', '-o', 'json', '-v', '-'], await etcdctl('get', prefix, '--prefix'));
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`'etcdctl get' output (key line, value), ${count} value(s)`);
+  });
+
+  it("backup verify --restore: a fresh backup passes; with another cluster's snapshot in it, it fails naming the mismatch", async () => {
+    const to = join(dir, 'backups');
+    const bk = await lifeboat([
+      'run',
+      'backup',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `to=${to}`,
+      '--yes',
+      '--run-dir',
+      join(dir, 'run-bk'),
+    ]);
+    expect(bk.code, bk.stderr).toBe(0);
+    const [id] = readdirSync(to);
+    const ok = await lifeboat(['backup', 'verify', join(to, id!), '--restore']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(
+      /restored with etcd \d+\.\d+\.\d+, served revision \d+, \d+ keys, hashkv \d+; \d+ Kubernetes objects: \d+ decoded, 0 partly, \d+ raw/,
+    );
+    expect(ok.stdout).toContain('restore-tested: 1 snapshot(s)');
+    // Another cluster's snapshot under this backup's name, its sha256 recomputed in the manifest.
+    const other = await startLocalEtcd();
+    const manifestPath = join(to, id!, 'backup-manifest.json');
+    const man = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      members: { file: string; sha256: string }[];
+    };
+    try {
+      await other.put('/registry/configmaps/x/y', 'not this cluster');
+      await other.etcdctl('snapshot', 'save', join(to, id!, man.members[0]!.file));
+    } finally {
+      await other.stop();
+    }
+    man.members[0]!.sha256 = createHash('sha256')
+      .update(readFileSync(join(to, id!, man.members[0]!.file)))
+      .digest('hex');
+    writeFileSync(manifestPath, JSON.stringify(man, null, 2));
+    const bad = await lifeboat(['backup', 'verify', join(to, id!), '--restore']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/MISMATCH revision: the manifest says \d+, the restored etcd serves \d+/);
+    expect(bad.stdout).toMatch(/MISMATCH hash \(snapshot status\)/);
+    expect(bad.stderr).toMatch(/do not match the manifest.*do not restore it/);
   });
 
   it('snapshot analyze of the filled quota names the keys that filled it and says compaction frees them', async () => {

@@ -103,6 +103,9 @@ describe('diagnose: space and alarms', () => {
       'b: alarm NOSPACE (database space exceeded: the cluster takes no writes) — run free-space',
     );
     expect(d.reasons.filter((r) => /db uses .* \(90 %\) — run free-space$/.test(r))).toHaveLength(3);
+    expect(d.findings.filter((f) => /lifeboat snapshot analyze FILE/.test(f.message))).toEqual([
+      expect.objectContaining({ severity: 'info' }),
+    ]);
   });
 
   it('CORRUPT names replace-member for the member that raised it', async () => {

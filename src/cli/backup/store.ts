@@ -16,6 +16,8 @@ import {
   prunable,
   removeBackup,
   toPrune,
+  type BackupManifest,
+  type StoredFile,
 } from '../../backup/backups.js';
 import { checkPin, UNPINNED_NOTE } from '../../backup/pins.js';
 import { safeText } from '../../render/safe-text.js';
@@ -34,6 +36,7 @@ const FLAGS = {
   days: { type: 'string' },
   'stale-hours': { type: 'string' },
   yes: { type: 'boolean' },
+  restore: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parse<typeof FLAGS>>['values'];
@@ -96,6 +99,7 @@ export async function runStore(argv: string[]): Promise<number> {
     const dir = cmd === 'fetch' ? resolve(p[2] ?? '') : mkdtempSync(join(tmpdir(), 'lifeboat-verify-'));
     if (cmd === 'fetch' && !p[2]) throw usage('backup fetch: into which folder?', 'backup fetch BACKUP DIR');
     try {
+<<<<<<< HEAD
       // Every name is checked with the manifest, before any file is opened.
       const { manifest: m, sha256 } = await getManifestRead(store, id);
       if (!m.files.length)
@@ -104,14 +108,23 @@ export async function runStore(argv: string[]): Promise<number> {
         process.stderr.write(UNPINNED_NOTE(`backup ${id}`));
       privateDir(dir);
       for (const f of m.files) {
+=======
+      const m = await getManifest(store, id);
+      const files = m.files.length ? m.files : snapshotFiles(m);
+      if (!files.length)
+        throw badInput(`backup ${id} has no file list in its manifest (an older local backup)`);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const f of files) {
+>>>>>>> h/objects
         const out = join(dir, f.name);
         await fetchFile(store, id, f, out, ids);
         if (f.name.endsWith('.db')) checkDb(out, f.name);
         process.stdout.write(`${f.name}: sha256 ${f.sha256.slice(0, 12)}… ok\n`);
       }
       process.stdout.write(
-        `backup ${id}: ${m.files.length} files ${cmd === 'fetch' ? `fetched into ${dir}` : 'verified'}\n`,
+        `backup ${id}: ${files.length} files ${cmd === 'fetch' ? `fetched into ${dir}` : 'verified'}\n`,
       );
+      if (cmd === 'verify' && v.restore) return await (await import('./restore.js')).restoreTest(id, m, dir);
       return EXIT.ok;
     } finally {
       store.close();
@@ -120,6 +133,18 @@ export async function runStore(argv: string[]): Promise<number> {
   }
   if (cmd === 'prune') return prune(v, p[1]);
   throw usage(`backup: unknown subcommand '${cmd}'`, "run 'lifeboat backup --help'");
+}
+
+/** A local backup's manifest lists no files: its snapshots, each with the sha256 the status step recorded. */
+function snapshotFiles(m: BackupManifest): StoredFile[] {
+  return (m.members as { file?: unknown; sha256?: unknown }[]).flatMap((x) =>
+    typeof x.file === 'string' &&
+    /^[\w-][\w.-]*\.db$/.test(x.file) &&
+    typeof x.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(x.sha256)
+      ? [{ name: x.file, sha256: x.sha256, bytes: 0, storedSha256: x.sha256, storedBytes: 0 }]
+      : [],
+  );
 }
 
 function checkDb(path: string, name: string) {
