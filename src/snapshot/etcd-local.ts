@@ -1,13 +1,13 @@
-// A throwaway single-member etcd on 127.0.0.1 (random ports, temp data dir), for tests and the bench: the lab's default
-// etcd line as scripts/build-etcd.sh built it, unless told otherwise. Stopped by pid.
+// A throwaway single-member etcd on 127.0.0.1 (random ports, temp data dir), for backup verify --restore, tests and
+// the bench: the binaries named, else this machine's (src/snapshot/etcd-binaries.ts). Stopped by pid.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { etcdSources } from '../lab/etcdbin.js';
-import { DEFAULT_ETCD_VERSION, type EtcdVersion } from '../lab/types.js';
+import { badInput } from '../errors/error.js';
+import { localEtcdTools } from './etcd-binaries.js';
 
 const run = promisify(execFile);
 
@@ -40,20 +40,27 @@ export interface LocalEtcd {
 const b64 = (v: string | Uint8Array) => Buffer.from(v).toString('base64');
 
 export async function startLocalEtcd(
-<<<<<<< HEAD
-  opts: { version?: EtcdVersion; quotaBytes?: number; timeoutMs?: number } = {},
-=======
   opts: {
     etcd?: string;
     etcdctl?: string;
+    etcdutl?: string;
+    /** Which release to look for when no paths are given (e.g. "3.6"); the newest on this machine by default. */
+    version?: string;
     quotaBytes?: number;
     timeoutMs?: number;
     /** Makes the data dir inside `dir` before etcd starts (a restore); returns its path. */
     prepare?: (dir: string, member: { name: string; peerURL: string }) => Promise<string>;
   } = {},
->>>>>>> h/objects
 ): Promise<LocalEtcd> {
-  const bin = etcdSources(opts.version ?? DEFAULT_ETCD_VERSION);
+  const found = opts.etcd ? undefined : localEtcdTools(opts.version);
+  const etcd = opts.etcd ?? found?.etcd;
+  const etcdctl = opts.etcdctl ?? found?.etcdctl;
+  if (!etcd || !etcdctl)
+    throw badInput(
+      'no etcd binaries on this machine',
+      'run bash scripts/setup.sh (it builds etcd with Go, once)',
+    );
+  const bin = { etcd, etcdctl, etcdutl: opts.etcdutl ?? found?.etcdutl ?? 'etcdutl' };
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-etcd-'));
   const [cport, pport] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${cport}`;

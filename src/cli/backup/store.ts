@@ -99,23 +99,15 @@ export async function runStore(argv: string[]): Promise<number> {
     const dir = cmd === 'fetch' ? resolve(p[2] ?? '') : mkdtempSync(join(tmpdir(), 'lifeboat-verify-'));
     if (cmd === 'fetch' && !p[2]) throw usage('backup fetch: into which folder?', 'backup fetch BACKUP DIR');
     try {
-<<<<<<< HEAD
       // Every name is checked with the manifest, before any file is opened.
       const { manifest: m, sha256 } = await getManifestRead(store, id);
-      if (!m.files.length)
+      const files = m.files.length ? m.files : snapshotFiles(m);
+      if (!files.length)
         throw badInput(`backup ${id} has no file list in its manifest (an older local backup)`);
       if (checkPin(`backup ${store.url}/${id}`, id, sha256) === 'unpinned')
         process.stderr.write(UNPINNED_NOTE(`backup ${id}`));
       privateDir(dir);
-      for (const f of m.files) {
-=======
-      const m = await getManifest(store, id);
-      const files = m.files.length ? m.files : snapshotFiles(m);
-      if (!files.length)
-        throw badInput(`backup ${id} has no file list in its manifest (an older local backup)`);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
       for (const f of files) {
->>>>>>> h/objects
         const out = join(dir, f.name);
         await fetchFile(store, id, f, out, ids);
         if (f.name.endsWith('.db')) checkDb(out, f.name);
