@@ -263,33 +263,32 @@ function storageFindings(storage: MemberStorage[]): Finding[] {
   return out;
 }
 
+/** One finding per cause (expired, not valid yet, expiring soon, a missing address), naming its members and files. */
 function certFindings(certs: CertInfo[]): Finding[] {
-  return certs.flatMap((c): Finding[] => {
-    const out: Finding[] = [];
-    const day = c.notAfter.slice(0, 10);
-    if (c.daysLeft < 0)
-      out.push({
-        severity: 'warning',
-        member: c.member,
-        message: `${c.member}: ${c.file} expired on ${day}`,
-        runbook: 'renew-certs',
-      });
-    else if (c.daysLeft < CERT_WARN_DAYS)
-      out.push({
-        severity: 'warning',
-        member: c.member,
-        message: `${c.member}: ${c.file} expires in ${c.daysLeft} days (${day})`,
-        runbook: 'renew-certs',
-      });
-    if (c.missingAddress)
-      out.push({
-        severity: 'warning',
-        member: c.member,
-        message:
-          `${c.member}: ${c.file} does not name the member's address among its SANs ` +
-          `(${c.sans.join(', ') || 'none'})`,
-        runbook: 'renew-certs',
-      });
-    return out;
-  });
+  const group = (match: (c: CertInfo) => boolean, what: (some: CertInfo[]) => string): Finding[] => {
+    const some = certs.filter(match);
+    if (!some.length) return [];
+    const on = [...new Set(some.map((c) => c.member))].join(', ');
+    const files = some.length === 1 ? some[0]!.file : `${some.length} files`;
+    return [{ severity: 'warning', message: `${what(some)} on ${on} (${files})`, runbook: 'renew-certs' }];
+  };
+  const first = (some: CertInfo[]) => [...some].sort((a, b) => a.notAfter.localeCompare(b.notAfter))[0]!;
+  return [
+    ...group(
+      (c) => c.daysLeft < 0,
+      (some) => `certificates expired (the first on ${first(some).notAfter.slice(0, 10)})`,
+    ),
+    ...group(
+      (c) => c.notBefore !== undefined,
+      (some) => `certificates not valid yet (until ${some[0]!.notBefore!.slice(0, 10)})`,
+    ),
+    ...group(
+      (c) => c.daysLeft >= 0 && c.daysLeft < CERT_WARN_DAYS,
+      (some) => `certificates expire in ${first(some).daysLeft} days or less`,
+    ),
+    ...group(
+      (c) => c.missingAddress === true,
+      () => "certificates that do not name the member's address among their SANs",
+    ),
+  ];
 }

@@ -1,5 +1,6 @@
 // Entry gates: a runbook starts only when it fits what the hosts show. Each gate reads the probe's facts (the same
 // ones diagnose reads) and names the runbook that fits instead; a refusal changes nothing on any host.
+import { isIP } from 'node:net';
 import type { DecisionDef, PlanCtx } from '../engine/types.js';
 import type { CertInfo } from '../etcd/certcheck.js';
 import { parseAlarms } from '../etcd/storage.js';
@@ -50,8 +51,9 @@ export const noSpaceAlarm: Gate = (c) => {
 export const notMoved: Gate = (c) => {
   const moved = c.inventory.members.filter((m) => {
     const listed = c.facts.memberList?.find((x) => x.name === m.name);
-    const host = listed?.peerURLs[0] ? new URL(listed.peerURLs[0]).hostname : undefined;
-    return host !== undefined && host !== m.address && host.replace(/^\[|\]$/g, '') !== m.address;
+    const host = listed?.peerURLs[0] ? new URL(listed.peerURLs[0]).hostname.replace(/^\[|\]$/g, '') : '';
+    // Only an address can be compared: a peer URL by host name may well resolve to the inventory's address.
+    return isIP(host) !== 0 && isIP(m.address) !== 0 && host !== m.address;
   });
   if (!moved.length) return undefined;
   return (

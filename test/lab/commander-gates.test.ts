@@ -33,4 +33,23 @@ describe('entry gates', () => {
     expect(r.stderr).not.toMatch(/run dir:/);
     expect(await hostState()).toEqual(before);
   });
+
+  it('diagnose: the cause in the headline, one finding for the expired certificates, renew-certs next', async () => {
+    const r = await cli(['diagnose', '-i', lab.inventoryPath]);
+    expectCode(r, 3);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/: CERTIFICATES-EXPIRED \(QUORUM-LOST\) — /);
+    expect(lines.filter((l) => /certificates expired/.test(l))).toHaveLength(1);
+    expect(lines.at(-1)).toBe(`Next: lifeboat run renew-certs -i ${lab.inventoryPath}`);
+  });
+
+  it('diagnose after renew-certs and a lost quorum: recover-quorum next', async () => {
+    expectCode(await cli(['run', 'renew-certs', '-i', lab.inventoryPath, '--yes']), 0);
+    await labBreak(lab, 'lose-quorum');
+    const r = await cli(['diagnose', '-i', lab.inventoryPath, '-o', 'json']);
+    expectCode(r, 3);
+    const d = JSON.parse(r.stdout) as { cause: string; next: string };
+    expect(d.cause).toBe('QUORUM-LOST');
+    expect(d.next).toBe(`lifeboat run recover-quorum -i ${lab.inventoryPath}`);
+  });
 });

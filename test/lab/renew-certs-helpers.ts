@@ -41,9 +41,11 @@ export async function sansOf(lab: Lab): Promise<Map<string, string>> {
 interface Diag {
   certificates: Array<{ member: string; file: string; daysLeft: number }>;
   reasons: string[];
+  cause: string;
+  next: string;
 }
 
-/** diagnose fails and names every expired certificate of every member. */
+/** diagnose fails, lists every expired certificate of every member, names them in one finding and renew-certs next. */
 export async function expectDiagnoseNamesExpired(lab: Lab): Promise<void> {
   const bad = await cli(['diagnose', '-i', lab.inventoryPath, '-o', 'json']);
   expect(bad.code).not.toBe(0);
@@ -52,12 +54,16 @@ export async function expectDiagnoseNamesExpired(lab: Lab): Promise<void> {
   for (const m of lab.members)
     for (const f of certsOn(lab, m.name)) {
       n++;
-      const named = d.reasons.find(
-        (r) => r.startsWith(`${m.name}: ${f} expired on `) && r.endsWith('— run renew-certs'),
-      );
-      expect(named, `${m.name} ${f} in ${JSON.stringify(d.reasons)}`).toBeDefined();
+      const listed = d.certificates.find((c) => c.member === m.name && c.file === f && c.daysLeft < 0);
+      expect(listed, `${m.name} ${f} in ${JSON.stringify(d.certificates)}`).toBeDefined();
     }
   expect(d.certificates.filter((c) => c.daysLeft < 0)).toHaveLength(n);
+  const expired = d.reasons.filter((r) => r.startsWith('certificates expired'));
+  expect(expired, JSON.stringify(d.reasons)).toHaveLength(1);
+  expect(expired[0]).toContain(`on ${lab.members.map((m) => m.name).join(', ')} (`);
+  expect(expired[0]).toMatch(/— run renew-certs$/);
+  expect(d.cause).toBe('CERTIFICATES-EXPIRED');
+  expect(d.next).toBe(`lifeboat run renew-certs -i ${lab.inventoryPath}`);
 }
 
 /** The run's stamp (it starts the run id): the old pairs are in certs-before-STAMP/. */

@@ -7,6 +7,8 @@ import { diagnose, type Diagnosis } from '../../etcd/diagnose.js';
 import { gatherFacts } from '../../etcd/probe.js';
 import { SshExecutor } from '../../ssh/index.js';
 import { certLines, notes, storageLines } from './storage.js';
+import { nextLine, nextMove } from '../../etcd/next.js';
+import { quote } from '../../shell/sh.js';
 
 const HELP = `Usage: lifeboat diagnose -i INVENTORY [--output text|json] [--accept-new-host-keys]
 
@@ -14,6 +16,7 @@ Reads (only reads) every member: member list, endpoint health and status (versio
 raft term and index), quorum verdict, alarms, db size, in-use size and quota (percent used, fragmentation),
 etcd's certificates (expiry, days left, the member's address in the SANs),
 and per-member key count and hashkv at one revision; each finding names the runbook to run.
+The headline names the cause; the last line is the command to run next (JSON: cause, next).
 Exit: 0 healthy, 1 degraded, 3 quorum lost, 2 bad input.`;
 
 /** The alarm that made a member's health check fail (CORRUPT wins: it blocks writes everywhere). */
@@ -32,7 +35,7 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-export function diagnosisText(d: Diagnosis): string {
+export function diagnosisText(d: Diagnosis, next?: { cause: string; line: string }): string {
   const head = [
     'MEMBER',
     'SSH',
@@ -84,7 +87,7 @@ export function diagnosisText(d: Diagnosis): string {
       `${m.isLearner ? '  learner' : ''}`,
   );
   return [
-    `cluster ${d.cluster}: ${d.verdict.toUpperCase()} — ${d.quorum.healthy}/${d.quorum.total} ` +
+    `cluster ${d.cluster}: ${headline(d, next?.cause)} — ${d.quorum.healthy}/${d.quorum.total} ` +
       `healthy, ${d.quorum.needed} needed for quorum`,
     '',
     'member list:',
@@ -100,7 +103,15 @@ export function diagnosisText(d: Diagnosis): string {
     ...certLines(d),
     ...(d.reasons.length ? ['', 'findings:', ...d.reasons.map((r) => `  - ${r}`)] : []),
     ...notes(d),
+    ...(next ? ['', `Next: ${next.line}`] : []),
   ].join('\n');
+}
+
+/** The cause first; the verdict after it when it says more (expired certificates that look like a lost quorum). */
+function headline(d: Diagnosis, cause: string | undefined): string {
+  const verdict = d.verdict.toUpperCase();
+  if (!cause || cause === verdict || cause === 'HEALTHY' || cause === 'DEGRADED') return verdict;
+  return d.verdict === 'healthy' ? cause : `${cause} (${verdict})`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -122,7 +133,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const facts = await gatherFacts(inv, ex, new Date());
     const d = await diagnose(inv, facts, ex);
-    process.stdout.write((output === 'json' ? JSON.stringify(d, null, 2) : diagnosisText(d)) + '\n');
+    const move = nextMove(d);
+    const next = { cause: move.cause, line: nextLine(move, quote(values.inventory)) };
+    process.stdout.write(
+      (output === 'json'
+        ? JSON.stringify({ ...d, cause: move.cause, next: next.line }, null, 2)
+        : diagnosisText(d, next)) + '\n',
+    );
     return d.verdict === 'healthy' ? EXIT.ok : d.verdict === 'degraded' ? EXIT.failed : EXIT.quorumLost;
   } finally {
     await ex.close();
