@@ -100,11 +100,13 @@ export function etcdAnswers(ctl: Script): Script {
 
 /** The --experimental-* flags and ETCD_EXPERIMENTAL_* variables in the manifest, etcd.conf and unit drop-ins. */
 function experimentalProbe(m: ResolvedMember): Script {
-  const park = `${posix.dirname(posix.dirname(m.manifest))}/manifests-stopped-by-lifeboat/${posix.basename(m.manifest)}`;
+  const parkDir = `${posix.dirname(posix.dirname(m.manifest))}/manifests-stopped-by-lifeboat`;
+  const park = `${parkDir}/${posix.basename(m.manifest)}`;
   return sh`
     # etcd 3.7 refuses --experimental-* flags: name the ones its configuration still carries
     for f in ${m.manifest} ${park} ${m.config} /etc/systemd/system/etcd.service.d/*.conf; do
-      [ -f "$f" ] && grep -hoE -- '--experimental-[a-z0-9-]+(=[A-Za-z0-9._:/,=-]*)?|ETCD_EXPERIMENTAL_[A-Z0-9_]+=[A-Za-z0-9._:/,=-]*' "$f"
+      [ -f "$f" ] && grep -hoE -- \
+        '--experimental-[a-z0-9-]+(=[A-Za-z0-9._:/,=-]*)?|ETCD_EXPERIMENTAL_[A-Z0-9_]+=[A-Za-z0-9._:/,=-]*' "$f"
     done 2>/dev/null | sort -u | sed 's/^/experimental_flag=/'`;
 }
 

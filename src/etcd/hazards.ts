@@ -77,7 +77,9 @@ function versionHazards(inv: Inventory, facts: Facts): Finding[] {
   if (mixed)
     out.push({
       severity: 'info',
-      message: `members run different etcd lines (${binaries.map((b) => `${b.name} ${b.v}`).join(', ')}): a rolling upgrade is under way`,
+      message:
+        `members run different etcd lines (${binaries.map((b) => `${b.name} ${b.v}`).join(', ')}): ` +
+        'a rolling upgrade is under way',
     });
   for (const b of binaries) {
     if (lineOf(b.v) === '3.5' && compareReleases(b.v, MIN_35_FOR_36) < 0)

@@ -36,8 +36,8 @@ export function metricsScript(m: ResolvedMember): Script {
   return sh.join(
     [
       sh`command -v curl >/dev/null 2>&1 && curl -fsS --max-time 5 ${tls} ${`${m.clientURL}/metrics`}`,
-      sh`2>/dev/null | grep -E`,
-      sh`'^etcd_(server_quota_backend_bytes|mvcc_db_total_size_in_bytes|mvcc_db_total_size_in_use_in_bytes|cluster_version)`,
+      sh`2>/dev/null | grep -E -e '^etcd_cluster_version' -e`,
+      sh`'^etcd_(server_quota_backend_bytes|mvcc_db_total_size_in_bytes|mvcc_db_total_size_in_use_in_bytes)`,
       sh`'`,
     ],
     ' ',

@@ -395,7 +395,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   try {
     await buildFiles(lab, opts, etcdVersion, kube);
     log(
-      `etcd ${lab.etcd?.release ?? etcdVersion} (${lab.etcd?.image ?? 'no image'}); pki and host files ready (${Date.now() - t0} ms)`,
+      `etcd ${lab.etcd?.release ?? etcdVersion} (${lab.etcd?.image ?? 'no image'}); ` +
+        `pki and host files ready (${Date.now() - t0} ms)`,
     );
     await bootHosts(lab);
     log(`hosts up (${Date.now() - t0} ms)`);

@@ -31,7 +31,8 @@ export function scanKeys(bolt: Bolt, ref: BucketRef, roots?: number[]): KeyScan 
       if ((kl !== 17 && kl !== 18) || b[ko + 8] !== 0x5f)
         throw new SnapshotError(`key bucket entry with a ${kl}-byte key is not a revision`);
       r.revision = revisionMain(b, ko);
-      if (vsize === 0) return void r.markers++; // the marker etcdutl restore --bump-revision leaves: a revision without a key
+      // The marker etcdutl restore --bump-revision leaves: a revision without a key.
+      if (vsize === 0) return void r.markers++;
       const vo = ko + kl;
       let key: string;
       const end = keyFieldEnd(b, vo, vo + hl);

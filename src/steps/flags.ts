@@ -31,5 +31,7 @@ export const migrateFlagsStep = (targets: Targets): StepDef => ({
   },
   verify: (c) => healthy(c, 120_000),
   timeoutMs: 300_000,
-  hint: 'etcd did not become healthy with the new flags: read its log on the host; the original configuration is kept beside it',
+  hint:
+    'etcd did not become healthy with the new flags: read its log on the host; ' +
+    'the original configuration is kept beside it',
 });

@@ -15,7 +15,8 @@ export function formatInspect(r: InspectReport): string {
     `Compacted revision: ${r.compactedRevision ?? 'none'}` +
       `${r.scheduledCompactRevision !== null && r.scheduledCompactRevision !== r.compactedRevision ? ` (scheduled ${r.scheduledCompactRevision})` : ''}`,
     `Consistent index:   ${r.consistentIndex ?? 'unknown'}`,
-    `Storage version:    ${r.storageVersion ?? 'none (written by etcd 3.5 or older, or before the cluster reached 3.6)'}`,
+    `Storage version:    ` +
+      (r.storageVersion ?? 'none (written by etcd 3.5 or older, or before the cluster reached 3.6)'),
     `Total keys:         ${r.totalKeys} ` +
       (r.totalKeysAs === 'live'
         ? `(live keys, as etcdutl ${r.storageVersion} snapshot status counts)`
