@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { DecisionDef, PlanCtx } from '../engine/types.js';
 import type { CertInfo } from '../etcd/certcheck.js';
 import { parseAlarms } from '../etcd/storage.js';
-import { quote } from '../shell/sh.js';
+import { sh } from '../shell/sh.js';
 
 /** Why the runbook does not fit, with the one to run instead; undefined when it fits. */
 export type Gate = (c: PlanCtx) => string | undefined;
@@ -13,7 +13,9 @@ const members = (certs: CertInfo[]) => [...new Set(certs.map((cert) => cert.memb
 
 /** The command line that runs another runbook on the same inventory. */
 const next = (c: PlanCtx, runbook: string) =>
-  `lifeboat run ${runbook} -i ${c.inventoryPath ? quote(c.inventoryPath) : 'INVENTORY'}`;
+  c.inventoryPath
+    ? sh`lifeboat run ${runbook} -i ${c.inventoryPath}`.text
+    : `lifeboat run ${runbook} -i INVENTORY`;
 
 /** Expired or not-yet-valid certificates make TLS fail: etcd looks down while its data and quorum are intact. */
 export const certificatesValid: Gate = (c) => {

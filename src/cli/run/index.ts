@@ -5,7 +5,7 @@ import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { startRun } from '../../session/start.js';
 import { localSnapshot } from '../../session/inputs.js';
-import { quote } from '../../shell/sh.js';
+import { sh } from '../../shell/sh.js';
 import type { Inventory } from '../../inventory/resolve.js';
 import { foldJournal } from '../../engine/record/journal.js';
 import { verifiedEntries } from '../../engine/record/trust.js';
@@ -81,7 +81,6 @@ export async function run(argv: string[]): Promise<number> {
 
 /** The last lines of a backup: its id, where it is, and how to check and restore it. */
 function backupMade(dir: string, inventoryPath: string, inv: Inventory): string {
-  const inventory = quote(inventoryPath);
   const restore = inv.members.length === 1 ? 'restore-single-master' : 'restore-multi-master';
   const outputs = foldJournal(verifiedEntries(runFiles(dir).audit)).outputs;
   const made = outputs['copy-off/manifest']?.local as { id?: string; dir?: string } | undefined;
@@ -90,7 +89,7 @@ function backupMade(dir: string, inventoryPath: string, inv: Inventory): string 
   const where = typeof published === 'string' ? published : made.dir;
   return (
     `backup ${made.id} is in ${where}\n` +
-    `  check it:   lifeboat backup verify ${made.id} -i ${inventory}\n` +
-    `  restore it: lifeboat run ${restore} -i ${inventory} --set snapshot=${made.id}\n`
+    `  check it:   ${sh`lifeboat backup verify ${made.id} -i ${inventoryPath}`.text}\n` +
+    `  restore it: ${sh`lifeboat run ${restore} -i ${inventoryPath} --set snapshot=${made.id}`.text}\n`
   );
 }
