@@ -8,7 +8,7 @@ import { gatherFacts } from '../../etcd/probe.js';
 import { SshExecutor } from '../../ssh/index.js';
 import { certLines, notes, storageLines } from './storage.js';
 import { nextLine, nextMove } from '../../etcd/next.js';
-import { quote } from '../../shell/sh.js';
+import { sh } from '../../shell/sh.js';
 
 const HELP = `Usage: lifeboat diagnose -i INVENTORY [--output text|json] [--accept-new-host-keys]
 
@@ -134,7 +134,7 @@ export async function run(argv: string[]): Promise<number> {
     const facts = await gatherFacts(inv, ex, new Date());
     const d = await diagnose(inv, facts, ex);
     const move = nextMove(d);
-    const next = { cause: move.cause, line: nextLine(move, quote(values.inventory)) };
+    const next = { cause: move.cause, line: nextLine(move, sh`${values.inventory}`.text) };
     process.stdout.write(
       (output === 'json'
         ? JSON.stringify({ ...d, cause: move.cause, next: next.line }, null, 2)
