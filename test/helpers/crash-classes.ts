@@ -77,15 +77,13 @@ export function onePerClass(classes: CrashClass[], rand: () => number): CrashPoi
 }
 
 /**
- * The sample `npm test` runs: one point in each destructive step (so every CI run crashes inside each of them) and
- * `others` points from the other classes, all drawn with `rand`.
+ * The sample `npm test` runs: one point inside a destructive step (so every CI run crashes a runbook where doing a
+ * thing twice would hurt) and `others` points from the other classes, all drawn with `rand`.
  */
 export function sampleClasses(classes: CrashClass[], rand: () => number, others: number): CrashPoint[] {
   const pick = <T>(list: T[]) => list[Math.floor(rand() * list.length)]!;
-  const byStep = new Map<string, CrashPoint[]>();
-  for (const c of classes.filter((x) => x.destructive))
-    byStep.set(c.stateId, [...(byStep.get(c.stateId) ?? []), ...c.points]);
-  const inDestructive = [...byStep.values()].map(pick);
+  const destructive = classes.filter((x) => x.destructive).flatMap((c) => c.points);
+  const inDestructive = destructive.length ? [pick(destructive)] : [];
   const rest = classes.filter((c) => !c.destructive);
   const chosen: CrashPoint[] = [];
   for (let i = 0; i < others && rest.length > 0; i++) {

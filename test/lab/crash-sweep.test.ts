@@ -1,7 +1,7 @@
 // Crash sweep: each runbook killed by a failpoint (LIFEBOAT_FAILPOINT) at journal boundaries, resumed with --yes,
 // then checked: data as expected, cluster healthy, audit verifies, lock released, nothing left parked, no destructive
 // command applied twice. The boundaries are grouped into classes (test/helpers/crash-classes.ts). `npm test` runs a
-// fixed-seed sample drawn from the classes (one point inside every destructive step, one elsewhere);
+// fixed-seed sample drawn from the classes (one point inside a destructive step, one elsewhere);
 // `npm run crash-sweep` (CRASH_SWEEP=classes) tries one point per class of every runbook on both topologies, and
 // CRASH_SWEEP=full every boundary; both print the table in docs/reliability.md.
 import { execFile } from 'node:child_process';

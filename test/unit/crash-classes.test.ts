@@ -60,7 +60,7 @@ describe('crash classes', () => {
     expect(points).not.toContain(`after-entry:${log.at(-1)!.seq}`);
   });
 
-  it('the class sweep takes one point per class; the sample hits every destructive step', () => {
+  it('the class sweep takes one point per class; the sample crashes inside a destructive step', () => {
     expect(onePerClass(classes, rng(1))).toHaveLength(classes.length);
     const sample = sampleClasses(classes, rng(7), 2);
     expect(sample).toHaveLength(3);
