@@ -63,6 +63,8 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
     ctr?.etcdutlVersion ?? ctr?.etcdctlVersion ?? /:v?(\d+\.\d+)/.exec(image ?? '')?.[1],
   );
   const imageTool: 'etcdutl' | 'etcdctl' = (imageMajor ?? 0) >= 305 ? 'etcdutl' : 'etcdctl';
+  // etcdctl 3.6 warns on every call that ETCDCTL_API is unknown (v3 is the only API since 3.4's default).
+  const api = ctlVersion !== undefined && ctlVersion >= 306 ? sh`` : sh`ETCDCTL_API=3 `;
   const offlineCmd = (rest: Script, extra: string[]) =>
     image
       ? containerCommand(
@@ -75,7 +77,7 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
         )
       : useUtl
         ? sh`${words(utl)} ${rest}`
-        : sh`ETCDCTL_API=3 ${words(etcdctlBin)} ${rest}`;
+        : sh`${api}${words(etcdctlBin)} ${rest}`;
   const bumpOk = image ? imageTool === 'etcdutl' : useUtl;
   const describe = [
     online
@@ -90,7 +92,7 @@ export function makeTools(m: ResolvedMember, f: MemberFacts | undefined): Tools 
   const etcdctl = (args: Script, endpoints?: string, save?: string | Script) => {
     const full = sh`--endpoints=${endpoints ?? m.clientURL} ${tls}${args.text ? sh` ${args}` : sh``}`;
     if (online && online.kind !== 'host') return containerCommand(online, 'etcdctl', m, ctr, { save }, full);
-    return sh`ETCDCTL_API=3 ${words(etcdctlBin)} ${full}${save === undefined ? sh`` : sh` snapshot save ${save}`}`;
+    return sh`${api}${words(etcdctlBin)} ${full}${save === undefined ? sh`` : sh` snapshot save ${save}`}`;
   };
   return {
     describe,
