@@ -71,8 +71,9 @@ describe('lab, static-pod mode, 3 members', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('comes up healthy, with TLS, in under 20 s (seeding included)', async () => {
-    expect(upMs).toBeLessThan(20_000);
+  // A hang, not pacing: alone it takes ~5 s; three lab files at once on a loaded 2-core CI machine took over 20 s.
+  it('comes up healthy, with TLS, in under 90 s (seeding included)', async () => {
+    expect(upMs).toBeLessThan(90_000);
     const st = await labStatus(lab);
     expect(st.members.map((m) => [m.name, m.hostUp, m.sshdUp, m.etcdUp, m.healthy, m.apiserver?.ok])).toEqual(
       lab.members.map((m) => [m.name, true, true, true, true, true]),
