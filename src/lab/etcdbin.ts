@@ -1,15 +1,13 @@
 // Which etcd binaries a lab runs: the release each line pins (scripts/gobuild/etcd-X.Y/go.mod), built once per machine
-// by scripts/build-etcd.sh into /var/cache/lifeboat/etcd/<release> (or LIFEBOAT_ETCD_CACHE, or the user's cache).
+// by scripts/build-etcd.sh (src/local/etcd-builds.ts says where).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usage } from '../errors/error.js';
+import { etcdBuild, etcdCacheRoots, type EtcdTool } from '../local/etcd-builds.js';
 import { etcdImageOf } from './modes.js';
 import type { EtcdVersion } from './types.js';
-
-export const ETCD_TOOLS = ['etcd', 'etcdctl', 'etcdutl'] as const;
 
 /** The project's root (the folder with package.json above this module, in dist or src). */
 function projectRoot(): string {
@@ -28,20 +26,12 @@ export function pinnedRelease(version: EtcdVersion): string {
   return release;
 }
 
-/** The cache folders scripts/build-etcd.sh may have built into, in its order of preference. */
-function cacheRoots(): string[] {
-  const env = process.env.LIFEBOAT_ETCD_CACHE;
-  if (env) return [env];
-  const user = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lifeboat', 'etcd');
-  return ['/var/cache/lifeboat/etcd', user];
-}
-
-/** Machine paths of etcd, etcdctl and etcdutl of a line's pinned release (the first cache that has all three). */
-export function etcdSources(version: EtcdVersion): Record<(typeof ETCD_TOOLS)[number], string> {
+/** Machine paths of etcd, etcdctl and etcdutl of a line's pinned release (where the first cache would hold them). */
+export function etcdSources(version: EtcdVersion): Record<EtcdTool, string> {
   const release = pinnedRelease(version);
-  const roots = cacheRoots();
-  const root = roots.find((r) => ETCD_TOOLS.every((t) => existsSync(join(r, release, t)))) ?? roots[0]!;
-  const at = (t: string) => join(root, release, t);
+  const built = etcdBuild(release);
+  if (built) return { etcd: built.etcd, etcdctl: built.etcdctl, etcdutl: built.etcdutl };
+  const at = (t: EtcdTool) => join(etcdCacheRoots()[0]!, release, t);
   return { etcd: at('etcd'), etcdctl: at('etcdctl'), etcdutl: at('etcdutl') };
 }
 

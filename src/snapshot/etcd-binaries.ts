@@ -1,12 +1,12 @@
-// The one place that says where this machine's etcd binaries are, per etcd version: builds in
-// /var/cache/lifeboat/etcd/VERSION/ first, then Debian trixie's 3.5 (unpacked into .cache), then Debian's 3.4 in /usr/bin.
+// The etcd binaries this machine has for an offline restore, per etcd version: the builds of scripts/build-etcd.sh
+// first (src/local/etcd-builds.ts), then an etcd the operator installed on PATH.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { etcdBuilds } from '../local/etcd-builds.js';
 
 export interface EtcdTools {
-  /** The release the binaries report (etcd --version). */
+  /** The release the binaries are (the build's folder, or what `etcd --version` printed). */
   release: string;
   etcd: string;
   etcdctl: string;
@@ -14,29 +14,14 @@ export interface EtcdTools {
   etcdutl?: string;
 }
 
-export const BUILD_CACHE = '/var/cache/lifeboat/etcd';
-
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
-function candidates(): Omit<EtcdTools, 'release'>[] {
-  const out: Omit<EtcdTools, 'release'>[] = [];
-  const builds = existsSync(BUILD_CACHE) ? readdirSync(BUILD_CACHE).sort().reverse() : [];
-  for (const v of builds) {
-    const at = (tool: string) => join(BUILD_CACHE, v, tool);
-    out.push({ etcd: at('etcd'), etcdctl: at('etcdctl'), etcdutl: at('etcdutl') });
+/** The first executable file called `tool` in a folder of PATH. */
+function onPath(tool: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const path = join(dir, tool);
+    if (existsSync(path)) return path;
   }
-  const trixie = join(projectRoot(), '.cache', 'debian', 'trixie');
-  out.push({
-    etcd: join(trixie, 'etcd-server', 'usr', 'bin', 'etcd'),
-    etcdutl: join(trixie, 'etcd-server', 'usr', 'bin', 'etcdutl'),
-    etcdctl: join(trixie, 'etcd-client', 'usr', 'bin', 'etcdctl'),
-  });
-  out.push({ etcd: '/usr/bin/etcd', etcdctl: '/usr/bin/etcdctl' });
-  return out;
+  return undefined;
 }
 
 function releaseOf(etcd: string): string | undefined {
@@ -48,6 +33,14 @@ function releaseOf(etcd: string): string | undefined {
   }
 }
 
+/** The operator's own etcd on PATH, when it has etcd and etcdctl. */
+function installed(): EtcdTools | undefined {
+  const [etcd, etcdctl, etcdutl] = [onPath('etcd'), onPath('etcdctl'), onPath('etcdutl')];
+  const release = etcd && etcdctl ? releaseOf(etcd) : undefined;
+  if (!etcd || !etcdctl || !release) return undefined;
+  return etcdutl ? { release, etcd, etcdctl, etcdutl } : { release, etcd, etcdctl };
+}
+
 const minor = (v: string) => v.split('.').slice(0, 2).join('.');
 
 /**
@@ -55,15 +48,10 @@ const minor = (v: string) => v.split('.').slice(0, 2).join('.');
  * no version, the newest here. Undefined when this machine has none that fits.
  */
 export function localEtcdTools(version?: string): EtcdTools | undefined {
-  const found: EtcdTools[] = [];
-  for (const c of candidates()) {
-    if (!existsSync(c.etcd) || !existsSync(c.etcdctl)) continue;
-    const release = releaseOf(c.etcd);
-    if (!release) continue;
-    const tools: EtcdTools = { release, etcd: c.etcd, etcdctl: c.etcdctl };
-    if (c.etcdutl && existsSync(c.etcdutl)) tools.etcdutl = c.etcdutl;
-    if (version === undefined || release === version) return tools;
-    if (minor(release) === minor(version)) found.push(tools);
-  }
-  return found[0];
+  const builds: EtcdTools[] = etcdBuilds();
+  const all = [...builds];
+  const own = installed();
+  if (own) all.push(own);
+  if (version === undefined) return all[0];
+  return all.find((t) => t.release === version) ?? all.find((t) => minor(t.release) === minor(version));
 }

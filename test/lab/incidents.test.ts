@@ -1,7 +1,7 @@
 // Incidents on the lab with real etcd: a small quota filled until NOSPACE; diagnose reports it per member (exit 1);
 // free-space gives the space back (leader defragmented last, data intact), also after a kill -9 mid-defrag; defrag.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,7 @@ describe('free-space', () => {
       { LIFEBOAT_FAILPOINT: `after-cmd:defrag/defrag/${hosts[1]}/0` },
     );
     expect(killed.code).not.toBe(0);
+    expect(existsSync(join(runDir, 'run.json')), `the run never started:\n${killed.stderr}`).toBe(true);
     expect(readAuditEvents(runDir).some((e) => e.type === 'run.end')).toBe(false);
     expectCode(await cli(['resume', runDir, '--yes'], 300_000), 0);
     expect(readAuditEvents(runDir).at(-1)).toMatchObject({ type: 'run.end', status: 'done' });

@@ -24,6 +24,7 @@ import {
 import { loadInventory } from '../../src/inventory/load.js';
 import { seedObjects } from '../../src/lab/seed.js';
 import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
+import { labTool } from './runbook-helpers.js';
 
 function sh(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -82,7 +83,7 @@ describe('lab, static-pod mode, 3 members', () => {
     expect(new Set(st.members.map((m) => m.leader)).size).toBe(1);
     // Client traffic is TLS only: plain HTTP and a TLS client without a cert are refused; the kubeadm cert works.
     const m = lab.members[0]!;
-    const plain = await sh('etcdctl', [
+    const plain = await sh(labTool(lab, 'etcdctl'), [
       '--endpoints',
       `http://${m.address}:2379`,
       '--command-timeout=2s',
@@ -90,7 +91,7 @@ describe('lab, static-pod mode, 3 members', () => {
       'health',
     ]);
     expect(plain.code).not.toBe(0);
-    const noCert = await sh('etcdctl', [
+    const noCert = await sh(labTool(lab, 'etcdctl'), [
       '--endpoints',
       m.clientURL,
       '--cacert',

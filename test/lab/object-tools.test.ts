@@ -13,15 +13,20 @@ import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
 import { seedObjects } from '../../src/lab/seed.js';
 import type { AnalyzeReport } from '../../src/snapshot/analyze.js';
 import { startLocalEtcd } from '../../src/snapshot/etcd-local.js';
+import { labTool } from './runbook-helpers.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../../bin/lifeboat');
 type Obj = Record<string, unknown>;
 
 /** `lifeboat ARGS` with `input` on stdin (what a shell pipe gives it). */
-function lifeboat(args: string[], input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
+function lifeboat(
+  args: string[],
+  input?: Buffer,
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -38,7 +43,7 @@ describe('decode from etcdctl and analyze on the lab', () => {
   const etcdctl = async (...args: string[]): Promise<Buffer> =>
     (
       await run(
-        'etcdctl',
+        labTool(lab, 'etcdctl'),
         [
           `--endpoints=${lab.members[0]!.clientURL}`,
           `--cacert=${lab.client.ca}`,
@@ -118,8 +123,14 @@ describe('decode from etcdctl and analyze on the lab', () => {
       .update(readFileSync(join(to, id!, man.members[0]!.file)))
       .digest('hex');
     writeFileSync(manifestPath, JSON.stringify(man, null, 2));
-    const bad = await lifeboat(['backup', 'verify', join(to, id!), '--restore']);
-    expect(bad.code).toBe(1);
+    // Here, where the backup was written, its pinned manifest sha256 refuses the changed manifest outright.
+    const pinned = await lifeboat(['backup', 'verify', join(to, id!), '--restore']);
+    expect(pinned.code, pinned.stderr).toBe(2);
+    expect(pinned.stderr).toMatch(/the manifest is not the one written at backup time/);
+    // On a machine that never pinned it (a CronJob's backup, another bastion), the restore test finds the mismatch.
+    const elsewhere = mkdtempSync(join(dir, 'elsewhere-'));
+    const bad = await lifeboat(['backup', 'verify', join(to, id!), '--restore'], undefined, elsewhere);
+    expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     expect(bad.stdout).toMatch(/MISMATCH revision: the manifest says \d+, the restored etcd serves \d+/);
     expect(bad.stdout).toMatch(/MISMATCH hash \(snapshot status\)/);
     expect(bad.stderr).toMatch(/do not match the manifest.*do not restore it/);

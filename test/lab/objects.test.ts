@@ -11,6 +11,7 @@ import { encodeStoredObject, wrapUnknown } from '../../src/k8s/encode.js';
 import { kindFor } from '../../src/k8s/schema/index.js';
 import { labDown, labUp, type Lab } from '../../src/lab/index.js';
 import { EtcdClient } from '../../src/lab/grpc.js';
+import { labTool } from './runbook-helpers.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../../bin/lifeboat');
@@ -132,7 +133,7 @@ describe('object recovery on the lab (real etcd, k8s protobuf values)', () => {
   let seededAt = 0;
   const etcdctl = (...args: string[]) =>
     run(
-      'etcdctl',
+      labTool(lab, 'etcdctl'),
       [
         `--endpoints=${lab.members[0]!.clientURL}`,
         `--cacert=${lab.client.ca}`,

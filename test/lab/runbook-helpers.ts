@@ -18,6 +18,8 @@ import {
   type Lab,
 } from '../../src/lab/index.js';
 import { Snapshot } from '../../src/snapshot/snapshot.js';
+import { etcdSources } from '../../src/lab/etcdbin.js';
+import type { EtcdTool } from '../../src/local/etcd-builds.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/lifeboat');
@@ -370,6 +372,11 @@ export function labEtcdVersion(): EtcdVersion {
   const line = ETCD_VERSIONS.find((x) => x === v);
   if (!line) throw new Error(`LAB_ETCD_VERSION=${v} is not one of ${ETCD_VERSIONS.join(', ')}`);
   return line;
+}
+
+/** A tool of the etcd release the lab runs, on this machine (tests never take whatever etcdctl is on PATH). */
+export function labTool(lab: Lab, tool: EtcdTool): string {
+  return etcdSources(lab.etcd?.version ?? labEtcdVersion())[tool];
 }
 
 /** The cluster's current revision, as a member reports it in `endpoint status`. */

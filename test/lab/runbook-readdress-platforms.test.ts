@@ -25,6 +25,7 @@ import {
   expectCode,
   expectSameData,
   labEtcdVersion,
+  labTool,
   snapshotValues,
 } from './runbook-helpers.js';
 
@@ -40,7 +41,7 @@ function etcdctl(
   const tls = ['--cacert', lab.client.ca, '--cert', lab.client.cert, '--key', lab.client.key];
   return new Promise((res, rej) =>
     execFile(
-      'etcdctl',
+      labTool(lab, 'etcdctl'),
       [`--endpoints=${eps}`, ...tls, '--command-timeout=5s', ...args],
       { env: { ...process.env, ETCDCTL_API: '3' } },
       (err, out, errOut) => (err ? rej(new Error(`etcdctl ${args.join(' ')}: ${errOut}`)) : res(out)),

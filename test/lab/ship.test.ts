@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labBreak, labDown, labUp, type Lab } from '../../src/lab/index.js';
+import { labTool } from './runbook-helpers.js';
 
 const ROOT = process.cwd();
 const CHECKOUT = join(ROOT, 'bin', 'lifeboat');
@@ -32,7 +33,7 @@ beforeAll(async () => {
   lab = await labUp({ dir: join(work, 'lab'), seedData: true });
   snapshotFile = join(work, 'lab-snapshot.db');
   await run(
-    'etcdctl',
+    labTool(lab, 'etcdctl'),
     [
       `--endpoints=${lab.members[0]!.clientURL}`,
       `--cacert=${lab.client.ca}`,

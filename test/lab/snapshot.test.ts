@@ -14,6 +14,7 @@ import { diffStates } from '../../src/snapshot/diff.js';
 import { inspect } from '../../src/snapshot/inspect.js';
 import { Snapshot } from '../../src/snapshot/snapshot.js';
 import { run as snapshotCli } from '../../src/cli/snapshot/index.js';
+import { labTool } from './runbook-helpers.js';
 
 const run = promisify(execFile);
 type Obj = Record<string, unknown>;
@@ -24,7 +25,7 @@ describe('snapshot tooling on the lab', () => {
   const etcdctl = async (...args: string[]) =>
     (
       await run(
-        'etcdctl',
+        labTool(lab, 'etcdctl'),
         [
           `--endpoints=${lab.members[0]!.clientURL}`,
           `--cacert=${lab.client.ca}`,
@@ -35,6 +36,9 @@ describe('snapshot tooling on the lab', () => {
         { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 1 << 28 },
       )
     ).stdout;
+  // etcdutl of the lab's release: the tool that reads snapshot files on 3.6 and later (etcdctl's was removed).
+  const etcdutl = async (...args: string[]) =>
+    (await run(labTool(lab, 'etcdutl'), args, { maxBuffer: 1 << 28 })).stdout;
   const before = join(dir, 'before.db');
   const after = join(dir, 'after.db');
   let deletedKeys: string[] = [];
@@ -52,7 +56,7 @@ describe('snapshot tooling on the lab', () => {
         '--prefix',
         '-w',
         'json',
-        `--rev=${JSON.parse(await etcdctl('snapshot', 'status', before, '-w', 'json')).revision}`,
+        `--rev=${JSON.parse(await etcdutl('snapshot', 'status', before, '-w', 'json')).revision}`,
       ),
     );
     const r = await labBreak(lab, 'delete-objects');
@@ -64,8 +68,8 @@ describe('snapshot tooling on the lab', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('inspect counts equal what etcd reports (etcdctl snapshot status, etcdctl get)', async () => {
-    const status = JSON.parse(await etcdctl('snapshot', 'status', before, '-w', 'json')) as {
+  it('inspect counts equal what etcd reports (etcdutl snapshot status, etcdctl get)', async () => {
+    const status = JSON.parse(await etcdutl('snapshot', 'status', before, '-w', 'json')) as {
       hash: number;
       revision: number;
       totalKey: number;
