@@ -16,11 +16,11 @@ import { diagnosisEvent } from './diagnose/record.js';
 
 export type OutputMode = 'auto' | 'text' | 'json';
 
-/** `showPlan` tells the terminal progress the plan (for "step N of M" and the phase) once it is known. */
+/** `showPlan` tells the terminal progress the plan (step N of M, the phase); `settled` waits for its last line. */
 export async function makeDeps(
   inv: Inventory,
   o: { output: OutputMode; acceptNewHostKeys: boolean; verbose?: boolean },
-): Promise<EngineDeps & { showPlan: (p: Plan, startedAt?: number) => void }> {
+): Promise<EngineDeps & { showPlan: (p: Plan, startedAt?: number) => void; settled: () => Promise<void> }> {
   // Refused before anything is opened: a failpoint against a real cluster is a mistake, not a test.
   const failpoint = failpointFromEnv(
     process.env,
@@ -55,8 +55,12 @@ export async function makeDeps(
     pending: accepted,
     ...(failpoint ? { failpoint } : {}),
     // The cluster after a run that ended (done or aborted), as diagnose shows it: for the report.
-    closing: async (status) =>
-      status === 'done' || status === 'aborted' ? [await diagnosisEvent(inv, executor, 'after')] : [],
+    closing: async (status, left) =>
+      status === 'done' || status === 'aborted'
+        ? [await diagnosisEvent(inv, executor, 'after', undefined, left)]
+        : [],
     showPlan,
+    // The progress display has drawn its last line: the run's closing lines come after it, not inside it.
+    settled: () => idle(),
   };
 }

@@ -53,11 +53,14 @@ for (const stream of [process.stdout, process.stderr]) {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // An interrupted run has recorded its stop: a command still in flight (its connection closed) keeps nothing alive.
+    if (code === EXIT.interrupted) process.exit(code);
   },
   (err: unknown) => {
     if (err instanceof LifeboatError) {
       process.stderr.write(`lifeboat: ${err.oneLine()}\n`);
       process.exitCode = exitCodeFor(err.code);
+      if (err.code === 'interrupted') process.exit(EXIT.interrupted);
     } else {
       const e = err as Error;
       process.stderr.write(`lifeboat: internal error: ${e?.stack ?? String(err)}\n`);

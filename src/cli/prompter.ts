@@ -33,7 +33,8 @@ async function keyed(c: ConfirmContext): Promise<boolean | 'abort'> {
     if (k === 'a') {
       // Aborting cannot be taken back, so it takes a second key.
       out([
-        'abort the run for good? It ends as aborted (exit 5), the lock is released, it cannot be resumed.',
+        'abort the run for good? It ends as aborted (exit 5), the lock is released, it cannot be resumed;',
+        'what it leaves stopped or changed is listed, host by host, with the commands that undo it.',
       ]);
       process.stderr.write('press a again to abort, any other key to go back > ');
       const again = await readKey();

@@ -6,6 +6,8 @@ import type { LiveServer } from '../live/server.js';
 import type { Approvals } from '../engine/runner.js';
 import type { OutputMode } from './edges.js';
 import type { Anchored } from '../engine/record/anchor.js';
+import type { RunStatus } from '../engine/events.js';
+import { sh } from '../shell/sh.js';
 
 export const RUN_FLAGS = {
   yes: { type: 'boolean', short: 'y' },
@@ -61,4 +63,9 @@ export function printAnchor(a: Anchored | undefined): void {
     process.stderr.write(
       `audit head ${a.hash} (entry ${a.seq}), anchored on ${a.on.join(', ') || 'no member (none reachable)'}\n`,
     );
+}
+
+/** The one line that says how a run that stopped goes on (after n, a missing approval or an interrupt). */
+export function goOnLine(status: RunStatus, dir: string): string {
+  return status === 'interrupted' ? `  resume it: ${sh`lifeboat resume ${dir}`.text}\n` : '';
 }

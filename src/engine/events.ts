@@ -1,5 +1,18 @@
 // Run events: one discriminated union, appended to the audit log and handed to every renderer.
-export type RunStatus = 'done' | 'failed' | 'aborted' | 'refused' | 'awaiting-approval';
+export type RunStatus = 'done' | 'failed' | 'aborted' | 'refused' | 'awaiting-approval' | 'interrupted';
+
+/** The signals Lifeboat handles itself during run and resume (src/cli/signals.ts). */
+export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+
+/** Something an aborted run leaves stopped or changed on a host, and the commands that undo it. */
+export interface LeftBehind {
+  member: string;
+  /** The step that stopped or changed it. */
+  stateId: string;
+  what: string;
+  /** Commands to run on the host (empty when only the operator can judge, e.g. data moved aside). */
+  undo: string[];
+}
 
 export type RunEvent =
   | {
@@ -26,8 +39,14 @@ export type RunEvent =
   | { type: 'step.start'; stateId: string; title: string; hosts: string[] }
   | { type: 'approval'; stateId: string; by: string; how: 'prompt' | 'yes-flag' | 'approve-flag' }
   | { type: 'approval.missing'; stateId: string; hint: string }
+  /** A confirmation is open on the operator's terminal (watch and the live page show it until answered). */
+  | { type: 'approval.asked'; stateId: string }
   /** The operator ended the run for good before this step (key `a`, or `resume --abort`). */
   | { type: 'abort'; stateId: string; by: string; how: 'prompt' | 'flag' }
+  /** What the aborted run leaves stopped or changed (none when it changed nothing). */
+  | { type: 'left'; items: LeftBehind[] }
+  /** SIGINT/SIGTERM reached Lifeboat: the run stops here, resumable (the step in flight is re-checked). */
+  | { type: 'interrupt'; signal: InterruptSignal; stateId?: string }
   | { type: 'host.check'; stateId: string; member: string; alreadyDone: boolean; exitCode: number | null }
   | { type: 'cmd.start'; stateId: string; member: string; index: number; attempt: number; command: string }
   | {

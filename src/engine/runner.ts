@@ -5,7 +5,7 @@ import { LifeboatError } from '../errors/error.js';
 import { redactDeep } from '../secrets/redact.js';
 import { AuditLog } from './record/audit.js';
 import { distrustApprovals, trustedSnapshot, verifiedEntries } from './record/trust.js';
-import type { RunEvent, RunStatus } from './events.js';
+import type { InterruptSignal, RunEvent, RunStatus } from './events.js';
 import { applyEvent, foldJournal } from './record/journal.js';
 import { FINAL, type Compiled } from './machine.js';
 import { plan } from './plan.js';
@@ -14,6 +14,7 @@ import type { RunbookDef } from './types.js';
 import { loadPlanCtx } from './context.js';
 import type { Approvals, EngineDeps, RunScope } from './scope.js';
 import { abortEvent, runStep } from './step.js';
+import { leftBehind } from './leftover.js';
 
 export type { Approvals, EngineDeps } from './scope.js';
 export { describeAction, stepFailure } from './actions.js';
@@ -39,7 +40,10 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
   const journal = distrustApprovals(foldJournal(entries), entries, deps.trustApprovalsUpTo);
   const anchorNow = async () => deps.anchor?.({ seq: audit.headSeq, hash: audit.headHash });
   const ctx = loadPlanCtx(a.record);
+  // Once the run has stopped on a signal, a step still in flight records nothing more: resume re-checks it.
+  let closed = false;
   const emit = (e: RunEvent) => {
+    if (closed) return;
     const at = deps.clock.now();
     const clean = redactDeep(e, deps.redactor);
     deps.failpoint?.beforeAppend(clean);
@@ -75,6 +79,12 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     emit({ type: 'transition', from, to, event });
   };
 
+  const interrupted = interruption(deps.interrupt);
+  const stopHere = (signal: InterruptSignal, stateId?: string): RunStatus => {
+    for (const e of interruptEvents(signal, stateId)) emit(e);
+    closed = true;
+    return 'interrupted';
+  };
   try {
     for (const e of a.opening) emit(e);
     if (audit.repaired) emit({ type: 'warning', message: audit.repaired });
@@ -94,15 +104,8 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
       for (const e of deps.pending?.splice(0) ?? []) emit(e);
       const s = actor.getSnapshot();
       const value = String(s.value);
-      if (s.status === 'done') {
-        const status: RunStatus =
-          value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
-        const why =
-          status === 'refused' ? run.plan.refusal : status === 'aborted' ? journal.aborted : undefined;
-        if (status !== 'refused') for (const e of (await deps.closing?.(status)) ?? []) emit(e);
-        emit({ type: 'run.end', status, ...(why ? { message: why } : {}) });
-        return status;
-      }
+      if (s.status === 'done') return await ending(run, value);
+      if (deps.interrupt?.aborted) return stopHere(signalOf(deps.interrupt));
       const item = run.plan.items.find((i) => i.stateId === value);
       if (!item)
         throw new LifeboatError('internal', `the stored plan has no item for state ${value}`, {
@@ -114,7 +117,8 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
         send(`BRANCH.${item.branch}`);
         continue;
       }
-      const outcome = await runStep(run, item);
+      const outcome = await Promise.race([runStep(run, item), interrupted]);
+      if (outcome === 'SIGINT' || outcome === 'SIGTERM') return stopHere(outcome, value);
       send(outcome === 'skipped' ? 'SKIP' : outcome === 'aborted' ? 'ABORT' : 'DONE');
       await anchorNow();
     }
@@ -124,9 +128,39 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     emit({ type: 'run.end', status, message: e.oneLine() });
     throw e;
   } finally {
+    closed = true;
     actor.stop();
     audit.close();
   }
+}
+
+/** The run reached a final state: what an abort left behind and the cluster after it, then run.end. */
+async function ending(run: RunScope, value: string): Promise<RunStatus> {
+  const { deps, emit, journal } = run;
+  const status: RunStatus = value === FINAL.done ? 'done' : value === FINAL.refused ? 'refused' : 'aborted';
+  const why = status === 'refused' ? run.plan.refusal : status === 'aborted' ? journal.aborted : undefined;
+  const left = status === 'aborted' ? leftBehind(run.plan, journal) : [];
+  if (status === 'aborted') emit({ type: 'left', items: left });
+  if (status !== 'refused') for (const e of (await deps.closing?.(status, left)) ?? []) emit(e);
+  emit({ type: 'run.end', status, ...(why ? { message: why } : {}) });
+  return status;
+}
+
+/** The end of an interrupted invocation: resumable, the step in flight re-checked on resume. */
+const interruptEvents = (signal: InterruptSignal, stateId: string | undefined): RunEvent[] => [
+  { type: 'interrupt', signal, ...(stateId ? { stateId } : {}) },
+  { type: 'run.end', status: 'interrupted', message: `${signal}${stateId ? ` during ${stateId}` : ''}` },
+];
+
+const signalOf = (s: AbortSignal): InterruptSignal => (s.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+
+/** Resolves with the signal once the operator interrupts (never without an interrupt signal to listen to). */
+function interruption(s: AbortSignal | undefined): Promise<InterruptSignal> {
+  return new Promise((resolve) => {
+    if (!s) return;
+    if (s.aborted) resolve(signalOf(s));
+    else s.addEventListener('abort', () => resolve(signalOf(s)), { once: true });
+  });
 }
 
 /** What leaves the engine is redacted like everything it records. */

@@ -1,6 +1,6 @@
 // What one invocation of the runner shares with its step, host and action code: the run's deps, plan and journal.
 import type { Redactor } from '../secrets/redact.js';
-import type { RunEvent, RunStatus } from './events.js';
+import type { LeftBehind, RunEvent, RunStatus } from './events.js';
 import type { Clock, Executor, Listener, Prompter } from './ports.js';
 import type { Failpoint } from './failpoint.js';
 import type { JournalState } from './record/journal.js';
@@ -25,7 +25,9 @@ export interface EngineDeps {
   /** Testing aid: kills the process at a chosen journal boundary (src/engine/failpoint.ts). */
   failpoint?: Failpoint;
   /** Read-only events recorded just before a finished run's run.end (the facts after it, for the report). */
-  closing?: (status: RunStatus) => Promise<RunEvent[]>;
+  closing?: (status: RunStatus, left: LeftBehind[]) => Promise<RunEvent[]>;
+  /** Aborted (reason 'SIGINT' or 'SIGTERM') when the operator interrupts: the run stops, recorded and resumable. */
+  interrupt?: AbortSignal;
   /** Writes the audit head on the members (src/engine/record/anchor.ts): after each approval and step. */
   anchor?: (head: { seq: number; hash: string }) => Promise<void>;
   /** On resume: approvals recorded after this entry are not vouched for by the members' anchors. */

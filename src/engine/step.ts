@@ -88,6 +88,7 @@ async function approve(run: RunScope, step: PlannedStep): Promise<'abort' | unde
       () => deps.clock.now().getTime(),
     );
     const where = step.hosts.map((h) => h.member).join(', ') || 'this machine';
+    emit({ type: 'approval.asked', stateId: step.stateId });
     const ok = await deps.prompter.confirm(
       `Run destructive step '${step.title}' (${step.stateId}) on ${where}?`,
       details.map((d) => deps.redactor.redact(d)),

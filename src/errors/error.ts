@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'environment' // not root, missing binary, namespaces not allowed
   | 'approval' // stopped safely before a destructive step that was not approved
   | 'step' // a runbook step failed
+  | 'interrupted' // SIGINT/SIGTERM before the run started changing anything
   | 'internal';
 
 export class LifeboatError extends Error {

@@ -9,12 +9,13 @@ export const EXIT = {
   quorumLost: 3, // diagnose: quorum is lost
   awaitingApproval: 4, // run stopped safely before an unapproved destructive step
   aborted: 5, // the operator aborted the run: it ended, the lock is released, it cannot be resumed
+  interrupted: 130, // SIGINT/SIGTERM (128 + 2, as shells report Ctrl-C): recorded, resumable with 'lifeboat resume'
 } as const;
 
-/** The exit code of a run that ended (or stopped) with this status. */
 /** How a run ended (engine/events.ts RunStatus; spelled out here so errors/ imports nothing of the engine). */
-type RunStatus = 'done' | 'failed' | 'aborted' | 'refused' | 'awaiting-approval';
+type RunStatus = 'done' | 'failed' | 'aborted' | 'refused' | 'awaiting-approval' | 'interrupted';
 
+/** The exit code of a run that ended (or stopped) with this status. */
 export function exitForStatus(status: RunStatus): number {
   switch (status) {
     case 'done':
@@ -27,6 +28,8 @@ export function exitForStatus(status: RunStatus): number {
       return EXIT.aborted;
     case 'failed':
       return EXIT.failed;
+    case 'interrupted':
+      return EXIT.interrupted;
   }
 }
 
@@ -41,6 +44,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.badInput;
     case 'approval':
       return EXIT.awaitingApproval;
+    case 'interrupted':
+      return EXIT.interrupted;
     case 'step':
     case 'internal':
       return EXIT.failed;

@@ -17,6 +17,23 @@ export interface LiveState {
   t: Timeline;
 }
 
+const OPEN_PROMPT = "a confirmation is open on the operator's terminal (y runs it, n stops, a a aborts)";
+
+/** The events that close an open confirmation (a stop for approval keeps its banner past its run.end). */
+const answered = (e: AuditEntry) =>
+  e.type === 'approval' ||
+  e.type === 'abort' ||
+  e.type === 'step.start' ||
+  e.type === 'run.resume' ||
+  e.type === 'interrupt' ||
+  (e.type === 'run.end' && e.status !== 'awaiting-approval');
+
+/** After an interrupt no command is running any more: a host that was busy shows where it stopped. */
+function markInterrupted(hosts: LiveState['hosts']): void {
+  for (const h of Object.values(hosts))
+    if (h.state.startsWith('running')) h.state = `interrupted (${h.state})`;
+}
+
 export function liveState(entries: AuditEntry[], plan: Plan, compiled: Compiled): LiveState {
   const t = timeline(entries);
   const steps = stepsOf(plan);
@@ -32,7 +49,9 @@ export function liveState(entries: AuditEntry[], plan: Plan, compiled: Compiled)
     else if (e.type === 'cmd.start')
       hosts[e.member] = { step: e.stateId, state: `running command ${e.index + 1}` };
     else if (e.type === 'approval.missing') waiting = { stateId: e.stateId, hint: e.hint };
-    else if (e.type === 'run.resume') waiting = undefined;
+    else if (e.type === 'approval.asked') waiting = { stateId: e.stateId, hint: OPEN_PROMPT };
+    else if (answered(e)) waiting = undefined;
+    if (e.type === 'interrupt') markInterrupted(hosts);
   }
   const cur = currentId ? steps.findIndex((s) => s.stateId === currentId) : -1;
   const info = currentId ? compiled.states.get(currentId) : undefined;

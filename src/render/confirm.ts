@@ -2,6 +2,9 @@
 // what stays down until which later step, whether it can be undone; the exact commands are one key away.
 import { stepsOf, type Plan, type PlannedStep } from '../engine/plan.js';
 import { describeAction } from '../engine/runner.js';
+import { staysDownUntil } from '../engine/leftover.js';
+
+export { staysDownUntil };
 
 export interface ConfirmContext {
   plan: Plan;
@@ -22,15 +25,6 @@ function wrapTo(text: string, w: number, max: number, indent: string): string[] 
   if (cur) out.push(cur);
   if (out.length > max) out.splice(max - 1, out.length, cut(`${out[max - 1]} …`, w));
   return out.map((l) => cut(l, w));
-}
-
-/** The later step that brings back what this one stops (stop-X → start-X, or the next start-…). */
-export function staysDownUntil(plan: Plan, step: PlannedStep): PlannedStep | undefined {
-  const m = /^stop-(.+)$/.exec(step.id);
-  if (!m) return undefined;
-  const all = stepsOf(plan);
-  const later = all.slice(all.findIndex((s) => s.stateId === step.stateId) + 1);
-  return later.find((s) => s.id === `start-${m[1]}`) ?? later.find((s) => s.id.startsWith('start'));
 }
 
 function undo(step: PlannedStep): string {

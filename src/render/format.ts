@@ -1,7 +1,21 @@
 // One line of plain text per event, shared by the plain renderer and the TTY renderer's log.
-import type { RunEvent } from '../engine/events.js';
+import type { LeftBehind, RunEvent } from '../engine/events.js';
 
 const firstLine = (s: string) => s.split('\n')[0] ?? '';
+
+/** What an abort left behind, host by host, each with the commands that undo it (indented under it). */
+export function leftLines(items: LeftBehind[]): string[] {
+  if (items.length === 0) return ['the aborted run left nothing stopped or changed on any host'];
+  return [
+    'left behind by the aborted run (nothing more runs it; undo by hand where needed):',
+    ...items.flatMap((l) => [
+      `  ${l.member}: ${l.what} (${l.stateId})`,
+      ...(l.undo.length
+        ? [`    undo on ${l.member}:`, ...l.undo.flatMap((c) => c.split('\n').map((x) => `      ${x}`))]
+        : ['    undo: by hand; files it replaced are kept aside with a timestamp, never deleted']),
+    ]),
+  ];
+}
 
 export function formatEvent(e: RunEvent): string | undefined {
   switch (e.type) {
@@ -34,8 +48,14 @@ export function formatEvent(e: RunEvent): string | undefined {
       return `  approved ${e.stateId} by ${e.by} (${e.how})`;
     case 'approval.missing':
       return `■ stopped before ${e.stateId}: ${e.hint}`;
+    case 'approval.asked':
+      return undefined;
     case 'abort':
       return `■ aborted before ${e.stateId} by ${e.by}: nothing more runs; the run cannot be resumed`;
+    case 'left':
+      return leftLines(e.items).join('\n');
+    case 'interrupt':
+      return `■ interrupted by ${e.signal}${e.stateId ? ` during ${e.stateId}` : ''}: recorded; the run can be resumed`;
     case 'host.check':
       return (
         `  ${e.member}: already-done check ` +

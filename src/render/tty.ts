@@ -78,7 +78,12 @@ export function ttyRenderer(o: { verbose?: boolean } = {}): {
             },
           },
         ],
-        { exitOnError: true, rendererOptions: { collapseErrors: false, formatOutput: 'truncate' } },
+        // Lifeboat handles SIGINT itself (recorded, exit 130): listr2's own handler would exit 127 mid-line.
+        {
+          exitOnError: true,
+          registerSignalListeners: false,
+          rendererOptions: { collapseErrors: false, formatOutput: 'truncate' },
+        },
       );
       running = running
         .then(() => list.run())
@@ -99,6 +104,10 @@ export function ttyRenderer(o: { verbose?: boolean } = {}): {
       const line = formatEvent(e);
       if (line) current.output(cut(line.trim(), (process.stderr.columns || 80) - 6));
       return;
+    }
+    if (e.type === 'interrupt' && current) {
+      current.reject(new Error(`interrupted by ${e.signal}`));
+      current = undefined;
     }
     if (e.type === 'step.end' && current) {
       const c = current;

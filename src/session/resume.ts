@@ -19,7 +19,7 @@ import { lockRunDir, readRunRecord, runFiles, type RunRecord } from '../engine/r
 import { execute, type Approvals, type EngineDeps } from '../engine/runner.js';
 import type { RunStatus } from '../engine/events.js';
 import { parseParams } from './inputs.js';
-import { anchoredDeps, runToEnd } from './running.js';
+import { anchoredDeps, requireNotInterrupted, runToEnd } from './running.js';
 
 type AfterFailure = 'retry' | 'skip' | 'abort';
 
@@ -124,6 +124,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
     const upTo = await checkedAgainstAnchors(inventory, facts, o.deps.executor, record.runId, entries);
     const anchored = anchoredDeps(o.deps, inventory, facts, record.runId, record.secretParams);
     const deps: EngineDeps = { ...anchored.deps, trustApprovalsUpTo: upTo };
+    requireNotInterrupted(o.deps, 'the resume went on', `nothing more ran; 'lifeboat resume ${o.dir}' again`);
     const lock = await acquireClusterLock(inventory, facts, o.deps.executor, {
       runId: record.runId,
       operator: o.deps.operator,

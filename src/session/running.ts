@@ -9,6 +9,7 @@ import type { EngineDeps } from '../engine/runner.js';
 import type { RunStatus } from '../engine/events.js';
 import type { Facts } from '../etcd/facts.js';
 import type { Inventory } from '../inventory/resolve.js';
+import { LifeboatError } from '../errors/error.js';
 
 /** The one operator identity: the login user, the sudo caller behind it, and this machine. */
 export function operatorIdentity(): { user: string; sudoUser?: string; host: string } {
@@ -63,4 +64,10 @@ export async function runToEnd(o: {
   if (status === 'done' || status === 'refused' || status === 'aborted')
     await releaseClusterLock(o.executor, o.lock, o.runId);
   return status;
+}
+
+/** Checked before the cluster lock is taken: an interrupt there leaves nothing to record and nothing changed. */
+export function requireNotInterrupted(deps: EngineDeps, what: string, hint: string): void {
+  const s = deps.interrupt;
+  if (s?.aborted) throw new LifeboatError('interrupted', `${String(s.reason)} before ${what}`, { hint });
 }

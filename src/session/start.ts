@@ -19,7 +19,7 @@ import { problems, RunRecordSchema } from '../engine/record/runschema.js';
 import { execute, type Approvals, type EngineDeps } from '../engine/runner.js';
 import type { RunEvent, RunStatus } from '../engine/events.js';
 import { makePlan, parseParams } from './inputs.js';
-import { anchoredDeps, operatorIdentity, runToEnd } from './running.js';
+import { anchoredDeps, operatorIdentity, requireNotInterrupted, runToEnd } from './running.js';
 
 export interface StartOptions {
   runbook: string;
@@ -59,6 +59,11 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
   const record = runRecord(made, facts, o.inventoryPath, now, o.deps.redactor);
   const secretParams = record.secretParams;
   const dir = resolve(o.runDir ?? `.lifeboat/runs/${made.ctx.runId}`);
+  requireNotInterrupted(
+    o.deps,
+    'the run started',
+    'nothing was changed on any host; run it again when ready',
+  );
   // The cluster lock comes first: a refused run leaves no run dir behind.
   const lock = await acquireClusterLock(inventory, facts, o.deps.executor, {
     runId: record.runId,

@@ -6,7 +6,8 @@ import { loadInventory } from '../../inventory/load.js';
 import { readRunRecord } from '../../engine/record/rundir.js';
 import { resumeRun } from '../../session/resume.js';
 import { makeDeps } from '../edges.js';
-import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
+import { RUN_FLAGS, approvalsOf, exitFor, goOnLine, liveWhile, outputOf, printAnchor } from '../runflags.js';
+import { catchInterrupts } from '../signals.js';
 
 const HELP =
   `Usage: lifeboat resume RUN_DIR [--yes | --approve STEP ...] [--retry | --skip | --abort] ` +
@@ -16,7 +17,8 @@ const HELP =
 Continues a run from its journal. A step interrupted mid-way is re-checked with its "already done?" check
 before it runs again. After a failed step: --retry, --skip (recorded) or --abort (asked on a terminal).
 An aborted run cannot be resumed. --serve: the live page while it runs (URL with its token printed once).
-Exit: 0 done, 1 a step failed, 2 bad input or refused, 4 waiting for approval, 5 aborted.`;
+Ctrl-C (SIGINT) or SIGTERM stops it again where it is, recorded; resume once more to go on.
+Exit: 0 done, 1 a step failed, 2 bad input or refused, 4 waiting for approval, 5 aborted, 130 interrupted.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('resume', argv, {
@@ -41,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   deps.showPlan(record.plan, Date.parse(record.startedAt));
   live.start(dir);
+  const interrupts = catchInterrupts();
+  deps.interrupt = interrupts.signal;
   try {
     const status = await resumeRun({
       dir,
@@ -50,9 +54,12 @@ export async function run(argv: string[]): Promise<number> {
       onAnchored: printAnchor,
       ...(choices[0] ? { afterFailure: choices[0] } : {}),
     });
+    await deps.settled();
     process.stderr.write(`run ${status}; report: lifeboat report ${dir}\n`);
+    process.stderr.write(goOnLine(status, dir));
     return exitFor(status);
   } finally {
+    interrupts.dispose();
     await live.stop();
     await deps.executor.close();
   }

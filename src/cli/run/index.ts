@@ -11,7 +11,8 @@ import { foldJournal } from '../../engine/record/journal.js';
 import { verifiedEntries } from '../../engine/record/trust.js';
 import { runFiles } from '../../engine/record/rundir.js';
 import { makeDeps } from '../edges.js';
-import { RUN_FLAGS, approvalsOf, exitFor, liveWhile, outputOf, printAnchor } from '../runflags.js';
+import { RUN_FLAGS, approvalsOf, exitFor, goOnLine, liveWhile, outputOf, printAnchor } from '../runflags.js';
+import { catchInterrupts } from '../signals.js';
 
 const HELP =
   `Usage: lifeboat run RUNBOOK -i INVENTORY [--set KEY=VALUE ...] [--yes | --approve STEP ...] ` +
@@ -25,7 +26,9 @@ A restore's --set snapshot= may name a backup (s3://BUCKET/PREFIX/ID, DIR/ID or 
 decrypted with --identity FILE when encrypted.
 --serve [HOST:]PORT: the read-only live page of this run (as 'lifeboat watch RUN_DIR --serve') while it runs;
 its URL with the access token is printed once.
-Exit: 0 done, 1 a step failed, 2 bad input or refused (nothing changed), 4 waiting for approval, 5 aborted.`;
+Ctrl-C (SIGINT) or SIGTERM stops the run where it is, records it in the audit log and prints the resume line.
+Exit: 0 done, 1 a step failed, 2 bad input or refused (nothing changed), 4 waiting for approval, 5 aborted,
+130 interrupted (resumable).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('run', argv, {
@@ -49,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
     verbose: values.verbose === true,
   });
+  const interrupts = catchInterrupts();
+  deps.interrupt = interrupts.signal;
   try {
     const { diagnosisEvent } = await import('../diagnose/record.js');
     const given = localSnapshot(parseSets('run', values.set), inv);
@@ -69,11 +74,14 @@ export async function run(argv: string[]): Promise<number> {
       },
       onAnchored: printAnchor,
     });
+    await deps.settled();
     process.stderr.write(`run ${status}; audit log: ${dir}/audit.jsonl; report: lifeboat report ${dir}\n`);
+    process.stderr.write(goOnLine(status, dir));
     if (status === 'done' && runbook === 'backup')
       process.stderr.write(backupMade(dir, values.inventory, inv));
     return exitFor(status);
   } finally {
+    interrupts.dispose();
     await live.stop();
     await deps.executor.close();
   }

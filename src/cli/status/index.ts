@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
         ? `approve: lifeboat resume ${dir} --approve STEP (or --yes)`
         : j.lastFailed
           ? `lifeboat resume ${dir} --retry | --skip | --abort`
-          : j.final
+          : j.final && j.final !== 'interrupted'
             ? 'nothing: the run has ended'
             : `lifeboat resume ${dir}`;
   const summary = {
