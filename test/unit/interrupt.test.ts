@@ -15,6 +15,7 @@ import type { ExecResult } from '../../src/shell/executor.js';
 import { withLeftBehind } from '../../src/cli/diagnose/record.js';
 import { formatEvent, leftLines } from '../../src/render/format.js';
 import { liveState } from '../../src/live/state.js';
+import { liveFragment } from '../../src/live/page.js';
 import { executeRun, newRun, testDeps } from '../helpers/engine-run.js';
 import { FakeExecutor } from '../helpers/fake-executor.js';
 
@@ -172,12 +173,14 @@ describe('open confirmation', () => {
     const s = setup();
     const compiled = compile(rb);
     const seen: Array<string | undefined> = [];
+    const pages: string[] = [];
     const d = testDeps(new FakeExecutor(), { interactive: true });
     d.prompter = {
       ...d.prompter,
       confirm: async () => {
         const st = liveState(readAudit(runFiles(s.runDir).audit), s.plan, compiled);
         seen.push(st.waiting ? `${st.waiting.stateId}: ${st.waiting.hint}` : undefined);
+        pages.push(liveFragment(st, readAudit(runFiles(s.runDir).audit), compiled));
         return true;
       },
     };
@@ -185,7 +188,13 @@ describe('open confirmation', () => {
     expect(seen).toHaveLength(2);
     expect(seen[0]).toMatch(/^stop\/stop-api: a confirmation is open on the operator's terminal/);
     expect(seen[1]).toMatch(/^work\/rebuild: a confirmation is open/);
-    expect(liveState(readAudit(runFiles(s.runDir).audit), s.plan, compiled).waiting).toBeUndefined();
+    const end = liveState(readAudit(runFiles(s.runDir).audit), s.plan, compiled);
+    expect(end.waiting).toBeUndefined();
+    // The live page's fragment: the banner while the confirmation is open, none once the run went on.
+    expect(pages[0]).toMatch(
+      /id="waiting">■ WAITING FOR APPROVAL before stop\/stop-api<br\/><small>a confirmation is open/,
+    );
+    expect(liveFragment(end, readAudit(runFiles(s.runDir).audit), compiled)).not.toContain('id="waiting"');
   });
 
   it('after an interrupt the hosts no longer show a running command', async () => {
