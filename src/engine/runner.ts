@@ -78,7 +78,6 @@ export async function execute(a: ExecuteArgs): Promise<RunStatus> {
     persist();
     emit({ type: 'transition', from, to, event });
   };
-
   const interrupted = interruption(deps.interrupt);
   const stopHere = (signal: InterruptSignal, stateId?: string): RunStatus => {
     for (const e of interruptEvents(signal, stateId)) emit(e);
