@@ -1,13 +1,15 @@
 // The commander's terminal, used the way a person uses it: recover-quorum in a tmux pseudo-terminal at 120 columns,
-// keys sent, the screen read back; then the postmortem report of that run.
+// keys sent, the screen read back (an abort after the API servers stopped, a full run, Ctrl-C mid-step and resume);
+// then the postmortem report of the full run.
 // The person at this terminal is not CI: the CLI runs with CI unset even when the suite runs under CI=true.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labDown, labUp, waitFor, type Lab } from '../../src/lab/index.js';
+import { labBreak, labDown, labExec, labUp, waitFor, type Lab } from '../../src/lab/index.js';
 import { findAll, parseXml } from '../helpers/xml.js';
+import { loadInventory } from '../../src/inventory/load.js';
 import {
   cli,
   clusterValues,
@@ -74,26 +76,32 @@ const progress = (s: string) =>
 describe('commander terminal (tmux, 120 columns)', () => {
   const runDir = join(dir, 'run');
   let before: Map<string, Buffer>;
-  it('a, then a again, aborts the run: exit 5, recorded, lock released, nothing more ran; resume says it was aborted', async () => {
+  it('y, then a a at the next step: exit 5, the parked API server manifests listed with their undo, never healthy', async () => {
     before = await clusterValues(lab);
     await labBreak(lab, 'lose-quorum');
     const abortDir = join(dir, 'aborted');
     const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${abortDir}; echo EXIT=$?; sleep 3600`;
     tmux('new-session', '-d', '-s', 'rq', '-x', '120', '-y', '50', cmd);
-    await waitFor(() => screen().includes('[y] run it') || /EXIT=\d/.test(screen()), {
-      timeoutMs: 120_000,
-      what: 'the first confirmation',
-    });
+    const confirmation = (n: number) =>
+      waitFor(() => screen().split('[y] run it').length - 1 >= n || /EXIT=\d/.test(screen()), {
+        timeoutMs: 120_000,
+        what: `confirmation ${n}`,
+      });
+    await confirmation(1);
     // Steps before the first confirmation: step N of M, in order, each once.
     const shown = progress(screen());
     expect(shown.length).toBeGreaterThan(0);
     shown.forEach((p, i) => expect(p.n).toBe(i + 1));
     const held = await Promise.all(lab.members.map((m) => hostExists(lab, m.name, '/backup/.lifeboat-lock')));
     expect(held).toContain(true);
+    expect(lastConfirmation(screen())[0]).toMatch(/step \d+ of/);
+    expect(lastConfirmation(screen()).join('\n')).toContain('Stop kube-apiserver');
+    tmux('send-keys', '-t', 'rq', 'y');
+    await confirmation(2);
     tmux('send-keys', '-t', 'rq', 'a');
     await waitFor(() => screen().includes('press a again'), { timeoutMs: 5000, what: 'the abort question' });
     tmux('send-keys', '-t', 'rq', 'a');
-    await waitFor(() => /EXIT=\d/.test(screen()), { timeoutMs: 30_000, what: 'the end of the run' });
+    await waitFor(() => /EXIT=\d/.test(screen()), { timeoutMs: 60_000, what: 'the end of the run' });
     expect(screen()).toContain('EXIT=5');
     const events = readAuditEvents(abortDir);
     const abort = events.find((e) => e.type === 'abort');
@@ -104,11 +112,33 @@ describe('commander terminal (tmux, 120 columns)', () => {
     expect(events.slice(at).filter((e) => e.type === 'cmd.start')).toEqual([]);
     for (const m of lab.members)
       expect(await hostExists(lab, m.name, '/backup/.lifeboat-lock'), m.name).toBe(false);
+
+    // What the abort left: every API server manifest parked, named per host with the command that moves it back.
+    const after = screen().slice(screen().lastIndexOf('press a again'));
+    expect(after).not.toMatch(/healthy/i);
+    expect(events.find((e) => e.type === 'diagnosis' && e.when === 'after')?.verdict).not.toBe('healthy');
+    const left = events.find((e) => e.type === 'left')?.items as
+      Array<{ member: string; stateId: string; undo: string[] }> | undefined;
+    for (const m of loadInventory(lab.inventoryPath).members) {
+      const manifest = m.apiserverManifest;
+      const parked = `${dirname(dirname(manifest))}/manifests-stopped-by-lifeboat/${basename(manifest)}`;
+      expect(await hostExists(lab, m.name, parked), m.name).toBe(true);
+      expect(after, m.name).toMatch(
+        new RegExp(`${m.name}: stopped: Stop kube-apiserver.*\\(stop/stop-apiservers\\)`),
+      );
+      expect(after, m.name).toContain(`undo on ${m.name}:`);
+      const mine = left?.find((l) => l.member === m.name && l.stateId === 'stop/stop-apiservers');
+      expect(mine?.undo.join('\n'), m.name).toContain(parked);
+      expect(after).toContain(mine!.undo[0]!.split('\n')[0]!.slice(0, 100));
+      // The listed undo works: run on the host, it puts the manifest back.
+      for (const c of mine!.undo) expect((await labExec(lab, m.name, c)).code, c).toBe(0);
+      expect(await hostExists(lab, m.name, manifest), m.name).toBe(true);
+    }
     const r = await cli(['resume', abortDir]);
     expectCode(r, 2);
     expect(r.stderr).toMatch(/was aborted \(aborted by .+ before \S+\).*cannot be resumed/);
     tmux('kill-session', '-t', 'rq');
-  }, 200_000);
+  }, 300_000);
 
   it('confirmations in words fit 15 lines; d shows the commands; n stops with exit 4 and the resume line; y runs on', async () => {
     const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${runDir}; echo EXIT=$?; sleep 3600`;
@@ -234,4 +264,56 @@ describe('commander terminal (tmux, 120 columns)', () => {
       findAll(doc, (n) => n.name === 'rect' && (n.attrs.class ?? '').startsWith('lb-bar')).length,
     ).toBeGreaterThan(10);
   });
+
+  it('Ctrl-C mid-step (progress on screen): exit 130, recorded, resume line; resume finishes with the data intact', async () => {
+    const healthy = await clusterValues(lab);
+    expectSameData(healthy, before);
+    await labBreak(lab, 'lose-quorum');
+    const intDir = join(dir, 'interrupted');
+    const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${intDir} --yes; echo EXIT=$?; sleep 3600`;
+    tmux('new-session', '-d', '-s', 'ic', '-x', '120', '-y', '50', cmd);
+    // A command in flight after the first approval: the run is inside a destructive step.
+    const inFlight = () => {
+      const events = readAuditEvents(intDir);
+      const from = events.findIndex((e) => e.type === 'approval');
+      const ended = new Set(
+        events.filter((e) => e.type === 'cmd.end').map((e) => `${e.stateId}|${e.member}|${e.index}`),
+      );
+      return (
+        from >= 0 &&
+        events
+          .slice(from)
+          .some((e) => e.type === 'cmd.start' && !ended.has(`${e.stateId}|${e.member}|${e.index}`))
+      );
+    };
+    await waitFor(inFlight, { timeoutMs: 170_000, intervalMs: 20, what: 'a command in flight' });
+    tmux('send-keys', '-t', 'ic', 'C-c');
+    const end = () => tmux('capture-pane', '-p', '-J', '-S', '-2000', '-t', 'ic');
+    await waitFor(() => /EXIT=\d+/.test(end()), {
+      timeoutMs: 60_000,
+      what: 'the end of the interrupted run',
+    });
+    expect(end()).toContain('EXIT=130');
+    expect(end()).not.toContain('Interrupted.');
+    expect(end()).toContain(`resume it: lifeboat resume ${intDir}`);
+    expect(end().split('resume it:').length - 1).toBe(1);
+    const events = readAuditEvents(intDir);
+    const stop = events.find((e) => e.type === 'interrupt');
+    expect(stop).toMatchObject({ signal: 'SIGINT' });
+    expect(stop?.stateId).toMatch(/\//);
+    expect(events.at(-1)).toMatchObject({ type: 'run.end', status: 'interrupted' });
+    // The cluster lock stays held for the resume, as after n; the run dir's own lock is released (resume takes it).
+    const held = await Promise.all(lab.members.map((m) => hostExists(lab, m.name, '/backup/.lifeboat-lock')));
+    expect(held).toContain(true);
+    tmux('kill-session', '-t', 'ic');
+
+    const r = await cli(['resume', intDir, '--yes'], 400_000);
+    expectCode(r, 0);
+    const after = readAuditEvents(intDir);
+    expect(
+      after.slice(after.indexOf(after.find((e) => e.type === 'interrupt')!)).map((e) => e.type),
+    ).toContain('run.resume');
+    expect(after.at(-1)).toMatchObject({ type: 'run.end', status: 'done' });
+    expectSameData(await clusterValues(lab), before);
+  }, 700_000);
 });
