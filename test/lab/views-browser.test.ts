@@ -1,7 +1,8 @@
 // What the incident channel and the postmortem author see, in a real browser (Debian's chromium via playwright-core):
-// the live page during a recover-quorum lab run (waiting for approval, step changes within 2 s, token required),
+// the live page during a recover-quorum lab run (a confirmation open on the operator's terminal in tmux, then
+// waiting for approval, step changes within 2 s, token required),
 // then the report of that run, which was stopped for an approval, killed with -9 and resumed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,9 @@ const runDir = join(dir, 'run');
 let lab: Lab;
 let browser: BrowserContext;
 let watcher: ChildProcess | undefined;
+const SOCK = `lifeboat-browser-${process.pid}`;
+const tmux = (...a: string[]) => execFileSync('tmux', ['-L', SOCK, ...a], { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-2000', '-t', 'op');
 
 beforeAll(async () => {
   lab = await labUp({ dir: join(dir, 'lab'), members: 3, mode: 'static-pod', seedData: true });
@@ -47,6 +51,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (watcher?.pid !== undefined && watcher.exitCode === null) process.kill(watcher.pid, 'SIGTERM');
+  try {
+    tmux('kill-server');
+  } catch {
+    // no tmux server left
+  }
   await browser?.close();
   await labDown(join(dir, 'lab'));
   rmSync(dir, { recursive: true, force: true });
@@ -122,7 +131,13 @@ describe('in a browser', () => {
   it('live page: token required, waiting for approval shown, step changes within 2 s; the data survives', async () => {
     const before = await clusterValues(lab);
     await labBreak(lab, 'lose-quorum');
-    expectCode(await cli(['run', 'recover-quorum', '-i', lab.inventoryPath, '--run-dir', runDir]), 4);
+    // The operator's terminal (tmux): the run asks at the first destructive step and waits there.
+    const cmd = `cd ${ROOT} && env -u CI node bin/lifeboat run recover-quorum -i ${lab.inventoryPath} --run-dir ${runDir}; echo EXIT=$?; sleep 3600`;
+    tmux('new-session', '-d', '-s', 'op', '-x', '120', '-y', '50', cmd);
+    await waitFor(() => screen().includes('[y] run it') || /EXIT=\d/.test(screen()), {
+      timeoutMs: 170_000,
+      what: 'the first confirmation',
+    });
     const url = await serve();
     const base = url.replace(/\?.*/, '');
     expect((await fetch(base)).status).toBe(401);
@@ -131,7 +146,17 @@ describe('in a browser', () => {
 
     const page = await browser.newPage();
     await page.goto(url);
-    await expect.poll(() => page.locator('#waiting').textContent()).toMatch(/WAITING FOR APPROVAL/);
+    // While the confirmation is open, not only after it was declined.
+    await expect
+      .poll(() => page.locator('#waiting').textContent())
+      .toMatch(/WAITING FOR APPROVAL before stop\/stop-apiservers.*a confirmation is open/s);
+    tmux('send-keys', '-t', 'op', 'n');
+    await waitFor(() => /EXIT=\d/.test(screen()), { timeoutMs: 60_000, what: 'the stop' });
+    expect(screen()).toContain('EXIT=4');
+    tmux('kill-session', '-t', 'op');
+    await expect
+      .poll(() => page.locator('#waiting').textContent())
+      .toMatch(/WAITING FOR APPROVAL before stop\/stop-apiservers.*--approve stop-apiservers/s);
     await page.screenshot({ path: join(IMG, 'live-waiting.png') });
 
     const follow = followSteps(page);
