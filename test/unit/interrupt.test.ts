@@ -16,6 +16,7 @@ import { withLeftBehind } from '../../src/cli/diagnose/record.js';
 import { formatEvent, leftLines } from '../../src/render/format.js';
 import { liveState } from '../../src/live/state.js';
 import { liveFragment } from '../../src/live/page.js';
+import { terminalLines } from '../../src/cli/watch/index.js';
 import { executeRun, newRun, testDeps } from '../helpers/engine-run.js';
 import { FakeExecutor } from '../helpers/fake-executor.js';
 
@@ -174,6 +175,7 @@ describe('open confirmation', () => {
     const compiled = compile(rb);
     const seen: Array<string | undefined> = [];
     const pages: string[] = [];
+    const screens: string[] = [];
     const d = testDeps(new FakeExecutor(), { interactive: true });
     d.prompter = {
       ...d.prompter,
@@ -181,6 +183,7 @@ describe('open confirmation', () => {
         const st = liveState(readAudit(runFiles(s.runDir).audit), s.plan, compiled);
         seen.push(st.waiting ? `${st.waiting.stateId}: ${st.waiting.hint}` : undefined);
         pages.push(liveFragment(st, readAudit(runFiles(s.runDir).audit), compiled));
+        screens.push(terminalLines(st).join('\n'));
         return true;
       },
     };
@@ -190,11 +193,13 @@ describe('open confirmation', () => {
     expect(seen[1]).toMatch(/^work\/rebuild: a confirmation is open/);
     const end = liveState(readAudit(runFiles(s.runDir).audit), s.plan, compiled);
     expect(end.waiting).toBeUndefined();
-    // The live page's fragment: the banner while the confirmation is open, none once the run went on.
+    // `lifeboat watch` in a terminal, and the live page's fragment: the banner while the confirmation is open, none once the run went on.
     expect(pages[0]).toMatch(
       /id="waiting">■ WAITING FOR APPROVAL before stop\/stop-api<br\/><small>a confirmation is open/,
     );
     expect(liveFragment(end, readAudit(runFiles(s.runDir).audit), compiled)).not.toContain('id="waiting"');
+    expect(screens[0]).toMatch(/^■ WAITING FOR APPROVAL before stop\/stop-api: a confirmation is open/m);
+    expect(terminalLines(end).join('\n')).not.toContain('WAITING');
   });
 
   it('after an interrupt the hosts no longer show a running command', async () => {

@@ -17,7 +17,8 @@ const HELP = `Usage: lifeboat watch RUN_DIR [--serve [HOST:]PORT]
 
 export const parseServe = (v: string) => parseServeAs('watch', v);
 
-function terminalLines(s: LiveState): string[] {
+/** What `watch` draws in a terminal: the run, the step, the waiting banner (an open confirmation too), the hosts. */
+export function terminalLines(s: LiveState): string[] {
   const out = [
     `${s.runbook} · run ${s.runId} · ${s.status}${s.lastAt ? ` · last entry ${s.lastAt}` : ''}`,
     s.current
