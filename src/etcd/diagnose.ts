@@ -137,10 +137,12 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
       ...outliers(cons.map((c) => ({ member: c.member, v: c.keys }))),
     ]),
   ];
+  // With quorum held, a member whose etcd stays down is replaced from the majority (its own data may be what stops it).
+  const down = q.lost ? [] : names.filter((n) => facts.members[n]?.reachable && !facts.members[n]?.etcdUp);
   for (const n of names) {
     const f = facts.members[n];
     if (!f?.reachable) reasons.push(`${n}: unreachable over SSH`);
-    else if (!f.etcdUp) reasons.push(`${n}: etcd is not running`);
+    else if (!f.etcdUp && !down.includes(n)) reasons.push(`${n}: etcd is not running`);
     else if (!f.healthy && !f.alarmOnly) reasons.push(`${n}: etcd runs but is not healthy`);
   }
   const listed = facts.memberList
@@ -163,6 +165,14 @@ export async function diagnose(inv: Inventory, facts: Facts, ex: Executor): Prom
     ...alarmFindings(alarms),
     ...storageFindings(storage),
     ...certFindings(certificates),
+    ...down.map((n): Finding => ({
+      severity: 'warning',
+      member: n,
+      message:
+        `${n}: etcd is not running; if it does not start again (its log on ${n} says why, e.g. "found data ` +
+        `inconsistency with peers"), replace it from the majority`,
+      runbook: `replace-member --set failed=${n}`,
+    })),
     ...disagreeing.map((d): Finding => {
       const c = cons.find((x) => x.member === d);
       return {

@@ -2,6 +2,8 @@
 // A restore of an edited snapshot cannot do it: the restored raft log is behind the leader's commit and etcd panics
 // ("tocommit out of range"). So the member's db file is edited in place while it is stopped: one object's UID, with
 // the same length, in every revision that holds it; it starts again on its own raft state and serves other data.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { refused } from '../errors/error.js';
 import { EtcdClient } from './grpc.js';
 import { execInHost } from './hosts.js';
@@ -45,6 +47,15 @@ const restartScript = (lab: Lab) =>
       '/etc/kubernetes/etcd.yaml.lab-diverge "$m"'
     : 'systemctl restart etcd';
 
+/** etcd's log on the host (static pod or unit) says its start-up hash check found the peers' data different. */
+function refusedAtStart(hostDir: string): boolean {
+  const logs = join(hostDir, 'log');
+  if (!existsSync(logs)) return false;
+  return readdirSync(logs)
+    .filter((f) => f.startsWith('etcd'))
+    .some((f) => readFileSync(join(logs, f), 'utf8').includes('found data inconsistency with peers'));
+}
+
 export async function divergeMember(
   lab: Lab,
   one: string,
@@ -69,7 +80,23 @@ export async function divergeMember(
     if (what === 'edit')
       actions.push(`${one}: ${r.stdout.trim()} copies of ${key}'s uid ${uid} in ${db} now read ${changed}`);
   }
-  await waitFor(answers, { timeoutMs: 60_000, intervalMs: 250, what: `etcd on ${one} to answer again` });
-  actions.push(`${one}: etcd restarted on the edited db`);
-  return { scenario: 'diverge-member', members: [one], actions };
+  let divergent: 'serving' | 'refused-at-start' = 'serving';
+  await waitFor(
+    async () => {
+      if (await answers()) return true;
+      if (refusedAtStart(member(lab, one).hostDir)) divergent = 'refused-at-start';
+      return divergent === 'refused-at-start';
+    },
+    {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+      what: `etcd on ${one} to answer again or refuse its data at start`,
+    },
+  );
+  actions.push(
+    divergent === 'serving'
+      ? `${one}: etcd restarted on the edited db and serves it`
+      : `${one}: etcd refused to start on the edited db (its initial corruption check: data inconsistency with peers)`,
+  );
+  return { scenario: 'diverge-member', members: [one], actions, divergent };
 }

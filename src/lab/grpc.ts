@@ -213,6 +213,15 @@ export class EtcdClient {
     };
   }
 
+  /** The members' names and IDs (Cluster/MemberList; Member: ID = 1, name = 2). */
+  async memberList(timeoutMs = 5000): Promise<Array<{ id: bigint; name: string }>> {
+    const f = decode(await this.call('/etcdserverpb.Cluster/MemberList', Buffer.alloc(0), timeoutMs));
+    return (f.get(2) ?? []).map((b) => {
+      const m = decode(b as Buffer);
+      return { id: big(m, 1), name: bytes(m, 2).toString() };
+    });
+  }
+
   /** Clears an alarm for a member (Maintenance/Alarm, action DEACTIVATE): what `etcdctl alarm disarm` sends. */
   async alarmDeactivate(memberId: bigint, alarm: 'NOSPACE' | 'CORRUPT', timeoutMs = 5000): Promise<void> {
     const req = Buffer.concat([

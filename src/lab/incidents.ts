@@ -134,9 +134,13 @@ async function withMember(lab: Lab, url: string, fn: (c: EtcdClient) => Promise<
 export async function corruptAlarm(lab: Lab, name: string, actions: string[]): Promise<BreakResult> {
   const victim = lab.members.find((m) => m.name === name);
   if (!victim) throw usage(`lab break corrupt-alarm: no member ${name}`, 'name a member of this lab');
-  const c = new EtcdClient(victim.clientURL, lab.client);
+  // Asked of another member: the victim may be down (etcd 3.6+ refuses to start on divergent data).
+  const other = lab.members.find((m) => m.name !== name) ?? victim;
+  const c = new EtcdClient(other.clientURL, lab.client);
   try {
-    const { memberId } = await c.status(5000);
+    const memberId = (await c.memberList(5000)).find((m) => m.name === name)?.id;
+    if (memberId === undefined)
+      throw usage(`lab break corrupt-alarm: ${name} is not in the member list`, 'pick a member');
     await c.alarmActivate(memberId, 'CORRUPT', 10_000);
     actions.push(
       `${name}: alarm CORRUPT raised for member ${memberId.toString(16)} (Maintenance/Alarm ACTIVATE)`,

@@ -159,6 +159,11 @@ export interface BreakResult {
   actions: string[];
   /** delete-objects: the keys deleted. */
   deletedKeys?: string[];
+  /**
+   * diverge-member: whether the member serves its divergent data, or refused to start (etcd 3.6+ with kubeadm's
+   * InitialCorruptCheck compares its hash with the peers' at start and exits).
+   */
+  divergent?: 'serving' | 'refused-at-start';
 }
 
 /** A data manifest: every key under / and the sha256 (hex) of its value. */

@@ -54,6 +54,7 @@ export function toolFacts(
 }
 
 export interface Case {
+  axes: CaseAxes;
   name: string;
   runbook: RunbookDef;
   ctx: PlanCtx;
@@ -167,13 +168,26 @@ export interface MatrixOptions {
   readBack?: Parameters<typeof toolFacts>[1];
   stamp?: string;
   runId?: string;
+  /**
+   * One tool mode per scenario and topology, rotating (a Latin square): every pair of scenario, topology and tool mode
+   * still meets, in a quarter of the cases.
+   */
+  pairwise?: boolean;
+}
+
+/** The case's place in the matrix, as the indices of its topology, tool mode and scenario. */
+export interface CaseAxes {
+  topology: (typeof TOPOLOGIES)[number];
+  mode: (typeof TOOL_MODES)[number];
+  scenario: number;
 }
 
 export function matrix(o: MatrixOptions = {}): Case[] {
   const out: Case[] = [];
-  for (const topology of TOPOLOGIES)
-    for (const mode of TOOL_MODES)
-      for (const s of SCENARIOS) {
+  for (const [ti, topology] of TOPOLOGIES.entries())
+    for (const [mi, mode] of TOOL_MODES.entries())
+      for (const [si, s] of SCENARIOS.entries()) {
+        if (o.pairwise && mi !== (ti + si) % TOOL_MODES.length) continue;
         const doc = InventorySchema.parse(
           inventoryDoc(topology, s.n, {
             ...(o.inventory?.top ? { top: o.inventory.top } : {}),
@@ -197,6 +211,7 @@ export function matrix(o: MatrixOptions = {}): Case[] {
           ),
         };
         out.push({
+          axes: { topology, mode, scenario: si },
           name: `${s.runbook.id}${s.params.strategy ? `(${s.params.strategy})` : ''}${s.inv ? ' (moved)' : ''} ${topology} ${mode}`,
           runbook: s.runbook,
           ctx: {
