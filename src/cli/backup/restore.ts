@@ -13,6 +13,15 @@ interface MemberEntry extends Recorded {
   etcdVersion?: string;
 }
 
+/** The snapshot's storage version; a file that does not open is left to the restore test to report. */
+function readableStorageVersion(file: string): string | undefined {
+  try {
+    return storageVersionOf(file);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Refuses (exit 2, before any etcd starts) a snapshot of a newer etcd line than the tools: etcd would not serve it. */
 function refuseNewerSnapshot(file: string, written: string | undefined, tools: EtcdTools): void {
   if (written === undefined || !newerLine(written, tools.release)) return;
@@ -26,10 +35,11 @@ function refuseNewerSnapshot(file: string, written: string | undefined, tools: E
   );
 }
 
-/** The tools of the snapshot's own version (the manifest's, else its storage version's line), refused when older. */
+/** The tools of the snapshot's own line (the newer of the manifest's version and its storage version), refused when
+ *  older than the data. */
 function toolsFor(id: string, entry: MemberEntry, file: string): { version?: string; tools: EtcdTools } {
   const recorded = typeof entry.etcdVersion === 'string' ? entry.etcdVersion : undefined;
-  const written = storageVersionOf(file);
+  const written = readableStorageVersion(file);
   // A manifest older than the data (edited, or written by another tool) must not pick older tools.
   const version = newerLine(written, recorded) ? written : recorded;
   // With no tools of its line, the newest here: refused below when older than the data.
@@ -40,7 +50,8 @@ function toolsFor(id: string, entry: MemberEntry, file: string): { version?: str
       'install that etcd version (etcd, etcdctl, etcdutl) or run the restore test where it is installed',
     );
   refuseNewerSnapshot(file, written, tools);
-  return version === undefined ? { tools } : { version, tools };
+  // The manifest's version is what the report names as the one that took the backup.
+  return recorded === undefined ? { tools } : { version: recorded, tools };
 }
 
 export async function restoreTest(id: string, m: BackupManifest, dir: string): Promise<number> {
