@@ -1,7 +1,7 @@
 // Disaster recovery across etcd lines on one lab: a 3.5 cluster (3.5-era manifests with --experimental-* flags)
 // backed up, rolled to 3.6 member by member, broken and restored from the 3.5 snapshot; its flags migrated on 3.6
-// (joining a --feature-gates value already set); rolled to 3.7, broken and restored from a 3.6 snapshot; and a 3.7
-// snapshot refused by a 3.6 cluster before anything changes.
+// (joining a --feature-gates value already set); rolled to 3.7, broken and restored from a 3.6 snapshot; a flag that
+// stops etcd 3.7 named by diagnose and migrated; and a 3.7 snapshot refused by a 3.6 cluster before anything changes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +169,56 @@ describe('disaster recovery across etcd lines', () => {
     const release = await roll('3.7');
     for (const m of lab.members) expect(await serving(m)).toBe(release);
     await restoreAndCheck(fromV36, 'v36');
+  });
+
+  it('on 3.7, a member given an --experimental-* flag does not start; diagnose names it, migrate-flags starts it', async () => {
+    const member = lab.members.at(-1)!;
+    const release = pinnedRelease('3.7');
+    const data = await clusterValues(lab);
+    const flag = 'experimental-compact-hash-check-enabled';
+    const r = await labExec(
+      lab,
+      member.name,
+      `sed -i -e 's#^    - etcd$#    - etcd\\n    - --${flag}=true#' ${MANIFEST}`,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    // etcd's own refusal, in the pod's log the kubelet keeps (an exited container stays exited).
+    await waitFor(
+      async () =>
+        (
+          await labExec(
+            lab,
+            member.name,
+            `grep -h -- 'flag provided but not defined: -${flag}' ${member.hostDir}/log/*etcd*.log`,
+          )
+        ).code === 0,
+      { timeoutMs: 60_000, intervalMs: 500, what: `etcd ${release} refusing --${flag} on ${member.name}` },
+    );
+    expect(await serving(member)).toBeUndefined();
+    const d = await cli(['diagnose', '-i', lab.inventoryPath]);
+    expect(d.stdout).toContain(
+      `${member.name}: etcd's configuration carries --${flag}=true: etcd ${release} refuses`,
+    );
+    expect(d.stdout).toContain(`migrate-flags --set members=${member.name}`);
+    const runDir = join(dir, 'run-flags-37');
+    const m = await cli([
+      'run',
+      'migrate-flags',
+      '-i',
+      lab.inventoryPath,
+      '--set',
+      `members=${member.name}`,
+      '--yes',
+      '--run-dir',
+      runDir,
+    ]);
+    expectCode(m, 0);
+    const yaml = await hostRead(lab, member.name, MANIFEST);
+    expect(yaml).not.toMatch(/--experimental-/);
+    expect(yaml).toContain(`- --feature-gates=${OWN_GATE},InitialCorruptCheck=true,CompactHashCheck=true\n`);
+    expect(await serving(member)).toBe(release);
+    await expectHealthyCluster(lab);
+    expectSameData(await clusterValues(lab), data);
   });
 
   it('a 3.7 snapshot handed to a 3.6 cluster: exit 2, one line naming etcdutl migrate, nothing changed', async () => {
