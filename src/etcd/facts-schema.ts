@@ -82,7 +82,7 @@ export const MemberFactsSchema = z
       .max(64)
       .optional(),
     featureGates: re(
-      /^[A-Za-z0-9]{1,80}=[a-z]{1,5}(,[A-Za-z0-9]{1,80}=[a-z]{1,5}){0,63}$/,
+      /^[A-Za-z0-9]{1,80}=[A-Za-z0-9]{1,5}(,[A-Za-z0-9]{1,80}=[A-Za-z0-9]{1,5}){0,63}$/,
       'Gate=true,...',
     ).optional(),
     alarms: z

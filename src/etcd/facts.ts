@@ -113,7 +113,8 @@ function experimentalProbe(m: ResolvedMember): Script {
     done 2>/dev/null | sort -u | sed 's/^/experimental_flag=/'
     # the feature gates already set, which the gates of migrated flags join
     for f in ${m.manifest} ${park} ${m.config}; do
-      [ -f "$f" ] && grep -hoE -- '(--feature-gates=|ETCD_FEATURE_GATES=)[A-Za-z0-9=,]+' "$f"
+      [ -f "$f" ] && grep -hoE -- \
+        '(--feature-gates=|ETCD_FEATURE_GATES=)[A-Za-z0-9]+=[A-Za-z0-9]+(,[A-Za-z0-9]+=[A-Za-z0-9]+)*' "$f"
     done 2>/dev/null | head -n1 | sed 's/^[^=]*=/feature_gates=/'`;
 }
 
