@@ -23,7 +23,7 @@ import {
   writeCheckStep,
   type QuotaPlan,
 } from '../src/steps/space.js';
-import { certificatesValid, gated, notMoved } from '../src/steps/gates.js';
+import { certificatesValid, dataNotNewer, gated, notMoved } from '../src/steps/gates.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const space = (c: PlanCtx) => spaceFromFacts(c.facts, names(c), c.facts.memberList);
@@ -72,7 +72,7 @@ export default defineRunbook({
     .strict(),
   nodes: [
     gated(
-      [certificatesValid, notMoved],
+      [certificatesValid, notMoved, dataNotNewer],
       decision({
         id: 'space',
         title: 'Is the NOSPACE alarm raised (or space nearly used up), and does every member answer?',

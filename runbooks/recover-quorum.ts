@@ -29,7 +29,7 @@ import {
   repointApiservers,
   saveSurvivorSnapshot,
 } from '../src/steps/quorum.js';
-import { certificatesValid, gated, noSpaceAlarm, notMoved } from '../src/steps/gates.js';
+import { certificatesValid, dataNotNewer, gated, noSpaceAlarm, notMoved } from '../src/steps/gates.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const survivorOf = (c: PlanCtx) =>
@@ -64,7 +64,7 @@ export default defineRunbook({
     .strict(),
   nodes: [
     gated(
-      [certificatesValid, noSpaceAlarm, notMoved],
+      [certificatesValid, noSpaceAlarm, notMoved, dataNotNewer],
       decision({
         id: 'quorum',
         title: 'Is quorum lost, and who survives?',

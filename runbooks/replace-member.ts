@@ -13,7 +13,7 @@ import {
   rejoinStep,
   removeMemberStep,
 } from '../src/steps/members.js';
-import { certificatesValid, gated, notMoved } from '../src/steps/gates.js';
+import { certificatesValid, dataNotNewer, gated, notMoved } from '../src/steps/gates.js';
 
 const names = (c: PlanCtx) => c.inventory.members.map((m) => m.name);
 const failed = (c: PlanCtx) => c.params.failed ?? '';
@@ -67,7 +67,7 @@ export default defineRunbook({
   needs: { downMemberParam: 'failed' },
   nodes: [
     gated(
-      [certificatesValid, notMoved],
+      [certificatesValid, notMoved, dataNotNewer],
       decision({
         id: 'quorum',
         title: 'Does the cluster keep quorum without the failed member?',

@@ -15,6 +15,8 @@ export interface LocalFile {
   /** Live keys at the snapshot's revision, when the file is an etcd snapshot. */
   keys?: number;
   revision?: number;
+  /** meta/storageVersion of a snapshot written by etcd 3.6+ ("3.6.0"): older binaries refuse it. */
+  storageVersion?: string;
   /** Of those, API server leases (/registry/masterleases/): the live API servers rewrite them after a restore. */
   leases?: number;
   /** A backup's config archive (PKI and manifests) of this member. */

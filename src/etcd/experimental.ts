@@ -42,11 +42,13 @@ export interface FlagMigration {
   dropped: string[];
 }
 
-/** The edit that replaces `found` (NAME=VALUE, as the probe reports them) with their successors. */
+/** The edit that replaces `found` (NAME=VALUE, as the probe reports them) with their successors; gates join
+ *  `featureGates`, the --feature-gates value the configuration already carries. */
 export function migrateExperimental(found: string[], featureGates?: string): FlagMigration {
   const edits: Record<string, string | null> = {};
   const lines: string[] = [];
   const dropped: string[] = [];
+  let gated = false;
   const gates = new Map(
     (featureGates ?? '')
       .split(',')
@@ -65,12 +67,14 @@ export function migrateExperimental(found: string[], featureGates?: string): Fla
       lines.push(`--${name}=${value} -> --${renamed}=${value}`);
     } else if (gate) {
       gates.set(gate, value);
+      gated = true;
       lines.push(`--${name}=${value} -> --feature-gates=${gate}=${value}`);
     } else {
       dropped.push(name);
       lines.push(`--${name}=${value} -> removed (no successor in etcd 3.6+)`);
     }
   }
-  if (gates.size > 0) edits['feature-gates'] = [...gates].map(([k, v]) => `${k}=${v}`).join(',');
+  // Merged into the gates the configuration already sets: the edit replaces the one --feature-gates flag.
+  if (gated) edits['feature-gates'] = [...gates].map(([k, v]) => `${k}=${v}`).join(',');
   return { edits, lines, dropped };
 }

@@ -81,6 +81,10 @@ export const MemberFactsSchema = z
       .array(re(/^experimental-[a-z0-9-]{1,80}(=[A-Za-z0-9._:/,=-]{0,200})?$/, 'an --experimental-* flag'))
       .max(64)
       .optional(),
+    featureGates: re(
+      /^[A-Za-z0-9]{1,80}=[A-Za-z0-9]{1,5}(,[A-Za-z0-9]{1,80}=[A-Za-z0-9]{1,5}){0,63}$/,
+      'Gate=true,...',
+    ).optional(),
     alarms: z
       .array(re(/^memberID:\d{1,20} alarm:[A-Z_]{1,32}$/, 'an etcdctl alarm list line'))
       .max(64)

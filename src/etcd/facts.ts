@@ -44,6 +44,8 @@ export interface MemberFacts {
   /** --experimental-* flags (or ETCD_EXPERIMENTAL_* variables) in etcd's configuration, as NAME=VALUE (3.7 refuses
    *  the flags and ignores the variables). */
   experimentalFlags?: string[];
+  /** The --feature-gates value (or ETCD_FEATURE_GATES) in etcd's configuration: "InitialCorruptCheck=true". */
+  featureGates?: string;
 }
 
 export interface ListedMember {
@@ -98,7 +100,8 @@ export function etcdAnswers(ctl: Script): Script {
   );
 }
 
-/** The --experimental-* flags and ETCD_EXPERIMENTAL_* variables in the manifest, etcd.conf and unit drop-ins. */
+/** The --experimental-* flags and ETCD_EXPERIMENTAL_* variables in the manifest, etcd.conf and unit drop-ins, and the
+ *  --feature-gates value. */
 function experimentalProbe(m: ResolvedMember): Script {
   const parkDir = `${posix.dirname(posix.dirname(m.manifest))}/manifests-stopped-by-lifeboat`;
   const park = `${parkDir}/${posix.basename(m.manifest)}`;
@@ -107,7 +110,12 @@ function experimentalProbe(m: ResolvedMember): Script {
     for f in ${m.manifest} ${park} ${m.config} /etc/systemd/system/etcd.service.d/*.conf; do
       [ -f "$f" ] && grep -hoE -- \
         '--experimental-[a-z0-9-]+(=[A-Za-z0-9._:/,=-]*)?|ETCD_EXPERIMENTAL_[A-Z0-9_]+=[A-Za-z0-9._:/,=-]*' "$f"
-    done 2>/dev/null | sort -u | sed 's/^/experimental_flag=/'`;
+    done 2>/dev/null | sort -u | sed 's/^/experimental_flag=/'
+    # the feature gates already set, which the gates of migrated flags join
+    for f in ${m.manifest} ${park} ${m.config}; do
+      [ -f "$f" ] && grep -hoE -- \
+        '(--feature-gates=|ETCD_FEATURE_GATES=)[A-Za-z0-9]+=[A-Za-z0-9]+(,[A-Za-z0-9]+=[A-Za-z0-9]+)*' "$f"
+    done 2>/dev/null | head -n1 | sed 's/^[^=]*=/feature_gates=/'`;
 }
 
 /** The read-only probe run on each host; prints key=value lines and JSON blocks between markers. */
@@ -207,6 +215,7 @@ export function parseProbe(out: string): { facts: MemberFacts; members?: ListedM
   set('etcdutl', 'etcdutl');
   set('etcdutlVersion', 'etcdutl_version');
   set('etcdUser', 'etcd_user');
+  set('featureGates', 'feature_gates');
   const ctr = parseContainerFacts(kv);
   if (ctr) f.containers = ctr;
   const st = section(out, 'status');

@@ -12,7 +12,8 @@ import { requireRegularFile } from '../local/input.js';
 import { NO_FACTS, type Facts } from '../etcd/facts.js';
 import { plan } from '../engine/plan.js';
 import { loadRunbook } from '../engine/registry.js';
-import type { PlanCtx, RunbookDef } from '../engine/types.js';
+import type { LocalFile, PlanCtx, RunbookDef } from '../engine/types.js';
+import { VERSION } from '../etcd/facts-schema.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 import { verify as verifySnapshot } from '../snapshot/verify.js';
 import { inspect } from '../snapshot/inspect.js';
@@ -70,7 +71,7 @@ export function parseParams(rb: RunbookDef, raw: Record<string, string>): Record
 }
 
 /** Verifies a snapshot before anything runs: a wrong hash or a damaged file stops here, with exit 2. */
-function checkSnapshot(path: string): { keys: number; leases: number; revision: number; raw: boolean } {
+function checkSnapshot(path: string): Omit<LocalFile, 'sha256' | 'bytes'> {
   const snap = Snapshot.open(path);
   try {
     const v = verifySnapshot(snap);
@@ -86,7 +87,14 @@ function checkSnapshot(path: string): { keys: number; leases: number; revision: 
       );
     const r = inspect(snap, { hash: false });
     const leases = r.perResource.masterleases ?? 0;
-    return { keys: r.liveKeys, leases, revision: r.revision, raw: v.sha256 === 'absent' };
+    const written = r.storageVersion !== null && VERSION.safeParse(r.storageVersion).success;
+    return {
+      keys: r.liveKeys,
+      leases,
+      revision: r.revision,
+      raw: v.sha256 === 'absent',
+      ...(written ? { storageVersion: r.storageVersion! } : {}),
+    };
   } finally {
     snap.close();
   }

@@ -102,6 +102,16 @@ function decodeAll(snap: Snapshot): RestoreCheck['objects'] {
   return objects;
 }
 
+/** meta/storageVersion of a snapshot (3.6+), undefined before 3.6. */
+export function storageVersionOf(file: string): string | undefined {
+  const snap = Snapshot.open(file);
+  try {
+    return snap.etcdMeta().storageVersion;
+  } finally {
+    snap.close();
+  }
+}
+
 export async function restoreCheck(
   file: string,
   tools: EtcdTools,

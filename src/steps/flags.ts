@@ -16,7 +16,8 @@ export const migrateFlagsStep = (targets: Targets): StepDef => ({
   destructive: true,
   changes: 'etcd restarts on each member in turn with its --experimental-* flags replaced (originals kept)',
   actions: (c) => {
-    const m = migrateExperimental(c.facts.members[c.member.name]?.experimentalFlags ?? []);
+    const facts = c.facts.members[c.member.name];
+    const m = migrateExperimental(facts?.experimentalFlags ?? [], facts?.featureGates);
     return [
       { kind: 'sh', script: c.platform.stopEtcd(c.member, c.stamp) },
       {

@@ -3,6 +3,8 @@
 import { isIP } from 'node:net';
 import type { DecisionDef, PlanCtx } from '../engine/types.js';
 import type { CertInfo } from '../etcd/certcheck.js';
+import type { MemberFacts } from '../etcd/facts.js';
+import { compareReleases, newerDataLine, newerLine, parseRelease } from '../etcd/versions.js';
 import { parseAlarms } from '../etcd/storage.js';
 import { sh } from '../shell/sh.js';
 
@@ -62,6 +64,58 @@ export const notMoved: Gate = (c) => {
     `${moved.map((m) => m.name).join(', ')} moved (the cluster knows another address than the inventory's): ` +
     `move the cluster with it first: ${next(c, 'readdress')}`
   );
+};
+
+/** What would restore or serve data on a member (host tools, else the container's, else the image's tag). */
+function binaries(facts: MemberFacts | undefined): { tool: string; release: string }[] {
+  const image = /:v?(\d+\.\d+\.\d+)(-\d+)?$/.exec(facts?.containers?.image ?? '')?.[1];
+  const found = [
+    { tool: 'etcdutl', release: facts?.etcdutlVersion ?? facts?.containers?.etcdutlVersion },
+    { tool: 'etcd', release: facts?.etcdVersion ?? image },
+  ];
+  return found.filter(
+    (bin): bin is { tool: string; release: string } => parseRelease(bin.release) !== undefined,
+  );
+}
+
+/** The oldest binary among the members that is of an older line than `written`, as "cp-1's etcdutl". */
+function olderThan(c: PlanCtx, written: string): { by: string; release: string } | undefined {
+  const old = c.inventory.members
+    .flatMap((member) =>
+      binaries(c.facts.members[member.name]).map((bin) => ({ by: `${member.name}'s ${bin.tool}`, ...bin })),
+    )
+    .filter((bin) => newerLine(written, bin.release))
+    .sort((older, newer) => compareReleases(older.release, newer.release));
+  return old[0];
+}
+
+/** A snapshot written by a newer etcd line than the members' binaries: etcd would refuse it after the old data
+ *  was moved aside. */
+export const snapshotNotNewer: Gate = (c) => {
+  for (const [path, file] of Object.entries(c.files)) {
+    if (file.role !== undefined || file.storageVersion === undefined) continue;
+    const old = olderThan(c, file.storageVersion);
+    if (old)
+      return newerDataLine({
+        what: `snapshot ${path} (storage version ${file.storageVersion})`,
+        written: file.storageVersion,
+        ...old,
+      });
+  }
+  return undefined;
+};
+
+/** Members' data of a newer line (the cluster version the members report) than a member's binaries: etcd started
+ *  there refuses it. */
+export const dataNotNewer: Gate = (c) => {
+  const written = Object.values(c.facts.members)
+    .map((facts) => facts.clusterVersion)
+    .filter((line): line is string => line !== undefined)
+    .sort((older, newer) => compareReleases(`${older}.0`, `${newer}.0`))
+    .at(-1);
+  const old = written ? olderThan(c, written) : undefined;
+  if (!written || !old) return undefined;
+  return newerDataLine({ what: `the members' data (cluster version ${written})`, written, ...old });
 };
 
 /** The decision with the gates in front: the first gate that objects refuses the run with its reason. */

@@ -5,7 +5,7 @@ import { sh } from '../shell/sh.js';
 import { decision, phase } from '../engine/define.js';
 import type { DecisionDef, Node, PlanCtx, StepDef, Targets } from '../engine/types.js';
 import { configOf, pkiFromBackupStep } from './pki.js';
-import { certificatesValid, gated } from './gates.js';
+import { certificatesValid, gated, snapshotNotNewer } from './gates.js';
 import { movedMembers, rewriteForNewAddressStep } from './readdress.js';
 import { bumpNote, remoteSnapshot, restoreStep, keyCountStep } from './data.js';
 
@@ -41,7 +41,7 @@ export interface RestoreOptions {
  * copy without its flag); otherwise goes on with `then`, the restore's phases. */
 export function restoreInputs(opts: RestoreOptions, then: Node[]): DecisionDef {
   return gated(
-    [certificatesValid],
+    [certificatesValid, snapshotNotNewer],
     decision({
       id: 'shape',
       title: opts.question,

@@ -1,7 +1,7 @@
 // A run dir is untrusted input: zod schemas with the inventory's rules for every value that can reach a command.
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { count, FactsSchema, MEMBER_NAME, re, SHA256 } from '../../etcd/facts-schema.js';
+import { count, FactsSchema, MEMBER_NAME, re, SHA256, VERSION } from '../../etcd/facts-schema.js';
 
 export { parseUntrusted, problems } from '../../errors/problems.js';
 
@@ -24,6 +24,7 @@ const LocalFileSchema = z
     bytes: count,
     keys: count.optional(),
     revision: count.optional(),
+    storageVersion: VERSION.optional(),
     leases: count.optional(),
     role: z.literal('config').optional(),
     member: MEMBER_NAME.optional(),
