@@ -1,7 +1,7 @@
 // Backups in a store: files uploaded (encrypted when asked) with sha256 checked end to end, the manifest written last
 // (it is what makes a backup exist), then listed, fetched, verified and pruned by their manifests.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Identity } from 'age-encryption';
@@ -246,7 +246,8 @@ export async function fetchFile(
     const body = f.recipients
       ? await (await import('./age.js')).decryptStream(stored.t, identities, what)
       : stored.t;
-    const file = createWriteStream(part, { flags: NEW_PRIVATE as unknown as string, mode: 0o600 });
+    // Opened before anything can fail: a stream that opened its file after the cleanup below would leave it behind.
+    const file = createWriteStream(part, { fd: openSync(part, NEW_PRIVATE, 0o600) });
     await pipeline(body, capped(f.bytes, what), plain.t, file);
     const s = stored.done();
     const p = plain.done();

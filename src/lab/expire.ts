@@ -92,7 +92,7 @@ export function expireScript(p: ExpirePlan, from: string, until: string): string
 export async function expireCerts(lab: Lab, actions: string[]): Promise<BreakResult> {
   for (const m of lab.members) {
     const script = expireScript(expirePlan(lab.mode, m), asn1(-400), asn1(-1));
-    const r = await execInHost(lab, m.name, script, { timeoutMs: 30_000 });
+    const r = await execInHost(lab, m.name, script, { timeoutMs: 120_000 }); // ~10 openssl runs: slow on a loaded machine
     if (r.code !== 0) throw new Error(`lab break expire-certs: on ${m.name}: ${r.stderr.trim()}`);
     actions.push(
       ...r.stdout
