@@ -9,7 +9,10 @@ const ON_ETCD_37 = [
   'test/lab/runbook-recover-quorum.test.ts',
   'test/lab/incidents.test.ts',
 ];
-const ON_ETCD_35 = ['test/lab/runbook-restore-single-master.test.ts', 'test/lab/runbook-recover-quorum.test.ts'];
+const ON_ETCD_35 = [
+  'test/lab/runbook-restore-single-master.test.ts',
+  'test/lab/runbook-recover-quorum.test.ts',
+];
 
 const lab = {
   globalSetup: ['test/lab/global-setup.ts'],
