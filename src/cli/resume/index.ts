@@ -50,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       onAnchored: printAnchor,
       ...(choices[0] ? { afterFailure: choices[0] } : {}),
     });
+    (await import('../../backup/params.js')).removeFetched(record.params, status);
     process.stderr.write(`run ${status}; report: lifeboat report ${dir}\n`);
     return exitFor(status);
   } finally {
