@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { run as decodeCli } from '../../src/cli/decode/index.js';
 import { table } from '../../src/cli/snapshot/common.js';
 import { run as snapshotCli } from '../../src/cli/snapshot/index.js';
+import { GENESIS, readAudit, verifyAudit } from '../../src/engine/record/audit.js';
 import { LifeboatError } from '../../src/errors/error.js';
 import { encodeStoredObject } from '../../src/k8s/encode.js';
 import { MAX_VALUE_DEPTH } from '../../src/k8s/json.js';
@@ -125,5 +126,20 @@ describe('stored JSON nested past the printers’ stack', () => {
       (x) => (x.toJS() as { metadata: { name: string } }).metadata.name,
     );
     expect(names).toEqual(['before', 'zafter']);
+  });
+});
+
+describe('an audit log line nested 100,000 deep', () => {
+  it('is not an audit log (one reason naming the line), never a stack overflow in hashing or reading', () => {
+    const f = join(dir, 'audit.jsonl');
+    const entry = { seq: 1, ts: 'x', type: 'warning', message: 'm', prevHash: GENESIS, hash: 'h' };
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    writeFileSync(f, JSON.stringify(entry).replace(/}$/, `,"x":${deep}}`) + '\n');
+    expect(verifyAudit(f)).toEqual({
+      ok: false,
+      line: 1,
+      reason: 'line 1 is JSON nested more than 64 deep: not an audit log',
+    });
+    expect(() => readAudit(f)).toThrow(/line 1 is JSON nested more than 64 deep/);
   });
 });
