@@ -84,9 +84,10 @@ export function readAudit(path: string): AuditEntry[] {
       // Entries nest a few levels (params, captures): a deeper line is forged, and hashing it would exhaust the stack.
       out.push(parseBoundedJson(l, MAX_ENTRY_DEPTH) as AuditEntry);
     } catch (err) {
-      if (err instanceof JsonTooDeep) throw new Error(`line ${i + 1} is ${err.message}: not an audit log`);
+      if (err instanceof JsonTooDeep)
+        throw new Error(`line ${i + 1} is ${err.message}: not an audit log`, { cause: err });
       if (i === lines.length - 1 && !text.endsWith('\n')) break;
-      throw new Error(`line ${i + 1} is not JSON: not an audit log`);
+      throw new Error(`line ${i + 1} is not JSON: not an audit log`, { cause: err });
     }
   }
   return out;
