@@ -11,7 +11,7 @@ import {
   snapshotStatus,
   writeManifest,
 } from '../src/steps/backup.js';
-import { publishStep, pruneStep } from '../src/steps/offsite.js';
+import { publishStep, pruneIfRetained } from '../src/steps/offsite.js';
 const targets = (c: PlanCtx) =>
   chosenMembers(
     c.inventory.members.map((m) => m.name),
@@ -54,11 +54,7 @@ export default defineRunbook({
       snapshotStatus(pick),
       archiveConfig(pick),
     ]),
-    phase('copy-off', 'Copy off the cluster', [
-      downloadBackup(pick),
-      writeManifest(targets),
-      publishStep(),
-      pruneStep(),
-    ]),
+    phase('copy-off', 'Copy off the cluster', [downloadBackup(pick), writeManifest(targets), publishStep()]),
+    pruneIfRetained(),
   ],
 });

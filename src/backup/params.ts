@@ -1,7 +1,8 @@
 // Run parameters that point into a backup store, made local before a run starts: a restore's snapshot given as
 // s3://.../ID or a backup ID is fetched (hash checked, decrypted), and a backup's object store is checked (exit 2).
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, rmdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { RunStatus } from '../engine/events.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { badInput } from '../errors/error.js';
 import { privateDir } from '../local/private.js';
@@ -70,4 +71,26 @@ export async function prepareParams(
   } finally {
     store.close();
   }
+}
+
+/** Where a fetched backup's snapshot goes: `.lifeboat/fetched/ID/NAME` (0700 folder, 0600 file, decrypted). */
+const isFetched = (path: string) =>
+  basename(dirname(dirname(path))) === 'fetched' && basename(dirname(dirname(dirname(path)))) === '.lifeboat';
+
+/**
+ * Removes the local, decrypted copy a restore's `snapshot` parameter names once the run can no longer use it: it
+ * ended (done, aborted, refused) or never started. A run that failed or waits for an approval keeps it for its resume.
+ */
+export function removeFetched(params: Record<string, string>, status: RunStatus | 'not started'): void {
+  const path = params.snapshot;
+  if (status === 'failed' || status === 'awaiting-approval' || status === 'interrupted') return; // resume needs it
+  if (!path || !isFetched(path) || !existsSync(path)) return;
+  rmSync(path, { force: true });
+  try {
+    rmdirSync(dirname(path));
+  } catch {
+    // Another file of that backup is still there: the folder stays.
+  }
+  const why = status === 'not started' ? 'the run did not start' : `the run ended ${status}`;
+  process.stderr.write(`removed the decrypted snapshot ${path} (${why})\n`);
 }

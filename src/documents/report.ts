@@ -5,7 +5,32 @@ import type { AuditEntry, VerifyResult } from '../engine/record/audit.js';
 import { Redactor, redactDeep } from '../secrets/redact.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)}s`);
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Text from the run dir as Markdown text on one line: no raw HTML (`<`, `>`, `&` as entities), no links, images or code
+ * spans it did not come with (`[`, `]`, backticks, backslashes escaped), no table break-out (`|`).
+ */
+const cell = (s: string) =>
+  String(s)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`[\]|]/g, '\\$&')
+    .replace(/\r?\n/g, ' ');
+
+/** A code span its text cannot close (the backtick run is longer than any inside); code spans show HTML as text. */
+function code(text: string): string {
+  const one = String(text).replace(/\r?\n/g, ' ');
+  const ticks = '`'.repeat([...one.matchAll(/`+/g)].reduce((n, m) => Math.max(n, m[0].length), 0) + 1);
+  const pad = one.startsWith('`') || one.endsWith('`') ? ' ' : '';
+  return `${ticks}${pad}${one}${pad}${ticks}`;
+}
+
+/** A fenced code block no line of `text` can close: the fence is longer than any run of backticks inside. */
+function fenced(text: string, info = '', indent = ''): string[] {
+  const longest = [...text.matchAll(/`+/g)].reduce((n, m) => Math.max(n, m[0].length), 0);
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${indent}${fence}${info}`, ...text.split('\n').map((l) => `${indent}${l}`), `${indent}${fence}`];
+}
 
 export function reportMarkdown(
   r: RunRecord,
@@ -20,18 +45,19 @@ export function reportMarkdown(
     '',
     `| | |`,
     `|---|---|`,
-    `| Runbook | ${r.runbook} (sha256 ${r.runbookHash.slice(0, 16)}…) |`,
+    `| Runbook | ${cell(r.runbook)} (sha256 ${cell(r.runbookHash.slice(0, 16))}…) |`,
     `| Cluster | ${cell(`${t.cluster ?? r.plan.cluster} (${r.plan.topology})`)} |`,
     `| Operator | ${cell(t.operator ?? '')} |`,
-    `| Started (UTC) | ${t.started ?? r.startedAt} |`,
-    `| Ended (UTC) | ${t.ended ?? '(not ended)'} |`,
-    `| Status | **${t.status}** |`,
-    `| Audit log | ${auditCell(audit, anchor)} |`,
+    `| Started (UTC) | ${cell(t.started ?? r.startedAt)} |`,
+    `| Ended (UTC) | ${cell(t.ended ?? '(not ended)')} |`,
+    `| Status | **${cell(t.status)}** |`,
+    `| Audit log | ${cell(auditCell(audit, anchor))} |`,
     '',
   ];
   if (t.decisions.length) {
     out.push('## Decisions', '');
-    for (const d of t.decisions) out.push(`- ${d.at} **${d.stateId}** → \`${d.branch}\`: ${cell(d.why)}`);
+    for (const d of t.decisions)
+      out.push(`- ${cell(d.at)} **${cell(d.stateId)}** → ${code(d.branch)}: ${cell(d.why)}`);
     out.push('');
   }
   out.push(
@@ -42,24 +68,24 @@ export function reportMarkdown(
   );
   for (const s of t.steps) {
     const hosts = Object.entries(s.hosts)
-      .map(([h, v]) => `${h}: ${v.status} ${secs(v.durationMs)}`)
+      .map(([h, v]) => cell(`${h}: ${v.status} ${secs(v.durationMs)}`))
       .join('<br>');
     out.push(
-      `| ${cell(`${s.stateId}: ${s.title}`)} | ${s.start ?? ''} | ${secs(s.durationMs)} | ` +
-        `${s.status} | ${hosts} | ${cell(s.approvals.join('; '))} | ${s.retries || ''} |`,
+      `| ${cell(`${s.stateId}: ${s.title}`)} | ${cell(s.start ?? '')} | ${secs(s.durationMs)} | ` +
+        `${cell(s.status)} | ${hosts} | ${cell(s.approvals.join('; '))} | ${cell(String(s.retries || ''))} |`,
     );
   }
   out.push('');
   const failures = t.steps.filter((s) => s.error);
   if (failures.length) {
     out.push('## Failures', '');
-    for (const s of failures) out.push(`- **${s.stateId}**: ${cell(s.error ?? '')}`);
+    for (const s of failures) out.push(`- **${cell(s.stateId)}**: ${cell(s.error ?? '')}`);
     out.push('');
   }
   if (t.skips.length || t.resumes.length) {
     out.push('## Resumes and skips', '');
-    for (const x of t.resumes) out.push(`- ${x.at} resumed by ${x.by} (after ${x.from})`);
-    for (const x of t.skips) out.push(`- ${x.at} step ${x.stateId} skipped by ${x.by}`);
+    for (const x of t.resumes) out.push(`- ${cell(x.at)} resumed by ${cell(x.by)} (after ${cell(x.from)})`);
+    for (const x of t.skips) out.push(`- ${cell(x.at)} step ${cell(x.stateId)} skipped by ${cell(x.by)}`);
     out.push('');
   }
   if (t.warnings.length) {
@@ -72,7 +98,7 @@ export function reportMarkdown(
     const d = [...(entries ?? [])].reverse().find((e) => e.type === 'diagnosis' && e.when === when);
     out.push(`## Facts ${when}`, '');
     if (d?.type === 'diagnosis')
-      out.push(`${d.ts}: **${d.verdict}**`, '', '```', new Redactor().redact(d.text), '```', '');
+      out.push(`${cell(d.ts)}: **${cell(d.verdict)}**`, '', ...fenced(new Redactor().redact(d.text)), '');
     else
       out.push(
         when === 'after' ? 'not recorded (the run has not ended, or ended failed)' : 'not recorded',
@@ -84,9 +110,7 @@ export function reportMarkdown(
     '',
     'Green: states this run went through. Red border: destructive steps.',
     '',
-    '```mermaid',
-    diagram,
-    '```',
+    ...fenced(diagram, 'mermaid'),
     '',
   );
   return out.join('\n');
@@ -96,9 +120,9 @@ export function reportMarkdown(
 function approvalLines(entries: AuditEntry[]): string[] {
   const rows = entries.flatMap((e) =>
     e.type === 'approval'
-      ? [`| ${e.ts} | ${e.stateId} | ${cell(e.by)} | ${e.how} |`]
+      ? [`| ${cell(e.ts)} | ${cell(e.stateId)} | ${cell(e.by)} | ${cell(e.how)} |`]
       : e.type === 'abort'
-        ? [`| ${e.ts} | ${e.stateId} | ${cell(e.by)} | **ABORTED** (${e.how}) |`]
+        ? [`| ${cell(e.ts)} | ${cell(e.stateId)} | ${cell(e.by)} | **ABORTED** (${cell(e.how)}) |`]
         : [],
   );
   if (!rows.length) return [];
@@ -118,12 +142,11 @@ function commandLines(raw: AuditEntry[]): string[] {
     const exit = e.exitCode ?? (e.signal ? `signal ${e.signal}` : e.timedOut ? 'timed out' : 'lost');
     const tailText = e.tail.split('\n').slice(-6).join('\n');
     out.push(
-      `- ${e.ts} **${e.stateId}** on ${e.member}: exit **${exit}** in ${secs(e.durationMs)}`,
+      `- ${cell(e.ts)} **${cell(e.stateId)}** on ${cell(e.member)}: ` +
+        `exit **${cell(String(exit))}** in ${secs(e.durationMs)}`,
       '',
-      '  ```sh',
-      ...(starts.get(k) ?? '').split('\n').map((l) => `  ${l}`),
-      '  ```',
-      ...(tailText.trim() ? ['', '  ```', ...tailText.split('\n').map((l) => `  ${l}`), '  ```'] : []),
+      ...fenced(starts.get(k) ?? '', 'sh', '  '),
+      ...(tailText.trim() ? ['', ...fenced(tailText, '', '  ')] : []),
       '',
     );
   }

@@ -1,4 +1,6 @@
 // The apimachinery types whose JSON form differs from their protobuf message (Time, Quantity, IntOrString...).
+import { jsonDepth, JsonTooDeep } from '../local/bounded-json.js';
+import { MAX_VALUE_DEPTH } from './json.js';
 import type { Builtin } from './schema/types.js';
 import { asInt32, asInt64, readFields, strictUtf8, utf8Bytes, WIRE, Writer, type RawField } from './wire.js';
 
@@ -102,6 +104,7 @@ export function decodeBuiltin(type: Builtin, buf: Uint8Array, start: number, end
       const bytes = buf.subarray(r.start, r.end);
       const text = strictUtf8(bytes);
       if (text !== undefined) {
+        if (jsonDepth(text, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH) throw new JsonTooDeep(MAX_VALUE_DEPTH);
         try {
           return JSON.parse(text) as unknown;
         } catch {

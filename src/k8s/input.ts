@@ -1,5 +1,7 @@
 // What people pipe into `decode`, told apart from the bytes: a stored value (maybe with etcdctl's trailing newline),
 // `etcdctl get` output (key line, value line, repeated), `etcdctl get -w json`, or base64 of a value.
+import { z } from 'zod';
+import { parseUntrusted } from '../errors/problems.js';
 import { K8S_MAGIC } from './envelope.js';
 
 export type InputForm = 'value' | 'value+newline' | 'etcdctl-get' | 'etcdctl-json' | 'base64';
@@ -148,20 +150,34 @@ function* valueEnds(buf: Buffer, start: number): Generator<number> {
     if (i + 1 === buf.length || buf[i + 1] === 0x2f) yield i;
 }
 
-interface EtcdctlJson {
-  kvs?: { key?: string; value?: string; mod_revision?: number }[];
-}
+const etcdctlJsonSchema = z.object({
+  header: z.unknown().refine((h) => h !== undefined),
+  kvs: z.array(
+    z.object({
+      key: z.string().optional(),
+      value: z.string().optional(),
+      mod_revision: z.number().int().nonnegative().optional(),
+    }),
+  ),
+});
 
 function etcdctlJson(buf: Buffer): InputValue[] | undefined {
   const first = buf.subarray(0, 64).toString('utf8').trimStart()[0];
   if (first !== '{') return undefined;
-  let j: EtcdctlJson & { header?: unknown };
+  let doc: unknown;
   try {
-    j = JSON.parse(buf.toString('utf8')) as EtcdctlJson & { header?: unknown };
+    doc = JSON.parse(buf.toString('utf8')) as unknown;
   } catch {
     return undefined;
   }
-  if (!Array.isArray(j.kvs) || j.header === undefined) return undefined;
+  const looks = typeof doc === 'object' && doc !== null && 'kvs' in doc && 'header' in doc;
+  if (!looks) return undefined;
+  const j = parseUntrusted(
+    etcdctlJsonSchema,
+    doc,
+    "decode: the 'etcdctl get -w json' input",
+    "pipe etcdctl's output unchanged (keys and values are base64 strings)",
+  );
   return j.kvs.map((kv) => ({
     ...(kv.key === undefined ? {} : { key: Buffer.from(kv.key, 'base64').toString('utf8') }),
     ...(kv.value === undefined ? {} : { value: Buffer.from(kv.value, 'base64') }),

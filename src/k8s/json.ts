@@ -26,6 +26,12 @@ function write(v: unknown, step: string, at: string): string | undefined {
 
 class JsonError extends Error {}
 
+/**
+ * Deepest nesting of a stored JSON value Lifeboat decodes: its YAML and JSON printers recurse per level, and objects
+ * about 700 deep already exhaust Node's stack. Deeper values are shown as their text, not decoded.
+ */
+export const MAX_VALUE_DEPTH = 256;
+
 const WS = /[ \t\n\r]*/y;
 const NUM = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 const STR = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y;
@@ -48,7 +54,7 @@ export function parseExact(text: string): unknown {
     return m[0];
   };
   const value = (depth: number): unknown => {
-    if (depth > 512) throw new JsonError('JSON nested too deeply');
+    if (depth > MAX_VALUE_DEPTH) throw new JsonError('JSON nested too deeply');
     ws();
     const c = text[pos];
     if (c === '{') {

@@ -4,7 +4,8 @@ import { decryptValue, parseEncryptedPrefix, type KeyRing } from './encryption.j
 import { hasMagic, readUnknown } from './envelope.js';
 import { rawFields } from './rawdump.js';
 import { kindFor } from './schema/index.js';
-import { parseExact } from './json.js';
+import { jsonDepth, JsonTooDeep } from '../local/bounded-json.js';
+import { MAX_VALUE_DEPTH, parseExact } from './json.js';
 import { strictUtf8 } from './wire.js';
 
 type Obj = Record<string, unknown>;
@@ -85,7 +86,10 @@ function protobuf(b: Uint8Array, opts: DecodeOptions): StoredValue {
       object[MARKER] = { status: 'partial', why: note, unknownFields: d.unknown };
       return { ...head, object, typed: true, note, unknown: d.unknown };
     } catch (err) {
-      const note = `does not match the ${u.kind} schema (${(err as Error).message}): raw fields shown`;
+      const note =
+        err instanceof JsonTooDeep
+          ? `embedded ${err.message}: raw fields shown`
+          : `does not match the ${u.kind} schema (${(err as Error).message}): raw fields shown`;
       return { ...head, object: rawObject(u.apiVersion, u.kind, u.raw, note), typed: false, note };
     }
   }
@@ -140,6 +144,8 @@ export function decodeStoredValue(b: Uint8Array, opts: DecodeOptions = {}): Stor
     const text = strictUtf8(b);
     const first = text?.trimStart()[0];
     if (text !== undefined && (first === '{' || first === '[')) {
+      if (jsonDepth(text, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH)
+        return raw(b, `JSON nested more than ${MAX_VALUE_DEPTH} deep: shown as its text, not decoded`);
       try {
         const object = parseExact(text);
         withResourceVersion(object, opts);

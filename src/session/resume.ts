@@ -134,6 +134,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunStatus> {
     return await runToEnd({
       dir: o.dir,
       runId: record.runId,
+      inventory,
       anchors: anchored.anchors,
       lock,
       executor: o.deps.executor,

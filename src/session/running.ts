@@ -3,7 +3,7 @@
 import { hostname, userInfo } from 'node:os';
 import { verifyAudit } from '../engine/record/audit.js';
 import { anchorWriter, type Anchored } from '../engine/record/anchor.js';
-import { releaseClusterLock } from '../engine/record/clusterlock.js';
+import { releaseClusterLock, removeHostLocks } from '../engine/record/clusterlock.js';
 import { runFiles } from '../engine/record/rundir.js';
 import type { EngineDeps } from '../engine/runner.js';
 import type { RunStatus } from '../engine/events.js';
@@ -47,6 +47,7 @@ export function anchoredDeps(
 export async function runToEnd(o: {
   dir: string;
   runId: string;
+  inventory: Inventory;
   anchors: ReturnType<typeof anchorWriter>;
   lock: { member: string; path: string };
   executor: EngineDeps['executor'];
@@ -61,8 +62,10 @@ export async function runToEnd(o: {
     if (v.ok) await o.anchors.write({ seq: v.entries, hash: v.head });
     o.onAnchored?.(o.anchors.last);
   }
-  if (status === 'done' || status === 'refused' || status === 'aborted')
+  if (status === 'done' || status === 'refused' || status === 'aborted') {
+    await removeHostLocks(o.inventory, o.executor, o.runId);
     await releaseClusterLock(o.executor, o.lock, o.runId);
+  }
   return status;
 }
 

@@ -92,6 +92,7 @@ export async function startRun(o: StartOptions): Promise<{ status: RunStatus; di
     const status = await runToEnd({
       dir,
       runId: record.runId,
+      inventory,
       anchors,
       lock,
       executor: o.deps.executor,

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { initialCluster, type ResolvedMember } from '../inventory/resolve.js';
 import { sh, type Script } from '../shell/sh.js';
 import type { HostCtx, PlanCtx, StepDef, Targets } from '../engine/types.js';
+import { hostLockDir } from '../engine/record/clusterlock.js';
 import { makeTools, NOT_BUMPED } from '../etcd/tools.js';
 import { healthy } from './cluster.js';
 
@@ -57,15 +58,19 @@ export function bumpNote(c: PlanCtx, snapshotRevision?: number): string {
  * running on the host when the resumed run starts it again; the second waits for the first, then sees its result.
  * Only for scripts that start no daemon (a daemon would inherit the lock).
  */
-export const serial = (c: PlanCtx & { member: ResolvedMember }) =>
-  sh.join(
-    [
-      sh`exec 9>>${`/tmp/lifeboat-${c.runId}-${c.member.name}.lock`}; if command -v flock >/dev/null`,
-      sh`2>&1; then flock -w 900 9 || { echo "another lifeboat command of this run still holds the host`,
-      sh`lock" >&2; exit 1; }; fi`,
-    ],
-    ' ',
-  );
+export const serial = (c: PlanCtx & { member: ResolvedMember }) => {
+  const dir = hostLockDir(c.member.backupDir, c.runId);
+  // The lock lives in a 0700 folder of the user running the scripts, not in world-writable /tmp (anyone could hold it).
+  return sh`
+    mkdir -p ${c.member.backupDir} && { mkdir -m 0700 ${dir} 2>/dev/null || true; }
+    if [ -L ${dir} ] || [ ! -d ${dir} ] || [ ! -O ${dir} ]; then
+      echo ${`${dir} is not a folder of this user: move it aside, then resume`} >&2; exit 1
+    fi
+    exec 9>>${`${dir}/${c.member.name}.lock`}
+    if command -v flock >/dev/null 2>&1; then
+      flock -w 900 9 || { echo "another lifeboat command of this run still holds the host lock" >&2; exit 1; }
+    fi`;
+};
 
 /** The user etcd runs as: detected on the host, else what the platform runs it as by default. */
 export function etcdUser(c: HostCtx): string {

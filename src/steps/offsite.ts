@@ -3,7 +3,8 @@
 import { safeComponent } from '../local/private.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { PlanCtx, StepDef } from '../engine/types.js';
+import { decision, phase } from '../engine/define.js';
+import type { DecisionDef, PlanCtx, StepDef } from '../engine/types.js';
 import {
   abortPending,
   MANIFEST,
@@ -117,33 +118,88 @@ async function publish(c: PlanCtx, store: Store): Promise<Record<string, unknown
 
 const sha = async (f: string) => (await fileSha256(f)).sha256;
 
-/** Retention after a successful backup: keep.last / keep.days from the inventory or `--set keep=N`. */
-export function pruneStep(): StepDef {
-  const keepOf = (c: PlanCtx) => ({
-    ...c.inventory.backup?.keep,
-    ...(c.params.keep ? { last: Number(c.params.keep) } : {}),
+const keepOf = (c: PlanCtx) => ({
+  ...c.inventory.backup?.keep,
+  ...(c.params.keep ? { last: Number(c.params.keep) } : {}),
+});
+
+const retention = (c: PlanCtx) => {
+  const k = keepOf(c);
+  const parts = [k.last ? `the ${k.last} newest` : '', k.days ? `${k.days} days` : ''].filter(Boolean);
+  return `keep ${parts.join(' and ')} in ${targetOf(c)}`;
+};
+
+/** What retention would delete now, and what it ignores (with why): the same rules both prune steps use. */
+async function pruneCandidates(c: PlanCtx, store: Store) {
+  const now = new Date();
+  const { backups, ignored } = await prunable(store, c.inventory.cluster, now);
+  return { gone: toPrune(backups, keepOf(c), now, backupId(c)), ignored };
+}
+
+/**
+ * Retention after a successful backup (keep.last / keep.days from the inventory or `--set keep=N`): first a dry run
+ * that lists what would go, then the deletion, a destructive step confirmed after that list was shown.
+ */
+export function pruneIfRetained(): DecisionDef {
+  return decision({
+    id: 'retention',
+    title: 'Retention configured: prune older backups?',
+    decide: (c) => {
+      const k = keepOf(c);
+      return k.last || k.days
+        ? { branch: 'prune', why: retention(c) }
+        : { branch: 'none', why: 'no retention configured: nothing is deleted' };
+    },
+    branches: { none: [], prune: [phase('prune', 'Prune older backups', [pruneDryRun(), pruneStep()])] },
   });
+}
+
+function pruneDryRun(): StepDef {
   return {
-    id: 'prune',
-    title: "Prune this cluster's older backups in the target (only Lifeboat's own, by their manifests)",
+    id: 'list',
+    title: "List what retention would delete of this cluster's older backups (dry run: nothing deleted)",
     targets: { kind: 'local' },
     local: {
-      describe: (c) => {
-        const k = keepOf(c);
-        return k.last || k.days
-          ? `keep ${[k.last ? `the ${k.last} newest` : '', k.days ? `${k.days} days` : ''].filter(Boolean).join(' and ')} in ${targetOf(c)}`
-          : 'no retention configured: nothing is deleted';
-      },
-      run: async (c) => {
-        const k = keepOf(c);
-        if (!k.last && !k.days) return { pruned: [] };
+      describe: (c) => `${retention(c)}: list the backups that would be deleted`,
+      run: async (c, rt) => {
         const store = openStore(targetOf(c), cfgOf(c));
         try {
-          const now = new Date();
-          const { backups, ignored } = await prunable(store, c.inventory.cluster, now);
-          const gone = toPrune(backups, k, now, backupId(c));
-          for (const m of gone) await removeBackup(store, m);
-          return { pruned: gone.map((m) => m.id), ignored: ignored.map((x) => `${x.id}: ${x.why}`) };
+          const { gone, ignored } = await pruneCandidates(c, store);
+          for (const m of gone) rt.log(`prune would delete backup ${m.id} (taken ${m.takenAt})`);
+          if (gone.length === 0) rt.log('prune would delete nothing');
+          return { wouldPrune: gone.map((m) => m.id), ignored: ignored.map((x) => `${x.id}: ${x.why}`) };
+        } finally {
+          store.close();
+        }
+      },
+    },
+  };
+}
+
+/** Deletes only backups the dry run listed that retention still selects (never one it did not show). */
+function pruneStep(): StepDef {
+  return {
+    id: 'delete',
+    title: "Delete the older backups the dry run listed (only Lifeboat's own, by their manifests)",
+    targets: { kind: 'local' },
+    destructive: true,
+    changes:
+      'deletes the backups the previous step listed: each manifest and the files it lists, nothing else',
+    local: {
+      describe: (c) => `${retention(c)}: delete what the dry run listed`,
+      run: async (c, rt) => {
+        const listed = rt.outputs['prune/list']?.local?.wouldPrune;
+        const shown = new Set(Array.isArray(listed) ? listed : []);
+        const store = openStore(targetOf(c), cfgOf(c));
+        try {
+          const { gone } = await pruneCandidates(c, store);
+          const confirmed = gone.filter((m) => shown.has(m.id));
+          for (const m of confirmed) await removeBackup(store, m);
+          const unlisted = gone.filter((m) => !shown.has(m.id)).map((m) => m.id);
+          return {
+            pruned: confirmed.map((m) => m.id),
+            ...(unlisted.length ? { notListedKept: unlisted } : {}),
+          };
         } finally {
           store.close();
         }

@@ -102,7 +102,7 @@ const SCENARIOS: Array<{
   /** Inventory fields of member i (readdress: where it was). */
   inv?: (i: number) => object;
 }> = [
-  { runbook: backup, n: 3, params: { to: '/tmp/lifeboat-unit-backups' }, member: healthy },
+  { runbook: backup, n: 3, params: { to: '/tmp/lifeboat-unit-backups', keep: '2' }, member: healthy },
   { runbook: restoreSingle, n: 1, params: { snapshot: '/snap.db' }, member: healthy },
   { runbook: restoreMulti, n: 3, params: { snapshot: '/snap.db' }, member: healthy },
   {

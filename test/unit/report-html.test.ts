@@ -216,3 +216,68 @@ describe('postmortem report: Gantt timeline, headline times, path diagram', () =
     expect(md).not.toMatch(/hunter22|abc123/);
   });
 });
+
+describe('Markdown report of a forged run dir', () => {
+  const payloads = [
+    '<img src=x onerror=alert(1)>',
+    '"><svg onload=alert(1)>',
+    '</td><script>alert(1)</script>',
+  ];
+  const evil = (i: number) => payloads[i % payloads.length]!;
+  const fence = '```\n<script>alert(2)</script>\n```';
+  const forged = log([
+    [0, { type: 'diagnosis', when: 'before', verdict: evil(0), text: `MEMBER\n${fence}` }],
+    [1, { type: 'decision', stateId: evil(1), branch: '`x` [link](javascript:alert(1))', why: evil(2) }],
+    [2, { type: 'step.start', stateId: 'save/config', title: evil(0), hosts: [evil(1)] }],
+    [2, { type: 'cmd.start', stateId: 'save/config', member: evil(1), index: 0, attempt: 1, command: fence }],
+    [
+      3,
+      {
+        type: 'cmd.end',
+        stateId: 'save/config',
+        member: evil(1),
+        index: 0,
+        attempt: 1,
+        exitCode: 1,
+        signal: null,
+        timedOut: false,
+        durationMs: 1000,
+        stdoutSha256: '',
+        stderrSha256: '',
+        tail: `${fence}\n${evil(2)}`,
+      },
+    ],
+    [3, { type: 'step.end', stateId: 'save/config', status: evil(2), durationMs: 1000, error: evil(0) }],
+    [4, { type: 'approval', stateId: 'stop/stop-etcd', by: evil(1), how: 'prompt' }],
+    [5, { type: 'run.end', status: 'failed', message: evil(2) }],
+  ] as Array<[number, RunEvent]>);
+
+  it('shows every payload as text: no raw HTML outside code blocks, no code block closed early, no link', () => {
+    const record = {
+      runId: 'r3',
+      runbook: evil(2),
+      runbookHash: 'h'.repeat(64),
+      startedAt: '',
+      plan: { cluster: evil(0), topology: 'static-pod' },
+    } as unknown as RunRecord;
+    const audit = { ok: true, entries: forged.length, head: 'a'.repeat(64) } as never;
+    const md = reportMarkdown(record, timeline(forged), audit, 'graph', forged);
+    // Outside fenced blocks (each opened and closed by a fence of the same length) no `<` and no link.
+    const outside: string[] = [];
+    let open: string | undefined;
+    for (const line of md.split('\n')) {
+      const f = /^\s*(`{3,})/.exec(line)?.[1];
+      if (open === undefined && f) open = f;
+      else if (open !== undefined && f && line.trim() === open) open = undefined;
+      else if (open === undefined) outside.push(line);
+    }
+    expect(open).toBeUndefined();
+    const text = outside.join('\n');
+    expect(text).not.toMatch(/<(?!br>)/);
+    expect(text).toContain('→ `` `x` [link](javascript:alert(1)) ``:'); // a code span: shown, not a link
+    expect(text).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(text).toContain('&lt;/td&gt;&lt;script&gt;');
+    // The script inside a command and its output stays inside a longer fence, shown as it was.
+    expect(md).toContain('  ````sh\n  ```\n  <script>alert(2)</script>\n  ```\n  ````');
+  });
+});

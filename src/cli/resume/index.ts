@@ -54,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       onAnchored: printAnchor,
       ...(choices[0] ? { afterFailure: choices[0] } : {}),
     });
+    (await import('../../backup/params.js')).removeFetched(record.params, status);
     await deps.settled();
     process.stderr.write(`run ${status}; report: lifeboat report ${dir}\n`);
     process.stderr.write(goOnLine(status, dir));

@@ -1,6 +1,6 @@
 // `lifeboat run RUNBOOK -i INVENTORY`: probe, plan, confirm destructive steps, execute, record.
 import { parse, parseSets } from '../args.js';
-import { usage } from '../../errors/error.js';
+import { LifeboatError, usage } from '../../errors/error.js';
 import { EXIT } from '../../errors/exit.js';
 import { loadInventory } from '../../inventory/load.js';
 import { startRun } from '../../session/start.js';
@@ -57,11 +57,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { diagnosisEvent } = await import('../diagnose/record.js');
     const given = localSnapshot(parseSets('run', values.set), inv);
-    const { prepareParams } = await import('../../backup/params.js');
-    const { status, dir } = await startRun({
+    const { prepareParams, removeFetched } = await import('../../backup/params.js');
+    const params = await prepareParams(runbook, given, inv, values.identity);
+    const started = startRun({
       runbook,
       inventoryPath: values.inventory,
-      params: await prepareParams(runbook, given, inv, values.identity),
+      params,
       ...(values['run-dir'] ? { runDir: values['run-dir'] } : {}),
       approvals: approvalsOf(values),
       deps,
@@ -74,6 +75,13 @@ export async function run(argv: string[]): Promise<number> {
       },
       onAnchored: printAnchor,
     });
+    const { status, dir } = await started.catch((err: unknown) => {
+      // Refused before it began (lock held, hosts unreachable, bad input): nothing will resume it.
+      if (err instanceof LifeboatError && ['refused', 'input', 'usage'].includes(err.code))
+        removeFetched(params, 'not started');
+      throw err;
+    });
+    removeFetched(params, status);
     await deps.settled();
     process.stderr.write(`run ${status}; audit log: ${dir}/audit.jsonl; report: lifeboat report ${dir}\n`);
     process.stderr.write(goOnLine(status, dir));

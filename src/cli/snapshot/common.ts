@@ -1,4 +1,5 @@
 // Shared by the snapshot subcommands: flag values, revision parsing, output.
+import { once } from 'node:events';
 import { usage } from '../../errors/error.js';
 import { safeText } from '../../render/safe-text.js';
 import { loadEncryptionConfig, type KeyRing } from '../../k8s/encryption.js';
@@ -29,6 +30,40 @@ export function table(rows: string[][]): string {
   return safe
     .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
     .join('\n');
+}
+
+/** Writes text pieces in chunks of about 64 KiB, waiting for a slow reader: memory stays at a chunk or two. */
+export async function writeChunked(pieces: Iterable<string>): Promise<void> {
+  let chunk = '';
+  const flush = async () => {
+    if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+    chunk = '';
+  };
+  for (const piece of pieces) {
+    chunk += piece;
+    if (chunk.length >= 1 << 16) await flush();
+  }
+  if (chunk) await flush();
+}
+
+/** table() for many rows, made one at a time by `row`: widths from a first pass, then written in chunks. */
+export async function streamTable(
+  header: string[],
+  count: number,
+  row: (i: number) => string[],
+): Promise<void> {
+  const widths = header.map((h) => h.length);
+  for (let i = 0; i < count; i++)
+    row(i).forEach((c, j) => (widths[j] = Math.max(widths[j] ?? 0, safeText(c).length)));
+  const line = (cells: string[]) =>
+    cells.map((c, j) => (j === cells.length - 1 ? safeText(c) : safeText(c).padEnd(widths[j]!))).join('  ') +
+    '\n';
+  await writeChunked(
+    (function* () {
+      yield line(header);
+      for (let i = 0; i < count; i++) yield line(row(i));
+    })(),
+  );
 }
 
 export const human = (n: number): string =>

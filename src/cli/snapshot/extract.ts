@@ -152,7 +152,8 @@ export function runExtract(argv: string[]): number {
         ...(keys ? { keys } : {}),
       });
       const obj = objectOf(val);
-      if (!resource && !obj) continue; // a whole-store extract skips what is not an object (leases, ranges)
+      // A whole-store extract skips what is not an object (leases, ranges), not what failed to decode.
+      if (!resource && !obj && !(val.format === 'raw' && val.note)) continue;
       if (!selected(hit, obj, sel)) continue;
       const why = incomplete(val) ?? (obj ? undefined : 'not a Kubernetes object');
       const take = obj !== undefined && !(val.format === 'protobuf' && !val.typed);

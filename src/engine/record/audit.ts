@@ -1,11 +1,13 @@
 // The audit log: append-only JSON lines, one writer, hash-chained (seq, prevHash, hash) and synced per line.
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, truncateSync, writeSync, existsSync } from 'node:fs';
+import { JsonTooDeep, parseBoundedJson } from '../../local/bounded-json.js';
 import { readRegularFile } from '../../local/input.js';
 import type { RunEvent } from '../events.js';
 import { openPrivateAppend, writePrivate } from '../../local/private.js';
 
 export const GENESIS = '0'.repeat(64);
+const MAX_ENTRY_DEPTH = 64;
 
 export type AuditEntry = RunEvent & { seq: number; ts: string; prevHash: string; hash: string };
 
@@ -79,10 +81,13 @@ export function readAudit(path: string): AuditEntry[] {
   const out: AuditEntry[] = [];
   for (const [i, l] of lines.entries()) {
     try {
-      out.push(JSON.parse(l) as AuditEntry);
-    } catch {
+      // Entries nest a few levels (params, captures): a deeper line is forged, and hashing it would exhaust the stack.
+      out.push(parseBoundedJson(l, MAX_ENTRY_DEPTH) as AuditEntry);
+    } catch (err) {
+      if (err instanceof JsonTooDeep)
+        throw new Error(`line ${i + 1} is ${err.message}: not an audit log`, { cause: err });
       if (i === lines.length - 1 && !text.endsWith('\n')) break;
-      throw new Error(`line ${i + 1} is not JSON: not an audit log`);
+      throw new Error(`line ${i + 1} is not JSON: not an audit log`, { cause: err });
     }
   }
   return out;

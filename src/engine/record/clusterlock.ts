@@ -14,6 +14,9 @@ export interface LockHolder {
 
 const lockDir = (backupDir: string) => `${backupDir}/.lifeboat-lock`;
 
+/** A run's per-host script locks (one empty file per member), in a 0700 folder beside the cluster lock. */
+export const hostLockDir = (backupDir: string, runId: string) => `${backupDir}/.lifeboat-hostlocks-${runId}`;
+
 /** Takes (or re-takes, for the same run) the cluster lock; returns where it lives. */
 export async function acquireClusterLock(
   inv: Inventory,
@@ -61,5 +64,28 @@ export async function releaseClusterLock(
     where.member,
     sh`grep -qF ${runId} ${`${p}/holder`} 2>/dev/null && mv ${p} ${`${p}.released-${runId}`} || true`.text,
     { timeoutMs: 30_000 },
+  );
+}
+
+/**
+ * Removes the run's host lock folders once it has ended: only the empty lock files it made, by name (no data), and
+ * only from a folder of the user running it. A member that does not answer keeps its folder; nothing else changes.
+ */
+export async function removeHostLocks(inv: Inventory, ex: Executor, runId: string): Promise<void> {
+  await Promise.all(
+    inv.members.map(async (m) => {
+      const dir = hostLockDir(m.backupDir, runId);
+      const files = inv.members.map((x) => `${dir}/${x.name}.lock`);
+      const script = sh`
+        if [ -d ${dir} ] && [ ! -L ${dir} ] && [ -O ${dir} ]; then
+          rm -f -- ${files} && rmdir ${dir} 2>/dev/null
+        fi
+        exit 0`;
+      try {
+        await ex.exec(m.name, script.text, { timeoutMs: 15_000 });
+      } catch {
+        // Unreachable now: the empty folder stays; it holds nothing.
+      }
+    }),
   );
 }
