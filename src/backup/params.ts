@@ -2,7 +2,6 @@
 // s3://.../ID or a backup ID is fetched (hash checked, decrypted), and a backup's object store is checked (exit 2).
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { RunStatus } from '../engine/events.js';
 import type { Inventory } from '../inventory/resolve.js';
 import { badInput } from '../errors/error.js';
 import { privateDir } from '../local/private.js';
@@ -81,7 +80,7 @@ const isFetched = (path: string) =>
  * Removes the local, decrypted copy a restore's `snapshot` parameter names once the run can no longer use it: it
  * ended (done, aborted, refused) or never started. A run that failed or waits for an approval keeps it for its resume.
  */
-export function removeFetched(params: Record<string, string>, status: RunStatus | 'not started'): void {
+export function removeFetched(params: Record<string, string>, status: string): void {
   const path = params.snapshot;
   if (status === 'failed' || status === 'awaiting-approval' || status === 'interrupted') return; // resume needs it
   if (!path || !isFetched(path) || !existsSync(path)) return;
