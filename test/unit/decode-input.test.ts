@@ -11,7 +11,7 @@ import { run as decodeCli } from '../../src/cli/decode/index.js';
 import { encodeStoredObject } from '../../src/k8s/encode.js';
 import { parseEtcdctlGet, parseInput } from '../../src/k8s/input.js';
 
-const FIX = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
+const FIX = fileURLToPath(new URL('../fixtures/k8s-protobuf/', import.meta.url));
 const pb = (name: string) => readFileSync(FIX + name + '.pb');
 const expected = (name: string) => JSON.parse(readFileSync(FIX + name + '.json', 'utf8')) as Obj;
 type Obj = Record<string, unknown>;

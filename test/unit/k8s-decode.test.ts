@@ -11,7 +11,7 @@ import { present, toYaml } from '../../src/k8s/present.js';
 import { secretboxOpen } from '../../src/k8s/secretbox.js';
 import { decodeStoredValue, objectOf } from '../../src/k8s/value.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/k8s-protobuf/', import.meta.url));
 const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.pb'));
 
 // The `default` Namespace value as `etcdctl get -w json` prints it, and the YAML kubectl shows for it.

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeStoredObject } from '../../src/k8s/encode.js';
 import { LifeboatError } from '../../src/errors/error.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/k8s-protobuf/', import.meta.url));
 const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 describe('encodeStoredObject', () => {

@@ -17,7 +17,7 @@ import { Snapshot } from '../../src/snapshot/snapshot.js';
 import { verify } from '../../src/snapshot/verify.js';
 import { run as snapshotCli } from '../../src/cli/snapshot/index.js';
 
-const FIX = fileURLToPath(new URL('../../../shared/testdata/k8s-protobuf/', import.meta.url));
+const FIX = fileURLToPath(new URL('../fixtures/k8s-protobuf/', import.meta.url));
 const RESOURCE: Record<string, string> = {
   Namespace: 'namespaces',
   ConfigMap: 'configmaps',

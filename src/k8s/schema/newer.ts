@@ -1,5 +1,6 @@
 // Fields kubernetes/api added after the generated table's source (1.36), up to commit 10b39a39 (the fixtures in
-// ../shared/testdata/k8s-protobuf): whole messages in Go field order, merged over the generated table by index.ts.
+// test/fixtures/k8s-protobuf, from kubernetes/api testdata): whole messages in Go field order, merged over the
+// generated table by index.ts.
 // Hand-kept until Debian ships a newer golang-k8s-api-dev; each 1.36 field is kept too (union).
 import type { MessageTable } from './types.js';
 
