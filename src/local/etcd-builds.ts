@@ -45,7 +45,7 @@ export function etcdBuilds(): EtcdBuild[] {
   const out: EtcdBuild[] = [];
   for (const root of etcdCacheRoots()) {
     const releases = existsSync(root) ? readdirSync(root).filter((d) => /^\d+\.\d+\.\d+$/.test(d)) : [];
-    for (const r of releases.sort(newerFirst)) {
+    for (const r of releases) {
       const b = buildAt(root, r);
       if (b && !out.some((o) => o.release === r)) out.push(b);
     }

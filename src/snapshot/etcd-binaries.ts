@@ -48,10 +48,8 @@ const minor = (v: string) => v.split('.').slice(0, 2).join('.');
  * no version, the newest here. Undefined when this machine has none that fits.
  */
 export function localEtcdTools(version?: string): EtcdTools | undefined {
-  const builds: EtcdTools[] = etcdBuilds();
-  const all = [...builds];
   const own = installed();
-  if (own) all.push(own);
+  const all: EtcdTools[] = own ? [...etcdBuilds(), own] : etcdBuilds();
   if (version === undefined) return all[0];
   return all.find((t) => t.release === version) ?? all.find((t) => minor(t.release) === minor(version));
 }
